@@ -1,0 +1,279 @@
+//! Accelerators: a device of some backend, bound to the service that made it.
+
+use crate::args::KernelArg;
+use crate::backend::Device;
+use crate::buffer::{BufferState, ServiceId, UnifiedBuffer};
+use crate::cpu_abi::CpuArg;
+use crate::definition::KernelDefinition;
+use crate::error::CoreError;
+use crate::grid::Grid;
+use crate::info::{AcceleratorId, AcceleratorInfo};
+use crate::kernel_manager::KernelManager;
+use crate::pool::{MemoryPool, PoolConfig};
+use dotcompute_ir::{Access, BoundsChecks, ParamKind};
+use smallvec::SmallVec;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLockReadGuard};
+use std::time::Instant;
+
+/// What a service's accelerators and buffers share: its identity, its host memory pool and
+/// its kernel manager.
+#[derive(Debug)]
+pub struct ServiceContext {
+    id: ServiceId,
+    host_pool: MemoryPool,
+    kernels: KernelManager,
+}
+
+impl ServiceContext {
+    /// A new context with a fresh id.
+    pub fn new(host_pool: PoolConfig) -> Arc<ServiceContext> {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Arc::new(ServiceContext {
+            id: ServiceId(NEXT.fetch_add(1, Ordering::Relaxed)),
+            host_pool: MemoryPool::new(host_pool),
+            kernels: KernelManager::default(),
+        })
+    }
+
+    /// The service's id.
+    pub fn id(&self) -> ServiceId {
+        self.id
+    }
+
+    /// The host memory pool buffers come from.
+    pub fn host_pool(&self) -> &MemoryPool {
+        &self.host_pool
+    }
+
+    /// The kernel manager.
+    pub fn kernels(&self) -> &KernelManager {
+        &self.kernels
+    }
+
+    /// A buffer holding a copy of `data`.
+    pub fn buffer_from_slice<T: bytemuck::Pod>(
+        &self,
+        data: &[T],
+    ) -> Result<UnifiedBuffer<T>, CoreError> {
+        UnifiedBuffer::from_slice(&self.host_pool, self.id, data)
+    }
+
+    /// A buffer of `len` zeroed elements.
+    pub fn buffer_zeroed<T: bytemuck::Pod>(
+        &self,
+        len: usize,
+    ) -> Result<UnifiedBuffer<T>, CoreError> {
+        UnifiedBuffer::zeroed(&self.host_pool, self.id, len)
+    }
+}
+
+/// A device that runs kernels: the CPU, a GPU, ... Cheap to clone; `Send + Sync`, and
+/// launching from many threads at once is safe.
+#[derive(Clone)]
+pub struct Accelerator {
+    device: Arc<dyn Device>,
+    context: Arc<ServiceContext>,
+}
+
+impl std::fmt::Debug for Accelerator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accelerator")
+            .field("info", self.info())
+            .field("service", &self.context.id)
+            .finish()
+    }
+}
+
+impl Accelerator {
+    /// Binds a device to a service.
+    pub fn new(device: Arc<dyn Device>, context: Arc<ServiceContext>) -> Accelerator {
+        Accelerator { device, context }
+    }
+
+    /// What it is and can do.
+    pub fn info(&self) -> &AcceleratorInfo {
+        self.device.info()
+    }
+
+    /// Its id, e.g. `cpu:0`.
+    pub fn id(&self) -> AcceleratorId {
+        self.device.info().id
+    }
+
+    /// The service it belongs to.
+    pub fn context(&self) -> &Arc<ServiceContext> {
+        &self.context
+    }
+
+    /// Waits for every launch on this accelerator to finish.
+    pub fn synchronize(&self) -> Result<(), CoreError> {
+        self.device.synchronize()
+    }
+
+    /// Launches a kernel with arguments checked against its signature at run time.
+    ///
+    /// Typed launches (`kernel::launch`) call this; so do launches by name.
+    pub fn launch(
+        &self,
+        def: &'static KernelDefinition,
+        grid: Grid,
+        args: &mut [KernelArg<'_>],
+    ) -> Result<(), CoreError> {
+        if def.bounds_checks() == BoundsChecks::Unchecked {
+            return Err(CoreError::UncheckedKernel {
+                kernel: def.name().to_string(),
+            });
+        }
+        self.launch_inner(def, grid, args)
+    }
+
+    /// Launches a kernel whose accesses are not bounds checked.
+    ///
+    /// # Safety
+    ///
+    /// Every buffer access the kernel makes for this grid and these arguments is in bounds.
+    pub unsafe fn launch_unchecked(
+        &self,
+        def: &'static KernelDefinition,
+        grid: Grid,
+        args: &mut [KernelArg<'_>],
+    ) -> Result<(), CoreError> {
+        self.launch_inner(def, grid, args)
+    }
+
+    fn launch_inner(
+        &self,
+        def: &'static KernelDefinition,
+        grid: Grid,
+        args: &mut [KernelArg<'_>],
+    ) -> Result<(), CoreError> {
+        let _span = tracing::trace_span!("launch", kernel = def.name(), grid = %grid).entered();
+        let work_items = grid.work_items()?;
+        self.check_args(def, args)?;
+        let entry = self.context.kernels.compiled(def, self.device.as_ref())?;
+
+        let mut read_guards: SmallVec<[RwLockReadGuard<'_, BufferState>; 8]> = SmallVec::new();
+        let mut bound: SmallVec<[CpuArg; 8]> = SmallVec::new();
+        for (arg, param) in args.iter_mut().zip(def.params()) {
+            // check_args matched every buffer argument to a buffer parameter of its type.
+            let elem = match param.kind {
+                ParamKind::Scalar(t) | ParamKind::Buffer { elem: t, .. } => t,
+            };
+            match arg {
+                KernelArg::Scalar(v) => bound.push(CpuArg::Scalar(*v)),
+                KernelArg::Buffer(b) => {
+                    let b = *b;
+                    let state = b.read_state();
+                    bound.push(CpuArg::Buffer {
+                        // Read-only parameters are never written (the IR validator rejects
+                        // stores and atomics on them), so the mutable pointer is not used to
+                        // write.
+                        ptr: state.host_for_read().as_ptr().cast_mut(),
+                        len: b.len() as u64,
+                        elem,
+                    });
+                    read_guards.push(state);
+                }
+                KernelArg::BufferMut(b) => {
+                    let len = b.len() as u64;
+                    bound.push(CpuArg::Buffer {
+                        ptr: b.state_mut().host_for_write().as_mut_ptr(),
+                        len,
+                        elem,
+                    });
+                }
+            }
+        }
+
+        let started = Instant::now();
+        // SAFETY: check_args matched every argument to its parameter; read-only buffers stay
+        // locked for reading and writable ones are exclusively borrowed (`&mut`) until this
+        // call returns, so their pointers are valid and unshared; checked kernels check every
+        // access, and unchecked ones are launched only through `launch_unchecked`, whose
+        // caller guarantees their accesses are in bounds.
+        let result = unsafe { entry.kernel.launch(&grid, work_items, &bound) };
+        entry
+            .counters
+            .record(started.elapsed(), work_items, result.is_err());
+        drop(read_guards);
+        result.map_err(|fault| CoreError::KernelFault {
+            kernel: def.name().to_string(),
+            accelerator: self.info().to_string(),
+            message: fault.describe(&|p| def.param_name(p)),
+            fault,
+        })
+    }
+
+    fn check_args(&self, def: &KernelDefinition, args: &[KernelArg<'_>]) -> Result<(), CoreError> {
+        let params = def.params();
+        if args.len() != params.len() {
+            return Err(CoreError::ArgumentCount {
+                kernel: def.name().to_string(),
+                expected: params.len(),
+                found: args.len(),
+            });
+        }
+        for (param, arg) in params.iter().zip(args) {
+            let mismatch = |hint: String| CoreError::ArgumentMismatch {
+                kernel: def.name().to_string(),
+                param: param.name.to_string(),
+                expected: param.kind,
+                found: arg.describe(),
+                hint,
+            };
+            let buffer = match (param.kind, arg) {
+                (ParamKind::Scalar(t), KernelArg::Scalar(v)) if v.scalar_type() == t => None,
+                (ParamKind::Scalar(t), _) => {
+                    return Err(mismatch(format!("; pass KernelArg::scalar(value as {t})")));
+                }
+                (
+                    ParamKind::Buffer {
+                        elem,
+                        access: Access::Read,
+                    },
+                    KernelArg::Buffer(b),
+                ) if b.elem() == Some(elem) => Some(*b),
+                (
+                    ParamKind::Buffer {
+                        elem,
+                        access: Access::ReadWrite,
+                    },
+                    KernelArg::BufferMut(b),
+                ) if b.elem() == Some(elem) => Some(&**b),
+                (
+                    ParamKind::Buffer {
+                        access: Access::Read,
+                        elem,
+                    },
+                    _,
+                ) => {
+                    return Err(mismatch(format!(
+                        "; pass a UnifiedBuffer<{elem}> with KernelArg::buffer(&buffer)"
+                    )));
+                }
+                (
+                    ParamKind::Buffer {
+                        access: Access::ReadWrite,
+                        elem,
+                    },
+                    _,
+                ) => {
+                    return Err(mismatch(format!(
+                        "; the kernel writes it: pass a UnifiedBuffer<{elem}> with KernelArg::buffer_mut(&mut buffer)"
+                    )));
+                }
+            };
+            if let Some(b) = buffer
+                && b.service() != self.context.id
+            {
+                return Err(CoreError::ForeignBuffer {
+                    kernel: def.name().to_string(),
+                    param: param.name.to_string(),
+                    accelerator: self.info().to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,261 @@
+//! Unified buffers: one logical array, with a host copy and (on GPU backends) device copies.
+
+use crate::error::CoreError;
+use crate::pool::{HostBlock, MemoryPool};
+use crate::scalar::KernelScalar;
+use dotcompute_ir::ScalarType;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
+
+/// Identifies the `ComputeService` a buffer or accelerator belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ServiceId(pub u64);
+
+/// The copies of a buffer and which are current.
+///
+/// Today every backend computes on the host copy (the CPU backend), so the host copy is always
+/// current. GPU backends add their device copies here: `host_for_read` then downloads a newer
+/// device copy, `host_for_write` marks device copies stale, and launches on a device upload
+/// stale inputs. All access goes through these methods so that the rules live in one place.
+#[derive(Debug)]
+pub(crate) struct BufferState {
+    host: HostBlock,
+}
+
+impl BufferState {
+    /// The host copy, current, for reading.
+    pub(crate) fn host_for_read(&self) -> &[u8] {
+        self.host.bytes()
+    }
+
+    /// The host copy, current, for writing; other copies become stale.
+    pub(crate) fn host_for_write(&mut self) -> &mut [u8] {
+        self.host.bytes_mut()
+    }
+}
+
+/// The untyped part of a [`UnifiedBuffer`]: what a launch needs to bind it.
+#[derive(Debug)]
+pub struct RawBuffer {
+    len: usize,
+    elem: Option<ScalarType>,
+    service: ServiceId,
+    state: RwLock<BufferState>,
+}
+
+impl RawBuffer {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// `true` when the buffer has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The element type, when it is a kernel scalar type.
+    pub fn elem(&self) -> Option<ScalarType> {
+        self.elem
+    }
+
+    /// The service the buffer belongs to.
+    pub fn service(&self) -> ServiceId {
+        self.service
+    }
+
+    pub(crate) fn read_state(&self) -> RwLockReadGuard<'_, BufferState> {
+        // Buffer state is never left half-updated by a panic: recover from poisoning.
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn state_mut(&mut self) -> &mut BufferState {
+        self.state.get_mut().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// An array of `T` that kernels on any accelerator can read and write.
+///
+/// Create one with `ComputeService::buffer_from_slice` or `buffer_zeroed`. Kernel launches
+/// take `&UnifiedBuffer` for `&[T]` parameters and `&mut UnifiedBuffer` for `&mut [T]` ones,
+/// so Rust's borrow rules keep a buffer from being both read and written by one launch. Data
+/// moves between host and devices only when the other side needs it.
+///
+/// ```
+/// # use dotcompute_core::{UnifiedBuffer, ServiceId, pool::{MemoryPool, PoolConfig}};
+/// # let pool = MemoryPool::new(PoolConfig::default());
+/// let mut buf = UnifiedBuffer::from_slice(&pool, ServiceId(0), &[1.0f32, 2.0, 3.0])?;
+/// buf.write()?[0] = 10.0;
+/// assert_eq!(buf.to_vec()?, vec![10.0, 2.0, 3.0]);
+/// assert_eq!(&buf.read()?[1..], &[2.0, 3.0]);
+/// # Ok::<(), dotcompute_core::CoreError>(())
+/// ```
+#[derive(Debug)]
+pub struct UnifiedBuffer<T> {
+    raw: RawBuffer,
+    _elem: PhantomData<T>,
+}
+
+impl<T: bytemuck::Pod> UnifiedBuffer<T> {
+    fn from_block(block: HostBlock, len: usize, service: ServiceId) -> Self {
+        const {
+            assert!(
+                align_of::<T>() <= 64,
+                "UnifiedBuffer elements must be aligned to at most 64 bytes"
+            )
+        };
+        UnifiedBuffer {
+            raw: RawBuffer {
+                len,
+                elem: element_type::<T>(),
+                service,
+                state: RwLock::new(BufferState { host: block }),
+            },
+            _elem: PhantomData,
+        }
+    }
+
+    fn bytes_for(len: usize) -> Result<usize, CoreError> {
+        len.checked_mul(size_of::<T>())
+            .ok_or_else(|| CoreError::OutOfMemory {
+                pool: "host".into(),
+                bytes: u64::MAX,
+                reason: format!("{len} elements of {} bytes overflow", size_of::<T>()),
+            })
+    }
+
+    /// A buffer of `len` zeroed elements from `pool`.
+    pub fn zeroed(pool: &MemoryPool, service: ServiceId, len: usize) -> Result<Self, CoreError> {
+        let block = pool.allocate_zeroed(Self::bytes_for(len)?)?;
+        Ok(Self::from_block(block, len, service))
+    }
+
+    /// A buffer holding a copy of `data`, from `pool`.
+    pub fn from_slice(
+        pool: &MemoryPool,
+        service: ServiceId,
+        data: &[T],
+    ) -> Result<Self, CoreError> {
+        let mut block = pool.allocate_for_overwrite(Self::bytes_for(data.len())?)?;
+        block
+            .bytes_mut()
+            .copy_from_slice(bytemuck::cast_slice(data));
+        Ok(Self::from_block(block, data.len(), service))
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.raw.len
+    }
+
+    /// `true` when there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.raw.len == 0
+    }
+
+    /// Reads the contents on the host (after pending device writes, copying back if needed).
+    pub fn read(&self) -> Result<HostRead<'_, T>, CoreError> {
+        Ok(HostRead {
+            guard: self.raw.read_state(),
+            _elem: PhantomData,
+        })
+    }
+
+    /// Writes the contents on the host; device copies become stale.
+    pub fn write(&mut self) -> Result<HostWrite<'_, T>, CoreError> {
+        Ok(HostWrite {
+            bytes: self.raw.state_mut().host_for_write(),
+            _elem: PhantomData,
+        })
+    }
+
+    /// A copy of the contents.
+    pub fn to_vec(&self) -> Result<Vec<T>, CoreError> {
+        Ok(self.read()?.to_vec())
+    }
+
+    /// Copies `data` into the buffer; the lengths must match.
+    pub fn copy_from_slice(&mut self, data: &[T]) -> Result<(), CoreError> {
+        if data.len() != self.len() {
+            return Err(CoreError::LengthMismatch {
+                expected: self.len(),
+                found: data.len(),
+            });
+        }
+        self.write()?.copy_from_slice(data);
+        Ok(())
+    }
+
+    /// The untyped buffer, for launches.
+    pub fn raw(&self) -> &RawBuffer {
+        &self.raw
+    }
+
+    /// The untyped buffer, writable, for launches.
+    pub fn raw_mut(&mut self) -> &mut RawBuffer {
+        &mut self.raw
+    }
+}
+
+fn element_type<T: 'static>() -> Option<ScalarType> {
+    use std::any::TypeId;
+    let id = TypeId::of::<T>();
+    [
+        (TypeId::of::<f32>(), <f32 as KernelScalar>::TYPE),
+        (TypeId::of::<f64>(), <f64 as KernelScalar>::TYPE),
+        (TypeId::of::<i32>(), <i32 as KernelScalar>::TYPE),
+        (TypeId::of::<u32>(), <u32 as KernelScalar>::TYPE),
+        (TypeId::of::<i64>(), <i64 as KernelScalar>::TYPE),
+        (TypeId::of::<u64>(), <u64 as KernelScalar>::TYPE),
+    ]
+    .into_iter()
+    .find_map(|(t, s)| (t == id).then_some(s))
+}
+
+fn as_elements<T: bytemuck::Pod>(bytes: &[u8]) -> &[T] {
+    if bytes.is_empty() {
+        // An empty block's pointer is not aligned for T; an empty slice of T needs no memory.
+        return &[];
+    }
+    // Blocks are 64-byte aligned (T's alignment is at most 64, checked when the buffer is made)
+    // and hold exactly len * size_of::<T>() bytes, so the cast cannot fail.
+    bytemuck::cast_slice(bytes)
+}
+
+/// The host contents of a buffer, borrowed for reading.
+pub struct HostRead<'a, T> {
+    guard: RwLockReadGuard<'a, BufferState>,
+    _elem: PhantomData<T>,
+}
+
+impl<T: bytemuck::Pod> Deref for HostRead<'_, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        as_elements(self.guard.host_for_read())
+    }
+}
+
+/// The host contents of a buffer, borrowed for writing.
+pub struct HostWrite<'a, T> {
+    bytes: &'a mut [u8],
+    _elem: PhantomData<T>,
+}
+
+impl<T: bytemuck::Pod> Deref for HostWrite<'_, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        as_elements(self.bytes)
+    }
+}
+
+impl<T: bytemuck::Pod> DerefMut for HostWrite<'_, T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        if self.bytes.is_empty() {
+            return &mut [];
+        }
+        // Blocks are 64-byte aligned (T's alignment is at most 64, checked when the buffer is
+        // made) and hold exactly len * size_of::<T>() bytes, so the cast cannot fail.
+        bytemuck::cast_slice_mut(self.bytes)
+    }
+}

@@ -1,0 +1,75 @@
+//! Faults: what stops a work item where Rust would panic.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Why a kernel launch stopped: an access out of bounds, an integer division by zero, a
+/// `panic!` in the kernel, ... Backends report one fault per launch (the first they see); the
+/// launch then returns [`crate::CoreError::KernelFault`], which names the kernel and parameter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KernelFault {
+    /// A checked access outside a buffer.
+    OutOfBounds {
+        /// Index of the buffer parameter.
+        param: u32,
+        /// The index used.
+        index: u64,
+        /// The buffer's length.
+        len: u64,
+    },
+    /// Integer division or remainder by zero.
+    DivisionByZero,
+    /// Integer division or remainder of `MIN` by `-1`.
+    DivisionOverflow,
+    /// `clamp(min, max)` with `min > max` or a NaN bound.
+    InvalidClamp,
+    /// `step_by(0)`.
+    ZeroStep,
+    /// `panic!` or a failed `assert!` in the kernel, or a panic in backend code.
+    Panic {
+        /// The panic message.
+        message: Cow<'static, str>,
+    },
+    /// An argument did not match the kernel's signature (a backend saw a bad launch).
+    ArgumentMismatch {
+        /// Index of the parameter.
+        param: u32,
+    },
+}
+
+impl KernelFault {
+    /// A panic fault with a static message (used by generated code for `panic!`).
+    pub const fn panic(message: &'static str) -> KernelFault {
+        KernelFault::Panic {
+            message: Cow::Borrowed(message),
+        }
+    }
+
+    /// A readable description, with parameter names resolved through `param_name`.
+    pub fn describe(&self, param_name: &dyn Fn(u32) -> String) -> String {
+        match self {
+            KernelFault::OutOfBounds { param, index, len } => format!(
+                "index {index} is out of bounds for buffer `{}` of length {len}",
+                param_name(*param)
+            ),
+            KernelFault::DivisionByZero => "integer division or remainder by zero".into(),
+            KernelFault::DivisionOverflow => {
+                "integer division or remainder overflowed (MIN / -1)".into()
+            }
+            KernelFault::InvalidClamp => "`clamp` called with min > max or a NaN bound".into(),
+            KernelFault::ZeroStep => "`step_by(0)` in a loop".into(),
+            KernelFault::Panic { message } => format!("panicked: {message}"),
+            KernelFault::ArgumentMismatch { param } => format!(
+                "argument `{}` does not match the kernel's signature",
+                param_name(*param)
+            ),
+        }
+    }
+}
+
+impl fmt::Display for KernelFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe(&|p| format!("#{p}")))
+    }
+}

@@ -1,0 +1,128 @@
+//! What an accelerator is and can do.
+
+use std::fmt;
+
+/// Which backend drives an accelerator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum BackendKind {
+    /// The CPU backend (always present when the `cpu` feature is on).
+    Cpu,
+    /// NVIDIA GPUs through CUDA.
+    Cuda,
+    /// Vulkan / Metal / DX12 devices through wgpu.
+    Wgpu,
+    /// A backend from a third-party plugin.
+    Plugin(&'static str),
+}
+
+impl BackendKind {
+    /// A short lowercase name (`cpu`, `cuda`, `wgpu`, or the plugin's).
+    pub fn name(&self) -> &'static str {
+        match self {
+            BackendKind::Cpu => "cpu",
+            BackendKind::Cuda => "cuda",
+            BackendKind::Wgpu => "wgpu",
+            BackendKind::Plugin(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The kind of device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AcceleratorKind {
+    /// A CPU.
+    Cpu,
+    /// A discrete GPU.
+    DiscreteGpu,
+    /// A GPU sharing memory with the CPU.
+    IntegratedGpu,
+    /// A software implementation of a GPU API (e.g. lavapipe).
+    VirtualGpu,
+    /// Something else.
+    Other,
+}
+
+impl fmt::Display for AcceleratorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AcceleratorKind::Cpu => "CPU",
+            AcceleratorKind::DiscreteGpu => "discrete GPU",
+            AcceleratorKind::IntegratedGpu => "integrated GPU",
+            AcceleratorKind::VirtualGpu => "virtual GPU",
+            AcceleratorKind::Other => "other",
+        })
+    }
+}
+
+/// Identifies an accelerator within a service: its backend and its index there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AcceleratorId {
+    /// The backend.
+    pub backend: BackendKind,
+    /// Index among that backend's accelerators.
+    pub index: u32,
+}
+
+impl fmt::Display for AcceleratorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.backend, self.index)
+    }
+}
+
+/// What kernels may use on an accelerator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `f64` arithmetic.
+    pub f64: bool,
+    /// 64-bit integers.
+    pub int64: bool,
+    /// 32-bit atomics on buffer elements.
+    pub atomics: bool,
+    /// 64-bit atomics.
+    pub atomics64: bool,
+    /// Atomic add on float elements.
+    pub float_atomics: bool,
+    /// Bytes of group-shared memory per group (0 when there is none).
+    pub shared_memory_bytes: u64,
+    /// Most work items in one group.
+    pub max_group_size: u32,
+    /// Largest buffer in bytes.
+    pub max_buffer_bytes: u64,
+    /// SIMD instruction set kernels run with (CPU), e.g. `avx2`.
+    pub simd: Option<String>,
+}
+
+/// A description of an accelerator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcceleratorInfo {
+    /// Which one it is.
+    pub id: AcceleratorId,
+    /// The device's name, e.g. `AMD EPYC 7B13` or `NVIDIA H100 80GB HBM3`.
+    pub name: String,
+    /// CPU, GPU, ...
+    pub kind: AcceleratorKind,
+    /// Vendor name.
+    pub vendor: String,
+    /// Memory in bytes (system memory for the CPU).
+    pub memory_bytes: u64,
+    /// Cores, SMs or compute units.
+    pub compute_units: u32,
+    /// Driver, runtime or compiler versions, e.g. `rustc 1.95.0`.
+    pub versions: Vec<(String, String)>,
+    /// What kernels may use.
+    pub capabilities: Capabilities,
+}
+
+impl fmt::Display for AcceleratorInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}, {})", self.name, self.id, self.kind)
+    }
+}

@@ -1,0 +1,452 @@
+//! Memory pools: size-classed reuse of blocks, with a limit, a cache cap and statistics.
+
+use crate::error::CoreError;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// Blocks of at least this many bytes are mapped from the OS (page aligned, zeroed lazily);
+/// smaller ones come from the heap.
+const MAP_THRESHOLD: u64 = 1 << 20;
+
+/// Up to this size, classes are multiples of 64 bytes.
+const SMALL_LIMIT: u64 = 4096;
+
+/// The size class (bytes actually reserved) for a request of `bytes`.
+///
+/// Up to 4 KiB classes are multiples of 64 bytes (at most 63 bytes of rounding); above, each
+/// power of two is split into 64 classes, so rounding wastes under 1/64 (1.6%) of a block.
+///
+/// ```
+/// use dotcompute_core::pool::size_class;
+/// assert_eq!(size_class(1), Some(64));
+/// assert_eq!(size_class(4097), Some(4160));
+/// let n = 100_000_000;
+/// assert!((size_class(n).unwrap() - n) as f64 / (n as f64) < 0.016);
+/// ```
+pub fn size_class(bytes: u64) -> Option<u64> {
+    let step = if bytes <= SMALL_LIMIT {
+        64
+    } else {
+        let k = 63 - bytes.leading_zeros();
+        1u64 << (k - 6)
+    };
+    Some(bytes.max(1).checked_add(step - 1)? / step * step)
+}
+
+/// A 64-byte aligned line: heap blocks are vectors of these, so they are aligned for any
+/// element type and for SIMD without unsafe code.
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
+enum Storage {
+    Heap(Vec<Line>),
+    Mapped(memmap2::MmapMut),
+}
+
+impl Storage {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Storage::Heap(lines) => bytemuck::cast_slice(lines),
+            Storage::Mapped(map) => map,
+        }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Storage::Heap(lines) => bytemuck::cast_slice_mut(lines),
+            Storage::Mapped(map) => map,
+        }
+    }
+}
+
+/// A snapshot of a pool's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolStatistics {
+    /// Allocations asked for.
+    pub requests: u64,
+    /// Allocations served from cached blocks.
+    pub hits: u64,
+    /// Bytes asked for, in total.
+    pub bytes_requested: u64,
+    /// Bytes in blocks handed out and not yet returned.
+    pub bytes_in_use: u64,
+    /// Bytes in returned blocks kept for reuse.
+    pub bytes_cached: u64,
+    /// Bytes held from the system: in use plus cached.
+    pub bytes_reserved: u64,
+    /// The most bytes ever reserved at once.
+    pub peak_reserved: u64,
+    /// Bytes given back to the system by trims and by the cache cap.
+    pub bytes_released: u64,
+}
+
+impl PoolStatistics {
+    /// Fraction of requests served from the cache.
+    pub fn hit_rate(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.hits as f64 / self.requests as f64
+        }
+    }
+}
+
+/// Settings of a [`MemoryPool`].
+#[derive(Clone, Debug)]
+pub struct PoolConfig {
+    /// Name used in errors and statistics.
+    pub name: String,
+    /// Most bytes in use at once; an allocation beyond it is an error. `None`: no limit.
+    pub limit: Option<u64>,
+    /// Most bytes kept in returned blocks for reuse; beyond it blocks go back to the system.
+    pub max_cached: u64,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            name: "host".into(),
+            limit: None,
+            max_cached: 512 << 20,
+        }
+    }
+}
+
+struct PoolState {
+    free: BTreeMap<u64, Vec<Storage>>,
+    stats: PoolStatistics,
+}
+
+struct PoolInner {
+    config: PoolConfig,
+    state: Mutex<PoolState>,
+}
+
+impl PoolInner {
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        // The state is consistent between statements, so a panic elsewhere cannot leave it
+        // half-updated: recover from poisoning.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A pool of host memory blocks, reused by size class.
+///
+/// Cloning gives another handle to the same pool. Blocks return to the pool when dropped.
+///
+/// ```
+/// use dotcompute_core::pool::{MemoryPool, PoolConfig};
+/// let pool = MemoryPool::new(PoolConfig::default());
+/// let block = pool.allocate_zeroed(1000)?;
+/// assert!(block.bytes().iter().all(|&b| b == 0));
+/// drop(block);
+/// let again = pool.allocate_zeroed(1000)?;      // served from the cache
+/// assert_eq!(pool.statistics().hits, 1);
+/// # drop(again);
+/// # Ok::<(), dotcompute_core::CoreError>(())
+/// ```
+#[derive(Clone)]
+pub struct MemoryPool {
+    inner: Arc<PoolInner>,
+}
+
+impl std::fmt::Debug for MemoryPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryPool")
+            .field("config", &self.inner.config)
+            .field("statistics", &self.statistics())
+            .finish()
+    }
+}
+
+impl MemoryPool {
+    /// A new, empty pool.
+    pub fn new(config: PoolConfig) -> MemoryPool {
+        MemoryPool {
+            inner: Arc::new(PoolInner {
+                config,
+                state: Mutex::new(PoolState {
+                    free: BTreeMap::new(),
+                    stats: PoolStatistics::default(),
+                }),
+            }),
+        }
+    }
+
+    /// The pool's settings.
+    pub fn config(&self) -> &PoolConfig {
+        &self.inner.config
+    }
+
+    /// A block of `bytes` zeroed bytes.
+    pub fn allocate_zeroed(&self, bytes: usize) -> Result<HostBlock, CoreError> {
+        self.allocate(bytes, true)
+    }
+
+    /// A block whose contents the caller overwrites at once (a reused block is not zeroed).
+    pub(crate) fn allocate_for_overwrite(&self, bytes: usize) -> Result<HostBlock, CoreError> {
+        self.allocate(bytes, false)
+    }
+
+    fn allocate(&self, bytes: usize, zeroed: bool) -> Result<HostBlock, CoreError> {
+        let requested = bytes as u64;
+        let oom = |reason: String| CoreError::OutOfMemory {
+            pool: self.inner.config.name.clone(),
+            bytes: requested,
+            reason,
+        };
+        let class = size_class(requested).ok_or_else(|| oom("size overflows".into()))?;
+        let reused = {
+            let mut st = self.inner.lock();
+            st.stats.requests += 1;
+            st.stats.bytes_requested += requested;
+            if bytes == 0 {
+                return Ok(HostBlock {
+                    storage: None,
+                    len: 0,
+                    class: 0,
+                    pool: self.inner.clone(),
+                });
+            }
+            if let Some(limit) = self.inner.config.limit
+                && st.stats.bytes_in_use + class > limit
+            {
+                return Err(CoreError::PoolLimit {
+                    pool: self.inner.config.name.clone(),
+                    requested: class,
+                    in_use: st.stats.bytes_in_use,
+                    limit,
+                });
+            }
+            let reused = st.free.get_mut(&class).and_then(Vec::pop);
+            if reused.is_some() {
+                st.stats.hits += 1;
+                st.stats.bytes_cached -= class;
+            } else {
+                st.stats.bytes_reserved += class;
+                st.stats.peak_reserved = st.stats.peak_reserved.max(st.stats.bytes_reserved);
+            }
+            st.stats.bytes_in_use += class;
+            reused
+        };
+        let storage = match reused {
+            Some(mut storage) => {
+                if zeroed {
+                    storage.bytes_mut()[..bytes].fill(0);
+                }
+                storage
+            }
+            None => match fresh_storage(class) {
+                Ok(storage) => storage,
+                Err(reason) => {
+                    let mut st = self.inner.lock();
+                    st.stats.bytes_in_use -= class;
+                    st.stats.bytes_reserved -= class;
+                    return Err(oom(reason));
+                }
+            },
+        };
+        Ok(HostBlock {
+            storage: Some(storage),
+            len: bytes,
+            class,
+            pool: self.inner.clone(),
+        })
+    }
+
+    /// Gives every cached block back to the system; returns the bytes released.
+    pub fn trim(&self) -> u64 {
+        let (blocks, bytes) = {
+            let mut st = self.inner.lock();
+            let bytes = st.stats.bytes_cached;
+            st.stats.bytes_cached = 0;
+            st.stats.bytes_reserved -= bytes;
+            st.stats.bytes_released += bytes;
+            (std::mem::take(&mut st.free), bytes)
+        };
+        // Unmapping and freeing happen outside the lock.
+        drop(blocks);
+        bytes
+    }
+
+    /// A snapshot of the counters.
+    pub fn statistics(&self) -> PoolStatistics {
+        self.inner.lock().stats
+    }
+}
+
+fn fresh_storage(class: u64) -> Result<Storage, String> {
+    if class >= MAP_THRESHOLD {
+        memmap2::MmapMut::map_anon(class as usize)
+            .map(Storage::Mapped)
+            .map_err(|e| e.to_string())
+    } else {
+        let lines = (class / 64) as usize;
+        let mut v = Vec::new();
+        v.try_reserve_exact(lines).map_err(|e| e.to_string())?;
+        v.resize(lines, Line([0; 64]));
+        Ok(Storage::Heap(v))
+    }
+}
+
+/// A block of host memory from a [`MemoryPool`], 64-byte aligned, returned to the pool when
+/// dropped.
+pub struct HostBlock {
+    storage: Option<Storage>,
+    len: usize,
+    class: u64,
+    pool: Arc<PoolInner>,
+}
+
+impl std::fmt::Debug for HostBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostBlock")
+            .field("len", &self.len)
+            .field("class", &self.class)
+            .finish()
+    }
+}
+
+impl HostBlock {
+    /// The bytes asked for.
+    pub fn bytes(&self) -> &[u8] {
+        match &self.storage {
+            Some(s) => &s.bytes()[..self.len],
+            None => &[],
+        }
+    }
+
+    /// The bytes asked for, writable.
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        match &mut self.storage {
+            Some(s) => &mut s.bytes_mut()[..self.len],
+            None => &mut [],
+        }
+    }
+
+    /// Bytes asked for.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// `true` for a zero-byte block.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Drop for HostBlock {
+    fn drop(&mut self) {
+        let Some(storage) = self.storage.take() else {
+            return;
+        };
+        let release = {
+            let mut st = self.pool.lock();
+            st.stats.bytes_in_use -= self.class;
+            if st.stats.bytes_cached + self.class <= self.pool.config.max_cached {
+                st.stats.bytes_cached += self.class;
+                st.free.entry(self.class).or_default().push(storage);
+                None
+            } else {
+                st.stats.bytes_reserved -= self.class;
+                st.stats.bytes_released += self.class;
+                Some(storage)
+            }
+        };
+        drop(release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn rounding_waste_is_bounded(bytes in 1u64..(1u64 << 40)) {
+            let class = size_class(bytes).unwrap();
+            prop_assert!(class >= bytes);
+            prop_assert_eq!(class % 64, 0);
+            let waste = class - bytes;
+            if bytes > SMALL_LIMIT {
+                prop_assert!((waste as f64) / (bytes as f64) < 0.02, "{bytes} -> {class}");
+            } else {
+                prop_assert!(waste < 64);
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_are_reused_and_zeroed() {
+        let pool = MemoryPool::new(PoolConfig::default());
+        let mut a = pool.allocate_zeroed(10_000).unwrap();
+        a.bytes_mut().fill(7);
+        let class = size_class(10_000).unwrap();
+        drop(a);
+        assert_eq!(pool.statistics().bytes_cached, class);
+        let b = pool.allocate_zeroed(9_990).unwrap();
+        assert!(
+            b.bytes().iter().all(|&x| x == 0),
+            "reused block must be zeroed"
+        );
+        let s = pool.statistics();
+        assert_eq!(
+            (s.requests, s.hits, s.bytes_in_use, s.bytes_cached),
+            (2, 1, class, 0)
+        );
+    }
+
+    #[test]
+    fn large_blocks_are_mapped_and_aligned() {
+        let pool = MemoryPool::new(PoolConfig::default());
+        let b = pool.allocate_zeroed(3 << 20).unwrap();
+        assert_eq!(b.bytes().as_ptr() as usize % 4096, 0);
+        assert!(b.bytes().iter().all(|&x| x == 0));
+        let small = pool.allocate_zeroed(100).unwrap();
+        assert_eq!(small.bytes().as_ptr() as usize % 64, 0);
+    }
+
+    #[test]
+    fn limit_is_an_error_and_nothing_is_lost() {
+        let pool = MemoryPool::new(PoolConfig {
+            limit: Some(1 << 20),
+            ..PoolConfig::default()
+        });
+        let a = pool.allocate_zeroed(600 << 10).unwrap();
+        let err = pool.allocate_zeroed(600 << 10).unwrap_err();
+        assert!(matches!(err, CoreError::PoolLimit { .. }), "{err}");
+        assert!(err.to_string().contains("limit"));
+        drop(a);
+        assert!(pool.allocate_zeroed(600 << 10).is_ok());
+    }
+
+    #[test]
+    fn cache_cap_and_trim_release_memory() {
+        let pool = MemoryPool::new(PoolConfig {
+            max_cached: 8192,
+            ..PoolConfig::default()
+        });
+        let blocks: Vec<_> = (0..4)
+            .map(|_| pool.allocate_zeroed(4096).unwrap())
+            .collect();
+        drop(blocks);
+        let s = pool.statistics();
+        assert_eq!((s.bytes_cached, s.bytes_released), (8192, 8192));
+        assert_eq!(pool.trim(), 8192);
+        let s = pool.statistics();
+        assert_eq!(
+            (s.bytes_cached, s.bytes_reserved, s.peak_reserved),
+            (0, 0, 16384)
+        );
+    }
+
+    #[test]
+    fn zero_sized_blocks_need_no_memory() {
+        let pool = MemoryPool::new(PoolConfig::default());
+        let b = pool.allocate_zeroed(0).unwrap();
+        assert!(b.is_empty());
+        assert_eq!(pool.statistics().bytes_reserved, 0);
+    }
+}

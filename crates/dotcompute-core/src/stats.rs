@@ -1,0 +1,86 @@
+//! Per-kernel launch statistics.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Counters updated by every launch of one kernel on one accelerator (lock-free).
+#[derive(Debug, Default)]
+pub(crate) struct KernelCounters {
+    launches: AtomicU64,
+    faults: AtomicU64,
+    total_nanos: AtomicU64,
+    min_nanos: AtomicU64,
+    max_nanos: AtomicU64,
+    work_items: AtomicU64,
+}
+
+impl KernelCounters {
+    pub(crate) fn record(&self, elapsed: Duration, work_items: u64, faulted: bool) {
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        let n = self.launches.fetch_add(1, Relaxed);
+        if faulted {
+            self.faults.fetch_add(1, Relaxed);
+        }
+        self.total_nanos.fetch_add(nanos, Relaxed);
+        self.work_items.fetch_add(work_items, Relaxed);
+        if n == 0 {
+            self.min_nanos.store(nanos, Relaxed);
+        } else {
+            self.min_nanos.fetch_min(nanos, Relaxed);
+        }
+        self.max_nanos.fetch_max(nanos, Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> LaunchTimes {
+        LaunchTimes {
+            launches: self.launches.load(Relaxed),
+            faults: self.faults.load(Relaxed),
+            work_items: self.work_items.load(Relaxed),
+            total: Duration::from_nanos(self.total_nanos.load(Relaxed)),
+            min: Duration::from_nanos(self.min_nanos.load(Relaxed)),
+            max: Duration::from_nanos(self.max_nanos.load(Relaxed)),
+        }
+    }
+}
+
+/// Launch counts and host-side times of one kernel on one accelerator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LaunchTimes {
+    /// Launches, including those that faulted.
+    pub launches: u64,
+    /// Launches that ended in a fault.
+    pub faults: u64,
+    /// Work items run, in total.
+    pub work_items: u64,
+    /// Total time spent in launches (for asynchronous backends: until the launch returned).
+    pub total: Duration,
+    /// Shortest launch.
+    pub min: Duration,
+    /// Longest launch.
+    pub max: Duration,
+}
+
+impl LaunchTimes {
+    /// Mean time per launch.
+    pub fn mean(&self) -> Duration {
+        if self.launches == 0 {
+            Duration::ZERO
+        } else {
+            let nanos = self.total.as_nanos() / u128::from(self.launches);
+            Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+        }
+    }
+}
+
+/// Statistics of one kernel on one accelerator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelStatistics {
+    /// Kernel name.
+    pub kernel: String,
+    /// Accelerator id, e.g. `cpu:0`.
+    pub accelerator: String,
+    /// Time spent compiling it for this accelerator.
+    pub compile_time: Duration,
+    /// Launch counts and times.
+    pub launches: LaunchTimes,
+}

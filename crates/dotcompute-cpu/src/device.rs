@@ -1,0 +1,140 @@
+//! The CPU as an accelerator.
+
+use crate::error::CpuError;
+use crate::executor::{CpuKernel, Executor};
+use crate::options::CpuOptions;
+use crate::system;
+use dotcompute_core::backend::{CompiledKernel, Device};
+use dotcompute_core::cpu_abi::{CpuArg, SimdLevel};
+use dotcompute_core::{
+    AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, CoreError, Grid,
+    KernelDefinition, KernelFault,
+};
+use std::sync::Arc;
+
+/// The CPU device: a rayon pool over every core, and the SIMD level kernels run with.
+pub struct CpuDevice {
+    info: AcceleratorInfo,
+    pool: Arc<rayon::ThreadPool>,
+    options: CpuOptions,
+    simd: SimdLevel,
+}
+
+impl std::fmt::Debug for CpuDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CpuDevice")
+            .field("info", &self.info)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl CpuDevice {
+    /// Starts the CPU device: detects the SIMD level and starts the worker threads.
+    pub fn new(options: CpuOptions) -> Result<CpuDevice, CpuError> {
+        let simd = match options.simd {
+            Some(level) if !level.is_supported() => {
+                return Err(CpuError::UnsupportedSimd(level.name()));
+            }
+            Some(level) => level,
+            None => SimdLevel::detect(),
+        };
+        let threads = options.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("dotcompute-cpu-{i}"))
+            .build()?;
+        let info = AcceleratorInfo {
+            id: AcceleratorId {
+                backend: BackendKind::Cpu,
+                index: 0,
+            },
+            name: system::cpu_name(),
+            kind: AcceleratorKind::Cpu,
+            vendor: system::cpu_vendor(),
+            memory_bytes: system::memory_bytes(),
+            compute_units: u32::try_from(threads).unwrap_or(u32::MAX),
+            versions: vec![(
+                "kernels".into(),
+                format!("native Rust, {simd} clones", simd = simd.name()),
+            )],
+            capabilities: Capabilities {
+                f64: true,
+                int64: true,
+                atomics: true,
+                atomics64: true,
+                float_atomics: true,
+                shared_memory_bytes: 0,
+                max_group_size: 1024,
+                max_buffer_bytes: isize::MAX as u64,
+                simd: Some(simd.name().into()),
+            },
+        };
+        Ok(CpuDevice {
+            info,
+            pool: Arc::new(pool),
+            options,
+            simd,
+        })
+    }
+
+    /// The SIMD level kernels run with.
+    pub fn simd(&self) -> SimdLevel {
+        self.simd
+    }
+}
+
+impl Device for CpuDevice {
+    fn info(&self) -> &AcceleratorInfo {
+        &self.info
+    }
+
+    fn compile(
+        &self,
+        kernel: &'static KernelDefinition,
+    ) -> Result<Arc<dyn CompiledKernel>, CoreError> {
+        let entry = kernel.cpu_entry().ok_or_else(|| CoreError::Unsupported {
+            kernel: kernel.name().to_string(),
+            need: "CPU code (the definition carries none)".into(),
+            accelerator: self.info.name.clone(),
+        })?;
+        Ok(Arc::new(CpuCompiled {
+            kernel: CpuKernel::new(kernel.name(), entry),
+            pool: self.pool.clone(),
+            options: self.options.clone(),
+            simd: self.simd,
+        }))
+    }
+
+    fn synchronize(&self) -> Result<(), CoreError> {
+        // CPU launches complete before they return.
+        Ok(())
+    }
+}
+
+struct CpuCompiled {
+    kernel: CpuKernel,
+    pool: Arc<rayon::ThreadPool>,
+    options: CpuOptions,
+    simd: SimdLevel,
+}
+
+impl CompiledKernel for CpuCompiled {
+    unsafe fn launch(
+        &self,
+        grid: &Grid,
+        work_items: u64,
+        args: &[CpuArg],
+    ) -> Result<(), KernelFault> {
+        let exec = Executor {
+            pool: &self.pool,
+            options: &self.options,
+            simd: self.simd,
+        };
+        tracing::trace!(kernel = self.kernel.name, work_items, "cpu launch");
+        // SAFETY: the caller's guarantees are those `run` needs.
+        unsafe { self.kernel.run(&exec, grid, work_items, args) }
+    }
+}

@@ -1,0 +1,26 @@
+//! Errors of the CPU backend.
+
+use dotcompute_core::CoreError;
+use thiserror::Error;
+
+/// Why the CPU backend could not start.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CpuError {
+    /// The worker threads could not be created.
+    #[error("cannot start the CPU thread pool: {0}")]
+    ThreadPool(#[from] rayon::ThreadPoolBuildError),
+    /// A SIMD level this CPU does not have was asked for.
+    #[error("this CPU does not support the `{0}` instruction set")]
+    UnsupportedSimd(&'static str),
+}
+
+impl From<CpuError> for CoreError {
+    fn from(e: CpuError) -> CoreError {
+        CoreError::Backend {
+            backend: "cpu".into(),
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+        }
+    }
+}

@@ -1,0 +1,595 @@
+//! Native Rust for the CPU backend, generated from the IR.
+//!
+//! The output is a module holding the kernel compiled three ways: an AVX-512 and an AVX2+FMA
+//! clone on x86-64 (a NEON clone on AArch64) and a baseline version, chosen at run time by the
+//! CPU runtime's cached feature detection. Work items run in "runs" of consecutive `x` ids; a run
+//! whose affine buffer indices are all in bounds (see [`crate::affine`]) runs a version without
+//! per-access checks, so its loop vectorises.
+//!
+//! Semantics are Rust's release-build semantics, spelled out so that they hold in any build:
+//! integer `+ - *` wrap, shifts mask the amount, and what would panic in Rust (division by
+//! zero, an index out of bounds, `clamp` with bad bounds, `step_by(0)`) returns a fault.
+
+use crate::affine::{Affine, AffineEnv, Poly};
+use crate::program::{
+    AtomicOp, BinaryOp, BoundsChecks, Builtin, Expr, ExprKind, Function, Kernel, Literal, Local,
+    MathFn, Stmt, UnaryOp,
+};
+use crate::types::{ParamKind, ScalarType};
+use std::fmt::Write;
+
+/// Where the generated code finds its runtime support (the CPU ABI module).
+#[derive(Clone, Debug)]
+pub struct RustOptions {
+    /// Path of the CPU ABI module, e.g. `::dotcompute::__private::cpu_abi`.
+    pub runtime: String,
+    /// Name of the generated module.
+    pub module: String,
+}
+
+impl RustOptions {
+    /// Options for kernel `name` in a crate that depends on `dotcompute`.
+    pub fn for_kernel(name: &str) -> RustOptions {
+        RustOptions {
+            runtime: "::dotcompute::__private::cpu_abi".into(),
+            module: format!("__dotcompute_cpu_{name}"),
+        }
+    }
+}
+
+/// Emits the CPU module for a validated kernel. The module exposes
+/// `pub fn run(launch: &CpuLaunch<'_>, start: u64, end: u64) -> Result<(), Fault>`, which runs
+/// the work items with linear ids `start..end`.
+pub fn emit(kernel: &Kernel, options: &RustOptions) -> String {
+    Emitter::new(kernel, options).module()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Every access checked.
+    Checked,
+    /// Affine accesses unchecked (the run was proven in bounds); others checked.
+    Fast,
+    /// `#[kernel(unchecked)]`: nothing checked.
+    Unchecked,
+}
+
+struct Emitter<'k> {
+    kernel: &'k Kernel,
+    rt: &'k str,
+    module: &'k str,
+    env: AffineEnv,
+    /// Distinct (buffer, affine index) pairs the fast version relies on.
+    proven: Vec<(u32, Affine)>,
+}
+
+struct Body<'a> {
+    locals: &'a [Local],
+    mode: Mode,
+}
+
+impl<'k> Emitter<'k> {
+    fn new(kernel: &'k Kernel, options: &'k RustOptions) -> Self {
+        Emitter {
+            kernel,
+            rt: &options.runtime,
+            module: &options.module,
+            env: AffineEnv::of(kernel),
+            proven: Vec::new(),
+        }
+    }
+
+    fn module(&mut self) -> String {
+        let rt = self.rt;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "#[doc(hidden)]\n#[allow(unused, unused_parens, non_snake_case, unreachable_code, unsafe_code, clippy::all, clippy::undocumented_unsafe_blocks)]\npub mod {} {{\nuse {rt} as rt;",
+            self.module
+        );
+        // Arguments, unpacked once per span.
+        out.push_str(
+            "#[derive(Clone, Copy)]\nstruct Args {\n    gsize: [u64; 3],\n    group: [u64; 3],\n",
+        );
+        for (i, p) in self.kernel.params.iter().enumerate() {
+            let _ = match p.kind {
+                ParamKind::Scalar(t) => writeln!(out, "    p{i}: {},", t.rust_name()),
+                ParamKind::Buffer { elem, .. } => {
+                    writeln!(out, "    p{i}: rt::Buf<{}>,", elem.rust_name())
+                }
+            };
+        }
+        out.push_str("}\n");
+
+        for (i, f) in self.kernel.functions.iter().enumerate() {
+            out.push_str(&self.function(i, f));
+        }
+
+        let unchecked = self.kernel.bounds_checks == BoundsChecks::Unchecked;
+        let (fast_mode, fast_unsafe) = if unchecked {
+            (Mode::Unchecked, true)
+        } else {
+            (Mode::Fast, true)
+        };
+        let fast = self.item("item_fast", fast_mode, fast_unsafe);
+        let needs_two_versions = unchecked || !self.proven.is_empty();
+        if !unchecked {
+            out.push_str(&self.item("item_checked", Mode::Checked, false));
+        }
+        if needs_two_versions {
+            out.push_str(&fast);
+        }
+        if !unchecked && needs_two_versions {
+            out.push_str(&self.in_range());
+        }
+
+        out.push_str("#[inline(always)]\nunsafe fn run_span(a: &Args, start: u64, end: u64) -> Result<(), rt::Fault> {\n");
+        out.push_str("    let mut l = start;\n    while l < end {\n        let (x0, y, z) = rt::split_linear(l, a.gsize);\n        let x1 = rt::run_end(x0, l, end, a.gsize[0]);\n");
+        if unchecked {
+            out.push_str("        for x in x0..x1 { unsafe { item_fast(a, [x, y, z]) }?; }\n");
+        } else if needs_two_versions {
+            out.push_str("        if in_range(a, y, z, x0, x1) {\n            for x in x0..x1 { unsafe { item_fast(a, [x, y, z]) }?; }\n        } else {\n            for x in x0..x1 { item_checked(a, [x, y, z])?; }\n        }\n");
+        } else {
+            out.push_str("        for x in x0..x1 { item_checked(a, [x, y, z])?; }\n");
+        }
+        out.push_str("        l += x1 - x0;\n    }\n    Ok(())\n}\n");
+
+        out.push_str(
+            "#[cfg(target_arch = \"x86_64\")]\n#[target_feature(enable = \"avx512f,avx512vl,avx512bw,avx512dq,avx512cd,avx2,avx,fma,bmi1,bmi2,lzcnt,popcnt,f16c\")]\nunsafe fn run_avx512(a: &Args, start: u64, end: u64) -> Result<(), rt::Fault> { unsafe { run_span(a, start, end) } }\n",
+        );
+        out.push_str(
+            "#[cfg(target_arch = \"x86_64\")]\n#[target_feature(enable = \"avx2,avx,fma,bmi1,bmi2,lzcnt,popcnt,f16c\")]\nunsafe fn run_avx2(a: &Args, start: u64, end: u64) -> Result<(), rt::Fault> { unsafe { run_span(a, start, end) } }\n",
+        );
+        out.push_str(
+            "#[cfg(target_arch = \"aarch64\")]\n#[target_feature(enable = \"neon\")]\nunsafe fn run_neon(a: &Args, start: u64, end: u64) -> Result<(), rt::Fault> { unsafe { run_span(a, start, end) } }\n",
+        );
+
+        // The entry point.
+        let safety = if unchecked { "unsafe " } else { "" };
+        let _ = writeln!(
+            out,
+            "/// Runs work items `start..end` of a launch.\npub {safety}fn run(launch: &rt::CpuLaunch<'_>, start: u64, end: u64) -> Result<(), rt::Fault> {{"
+        );
+        out.push_str(
+            "    let a = Args {\n        gsize: launch.grid(),\n        group: launch.group(),\n",
+        );
+        for (i, p) in self.kernel.params.iter().enumerate() {
+            let _ = match p.kind {
+                ParamKind::Scalar(t) => {
+                    writeln!(
+                        out,
+                        "        p{i}: launch.scalar::<{}>({i})?,",
+                        t.rust_name()
+                    )
+                }
+                ParamKind::Buffer { elem, .. } => {
+                    writeln!(
+                        out,
+                        "        p{i}: launch.buffer::<{}>({i})?,",
+                        elem.rust_name()
+                    )
+                }
+            };
+        }
+        out.push_str("    };\n");
+        // SAFETY (of the calls below): a CpuLaunch guarantees its buffers are valid for their
+        // lengths; the chosen clone's features are present (simd_level never reports more than
+        // the CPU has).
+        out.push_str("    match launch.simd() {\n");
+        out.push_str("        #[cfg(target_arch = \"x86_64\")]\n        rt::SimdLevel::Avx512 => unsafe { run_avx512(&a, start, end) },\n");
+        out.push_str("        #[cfg(target_arch = \"x86_64\")]\n        rt::SimdLevel::Avx2 => unsafe { run_avx2(&a, start, end) },\n");
+        out.push_str("        #[cfg(target_arch = \"aarch64\")]\n        rt::SimdLevel::Neon => unsafe { run_neon(&a, start, end) },\n");
+        out.push_str("        _ => unsafe { run_span(&a, start, end) },\n    }\n}\n}\n");
+        out
+    }
+
+    fn function(&mut self, index: usize, f: &Function) -> String {
+        let mut out = String::new();
+        let params: Vec<String> = (0..f.param_count as usize)
+            .map(|i| {
+                format!(
+                    "{}: {}",
+                    local_name(&f.locals, i),
+                    f.locals[i].ty.rust_name()
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "#[inline(always)]\nfn {}({}) -> Result<{}, rt::Fault> {{",
+            function_name(index, f),
+            params.join(", "),
+            f.ret.rust_name()
+        );
+        let body = Body {
+            locals: &f.locals,
+            mode: Mode::Checked,
+        };
+        self.block(&mut out, &body, &f.body, 1);
+        out.push_str("}\n");
+        out
+    }
+
+    fn item(&mut self, name: &str, mode: Mode, is_unsafe: bool) -> String {
+        let mut out = String::new();
+        let safety = if is_unsafe { "unsafe " } else { "" };
+        let _ = writeln!(
+            out,
+            "#[inline(always)]\n{safety}fn {name}(a: &Args, gid: [u64; 3]) -> Result<(), rt::Fault> {{"
+        );
+        let body = Body {
+            locals: &self.kernel.locals,
+            mode,
+        };
+        self.block(&mut out, &body, &self.kernel.body, 1);
+        out.push_str("    Ok(())\n}\n");
+        out
+    }
+
+    fn in_range(&mut self) -> String {
+        let mut out = String::from(
+            "#[inline(always)]\nfn in_range(a: &Args, y: u64, z: u64, x0: u64, x1: u64) -> bool {\n    let check = || -> Result<bool, rt::Fault> {\n        let mut ok = true;\n",
+        );
+        let body = Body {
+            locals: &self.kernel.locals,
+            mode: Mode::Checked,
+        };
+        for (buffer, form) in self.proven.clone() {
+            let mut poly = |p: &Poly| self.poly(&body, p);
+            let _ = writeln!(
+                out,
+                "        ok &= rt::affine_in_bounds([{}, {}, {}], {}, [x0, x1, y, z], a.p{buffer}.len);",
+                poly(&form.ids[0]),
+                poly(&form.ids[1]),
+                poly(&form.ids[2]),
+                poly(&form.constant)
+            );
+        }
+        out.push_str("        Ok(ok)\n    };\n    matches!(check(), Ok(true))\n}\n");
+        out
+    }
+
+    /// An `Option<i128>` expression for a polynomial of invariant leaves.
+    fn poly(&mut self, body: &Body<'_>, p: &Poly) -> String {
+        if p.0.is_empty() {
+            return "Some(0i128)".into();
+        }
+        let terms: Vec<String> =
+            p.0.iter()
+                .map(|m| {
+                    let leaves: Vec<String> = m
+                        .leaves
+                        .iter()
+                        .map(|l| format!("(({}) as i128)", self.expr_mut(body, l)))
+                        .collect();
+                    format!("rt::monomial({}i128, &[{}])", m.coeff, leaves.join(", "))
+                })
+                .collect();
+        format!("rt::poly_sum(&[{}])", terms.join(", "))
+    }
+
+    fn block(&mut self, out: &mut String, body: &Body<'_>, block: &[Stmt], depth: usize) {
+        for s in block {
+            self.stmt(out, body, s, depth);
+        }
+    }
+
+    fn stmt(&mut self, out: &mut String, body: &Body<'_>, s: &Stmt, depth: usize) {
+        let pad = "    ".repeat(depth);
+        match s {
+            Stmt::Let { local, init } => {
+                let l = &body.locals[local.0 as usize];
+                let m = if l.mutable { "mut " } else { "" };
+                let name = local_name(body.locals, local.0 as usize);
+                match init {
+                    Some(init) => {
+                        let v = self.expr_mut(body, init);
+                        let _ = writeln!(out, "{pad}let {m}{name}: {} = {v};", l.ty.rust_name());
+                    }
+                    None => {
+                        let _ = writeln!(out, "{pad}let {m}{name}: {};", l.ty.rust_name());
+                    }
+                }
+            }
+            Stmt::Assign { local, value } => {
+                let v = self.expr_mut(body, value);
+                let _ = writeln!(
+                    out,
+                    "{pad}{} = {v};",
+                    local_name(body.locals, local.0 as usize)
+                );
+            }
+            Stmt::Store {
+                buffer,
+                index,
+                value,
+            } => {
+                // Rust evaluates the value before the place.
+                let v = self.expr_mut(body, value);
+                let i = self.expr_mut(body, index);
+                let access = if self.unchecked_access(body.mode, buffer.0, index) {
+                    format!("unsafe {{ a.p{}.store_unchecked(__i, __v) }}", buffer.0)
+                } else {
+                    format!("a.p{}.store(__i, __v)?", buffer.0)
+                };
+                let _ = writeln!(out, "{pad}{{ let __v = {v}; let __i = {i}; {access}; }}");
+            }
+            Stmt::If {
+                cond,
+                then_body,
+                else_body,
+            } => {
+                let c = self.expr_mut(body, cond);
+                let _ = writeln!(out, "{pad}if {c} {{");
+                self.block(out, body, then_body, depth + 1);
+                if !else_body.is_empty() {
+                    let _ = writeln!(out, "{pad}}} else {{");
+                    self.block(out, body, else_body, depth + 1);
+                }
+                let _ = writeln!(out, "{pad}}}");
+            }
+            Stmt::For {
+                var,
+                start,
+                end,
+                inclusive,
+                step,
+                body: loop_body,
+            } => {
+                let s = self.expr_mut(body, start);
+                let e = self.expr_mut(body, end);
+                let range = if *inclusive { "..=" } else { ".." };
+                let mut iter = format!("(({s}){range}({e}))");
+                if let Some(step) = step {
+                    let st = self.expr_mut(body, step);
+                    iter = format!("{iter}.step_by(rt::step({st})?)");
+                }
+                let _ = writeln!(
+                    out,
+                    "{pad}for {} in {iter} {{",
+                    local_name(body.locals, var.0 as usize)
+                );
+                self.block(out, body, loop_body, depth + 1);
+                let _ = writeln!(out, "{pad}}}");
+            }
+            Stmt::While {
+                cond,
+                body: loop_body,
+            } => {
+                let c = self.expr_mut(body, cond);
+                let _ = writeln!(out, "{pad}while {c} {{");
+                self.block(out, body, loop_body, depth + 1);
+                let _ = writeln!(out, "{pad}}}");
+            }
+            Stmt::Loop { body: loop_body } => {
+                let _ = writeln!(out, "{pad}loop {{");
+                self.block(out, body, loop_body, depth + 1);
+                let _ = writeln!(out, "{pad}}}");
+            }
+            Stmt::Break => {
+                let _ = writeln!(out, "{pad}break;");
+            }
+            Stmt::Continue => {
+                let _ = writeln!(out, "{pad}continue;");
+            }
+            Stmt::Return(None) => {
+                let _ = writeln!(out, "{pad}return Ok(());");
+            }
+            Stmt::Return(Some(e)) => {
+                let v = self.expr_mut(body, e);
+                let _ = writeln!(out, "{pad}return Ok({v});");
+            }
+            Stmt::Trap { message } => {
+                let _ = writeln!(out, "{pad}return Err(rt::Fault::panic({message:?}));");
+            }
+            Stmt::Eval(e) => {
+                let v = self.expr_mut(body, e);
+                let _ = writeln!(out, "{pad}let _ = {v};");
+            }
+        }
+    }
+
+    /// Whether this access may skip its check; records what the fast version relies on.
+    fn unchecked_access(&mut self, mode: Mode, buffer: u32, index: &Expr) -> bool {
+        match mode {
+            Mode::Checked => false,
+            Mode::Unchecked => true,
+            Mode::Fast => match self.env.affine(index) {
+                Some(form) => {
+                    if !self.proven.iter().any(|(b, f)| *b == buffer && *f == form) {
+                        self.proven.push((buffer, form));
+                    }
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    fn expr_mut(&mut self, body: &Body<'_>, e: &Expr) -> String {
+        // Loads and atomics may record proven accesses; everything else is pure rendering.
+        let mut rendered = String::new();
+        self.render(&mut rendered, body, e);
+        rendered
+    }
+
+    fn render(&mut self, out: &mut String, body: &Body<'_>, e: &Expr) {
+        let ty = e.ty;
+        match &e.kind {
+            ExprKind::Literal(lit) => out.push_str(&literal(*lit, ty)),
+            ExprKind::Local(id) => out.push_str(&local_name(body.locals, id.0 as usize)),
+            ExprKind::Param(id) => {
+                let _ = write!(out, "a.p{}", id.0);
+            }
+            ExprKind::Load { buffer, index } => {
+                let i = self.sub(body, index);
+                if self.unchecked_access(body.mode, buffer.0, index) {
+                    let _ = write!(out, "unsafe {{ a.p{}.load_unchecked({i}) }}", buffer.0);
+                } else {
+                    let _ = write!(out, "a.p{}.load({i})?", buffer.0);
+                }
+            }
+            ExprKind::Len(buffer) => {
+                let _ = write!(out, "a.p{}.len", buffer.0);
+            }
+            ExprKind::Builtin(b) => {
+                let _ = match b {
+                    Builtin::GlobalId(ax) => write!(out, "gid[{}]", ax.index()),
+                    Builtin::GlobalSize(ax) => write!(out, "a.gsize[{}]", ax.index()),
+                    Builtin::GroupSize(ax) => write!(out, "a.group[{}]", ax.index()),
+                    Builtin::GroupId(ax) => {
+                        write!(out, "(gid[{0}] / a.group[{0}])", ax.index())
+                    }
+                    Builtin::LocalId(ax) => {
+                        write!(out, "(gid[{0}] % a.group[{0}])", ax.index())
+                    }
+                };
+            }
+            ExprKind::Unary { op, operand } => {
+                let v = self.sub(body, operand);
+                let _ = match op {
+                    UnaryOp::Neg if ty.is_int() => write!(out, "({v}).wrapping_neg()"),
+                    UnaryOp::Neg => write!(out, "(-({v}))"),
+                    UnaryOp::Not => write!(out, "(!({v}))"),
+                };
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let l = self.sub(body, lhs);
+                let r = self.sub(body, rhs);
+                let int = lhs.ty.is_int();
+                let _ = match op {
+                    BinaryOp::Add if int => write!(out, "({l}).wrapping_add({r})"),
+                    BinaryOp::Sub if int => write!(out, "({l}).wrapping_sub({r})"),
+                    BinaryOp::Mul if int => write!(out, "({l}).wrapping_mul({r})"),
+                    BinaryOp::Div if int => write!(out, "rt::int_div({l}, {r})?"),
+                    BinaryOp::Rem if int => write!(out, "rt::int_rem({l}, {r})?"),
+                    BinaryOp::Shl => write!(out, "({l}).wrapping_shl(({r}) as u32)"),
+                    BinaryOp::Shr => write!(out, "({l}).wrapping_shr(({r}) as u32)"),
+                    other => write!(out, "(({l}) {} ({r}))", other.symbol()),
+                };
+            }
+            ExprKind::Cast(operand) => {
+                let v = self.sub(body, operand);
+                let _ = write!(out, "(({v}) as {})", ty.rust_name());
+            }
+            ExprKind::Math { func, args } => {
+                let rendered: Vec<String> = args.iter().map(|a| self.sub(body, a)).collect();
+                out.push_str(&math(*func, args, &rendered));
+            }
+            ExprKind::Call { function, args } => {
+                let rendered: Vec<String> = args.iter().map(|a| self.sub(body, a)).collect();
+                let f = &self.kernel.functions[function.0 as usize];
+                let _ = write!(
+                    out,
+                    "{}({})?",
+                    function_name(function.0 as usize, f),
+                    rendered.join(", ")
+                );
+            }
+            ExprKind::Atomic {
+                op,
+                buffer,
+                index,
+                args,
+            } => {
+                let i = self.sub(body, index);
+                let rendered: Vec<String> = args.iter().map(|a| self.sub(body, a)).collect();
+                let unchecked = self.unchecked_access(body.mode, buffer.0, index);
+                let b = buffer.0;
+                let _ = match (op, unchecked) {
+                    (AtomicOp::CompareExchange, false) => write!(
+                        out,
+                        "a.p{b}.atomic_compare_exchange({i}, {}, {})?",
+                        rendered[0], rendered[1]
+                    ),
+                    (AtomicOp::CompareExchange, true) => write!(
+                        out,
+                        "unsafe {{ a.p{b}.atomic_compare_exchange_unchecked({i}, {}, {}) }}",
+                        rendered[0], rendered[1]
+                    ),
+                    (op, false) => write!(
+                        out,
+                        "a.p{b}.atomic_rmw(rt::AtomicOp::{op:?}, {i}, {})?",
+                        rendered[0]
+                    ),
+                    (op, true) => write!(
+                        out,
+                        "unsafe {{ a.p{b}.atomic_rmw_unchecked(rt::AtomicOp::{op:?}, {i}, {}) }}",
+                        rendered[0]
+                    ),
+                };
+            }
+        }
+    }
+
+    fn sub(&mut self, body: &Body<'_>, e: &Expr) -> String {
+        let mut s = String::new();
+        self.render(&mut s, body, e);
+        s
+    }
+}
+
+fn math(func: MathFn, args: &[Expr], r: &[String]) -> String {
+    let recv = &r[0];
+    let ty = args[0].ty;
+    match func {
+        MathFn::Clamp => format!("rt::clamp({recv}, {}, {})?", r[1], r[2]),
+        MathFn::Abs if ty.is_int() => format!("({recv}).wrapping_abs()"),
+        MathFn::Min | MathFn::Max if ty.is_int() => {
+            format!("::core::cmp::Ord::{}({recv}, {})", func.method_name(), r[1])
+        }
+        _ => {
+            let rest = r[1..].join(", ");
+            format!("({recv}).{}({rest})", func.method_name())
+        }
+    }
+}
+
+fn literal(lit: Literal, ty: ScalarType) -> String {
+    match lit {
+        Literal::Bool(b) => b.to_string(),
+        Literal::Int(v) => match ty.int_range() {
+            Some((lo, _)) if v == lo && v < 0 => format!("{}::MIN", ty.rust_name()),
+            _ if v < 0 => format!("({v}{})", ty.rust_name()),
+            _ => format!("{v}{}", ty.rust_name()),
+        },
+        Literal::Float(v) => {
+            let name = ty.rust_name();
+            if v.is_nan() {
+                format!("{name}::NAN")
+            } else if v == f64::INFINITY {
+                format!("{name}::INFINITY")
+            } else if v == f64::NEG_INFINITY {
+                format!("{name}::NEG_INFINITY")
+            } else if ty == ScalarType::F32 {
+                format!("({:?}{name})", v as f32)
+            } else {
+                format!("({v:?}{name})")
+            }
+        }
+    }
+}
+
+fn local_name(locals: &[Local], i: usize) -> String {
+    match locals.get(i) {
+        Some(l)
+            if l.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
+            format!("l{i}_{}", l.name)
+        }
+        _ => format!("l{i}"),
+    }
+}
+
+fn function_name(index: usize, f: &Function) -> String {
+    if f.name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        format!("f{index}_{}", f.name)
+    } else {
+        format!("f{index}")
+    }
+}

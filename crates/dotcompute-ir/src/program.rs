@@ -1,0 +1,811 @@
+//! The kernel IR: a small, typed, structured program.
+//!
+//! A [`Kernel`] is what every backend compiles: the macro builds it from Rust source, the
+//! validator checks it, and the emitters turn it into CPU Rust, CUDA C or WGSL. Statements are
+//! structured (no gotos) so that every target can express them directly. Locals are numbered per
+//! function body; a [`Stmt::Let`] declares each exactly once.
+//!
+//! Later language versions (group-shared arrays, barriers, subgroup operations) add variants to
+//! [`Stmt`], [`ExprKind`] and [`Builtin`]; nothing here assumes the set is closed.
+
+use crate::types::{Access, ParamKind, ScalarType};
+use serde::{Deserialize, Serialize};
+
+/// Version of the IR's serialized form; part of every kernel hash.
+pub const IR_FORMAT_VERSION: u32 = 1;
+
+/// Index of a kernel parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ParamId(pub u32);
+
+/// Index of a local variable in the enclosing body's `locals`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LocalId(pub u32);
+
+/// Index of a helper function in [`Kernel::functions`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FunctionId(pub u32);
+
+/// Whether buffer accesses are bounds checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BoundsChecks {
+    /// Every access is checked; an out-of-bounds access is a reported fault.
+    Checked,
+    /// `#[kernel(unchecked)]`: accesses are not checked; the launch is `unsafe`.
+    Unchecked,
+}
+
+/// A kernel: the unit every backend compiles and launches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Kernel {
+    /// The kernel's name (the Rust function's name).
+    pub name: String,
+    /// Parameters, in source order.
+    pub params: Vec<Param>,
+    /// Local variables of the kernel body.
+    pub locals: Vec<Local>,
+    /// The body, run once per work item.
+    pub body: Block,
+    /// Helper functions (`#[kernel_fn]`); a function only calls functions before it.
+    pub functions: Vec<Function>,
+    /// Bounds checking mode.
+    pub bounds_checks: BoundsChecks,
+}
+
+/// A kernel parameter.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Param {
+    /// Name in the source.
+    pub name: String,
+    /// Scalar or buffer, with its type.
+    pub kind: ParamKind,
+}
+
+impl Param {
+    /// The element type of a buffer parameter, or the type of a scalar one.
+    pub fn scalar_type(&self) -> ScalarType {
+        match self.kind {
+            ParamKind::Scalar(t) | ParamKind::Buffer { elem: t, .. } => t,
+        }
+    }
+
+    /// `true` for a `&mut [T]` parameter.
+    pub fn is_writable_buffer(&self) -> bool {
+        matches!(
+            self.kind,
+            ParamKind::Buffer {
+                access: Access::ReadWrite,
+                ..
+            }
+        )
+    }
+}
+
+/// A local variable.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Local {
+    /// Name in the source (several locals may share one after shadowing).
+    pub name: String,
+    /// Its type.
+    pub ty: ScalarType,
+    /// Whether it may be assigned after its declaration.
+    pub mutable: bool,
+}
+
+/// A helper function: scalars in, one scalar out, no buffer access.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Function {
+    /// Name in the source.
+    pub name: String,
+    /// The first `param_count` locals are the parameters, in order.
+    pub param_count: u32,
+    /// Return type.
+    pub ret: ScalarType,
+    /// Parameters followed by the body's locals.
+    pub locals: Vec<Local>,
+    /// The body; every path ends in a `return`.
+    pub body: Block,
+}
+
+/// A sequence of statements.
+pub type Block = Vec<Stmt>;
+
+/// A statement.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Stmt {
+    /// Declares a local, optionally initialising it.
+    Let {
+        /// The local declared.
+        local: LocalId,
+        /// Initial value.
+        init: Option<Expr>,
+    },
+    /// Assigns a local.
+    Assign {
+        /// Target.
+        local: LocalId,
+        /// New value.
+        value: Expr,
+    },
+    /// Writes a buffer element.
+    Store {
+        /// A read-write buffer parameter.
+        buffer: ParamId,
+        /// Element index (`u64`).
+        index: Expr,
+        /// Value written.
+        value: Expr,
+    },
+    /// `if cond { then_body } else { else_body }`.
+    If {
+        /// Condition (`bool`).
+        cond: Expr,
+        /// Taken when true.
+        then_body: Block,
+        /// Taken when false (may be empty).
+        else_body: Block,
+    },
+    /// `for var in start..end` (or `..=`), optionally `.step_by(step)`.
+    For {
+        /// The loop variable, declared by the loop.
+        var: LocalId,
+        /// First value.
+        start: Expr,
+        /// Bound (exclusive unless `inclusive`).
+        end: Expr,
+        /// `..=` instead of `..`.
+        inclusive: bool,
+        /// Step (`u64`, must not be zero), if `.step_by` was used.
+        step: Option<Expr>,
+        /// Loop body.
+        body: Block,
+    },
+    /// `while cond { body }`.
+    While {
+        /// Condition (`bool`).
+        cond: Expr,
+        /// Loop body.
+        body: Block,
+    },
+    /// `loop { body }`.
+    Loop {
+        /// Loop body.
+        body: Block,
+    },
+    /// Leaves the innermost loop.
+    Break,
+    /// Next iteration of the innermost loop.
+    Continue,
+    /// Ends the work item (kernel, no value) or returns from a helper (with a value).
+    Return(Option<Expr>),
+    /// `panic!` / a failed `assert!`: the launch reports a fault with this message.
+    Trap {
+        /// The message.
+        message: String,
+    },
+    /// An expression evaluated for its effect (an atomic whose old value is unused).
+    Eval(Expr),
+}
+
+/// A typed expression.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expr {
+    /// The expression's type.
+    pub ty: ScalarType,
+    /// What it computes.
+    pub kind: ExprKind,
+}
+
+/// A literal value.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Literal {
+    /// `true` / `false`.
+    Bool(bool),
+    /// An integer, in the range of the expression's type.
+    Int(i128),
+    /// A float; for `f32` the value is exactly representable as `f32`.
+    Float(f64),
+}
+
+/// An index intrinsic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Builtin {
+    /// `global_id_*()`: this work item's id in the grid.
+    GlobalId(Axis),
+    /// `global_size_*()`: the grid's size.
+    GlobalSize(Axis),
+    /// `group_id_*()`: the id of this work item's group (`global_id / group_size`).
+    GroupId(Axis),
+    /// `local_id_*()`: the id within the group (`global_id % group_size`).
+    LocalId(Axis),
+    /// `group_size_*()`: work items per group along an axis.
+    GroupSize(Axis),
+}
+
+/// A grid axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Axis {
+    /// The first axis.
+    X,
+    /// The second axis.
+    Y,
+    /// The third axis.
+    Z,
+}
+
+impl Axis {
+    /// 0, 1 or 2.
+    pub fn index(self) -> usize {
+        match self {
+            Axis::X => 0,
+            Axis::Y => 1,
+            Axis::Z => 2,
+        }
+    }
+
+    /// `x`, `y` or `z`.
+    pub fn letter(self) -> char {
+        match self {
+            Axis::X => 'x',
+            Axis::Y => 'y',
+            Axis::Z => 'z',
+        }
+    }
+}
+
+/// A unary operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum UnaryOp {
+    /// `-x` (wrapping on integers).
+    Neg,
+    /// `!x`: bitwise on integers, logical on `bool`.
+    Not,
+}
+
+/// A binary operator. Integer `+ - *` wrap; shift amounts are masked to the bit width; integer
+/// `/` and `%` by zero (and `MIN / -1`) are faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BinaryOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `%`
+    Rem,
+    /// `&`
+    BitAnd,
+    /// `|`
+    BitOr,
+    /// `^`
+    BitXor,
+    /// `<<`
+    Shl,
+    /// `>>` (arithmetic on signed integers)
+    Shr,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `&&` (short-circuit)
+    And,
+    /// `||` (short-circuit)
+    Or,
+}
+
+impl BinaryOp {
+    /// The Rust operator token.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Rem => "%",
+            BinaryOp::BitAnd => "&",
+            BinaryOp::BitOr => "|",
+            BinaryOp::BitXor => "^",
+            BinaryOp::Shl => "<<",
+            BinaryOp::Shr => ">>",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::And => "&&",
+            BinaryOp::Or => "||",
+        }
+    }
+
+    /// `true` for the six comparisons (result `bool`, operands of one type).
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+        )
+    }
+}
+
+/// A math function: the float methods of `f32`/`f64` and the integer methods the language
+/// allows. Receiver first: `x.atan2(y)` is `Atan2` with arguments `[x, y]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[allow(missing_docs)] // each variant is the Rust method of the same name
+pub enum MathFn {
+    Sqrt,
+    Exp,
+    Exp2,
+    Ln,
+    Log2,
+    Log10,
+    Sin,
+    Cos,
+    Tan,
+    Tanh,
+    Sinh,
+    Cosh,
+    Asin,
+    Acos,
+    Atan,
+    Atan2,
+    Powf,
+    Powi,
+    Abs,
+    Min,
+    Max,
+    Clamp,
+    Floor,
+    Ceil,
+    Round,
+    Trunc,
+    MulAdd,
+    Hypot,
+    Cbrt,
+    Recip,
+    IsNan,
+    IsFinite,
+    IsInfinite,
+    CountOnes,
+    LeadingZeros,
+    TrailingZeros,
+    RotateLeft,
+    RotateRight,
+}
+
+/// Arguments a math function takes and which types it accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MathSignature {
+    /// `x.f()` on floats, result the same float type.
+    FloatUnary,
+    /// `x.f(y)` on floats, both of one type, result that type.
+    FloatBinary,
+    /// `x.f(y, z)` on floats (`mul_add`, `clamp`).
+    FloatTernary,
+    /// `x.powi(n: i32)`.
+    Powi,
+    /// `x.f()` on floats, result `bool`.
+    FloatPredicate,
+    /// `x.f()` or `x.f(y)` on any number (`abs` on signed only), result the same type.
+    Numeric {
+        /// Number of arguments including the receiver.
+        arity: usize,
+    },
+    /// `x.f()` on integers, result `u32`.
+    IntCount,
+    /// `x.f(n: u32)` on integers, result the same type.
+    IntRotate,
+}
+
+impl MathFn {
+    /// Every math function.
+    pub const ALL: [MathFn; 38] = [
+        MathFn::Sqrt,
+        MathFn::Exp,
+        MathFn::Exp2,
+        MathFn::Ln,
+        MathFn::Log2,
+        MathFn::Log10,
+        MathFn::Sin,
+        MathFn::Cos,
+        MathFn::Tan,
+        MathFn::Tanh,
+        MathFn::Sinh,
+        MathFn::Cosh,
+        MathFn::Asin,
+        MathFn::Acos,
+        MathFn::Atan,
+        MathFn::Atan2,
+        MathFn::Powf,
+        MathFn::Powi,
+        MathFn::Abs,
+        MathFn::Min,
+        MathFn::Max,
+        MathFn::Clamp,
+        MathFn::Floor,
+        MathFn::Ceil,
+        MathFn::Round,
+        MathFn::Trunc,
+        MathFn::MulAdd,
+        MathFn::Hypot,
+        MathFn::Cbrt,
+        MathFn::Recip,
+        MathFn::IsNan,
+        MathFn::IsFinite,
+        MathFn::IsInfinite,
+        MathFn::CountOnes,
+        MathFn::LeadingZeros,
+        MathFn::TrailingZeros,
+        MathFn::RotateLeft,
+        MathFn::RotateRight,
+    ];
+
+    /// The Rust method name.
+    pub fn method_name(self) -> &'static str {
+        match self {
+            MathFn::Sqrt => "sqrt",
+            MathFn::Exp => "exp",
+            MathFn::Exp2 => "exp2",
+            MathFn::Ln => "ln",
+            MathFn::Log2 => "log2",
+            MathFn::Log10 => "log10",
+            MathFn::Sin => "sin",
+            MathFn::Cos => "cos",
+            MathFn::Tan => "tan",
+            MathFn::Tanh => "tanh",
+            MathFn::Sinh => "sinh",
+            MathFn::Cosh => "cosh",
+            MathFn::Asin => "asin",
+            MathFn::Acos => "acos",
+            MathFn::Atan => "atan",
+            MathFn::Atan2 => "atan2",
+            MathFn::Powf => "powf",
+            MathFn::Powi => "powi",
+            MathFn::Abs => "abs",
+            MathFn::Min => "min",
+            MathFn::Max => "max",
+            MathFn::Clamp => "clamp",
+            MathFn::Floor => "floor",
+            MathFn::Ceil => "ceil",
+            MathFn::Round => "round",
+            MathFn::Trunc => "trunc",
+            MathFn::MulAdd => "mul_add",
+            MathFn::Hypot => "hypot",
+            MathFn::Cbrt => "cbrt",
+            MathFn::Recip => "recip",
+            MathFn::IsNan => "is_nan",
+            MathFn::IsFinite => "is_finite",
+            MathFn::IsInfinite => "is_infinite",
+            MathFn::CountOnes => "count_ones",
+            MathFn::LeadingZeros => "leading_zeros",
+            MathFn::TrailingZeros => "trailing_zeros",
+            MathFn::RotateLeft => "rotate_left",
+            MathFn::RotateRight => "rotate_right",
+        }
+    }
+
+    /// The function for a Rust method name.
+    pub fn from_method_name(name: &str) -> Option<MathFn> {
+        MathFn::ALL.into_iter().find(|f| f.method_name() == name)
+    }
+
+    /// Its arguments and accepted types.
+    pub fn signature(self) -> MathSignature {
+        use MathFn::*;
+        match self {
+            Sqrt | Exp | Exp2 | Ln | Log2 | Log10 | Sin | Cos | Tan | Tanh | Sinh | Cosh | Asin
+            | Acos | Atan | Floor | Ceil | Round | Trunc | Cbrt | Recip => {
+                MathSignature::FloatUnary
+            }
+            Atan2 | Powf | Hypot => MathSignature::FloatBinary,
+            MulAdd => MathSignature::FloatTernary,
+            Powi => MathSignature::Powi,
+            IsNan | IsFinite | IsInfinite => MathSignature::FloatPredicate,
+            Abs => MathSignature::Numeric { arity: 1 },
+            Min | Max => MathSignature::Numeric { arity: 2 },
+            Clamp => MathSignature::Numeric { arity: 3 },
+            CountOnes | LeadingZeros | TrailingZeros => MathSignature::IntCount,
+            RotateLeft | RotateRight => MathSignature::IntRotate,
+        }
+    }
+}
+
+/// An atomic read-modify-write on a buffer element; every one returns the element's old value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AtomicOp {
+    /// `atomic_add` (wrapping on integers; also on `f32`/`f64`).
+    Add,
+    /// `atomic_sub` (wrapping).
+    Sub,
+    /// `atomic_min`.
+    Min,
+    /// `atomic_max`.
+    Max,
+    /// `atomic_and`.
+    And,
+    /// `atomic_or`.
+    Or,
+    /// `atomic_xor`.
+    Xor,
+    /// `atomic_exchange`.
+    Exchange,
+    /// `atomic_compare_exchange(target, current, new)`: stores `new` if the element equals
+    /// `current`.
+    CompareExchange,
+}
+
+impl AtomicOp {
+    /// Every atomic operation.
+    pub const ALL: [AtomicOp; 9] = [
+        AtomicOp::Add,
+        AtomicOp::Sub,
+        AtomicOp::Min,
+        AtomicOp::Max,
+        AtomicOp::And,
+        AtomicOp::Or,
+        AtomicOp::Xor,
+        AtomicOp::Exchange,
+        AtomicOp::CompareExchange,
+    ];
+
+    /// The intrinsic's name in kernel source.
+    pub fn intrinsic_name(self) -> &'static str {
+        match self {
+            AtomicOp::Add => "atomic_add",
+            AtomicOp::Sub => "atomic_sub",
+            AtomicOp::Min => "atomic_min",
+            AtomicOp::Max => "atomic_max",
+            AtomicOp::And => "atomic_and",
+            AtomicOp::Or => "atomic_or",
+            AtomicOp::Xor => "atomic_xor",
+            AtomicOp::Exchange => "atomic_exchange",
+            AtomicOp::CompareExchange => "atomic_compare_exchange",
+        }
+    }
+
+    /// The operation for an intrinsic name.
+    pub fn from_intrinsic_name(name: &str) -> Option<AtomicOp> {
+        AtomicOp::ALL
+            .into_iter()
+            .find(|op| op.intrinsic_name() == name)
+    }
+
+    /// Value operands after the target (1, or 2 for compare-exchange).
+    pub fn operand_count(self) -> usize {
+        if self == AtomicOp::CompareExchange {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Whether the operation is defined for elements of type `ty`.
+    pub fn supports(self, ty: ScalarType) -> bool {
+        match self {
+            AtomicOp::Add | AtomicOp::Exchange => ty.is_numeric(),
+            AtomicOp::Sub
+            | AtomicOp::Min
+            | AtomicOp::Max
+            | AtomicOp::And
+            | AtomicOp::Or
+            | AtomicOp::Xor
+            | AtomicOp::CompareExchange => ty.is_int(),
+        }
+    }
+}
+
+/// What an expression computes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ExprKind {
+    /// A constant.
+    Literal(Literal),
+    /// The value of a local.
+    Local(LocalId),
+    /// The value of a scalar parameter.
+    Param(ParamId),
+    /// Reads a buffer element.
+    Load {
+        /// A buffer parameter.
+        buffer: ParamId,
+        /// Element index (`u64`).
+        index: Box<Expr>,
+    },
+    /// The element count of a buffer (`u64`).
+    Len(ParamId),
+    /// An index intrinsic (`u64`).
+    Builtin(Builtin),
+    /// A unary operation.
+    Unary {
+        /// Operator.
+        op: UnaryOp,
+        /// Operand.
+        operand: Box<Expr>,
+    },
+    /// A binary operation.
+    Binary {
+        /// Operator.
+        op: BinaryOp,
+        /// Left operand.
+        lhs: Box<Expr>,
+        /// Right operand.
+        rhs: Box<Expr>,
+    },
+    /// `operand as T` with Rust's semantics (float to int saturates, NaN to 0).
+    Cast(Box<Expr>),
+    /// A math function.
+    Math {
+        /// Which function.
+        func: MathFn,
+        /// Receiver first.
+        args: Vec<Expr>,
+    },
+    /// A call to a helper function.
+    Call {
+        /// The callee.
+        function: FunctionId,
+        /// Arguments.
+        args: Vec<Expr>,
+    },
+    /// An atomic read-modify-write; the value is the element's old value.
+    Atomic {
+        /// Operation.
+        op: AtomicOp,
+        /// A read-write buffer parameter.
+        buffer: ParamId,
+        /// Element index (`u64`).
+        index: Box<Expr>,
+        /// Operands after the target.
+        args: Vec<Expr>,
+    },
+}
+
+impl Expr {
+    /// A literal of type `ty`.
+    pub fn literal(ty: ScalarType, value: Literal) -> Expr {
+        Expr {
+            ty,
+            kind: ExprKind::Literal(value),
+        }
+    }
+
+    /// Visits this expression and every sub-expression, parents first.
+    pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
+        f(self);
+        match &self.kind {
+            ExprKind::Literal(_)
+            | ExprKind::Local(_)
+            | ExprKind::Param(_)
+            | ExprKind::Len(_)
+            | ExprKind::Builtin(_) => {}
+            ExprKind::Load { index, .. } => index.walk(f),
+            ExprKind::Unary { operand, .. } | ExprKind::Cast(operand) => operand.walk(f),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                lhs.walk(f);
+                rhs.walk(f);
+            }
+            ExprKind::Math { args, .. } | ExprKind::Call { args, .. } => {
+                args.iter().for_each(|a| a.walk(f))
+            }
+            ExprKind::Atomic { index, args, .. } => {
+                index.walk(f);
+                args.iter().for_each(|a| a.walk(f));
+            }
+        }
+    }
+}
+
+/// Visits every statement of a block and of the blocks nested in it, parents first.
+pub fn walk_stmts(block: &[Stmt], f: &mut dyn FnMut(&Stmt)) {
+    for stmt in block {
+        f(stmt);
+        match stmt {
+            Stmt::If {
+                then_body,
+                else_body,
+                ..
+            } => {
+                walk_stmts(then_body, f);
+                walk_stmts(else_body, f);
+            }
+            Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Loop { body } => {
+                walk_stmts(body, f)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Visits every expression directly held by a statement (not those of nested blocks).
+pub fn stmt_exprs(stmt: &Stmt, f: &mut dyn FnMut(&Expr)) {
+    match stmt {
+        Stmt::Let { init: Some(e), .. } | Stmt::Assign { value: e, .. } | Stmt::Eval(e) => f(e),
+        Stmt::Return(Some(e)) => f(e),
+        Stmt::Store { index, value, .. } => {
+            f(index);
+            f(value);
+        }
+        Stmt::If { cond, .. } | Stmt::While { cond, .. } => f(cond),
+        Stmt::For {
+            start, end, step, ..
+        } => {
+            f(start);
+            f(end);
+            if let Some(s) = step {
+                f(s);
+            }
+        }
+        Stmt::Let { init: None, .. }
+        | Stmt::Return(None)
+        | Stmt::Loop { .. }
+        | Stmt::Break
+        | Stmt::Continue
+        | Stmt::Trap { .. } => {}
+    }
+}
+
+/// What a kernel needs from a device beyond 32-bit basics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Requirements {
+    /// Uses `f64` anywhere.
+    pub f64: bool,
+    /// Uses `i64`/`u64` values other than ids, sizes and indices.
+    pub int64: bool,
+    /// Uses atomics at all.
+    pub atomics: bool,
+    /// Uses atomics on 64-bit elements.
+    pub atomics64: bool,
+    /// Uses atomics on float elements.
+    pub float_atomics: bool,
+}
+
+impl Kernel {
+    /// The parameter with this id.
+    pub fn param(&self, id: ParamId) -> Option<&Param> {
+        self.params.get(id.0 as usize)
+    }
+
+    /// What the kernel needs from a device (for capability checks).
+    pub fn requirements(&self) -> Requirements {
+        let mut req = Requirements::default();
+        let note_type = |t: ScalarType, req: &mut Requirements| match t {
+            ScalarType::F64 => req.f64 = true,
+            ScalarType::I64 => req.int64 = true,
+            _ => {}
+        };
+        for p in &self.params {
+            note_type(p.scalar_type(), &mut req);
+            if p.scalar_type() == ScalarType::U64 && matches!(p.kind, ParamKind::Buffer { .. }) {
+                req.int64 = true;
+            }
+        }
+        let bodies = std::iter::once(&self.body).chain(self.functions.iter().map(|f| &f.body));
+        for body in bodies {
+            walk_stmts(body, &mut |s| {
+                stmt_exprs(s, &mut |e| {
+                    e.walk(&mut |e| {
+                        note_type(e.ty, &mut req);
+                        if let ExprKind::Atomic { buffer, .. } = &e.kind {
+                            req.atomics = true;
+                            if let Some(p) = self.param(*buffer) {
+                                let t = p.scalar_type();
+                                req.atomics64 |= t.bits() == 64;
+                                req.float_atomics |= t.is_float();
+                            }
+                        }
+                    })
+                })
+            });
+        }
+        req
+    }
+}

@@ -1,0 +1,59 @@
+//! The `#[kernel]` and `#[kernel_fn]` attribute macros of DotCompute.
+//!
+//! Use them through the `dotcompute` crate (`dotcompute::kernel`, `dotcompute::kernel_fn`),
+//! whose documentation describes the kernel language with tested examples. The macro parses a
+//! Rust function in the kernel language, lowers it to the kernel IR (`dotcompute-ir`), checks
+//! it, and replaces the function with a handle: a unit struct with a typed `launch` function
+//! and a static `KernelDefinition` holding the serialized IR, its hash and native CPU code.
+
+mod expand;
+mod hir;
+mod infer;
+mod intrinsics;
+mod lower;
+mod scan;
+mod signature;
+
+use proc_macro::TokenStream;
+
+/// Turns a function in the kernel language into a kernel that runs on every accelerator.
+///
+/// ```text
+/// #[kernel]
+/// fn saxpy(alpha: f32, x: &[f32], y: &mut [f32]) {
+///     let i = global_id();
+///     y[i] = alpha * x[i] + y[i];
+/// }
+/// // saxpy::launch(&accelerator, n, 2.0, &x, &mut y)?;
+/// ```
+///
+/// `#[kernel(unchecked)]` drops bounds checks and makes `launch` an `unsafe fn`.
+/// See the `dotcompute` crate for the language and examples.
+#[proc_macro_attribute]
+pub fn kernel(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::kernel_attribute(attr.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Marks a helper function that kernels may call: scalars in, one scalar out.
+///
+/// The function stays an ordinary Rust function too. A kernel finds the helper by name where
+/// the kernel is defined, so the helper, and every helper it calls, must be in scope there
+/// (`use` it like any function).
+#[proc_macro_attribute]
+pub fn kernel_fn(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::kernel_fn_attribute(attr.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// One step of the helper-fetching chain of `#[kernel]` (an implementation detail).
+#[doc(hidden)]
+#[proc_macro]
+pub fn kernel_with_fns(input: TokenStream) -> TokenStream {
+    syn::parse::<expand::ChainState>(input)
+        .and_then(expand::kernel_with_fns)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

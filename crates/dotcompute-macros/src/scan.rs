@@ -1,0 +1,56 @@
+//! Finds the helper functions a body calls, so that the kernel macro can fetch their code.
+
+use crate::intrinsics;
+use dotcompute_ir::ScalarType;
+use syn::visit::Visit;
+
+/// The calls in a body that may be `#[kernel_fn]` helpers, as paths, in order of appearance
+/// and without repeats.
+pub fn helper_calls(block: &syn::Block) -> Vec<syn::Path> {
+    let mut v = Calls::default();
+    v.visit_block(block);
+    v.paths
+}
+
+#[derive(Default)]
+struct Calls {
+    paths: Vec<syn::Path>,
+}
+
+impl<'ast> Visit<'ast> for Calls {
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(p) = &*c.func
+            && p.qself.is_none()
+        {
+            let segments: Vec<String> = p
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            let is_intrinsic = intrinsics::intrinsic_name(&segments).is_some();
+            // `f32::sqrt(x)` and friends are math, not helpers.
+            let is_type_method =
+                segments.len() == 2 && ScalarType::from_rust_name(&segments[0]).is_some();
+            let key = crate::lower::path_key(&p.path);
+            if !is_intrinsic
+                && !is_type_method
+                && !self.paths.iter().any(|q| crate::lower::path_key(q) == key)
+            {
+                self.paths.push(p.path.clone());
+            }
+        }
+        syn::visit::visit_expr_call(self, c);
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        // Conditions of `assert!` may call helpers too.
+        if let Ok(args) = m.parse_body_with(
+            syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+        ) {
+            for a in &args {
+                self.visit_expr(a);
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! # DotCompute
+//!
+//! Write a compute kernel once, as a plain Rust function, and run it on every core of the CPU
+//! with SIMD (and, as their backends land, on GPUs), through one typed call.
+//!
+//! ```
+//! use dotcompute::prelude::*;
+//!
+//! #[kernel]
+//! fn saxpy(alpha: f32, x: &[f32], y: &mut [f32]) {
+//!     let i = global_id();
+//!     y[i] = alpha * x[i] + y[i];
+//! }
+//!
+//! # fn main() -> Result<(), dotcompute::Error> {
+//! let dc = ComputeService::new()?;
+//! let acc = dc.best_accelerator()?;
+//! let x = dc.buffer_from_slice(&[1.0f32, 2.0, 3.0, 4.0])?;
+//! let mut y = dc.buffer_from_slice(&[10.0f32; 4])?;
+//! saxpy::launch(&acc, x.len(), 2.0, &x, &mut y)?;
+//! assert_eq!(y.to_vec()?, [12.0, 14.0, 16.0, 18.0]);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! `#[kernel]` turns the function into a handle (`saxpy`) with a typed `launch`: rustc checks
+//! the arguments, and Rust's borrow rules keep one buffer from being passed as both `&` and
+//! `&mut`. The body runs once per work item of the grid (here `x.len()` items), each with its
+//! own [`global_id()`](kernel::global_id).
+//!
+//! ## The kernel language
+//!
+//! A subset of Rust that every backend can run with the same meaning:
+//!
+//! - **Parameters**: `&[T]` (read-only buffer), `&mut [T]` (read-write buffer), `T` by value,
+//!   where `T` is `f32 f64 i32 u32 i64 u64` (scalars may also be `usize`/`isize`, which are
+//!   64-bit).
+//! - **Ids**: [`global_id()`](kernel::global_id), `global_id_x/y/z()`, `global_size_x/y/z()`,
+//!   and the group intrinsics `group_id_*`, `local_id_*`, `group_size_*`; grids are 1-, 2- or
+//!   3-D and ids are 64-bit (`usize`).
+//! - **Statements**: `let` / `let mut` (typed or inferred), assignment and compound assignment,
+//!   `if` / `else if` / `else` (also as a value: `let v = if c { a } else { b };`),
+//!   `for i in a..b` (also `..=` and `(a..b).step_by(k)`), `while`, `loop`, `break`,
+//!   `continue`, early `return`, `panic!("...")`, `assert!(cond)`.
+//! - **Expressions**: arithmetic, bitwise and shift operators, comparisons, `&&` `||` `!`, `as`
+//!   casts, literals with or without suffixes, `buf[i]`, `buf.len()`, the float methods
+//!   (`sqrt exp exp2 ln log2 log10 sin cos tan tanh sinh cosh asin acos atan atan2 powf powi abs
+//!   min max clamp floor ceil round trunc mul_add hypot cbrt recip is_nan is_finite
+//!   is_infinite`), integer `min max abs clamp count_ones leading_zeros trailing_zeros
+//!   rotate_left rotate_right wrapping_*`, and constants such as `f32::consts::PI` or
+//!   `u32::MAX`.
+//! - **Helpers**: calls to functions marked [`#[kernel_fn]`](kernel_fn) (scalars in, one scalar
+//!   out), which must be in scope where the kernel is defined.
+//! - **Atomics**: [`atomic_add(&mut buf[i], v)`](kernel::atomic_add) and friends, on 32- and
+//!   64-bit integers (`atomic_add` and `atomic_exchange` also on floats).
+//!
+//! Anything else is a compile error at the construct that says what to write instead; there is
+//! never a silent fallback.
+//!
+//! **Semantics are Rust's, in a release build**, on every backend: integer `+ - *` wrap, shift
+//! amounts are masked, `as` casts saturate, `round` rounds half away from zero, float `min`/`max`
+//! ignore NaN. Where Rust would panic (an index out of bounds, integer division by zero,
+//! `MIN / -1`, `clamp` with bad bounds, `panic!`), the launch returns an [`Error`] naming the
+//! kernel, the parameter and the index; the process, the thread pool and every buffer survive.
+//! `#[kernel(unchecked)]` removes bounds checks and makes `launch` an `unsafe fn`.
+//!
+//! Work items that write the same element without an atomic race, as on a GPU: the element
+//! ends up holding one of the written values.
+//!
+//! ```
+//! use dotcompute::prelude::*;
+//!
+//! #[kernel_fn]
+//! fn escape_time(cx: f64, cy: f64, max_iter: u32) -> u32 {
+//!     let mut x = 0.0;
+//!     let mut y = 0.0;
+//!     let mut i = 0;
+//!     while i < max_iter {
+//!         if x * x + y * y > 4.0 {
+//!             break;
+//!         }
+//!         let t = x * x - y * y + cx;
+//!         y = 2.0 * x * y + cy;
+//!         x = t;
+//!         i += 1;
+//!     }
+//!     i
+//! }
+//!
+//! #[kernel]
+//! fn mandelbrot(width: u32, max_iter: u32, out: &mut [u32]) {
+//!     let px = global_id_x();
+//!     let py = global_id_y();
+//!     let cx = -2.0 + 3.0 * px as f64 / width as f64;
+//!     let cy = -1.5 + 3.0 * py as f64 / global_size_y() as f64;
+//!     out[py * width as usize + px] = escape_time(cx, cy, max_iter);
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! ## Memory
+//!
+//! [`UnifiedBuffer`]s hold a host copy (and, on GPU backends, device copies) and move data
+//! only when the other side needs it. They come from a per-service [`MemoryPool`] with size
+//! classes (under 1.6% rounding waste above 4 KiB), reuse, a limit, a cache cap, trimming,
+//! zeroed hand-out and statistics ([`ComputeService::host_pool`]).
+//!
+//! ## Backends
+//!
+//! | backend | feature | status |
+//! | --- | --- | --- |
+//! | CPU: AVX-512 / AVX2+FMA / NEON clones chosen at run time, rayon pool | `cpu` (default) | works |
+//!
+//! Plugins implementing [`backend::BackendPlugin`] can add more; a failing plugin is reported
+//! by [`ComputeService::backend_reports`] and skipped.
+//!
+//! ## Errors and logs
+//!
+//! Every fallible call returns [`Error`]. Compilation, launches and discovery emit `tracing`
+//! spans and events (target `dotcompute_core`, `dotcompute_cpu`).
+
+mod error;
+mod intrinsics;
+mod service;
+
+pub use dotcompute_core::backend;
+pub use dotcompute_core::pool::{MemoryPool, PoolConfig, PoolStatistics};
+pub use dotcompute_core::{
+    Accelerator, AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, BackendReport,
+    BackendStatus, Capabilities, CoreError, Grid, HostRead, HostWrite, Kernel, KernelArg,
+    KernelDefinition, KernelFault, KernelManager, KernelScalar, KernelStatistics, LaunchTimes,
+    ParamInfo, RawBuffer, ScalarValue, UnifiedBuffer,
+};
+#[cfg(feature = "cpu")]
+pub use dotcompute_cpu::{CpuError, CpuOptions};
+/// The kernel IR: what every backend compiles (for tools and plugins).
+pub use dotcompute_ir as ir;
+pub use dotcompute_macros::{kernel, kernel_fn};
+pub use error::Error;
+pub use service::{ComputeService, ComputeServiceBuilder};
+
+/// SIMD levels of the CPU backend (see [`CpuOptions::simd`]).
+#[cfg(feature = "cpu")]
+pub use dotcompute_core::cpu_abi::SimdLevel;
+
+/// The intrinsics kernels use: work-item ids, grid sizes and atomics.
+pub mod kernel {
+    pub use crate::intrinsics::*;
+}
+
+/// Everything a program that writes and launches kernels needs.
+pub mod prelude {
+    pub use crate::kernel::*;
+    pub use crate::{
+        Accelerator, BackendKind, ComputeService, Error, Grid, Kernel, KernelArg, UnifiedBuffer,
+        kernel, kernel_fn,
+    };
+}
+
+/// What code generated by `#[kernel]` uses. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use dotcompute_core::cpu_abi;
+    pub use dotcompute_core::{KernelArg, KernelDefinition, ParamInfo};
+    pub use dotcompute_ir::{Access, BoundsChecks, KernelHash, ParamKind, ScalarType};
+    pub use dotcompute_macros::kernel_with_fns;
+
+    use crate::{Accelerator, Error, Grid};
+
+    /// The typed launch of a checked kernel.
+    #[inline]
+    pub fn launch(
+        accelerator: &Accelerator,
+        def: &'static KernelDefinition,
+        grid: Grid,
+        args: &mut [KernelArg<'_>],
+    ) -> Result<(), Error> {
+        Ok(accelerator.launch(def, grid, args)?)
+    }
+
+    /// The typed launch of an unchecked kernel.
+    ///
+    /// # Safety
+    ///
+    /// Every access the kernel makes is in bounds.
+    #[inline]
+    pub unsafe fn launch_unchecked(
+        accelerator: &Accelerator,
+        def: &'static KernelDefinition,
+        grid: Grid,
+        args: &mut [KernelArg<'_>],
+    ) -> Result<(), Error> {
+        // SAFETY: forwarded from the caller.
+        Ok(unsafe { accelerator.launch_unchecked(def, grid, args) }?)
+    }
+}
