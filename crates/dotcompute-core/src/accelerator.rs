@@ -5,7 +5,7 @@ use crate::backend::Device;
 use crate::buffer::{BufferState, ServiceId, UnifiedBuffer};
 use crate::cpu_abi::CpuArg;
 use crate::definition::KernelDefinition;
-use crate::error::CoreError;
+use crate::error::Error;
 use crate::grid::Grid;
 use crate::info::{AcceleratorId, AcceleratorInfo};
 use crate::kernel_manager::KernelManager;
@@ -55,15 +55,12 @@ impl ServiceContext {
     pub fn buffer_from_slice<T: bytemuck::Pod>(
         &self,
         data: &[T],
-    ) -> Result<UnifiedBuffer<T>, CoreError> {
+    ) -> Result<UnifiedBuffer<T>, Error> {
         UnifiedBuffer::from_slice(&self.host_pool, self.id, data)
     }
 
     /// A buffer of `len` zeroed elements.
-    pub fn buffer_zeroed<T: bytemuck::Pod>(
-        &self,
-        len: usize,
-    ) -> Result<UnifiedBuffer<T>, CoreError> {
+    pub fn buffer_zeroed<T: bytemuck::Pod>(&self, len: usize) -> Result<UnifiedBuffer<T>, Error> {
         UnifiedBuffer::zeroed(&self.host_pool, self.id, len)
     }
 }
@@ -107,7 +104,7 @@ impl Accelerator {
     }
 
     /// Waits for every launch on this accelerator to finish.
-    pub fn synchronize(&self) -> Result<(), CoreError> {
+    pub fn synchronize(&self) -> Result<(), Error> {
         self.device.synchronize()
     }
 
@@ -119,9 +116,9 @@ impl Accelerator {
         def: &'static KernelDefinition,
         grid: Grid,
         args: &mut [KernelArg<'_>],
-    ) -> Result<(), CoreError> {
+    ) -> Result<(), Error> {
         if def.bounds_checks() == BoundsChecks::Unchecked {
-            return Err(CoreError::UncheckedKernel {
+            return Err(Error::UncheckedKernel {
                 kernel: def.name().to_string(),
             });
         }
@@ -138,7 +135,7 @@ impl Accelerator {
         def: &'static KernelDefinition,
         grid: Grid,
         args: &mut [KernelArg<'_>],
-    ) -> Result<(), CoreError> {
+    ) -> Result<(), Error> {
         self.launch_inner(def, grid, args)
     }
 
@@ -147,7 +144,7 @@ impl Accelerator {
         def: &'static KernelDefinition,
         grid: Grid,
         args: &mut [KernelArg<'_>],
-    ) -> Result<(), CoreError> {
+    ) -> Result<(), Error> {
         let _span = tracing::trace_span!("launch", kernel = def.name(), grid = %grid).entered();
         let work_items = grid.work_items()?;
         self.check_args(def, args)?;
@@ -197,7 +194,7 @@ impl Accelerator {
             .counters
             .record(started.elapsed(), work_items, result.is_err());
         drop(read_guards);
-        result.map_err(|fault| CoreError::KernelFault {
+        result.map_err(|fault| Error::KernelFault {
             kernel: def.name().to_string(),
             accelerator: self.info().to_string(),
             message: fault.describe(&|p| def.param_name(p)),
@@ -205,17 +202,17 @@ impl Accelerator {
         })
     }
 
-    fn check_args(&self, def: &KernelDefinition, args: &[KernelArg<'_>]) -> Result<(), CoreError> {
+    fn check_args(&self, def: &KernelDefinition, args: &[KernelArg<'_>]) -> Result<(), Error> {
         let params = def.params();
         if args.len() != params.len() {
-            return Err(CoreError::ArgumentCount {
+            return Err(Error::ArgumentCount {
                 kernel: def.name().to_string(),
                 expected: params.len(),
                 found: args.len(),
             });
         }
         for (param, arg) in params.iter().zip(args) {
-            let mismatch = |hint: String| CoreError::ArgumentMismatch {
+            let mismatch = |hint: String| Error::ArgumentMismatch {
                 kernel: def.name().to_string(),
                 param: param.name.to_string(),
                 expected: param.kind,
@@ -267,7 +264,7 @@ impl Accelerator {
             if let Some(b) = buffer
                 && b.service() != self.context.id
             {
-                return Err(CoreError::ForeignBuffer {
+                return Err(Error::ForeignBuffer {
                     kernel: def.name().to_string(),
                     param: param.name.to_string(),
                     accelerator: self.info().to_string(),

@@ -3,7 +3,7 @@
 
 use crate::accelerator::{Accelerator, ServiceContext};
 use crate::backend::BackendPlugin;
-use crate::error::CoreError;
+use crate::error::Error;
 use crate::info::{AcceleratorKind, BackendKind};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
@@ -105,7 +105,7 @@ impl AcceleratorManager {
     }
 
     /// The accelerators of one backend (probing only that backend's plugins).
-    pub fn of_backend(&self, backend: BackendKind) -> Result<Vec<Accelerator>, CoreError> {
+    pub fn of_backend(&self, backend: BackendKind) -> Result<Vec<Accelerator>, Error> {
         let mut found = Vec::new();
         let mut reasons = Vec::new();
         for slot in self
@@ -119,7 +119,7 @@ impl AcceleratorManager {
             }
         }
         if found.is_empty() {
-            return Err(CoreError::NoAccelerator {
+            return Err(Error::NoAccelerator {
                 kind: backend.to_string(),
                 reason: if reasons.is_empty() {
                     " (no plugin for it is registered: is its cargo feature on?)".into()
@@ -132,7 +132,7 @@ impl AcceleratorManager {
     }
 
     /// The best accelerator: a GPU with the most memory, else the CPU.
-    pub fn best(&self) -> Result<Accelerator, CoreError> {
+    pub fn best(&self) -> Result<Accelerator, Error> {
         self.accelerators()
             .into_iter()
             .max_by_key(|a| {
@@ -147,7 +147,7 @@ impl AcceleratorManager {
                 };
                 (rank, info.memory_bytes, info.compute_units)
             })
-            .ok_or_else(|| CoreError::NoAccelerator {
+            .ok_or_else(|| Error::NoAccelerator {
                 kind: "usable".into(),
                 reason: format!(" ({})", self.describe_reports()),
             })

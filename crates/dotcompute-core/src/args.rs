@@ -14,7 +14,7 @@ use crate::scalar::{KernelScalar, ScalarValue};
 /// # let x = UnifiedBuffer::from_slice(&pool, ServiceId(0), &[1.0f32])?;
 /// # let mut y = UnifiedBuffer::<f32>::zeroed(&pool, ServiceId(0), 1)?;
 /// let args = [KernelArg::scalar(2.0f32), KernelArg::buffer(&x), KernelArg::buffer_mut(&mut y)];
-/// # Ok::<(), dotcompute_core::CoreError>(())
+/// # Ok::<(), dotcompute_core::Error>(())
 /// ```
 #[derive(Debug)]
 pub enum KernelArg<'a> {

@@ -3,7 +3,7 @@
 
 use crate::cpu_abi::CpuArg;
 use crate::definition::KernelDefinition;
-use crate::error::CoreError;
+use crate::error::Error;
 use crate::fault::KernelFault;
 use crate::grid::Grid;
 use crate::info::{AcceleratorInfo, BackendKind};
@@ -19,7 +19,7 @@ pub trait BackendPlugin: Send + Sync {
     /// Which backend it is.
     fn backend(&self) -> BackendKind;
     /// The devices present; an empty list or an error when there are none (say why).
-    fn discover(&self) -> Result<Vec<Arc<dyn Device>>, CoreError>;
+    fn discover(&self) -> Result<Vec<Arc<dyn Device>>, Error>;
 }
 
 /// One device of a backend.
@@ -27,12 +27,9 @@ pub trait Device: Send + Sync {
     /// What it is and can do.
     fn info(&self) -> &AcceleratorInfo;
     /// Compiles a kernel for this device (the caller caches the result per device).
-    fn compile(
-        &self,
-        kernel: &'static KernelDefinition,
-    ) -> Result<Arc<dyn CompiledKernel>, CoreError>;
+    fn compile(&self, kernel: &'static KernelDefinition) -> Result<Arc<dyn CompiledKernel>, Error>;
     /// Waits for all work submitted to the device.
-    fn synchronize(&self) -> Result<(), CoreError>;
+    fn synchronize(&self) -> Result<(), Error>;
 }
 
 /// A kernel compiled for one device.

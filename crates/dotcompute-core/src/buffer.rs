@@ -1,6 +1,6 @@
 //! Unified buffers: one logical array, with a host copy and (on GPU backends) device copies.
 
-use crate::error::CoreError;
+use crate::error::Error;
 use crate::pool::{HostBlock, MemoryPool};
 use crate::scalar::KernelScalar;
 use dotcompute_ir::ScalarType;
@@ -89,7 +89,7 @@ impl RawBuffer {
 /// buf.write()?[0] = 10.0;
 /// assert_eq!(buf.to_vec()?, vec![10.0, 2.0, 3.0]);
 /// assert_eq!(&buf.read()?[1..], &[2.0, 3.0]);
-/// # Ok::<(), dotcompute_core::CoreError>(())
+/// # Ok::<(), dotcompute_core::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct UnifiedBuffer<T> {
@@ -116,9 +116,9 @@ impl<T: bytemuck::Pod> UnifiedBuffer<T> {
         }
     }
 
-    fn bytes_for(len: usize) -> Result<usize, CoreError> {
+    fn bytes_for(len: usize) -> Result<usize, Error> {
         len.checked_mul(size_of::<T>())
-            .ok_or_else(|| CoreError::OutOfMemory {
+            .ok_or_else(|| Error::OutOfMemory {
                 pool: "host".into(),
                 bytes: u64::MAX,
                 reason: format!("{len} elements of {} bytes overflow", size_of::<T>()),
@@ -126,17 +126,13 @@ impl<T: bytemuck::Pod> UnifiedBuffer<T> {
     }
 
     /// A buffer of `len` zeroed elements from `pool`.
-    pub fn zeroed(pool: &MemoryPool, service: ServiceId, len: usize) -> Result<Self, CoreError> {
+    pub fn zeroed(pool: &MemoryPool, service: ServiceId, len: usize) -> Result<Self, Error> {
         let block = pool.allocate_zeroed(Self::bytes_for(len)?)?;
         Ok(Self::from_block(block, len, service))
     }
 
     /// A buffer holding a copy of `data`, from `pool`.
-    pub fn from_slice(
-        pool: &MemoryPool,
-        service: ServiceId,
-        data: &[T],
-    ) -> Result<Self, CoreError> {
+    pub fn from_slice(pool: &MemoryPool, service: ServiceId, data: &[T]) -> Result<Self, Error> {
         let mut block = pool.allocate_for_overwrite(Self::bytes_for(data.len())?)?;
         block
             .bytes_mut()
@@ -155,7 +151,7 @@ impl<T: bytemuck::Pod> UnifiedBuffer<T> {
     }
 
     /// Reads the contents on the host (after pending device writes, copying back if needed).
-    pub fn read(&self) -> Result<HostRead<'_, T>, CoreError> {
+    pub fn read(&self) -> Result<HostRead<'_, T>, Error> {
         Ok(HostRead {
             guard: self.raw.read_state(),
             _elem: PhantomData,
@@ -163,7 +159,7 @@ impl<T: bytemuck::Pod> UnifiedBuffer<T> {
     }
 
     /// Writes the contents on the host; device copies become stale.
-    pub fn write(&mut self) -> Result<HostWrite<'_, T>, CoreError> {
+    pub fn write(&mut self) -> Result<HostWrite<'_, T>, Error> {
         Ok(HostWrite {
             bytes: self.raw.state_mut().host_for_write(),
             _elem: PhantomData,
@@ -171,14 +167,14 @@ impl<T: bytemuck::Pod> UnifiedBuffer<T> {
     }
 
     /// A copy of the contents.
-    pub fn to_vec(&self) -> Result<Vec<T>, CoreError> {
+    pub fn to_vec(&self) -> Result<Vec<T>, Error> {
         Ok(self.read()?.to_vec())
     }
 
     /// Copies `data` into the buffer; the lengths must match.
-    pub fn copy_from_slice(&mut self, data: &[T]) -> Result<(), CoreError> {
+    pub fn copy_from_slice(&mut self, data: &[T]) -> Result<(), Error> {
         if data.len() != self.len() {
-            return Err(CoreError::LengthMismatch {
+            return Err(Error::LengthMismatch {
                 expected: self.len(),
                 found: data.len(),
             });

@@ -1,7 +1,7 @@
 //! Kernel definitions: what the `#[kernel]` macro bakes into a binary for each kernel.
 
 use crate::cpu_abi::CpuLaunch;
-use crate::error::CoreError;
+use crate::error::Error;
 use crate::fault::KernelFault;
 use dotcompute_ir::{BoundsChecks, IrError, KernelHash, ParamKind};
 use std::sync::OnceLock;
@@ -81,7 +81,7 @@ impl KernelDefinition {
     }
 
     /// The kernel's IR, decoded and validated on first use.
-    pub fn ir(&self) -> Result<&dotcompute_ir::Kernel, CoreError> {
+    pub fn ir(&self) -> Result<&dotcompute_ir::Kernel, Error> {
         self.ir
             .get_or_init(|| {
                 let kernel = dotcompute_ir::Kernel::from_bytes(self.ir_bytes)?;
@@ -89,7 +89,7 @@ impl KernelDefinition {
                 Ok(kernel)
             })
             .as_ref()
-            .map_err(|e| CoreError::Ir(e.clone()))
+            .map_err(|e| Error::Ir(e.clone()))
     }
 
     /// The name of parameter `index`, for messages.

@@ -1,14 +1,16 @@
-//! The core crate's error type.
+//! The error type of DotCompute: every fallible call of the library returns it (the facade
+//! re-exports it as `dotcompute::Error`); the IR's and the backends' own errors convert into it.
 
 use crate::fault::KernelFault;
 use dotcompute_ir::{IrError, ParamKind};
 use thiserror::Error;
 
-/// Everything that can go wrong in the core: bad launches, bad buffers, faults in kernels,
-/// pool limits, and errors reported by backends.
+/// Everything that can go wrong: bad launches, bad buffers, faults in kernels, pool limits,
+/// invalid kernel IR, and errors reported by backends (their own error types are the
+/// [`Error::Backend`] source).
 #[derive(Debug, Error)]
 #[non_exhaustive]
-pub enum CoreError {
+pub enum Error {
     /// A grid with a zero dimension or more work items than fit in a `u64`.
     #[error("invalid grid {grid}: {reason}")]
     InvalidGrid {
@@ -151,4 +153,21 @@ pub enum CoreError {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+}
+
+impl Error {
+    /// The fault that stopped a kernel, when this error is one.
+    ///
+    /// ```
+    /// # use dotcompute_core::{Error, KernelFault};
+    /// # fn check(e: &Error) -> bool {
+    /// matches!(e.fault(), Some(KernelFault::DivisionByZero))
+    /// # }
+    /// ```
+    pub fn fault(&self) -> Option<&KernelFault> {
+        match self {
+            Error::KernelFault { fault, .. } => Some(fault),
+            _ => None,
+        }
+    }
 }

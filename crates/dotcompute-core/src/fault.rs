@@ -5,7 +5,7 @@ use std::fmt;
 
 /// Why a kernel launch stopped: an access out of bounds, an integer division by zero, a
 /// `panic!` in the kernel, ... Backends report one fault per launch (the first they see); the
-/// launch then returns [`crate::CoreError::KernelFault`], which names the kernel and parameter.
+/// launch then returns [`crate::Error::KernelFault`], which names the kernel and parameter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KernelFault {

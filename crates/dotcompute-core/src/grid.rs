@@ -1,6 +1,6 @@
 //! The grid of work items a launch runs.
 
-use crate::error::CoreError;
+use crate::error::Error;
 use std::fmt;
 
 /// The work items of a launch: a 1-, 2- or 3-D box of ids, each dimension a `u64`.
@@ -74,8 +74,8 @@ impl Grid {
 
     /// The number of work items, or an error for a zero dimension, a zero group size or a
     /// count beyond `u64`.
-    pub fn work_items(&self) -> Result<u64, CoreError> {
-        let invalid = |reason: String| CoreError::InvalidGrid {
+    pub fn work_items(&self) -> Result<u64, Error> {
+        let invalid = |reason: String| Error::InvalidGrid {
             grid: self.to_string(),
             reason,
         };
@@ -155,3 +155,27 @@ macro_rules! grid_from_int {
 
 // usize and u32 widen losslessly to u64 on every supported (64-bit) target.
 grid_from_int!(usize, u64, u32);
+
+/// Unsuffixed integer literals are `i32`, so `launch(&acc, 1024, ...)` should work; a negative
+/// size becomes an empty dimension, which the launch reports as an invalid grid.
+fn dim(x: i32) -> u64 {
+    u64::try_from(x).unwrap_or(0)
+}
+
+impl From<i32> for Grid {
+    fn from(x: i32) -> Grid {
+        Grid::d1(dim(x))
+    }
+}
+
+impl From<(i32, i32)> for Grid {
+    fn from((x, y): (i32, i32)) -> Grid {
+        Grid::d2(dim(x), dim(y))
+    }
+}
+
+impl From<(i32, i32, i32)> for Grid {
+    fn from((x, y, z): (i32, i32, i32)) -> Grid {
+        Grid::d3(dim(x), dim(y), dim(z))
+    }
+}

@@ -2,7 +2,7 @@
 
 use crate::backend::{CompiledKernel, Device};
 use crate::definition::{Kernel, KernelDefinition};
-use crate::error::CoreError;
+use crate::error::Error;
 use crate::info::{AcceleratorId, Capabilities};
 use crate::stats::{KernelCounters, KernelStatistics};
 use dotcompute_ir::{KernelHash, Requirements};
@@ -40,7 +40,7 @@ impl KernelManager {
         &self,
         def: &'static KernelDefinition,
         device: &dyn Device,
-    ) -> Result<Arc<CompiledEntry>, CoreError> {
+    ) -> Result<Arc<CompiledEntry>, Error> {
         let info = device.info();
         let key = (def.hash(), info.id);
         if let Some(entry) = self
@@ -89,19 +89,19 @@ impl KernelManager {
     ///
     /// Registering the same kernel twice is fine; a different kernel under a taken name is
     /// an error.
-    pub fn register(&self, kernel: &dyn Kernel) -> Result<(), CoreError> {
+    pub fn register(&self, kernel: &dyn Kernel) -> Result<(), Error> {
         self.register_definition(kernel.definition())
     }
 
     /// Registers a kernel definition for launches by name.
-    pub fn register_definition(&self, def: &'static KernelDefinition) -> Result<(), CoreError> {
+    pub fn register_definition(&self, def: &'static KernelDefinition) -> Result<(), Error> {
         def.ir()?;
         let mut registry = self
             .registry
             .write()
             .unwrap_or_else(PoisonError::into_inner);
         match registry.get(def.name()) {
-            Some(existing) if existing.hash() != def.hash() => Err(CoreError::DuplicateKernel {
+            Some(existing) if existing.hash() != def.hash() => Err(Error::DuplicateKernel {
                 name: def.name().to_string(),
             }),
             _ => {
@@ -112,11 +112,11 @@ impl KernelManager {
     }
 
     /// The registered kernel named `name`.
-    pub fn definition(&self, name: &str) -> Result<&'static KernelDefinition, CoreError> {
+    pub fn definition(&self, name: &str) -> Result<&'static KernelDefinition, Error> {
         let registry = self.registry.read().unwrap_or_else(PoisonError::into_inner);
         registry.get(name).copied().ok_or_else(|| {
             let known: Vec<&str> = registry.keys().copied().collect();
-            CoreError::UnknownKernel {
+            Error::UnknownKernel {
                 name: name.to_string(),
                 known: if known.is_empty() {
                     " (none are registered: call register first)".into()
@@ -159,7 +159,7 @@ fn check_requirements(
     needs: &Requirements,
     caps: &Capabilities,
     device: &str,
-) -> Result<(), CoreError> {
+) -> Result<(), Error> {
     let missing = [
         (needs.f64 && !caps.f64, "f64 arithmetic"),
         (needs.int64 && !caps.int64, "64-bit integers"),
@@ -168,7 +168,7 @@ fn check_requirements(
         (needs.float_atomics && !caps.float_atomics, "float atomics"),
     ];
     match missing.iter().find(|(lacking, _)| *lacking) {
-        Some((_, need)) => Err(CoreError::Unsupported {
+        Some((_, need)) => Err(Error::Unsupported {
             kernel: def.name().to_string(),
             need: need.to_string(),
             accelerator: device.to_string(),

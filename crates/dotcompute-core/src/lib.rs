@@ -32,7 +32,7 @@ pub use accelerator_manager::{AcceleratorManager, BackendReport, BackendStatus, 
 pub use args::KernelArg;
 pub use buffer::{HostRead, HostWrite, RawBuffer, ServiceId, UnifiedBuffer};
 pub use definition::{CpuEntry, Kernel, KernelDefinition, ParamInfo};
-pub use error::CoreError;
+pub use error::Error;
 pub use fault::KernelFault;
 pub use grid::Grid;
 pub use info::{AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities};

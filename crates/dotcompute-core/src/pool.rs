@@ -1,6 +1,6 @@
 //! Memory pools: size-classed reuse of blocks, with a limit, a cache cap and statistics.
 
-use crate::error::CoreError;
+use crate::error::Error;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -144,7 +144,7 @@ impl PoolInner {
 /// let again = pool.allocate_zeroed(1000)?;      // served from the cache
 /// assert_eq!(pool.statistics().hits, 1);
 /// # drop(again);
-/// # Ok::<(), dotcompute_core::CoreError>(())
+/// # Ok::<(), dotcompute_core::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct MemoryPool {
@@ -180,18 +180,18 @@ impl MemoryPool {
     }
 
     /// A block of `bytes` zeroed bytes.
-    pub fn allocate_zeroed(&self, bytes: usize) -> Result<HostBlock, CoreError> {
+    pub fn allocate_zeroed(&self, bytes: usize) -> Result<HostBlock, Error> {
         self.allocate(bytes, true)
     }
 
     /// A block whose contents the caller overwrites at once (a reused block is not zeroed).
-    pub(crate) fn allocate_for_overwrite(&self, bytes: usize) -> Result<HostBlock, CoreError> {
+    pub(crate) fn allocate_for_overwrite(&self, bytes: usize) -> Result<HostBlock, Error> {
         self.allocate(bytes, false)
     }
 
-    fn allocate(&self, bytes: usize, zeroed: bool) -> Result<HostBlock, CoreError> {
+    fn allocate(&self, bytes: usize, zeroed: bool) -> Result<HostBlock, Error> {
         let requested = bytes as u64;
-        let oom = |reason: String| CoreError::OutOfMemory {
+        let oom = |reason: String| Error::OutOfMemory {
             pool: self.inner.config.name.clone(),
             bytes: requested,
             reason,
@@ -212,7 +212,7 @@ impl MemoryPool {
             if let Some(limit) = self.inner.config.limit
                 && st.stats.bytes_in_use + class > limit
             {
-                return Err(CoreError::PoolLimit {
+                return Err(Error::PoolLimit {
                     pool: self.inner.config.name.clone(),
                     requested: class,
                     in_use: st.stats.bytes_in_use,
@@ -416,7 +416,7 @@ mod tests {
         });
         let a = pool.allocate_zeroed(600 << 10).unwrap();
         let err = pool.allocate_zeroed(600 << 10).unwrap_err();
-        assert!(matches!(err, CoreError::PoolLimit { .. }), "{err}");
+        assert!(matches!(err, Error::PoolLimit { .. }), "{err}");
         assert!(err.to_string().contains("limit"));
         drop(a);
         assert!(pool.allocate_zeroed(600 << 10).is_ok());

@@ -7,7 +7,7 @@ use crate::system;
 use dotcompute_core::backend::{CompiledKernel, Device};
 use dotcompute_core::cpu_abi::{CpuArg, SimdLevel};
 use dotcompute_core::{
-    AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, CoreError, Grid,
+    AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, Error, Grid,
     KernelDefinition, KernelFault,
 };
 use std::sync::Arc;
@@ -91,11 +91,8 @@ impl Device for CpuDevice {
         &self.info
     }
 
-    fn compile(
-        &self,
-        kernel: &'static KernelDefinition,
-    ) -> Result<Arc<dyn CompiledKernel>, CoreError> {
-        let entry = kernel.cpu_entry().ok_or_else(|| CoreError::Unsupported {
+    fn compile(&self, kernel: &'static KernelDefinition) -> Result<Arc<dyn CompiledKernel>, Error> {
+        let entry = kernel.cpu_entry().ok_or_else(|| Error::Unsupported {
             kernel: kernel.name().to_string(),
             need: "CPU code (the definition carries none)".into(),
             accelerator: self.info.name.clone(),
@@ -108,7 +105,7 @@ impl Device for CpuDevice {
         }))
     }
 
-    fn synchronize(&self) -> Result<(), CoreError> {
+    fn synchronize(&self) -> Result<(), Error> {
         // CPU launches complete before they return.
         Ok(())
     }

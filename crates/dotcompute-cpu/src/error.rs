@@ -1,6 +1,6 @@
 //! Errors of the CPU backend.
 
-use dotcompute_core::CoreError;
+use dotcompute_core::Error;
 use thiserror::Error;
 
 /// Why the CPU backend could not start.
@@ -15,9 +15,9 @@ pub enum CpuError {
     UnsupportedSimd(&'static str),
 }
 
-impl From<CpuError> for CoreError {
-    fn from(e: CpuError) -> CoreError {
-        CoreError::Backend {
+impl From<CpuError> for Error {
+    fn from(e: CpuError) -> Error {
+        Error::Backend {
             backend: "cpu".into(),
             message: e.to_string(),
             source: Some(Box::new(e)),

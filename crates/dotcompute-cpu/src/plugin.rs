@@ -3,7 +3,7 @@
 use crate::device::CpuDevice;
 use crate::options::CpuOptions;
 use dotcompute_core::backend::{BackendPlugin, Device};
-use dotcompute_core::{BackendKind, CoreError};
+use dotcompute_core::{BackendKind, Error};
 use std::sync::Arc;
 
 /// Registers the CPU as an accelerator.
@@ -28,7 +28,7 @@ impl BackendPlugin for CpuPlugin {
         BackendKind::Cpu
     }
 
-    fn discover(&self) -> Result<Vec<Arc<dyn Device>>, CoreError> {
+    fn discover(&self) -> Result<Vec<Arc<dyn Device>>, Error> {
         let device = CpuDevice::new(self.options.clone())?;
         Ok(vec![Arc::new(device)])
     }

@@ -592,6 +592,16 @@ impl<'a> Lowerer<'a> {
                         });
                         return Ok(());
                     }
+                    None if is_control_value(value) => {
+                        // buf[i] = if c { a } else { b }: the value goes through a local.
+                        let tmp = self.new_local("__value", elem_ty, true);
+                        out.push(HStmt::Let {
+                            local: tmp,
+                            init: None,
+                        });
+                        self.value_into(value, Tail::Assign(tmp), out)?;
+                        self.mk(HExprKind::Local(tmp), elem_ty, span)
+                    }
                     None => self.expr(value)?,
                 };
                 self.types.unify(elem_ty, v.ty, value.span())?;
@@ -998,7 +1008,7 @@ impl<'a> Lowerer<'a> {
                 None => Err(err(
                     span,
                     format!(
-                        "cannot find `{name}` in this kernel: kernels see their parameters and locals only (pass constants as parameters, or write `f32::consts::PI`-style paths)"
+                        "cannot find `{name}` in this kernel: kernels see their parameters and locals only (pass constants as parameters, or write paths such as `std::f32::consts::PI`)"
                     ),
                 )),
             };
@@ -1021,7 +1031,7 @@ impl<'a> Lowerer<'a> {
             None => Err(err(
                 span,
                 format!(
-                    "`{}` is not available in kernels: kernels see their parameters, locals, and constants of the primitive types (`u32::MAX`, `f32::consts::PI`)",
+                    "`{}` is not available in kernels: kernels see their parameters, locals, and constants of the primitive types (`u32::MAX`, `std::f32::consts::PI`)",
                     segments.join("::")
                 ),
             )),

@@ -47,7 +47,7 @@
 //!   (`sqrt exp exp2 ln log2 log10 sin cos tan tanh sinh cosh asin acos atan atan2 powf powi abs
 //!   min max clamp floor ceil round trunc mul_add hypot cbrt recip is_nan is_finite
 //!   is_infinite`), integer `min max abs clamp count_ones leading_zeros trailing_zeros
-//!   rotate_left rotate_right wrapping_*`, and constants such as `f32::consts::PI` or
+//!   rotate_left rotate_right wrapping_*`, and constants such as `std::f32::consts::PI` or
 //!   `u32::MAX`.
 //! - **Helpers**: calls to functions marked [`#[kernel_fn]`](kernel_fn) (scalars in, one scalar
 //!   out), which must be in scope where the kernel is defined.
@@ -119,7 +119,6 @@
 //! Every fallible call returns [`Error`]. Compilation, launches and discovery emit `tracing`
 //! spans and events (target `dotcompute_core`, `dotcompute_cpu`).
 
-mod error;
 mod intrinsics;
 mod service;
 
@@ -127,7 +126,7 @@ pub use dotcompute_core::backend;
 pub use dotcompute_core::pool::{MemoryPool, PoolConfig, PoolStatistics};
 pub use dotcompute_core::{
     Accelerator, AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, BackendReport,
-    BackendStatus, Capabilities, CoreError, Grid, HostRead, HostWrite, Kernel, KernelArg,
+    BackendStatus, Capabilities, Error, Grid, HostRead, HostWrite, Kernel, KernelArg,
     KernelDefinition, KernelFault, KernelManager, KernelScalar, KernelStatistics, LaunchTimes,
     ParamInfo, RawBuffer, ScalarValue, UnifiedBuffer,
 };
@@ -136,7 +135,6 @@ pub use dotcompute_cpu::{CpuError, CpuOptions};
 /// The kernel IR: what every backend compiles (for tools and plugins).
 pub use dotcompute_ir as ir;
 pub use dotcompute_macros::{kernel, kernel_fn};
-pub use error::Error;
 pub use service::{ComputeService, ComputeServiceBuilder};
 
 /// SIMD levels of the CPU backend (see [`CpuOptions::simd`]).
@@ -175,7 +173,7 @@ pub mod __private {
         grid: Grid,
         args: &mut [KernelArg<'_>],
     ) -> Result<(), Error> {
-        Ok(accelerator.launch(def, grid, args)?)
+        accelerator.launch(def, grid, args)
     }
 
     /// The typed launch of an unchecked kernel.
@@ -191,6 +189,6 @@ pub mod __private {
         args: &mut [KernelArg<'_>],
     ) -> Result<(), Error> {
         // SAFETY: forwarded from the caller.
-        Ok(unsafe { accelerator.launch_unchecked(def, grid, args) }?)
+        unsafe { accelerator.launch_unchecked(def, grid, args) }
     }
 }

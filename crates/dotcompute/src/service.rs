@@ -1,10 +1,9 @@
 //! The compute service: the entry point that finds accelerators and makes buffers.
 
-use crate::Error;
 use dotcompute_core::backend::BackendPlugin;
 use dotcompute_core::pool::{MemoryPool, PoolConfig};
 use dotcompute_core::{
-    Accelerator, AcceleratorManager, BackendKind, BackendReport, Grid, Kernel, KernelArg,
+    Accelerator, AcceleratorManager, BackendKind, BackendReport, Error, Grid, Kernel, KernelArg,
     KernelManager, KernelStatistics, ServiceContext, UnifiedBuffer,
 };
 use std::sync::Arc;
@@ -71,7 +70,7 @@ impl ComputeService {
 
     /// The best accelerator: a GPU with the most memory if there is one, else the CPU.
     pub fn best_accelerator(&self) -> Result<Accelerator, Error> {
-        Ok(self.accelerators.best()?)
+        self.accelerators.best()
     }
 
     /// What each backend found, or why it found nothing (backends not asked yet say so).
@@ -84,12 +83,12 @@ impl ComputeService {
         &self,
         data: &[T],
     ) -> Result<UnifiedBuffer<T>, Error> {
-        Ok(self.context.buffer_from_slice(data)?)
+        self.context.buffer_from_slice(data)
     }
 
     /// A buffer of `len` zeroed elements.
     pub fn buffer_zeroed<T: bytemuck::Pod>(&self, len: usize) -> Result<UnifiedBuffer<T>, Error> {
-        Ok(self.context.buffer_zeroed(len)?)
+        self.context.buffer_zeroed(len)
     }
 
     /// The kernel manager: registered kernels, compiled kernels, statistics.
@@ -99,7 +98,7 @@ impl ComputeService {
 
     /// Registers a kernel for [`ComputeService::launch_by_name`].
     pub fn register(&self, kernel: &dyn Kernel) -> Result<(), Error> {
-        Ok(self.context.kernels().register(kernel)?)
+        self.context.kernels().register(kernel)
     }
 
     /// Launches a registered kernel by name, with arguments checked at run time (count, types,
@@ -135,7 +134,7 @@ impl ComputeService {
         args: &mut [KernelArg<'_>],
     ) -> Result<(), Error> {
         let def = self.context.kernels().definition(name)?;
-        Ok(accelerator.launch(def, grid.into(), args)?)
+        accelerator.launch(def, grid.into(), args)
     }
 
     /// Launch statistics of every kernel compiled so far, per accelerator.

@@ -1,0 +1,810 @@
+//! The cases: each launches a kernel of [`crate::kernels`] on an accelerator and compares the
+//! result with a scalar Rust reference written with release-build semantics (wrapping
+//! integer arithmetic, masked shifts, saturating casts).
+
+use crate::compare::{self, Outcome, Tolerance};
+use crate::kernels;
+use crate::random::Rng;
+use crate::{CaseError, Env};
+use dotcompute::Grid;
+
+type CaseResult = Result<Outcome, CaseError>;
+
+/// One conformance case.
+pub struct Case {
+    /// Its name (also the name of the stamped test).
+    pub name: &'static str,
+    /// What it checks.
+    pub description: &'static str,
+    /// The float tolerance its comparisons use.
+    pub tolerance: Tolerance,
+    /// Runs it.
+    pub run: fn(&Env) -> CaseResult,
+}
+
+/// Tolerance for results of transcendental functions: backends may use their own math
+/// libraries (CUDA's `sinf` is within 2 ulp, for instance), so a few ulp, or a tiny absolute
+/// error next to zero.
+const MATH: Tolerance = Tolerance { ulp: 4, abs: 1e-6 };
+
+/// Every case.
+pub const CASES: &[Case] = &[
+    Case {
+        name: "vector_add",
+        description: "out[i] = a[i] + b[i], f32, 1M+3 elements",
+        tolerance: Tolerance::EXACT,
+        run: vector_add,
+    },
+    Case {
+        name: "saxpy",
+        description: "y = a*x + y, f32",
+        tolerance: Tolerance::EXACT,
+        run: saxpy,
+    },
+    Case {
+        name: "mandelbrot",
+        description: "2-D grid, while/break, helper, u32 output",
+        tolerance: Tolerance::EXACT,
+        run: mandelbrot,
+    },
+    Case {
+        name: "nbody",
+        description: "for over all bodies, sqrt, mul_add, helper",
+        tolerance: MATH,
+        run: nbody,
+    },
+    Case {
+        name: "matmul_f64",
+        description: "naive f64 matrix multiply with strides as scalars",
+        tolerance: Tolerance::EXACT,
+        run: matmul_f64,
+    },
+    Case {
+        name: "histogram",
+        description: "atomic_add on u32 bins",
+        tolerance: Tolerance::EXACT,
+        run: histogram,
+    },
+    Case {
+        name: "int_ops_i32",
+        description: "i32 wrapping arithmetic, shifts, bit ops, division, casts",
+        tolerance: Tolerance::EXACT,
+        run: int_ops_i32,
+    },
+    Case {
+        name: "int_ops_u32",
+        description: "u32 wrapping arithmetic, shifts, bit counts, rotates",
+        tolerance: Tolerance::EXACT,
+        run: int_ops_u32,
+    },
+    Case {
+        name: "int_ops_i64",
+        description: "i64 wrapping arithmetic, shifts, division, casts",
+        tolerance: Tolerance::EXACT,
+        run: int_ops_i64,
+    },
+    Case {
+        name: "int_ops_u64",
+        description: "u64 wrapping arithmetic, shifts, division, min/max",
+        tolerance: Tolerance::EXACT,
+        run: int_ops_u64,
+    },
+    Case {
+        name: "saturating_casts",
+        description: "float to int casts saturate, NaN to 0",
+        tolerance: Tolerance::EXACT,
+        run: saturating_casts,
+    },
+    Case {
+        name: "float_math",
+        description: "the float math methods against std",
+        tolerance: MATH,
+        run: float_math,
+    },
+    Case {
+        name: "control_flow",
+        description: "while, loop, break, continue, return, step_by, ..=",
+        tolerance: Tolerance::EXACT,
+        run: control_flow,
+    },
+    Case {
+        name: "values_and_shadowing",
+        description: "if as a value, shadowing, compound assignment",
+        tolerance: Tolerance::EXACT,
+        run: values_and_shadowing,
+    },
+    Case {
+        name: "atomics",
+        description: "every atomic on 32/64-bit integers and f32 add",
+        tolerance: Tolerance::EXACT,
+        run: atomics,
+    },
+    Case {
+        name: "grid_of_one",
+        description: "a grid of one work item",
+        tolerance: Tolerance::EXACT,
+        run: grid_of_one,
+    },
+    Case {
+        name: "odd_sized_grid",
+        description: "a grid of a prime size, no multiple of any chunk",
+        tolerance: Tolerance::EXACT,
+        run: odd_sized_grid,
+    },
+    Case {
+        name: "empty_buffer",
+        description: "an empty buffer as an argument",
+        tolerance: Tolerance::EXACT,
+        run: empty_buffer,
+    },
+    Case {
+        name: "grid_2d",
+        description: "a 2-D grid of odd sizes",
+        tolerance: Tolerance::EXACT,
+        run: grid_2d,
+    },
+    Case {
+        name: "grid_3d",
+        description: "a 3-D grid",
+        tolerance: Tolerance::EXACT,
+        run: grid_3d,
+    },
+    Case {
+        name: "group_ids",
+        description: "group and local ids with an explicit group size",
+        tolerance: Tolerance::EXACT,
+        run: group_ids,
+    },
+    Case {
+        name: "grid_beyond_u32",
+        description: "a 1-D grid of 2^32 + 7 work items (64-bit ids)",
+        tolerance: Tolerance::EXACT,
+        run: grid_beyond_u32,
+    },
+    Case {
+        name: "poly8",
+        description: "degree-8 polynomial per element",
+        tolerance: Tolerance::EXACT,
+        run: poly8,
+    },
+    Case {
+        name: "triad",
+        description: "STREAM triad a = b + s*c",
+        tolerance: Tolerance::EXACT,
+        run: triad,
+    },
+];
+
+fn mismatch(m: compare::Mismatch) -> CaseError {
+    CaseError::Mismatch(m)
+}
+
+fn vector_add(env: &Env) -> CaseResult {
+    let n = 1_000_003;
+    let mut rng = Rng::new(1);
+    let a = rng.f32s(n, -1e3, 1e3);
+    let b = rng.f32s(n, -1e3, 1e3);
+    let (da, db) = (env.dc.buffer_from_slice(&a)?, env.dc.buffer_from_slice(&b)?);
+    let mut out = env.dc.buffer_zeroed::<f32>(n)?;
+    kernels::vector_add::launch(&env.acc, n, &da, &db, &mut out)?;
+    let want: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+    compare::floats_f32("out", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
+}
+
+fn saxpy(env: &Env) -> CaseResult {
+    let n = 65_537;
+    let mut rng = Rng::new(2);
+    let x = rng.f32s(n, -10.0, 10.0);
+    let y = rng.f32s(n, -10.0, 10.0);
+    let dx = env.dc.buffer_from_slice(&x)?;
+    let mut dy = env.dc.buffer_from_slice(&y)?;
+    kernels::saxpy::launch(&env.acc, n, 2.5, &dx, &mut dy)?;
+    let want: Vec<f32> = x.iter().zip(&y).map(|(x, y)| 2.5 * x + y).collect();
+    compare::floats_f32("y", &dy.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
+}
+
+fn mandelbrot(env: &Env) -> CaseResult {
+    let (w, h, max_iter) = (257usize, 131usize, 200u32);
+    let (x0, y0, step) = (-2.2f32, -1.3f32, 2.6f32 / h as f32);
+    let mut out = env.dc.buffer_zeroed::<u32>(w * h)?;
+    kernels::mandelbrot::launch(&env.acc, (w, h), x0, y0, step, max_iter, &mut out)?;
+    let mut want = vec![0u32; w * h];
+    for py in 0..h {
+        for px in 0..w {
+            let cx = x0 + px as f32 * step;
+            let cy = y0 + py as f32 * step;
+            want[py * w + px] = kernels::escape_time(cx, cy, max_iter);
+        }
+    }
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn nbody(env: &Env) -> CaseResult {
+    let n = 777;
+    let mut rng = Rng::new(3);
+    let pos = rng.f32s(3 * n, -100.0, 100.0);
+    let mass = rng.f32s(n, 0.1, 10.0);
+    let soft = 0.01f32;
+    let (dp, dm) = (
+        env.dc.buffer_from_slice(&pos)?,
+        env.dc.buffer_from_slice(&mass)?,
+    );
+    let mut acc = env.dc.buffer_zeroed::<f32>(3 * n)?;
+    kernels::nbody_accel::launch(&env.acc, n, &dp, &dm, soft, &mut acc)?;
+    let mut want = vec![0f32; 3 * n];
+    for i in 0..n {
+        let (mut ax, mut ay, mut az) = (0f32, 0f32, 0f32);
+        for j in 0..n {
+            let dx = pos[3 * j] - pos[3 * i];
+            let dy = pos[3 * j + 1] - pos[3 * i + 1];
+            let dz = pos[3 * j + 2] - pos[3 * i + 2];
+            let d2 = dx.mul_add(dx, dy.mul_add(dy, dz * dz));
+            let s = mass[j] * kernels::inv_dist_cubed(d2, soft);
+            ax = dx.mul_add(s, ax);
+            ay = dy.mul_add(s, ay);
+            az = dz.mul_add(s, az);
+        }
+        want[3 * i..3 * i + 3].copy_from_slice(&[ax, ay, az]);
+    }
+    compare::floats_f32("acc", &acc.to_vec()?, &want, MATH).map_err(mismatch)
+}
+
+fn matmul_f64(env: &Env) -> CaseResult {
+    let (m, k, n) = (37usize, 23usize, 41usize);
+    let (lda, ldb, ldc) = (k + 3, n + 1, n + 5);
+    let mut rng = Rng::new(4);
+    let a: Vec<f64> = (0..m * lda).map(|_| rng.f64_in(-1.0, 1.0)).collect();
+    let b: Vec<f64> = (0..k * ldb).map(|_| rng.f64_in(-1.0, 1.0)).collect();
+    let (da, db) = (env.dc.buffer_from_slice(&a)?, env.dc.buffer_from_slice(&b)?);
+    let mut dc = env.dc.buffer_zeroed::<f64>(m * ldc)?;
+    kernels::matmul_f64::launch(
+        &env.acc,
+        (n, m),
+        &da,
+        &db,
+        &mut dc,
+        k as u32,
+        lda as u32,
+        ldb as u32,
+        ldc as u32,
+    )?;
+    let mut want = vec![0f64; m * ldc];
+    for row in 0..m {
+        for col in 0..n {
+            let mut sum = 0.0;
+            for p in 0..k {
+                sum += a[row * lda + p] * b[p * ldb + col];
+            }
+            want[row * ldc + col] = sum;
+        }
+    }
+    compare::floats_f64("c", &dc.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
+}
+
+fn histogram(env: &Env) -> CaseResult {
+    let n = 300_007;
+    let mut rng = Rng::new(5);
+    let values: Vec<u32> = (0..n).map(|_| (rng.next_u64() % 10_000) as u32).collect();
+    let dv = env.dc.buffer_from_slice(&values)?;
+    let mut bins = env.dc.buffer_zeroed::<u32>(97)?;
+    kernels::histogram::launch(&env.acc, n, &dv, &mut bins)?;
+    let mut want = vec![0u32; 97];
+    for v in &values {
+        want[*v as usize % 97] += 1;
+    }
+    compare::exact("bins", &bins.to_vec()?, &want).map_err(mismatch)
+}
+
+fn edge_i32(rng: &mut Rng, n: usize) -> Vec<i32> {
+    let special = [
+        0,
+        1,
+        -1,
+        2,
+        31,
+        32,
+        33,
+        63,
+        64,
+        i32::MAX,
+        i32::MIN,
+        i32::MIN + 1,
+        1000,
+        -1000,
+    ];
+    (0..n)
+        .map(|i| special.get(i).copied().unwrap_or(rng.next_u64() as i32))
+        .collect()
+}
+
+fn int_ops_i32(env: &Env) -> CaseResult {
+    let n = 4099;
+    let mut rng = Rng::new(6);
+    let a = edge_i32(&mut rng, n);
+    let mut b = edge_i32(&mut rng, n);
+    b.rotate_left(3);
+    let (da, db) = (env.dc.buffer_from_slice(&a)?, env.dc.buffer_from_slice(&b)?);
+    let mut out = env.dc.buffer_zeroed::<i32>(12 * n)?;
+    kernels::int_ops_i32::launch(&env.acc, n, &da, &db, &mut out)?;
+    let mut want = Vec::with_capacity(12 * n);
+    for (&x, &y) in a.iter().zip(&b) {
+        let d = if y == 0 { 7 } else { y };
+        want.extend_from_slice(&[
+            x.wrapping_add(y),
+            x.wrapping_sub(y),
+            x.wrapping_mul(y),
+            x.wrapping_shl(y as u32),
+            x.wrapping_shr((y & 63) as u32),
+            (x & y) ^ (x | !y),
+            if x == i32::MIN && d == -1 { 0 } else { x / d },
+            if x == i32::MIN && d == -1 { 0 } else { x % d },
+            x.wrapping_neg(),
+            x.wrapping_abs().min(y.max(-5)),
+            ((x as u32).count_ones() as i32).wrapping_add((y as u32).rotate_left(3) as i32),
+            ((x as f32 * 1.5) as i32).wrapping_add(((y as i64) >> 40) as i32),
+        ]);
+    }
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn int_ops_u32(env: &Env) -> CaseResult {
+    let n = 4099;
+    let mut rng = Rng::new(7);
+    let special = [
+        0u32,
+        1,
+        2,
+        31,
+        32,
+        33,
+        u32::MAX,
+        u32::MAX - 1,
+        1 << 31,
+        1000,
+    ];
+    let a: Vec<u32> = (0..n)
+        .map(|i| special.get(i).copied().unwrap_or(rng.next_u64() as u32))
+        .collect();
+    let b: Vec<u32> = (0..n)
+        .map(|i| {
+            special
+                .get(n - 1 - i)
+                .copied()
+                .unwrap_or(rng.next_u64() as u32)
+        })
+        .collect();
+    let (da, db) = (env.dc.buffer_from_slice(&a)?, env.dc.buffer_from_slice(&b)?);
+    let mut out = env.dc.buffer_zeroed::<u32>(10 * n)?;
+    kernels::int_ops_u32::launch(&env.acc, n, &da, &db, &mut out)?;
+    let mut want = Vec::with_capacity(10 * n);
+    for (&x, &y) in a.iter().zip(&b) {
+        let d = y | 1;
+        want.extend_from_slice(&[
+            x.wrapping_add(y),
+            x.wrapping_sub(y),
+            x.wrapping_mul(y),
+            x.wrapping_shl(y),
+            x.wrapping_shr(y),
+            x & !y | (x ^ y) >> 3,
+            (x / d).wrapping_add(x % d),
+            x.leading_zeros()
+                .wrapping_add(x.trailing_zeros().wrapping_mul(100)),
+            x.rotate_right(y) ^ x.clamp(10, 1000),
+            (x as i32 as i64 as u32).wrapping_add((x as f64 * 0.25) as u32),
+        ]);
+    }
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn int_ops_i64(env: &Env) -> CaseResult {
+    let n = 2053;
+    let mut rng = Rng::new(8);
+    let special = [
+        0i64,
+        1,
+        -1,
+        63,
+        64,
+        65,
+        i64::MAX,
+        i64::MIN,
+        i64::MIN + 1,
+        -(1 << 40),
+    ];
+    let a: Vec<i64> = (0..n)
+        .map(|i| special.get(i).copied().unwrap_or(rng.next_u64() as i64))
+        .collect();
+    let b: Vec<i64> = (0..n)
+        .map(|i| {
+            special
+                .get((i + 2) % 11)
+                .copied()
+                .unwrap_or(rng.next_u64() as i64 >> (i % 60))
+        })
+        .collect();
+    let (da, db) = (env.dc.buffer_from_slice(&a)?, env.dc.buffer_from_slice(&b)?);
+    let mut out = env.dc.buffer_zeroed::<i64>(8 * n)?;
+    kernels::int_ops_i64::launch(&env.acc, n, &da, &db, &mut out)?;
+    let mut want = Vec::with_capacity(8 * n);
+    for (&x, &y) in a.iter().zip(&b) {
+        let d = if y == 0 { 3 } else { y };
+        want.extend_from_slice(&[
+            x.wrapping_add(y),
+            x.wrapping_sub(y.wrapping_mul(3)),
+            x.wrapping_mul(y),
+            x.wrapping_shl(y as u32),
+            x >> 17,
+            if x == i64::MIN && d == -1 {
+                1
+            } else {
+                (x / d).wrapping_sub(x % d)
+            },
+            ((x as i32) as i64).wrapping_add(((x as u64) >> 60) as i64),
+            (x as f64) as i64 ^ (y as f32) as i64,
+        ]);
+    }
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn int_ops_u64(env: &Env) -> CaseResult {
+    let n = 2053;
+    let mut rng = Rng::new(9);
+    let special = [0u64, 1, 63, 64, 65, u64::MAX, 1 << 63];
+    let a: Vec<u64> = (0..n)
+        .map(|i| special.get(i).copied().unwrap_or(rng.next_u64()))
+        .collect();
+    let b: Vec<u64> = (0..n)
+        .map(|i| special.get(n - 1 - i).copied().unwrap_or(rng.next_u64()))
+        .collect();
+    let (da, db) = (env.dc.buffer_from_slice(&a)?, env.dc.buffer_from_slice(&b)?);
+    let mut out = env.dc.buffer_zeroed::<u64>(6 * n)?;
+    kernels::int_ops_u64::launch(&env.acc, n, &da, &db, &mut out)?;
+    let mut want = Vec::with_capacity(6 * n);
+    for (&x, &y) in a.iter().zip(&b) {
+        want.extend_from_slice(&[
+            x.wrapping_add(y.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            x.wrapping_sub(y),
+            (x ^ (x >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd),
+            x.wrapping_shl((y % 80) as u32),
+            (x / (y | 1)).wrapping_add(x % (y | 1)),
+            (x.count_ones() as u64)
+                .wrapping_add(x.max(y))
+                .wrapping_sub(x.min(y))
+                .wrapping_add((x as u32) as u64),
+        ]);
+    }
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn saturating_casts(env: &Env) -> CaseResult {
+    let mut x = vec![
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        0.0,
+        -0.0,
+        0.5,
+        -0.5,
+        1.5,
+        -1.5,
+        2.5e9,
+        -2.5e9,
+        4.5e9,
+        1e19,
+        -1e19,
+        1e30,
+        -1e30,
+        f32::MAX,
+        f32::MIN,
+    ];
+    let mut rng = Rng::new(10);
+    x.extend(rng.f32s(1000, -5e9, 5e9));
+    let n = x.len();
+    let dx = env.dc.buffer_from_slice(&x)?;
+    let mut oi = env.dc.buffer_zeroed::<i32>(n)?;
+    let mut ou = env.dc.buffer_zeroed::<u32>(n)?;
+    let mut ol = env.dc.buffer_zeroed::<i64>(n)?;
+    kernels::saturating_casts::launch(&env.acc, n, &dx, &mut oi, &mut ou, &mut ol)?;
+    let wi: Vec<i32> = x.iter().map(|&v| v as i32).collect();
+    let wu: Vec<u32> = x.iter().map(|&v| v as u32).collect();
+    let wl: Vec<i64> = x.iter().map(|&v| v as i64).collect();
+    let a = compare::exact("out_i32", &oi.to_vec()?, &wi).map_err(mismatch)?;
+    let b = compare::exact("out_u32", &ou.to_vec()?, &wu).map_err(mismatch)?;
+    let c = compare::exact("out_i64", &ol.to_vec()?, &wl).map_err(mismatch)?;
+    Ok(a.merge(b).merge(c))
+}
+
+fn float_math(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(11);
+    let mut x = vec![
+        0.0f32,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        -2.5,
+        3.5,
+        100.0,
+        f32::NAN,
+        1e-3,
+    ];
+    let mut y = vec![
+        1.0f32,
+        -1.0,
+        0.0,
+        2.0,
+        -0.5,
+        2.5,
+        f32::INFINITY,
+        -3.0,
+        1.0,
+        f32::NAN,
+    ];
+    x.extend(rng.f32s(2000, -30.0, 30.0));
+    y.extend(rng.f32s(2000, -30.0, 30.0));
+    let n = x.len();
+    let (dx, dy) = (env.dc.buffer_from_slice(&x)?, env.dc.buffer_from_slice(&y)?);
+    let mut out = env.dc.buffer_zeroed::<f32>(16 * n)?;
+    kernels::float_math::launch(&env.acc, n, &dx, &dy, &mut out)?;
+    let mut want = Vec::with_capacity(16 * n);
+    for (&a, &b) in x.iter().zip(&y) {
+        want.extend_from_slice(&[
+            a.abs().sqrt() + a.exp2().min(1e30),
+            a.min(50.0).exp(),
+            a.abs().ln() + (a.abs() + 1.0).log2() + (a.abs() + 1.0).log10(),
+            a.sin() + a.cos() * 2.0,
+            a.tan().clamp(-100.0, 100.0) + a.tanh(),
+            (a / 1000.0).asin() + (b / 1000.0).acos() + a.atan(),
+            a.atan2(b) + a.hypot(b),
+            a.abs().powf(0.37) + a.powi(3),
+            a.floor() + b.ceil() * 3.0,
+            a.round() + (b * 0.5).trunc() * 7.0,
+            a.mul_add(b, 1.0),
+            a.min(b) - a.max(b),
+            a.clamp(-1.0, 1.0) + std::f32::consts::PI,
+            (a * 0.1).sinh() + (b * 0.1).cosh() + a.cbrt(),
+            if a.is_nan() || b.is_infinite() {
+                -1.0
+            } else {
+                a.recip()
+            },
+            if (a - b).is_finite() { a % b } else { 0.0 },
+        ]);
+    }
+    compare::floats_f32("out", &out.to_vec()?, &want, MATH).map_err(mismatch)
+}
+
+fn control_flow(env: &Env) -> CaseResult {
+    let n: Vec<u32> = (0..300).collect();
+    let dn = env.dc.buffer_from_slice(&n)?;
+    let mut out = env.dc.buffer_zeroed::<u64>(n.len())?;
+    kernels::control_flow::launch(&env.acc, n.len(), &dn, &mut out)?;
+    let want: Vec<u64> = n
+        .iter()
+        .map(|&limit| {
+            if limit == 13 {
+                return 13013;
+            }
+            let mut acc = 0u64;
+            for k in (0..=limit).step_by(3) {
+                if k % 2 == 0 {
+                    continue;
+                }
+                acc = acc.wrapping_add(k as u64);
+            }
+            let mut j = 0;
+            loop {
+                j += 1;
+                if j > limit {
+                    break;
+                }
+                acc = acc.wrapping_mul(3).wrapping_add(j as u64);
+            }
+            let mut w = limit;
+            while w > 1 {
+                w = if w % 2 == 0 { w / 2 } else { 3 * w + 1 };
+                acc = acc.wrapping_add(1);
+            }
+            acc
+        })
+        .collect();
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn values_and_shadowing(env: &Env) -> CaseResult {
+    let x: Vec<i32> = (-500..500).chain([i32::MIN, i32::MAX]).collect();
+    let dx = env.dc.buffer_from_slice(&x)?;
+    let init: Vec<i32> = (0..x.len() as i32).collect();
+    let mut out = env.dc.buffer_from_slice(&init)?;
+    kernels::values_and_shadowing::launch(&env.acc, x.len(), &dx, &mut out)?;
+    let want: Vec<i32> = x
+        .iter()
+        .zip(&init)
+        .map(|(&v, &o)| {
+            let v = if v < 0 {
+                v.wrapping_neg()
+            } else if v == 0 {
+                100
+            } else {
+                v.wrapping_mul(2).wrapping_add(1)
+            };
+            o.wrapping_add(v).wrapping_mul(3).wrapping_sub(1)
+        })
+        .collect();
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn atomics(env: &Env) -> CaseResult {
+    let n = 100_003;
+    let mut rng = Rng::new(12);
+    let values: Vec<u32> = (0..n).map(|_| (rng.next_u64() % 1000) as u32).collect();
+    let dv = env.dc.buffer_from_slice(&values)?;
+    let mut u = env
+        .dc
+        .buffer_from_slice(&[0u32, 0, u32::MAX, 0, 0, u32::MAX])?;
+    let mut i = env.dc.buffer_from_slice(&[0i32, i32::MIN, i32::MAX])?;
+    let mut ul = env.dc.buffer_from_slice(&[0u64, 0])?;
+    let mut il = env.dc.buffer_from_slice(&[0i64, 0])?;
+    let mut f = env.dc.buffer_zeroed::<f32>(1)?;
+    let mut winner = env.dc.buffer_zeroed::<u32>(3)?;
+    kernels::atomics::launch(
+        &env.acc,
+        n,
+        &dv,
+        &mut u,
+        &mut i,
+        &mut ul,
+        &mut il,
+        &mut f,
+        &mut winner,
+    )?;
+    let sum: u64 = values.iter().map(|&v| u64::from(v)).sum();
+    let bits = values.iter().fold(0u32, |acc, v| acc | 1 << (v % 32));
+    let want_u = [
+        sum as u32,
+        *values.iter().max().unwrap_or(&0),
+        *values.iter().min().unwrap_or(&0),
+        bits,
+        values.iter().fold(0, |acc, v| acc ^ v),
+        !bits,
+    ];
+    let want_i = [
+        (sum as u32 as i32).wrapping_neg(),
+        *values.iter().max().unwrap_or(&0) as i32 - 500,
+        *values.iter().min().unwrap_or(&0) as i32 - 500,
+    ];
+    let want_ul = [
+        sum.wrapping_mul(1_000_000_007),
+        u64::from(*values.iter().max().unwrap_or(&0)) * 3,
+    ];
+    let want_il = [
+        -(sum as i64),
+        -i64::from(*values.iter().max().unwrap_or(&0)),
+    ];
+    let mut out = compare::exact("acc_u32", &u.to_vec()?, &want_u).map_err(mismatch)?;
+    out = out.merge(compare::exact("acc_i32", &i.to_vec()?, &want_i).map_err(mismatch)?);
+    out = out.merge(compare::exact("acc_u64", &ul.to_vec()?, &want_ul).map_err(mismatch)?);
+    out = out.merge(compare::exact("acc_i64", &il.to_vec()?, &want_il).map_err(mismatch)?);
+    // 0.5 * n is exact in f32 for n < 2^24, whatever the order of the additions.
+    out = out.merge(
+        compare::floats_f32("sum_f32", &f.to_vec()?, &[0.5 * n as f32], Tolerance::EXACT)
+            .map_err(mismatch)?,
+    );
+    let w = winner.to_vec()?;
+    // Exactly one work item wins the compare-exchange; which one is up to the scheduler.
+    if !(w[0] >= 1 && w[0] <= n as u32 && w[1] == 1 && w[2] == 7) {
+        return Err(mismatch(compare::Mismatch {
+            output: "winner",
+            index: 0,
+            got: format!("{w:?}"),
+            want: format!("[1..={n}, 1, 7]"),
+            ulp: None,
+        }));
+    }
+    Ok(out.merge(Outcome {
+        compared: 3,
+        max_ulp: 0,
+    }))
+}
+
+fn iota_case(env: &Env, n: usize) -> CaseResult {
+    let mut out = env.dc.buffer_zeroed::<u64>(n)?;
+    kernels::iota::launch(&env.acc, n, &mut out)?;
+    let want: Vec<u64> = (0..n as u64).collect();
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn grid_of_one(env: &Env) -> CaseResult {
+    iota_case(env, 1)
+}
+
+fn odd_sized_grid(env: &Env) -> CaseResult {
+    iota_case(env, 1_048_583)
+}
+
+fn empty_buffer(env: &Env) -> CaseResult {
+    let empty = env.dc.buffer_zeroed::<f32>(0)?;
+    let mut out = env.dc.buffer_from_slice(&[0u64, 77])?;
+    kernels::lengths::launch(&env.acc, 1usize, &empty, &mut out)?;
+    compare::exact("out", &out.to_vec()?, &[1000, 77]).map_err(mismatch)
+}
+
+fn grid_2d(env: &Env) -> CaseResult {
+    let (w, h, max_iter) = (3usize, 1000usize, 50u32);
+    let mut out = env.dc.buffer_zeroed::<u32>(w * h)?;
+    kernels::mandelbrot::launch(&env.acc, (w, h), -2.0, -1.5, 0.003, max_iter, &mut out)?;
+    let want: Vec<u32> = (0..w * h)
+        .map(|l| {
+            let (px, py) = (l % w, l / w);
+            kernels::escape_time(-2.0 + px as f32 * 0.003, -1.5 + py as f32 * 0.003, max_iter)
+        })
+        .collect();
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn grid_3d(env: &Env) -> CaseResult {
+    let (w, h, d) = (17usize, 9usize, 5usize);
+    let mut out = env.dc.buffer_zeroed::<u64>(w * h * d)?;
+    kernels::encode_3d::launch(&env.acc, (w, h, d), &mut out)?;
+    let mut want = Vec::with_capacity(w * h * d);
+    for z in 0..d {
+        for y in 0..h {
+            for x in 0..w {
+                want.push((x + 1000 * y + 1_000_000 * z) as u64);
+            }
+        }
+    }
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn group_ids(env: &Env) -> CaseResult {
+    let (w, h) = (20usize, 6usize);
+    let (gx, gy) = (8u32, 4u32);
+    let mut out = env.dc.buffer_zeroed::<u64>(w * h)?;
+    kernels::group_ids::launch(
+        &env.acc,
+        Grid::d2(w as u64, h as u64).with_group_size([gx, gy, 1]),
+        &mut out,
+    )?;
+    let (gx, gy) = (gx as usize, gy as usize);
+    let mut want = Vec::with_capacity(w * h);
+    for j in 0..h {
+        for i in 0..w {
+            want.push(
+                ((i / gx) * 1_000_000 + (i % gx) * 1000 + (j / gy) * 10 + j % gy + gx * 100_000_000)
+                    as u64,
+            );
+        }
+    }
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn grid_beyond_u32(env: &Env) -> CaseResult {
+    let offset = 1u64 << 32;
+    let n = offset + 7;
+    let mut out = env.dc.buffer_zeroed::<u64>(7)?;
+    kernels::tail_ids::launch(&env.acc, n, offset, &mut out)?;
+    let want: Vec<u64> = (offset..n).collect();
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn poly8(env: &Env) -> CaseResult {
+    let n = 100_003;
+    let x = Rng::new(13).f32s(n, -1.0, 1.0);
+    let dx = env.dc.buffer_from_slice(&x)?;
+    let mut out = env.dc.buffer_zeroed::<f32>(n)?;
+    kernels::poly8::launch(&env.acc, n, &dx, &mut out)?;
+    let want: Vec<f32> = x.iter().map(|&v| crate::reference::poly8(v)).collect();
+    compare::floats_f32("out", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
+}
+
+fn triad(env: &Env) -> CaseResult {
+    let n = 100_003;
+    let mut rng = Rng::new(14);
+    let (b, c) = (rng.f32s(n, -1.0, 1.0), rng.f32s(n, -1.0, 1.0));
+    let (db, dc) = (env.dc.buffer_from_slice(&b)?, env.dc.buffer_from_slice(&c)?);
+    let mut a = env.dc.buffer_zeroed::<f32>(n)?;
+    kernels::triad::launch(&env.acc, n, &mut a, &db, &dc, 3.0)?;
+    let want: Vec<f32> = b.iter().zip(&c).map(|(b, c)| b + 3.0 * c).collect();
+    compare::floats_f32("a", &a.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
+}

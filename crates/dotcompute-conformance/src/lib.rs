@@ -1,0 +1,133 @@
+//! The DotCompute conformance suite.
+//!
+//! One set of kernels ([`kernels`]), each run on an accelerator and compared with a scalar Rust
+//! reference ([`cases`]). Every backend instantiates the same tests with
+//! [`conformance_tests!`]; the `dotcompute selftest` command runs the same cases on every
+//! accelerator of a machine.
+//!
+//! ```no_run
+//! // in a backend's tests/conformance.rs:
+//! dotcompute_conformance::conformance_tests!(|| dotcompute_conformance::Env::cpu(None));
+//! ```
+
+pub mod cases;
+mod compare;
+pub mod kernels;
+mod random;
+pub mod reference;
+
+pub use cases::{CASES, Case};
+pub use compare::{Mismatch, Outcome, Tolerance};
+
+use dotcompute::{Accelerator, BackendKind, ComputeService, CpuOptions, SimdLevel};
+
+/// A service and the accelerator the cases run on.
+pub struct Env {
+    /// The service that made the accelerator and makes the buffers.
+    pub dc: ComputeService,
+    /// Where the kernels run.
+    pub acc: Accelerator,
+}
+
+impl Env {
+    /// The CPU backend, with `simd` forced to a level (`None`: the best this CPU has).
+    /// `None` when this CPU lacks the level.
+    pub fn cpu(simd: Option<SimdLevel>) -> Option<Env> {
+        if simd.is_some_and(|l| !l.is_supported()) {
+            return None;
+        }
+        let dc = ComputeService::builder()
+            .cpu(CpuOptions {
+                simd,
+                ..CpuOptions::default()
+            })
+            .build()
+            .ok()?;
+        let acc = dc.accelerator(BackendKind::Cpu).ok()?;
+        Some(Env { dc, acc })
+    }
+}
+
+/// Why a case failed.
+#[derive(Debug)]
+pub enum CaseError {
+    /// The launch (or a buffer operation) returned an error.
+    Launch(dotcompute::Error),
+    /// A result differed from the reference beyond the tolerance.
+    Mismatch(Mismatch),
+}
+
+impl std::fmt::Display for CaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaseError::Launch(e) => write!(f, "launch failed: {e}"),
+            CaseError::Mismatch(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl From<dotcompute::Error> for CaseError {
+    fn from(e: dotcompute::Error) -> Self {
+        CaseError::Launch(e)
+    }
+}
+
+/// Runs the case called `name` on the environment `setup` makes; panics with the details on a
+/// failure (this is what the stamped tests call). A `setup` returning `None` skips the case,
+/// saying so on stderr.
+#[allow(clippy::panic)] // test harness: a failed case fails the calling #[test] by panicking
+pub fn run_test(name: &str, setup: impl FnOnce() -> Option<Env>) {
+    let Some(case) = CASES.iter().find(|c| c.name == name) else {
+        panic!("no conformance case named `{name}`");
+    };
+    let Some(env) = setup() else {
+        eprintln!(
+            "SKIPPED conformance case `{name}`: no accelerator for this suite on this machine"
+        );
+        return;
+    };
+    match (case.run)(&env) {
+        Ok(outcome) => eprintln!(
+            "{name} on {}: {} values, max error {} ulp (tolerance {})",
+            env.acc.info().name,
+            outcome.compared,
+            outcome.max_ulp,
+            case.tolerance
+        ),
+        Err(e) => panic!(
+            "conformance case `{name}` failed on {}: {e}",
+            env.acc.info()
+        ),
+    }
+}
+
+/// Stamps out one `#[test]` per conformance case, running on the environment that `$setup`
+/// (a closure returning `Option<Env>`) makes, plus a test that the list covers every case.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($setup:expr) => {
+        $crate::conformance_tests!(@stamp $setup;
+            vector_add, saxpy, mandelbrot, nbody, matmul_f64, histogram,
+            int_ops_i32, int_ops_u32, int_ops_i64, int_ops_u64, saturating_casts,
+            float_math, control_flow, values_and_shadowing, atomics,
+            grid_of_one, odd_sized_grid, empty_buffer, grid_2d, grid_3d, group_ids,
+            grid_beyond_u32, poly8, triad);
+    };
+    (@stamp $setup:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::run_test(stringify!($case), $setup);
+            }
+        )*
+
+        #[test]
+        fn suite_covers_every_case() {
+            let mut stamped = vec![$(stringify!($case)),*];
+            let mut all: Vec<&str> = $crate::CASES.iter().map(|c| c.name).collect();
+            stamped.sort_unstable();
+            all.sort_unstable();
+            assert_eq!(stamped, all, "conformance_tests! must stamp every case in CASES");
+        }
+    };
+}

@@ -1,0 +1,25 @@
+//! The conformance suite on the CPU backend, once per SIMD level: the best this CPU has, and
+//! each kernel clone that can run here (a level the CPU lacks is reported as skipped).
+
+use dotcompute::SimdLevel;
+use dotcompute_conformance::{Env, conformance_tests};
+
+mod best {
+    use super::*;
+    conformance_tests!(|| Env::cpu(None));
+}
+
+mod generic {
+    use super::*;
+    conformance_tests!(|| Env::cpu(Some(SimdLevel::Generic)));
+}
+
+mod avx2 {
+    use super::*;
+    conformance_tests!(|| Env::cpu(Some(SimdLevel::Avx2)));
+}
+
+mod avx512 {
+    use super::*;
+    conformance_tests!(|| Env::cpu(Some(SimdLevel::Avx512)));
+}
