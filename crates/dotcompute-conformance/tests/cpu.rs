@@ -1,6 +1,8 @@
 //! The conformance suite on the CPU backend, once per SIMD level: the best this CPU has, and
 //! each kernel clone that can run here (a level the CPU lacks is reported as skipped).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
 use dotcompute::SimdLevel;
 use dotcompute_conformance::{Env, conformance_tests};
 

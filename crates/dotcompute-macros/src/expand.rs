@@ -450,7 +450,7 @@ fn handle(
         #cpu_code
 
         // rustc type-checks the kernel as written, so type errors read as they do in Rust.
-        #[allow(dead_code, unused, non_snake_case, clippy::all)]
+        #[allow(dead_code, unused, non_snake_case, clippy::all, clippy::panic)]
         #(#lint_attrs)*
         const _: () = {
             fn #name(#inputs) #block

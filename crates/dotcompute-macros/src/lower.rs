@@ -701,6 +701,9 @@ impl<'a> Lowerer<'a> {
         match name.as_str() {
             "panic" | "unreachable" | "todo" | "unimplemented" => {
                 let args = args()?;
+                if let Some(extra) = args.get(1) {
+                    return Err(formatted_message(extra.span()));
+                }
                 let message = match args.first() {
                     None => format!("explicit {name}!()"),
                     Some(e) => literal_message(e)?,
@@ -713,6 +716,9 @@ impl<'a> Lowerer<'a> {
                 let Some(cond) = args.first() else {
                     return Err(err(mac.span(), "`assert!` needs a condition"));
                 };
+                if let Some(extra) = args.get(2) {
+                    return Err(formatted_message(extra.span()));
+                }
                 let message = match args.get(1) {
                     Some(m) => literal_message(m)?,
                     None => format!(
@@ -1432,17 +1438,21 @@ fn is_trap_macro(mac: &syn::Macro) -> bool {
     })
 }
 
+fn formatted_message(span: Span) -> syn::Error {
+    unsupported(
+        span,
+        "a formatted panic message",
+        "use a plain string literal (kernels cannot format values)",
+    )
+}
+
 fn literal_message(e: &syn::Expr) -> syn::Result<String> {
     match e {
         syn::Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(s),
             ..
-        }) => Ok(s.value()),
-        other => Err(unsupported(
-            other.span(),
-            "a formatted panic message",
-            "use a string literal (kernels cannot format values)",
-        )),
+        }) if !s.value().contains(['{', '}']) => Ok(s.value()),
+        other => Err(formatted_message(other.span())),
     }
 }
 

@@ -7,9 +7,29 @@ use syn::visit::Visit;
 /// The calls in a body that may be `#[kernel_fn]` helpers, as paths, in order of appearance
 /// and without repeats.
 pub fn helper_calls(block: &syn::Block) -> Vec<syn::Path> {
+    let mut locals = Locals::default();
+    locals.visit_block(block);
     let mut v = Calls::default();
     v.visit_block(block);
+    // A call of a local (a closure) is not a helper: the lowering reports the closure.
+    v.paths.retain(|p| {
+        p.get_ident()
+            .is_none_or(|i| !locals.names.contains(&i.to_string()))
+    });
     v.paths
+}
+
+/// Names bound inside a body.
+#[derive(Default)]
+struct Locals {
+    names: Vec<String>,
+}
+
+impl<'ast> Visit<'ast> for Locals {
+    fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+        self.names.push(p.ident.to_string());
+        syn::visit::visit_pat_ident(self, p);
+    }
 }
 
 #[derive(Default)]

@@ -123,6 +123,8 @@ mod intrinsics;
 mod service;
 
 pub use dotcompute_core::backend;
+/// The contract between generated CPU code and the CPU backend (for plugin authors).
+pub use dotcompute_core::cpu_abi;
 pub use dotcompute_core::pool::{MemoryPool, PoolConfig, PoolStatistics};
 pub use dotcompute_core::{
     Accelerator, AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, BackendReport,

@@ -1,0 +1,290 @@
+//! The IR's own rules: validation, hashing, serialization, the listing and the affine
+//! analysis the CPU emitter relies on.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+use dotcompute_ir::affine::AffineEnv;
+use dotcompute_ir::emit::rust::{RustOptions, emit};
+use dotcompute_ir::*;
+
+fn u64e(kind: ExprKind) -> Expr {
+    Expr {
+        ty: ScalarType::U64,
+        kind,
+    }
+}
+
+fn gid() -> Expr {
+    u64e(ExprKind::Builtin(Builtin::GlobalId(Axis::X)))
+}
+
+fn lit(ty: ScalarType, v: i128) -> Expr {
+    Expr::literal(ty, Literal::Int(v))
+}
+
+fn buffer(name: &str, elem: ScalarType, access: Access) -> Param {
+    Param {
+        name: name.into(),
+        kind: ParamKind::Buffer { elem, access },
+    }
+}
+
+/// `out[i] = a[i + offset]`
+fn shifted() -> Kernel {
+    let index = u64e(ExprKind::Binary {
+        op: BinaryOp::Add,
+        lhs: Box::new(u64e(ExprKind::Local(LocalId(0)))),
+        rhs: Box::new(u64e(ExprKind::Param(ParamId(0)))),
+    });
+    Kernel {
+        name: "shifted".into(),
+        params: vec![
+            Param {
+                name: "offset".into(),
+                kind: ParamKind::Scalar(ScalarType::U64),
+            },
+            buffer("a", ScalarType::F32, Access::Read),
+            buffer("out", ScalarType::F32, Access::ReadWrite),
+        ],
+        locals: vec![Local {
+            name: "i".into(),
+            ty: ScalarType::U64,
+            mutable: false,
+        }],
+        body: vec![
+            Stmt::Let {
+                local: LocalId(0),
+                init: Some(gid()),
+            },
+            Stmt::Store {
+                buffer: ParamId(2),
+                index: u64e(ExprKind::Local(LocalId(0))),
+                value: Expr {
+                    ty: ScalarType::F32,
+                    kind: ExprKind::Load {
+                        buffer: ParamId(1),
+                        index: Box::new(index),
+                    },
+                },
+            },
+        ],
+        functions: vec![],
+        bounds_checks: BoundsChecks::Checked,
+    }
+}
+
+fn rule_broken(k: &Kernel) -> String {
+    validate(k).unwrap_err().to_string()
+}
+
+#[test]
+fn a_valid_kernel_validates_and_round_trips() {
+    let k = shifted();
+    validate(&k).unwrap();
+    let bytes = k.to_bytes();
+    assert_eq!(Kernel::from_bytes(&bytes).unwrap(), k);
+    assert!(Kernel::from_bytes(&bytes[..bytes.len() / 2]).is_err());
+}
+
+#[test]
+fn hashes_are_stable_and_distinguish_programs() {
+    let k = shifted();
+    assert_eq!(KernelHash::of(&k), KernelHash::of(&k.clone()));
+    let mut other = shifted();
+    other.name = "shifted2".into();
+    assert_ne!(KernelHash::of(&k), KernelHash::of(&other));
+    let mut unchecked = shifted();
+    unchecked.bounds_checks = BoundsChecks::Unchecked;
+    assert_ne!(KernelHash::of(&k), KernelHash::of(&unchecked));
+    // Pinned: the hash of this program must not change unless the IR format version does.
+    assert_eq!(
+        KernelHash::of(&k).to_string(),
+        "92a713e247768c1c610217c6e6e19bd959853fcc5092cab406a2742f3805891f"
+    );
+}
+
+#[test]
+fn writes_to_read_only_buffers_are_rejected() {
+    let mut k = shifted();
+    if let Stmt::Store { buffer, .. } = &mut k.body[1] {
+        *buffer = ParamId(1);
+    }
+    assert!(
+        rule_broken(&k).contains("buffer `a` is read-only"),
+        "{}",
+        rule_broken(&k)
+    );
+}
+
+#[test]
+fn use_before_declaration_is_rejected() {
+    let mut k = shifted();
+    k.body.swap(0, 1);
+    assert!(
+        rule_broken(&k).contains("used before its declaration"),
+        "{}",
+        rule_broken(&k)
+    );
+}
+
+#[test]
+fn type_mismatches_are_rejected() {
+    let mut k = shifted();
+    if let Stmt::Store { value, .. } = &mut k.body[1] {
+        *value = lit(ScalarType::I32, 1);
+    }
+    assert!(
+        rule_broken(&k).contains("the stored value must be f32"),
+        "{}",
+        rule_broken(&k)
+    );
+    let mut k = shifted();
+    k.body.push(Stmt::Let {
+        local: LocalId(0),
+        init: Some(lit(ScalarType::U64, 300)),
+    });
+    assert!(
+        rule_broken(&k).contains("declared twice"),
+        "{}",
+        rule_broken(&k)
+    );
+    let mut k = shifted();
+    k.locals.push(Local {
+        name: "b".into(),
+        ty: ScalarType::U32,
+        mutable: false,
+    });
+    k.body.push(Stmt::Let {
+        local: LocalId(1),
+        init: Some(lit(ScalarType::U32, 1 << 40)),
+    });
+    assert!(
+        rule_broken(&k).contains("does not fit in u32"),
+        "{}",
+        rule_broken(&k)
+    );
+}
+
+#[test]
+fn structure_rules_are_enforced() {
+    let mut k = shifted();
+    k.body.push(Stmt::Break);
+    assert!(rule_broken(&k).contains("outside a loop"));
+    let mut k = shifted();
+    k.body.push(Stmt::Return(Some(lit(ScalarType::I32, 1))));
+    assert!(rule_broken(&k).contains("cannot return a value"));
+    let mut k = shifted();
+    k.body.push(Stmt::Assign {
+        local: LocalId(0),
+        value: gid(),
+    });
+    assert!(rule_broken(&k).contains("not mutable"));
+    // A helper may only call helpers defined before it (no recursion).
+    let mut k = shifted();
+    k.functions.push(Function {
+        name: "f".into(),
+        param_count: 0,
+        ret: ScalarType::I32,
+        locals: vec![],
+        body: vec![Stmt::Return(Some(Expr {
+            ty: ScalarType::I32,
+            kind: ExprKind::Call {
+                function: FunctionId(0),
+                args: vec![],
+            },
+        }))],
+    });
+    assert!(
+        rule_broken(&k).contains("recursion is not supported"),
+        "{}",
+        rule_broken(&k)
+    );
+}
+
+#[test]
+fn atomics_need_writable_integer_buffers() {
+    let mut k = shifted();
+    k.body.push(Stmt::Eval(Expr {
+        ty: ScalarType::F32,
+        kind: ExprKind::Atomic {
+            op: AtomicOp::Or,
+            buffer: ParamId(2),
+            index: Box::new(gid()),
+            args: vec![Expr::literal(ScalarType::F32, Literal::Float(1.0))],
+        },
+    }));
+    assert!(
+        rule_broken(&k).contains("`atomic_or` is not defined on f32"),
+        "{}",
+        rule_broken(&k)
+    );
+    assert!(k.requirements().float_atomics);
+}
+
+#[test]
+fn the_listing_reads_like_rust() {
+    let text = shifted().to_string();
+    assert_eq!(
+        text,
+        "kernel shifted(offset: u64, a: &[f32], out: &mut [f32]) {\n    let i_0: u64 = global_id_x();\n    out[i_0] = a[(i_0 + offset)];\n}\n"
+    );
+}
+
+#[test]
+fn affine_indices_are_recognised() {
+    let k = shifted();
+    let env = AffineEnv::of(&k);
+    let Stmt::Store { index, value, .. } = &k.body[1] else {
+        unreachable!()
+    };
+    let out = env.affine(index).unwrap();
+    assert!(!out.ids[0].is_zero() && out.constant.is_zero());
+    let ExprKind::Load {
+        index: load_index, ..
+    } = &value.kind
+    else {
+        unreachable!()
+    };
+    let a = env.affine(load_index).unwrap();
+    assert!(
+        !a.constant.is_zero(),
+        "the offset parameter is the constant part"
+    );
+    // i * i is not affine.
+    let square = u64e(ExprKind::Binary {
+        op: BinaryOp::Mul,
+        lhs: Box::new(gid()),
+        rhs: Box::new(gid()),
+    });
+    assert!(env.affine(&square).is_none());
+}
+
+#[test]
+fn the_cpu_emitter_elides_checks_only_where_proven() {
+    let code = emit(&shifted(), &RustOptions::for_kernel("shifted"));
+    assert!(code.contains("fn item_fast"), "{code}");
+    assert!(code.contains("load_unchecked"), "{code}");
+    assert!(code.contains("fn in_range"), "{code}");
+    assert!(code.contains("avx512f"), "{code}");
+    // An index loaded from memory cannot be proven: only the checked version exists.
+    let mut k = shifted();
+    k.params[1] = buffer("a", ScalarType::U64, Access::Read);
+    k.params[2] = buffer("out", ScalarType::U64, Access::ReadWrite);
+    if let Stmt::Store { index, value, .. } = &mut k.body[1] {
+        *index = u64e(ExprKind::Load {
+            buffer: ParamId(1),
+            index: Box::new(gid()),
+        });
+        *value = lit(ScalarType::U64, 1);
+    }
+    validate(&k).unwrap();
+    let code = emit(&k, &RustOptions::for_kernel("gather"));
+    assert!(
+        code.contains("fn item_fast"),
+        "the load a[i] is still affine: {code}"
+    );
+    assert!(
+        code.contains("store(__i, __v)?"),
+        "the scattered store stays checked: {code}"
+    );
+}

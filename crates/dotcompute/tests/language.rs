@@ -1,0 +1,176 @@
+//! Language features beyond the conformance kernels: helpers in other modules and called by
+//! path, helpers calling helpers, `mut` parameters, deferred initialisation, the `f32::f(x)`
+//! call form, and the intrinsics' meaning outside kernels.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+use dotcompute::prelude::*;
+
+mod shapes {
+    use dotcompute::prelude::*;
+
+    #[kernel_fn]
+    pub fn square(x: f32) -> f32 {
+        x * x
+    }
+
+    #[kernel_fn]
+    pub fn norm2(x: f32, y: f32) -> f32 {
+        square(x) + square(y)
+    }
+}
+
+use shapes::{norm2, square};
+
+#[kernel]
+fn lengths(xs: &[f32], ys: &[f32], out: &mut [f32]) {
+    let i = global_id();
+    out[i] = norm2(xs[i], ys[i]).sqrt() + shapes::square(0.0);
+}
+
+#[kernel]
+fn mut_params(mut n: u32, out: &mut [u32]) {
+    let i = global_id();
+    n += i as u32;
+    let label;
+    if n % 2 == 0 {
+        label = 10;
+    } else {
+        label = 20;
+    }
+    debug_assert!(n < 1_000_000, "compiled out, as in a release build");
+    out[i] = label + n;
+}
+
+#[kernel]
+fn call_forms(x: &[f32], out: &mut [f32]) {
+    let i = global_id();
+    let v = x[i];
+    out[i] = f32::sqrt(v) + f32::max(v, 2.0) + f32::mul_add(v, 2.0, 1.0) + square(v);
+}
+
+#[kernel]
+fn default_group(out: &mut [u64]) {
+    let i = global_id();
+    out[i] = (group_id_x() * 1000 + local_id_x() + group_size_x() * 1_000_000) as u64;
+}
+
+fn cpu() -> (ComputeService, Accelerator) {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    (dc, acc)
+}
+
+#[test]
+fn helpers_from_other_modules_and_by_path() {
+    let (dc, acc) = cpu();
+    let xs = dc.buffer_from_slice(&[3.0f32, 0.0, 1.0]).unwrap();
+    let ys = dc.buffer_from_slice(&[4.0f32, 2.0, 1.0]).unwrap();
+    let mut out = dc.buffer_zeroed::<f32>(3).unwrap();
+    lengths::launch(&acc, 3, &xs, &ys, &mut out).unwrap();
+    assert_eq!(out.to_vec().unwrap(), [5.0, 2.0, 2.0f32.sqrt()]);
+    // The helpers are ordinary functions too.
+    assert_eq!(norm2(3.0, 4.0), 25.0);
+    let ir = lengths::definition().ir().unwrap();
+    let names: Vec<&str> = ir.functions.iter().map(|f| f.name.as_str()).collect();
+    assert!(
+        names.contains(&"square") && names.contains(&"norm2"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn mut_parameters_and_deferred_init() {
+    let (dc, acc) = cpu();
+    let mut out = dc.buffer_zeroed::<u32>(4).unwrap();
+    mut_params::launch(&acc, 4, 100, &mut out).unwrap();
+    assert_eq!(out.to_vec().unwrap(), [110, 121, 112, 123]);
+}
+
+#[test]
+fn math_as_associated_functions() {
+    let (dc, acc) = cpu();
+    let x = dc.buffer_from_slice(&[4.0f32, 9.0]).unwrap();
+    let mut out = dc.buffer_zeroed::<f32>(2).unwrap();
+    call_forms::launch(&acc, 2, &x, &mut out).unwrap();
+    let want: Vec<f32> = [4.0f32, 9.0]
+        .iter()
+        .map(|&v| v.sqrt() + v.max(2.0) + v.mul_add(2.0, 1.0) + v * v)
+        .collect();
+    assert_eq!(out.to_vec().unwrap(), want);
+}
+
+#[test]
+fn cpu_default_group_size_is_64() {
+    let (dc, acc) = cpu();
+    let mut out = dc.buffer_zeroed::<u64>(130).unwrap();
+    default_group::launch(&acc, 130, &mut out).unwrap();
+    let got = out.to_vec().unwrap();
+    assert_eq!(got[0], 64_000_000);
+    assert_eq!(got[65], 64_000_000 + 1000 + 1);
+    assert_eq!(got[129], 64_000_000 + 2000 + 1);
+}
+
+#[test]
+fn intrinsics_outside_kernels_are_a_grid_of_one() {
+    assert_eq!(
+        (global_id(), global_size_x(), local_id_y(), group_size_z()),
+        (0, 1, 0, 1)
+    );
+    let mut v = 5u32;
+    assert_eq!(atomic_add(&mut v, 3), 5);
+    assert_eq!(atomic_max(&mut v, 2), 8);
+    assert_eq!(atomic_compare_exchange(&mut v, 8, 1), 8);
+    assert_eq!(v, 1);
+    let mut f = 1.5f32;
+    assert_eq!(atomic_add(&mut f, 1.0), 1.5);
+    assert_eq!(f, 2.5);
+}
+
+#[test]
+fn kernels_describe_themselves() {
+    let def = lengths::definition();
+    assert_eq!(def.name(), "lengths");
+    assert_eq!(def.params().len(), 3);
+    let listing = def.ir().unwrap().to_string();
+    assert!(
+        listing.contains("kernel lengths(xs: &[f32], ys: &[f32], out: &mut [f32])"),
+        "{listing}"
+    );
+    assert!(listing.contains("fn norm2("), "{listing}");
+    // The hash is stable: the same program hashes the same in every build.
+    assert_eq!(
+        def.hash(),
+        dotcompute::ir::KernelHash::of(def.ir().unwrap())
+    );
+}
+
+#[test]
+fn launches_from_many_threads() {
+    let (dc, acc) = cpu();
+    std::thread::scope(|s| {
+        for t in 0..4u32 {
+            let (dc, acc) = (&dc, &acc);
+            s.spawn(move || {
+                for _ in 0..50 {
+                    let mut out = dc.buffer_zeroed::<u32>(300).unwrap();
+                    mut_params::launch(acc, 300, t, &mut out).unwrap();
+                    assert_eq!(
+                        out.to_vec().unwrap()[1],
+                        if (t + 1) % 2 == 0 { 10 } else { 20 } + t + 1
+                    );
+                }
+            });
+        }
+    });
+    let stats = dc.statistics();
+    assert_eq!(
+        stats
+            .iter()
+            .find(|s| s.kernel == "mut_params")
+            .unwrap()
+            .launches
+            .launches,
+        200
+    );
+}
