@@ -173,6 +173,18 @@ pub const CASES: &[Case] = &[
         tolerance: Tolerance::EXACT,
         run: triad,
     },
+    Case {
+        name: "poly32",
+        description: "degree-32 polynomial per element (loop of constant trip count)",
+        tolerance: Tolerance::EXACT,
+        run: poly32,
+    },
+    Case {
+        name: "partial_sums",
+        description: "sum reduction, first pass, uneven last chunk",
+        tolerance: Tolerance::EXACT,
+        run: partial_sums,
+    },
 ];
 
 fn mismatch(m: compare::Mismatch) -> CaseError {
@@ -807,4 +819,25 @@ fn triad(env: &Env) -> CaseResult {
     kernels::triad::launch(&env.acc, n, &mut a, &db, &dc, 3.0)?;
     let want: Vec<f32> = b.iter().zip(&c).map(|(b, c)| b + 3.0 * c).collect();
     compare::floats_f32("a", &a.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
+}
+
+fn partial_sums(env: &Env) -> CaseResult {
+    let (n, chunk) = (100_003usize, 1000usize);
+    let x = Rng::new(15).f32s(n, -1.0, 1.0);
+    let dx = env.dc.buffer_from_slice(&x)?;
+    let groups = n.div_ceil(chunk);
+    let mut out = env.dc.buffer_zeroed::<f32>(groups)?;
+    kernels::partial_sums::launch(&env.acc, groups, chunk, &dx, &mut out)?;
+    let want: Vec<f32> = x.chunks(chunk).map(crate::reference::sum4).collect();
+    compare::floats_f32("out", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
+}
+
+fn poly32(env: &Env) -> CaseResult {
+    let n = 100_003;
+    let x = Rng::new(16).f32s(n, -1.0, 1.0);
+    let dx = env.dc.buffer_from_slice(&x)?;
+    let mut out = env.dc.buffer_zeroed::<f32>(n)?;
+    kernels::poly32::launch(&env.acc, n, &dx, &mut out)?;
+    let want: Vec<f32> = x.iter().map(|&v| crate::reference::poly32(v)).collect();
+    compare::floats_f32("out", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
 }

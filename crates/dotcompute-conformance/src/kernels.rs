@@ -377,3 +377,49 @@ pub fn triad(a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
     let i = global_id();
     a[i] = b[i] + s * c[i];
 }
+
+/// Sum reduction, first pass: work item `g` sums elements `g*chunk .. (g+1)*chunk` with four
+/// independent accumulators (so that additions overlap) and writes one partial sum.
+#[kernel]
+pub fn partial_sums(chunk: usize, x: &[f32], out: &mut [f32]) {
+    let g = global_id();
+    let start = g * chunk;
+    let end = (start + chunk).min(x.len());
+    let mut s0 = 0.0f32;
+    let mut s1 = 0.0f32;
+    let mut s2 = 0.0f32;
+    let mut s3 = 0.0f32;
+    let mut k = start;
+    while k + 4 <= end {
+        s0 += x[k];
+        s1 += x[k + 1];
+        s2 += x[k + 2];
+        s3 += x[k + 3];
+        k += 4;
+    }
+    while k < end {
+        s0 += x[k];
+        k += 1;
+    }
+    out[g] = (s0 + s1) + (s2 + s3);
+}
+
+/// Degree-32 polynomial per element (the degree-8 coefficients four times over, plain
+/// `r * x + c`): 64 flops per 8 bytes moved, compute-bound even from memory.
+#[kernel]
+pub fn poly32(x: &[f32], out: &mut [f32]) {
+    let i = global_id();
+    let v = x[i];
+    let mut r = 0.0078125f32;
+    for _ in 0..4 {
+        r = r * v + 0.015625;
+        r = r * v + 0.03125;
+        r = r * v + 0.0625;
+        r = r * v + 0.125;
+        r = r * v + 0.25;
+        r = r * v + 0.5;
+        r = r * v + 1.0;
+        r = r * v + 1.0;
+    }
+    out[i] = r;
+}

@@ -4,6 +4,7 @@ use crate::error::CpuError;
 use crate::executor::{CpuKernel, Executor};
 use crate::options::CpuOptions;
 use crate::system;
+use crate::tuner;
 use dotcompute_core::backend::{CompiledKernel, Device};
 use dotcompute_core::cpu_abi::{CpuArg, SimdLevel};
 use dotcompute_core::{
@@ -15,7 +16,13 @@ use std::sync::Arc;
 /// The CPU device: a rayon pool over every core, and the SIMD level kernels run with.
 pub struct CpuDevice {
     info: AcceleratorInfo,
-    pool: Arc<rayon::ThreadPool>,
+    /// The clones kernels may run with, widest first: only the forced one when the level is
+    /// forced, else every supported level that may be faster for some kernel.
+    simd_candidates: Vec<SimdLevel>,
+    /// A dedicated pool when `CpuOptions::threads` is set; otherwise rayon's global pool, shared
+    /// with the rest of the program (so that DotCompute and the program's own rayon code do
+    /// not oversubscribe the cores with two sets of threads).
+    pool: Option<Arc<rayon::ThreadPool>>,
     options: CpuOptions,
     simd: SimdLevel,
 }
@@ -32,20 +39,29 @@ impl std::fmt::Debug for CpuDevice {
 impl CpuDevice {
     /// Starts the CPU device: detects the SIMD level and starts the worker threads.
     pub fn new(options: CpuOptions) -> Result<CpuDevice, CpuError> {
-        let simd = match options.simd {
+        let forced = match std::env::var("DOTCOMPUTE_CPU_SIMD") {
+            Ok(name) => Some(SimdLevel::from_name(&name).ok_or(CpuError::UnknownSimd(name))?),
+            Err(_) => None,
+        };
+        let (simd, simd_candidates) = match forced.or(options.simd) {
             Some(level) if !level.is_supported() => {
                 return Err(CpuError::UnsupportedSimd(level.name()));
             }
-            Some(level) => level,
-            None => SimdLevel::detect(),
+            Some(level) => (level, vec![level]),
+            None => (SimdLevel::detect(), tuner::candidates(SimdLevel::detect())),
         };
-        let threads = options.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        });
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("dotcompute-cpu-{i}"))
-            .build()?;
+        let pool = match options.threads {
+            Some(threads) => Some(Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("dotcompute-cpu-{i}"))
+                    .build()?,
+            )),
+            None => None,
+        };
+        let threads = pool
+            .as_ref()
+            .map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
         let info = AcceleratorInfo {
             id: AcceleratorId {
                 backend: BackendKind::Cpu,
@@ -58,7 +74,14 @@ impl CpuDevice {
             compute_units: u32::try_from(threads).unwrap_or(u32::MAX),
             versions: vec![(
                 "kernels".into(),
-                format!("native Rust, {simd} clones", simd = simd.name()),
+                format!(
+                    "native Rust; clones: {}",
+                    simd_candidates
+                        .iter()
+                        .map(|l| l.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             )],
             capabilities: Capabilities {
                 f64: true,
@@ -74,13 +97,14 @@ impl CpuDevice {
         };
         Ok(CpuDevice {
             info,
-            pool: Arc::new(pool),
+            simd_candidates,
+            pool,
             options,
             simd,
         })
     }
 
-    /// The SIMD level kernels run with.
+    /// The widest SIMD level kernels may run with.
     pub fn simd(&self) -> SimdLevel {
         self.simd
     }
@@ -98,10 +122,9 @@ impl Device for CpuDevice {
             accelerator: self.info.name.clone(),
         })?;
         Ok(Arc::new(CpuCompiled {
-            kernel: CpuKernel::new(kernel.name(), entry),
+            kernel: CpuKernel::new(kernel.name(), entry, self.simd_candidates.clone()),
             pool: self.pool.clone(),
             options: self.options.clone(),
-            simd: self.simd,
         }))
     }
 
@@ -113,9 +136,8 @@ impl Device for CpuDevice {
 
 struct CpuCompiled {
     kernel: CpuKernel,
-    pool: Arc<rayon::ThreadPool>,
+    pool: Option<Arc<rayon::ThreadPool>>,
     options: CpuOptions,
-    simd: SimdLevel,
 }
 
 impl CompiledKernel for CpuCompiled {
@@ -126,9 +148,8 @@ impl CompiledKernel for CpuCompiled {
         args: &[CpuArg],
     ) -> Result<(), KernelFault> {
         let exec = Executor {
-            pool: &self.pool,
+            pool: self.pool.as_deref(),
             options: &self.options,
-            simd: self.simd,
         };
         tracing::trace!(kernel = self.kernel.name, work_items, "cpu launch");
         // SAFETY: the caller's guarantees are those `run` needs.

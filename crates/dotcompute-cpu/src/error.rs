@@ -13,6 +13,9 @@ pub enum CpuError {
     /// A SIMD level this CPU does not have was asked for.
     #[error("this CPU does not support the `{0}` instruction set")]
     UnsupportedSimd(&'static str),
+    /// `DOTCOMPUTE_CPU_SIMD` names no SIMD level.
+    #[error("DOTCOMPUTE_CPU_SIMD=`{0}` is not one of generic, neon, avx2, avx512")]
+    UnknownSimd(String),
 }
 
 impl From<CpuError> for Error {

@@ -1,48 +1,163 @@
-//! Runs a compiled kernel over a grid: inline for small launches, split over the pool for
-//! large ones, with panics caught per span.
-
-use dotcompute_core::cpu_abi::{CpuArg, CpuLaunch, SimdLevel};
-use dotcompute_core::{CpuEntry, Grid, KernelFault, panic_message};
-use rayon::prelude::*;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Instant;
+//! Runs a compiled kernel over a grid: inline for small launches; for large ones, the calling
+//! thread starts on the work at once while pool workers join as they wake, each claiming spans
+//! of work items from a shared counter. Panics are caught per span.
+//!
+//! Why not a plain `par_iter`: a launch from a thread outside the pool would wait idle while
+//! sleeping workers wake up (tens to hundreds of microseconds on small VMs), which for a
+//! launch of a few hundred microseconds is most of its time. Here the caller computes from the
+//! first microsecond, and a helper that wakes after all spans are taken leaves at once.
 
 use crate::options::CpuOptions;
+use crate::tuner::SimdTuner;
+use dotcompute_core::cpu_abi::{CpuArg, CpuLaunch, SimdLevel};
+use dotcompute_core::{CpuEntry, Grid, KernelFault, panic_message};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 /// Work-group size when the grid does not set one.
 const DEFAULT_GROUP: [u64; 3] = [64, 1, 1];
-/// Spans per thread, so that uneven work (divergent kernels) balances by stealing.
+/// Spans per thread, so that uneven work (divergent kernels) balances.
 const SPANS_PER_THREAD: u64 = 8;
-/// Fewest work items in one span, so that splitting never costs more than it saves.
+/// Fewest work items in one span, so that claiming a span never costs more than running it.
 const MIN_SPAN: u64 = 1024;
 
-/// A kernel compiled for the CPU: its generated entry point and a running estimate of its
-/// cost per work item, which decides whether a launch runs inline.
+/// A kernel compiled for the CPU: its generated entry point, a running estimate of its cost
+/// per work item (which decides whether a launch runs inline), and its SIMD clone choice.
 pub(crate) struct CpuKernel {
     pub(crate) name: &'static str,
     pub(crate) entry: CpuEntry,
     /// Single-thread picoseconds per work item, from the last inline launch; 0 until one ran.
     ps_per_item: AtomicU64,
+    /// Which SIMD clone this kernel runs with.
+    tuner: SimdTuner,
 }
 
+/// Where the helpers of a launch run.
 pub(crate) struct Executor<'a> {
-    pub(crate) pool: &'a rayon::ThreadPool,
+    /// A dedicated pool, or `None` for rayon's global pool.
+    pub(crate) pool: Option<&'a rayon::ThreadPool>,
     pub(crate) options: &'a CpuOptions,
-    pub(crate) simd: SimdLevel,
+}
+
+fn ps_per_item(started: Instant, work_items: u64) -> u64 {
+    let ps = started.elapsed().as_nanos().saturating_mul(1000) / u128::from(work_items.max(1));
+    u64::try_from(ps).unwrap_or(u64::MAX)
+}
+
+/// Runs work items `start..end`, turning a panic into a fault so that the caller and the
+/// pool survive it.
+///
+/// # Safety
+///
+/// `launch` describes valid buffers for the duration of the call (see `CpuLaunch::new`), and
+/// for unchecked kernels every access of these work items is in bounds.
+unsafe fn run_span(
+    entry: CpuEntry,
+    launch: &CpuLaunch<'_>,
+    start: u64,
+    end: u64,
+) -> Result<(), KernelFault> {
+    // SAFETY: the caller's guarantees are the entry point's.
+    catch_unwind(AssertUnwindSafe(|| unsafe { entry(launch, start, end) })).unwrap_or_else(
+        |panic| {
+            Err(KernelFault::Panic {
+                message: panic_message(&*panic).into(),
+            })
+        },
+    )
+}
+
+/// The state of a parallel launch, shared by the caller and its helpers.
+///
+/// Every span index below `spans` is claimed exactly once (by `fetch_add` on `next`) and then
+/// counted in `finished`, run or skipped after a fault. The caller returns only when all
+/// `spans` are finished, so buffer pointers are dereferenced only while the launch is alive; a
+/// helper that claims an index at or beyond `spans` touches nothing.
+struct SharedLaunch {
+    entry: CpuEntry,
+    args: Vec<CpuArg>,
+    grid: [u64; 3],
+    group: [u64; 3],
+    simd: SimdLevel,
+    work_items: u64,
+    span: u64,
+    spans: u64,
+    next: AtomicU64,
+    finished: AtomicU64,
+    stop: AtomicBool,
+    fault: Mutex<Option<KernelFault>>,
+}
+
+// SAFETY: the raw pointers in `args` are dereferenced only inside claimed spans, which all
+// finish before the launching call returns (see the type's documentation); everything else is
+// plain data or synchronised.
+unsafe impl Send for SharedLaunch {}
+// SAFETY: as for Send.
+unsafe impl Sync for SharedLaunch {}
+
+impl SharedLaunch {
+    /// Claims and runs spans until none are left.
+    fn work(&self) {
+        loop {
+            let k = self.next.fetch_add(1, Ordering::Relaxed);
+            if k >= self.spans {
+                return;
+            }
+            if !self.stop.load(Ordering::Relaxed) {
+                let (start, end) = (k * self.span, ((k + 1) * self.span).min(self.work_items));
+                // SAFETY: span k was claimed and the launch waits for it to finish, so the
+                // buffers are alive; they are valid per the launching call's contract.
+                let launch =
+                    unsafe { CpuLaunch::new(self.grid, self.group, self.simd, &self.args) };
+                // SAFETY: as above.
+                if let Err(fault) = unsafe { run_span(self.entry, &launch, start, end) } {
+                    self.stop.store(true, Ordering::Relaxed);
+                    let mut first = self.fault.lock().unwrap_or_else(PoisonError::into_inner);
+                    first.get_or_insert(fault);
+                }
+            }
+            self.finished.fetch_add(1, Ordering::Release);
+        }
+    }
+
+    /// Waits until every span is finished (the caller has claimed all it could: only spans
+    /// that helpers are running remain).
+    fn wait(&self) {
+        let mut spins = 0u32;
+        while self.finished.load(Ordering::Acquire) < self.spans {
+            if spins < 64 {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
 }
 
 impl CpuKernel {
-    pub(crate) fn new(name: &'static str, entry: CpuEntry) -> CpuKernel {
+    /// `simd_candidates`: the clones this kernel may run with (all supported by the CPU),
+    /// widest first; with more than one, the first large launches choose by timing.
+    pub(crate) fn new(
+        name: &'static str,
+        entry: CpuEntry,
+        simd_candidates: Vec<SimdLevel>,
+    ) -> CpuKernel {
         CpuKernel {
             name,
             entry,
             ps_per_item: AtomicU64::new(0),
+            tuner: SimdTuner::new(simd_candidates),
         }
     }
 
-    fn runs_inline(&self, work_items: u64, options: &CpuOptions) -> bool {
-        match self.ps_per_item.load(Relaxed) {
+    fn runs_inline(&self, work_items: u64, threads: u64, options: &CpuOptions) -> bool {
+        if threads <= 1 {
+            return true;
+        }
+        match self.ps_per_item.load(Ordering::Relaxed) {
             0 => work_items < options.inline_work_items,
             ps => work_items.saturating_mul(ps) / 1000 < options.inline_budget_ns,
         }
@@ -64,41 +179,62 @@ impl CpuKernel {
         let group = grid
             .group_size()
             .map_or(DEFAULT_GROUP, |g| g.map(u64::from));
-        // SAFETY: the caller guarantees the buffers; exec.simd was checked against the CPU
-        // when the device was created.
-        let launch = unsafe { CpuLaunch::new(grid.dims(), group, exec.simd, args) };
-        if !self.runs_inline(work_items, exec.options) {
-            let threads = exec.pool.current_num_threads().max(1) as u64;
+        let (simd, trial) = self.tuner.pick(work_items);
+        let threads = exec
+            .pool
+            .map_or_else(rayon::current_num_threads, |p| p.current_num_threads())
+            .max(1) as u64;
+        let started = Instant::now();
+        let result = if self.runs_inline(work_items, threads, exec.options) {
+            // SAFETY: the caller guarantees the buffers; every candidate level was checked
+            // against the CPU when the device was created.
+            let launch = unsafe { CpuLaunch::new(grid.dims(), group, simd, args) };
+            // SAFETY: the caller's guarantees.
+            let result = unsafe { run_span(self.entry, &launch, 0, work_items) };
+            // Inline runs measure the kernel's single-thread cost, which decides later launches.
+            self.ps_per_item
+                .store(ps_per_item(started, work_items).max(1), Ordering::Relaxed);
+            result
+        } else {
             let span = work_items
                 .div_ceil(threads * SPANS_PER_THREAD)
                 .max(MIN_SPAN);
-            let spans = work_items.div_ceil(span);
-            return exec.pool.install(|| {
-                (0..spans).into_par_iter().try_for_each(|s| {
-                    self.span(&launch, s * span, ((s + 1) * span).min(work_items))
-                })
+            let shared = Arc::new(SharedLaunch {
+                entry: self.entry,
+                args: args.to_vec(),
+                grid: grid.dims(),
+                group,
+                simd,
+                work_items,
+                span,
+                spans: work_items.div_ceil(span),
+                next: AtomicU64::new(0),
+                finished: AtomicU64::new(0),
+                stop: AtomicBool::new(false),
+                fault: Mutex::new(None),
             });
+            // The caller works too, so threads - 1 helpers keep every core busy.
+            for _ in 1..threads.min(shared.spans) {
+                let helper = shared.clone();
+                let job = move || helper.work();
+                match exec.pool {
+                    Some(pool) => pool.spawn(job),
+                    None => rayon::spawn(job),
+                }
+            }
+            shared.work();
+            shared.wait();
+            let fault = shared
+                .fault
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            fault.map_or(Ok(()), Err)
+        };
+        if let (Some(candidate), Ok(())) = (trial, &result) {
+            self.tuner
+                .record(candidate, ps_per_item(started, work_items));
         }
-        // Inline runs measure the kernel's single-thread cost, which decides later launches.
-        let started = Instant::now();
-        let result = self.span(&launch, 0, work_items);
-        let ps = started.elapsed().as_nanos().saturating_mul(1000) / u128::from(work_items);
-        self.ps_per_item
-            .store(u64::try_from(ps).unwrap_or(u64::MAX).max(1), Relaxed);
         result
-    }
-
-    /// Runs work items `start..end`, turning a panic into a fault so that the caller and the
-    /// pool survive it.
-    fn span(&self, launch: &CpuLaunch<'_>, start: u64, end: u64) -> Result<(), KernelFault> {
-        // SAFETY: `run`'s caller guarantees what the entry point needs.
-        catch_unwind(AssertUnwindSafe(|| unsafe {
-            (self.entry)(launch, start, end)
-        }))
-        .unwrap_or_else(|panic| {
-            Err(KernelFault::Panic {
-                message: panic_message(&*panic).into(),
-            })
-        })
     }
 }

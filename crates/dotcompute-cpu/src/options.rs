@@ -11,7 +11,8 @@ use dotcompute_core::cpu_abi::SimdLevel;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CpuOptions {
-    /// Worker threads; `None` uses every core.
+    /// Worker threads of a dedicated pool; `None` shares rayon's global pool (every core by
+    /// default, `RAYON_NUM_THREADS` to change it) with the rest of the program.
     pub threads: Option<usize>,
     /// SIMD level to run with; `None` uses the best this CPU has. Asking for more than the CPU
     /// has is an error when the backend starts.

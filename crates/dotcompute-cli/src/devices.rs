@@ -1,0 +1,148 @@
+//! `dotcompute devices`: every accelerator, and why a backend found none.
+
+use crate::{CliError, table};
+use dotcompute::{BackendStatus, ComputeService};
+use serde::Serialize;
+use std::process::ExitCode;
+
+#[derive(Serialize)]
+struct DeviceJson {
+    id: String,
+    backend: String,
+    name: String,
+    kind: String,
+    vendor: String,
+    memory_bytes: u64,
+    compute_units: u32,
+    capabilities: Vec<String>,
+    versions: Vec<(String, String)>,
+}
+
+#[derive(Serialize)]
+struct BackendJson {
+    plugin: String,
+    backend: String,
+    status: String,
+    reason: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Report {
+    accelerators: Vec<DeviceJson>,
+    backends: Vec<BackendJson>,
+}
+
+fn capabilities(c: &dotcompute::Capabilities) -> Vec<String> {
+    let mut v = Vec::new();
+    for (on, name) in [
+        (c.f64, "f64"),
+        (c.int64, "i64"),
+        (c.atomics, "atomics"),
+        (c.atomics64, "atomics64"),
+        (c.float_atomics, "float-atomics"),
+    ] {
+        if on {
+            v.push(name.to_string());
+        }
+    }
+    if let Some(simd) = &c.simd {
+        v.push(format!("simd={simd}"));
+    }
+    if c.shared_memory_bytes > 0 {
+        v.push(format!("shared={}", table::bytes(c.shared_memory_bytes)));
+    }
+    v
+}
+
+pub fn run(json: bool) -> Result<ExitCode, CliError> {
+    let dc = ComputeService::new()?;
+    let accelerators = dc.accelerators();
+    let report = Report {
+        accelerators: accelerators
+            .iter()
+            .map(|a| {
+                let i = a.info();
+                DeviceJson {
+                    id: i.id.to_string(),
+                    backend: i.id.backend.to_string(),
+                    name: i.name.clone(),
+                    kind: i.kind.to_string(),
+                    vendor: i.vendor.clone(),
+                    memory_bytes: i.memory_bytes,
+                    compute_units: i.compute_units,
+                    capabilities: capabilities(&i.capabilities),
+                    versions: i.versions.clone(),
+                }
+            })
+            .collect(),
+        backends: dc
+            .backend_reports()
+            .into_iter()
+            .map(|r| {
+                let (status, reason) = match r.status {
+                    BackendStatus::Available { accelerators } => {
+                        (format!("{accelerators} accelerator(s)"), None)
+                    }
+                    BackendStatus::Unavailable { reason } => ("unavailable".into(), Some(reason)),
+                    BackendStatus::NotProbed => ("not probed".into(), None),
+                };
+                BackendJson {
+                    plugin: r.plugin,
+                    backend: r.backend.to_string(),
+                    status,
+                    reason,
+                }
+            })
+            .collect(),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = report
+        .accelerators
+        .iter()
+        .map(|d| {
+            vec![
+                d.id.clone(),
+                d.name.clone(),
+                d.kind.clone(),
+                table::bytes(d.memory_bytes),
+                d.compute_units.to_string(),
+                d.capabilities.join(" "),
+                d.versions
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(
+            &[
+                "id",
+                "name",
+                "kind",
+                "memory",
+                "units",
+                "capabilities",
+                "versions"
+            ],
+            &rows
+        )
+    );
+    for b in &report.backends {
+        if b.status != "unavailable" && !b.status.starts_with('0') {
+            continue;
+        }
+        println!(
+            "backend {} ({}): found nothing: {}",
+            b.plugin,
+            b.backend,
+            b.reason.as_deref().unwrap_or("no devices of this kind")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,175 @@
+//! `dotcompute`: the device report, the benchmark suite against peers, and the cross-backend
+//! self-test.
+//!
+//! ```text
+//! dotcompute devices [--json]
+//! dotcompute bench [--quick] [--accelerator cpu:0] [--json results.json]
+//! dotcompute report results.json > BENCHMARKS.md
+//! dotcompute selftest [--json]
+//! ```
+
+mod bench;
+mod c_peer;
+mod devices;
+mod report;
+mod selftest;
+mod table;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// DotCompute: write compute kernels once in Rust, run them on every accelerator.
+#[derive(Parser)]
+#[command(name = "dotcompute", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log what the library does (compilation, discovery, launches) to stderr.
+    #[arg(long, short, global = true)]
+    verbose: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lists every accelerator, and every backend that found none with the reason.
+    Devices {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Runs the benchmark suite on each accelerator against peers measured in the same run.
+    Bench(bench::BenchArgs),
+    /// Writes BENCHMARKS.md-style Markdown from `bench --json` results.
+    Report {
+        /// The JSON file `bench --json` wrote.
+        results: std::path::PathBuf,
+    },
+    /// Runs every conformance kernel on every accelerator and compares with the references.
+    Selftest {
+        /// Only this accelerator (e.g. `cpu:0`).
+        #[arg(long)]
+        accelerator: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Starts a service and runs one kernel, printing microseconds since process start
+    /// (used by `bench` to measure cold start).
+    #[command(hide = true)]
+    ColdStartProbe,
+}
+
+fn main() -> ExitCode {
+    let started = std::time::Instant::now();
+    passive_openmp();
+    let cli = Cli::parse();
+    if cli.verbose {
+        tracing_subscriber::fmt()
+            .with_env_filter("dotcompute_core=debug,dotcompute_cpu=debug")
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let result = match cli.command {
+        Command::Devices { json } => devices::run(json),
+        Command::Bench(args) => bench::run(&args),
+        Command::Report { results } => report::run(&results),
+        Command::Selftest { accelerator, json } => selftest::run(accelerator.as_deref(), json),
+        Command::ColdStartProbe => bench::cold_start_probe(started),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Restarts the process with `OMP_WAIT_POLICY=PASSIVE` unless it is set: the C peer's OpenMP
+/// workers would otherwise spin after each run, taking cores from whichever contender runs
+/// next. libgomp reads the variable when it is loaded, before `main`, so setting it here would
+/// be too late.
+fn passive_openmp() {
+    #[cfg(unix)]
+    if std::env::var_os("OMP_WAIT_POLICY").is_none()
+        && let Ok(exe) = std::env::current_exe()
+    {
+        use std::os::unix::process::CommandExt;
+        let err = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env("OMP_WAIT_POLICY", "PASSIVE")
+            .exec();
+        // exec returns only on failure; carry on with spinning workers then.
+        eprintln!("warning: could not restart with OMP_WAIT_POLICY=PASSIVE: {err}");
+    }
+}
+
+/// The errors of the CLI: the library's, I/O, JSON, or a message.
+#[derive(Debug)]
+pub enum CliError {
+    /// From the library.
+    Compute(dotcompute::Error),
+    /// Reading or writing a file.
+    Io(std::io::Error),
+    /// Encoding or decoding JSON.
+    Json(serde_json::Error),
+    /// Anything else.
+    Message(String),
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Compute(e) => write!(f, "{e}"),
+            CliError::Io(e) => write!(f, "{e}"),
+            CliError::Json(e) => write!(f, "{e}"),
+            CliError::Message(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<dotcompute::Error> for CliError {
+    fn from(e: dotcompute::Error) -> Self {
+        CliError::Compute(e)
+    }
+}
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::Io(e)
+    }
+}
+impl From<serde_json::Error> for CliError {
+    fn from(e: serde_json::Error) -> Self {
+        CliError::Json(e)
+    }
+}
+
+/// The accelerators `spec` names (`cpu`, `cpu:0`), or all of them.
+pub fn select_accelerators(
+    dc: &dotcompute::ComputeService,
+    spec: Option<&str>,
+) -> Result<Vec<dotcompute::Accelerator>, CliError> {
+    let all = dc.accelerators();
+    let Some(spec) = spec else {
+        return Ok(all);
+    };
+    let chosen: Vec<_> = all
+        .into_iter()
+        .filter(|a| {
+            let id = a.id();
+            spec == id.to_string() || spec == id.backend.name()
+        })
+        .collect();
+    if chosen.is_empty() {
+        let known: Vec<String> = dc
+            .accelerators()
+            .iter()
+            .map(|a| a.id().to_string())
+            .collect();
+        return Err(CliError::Message(format!(
+            "no accelerator `{spec}` (this machine has: {})",
+            known.join(", ")
+        )));
+    }
+    Ok(chosen)
+}

@@ -1,0 +1,107 @@
+//! `dotcompute selftest`: every conformance case on every accelerator.
+
+use crate::{CliError, select_accelerators, table};
+use dotcompute::ComputeService;
+use dotcompute_conformance::{CASES, Env};
+use serde::Serialize;
+use std::process::ExitCode;
+
+#[derive(Serialize)]
+struct CaseResult {
+    case: String,
+    accelerator: String,
+    passed: bool,
+    compared: usize,
+    max_ulp: u64,
+    tolerance: String,
+    detail: Option<String>,
+}
+
+pub fn run(accelerator: Option<&str>, json: bool) -> Result<ExitCode, CliError> {
+    let probe = ComputeService::new()?;
+    let targets: Vec<String> = select_accelerators(&probe, accelerator)?
+        .iter()
+        .map(|a| a.id().to_string())
+        .collect();
+    drop(probe);
+    let mut results = Vec::new();
+    for target in &targets {
+        // A fresh service per accelerator, so that one accelerator's state cannot leak into
+        // another's results.
+        let dc = ComputeService::new()?;
+        let acc = select_accelerators(&dc, Some(target))?.remove(0);
+        let env = Env { dc, acc };
+        for case in CASES {
+            let outcome = (case.run)(&env);
+            results.push(match outcome {
+                Ok(o) => CaseResult {
+                    case: case.name.into(),
+                    accelerator: target.clone(),
+                    passed: true,
+                    compared: o.compared,
+                    max_ulp: o.max_ulp,
+                    tolerance: case.tolerance.to_string(),
+                    detail: None,
+                },
+                Err(e) => CaseResult {
+                    case: case.name.into(),
+                    accelerator: target.clone(),
+                    passed: false,
+                    compared: 0,
+                    max_ulp: 0,
+                    tolerance: case.tolerance.to_string(),
+                    detail: Some(e.to_string()),
+                },
+            });
+        }
+    }
+    let failed = results.iter().filter(|r| !r.passed).count();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        let rows: Vec<Vec<String>> = results
+            .iter()
+            .map(|r| {
+                vec![
+                    r.case.clone(),
+                    r.accelerator.clone(),
+                    if r.passed {
+                        "pass".into()
+                    } else {
+                        "FAIL".into()
+                    },
+                    r.compared.to_string(),
+                    r.max_ulp.to_string(),
+                    r.tolerance.clone(),
+                    r.detail.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            table::render(
+                &[
+                    "case",
+                    "accelerator",
+                    "result",
+                    "values",
+                    "max ulp",
+                    "tolerance",
+                    "detail"
+                ],
+                &rows
+            )
+        );
+        println!(
+            "{} of {} passed on {} accelerator(s); references are scalar Rust with release-build semantics",
+            results.len() - failed,
+            results.len(),
+            targets.len()
+        );
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
