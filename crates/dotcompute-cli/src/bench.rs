@@ -313,6 +313,7 @@ fn sync(acc: &Accelerator) -> Result<(), CliError> {
 pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
     let dc = ComputeService::new()?;
     let accs = select_accelerators(&dc, args.accelerator.as_deref())?;
+    println!("{}", crate::devices::table(&dc));
     let reps = args.reps.unwrap_or(if args.quick { 3 } else { 7 }).max(1);
     let mut r = Runner {
         reps,

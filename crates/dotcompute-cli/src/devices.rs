@@ -56,8 +56,23 @@ fn capabilities(c: &dotcompute::Capabilities) -> Vec<String> {
 
 pub fn run(json: bool) -> Result<ExitCode, CliError> {
     let dc = ComputeService::new()?;
+    let report = collect(&dc);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The device table of `dc`, as `devices` prints it.
+pub fn table(dc: &ComputeService) -> String {
+    render(&collect(dc))
+}
+
+fn collect(dc: &ComputeService) -> Report {
     let accelerators = dc.accelerators();
-    let report = Report {
+    Report {
         accelerators: accelerators
             .iter()
             .map(|a| {
@@ -94,11 +109,10 @@ pub fn run(json: bool) -> Result<ExitCode, CliError> {
                 }
             })
             .collect(),
-    };
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(ExitCode::SUCCESS);
     }
+}
+
+fn render(report: &Report) -> String {
     let rows: Vec<Vec<String>> = report
         .accelerators
         .iter()
@@ -118,31 +132,28 @@ pub fn run(json: bool) -> Result<ExitCode, CliError> {
             ]
         })
         .collect();
-    print!(
-        "{}",
-        table::render(
-            &[
-                "id",
-                "name",
-                "kind",
-                "memory",
-                "units",
-                "capabilities",
-                "versions"
-            ],
-            &rows
-        )
+    let mut out = table::render(
+        &[
+            "id",
+            "name",
+            "kind",
+            "memory",
+            "units",
+            "capabilities",
+            "versions",
+        ],
+        &rows,
     );
     for b in &report.backends {
         if b.status != "unavailable" && !b.status.starts_with('0') {
             continue;
         }
-        println!(
-            "backend {} ({}): found nothing: {}",
+        out.push_str(&format!(
+            "backend {} ({}): found nothing: {}\n",
             b.plugin,
             b.backend,
             b.reason.as_deref().unwrap_or("no devices of this kind")
-        );
+        ));
     }
-    Ok(ExitCode::SUCCESS)
+    out
 }

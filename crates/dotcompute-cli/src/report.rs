@@ -62,7 +62,7 @@ pub fn markdown(r: &BenchReport) -> String {
     }
     let _ = writeln!(
         s,
-        "\nEach row is the median of the run's repetitions; contenders ran round-robin in the same process. Ratios are dotcompute's throughput over the peer's (above 1: dotcompute is faster; for times, the inverse). The floor is the least time the bytes moved can take at the STREAM bandwidth measured in this run.\n"
+        "\nEach row is the median of the run's repetitions; contenders ran round-robin in the same process. Ratios are dotcompute's throughput over the peer's (above 1: dotcompute is faster; for times, the inverse). The floor is the least time the bytes moved can take at the STREAM bandwidth measured in this run; rows faster than their floor ran from cache.\n"
     );
     let _ = writeln!(
         s,
