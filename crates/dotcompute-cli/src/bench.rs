@@ -29,6 +29,9 @@ pub struct BenchArgs {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Also draw throughput against size, per accelerator and peer, as SVG to this file.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
     /// Repetitions of each measurement (default 7; 3 with --quick).
     #[arg(long)]
     pub reps: Option<usize>,
@@ -222,13 +225,30 @@ impl Runner {
         work: Work,
         mut contenders: Vec<Contender<'_>>,
     ) -> Result<(), CliError> {
-        eprintln!(
-            "bench: {benchmark} {size} ({} contenders)",
-            contenders.len()
+        let runs = ((WARM_UP_RUNS + self.reps) * contenders.len()) as u64;
+        // Drawn only on a terminal, and only once a race has run for a second.
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(runs),
+            indicatif::ProgressDrawTarget::hidden(),
         );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg:32} [{bar:30}] {pos}/{len} runs, {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(format!("{benchmark} {size}"));
+        let race_started = Instant::now();
+        let tick = |bar: &indicatif::ProgressBar| {
+            bar.inc(1);
+            if bar.is_hidden() && race_started.elapsed().as_secs_f64() > 1.0 {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+        };
         for _ in 0..WARM_UP_RUNS {
             for c in contenders.iter_mut() {
                 (c.run)()?;
+                tick(&bar);
             }
         }
         let mut times = vec![Vec::with_capacity(self.reps); contenders.len()];
@@ -238,8 +258,15 @@ impl Runner {
                 let started = Instant::now();
                 (contenders[i].run)()?;
                 times[i].push(started.elapsed().as_secs_f64());
+                tick(&bar);
             }
         }
+        bar.finish_and_clear();
+        eprintln!(
+            "bench: {benchmark} {size}: {} contenders, {:.1} s",
+            contenders.len(),
+            race_started.elapsed().as_secs_f64()
+        );
         for (c, mut t) in contenders.into_iter().zip(times) {
             let med = median(&mut t);
             let (throughput, unit) = work.throughput(med);
@@ -374,6 +401,10 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
     );
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+        eprintln!("bench: wrote {}", path.display());
+    }
+    if let Some(path) = &args.svg {
+        crate::chart::write_svg(&report, path)?;
         eprintln!("bench: wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
@@ -527,16 +558,15 @@ fn streaming(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Resul
 /// that stays in cache (compute-bound) and one that does not (bound by memory: 2 flops per
 /// byte moved).
 fn poly8(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Result<(), CliError> {
-    if !r.wants("poly8") {
-        return Ok(());
-    }
     let sizes: &[usize] = if r.quick {
         &[1 << 18]
     } else {
         &[1 << 20, 1 << 24]
     };
-    for &n in sizes {
-        polynomial(r, dc, accs, n, Polynomial::Degree8, reference::poly8)?;
+    if r.wants("poly8") {
+        for &n in sizes {
+            polynomial(r, dc, accs, n, Polynomial::Degree8, reference::poly8)?;
+        }
     }
     if r.wants("poly32") {
         let n = if r.quick { 1 << 18 } else { 1 << 22 };

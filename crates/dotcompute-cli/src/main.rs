@@ -10,6 +10,7 @@
 
 mod bench;
 mod c_peer;
+mod chart;
 mod devices;
 mod report;
 mod selftest;

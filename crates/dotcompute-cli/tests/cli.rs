@@ -64,6 +64,7 @@ fn quick_bench_writes_json_and_the_report_renders_it() {
     let dir = std::env::temp_dir().join(format!("dotcompute-cli-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let json = dir.join("bench.json");
+    let svg = dir.join("bench.svg");
     let out = dotcompute(&[
         "bench",
         "--quick",
@@ -73,6 +74,8 @@ fn quick_bench_writes_json_and_the_report_renders_it() {
         "a",
         "--json",
         json.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
     ]);
     assert!(
         out.status.success(),
@@ -102,6 +105,16 @@ fn quick_bench_writes_json_and_the_report_renders_it() {
         );
     }
     assert!(report["stream_triad_gbps"].as_f64().unwrap() > 0.0);
+    let chart = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        chart.starts_with("<svg"),
+        "{}",
+        &chart[..chart.len().min(200)]
+    );
+    assert!(
+        chart.contains("vector_add (GB/s)") && chart.contains("stream-c"),
+        "the chart has panels and legends"
+    );
     let md = dotcompute(&["report", json.to_str().unwrap()]);
     assert!(md.status.success());
     let md = stdout(&md);
