@@ -163,12 +163,12 @@ impl Accelerator {
                     let b = *b;
                     let state = b.read_state();
                     bound.push(CpuArg::Buffer {
-                        // Read-only parameters are never written (the IR validator rejects
-                        // stores and atomics on them), so the mutable pointer is not used to
-                        // write.
+                        // Bound read-only: generated code can only get a read-only view of it
+                        // (`CpuLaunch::buffer_mut` refuses), so the pointer is never written.
                         ptr: state.host_for_read().as_ptr().cast_mut(),
                         len: b.len() as u64,
                         elem,
+                        writable: false,
                     });
                     read_guards.push(state);
                 }
@@ -178,6 +178,7 @@ impl Accelerator {
                         ptr: b.state_mut().host_for_write().as_mut_ptr(),
                         len,
                         elem,
+                        writable: true,
                     });
                 }
             }

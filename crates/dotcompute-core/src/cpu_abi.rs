@@ -5,9 +5,11 @@
 //! Rust would panic: checked buffer accesses, integer division, `clamp`, `step_by`. The backend
 //! builds the `CpuLaunch` from buffers it owns and splits the work over threads.
 //!
-//! Work items that write one element without an atomic race, as they do on a GPU: the element
-//! ends up holding one of the values written. (Formally that is a data race in Rust's memory
-//! model; the CPU backend performs such writes with plain stores so that loops vectorise.)
+//! Work items that access one element of a writable buffer, where at least one of them writes
+//! it without an atomic, race. On a GPU the element ends up holding one of the values written;
+//! on the CPU the accesses are plain loads and stores (so that loops vectorise), which makes
+//! such a kernel a data race in Rust's memory model, with undefined behaviour. Kernels must not
+//! race: give each work item its own elements, or use atomics.
 
 use crate::scalar::{KernelScalar, ScalarValue};
 use dotcompute_ir::ScalarType;
@@ -124,6 +126,8 @@ pub enum CpuArg {
         len: u64,
         /// Element type.
         elem: ScalarType,
+        /// Whether the kernel may write it (a `&mut [T]` parameter).
+        writable: bool,
     },
 }
 
@@ -189,77 +193,124 @@ impl<'a> CpuLaunch<'a> {
         .ok_or(Fault::ArgumentMismatch { param: index })
     }
 
-    /// The buffer argument `index`, if its elements have type `T`.
-    pub fn buffer<T: KernelScalar>(&self, index: u32) -> Result<Buf<T>, Fault> {
+    /// The buffer argument `index`, for reading, if its elements have type `T`.
+    pub fn buffer<T: KernelScalar>(&self, index: u32) -> Result<Buf<'a, T>, Fault> {
         match self.args.get(index as usize) {
-            Some(CpuArg::Buffer { ptr, len, elem }) if *elem == T::TYPE => Ok(Buf {
+            Some(CpuArg::Buffer { ptr, len, elem, .. }) if *elem == T::TYPE => Ok(Buf {
                 ptr: ptr.cast(),
                 len: *len,
                 param: index,
-                _elem: PhantomData,
+                _launch: PhantomData,
+            }),
+            _ => Err(Fault::ArgumentMismatch { param: index }),
+        }
+    }
+
+    /// The buffer argument `index`, for reading and writing, if its elements have type `T` and
+    /// the launch bound it as writable.
+    pub fn buffer_mut<T: KernelScalar>(&self, index: u32) -> Result<BufMut<'a, T>, Fault> {
+        match self.args.get(index as usize) {
+            Some(CpuArg::Buffer {
+                ptr,
+                len,
+                elem,
+                writable: true,
+            }) if *elem == T::TYPE => Ok(BufMut {
+                ptr: ptr.cast(),
+                len: *len,
+                param: index,
+                _launch: PhantomData,
             }),
             _ => Err(Fault::ArgumentMismatch { param: index }),
         }
     }
 }
 
-/// A buffer as generated code sees it: a pointer, a length and the parameter index (for
-/// fault reports). Obtained from [`CpuLaunch::buffer`], so the pointer is valid for `len`
-/// elements during the launch.
+/// A read-only buffer as generated code sees it: a pointer, a length and the parameter index
+/// (for fault reports), valid for the launch it came from ([`CpuLaunch::buffer`]).
 #[derive(Debug)]
-pub struct Buf<T> {
-    ptr: *mut T,
-    /// Number of elements.
-    pub len: u64,
+pub struct Buf<'a, T> {
+    ptr: *const T,
+    len: u64,
     param: u32,
-    _elem: PhantomData<T>,
+    _launch: PhantomData<&'a [T]>,
 }
 
-impl<T> Clone for Buf<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
+/// A writable buffer as generated code sees it ([`CpuLaunch::buffer_mut`]).
+#[derive(Debug)]
+pub struct BufMut<'a, T> {
+    ptr: *mut T,
+    len: u64,
+    param: u32,
+    _launch: PhantomData<&'a [T]>,
 }
-impl<T> Copy for Buf<T> {}
 
-impl<T: KernelScalar> Buf<T> {
-    #[inline(always)]
-    fn check(self, i: u64) -> Result<(), Fault> {
-        if i < self.len {
-            Ok(())
-        } else {
-            Err(Fault::OutOfBounds {
-                param: self.param,
-                index: i,
-                len: self.len,
-            })
+macro_rules! copy_buffer {
+    ($($name:ident),*) => {$(
+        impl<T> Clone for $name<'_, T> {
+            fn clone(&self) -> Self {
+                *self
+            }
         }
-    }
+        impl<T> Copy for $name<'_, T> {}
 
-    /// Reads element `i`, or faults if it is out of bounds.
-    #[inline(always)]
-    pub fn load(self, i: u64) -> Result<T, Fault> {
-        self.check(i)?;
-        // SAFETY: i < len, and the launch guarantees len valid elements.
-        Ok(unsafe { self.ptr.add(i as usize).read() })
-    }
+        impl<T: KernelScalar> $name<'_, T> {
+            /// Number of elements.
+            #[inline(always)]
+            pub fn len(self) -> u64 {
+                self.len
+            }
 
-    /// Reads element `i` without a check.
-    ///
-    /// # Safety
-    ///
-    /// `i < self.len`.
-    #[inline(always)]
-    pub unsafe fn load_unchecked(self, i: u64) -> T {
-        // SAFETY: the caller guarantees i < len.
-        unsafe { self.ptr.add(i as usize).read() }
-    }
+            /// `true` when the buffer has no elements.
+            #[inline(always)]
+            pub fn is_empty(self) -> bool {
+                self.len == 0
+            }
 
+            /// `Ok` when `i` is in bounds, else the fault naming this parameter.
+            #[inline(always)]
+            pub fn check(self, i: u64) -> Result<(), Fault> {
+                if i < self.len {
+                    Ok(())
+                } else {
+                    Err(Fault::OutOfBounds {
+                        param: self.param,
+                        index: i,
+                        len: self.len,
+                    })
+                }
+            }
+
+            /// Reads element `i`, or faults if it is out of bounds.
+            #[inline(always)]
+            pub fn load(self, i: u64) -> Result<T, Fault> {
+                self.check(i)?;
+                // SAFETY: i < len, and the launch guarantees len valid elements.
+                Ok(unsafe { self.ptr.add(i as usize).read() })
+            }
+
+            /// Reads element `i` without a check.
+            ///
+            /// # Safety
+            ///
+            /// `i < self.len()`.
+            #[inline(always)]
+            pub unsafe fn load_unchecked(self, i: u64) -> T {
+                // SAFETY: the caller guarantees i < len.
+                unsafe { self.ptr.add(i as usize).read() }
+            }
+        }
+    )*};
+}
+
+copy_buffer!(Buf, BufMut);
+
+impl<T: KernelScalar> BufMut<'_, T> {
     /// Writes element `i`, or faults if it is out of bounds.
     #[inline(always)]
     pub fn store(self, i: u64, v: T) -> Result<(), Fault> {
         self.check(i)?;
-        // SAFETY: i < len, and the launch guarantees len valid elements.
+        // SAFETY: i < len, and the launch guarantees len valid, writable elements.
         unsafe { self.ptr.add(i as usize).write(v) };
         Ok(())
     }
@@ -268,7 +319,7 @@ impl<T: KernelScalar> Buf<T> {
     ///
     /// # Safety
     ///
-    /// `i < self.len`.
+    /// `i < self.len()`.
     #[inline(always)]
     pub unsafe fn store_unchecked(self, i: u64, v: T) {
         // SAFETY: the caller guarantees i < len.
@@ -276,20 +327,13 @@ impl<T: KernelScalar> Buf<T> {
     }
 }
 
-impl<T: AtomicElement> Buf<T> {
-    /// Atomically applies `op` to element `i`, returning its old value.
-    #[inline(always)]
-    pub fn atomic_rmw(self, op: AtomicOp, i: u64, v: T) -> Result<T, Fault> {
-        self.check(i)?;
-        // SAFETY: checked just above.
-        Ok(unsafe { self.atomic_rmw_unchecked(op, i, v) })
-    }
-
-    /// [`Buf::atomic_rmw`] without a bounds check.
+impl<T: AtomicElement> BufMut<'_, T> {
+    /// Atomically applies `op` to element `i` (whose index the caller has checked with
+    /// [`BufMut::check`]), returning its old value.
     ///
     /// # Safety
     ///
-    /// `i < self.len`.
+    /// `i < self.len()`.
     #[inline(always)]
     pub unsafe fn atomic_rmw_unchecked(self, op: AtomicOp, i: u64, v: T) -> T {
         // SAFETY: the caller guarantees i < len; elements are aligned for their atomic type
@@ -298,18 +342,10 @@ impl<T: AtomicElement> Buf<T> {
     }
 
     /// Atomically replaces element `i` by `new` if it equals `current`; returns the old value.
-    #[inline(always)]
-    pub fn atomic_compare_exchange(self, i: u64, current: T, new: T) -> Result<T, Fault> {
-        self.check(i)?;
-        // SAFETY: checked just above.
-        Ok(unsafe { self.atomic_compare_exchange_unchecked(i, current, new) })
-    }
-
-    /// [`Buf::atomic_compare_exchange`] without a bounds check.
     ///
     /// # Safety
     ///
-    /// `i < self.len`.
+    /// `i < self.len()`.
     #[inline(always)]
     pub unsafe fn atomic_compare_exchange_unchecked(self, i: u64, current: T, new: T) -> T {
         // SAFETY: as for atomic_rmw_unchecked.
@@ -350,7 +386,10 @@ macro_rules! atomic_int {
                     AtomicOp::And => a.fetch_and(v, Relaxed),
                     AtomicOp::Or => a.fetch_or(v, Relaxed),
                     AtomicOp::Xor => a.fetch_xor(v, Relaxed),
-                    AtomicOp::Exchange | AtomicOp::CompareExchange => a.swap(v, Relaxed),
+                    AtomicOp::Exchange => a.swap(v, Relaxed),
+                    // Not a read-modify-write: `compare_exchange` is the operation; here it
+                    // only reads.
+                    AtomicOp::CompareExchange => a.load(Relaxed),
                 }
             }
             #[inline(always)]
@@ -376,10 +415,19 @@ macro_rules! atomic_float {
                 // size and alignment of $bits.
                 let a = unsafe { <$atomic>::from_ptr(ptr.cast::<$bits>()) };
                 let update = |old: $bits| -> Option<$bits> {
+                    let x = <$t>::from_bits(old);
                     Some(match op {
-                        AtomicOp::Add => (<$t>::from_bits(old) + v).to_bits(),
-                        // The validator admits only add and exchange on floats.
-                        _ => v.to_bits(),
+                        AtomicOp::Add => (x + v).to_bits(),
+                        AtomicOp::Sub => (x - v).to_bits(),
+                        AtomicOp::Min => x.min(v).to_bits(),
+                        AtomicOp::Max => x.max(v).to_bits(),
+                        AtomicOp::Exchange => v.to_bits(),
+                        // Bitwise operations act on the bits.
+                        AtomicOp::And => old & v.to_bits(),
+                        AtomicOp::Or => old | v.to_bits(),
+                        AtomicOp::Xor => old ^ v.to_bits(),
+                        // Not a read-modify-write: only reads (see the integer version).
+                        AtomicOp::CompareExchange => return None,
                     })
                 };
                 match a.fetch_update(Relaxed, Relaxed, update) {
@@ -578,6 +626,46 @@ mod tests {
         assert_eq!(split_linear(35, g), (5, 0, 1));
         assert_eq!(run_end(3, 13, 100, 10), 10);
         assert_eq!(run_end(3, 13, 15, 10), 5);
+    }
+
+    #[test]
+    fn read_only_buffers_cannot_be_written() {
+        let mut data = [1.0f32, 2.0];
+        let args = [
+            CpuArg::Buffer {
+                ptr: data.as_mut_ptr().cast(),
+                len: 2,
+                elem: ScalarType::F32,
+                writable: false,
+            },
+            CpuArg::Scalar(ScalarValue::F32(3.0)),
+        ];
+        // SAFETY: `data` outlives the launch and nothing else touches it.
+        let launch = unsafe { CpuLaunch::new([2, 1, 1], [64, 1, 1], SimdLevel::Generic, &args) };
+        assert_eq!(launch.buffer::<f32>(0).map(|b| b.len()), Ok(2));
+        assert_eq!(
+            launch.buffer_mut::<f32>(0).err(),
+            Some(Fault::ArgumentMismatch { param: 0 })
+        );
+        assert_eq!(
+            launch.buffer::<u32>(0).err(),
+            Some(Fault::ArgumentMismatch { param: 0 })
+        );
+        assert_eq!(launch.scalar::<f32>(1), Ok(3.0));
+        assert_eq!(
+            launch.scalar::<f32>(0).err(),
+            Some(Fault::ArgumentMismatch { param: 0 })
+        );
+        let b = launch.buffer::<f32>(0).unwrap();
+        assert_eq!(b.load(1), Ok(2.0));
+        assert_eq!(
+            b.load(2),
+            Err(Fault::OutOfBounds {
+                param: 0,
+                index: 2,
+                len: 2
+            })
+        );
     }
 
     #[test]

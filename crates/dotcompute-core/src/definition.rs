@@ -34,9 +34,16 @@ pub struct KernelDefinition {
 }
 
 impl KernelDefinition {
-    /// A definition; the macro writes this call. `ir_bytes` is `Kernel::to_bytes()` of a
-    /// validated kernel whose hash is `hash`.
-    pub const fn new(
+    /// A definition; the macro writes this call.
+    ///
+    /// # Safety
+    ///
+    /// `ir_bytes` is `Kernel::to_bytes()` of a validated kernel whose hash is `hash`, whose
+    /// parameters are `params` and whose bounds-check mode is `bounds_checks`, and `cpu` is the
+    /// entry point generated from that same kernel: launches trust the entry point to access
+    /// only the buffers its parameters describe, in the way they describe (and, for checked
+    /// kernels, only in bounds).
+    pub const unsafe fn new(
         name: &'static str,
         params: &'static [ParamInfo],
         hash: KernelHash,

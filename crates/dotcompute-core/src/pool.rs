@@ -211,11 +211,13 @@ impl MemoryPool {
             bytes: requested,
             reason,
         };
-        let class = size_class(requested).ok_or_else(|| oom("size overflows".into()))?;
+        let class = size_class(requested)
+            .filter(|&c| c <= isize::MAX as u64)
+            .ok_or_else(|| oom("larger than any allocation can be".into()))?;
         let reused = {
             let mut st = self.inner.lock();
             st.stats.requests += 1;
-            st.stats.bytes_requested += requested;
+            st.stats.bytes_requested = st.stats.bytes_requested.saturating_add(requested);
             if bytes == 0 {
                 return Ok(HostBlock {
                     storage: None,
@@ -225,7 +227,7 @@ impl MemoryPool {
                 });
             }
             if let Some(limit) = self.inner.config.limit
-                && st.stats.bytes_in_use + class > limit
+                && st.stats.bytes_in_use.saturating_add(class) > limit
             {
                 return Err(Error::PoolLimit {
                     pool: self.inner.config.name.clone(),
@@ -239,10 +241,10 @@ impl MemoryPool {
                 st.stats.hits += 1;
                 st.stats.bytes_cached -= class;
             } else {
-                st.stats.bytes_reserved += class;
+                st.stats.bytes_reserved = st.stats.bytes_reserved.saturating_add(class);
                 st.stats.peak_reserved = st.stats.peak_reserved.max(st.stats.bytes_reserved);
             }
-            st.stats.bytes_in_use += class;
+            st.stats.bytes_in_use = st.stats.bytes_in_use.saturating_add(class);
             reused
         };
         let storage = match reused {
@@ -262,8 +264,8 @@ impl MemoryPool {
                 Ok(storage) => storage,
                 Err(reason) => {
                     let mut st = self.inner.lock();
-                    st.stats.bytes_in_use -= class;
-                    st.stats.bytes_reserved -= class;
+                    st.stats.bytes_in_use = st.stats.bytes_in_use.saturating_sub(class);
+                    st.stats.bytes_reserved = st.stats.bytes_reserved.saturating_sub(class);
                     return Err(oom(reason));
                 }
             },
@@ -477,6 +479,19 @@ mod tests {
             (s.bytes_cached, s.bytes_reserved, s.peak_reserved),
             (0, 0, 16384)
         );
+    }
+
+    #[test]
+    fn impossible_sizes_are_errors_not_panics() {
+        let pool = MemoryPool::new(PoolConfig::default());
+        for _ in 0..3 {
+            let err = pool.allocate_zeroed(usize::MAX / 2 + 1).unwrap_err();
+            assert!(matches!(err, Error::OutOfMemory { .. }), "{err}");
+        }
+        let err = pool.allocate_zeroed(1 << 60).unwrap_err();
+        assert!(matches!(err, Error::OutOfMemory { .. }), "{err}");
+        assert_eq!(pool.statistics().bytes_in_use, 0);
+        assert_eq!(pool.statistics().bytes_reserved, 0);
     }
 
     #[test]

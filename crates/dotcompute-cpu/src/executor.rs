@@ -62,8 +62,12 @@ unsafe fn run_span(
     // SAFETY: the caller's guarantees are the entry point's.
     catch_unwind(AssertUnwindSafe(|| unsafe { entry(launch, start, end) })).unwrap_or_else(
         |panic| {
+            let message = panic_message(&*panic);
+            // Dropping a payload can itself panic; leak it instead, so that nothing unwinds
+            // out of a span.
+            std::mem::forget(panic);
             Err(KernelFault::Panic {
-                message: panic_message(&*panic).into(),
+                message: message.into(),
             })
         },
     )
@@ -106,7 +110,9 @@ impl SharedLaunch {
                 return;
             }
             if !self.stop.load(Ordering::Relaxed) {
-                let (start, end) = (k * self.span, ((k + 1) * self.span).min(self.work_items));
+                // k < spans = ceil(work_items / span), so start < work_items: no overflow.
+                let start = k * self.span;
+                let end = start + self.span.min(self.work_items - start);
                 // SAFETY: span k was claimed and the launch waits for it to finish, so the
                 // buffers are alive; they are valid per the launching call's contract.
                 let launch =
@@ -134,6 +140,18 @@ impl SharedLaunch {
                 std::thread::yield_now();
             }
         }
+    }
+}
+
+/// Waits for every span of a launch when dropped, also during unwinding.
+struct WaitForSpans<'a>(&'a SharedLaunch);
+
+impl Drop for WaitForSpans<'_> {
+    fn drop(&mut self) {
+        // Claim whatever is left (skipping it), so that the wait ends.
+        self.0.stop.store(true, Ordering::Relaxed);
+        self.0.work();
+        self.0.wait();
     }
 }
 
@@ -191,9 +209,12 @@ impl CpuKernel {
             let launch = unsafe { CpuLaunch::new(grid.dims(), group, simd, args) };
             // SAFETY: the caller's guarantees.
             let result = unsafe { run_span(self.entry, &launch, 0, work_items) };
-            // Inline runs measure the kernel's single-thread cost, which decides later launches.
-            self.ps_per_item
-                .store(ps_per_item(started, work_items).max(1), Ordering::Relaxed);
+            // Inline runs measure the kernel's single-thread cost, which decides later launches
+            // (a run cut short by a fault would understate it).
+            if result.is_ok() {
+                self.ps_per_item
+                    .store(ps_per_item(started, work_items).max(1), Ordering::Relaxed);
+            }
             result
         } else {
             let span = work_items
@@ -222,8 +243,11 @@ impl CpuKernel {
                     None => rayon::spawn(job),
                 }
             }
+            // Whatever happens on this thread, do not return (or unwind) while a helper may
+            // still run a span over the caller's buffers.
+            let guard = WaitForSpans(&shared);
             shared.work();
-            shared.wait();
+            drop(guard);
             let fault = shared
                 .fault
                 .lock()

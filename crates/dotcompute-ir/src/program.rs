@@ -256,7 +256,7 @@ impl Axis {
 /// A unary operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum UnaryOp {
-    /// `-x` (wrapping on integers).
+    /// `-x`, wrapping on integers (on unsigned ones: `wrapping_neg`).
     Neg,
     /// `!x`: bitwise on integers, logical on `bool`.
     Not,

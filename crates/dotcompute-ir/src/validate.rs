@@ -13,7 +13,30 @@ use crate::types::{Access, ParamKind, ScalarType};
 /// Checks every rule of the IR; the error names the kernel, the function and the rule.
 pub fn validate(kernel: &Kernel) -> Result<(), IrError> {
     let mut names = std::collections::HashSet::new();
+    if !is_identifier(&kernel.name) {
+        return Err(invalid(
+            kernel,
+            "kernel",
+            format!("`{}` is not an identifier", kernel.name),
+        ));
+    }
+    for f in &kernel.functions {
+        if !is_identifier(&f.name) {
+            return Err(invalid(
+                kernel,
+                "functions",
+                format!("`{}` is not an identifier", f.name),
+            ));
+        }
+    }
     for p in &kernel.params {
+        if !is_identifier(&p.name) {
+            return Err(invalid(
+                kernel,
+                "parameters",
+                format!("`{}` is not an identifier", p.name),
+            ));
+        }
         if !names.insert(p.name.as_str()) {
             return Err(invalid(
                 kernel,
@@ -43,6 +66,7 @@ pub fn validate(kernel: &Kernel) -> Result<(), IrError> {
         c.ret = Some(f.ret);
         for id in 0..f.param_count {
             c.declared[id as usize] = true;
+            c.ever_declared[id as usize] = true;
         }
         c.block(&f.body)?;
     }
@@ -53,6 +77,15 @@ pub fn validate(kernel: &Kernel) -> Result<(), IrError> {
         kernel.functions.len(),
     );
     c.block(&kernel.body)
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`: names are pasted into generated source.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn invalid(kernel: &Kernel, location: &str, message: String) -> IrError {
@@ -67,7 +100,11 @@ struct Checker<'k> {
     kernel: &'k Kernel,
     location: String,
     locals: &'k [Local],
+    /// Declared and in scope.
     declared: Vec<bool>,
+    /// Declared anywhere so far: each local is declared once in a body (analyses such as the
+    /// affine one rely on a local having one definition).
+    ever_declared: Vec<bool>,
     loop_depth: u32,
     /// `None` in the kernel body; a helper's return type otherwise.
     ret: Option<ScalarType>,
@@ -84,6 +121,7 @@ impl<'k> Checker<'k> {
             location,
             locals,
             declared: vec![false; locals.len()],
+            ever_declared: vec![false; locals.len()],
             loop_depth: 0,
             ret: None,
             callable,
@@ -113,13 +151,17 @@ impl<'k> Checker<'k> {
 
     fn declare(&mut self, id: LocalId, scope: &mut Vec<LocalId>) -> Check {
         let local = self.local(id)?;
-        if self.declared[id.0 as usize] {
+        if self.ever_declared[id.0 as usize] {
             return Err(self.err(format!(
                 "local `{}` (#{}) is declared twice",
                 local.name, id.0
             )));
         }
+        if !is_identifier(&local.name) {
+            return Err(self.err(format!("local `{}` is not an identifier", local.name)));
+        }
         self.declared[id.0 as usize] = true;
+        self.ever_declared[id.0 as usize] = true;
         scope.push(id);
         Ok(())
     }
@@ -300,7 +342,8 @@ impl<'k> Checker<'k> {
                 self.expr(operand)?;
                 self.same(ty, operand.ty, "a unary operation")?;
                 match op {
-                    UnaryOp::Neg if !ty.is_signed() => {
+                    // Unsigned integers negate with wrapping (`wrapping_neg`).
+                    UnaryOp::Neg if !ty.is_numeric() => {
                         Err(self.err(format!("cannot negate a value of type {ty}")))
                     }
                     UnaryOp::Not if ty.is_float() => {

@@ -288,3 +288,42 @@ fn the_cpu_emitter_elides_checks_only_where_proven() {
         "the scattered store stays checked: {code}"
     );
 }
+
+#[test]
+fn a_local_is_declared_once_per_body() {
+    // The same local declared in both branches of an `if` would give the affine analysis two
+    // definitions to confuse; the validator refuses it.
+    let mut k = shifted();
+    let decl = |v: i128| Stmt::Let {
+        local: LocalId(1),
+        init: Some(lit(ScalarType::U64, v)),
+    };
+    k.locals.push(Local {
+        name: "j".into(),
+        ty: ScalarType::U64,
+        mutable: false,
+    });
+    k.body.push(Stmt::If {
+        cond: Expr::literal(ScalarType::Bool, Literal::Bool(true)),
+        then_body: vec![decl(1000)],
+        else_body: vec![decl(0)],
+    });
+    assert!(
+        rule_broken(&k).contains("declared twice"),
+        "{}",
+        rule_broken(&k)
+    );
+}
+
+#[test]
+fn names_must_be_identifiers() {
+    let mut k = shifted();
+    k.name = "x; fn evil() {}".into();
+    assert!(rule_broken(&k).contains("is not an identifier"));
+    let mut k = shifted();
+    k.params[0].name = "a b".into();
+    assert!(rule_broken(&k).contains("is not an identifier"));
+    let mut k = shifted();
+    k.locals[0].name = "1i".into();
+    assert!(rule_broken(&k).contains("is not an identifier"));
+}

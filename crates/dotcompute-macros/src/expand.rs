@@ -410,7 +410,7 @@ fn handle(
             ///
             /// The kernel is `#[kernel(unchecked)]`: its buffer accesses are not checked, so
             /// every access it makes for this grid and these arguments must be in bounds.
-            #[allow(clippy::unnecessary_cast, clippy::too_many_arguments)]
+            #[allow(clippy::unnecessary_cast, clippy::too_many_arguments, unsafe_code)]
             #vis unsafe fn launch(
                 #acc: &::dotcompute::Accelerator,
                 #grid: impl ::core::convert::Into<::dotcompute::Grid>,
@@ -460,15 +460,20 @@ fn handle(
             #launch
 
             #[doc = #definition_doc]
+            #[allow(unsafe_code)]
             #vis fn definition() -> &'static ::dotcompute::KernelDefinition {
-                static DEFINITION: ::dotcompute::KernelDefinition = ::dotcompute::KernelDefinition::new(
-                    #name_str,
-                    &[#(#param_infos),*],
-                    ::dotcompute::__private::KernelHash([#(#hash),*]),
-                    #checks,
-                    #bytes,
-                    ::core::option::Option::Some(#cpu_module::run),
-                );
+                // SAFETY: the IR bytes, hash, parameters, mode and CPU entry point were all
+                // generated from this one kernel by this macro.
+                static DEFINITION: ::dotcompute::KernelDefinition = unsafe {
+                    ::dotcompute::KernelDefinition::new(
+                        #name_str,
+                        &[#(#param_infos),*],
+                        ::dotcompute::__private::KernelHash([#(#hash),*]),
+                        #checks,
+                        #bytes,
+                        ::core::option::Option::Some(#cpu_module::run),
+                    )
+                };
                 &DEFINITION
             }
         }

@@ -40,7 +40,10 @@ pub fn kernel(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The function stays an ordinary Rust function too. A kernel finds the helper by name where
 /// the kernel is defined, so the helper, and every helper it calls, must be in scope there
-/// (`use` it like any function).
+/// (`use` it like any function). Helpers called by helpers are looked up there too: give
+/// helpers distinct names, since a different `#[kernel_fn]` of the same name in scope at the
+/// kernel would be the one compiled. Calling a function that is not a `#[kernel_fn]` is
+/// reported by rustc as "cannot find macro `name`".
 #[proc_macro_attribute]
 pub fn kernel_fn(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::kernel_fn_attribute(attr.into(), item.into())

@@ -563,46 +563,53 @@ impl<'a> Lowerer<'a> {
             }
             syn::Expr::Index(ix) => {
                 let (buffer, elem) = self.buffer_of(&ix.expr, true)?;
-                let index = self.index(&ix.index)?;
                 let elem_ty = self.types.known(elem, span);
-                let v = match op {
-                    Some(op) => {
-                        // buf[i] op= v: evaluate the index once.
-                        let idx_local = self.new_local("__index", index.ty, false);
-                        out.push(HStmt::Let {
-                            local: idx_local,
-                            init: Some(index.clone()),
-                        });
-                        let idx = self.mk(HExprKind::Local(idx_local), index.ty, span);
-                        let current = self.mk(
-                            HExprKind::Load {
-                                buffer,
-                                index: Box::new(idx.clone()),
-                            },
-                            elem_ty,
-                            span,
-                        );
-                        let rhs = self.expr(value)?;
-                        let v = self.binary(op, current, rhs, span)?;
-                        self.types.unify(elem_ty, v.ty, value.span())?;
-                        out.push(HStmt::Store {
+                if let Some(op) = op {
+                    // buf[i] op= v: as in Rust, v first, then the place (its index once).
+                    let rhs = self.expr(value)?;
+                    let value_local = self.new_local("__value", rhs.ty, false);
+                    let rhs_ty = rhs.ty;
+                    out.push(HStmt::Let {
+                        local: value_local,
+                        init: Some(rhs),
+                    });
+                    let index = self.index(&ix.index)?;
+                    let idx_local = self.new_local("__index", index.ty, false);
+                    out.push(HStmt::Let {
+                        local: idx_local,
+                        init: Some(index.clone()),
+                    });
+                    let idx = self.mk(HExprKind::Local(idx_local), index.ty, span);
+                    let current = self.mk(
+                        HExprKind::Load {
                             buffer,
-                            index: idx,
-                            value: v,
-                        });
-                        return Ok(());
-                    }
-                    None if is_control_value(value) => {
-                        // buf[i] = if c { a } else { b }: the value goes through a local.
-                        let tmp = self.new_local("__value", elem_ty, true);
-                        out.push(HStmt::Let {
-                            local: tmp,
-                            init: None,
-                        });
-                        self.value_into(value, Tail::Assign(tmp), out)?;
-                        self.mk(HExprKind::Local(tmp), elem_ty, span)
-                    }
-                    None => self.expr(value)?,
+                            index: Box::new(idx.clone()),
+                        },
+                        elem_ty,
+                        span,
+                    );
+                    let rhs = self.mk(HExprKind::Local(value_local), rhs_ty, value.span());
+                    let v = self.binary(op, current, rhs, span)?;
+                    self.types.unify(elem_ty, v.ty, value.span())?;
+                    out.push(HStmt::Store {
+                        buffer,
+                        index: idx,
+                        value: v,
+                    });
+                    return Ok(());
+                }
+                let index = self.index(&ix.index)?;
+                let v = if is_control_value(value) {
+                    // buf[i] = if c { a } else { b }: the value goes through a local.
+                    let tmp = self.new_local("__value", elem_ty, true);
+                    out.push(HStmt::Let {
+                        local: tmp,
+                        init: None,
+                    });
+                    self.value_into(value, Tail::Assign(tmp), out)?;
+                    self.mk(HExprKind::Local(tmp), elem_ty, span)
+                } else {
+                    self.expr(value)?
                 };
                 self.types.unify(elem_ty, v.ty, value.span())?;
                 out.push(HStmt::Store {
@@ -632,9 +639,11 @@ impl<'a> Lowerer<'a> {
                 "restructure with a flag or a helper",
             ));
         }
-        let name = match &*f.pat {
-            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.to_string(),
-            syn::Pat::Wild(_) => "_".to_string(),
+        let (name, mutable) = match &*f.pat {
+            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                (p.ident.to_string(), p.mutability.is_some())
+            }
+            syn::Pat::Wild(_) => ("_".to_string(), false),
             other => {
                 return Err(unsupported(
                     other.span(),
@@ -670,7 +679,7 @@ impl<'a> Lowerer<'a> {
         self.types.require_int(start.ty, r.span())?;
         let var_ty = start.ty;
         let body = self.scoped(|l| {
-            let var = l.new_local(&name, var_ty, false);
+            let var = l.new_local(&name, var_ty, mutable);
             l.bind(&name, Binding::Local(var));
             let body = l.in_loop(|l| l.block_stmts(&f.body, Tail::Discard))?;
             Ok((var, body))
@@ -814,6 +823,14 @@ impl<'a> Lowerer<'a> {
                     .ok_or_else(|| err(c.ty.span(), "kernels cast only between scalar types"))?;
                 let operand = self.expr(&c.expr)?;
                 let ty = self.types.known(to, c.ty.span());
+                // As in rustc, an unsuffixed literal cast to a type of its kind takes that type
+                // (`3_000_000_000 as u32` is a u32 literal, `0.1 as f32` an f32 one).
+                if let Some(kind) = unsuffixed_literal(&c.expr)
+                    && ((kind == LiteralKind::Int && to.is_int())
+                        || (kind == LiteralKind::Float && to.is_float()))
+                {
+                    self.types.unify(operand.ty, ty, c.span())?;
+                }
                 Ok(self.mk(HExprKind::Cast(Box::new(operand)), ty, span))
             }
             syn::Expr::Index(ix) => {
@@ -1453,6 +1470,32 @@ fn literal_message(e: &syn::Expr) -> syn::Result<String> {
             ..
         }) if !s.value().contains(['{', '}']) => Ok(s.value()),
         other => Err(formatted_message(other.span())),
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum LiteralKind {
+    Int,
+    Float,
+}
+
+/// The kind of an unsuffixed numeric literal, possibly negated or parenthesised.
+fn unsuffixed_literal(e: &syn::Expr) -> Option<LiteralKind> {
+    match strip_parens(e) {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) if i.suffix().is_empty() => Some(LiteralKind::Int),
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Float(f),
+            ..
+        }) if f.suffix().is_empty() => Some(LiteralKind::Float),
+        syn::Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => unsuffixed_literal(expr),
+        _ => None,
     }
 }
 

@@ -64,8 +64,11 @@
 //! kernel, the parameter and the index; the process, the thread pool and every buffer survive.
 //! `#[kernel(unchecked)]` removes bounds checks and makes `launch` an `unsafe fn`.
 //!
-//! Work items that write the same element without an atomic race, as on a GPU: the element
-//! ends up holding one of the written values.
+//! **Work items must not race**: an element of a `&mut [T]` buffer that one work item writes
+//! must not be read or written by another during the launch, except through atomics. GPUs
+//! leave the result of a race unspecified; on the CPU the accesses are plain loads and stores
+//! (so that loops vectorise), and a race there is a data race in Rust's sense, with undefined
+//! behaviour. This is the one rule of the language that the compiler does not check.
 //!
 //! ```
 //! use dotcompute::prelude::*;

@@ -318,14 +318,19 @@ fn panicking_definition() -> &'static KernelDefinition {
     };
     let hash = KernelHash::of(&ir);
     let bytes: &'static [u8] = Box::leak(ir.to_bytes().into_boxed_slice());
-    Box::leak(Box::new(KernelDefinition::new(
-        "native_bug",
-        &[],
-        hash,
-        BoundsChecks::Checked,
-        bytes,
-        Some(panicking_entry),
-    )))
+    // SAFETY: the entry point takes no arguments and accesses no buffer, matching the empty
+    // parameter list of this IR.
+    let def = unsafe {
+        KernelDefinition::new(
+            "native_bug",
+            &[],
+            hash,
+            BoundsChecks::Checked,
+            bytes,
+            Some(panicking_entry),
+        )
+    };
+    Box::leak(Box::new(def))
 }
 
 #[test]

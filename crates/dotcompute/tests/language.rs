@@ -174,3 +174,83 @@ fn launches_from_many_threads() {
         200
     );
 }
+
+#[kernel_fn]
+fn bump(mut x: u32, times: u32) -> u32 {
+    for _ in 0..times {
+        x += 2;
+    }
+    x
+}
+
+#[kernel]
+fn mutable_bits(out: &mut [u32]) {
+    let i = global_id();
+    let mut acc = 0u32;
+    for mut k in 0..4u32 {
+        k *= 10;
+        acc += k;
+    }
+    out[i] = bump(acc, 1).wrapping_neg() ^ (3_000_000_000 as u32) ^ 0xFFFF_FFFF as u32;
+}
+
+#[kernel]
+fn precise_cast(out: &mut [f32]) {
+    out[0] = 1.00000005960464478 as f32;
+}
+
+#[kernel]
+fn compound_order(d: i32, out: &mut [i32]) {
+    // Rust evaluates the right-hand side first: the division faults before the index does.
+    out[10] += 1 / d;
+}
+
+#[kernel]
+fn atomic_order(d: u32, out: &mut [u32]) {
+    // `&mut out[10]` is checked before the operand: the index faults first.
+    atomic_add(&mut out[10], 1 / d);
+}
+
+#[test]
+fn mutability_literals_and_unsigned_negation_follow_rust() {
+    let (dc, acc) = cpu();
+    let mut out = dc.buffer_zeroed::<u32>(1).unwrap();
+    mutable_bits::launch(&acc, 1, &mut out).unwrap();
+    let rust = {
+        let mut acc = 0u32;
+        for mut k in 0..4u32 {
+            k *= 10;
+            acc += k;
+        }
+        bump(acc, 1).wrapping_neg() ^ 3_000_000_000u32 ^ 0xFFFF_FFFFu32
+    };
+    assert_eq!(out.to_vec().unwrap(), [rust]);
+    let mut f = dc.buffer_zeroed::<f32>(1).unwrap();
+    precise_cast::launch(&acc, 1, &mut f).unwrap();
+    // rustc types the literal of `1.00000005960464478 as f32` as f32, like this suffix does.
+    #[allow(clippy::excessive_precision)]
+    let want = 1.000_000_059_604_644_78_f32;
+    assert_ne!(want, 1.0);
+    assert_eq!(f.to_vec().unwrap()[0].to_bits(), want.to_bits());
+}
+
+#[test]
+fn faults_come_in_rust_evaluation_order() {
+    let (dc, acc) = cpu();
+    let mut out = dc.buffer_zeroed::<i32>(1).unwrap();
+    let err = compound_order::launch(&acc, 1, 0, &mut out).unwrap_err();
+    assert_eq!(
+        err.fault(),
+        Some(&dotcompute::KernelFault::DivisionByZero),
+        "{err}"
+    );
+    let mut out = dc.buffer_zeroed::<u32>(1).unwrap();
+    let err = atomic_order::launch(&acc, 1, 0, &mut out).unwrap_err();
+    assert!(
+        matches!(
+            err.fault(),
+            Some(dotcompute::KernelFault::OutOfBounds { index: 10, .. })
+        ),
+        "{err}"
+    );
+}

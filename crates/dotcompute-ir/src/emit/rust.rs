@@ -15,7 +15,7 @@ use crate::program::{
     AtomicOp, BinaryOp, BoundsChecks, Builtin, Expr, ExprKind, Function, Kernel, Literal, Local,
     MathFn, Stmt, UnaryOp,
 };
-use crate::types::{ParamKind, ScalarType};
+use crate::types::{Access, ParamKind, ScalarType};
 use std::fmt::Write;
 
 /// Where the generated code finds its runtime support (the CPU ABI module).
@@ -89,14 +89,19 @@ impl<'k> Emitter<'k> {
         );
         // Arguments, unpacked once per span.
         out.push_str(
-            "#[derive(Clone, Copy)]\nstruct Args {\n    gsize: [u64; 3],\n    group: [u64; 3],\n",
+            "#[derive(Clone, Copy)]\nstruct Args<'a> {\n    gsize: [u64; 3],\n    group: [u64; 3],\n    launch: ::core::marker::PhantomData<&'a ()>,\n",
         );
         for (i, p) in self.kernel.params.iter().enumerate() {
             let _ = match p.kind {
                 ParamKind::Scalar(t) => writeln!(out, "    p{i}: {},", t.rust_name()),
-                ParamKind::Buffer { elem, .. } => {
-                    writeln!(out, "    p{i}: rt::Buf<{}>,", elem.rust_name())
-                }
+                ParamKind::Buffer {
+                    elem,
+                    access: Access::Read,
+                } => writeln!(out, "    p{i}: rt::Buf<'a, {}>,", elem.rust_name()),
+                ParamKind::Buffer {
+                    elem,
+                    access: Access::ReadWrite,
+                } => writeln!(out, "    p{i}: rt::BufMut<'a, {}>,", elem.rust_name()),
             };
         }
         out.push_str("}\n");
@@ -123,7 +128,7 @@ impl<'k> Emitter<'k> {
             out.push_str(&self.in_range());
         }
 
-        out.push_str("#[inline(always)]\nunsafe fn run_span(a: &Args, start: u64, end: u64) -> Result<(), rt::Fault> {\n");
+        out.push_str("#[inline(always)]\nunsafe fn run_span(a: &Args<'_>, start: u64, end: u64) -> Result<(), rt::Fault> {\n");
         out.push_str("    let mut l = start;\n    while l < end {\n        let (x0, y, z) = rt::split_linear(l, a.gsize);\n        let x1 = rt::run_end(x0, l, end, a.gsize[0]);\n");
         if unchecked {
             out.push_str("        for x in x0..x1 { unsafe { item_fast(a, [x, y, z]) }?; }\n");
@@ -135,13 +140,13 @@ impl<'k> Emitter<'k> {
         out.push_str("        l += x1 - x0;\n    }\n    Ok(())\n}\n");
 
         out.push_str(
-            "#[cfg(target_arch = \"x86_64\")]\n#[target_feature(enable = \"avx512f,avx512vl,avx512bw,avx512dq,avx512cd,avx2,avx,fma,bmi1,bmi2,lzcnt,popcnt,f16c\")]\nunsafe fn run_avx512(a: &Args, start: u64, end: u64) -> Result<(), rt::Fault> { unsafe { run_span(a, start, end) } }\n",
+            "#[cfg(target_arch = \"x86_64\")]\n#[target_feature(enable = \"avx512f,avx512vl,avx512bw,avx512dq,avx512cd,avx2,avx,fma,bmi1,bmi2,lzcnt,popcnt,f16c\")]\nunsafe fn run_avx512(a: &Args<'_>, start: u64, end: u64) -> Result<(), rt::Fault> { unsafe { run_span(a, start, end) } }\n",
         );
         out.push_str(
-            "#[cfg(target_arch = \"x86_64\")]\n#[target_feature(enable = \"avx2,avx,fma,bmi1,bmi2,lzcnt,popcnt,f16c\")]\nunsafe fn run_avx2(a: &Args, start: u64, end: u64) -> Result<(), rt::Fault> { unsafe { run_span(a, start, end) } }\n",
+            "#[cfg(target_arch = \"x86_64\")]\n#[target_feature(enable = \"avx2,avx,fma,bmi1,bmi2,lzcnt,popcnt,f16c\")]\nunsafe fn run_avx2(a: &Args<'_>, start: u64, end: u64) -> Result<(), rt::Fault> { unsafe { run_span(a, start, end) } }\n",
         );
         out.push_str(
-            "#[cfg(target_arch = \"aarch64\")]\n#[target_feature(enable = \"neon\")]\nunsafe fn run_neon(a: &Args, start: u64, end: u64) -> Result<(), rt::Fault> { unsafe { run_span(a, start, end) } }\n",
+            "#[cfg(target_arch = \"aarch64\")]\n#[target_feature(enable = \"neon\")]\nunsafe fn run_neon(a: &Args<'_>, start: u64, end: u64) -> Result<(), rt::Fault> { unsafe { run_span(a, start, end) } }\n",
         );
 
         // The entry point.
@@ -151,7 +156,7 @@ impl<'k> Emitter<'k> {
             "/// Runs work items `start..end` of a launch.\npub {safety}fn run(launch: &rt::CpuLaunch<'_>, start: u64, end: u64) -> Result<(), rt::Fault> {{"
         );
         out.push_str(
-            "    let a = Args {\n        gsize: launch.grid(),\n        group: launch.group(),\n",
+            "    let a = Args {\n        gsize: launch.grid(),\n        group: launch.group(),\n        launch: ::core::marker::PhantomData,\n",
         );
         for (i, p) in self.kernel.params.iter().enumerate() {
             let _ = match p.kind {
@@ -162,10 +167,14 @@ impl<'k> Emitter<'k> {
                         t.rust_name()
                     )
                 }
-                ParamKind::Buffer { elem, .. } => {
+                ParamKind::Buffer { elem, access } => {
+                    let method = match access {
+                        Access::Read => "buffer",
+                        Access::ReadWrite => "buffer_mut",
+                    };
                     writeln!(
                         out,
-                        "        p{i}: launch.buffer::<{}>({i})?,",
+                        "        p{i}: launch.{method}::<{}>({i})?,",
                         elem.rust_name()
                     )
                 }
@@ -187,8 +196,9 @@ impl<'k> Emitter<'k> {
         let mut out = String::new();
         let params: Vec<String> = (0..f.param_count as usize)
             .map(|i| {
+                let m = if f.locals[i].mutable { "mut " } else { "" };
                 format!(
-                    "{}: {}",
+                    "{m}{}: {}",
                     local_name(&f.locals, i),
                     f.locals[i].ty.rust_name()
                 )
@@ -215,7 +225,7 @@ impl<'k> Emitter<'k> {
         let safety = if is_unsafe { "unsafe " } else { "" };
         let _ = writeln!(
             out,
-            "#[inline(always)]\n{safety}fn {name}(a: &Args, gid: [u64; 3]) -> Result<(), rt::Fault> {{"
+            "#[inline(always)]\n{safety}fn {name}(a: &Args<'_>, gid: [u64; 3]) -> Result<(), rt::Fault> {{"
         );
         let body = Body {
             locals: &self.kernel.locals,
@@ -228,7 +238,7 @@ impl<'k> Emitter<'k> {
 
     fn in_range(&mut self) -> String {
         let mut out = String::from(
-            "#[inline(always)]\nfn in_range(a: &Args, y: u64, z: u64, x0: u64, x1: u64) -> bool {\n    let check = || -> Result<bool, rt::Fault> {\n        let mut ok = true;\n",
+            "#[inline(always)]\nfn in_range(a: &Args<'_>, y: u64, z: u64, x0: u64, x1: u64) -> bool {\n    let check = || -> Result<bool, rt::Fault> {\n        let mut ok = true;\n",
         );
         let body = Body {
             locals: &self.kernel.locals,
@@ -238,7 +248,7 @@ impl<'k> Emitter<'k> {
             let mut poly = |p: &Poly| self.poly(&body, p);
             let _ = writeln!(
                 out,
-                "        ok &= rt::affine_in_bounds([{}, {}, {}], {}, [x0, x1, y, z], a.p{buffer}.len);",
+                "        ok &= rt::affine_in_bounds([{}, {}, {}], {}, [x0, x1, y, z], a.p{buffer}.len());",
                 poly(&form.ids[0]),
                 poly(&form.ids[1]),
                 poly(&form.ids[2]),
@@ -344,9 +354,14 @@ impl<'k> Emitter<'k> {
                     let st = self.expr_mut(body, step);
                     iter = format!("{iter}.step_by(rt::step({st})?)");
                 }
+                let m = if body.locals[var.0 as usize].mutable {
+                    "mut "
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     out,
-                    "{pad}for {} in {iter} {{",
+                    "{pad}for {m}{} in {iter} {{",
                     local_name(body.locals, var.0 as usize)
                 );
                 self.block(out, body, loop_body, depth + 1);
@@ -430,7 +445,7 @@ impl<'k> Emitter<'k> {
                 }
             }
             ExprKind::Len(buffer) => {
-                let _ = write!(out, "a.p{}.len", buffer.0);
+                let _ = write!(out, "a.p{}.len()", buffer.0);
             }
             ExprKind::Builtin(b) => {
                 let _ = match b {
@@ -492,32 +507,30 @@ impl<'k> Emitter<'k> {
                 index,
                 args,
             } => {
+                // As in Rust, `&mut buf[i]` is bounds checked before the operands are evaluated.
                 let i = self.sub(body, index);
-                let rendered: Vec<String> = args.iter().map(|a| self.sub(body, a)).collect();
                 let unchecked = self.unchecked_access(body.mode, buffer.0, index);
+                let rendered: Vec<String> = args.iter().map(|a| self.sub(body, a)).collect();
                 let b = buffer.0;
-                let _ = match (op, unchecked) {
-                    (AtomicOp::CompareExchange, false) => write!(
-                        out,
-                        "a.p{b}.atomic_compare_exchange({i}, {}, {})?",
-                        rendered[0], rendered[1]
-                    ),
-                    (AtomicOp::CompareExchange, true) => write!(
-                        out,
-                        "unsafe {{ a.p{b}.atomic_compare_exchange_unchecked({i}, {}, {}) }}",
-                        rendered[0], rendered[1]
-                    ),
-                    (op, false) => write!(
-                        out,
-                        "a.p{b}.atomic_rmw(rt::AtomicOp::{op:?}, {i}, {})?",
-                        rendered[0]
-                    ),
-                    (op, true) => write!(
-                        out,
-                        "unsafe {{ a.p{b}.atomic_rmw_unchecked(rt::AtomicOp::{op:?}, {i}, {}) }}",
-                        rendered[0]
-                    ),
+                let check = if unchecked {
+                    String::new()
+                } else {
+                    format!("a.p{b}.check(__i)?; ")
                 };
+                let operands: String = rendered
+                    .iter()
+                    .enumerate()
+                    .map(|(k, r)| format!("let __v{k} = {r}; "))
+                    .collect();
+                let call = if *op == AtomicOp::CompareExchange {
+                    format!("a.p{b}.atomic_compare_exchange_unchecked(__i, __v0, __v1)")
+                } else {
+                    format!("a.p{b}.atomic_rmw_unchecked(rt::AtomicOp::{op:?}, __i, __v0)")
+                };
+                let _ = write!(
+                    out,
+                    "{{ let __i = {i}; {check}{operands}unsafe {{ {call} }} }}"
+                );
             }
         }
     }
