@@ -1,7 +1,11 @@
 //! Scalar Rust references shared by the cases and the benchmarks.
+//!
+//! The benchmark peers call these in their loops; `#[inline(always)]` makes sure every build
+//! inlines them, so that a peer's loop vectorises as well as its compiler allows instead of
+//! depending on inlining heuristics.
 
 /// The degree-8 polynomial of [`crate::kernels::poly8`], in the same `r * x + c` order.
-#[inline]
+#[inline(always)]
 pub fn poly8(v: f32) -> f32 {
     let mut r = 0.0078125f32;
     r = r * v + 0.015625;
@@ -15,7 +19,7 @@ pub fn poly8(v: f32) -> f32 {
 }
 
 /// The degree-32 polynomial of [`crate::kernels::poly32`], in the same order.
-#[inline]
+#[inline(always)]
 pub fn poly32(v: f32) -> f32 {
     let mut r = 0.0078125f32;
     for _ in 0..4 {

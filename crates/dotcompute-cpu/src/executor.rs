@@ -234,8 +234,12 @@ impl CpuKernel {
                 stop: AtomicBool::new(false),
                 fault: Mutex::new(None),
             });
-            // The caller works too, so threads - 1 helpers keep every core busy.
-            for _ in 1..threads.min(shared.spans) {
+            // One helper per pool thread, although the caller works too: the OS often wakes a
+            // helper on the caller's own core, and with one helper per thread at least one
+            // lands on an idle core. (Measured on 2 cores: a cache-resident 1M-element vector
+            // add went from 0.5-0.65x to 0.9-1.2x the OpenMP peer.) Helpers that find no span
+            // left return at once.
+            for _ in 0..threads.min(shared.spans) {
                 let helper = shared.clone();
                 let job = move || helper.work();
                 match exec.pool {
@@ -257,7 +261,7 @@ impl CpuKernel {
         };
         if let (Some(candidate), Ok(())) = (trial, &result) {
             self.tuner
-                .record(candidate, ps_per_item(started, work_items));
+                .record(work_items, candidate, ps_per_item(started, work_items));
         }
         result
     }

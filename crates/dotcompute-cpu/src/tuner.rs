@@ -3,8 +3,10 @@
 //! The widest clone is not always the fastest: on the AMD EPYC machines we measure on, the
 //! AVX2 clone of a streaming kernel (vector add, STREAM triad) moves data 5-10% slower than
 //! the baseline clone (LLVM's AVX2 loop touches two cache lines per stream per iteration),
-//! while compute-bound kernels run about twice as fast with it. So each kernel times its
-//! first large launches with each candidate clone and keeps the fastest.
+//! while compute-bound kernels run about twice as fast with it. So each kernel times its first
+//! large launches with each candidate clone and keeps the fastest, separately for each size
+//! class: a launch whose data fits in cache can prefer another clone than one that streams
+//! from memory.
 
 use dotcompute_core::cpu_abi::SimdLevel;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
@@ -12,6 +14,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 /// Launches smaller than this are not timed: their times say more about overheads than about
 /// the code.
 pub(crate) const TUNE_MIN_ITEMS: u64 = 1 << 18;
+/// Size classes: 2^18.., 2^20.., 2^22.., 2^24.., 2^26.. work items (each 4x the previous).
+const SIZE_CLASSES: usize = 5;
 /// Timed launches per candidate before choosing (the fastest of them counts).
 const TRIALS_PER_CANDIDATE: u32 = 2;
 /// At most this many candidates (AVX-512, AVX2, baseline).
@@ -29,83 +33,114 @@ pub(crate) fn candidates(best: SimdLevel) -> Vec<SimdLevel> {
     }
 }
 
-/// The measured state of one kernel's choice.
-pub(crate) struct SimdTuner {
-    candidates: Vec<SimdLevel>,
+/// The size class of a launch, or `None` below [`TUNE_MIN_ITEMS`].
+fn size_class(work_items: u64) -> Option<usize> {
+    if work_items < TUNE_MIN_ITEMS {
+        return None;
+    }
+    let log2 = 63 - work_items.leading_zeros() as usize;
+    Some(((log2 - 18) / 2).min(SIZE_CLASSES - 1))
+}
+
+/// The choice for one size class.
+#[derive(Default)]
+struct ClassChoice {
     /// Index of the chosen candidate plus one; 0 while undecided.
     chosen: AtomicU32,
     /// Timed launches so far.
     trials: AtomicU32,
-    /// Fastest picoseconds per work item seen, per candidate (`u64::MAX`: none yet).
+    /// Fastest picoseconds per work item seen, per candidate (0: none yet).
     best_ps: [AtomicU64; MAX_CANDIDATES],
+}
+
+/// The measured state of one kernel's choice.
+pub(crate) struct SimdTuner {
+    candidates: Vec<SimdLevel>,
+    classes: [ClassChoice; SIZE_CLASSES],
 }
 
 impl SimdTuner {
     pub(crate) fn new(candidates: Vec<SimdLevel>) -> SimdTuner {
         let mut candidates = candidates;
         candidates.truncate(MAX_CANDIDATES);
-        let decided = u32::from(candidates.len() <= 1);
+        if candidates.is_empty() {
+            candidates.push(SimdLevel::Generic);
+        }
         SimdTuner {
             candidates,
-            chosen: AtomicU32::new(decided),
-            trials: AtomicU32::new(0),
-            best_ps: std::array::from_fn(|_| AtomicU64::new(u64::MAX)),
+            classes: Default::default(),
         }
     }
 
     /// The clone to run a launch of `work_items` with, and the candidate index when the launch
     /// is a trial to be timed.
     pub(crate) fn pick(&self, work_items: u64) -> (SimdLevel, Option<usize>) {
-        let chosen = self.chosen.load(Relaxed);
-        let widest = self
-            .candidates
-            .first()
-            .copied()
-            .unwrap_or(SimdLevel::Generic);
-        if chosen > 0 {
-            let level = self.candidates.get(chosen as usize - 1).copied();
-            return (level.unwrap_or(widest), None);
-        }
-        if work_items < TUNE_MIN_ITEMS {
+        let widest = self.candidates[0];
+        let Some(class) = size_class(work_items) else {
+            return (widest, None);
+        };
+        if self.candidates.len() == 1 {
             return (widest, None);
         }
-        let trial = self.trials.load(Relaxed) as usize % self.candidates.len();
-        (self.candidates[trial], Some(trial))
+        let choice = &self.classes[class];
+        match choice.chosen.load(Relaxed) {
+            0 => {
+                let trial = choice.trials.load(Relaxed) as usize % self.candidates.len();
+                (self.candidates[trial], Some(trial))
+            }
+            c => (
+                self.candidates
+                    .get(c as usize - 1)
+                    .copied()
+                    .unwrap_or(widest),
+                None,
+            ),
+        }
     }
 
-    /// Records a timed trial; after enough of them, chooses.
-    pub(crate) fn record(&self, candidate: usize, ps_per_item: u64) {
-        if let Some(best) = self.best_ps.get(candidate) {
-            best.fetch_min(ps_per_item, Relaxed);
+    /// Records a timed trial of a launch of `work_items`; after enough trials in its size
+    /// class, chooses for that class.
+    pub(crate) fn record(&self, work_items: u64, candidate: usize, ps_per_item: u64) {
+        let Some(class) = size_class(work_items) else {
+            return;
+        };
+        let choice = &self.classes[class];
+        let ps = ps_per_item.max(1);
+        if let Some(best) = choice.best_ps.get(candidate) {
+            // 0 means "none yet": keep the smallest non-zero time.
+            let _ = best.fetch_update(Relaxed, Relaxed, |old| (old == 0 || ps < old).then_some(ps));
         }
-        let done = self.trials.fetch_add(1, Relaxed) + 1;
+        let done = choice.trials.fetch_add(1, Relaxed) + 1;
         if done >= TRIALS_PER_CANDIDATE * self.candidates.len() as u32 {
             // Candidates are widest first: keep the current pick unless a later (narrower) one
             // beats it by the margin.
+            let time = |i: usize| match choice.best_ps[i].load(Relaxed) {
+                0 => u64::MAX,
+                t => t,
+            };
             let mut fastest = 0;
             for i in 1..self.candidates.len() {
-                let (best, candidate) = (
-                    self.best_ps[fastest].load(Relaxed),
-                    self.best_ps[i].load(Relaxed),
-                );
+                let (best, candidate) = (time(fastest), time(i));
                 if candidate.saturating_mul(100 + NARROWER_MARGIN_PERCENT)
                     < best.saturating_mul(100)
                 {
                     fastest = i;
                 }
             }
-            self.chosen.store(fastest as u32 + 1, Relaxed);
+            choice.chosen.store(fastest as u32 + 1, Relaxed);
             tracing::debug!(
                 choice = self.candidates[fastest].name(),
+                size_class = class,
                 "SIMD clone chosen by measurement"
             );
         }
     }
 
-    /// The chosen clone, once decided.
+    /// The clone chosen for launches of `work_items`, once decided.
     #[cfg(test)]
-    pub(crate) fn chosen(&self) -> Option<SimdLevel> {
-        match self.chosen.load(Relaxed) {
+    pub(crate) fn chosen(&self, work_items: u64) -> Option<SimdLevel> {
+        let class = size_class(work_items)?;
+        match self.classes[class].chosen.load(Relaxed) {
             0 => None,
             c => self.candidates.get(c as usize - 1).copied(),
         }
@@ -116,6 +151,16 @@ impl SimdTuner {
 mod tests {
     use super::*;
 
+    fn run_trials(t: &SimdTuner, items: u64, time: impl Fn(SimdLevel) -> u64) -> Vec<SimdLevel> {
+        let mut seen = Vec::new();
+        while t.chosen(items).is_none() {
+            let (level, trial) = t.pick(items);
+            seen.push(level);
+            t.record(items, trial.unwrap(), time(level));
+        }
+        seen
+    }
+
     #[test]
     fn the_fastest_candidate_wins_after_the_trials() {
         let t = SimdTuner::new(vec![SimdLevel::Avx2, SimdLevel::Generic]);
@@ -124,20 +169,9 @@ mod tests {
             (SimdLevel::Avx2, None),
             "small launches are not trials"
         );
-        let mut seen = Vec::new();
-        for _ in 0..4 {
-            let (level, trial) = t.pick(TUNE_MIN_ITEMS);
-            let trial = trial.unwrap();
-            seen.push(level);
-            t.record(
-                trial,
-                if level == SimdLevel::Generic {
-                    900
-                } else {
-                    1000
-                },
-            );
-        }
+        let seen = run_trials(&t, TUNE_MIN_ITEMS, |l| {
+            if l == SimdLevel::Generic { 900 } else { 1000 }
+        });
         assert_eq!(
             seen,
             [
@@ -147,37 +181,41 @@ mod tests {
                 SimdLevel::Generic
             ]
         );
-        assert_eq!(t.chosen(), Some(SimdLevel::Generic));
+        assert_eq!(t.chosen(TUNE_MIN_ITEMS), Some(SimdLevel::Generic));
         assert_eq!(t.pick(TUNE_MIN_ITEMS), (SimdLevel::Generic, None));
     }
 
     #[test]
-    fn a_single_candidate_is_chosen_at_once() {
-        let t = SimdTuner::new(candidates(SimdLevel::Generic));
-        assert_eq!(t.chosen(), Some(SimdLevel::Generic));
-        assert_eq!(t.pick(u64::MAX), (SimdLevel::Generic, None));
+    fn each_size_class_decides_on_its_own() {
+        let t = SimdTuner::new(vec![SimdLevel::Avx2, SimdLevel::Generic]);
+        // In cache the wide clone wins; streaming from memory the narrow one does.
+        run_trials(
+            &t,
+            1 << 20,
+            |l| if l == SimdLevel::Avx2 { 500 } else { 900 },
+        );
+        run_trials(&t, 1 << 26, |l| {
+            if l == SimdLevel::Generic { 900 } else { 1000 }
+        });
+        assert_eq!(t.chosen(1 << 20), Some(SimdLevel::Avx2));
+        assert_eq!(t.chosen(1 << 26), Some(SimdLevel::Generic));
+        assert_eq!(t.chosen(1 << 23), None);
+        assert_eq!(size_class(1 << 40), Some(SIZE_CLASSES - 1));
     }
-}
-
-#[cfg(test)]
-mod margin_tests {
-    use super::*;
 
     #[test]
     fn a_narrower_clone_must_win_clearly() {
         let t = SimdTuner::new(vec![SimdLevel::Avx2, SimdLevel::Generic]);
-        for _ in 0..4 {
-            let (level, trial) = t.pick(TUNE_MIN_ITEMS);
-            // 1% faster is noise: the wider clone stays.
-            t.record(
-                trial.unwrap(),
-                if level == SimdLevel::Generic {
-                    990
-                } else {
-                    1000
-                },
-            );
-        }
-        assert_eq!(t.chosen(), Some(SimdLevel::Avx2));
+        // 1% faster is noise: the wider clone stays.
+        run_trials(&t, TUNE_MIN_ITEMS, |l| {
+            if l == SimdLevel::Generic { 990 } else { 1000 }
+        });
+        assert_eq!(t.chosen(TUNE_MIN_ITEMS), Some(SimdLevel::Avx2));
+    }
+
+    #[test]
+    fn a_single_candidate_needs_no_trials() {
+        let t = SimdTuner::new(candidates(SimdLevel::Generic));
+        assert_eq!(t.pick(u64::MAX), (SimdLevel::Generic, None));
     }
 }
