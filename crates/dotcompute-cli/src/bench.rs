@@ -619,10 +619,17 @@ fn polynomial(
     }));
     let mut rayon_out = vec![0f32; n];
     contenders.push(Contender::peer("rayon", move || {
+        // Chunks with a plain inner loop: the form in which rustc vectorises the body whatever
+        // its size (a per-element `for_each` closure is called through rayon's `&F` shim, which
+        // LLVM stops inlining once the body is large, and then nothing vectorises).
         rayon_out
-            .par_iter_mut()
-            .zip(xs.par_iter())
-            .for_each(|(o, v)| *o = scalar(*v));
+            .par_chunks_mut(4096)
+            .zip(xs.par_chunks(4096))
+            .for_each(move |(out, x)| {
+                for (o, v) in out.iter_mut().zip(x) {
+                    *o = scalar(*v);
+                }
+            });
         Ok(())
     }));
     if c_peer::threads().is_some() && matches!(p, Polynomial::Degree8) {
