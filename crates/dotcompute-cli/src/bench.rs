@@ -3,8 +3,9 @@
 //!
 //! Every benchmark runs its contenders round-robin (A B C, B C A, ...) after warm-up runs of
 //! each (enough for the CPU backend to settle which SIMD clone a kernel runs fastest with), so
-//! that a machine whose speed drifts during the run slows all of them alike; the figures are
-//! medians over the repetitions, and ratios are ratios of medians.
+//! that a machine whose speed drifts during the run slows all of them alike, with a short pause
+//! before each timed run so that no contender's idle-spinning threads slow the next; the
+//! figures are medians over the repetitions, and ratios are ratios of medians.
 
 use crate::{CliError, c_peer, select_accelerators, table};
 use dotcompute::{Accelerator, ComputeService, Grid, SimdLevel, UnifiedBuffer};
@@ -166,6 +167,9 @@ type Run<'a> = Box<dyn FnMut() -> Result<(), CliError> + 'a>;
 /// a kernel with each SIMD clone (two each, up to three clones) before settling on one.
 const WARM_UP_RUNS: usize = 6;
 
+/// Pause before each timed run.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// One implementation taking part in a benchmark.
 struct Contender<'a> {
     name: String,
@@ -255,6 +259,10 @@ impl Runner {
         for rep in 0..self.reps {
             for k in 0..contenders.len() {
                 let i = (k + rep) % contenders.len();
+                // Let the previous contender's threads go idle (rayon's and OpenMP's workers
+                // spin briefly after a parallel region) so that they do not take cores from
+                // this one: every contender starts from a quiet machine.
+                std::thread::sleep(SETTLE);
                 let started = Instant::now();
                 (contenders[i].run)()?;
                 times[i].push(started.elapsed().as_secs_f64());

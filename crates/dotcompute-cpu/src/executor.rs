@@ -20,16 +20,25 @@ use std::time::Instant;
 const DEFAULT_GROUP: [u64; 3] = [64, 1, 1];
 /// Spans per thread, so that uneven work (divergent kernels) balances.
 const SPANS_PER_THREAD: u64 = 8;
-/// Fewest work items in one span, so that claiming a span never costs more than running it.
+/// Fewest work items in one span while the kernel's cost is unknown.
 const MIN_SPAN: u64 = 1024;
+/// Once the cost is known, spans are made to take at least this long, so that claiming a
+/// span never costs more than running it.
+const MIN_SPAN_NS: u64 = 20_000;
+/// Inline launches time one in this many runs to keep the cost estimate current (a clock read
+/// costs about 30 ns, a tiny launch about 200).
+const SAMPLE_EVERY: u64 = 8;
 
 /// A kernel compiled for the CPU: its generated entry point, a running estimate of its cost
 /// per work item (which decides whether a launch runs inline), and its SIMD clone choice.
 pub(crate) struct CpuKernel {
     pub(crate) name: &'static str,
     pub(crate) entry: CpuEntry,
-    /// Single-thread picoseconds per work item, from the last inline launch; 0 until one ran.
+    /// Single-thread picoseconds per work item, a moving average of timed inline launches; 0
+    /// until one ran.
     ps_per_item: AtomicU64,
+    /// Inline launches so far (for sampling).
+    inline_runs: AtomicU64,
     /// Which SIMD clone this kernel runs with.
     tuner: SimdTuner,
 }
@@ -167,18 +176,43 @@ impl CpuKernel {
             name,
             entry,
             ps_per_item: AtomicU64::new(0),
+            inline_runs: AtomicU64::new(0),
             tuner: SimdTuner::new(simd_candidates),
         }
     }
 
-    fn runs_inline(&self, work_items: u64, threads: u64, options: &CpuOptions) -> bool {
+    /// The span size for a parallel launch, or `None` to run inline: on one thread, when the
+    /// launch is expected to take less than waking the pool, or when it cannot be split.
+    fn plan(&self, work_items: u64, threads: u64, options: &CpuOptions) -> Option<u64> {
         if threads <= 1 {
-            return true;
+            return None;
         }
-        match self.ps_per_item.load(Ordering::Relaxed) {
-            0 => work_items < options.inline_work_items,
-            ps => work_items.saturating_mul(ps) / 1000 < options.inline_budget_ns,
-        }
+        let ps = self.ps_per_item.load(Ordering::Relaxed);
+        let min_span = match ps {
+            0 if work_items < options.inline_work_items => return None,
+            0 => MIN_SPAN,
+            ps if work_items.saturating_mul(ps) / 1000 < options.inline_budget_ns => return None,
+            ps => (MIN_SPAN_NS * 1000 / ps).max(1),
+        };
+        let span = work_items
+            .div_ceil(threads * SPANS_PER_THREAD)
+            .max(min_span);
+        (span < work_items).then_some(span)
+    }
+
+    /// Folds a timed inline run into the cost estimate (a moving average, so that one run
+    /// slowed by an interrupt does not send later small launches to the pool).
+    fn learn_cost(&self, sample_ps: u64) {
+        let sample = sample_ps.max(1);
+        let _ = self
+            .ps_per_item
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+                Some(if old == 0 {
+                    sample
+                } else {
+                    (old.saturating_mul(3)).saturating_add(sample) / 4
+                })
+            });
     }
 
     /// Runs the kernel.
@@ -202,24 +236,15 @@ impl CpuKernel {
             .pool
             .map_or_else(rayon::current_num_threads, |p| p.current_num_threads())
             .max(1) as u64;
-        let started = Instant::now();
-        let result = if self.runs_inline(work_items, threads, exec.options) {
-            // SAFETY: the caller guarantees the buffers; every candidate level was checked
-            // against the CPU when the device was created.
-            let launch = unsafe { CpuLaunch::new(grid.dims(), group, simd, args) };
-            // SAFETY: the caller's guarantees.
-            let result = unsafe { run_span(self.entry, &launch, 0, work_items) };
-            // Inline runs measure the kernel's single-thread cost, which decides later launches
-            // (a run cut short by a fault would understate it).
-            if result.is_ok() {
-                self.ps_per_item
-                    .store(ps_per_item(started, work_items).max(1), Ordering::Relaxed);
-            }
-            result
-        } else {
-            let span = work_items
-                .div_ceil(threads * SPANS_PER_THREAD)
-                .max(MIN_SPAN);
+        let plan = self.plan(work_items, threads, exec.options);
+        let timed = trial.is_some()
+            || plan.is_some()
+            || self
+                .inline_runs
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(SAMPLE_EVERY);
+        let started = timed.then(Instant::now);
+        let result = if let Some(span) = plan {
             let shared = Arc::new(SharedLaunch {
                 entry: self.entry,
                 args: args.to_vec(),
@@ -258,11 +283,66 @@ impl CpuKernel {
                 .unwrap_or_else(PoisonError::into_inner)
                 .take();
             fault.map_or(Ok(()), Err)
+        } else {
+            // SAFETY: the caller guarantees the buffers; every candidate level was checked
+            // against the CPU when the device was created.
+            let launch = unsafe { CpuLaunch::new(grid.dims(), group, simd, args) };
+            // SAFETY: the caller's guarantees.
+            let result = unsafe { run_span(self.entry, &launch, 0, work_items) };
+            // Inline runs measure the kernel's single-thread cost, which decides later
+            // launches (a run cut short by a fault would understate it).
+            if let (Some(started), Ok(())) = (started, &result) {
+                self.learn_cost(ps_per_item(started, work_items));
+            }
+            result
         };
-        if let (Some(candidate), Ok(())) = (trial, &result) {
+        if let (Some(candidate), Some(started), Ok(())) = (trial, started, &result) {
             self.tuner
                 .record(work_items, candidate, ps_per_item(started, work_items));
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noop(_: &CpuLaunch<'_>, _: u64, _: u64) -> Result<(), KernelFault> {
+        Ok(())
+    }
+
+    fn kernel() -> CpuKernel {
+        CpuKernel::new("noop", noop, vec![SimdLevel::Generic])
+    }
+
+    #[test]
+    fn small_or_unsplittable_launches_run_inline() {
+        let k = kernel();
+        let opts = CpuOptions::default();
+        assert_eq!(k.plan(1 << 20, 1, &opts), None, "one thread: always inline");
+        assert_eq!(k.plan(100, 2, &opts), None, "unknown cost, few items");
+        assert_eq!(k.plan(1 << 20, 2, &opts), Some((1 << 20) / 16));
+        // Known to be cheap: a launch well under the budget stays inline.
+        k.learn_cost(500);
+        assert_eq!(k.plan(10_000, 2, &opts), None);
+        // Known to be expensive (50 µs per item): spans of one item are worth it.
+        let heavy = kernel();
+        heavy.learn_cost(50_000_000);
+        assert_eq!(heavy.plan(4, 2, &opts), Some(1));
+        assert_eq!(heavy.plan(1, 2, &opts), None, "one item cannot be split");
+    }
+
+    #[test]
+    fn one_slow_sample_does_not_send_tiny_launches_to_the_pool() {
+        let k = kernel();
+        let opts = CpuOptions::default();
+        k.learn_cost(200_000); // 200 ns for one item
+        k.learn_cost(60_000_000); // one run interrupted for 60 µs
+        assert_eq!(k.plan(1, 2, &opts), None);
+        for _ in 0..20 {
+            k.learn_cost(200_000);
+        }
+        assert!(k.ps_per_item.load(Ordering::Relaxed) < 1_000_000);
     }
 }
