@@ -1,6 +1,37 @@
 //! The kernels of the conformance suite, in the kernel language.
 
+use dotcompute::KernelDefinition;
 use dotcompute::prelude::*;
+
+/// Every kernel of the suite (for checks over all generated code, such as WGSL validation).
+pub fn all() -> Vec<&'static KernelDefinition> {
+    vec![
+        vector_add::definition(),
+        saxpy::definition(),
+        mandelbrot::definition(),
+        nbody_accel::definition(),
+        matmul_f64::definition(),
+        histogram::definition(),
+        int_ops_i32::definition(),
+        int_ops_u32::definition(),
+        int_ops_i64::definition(),
+        int_ops_u64::definition(),
+        saturating_casts::definition(),
+        float_math::definition(),
+        control_flow::definition(),
+        values_and_shadowing::definition(),
+        atomics::definition(),
+        iota::definition(),
+        lengths::definition(),
+        encode_3d::definition(),
+        group_ids::definition(),
+        tail_ids::definition(),
+        poly8::definition(),
+        triad::definition(),
+        partial_sums::definition(),
+        poly32::definition(),
+    ]
+}
 
 /// `out[i] = a[i] + b[i]`
 #[kernel]

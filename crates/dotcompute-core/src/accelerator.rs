@@ -1,9 +1,8 @@
 //! Accelerators: a device of some backend, bound to the service that made it.
 
 use crate::args::KernelArg;
-use crate::backend::Device;
-use crate::buffer::{BufferState, ServiceId, UnifiedBuffer};
-use crate::cpu_abi::CpuArg;
+use crate::backend::{BufferBinding, Device, DeviceMemory, LaunchArg, LaunchError, MemorySpace};
+use crate::buffer::{BufferState, RawBuffer, ServiceId, UnifiedBuffer};
 use crate::definition::KernelDefinition;
 use crate::error::Error;
 use crate::grid::Grid;
@@ -150,56 +149,57 @@ impl Accelerator {
         self.check_args(def, args)?;
         let entry = self.context.kernels.compiled(def, self.device.as_ref())?;
 
-        let mut read_guards: SmallVec<[RwLockReadGuard<'_, BufferState>; 8]> = SmallVec::new();
-        let mut bound: SmallVec<[CpuArg; 8]> = SmallVec::new();
+        let space = self.device.memory_space();
+        let mut prepared: SmallVec<[Prepared<'_>; 8]> = SmallVec::new();
         for (arg, param) in args.iter_mut().zip(def.params()) {
             // check_args matched every buffer argument to a buffer parameter of its type.
             let elem = match param.kind {
                 ParamKind::Scalar(t) | ParamKind::Buffer { elem: t, .. } => t,
             };
-            match arg {
-                KernelArg::Scalar(v) => bound.push(CpuArg::Scalar(*v)),
-                KernelArg::Buffer(b) => {
-                    let b = *b;
-                    let state = b.read_state();
-                    bound.push(CpuArg::Buffer {
-                        // Bound read-only: generated code can only get a read-only view of it
-                        // (`CpuLaunch::buffer_mut` refuses), so the pointer is never written.
-                        ptr: state.host_for_read().as_ptr().cast_mut(),
-                        len: b.len() as u64,
-                        elem,
-                        writable: false,
-                    });
-                    read_guards.push(state);
+            prepared.push(match (arg, space) {
+                (KernelArg::Scalar(v), _) => Prepared::Scalar(*v),
+                (KernelArg::Buffer(b), MemorySpace::Host) => {
+                    let b: &RawBuffer = b;
+                    Prepared::HostRead(b.read_state_host_current()?, b.len() as u64, elem)
                 }
-                KernelArg::BufferMut(b) => {
+                (KernelArg::BufferMut(b), MemorySpace::Host) => {
                     let len = b.len() as u64;
-                    bound.push(CpuArg::Buffer {
-                        ptr: b.state_mut().host_for_write().as_mut_ptr(),
-                        len,
-                        elem,
-                        writable: true,
-                    });
+                    let ptr = b.state_mut().host_for_write()?.as_mut_ptr();
+                    Prepared::HostWrite(ptr, len, elem)
                 }
-            }
+                (KernelArg::Buffer(b), MemorySpace::Device) => {
+                    let memory = b.write_state().device_copy(self.device.as_ref(), false)?;
+                    Prepared::Device(memory, b.len() as u64, elem, false)
+                }
+                (KernelArg::BufferMut(b), MemorySpace::Device) => {
+                    let len = b.len() as u64;
+                    let memory = b.state_mut().device_copy(self.device.as_ref(), true)?;
+                    Prepared::Device(memory, len, elem, true)
+                }
+            });
         }
+        let bound: SmallVec<[LaunchArg<'_>; 8]> = prepared.iter().map(Prepared::bind).collect();
 
         let started = Instant::now();
-        // SAFETY: check_args matched every argument to its parameter; read-only buffers stay
-        // locked for reading and writable ones are exclusively borrowed (`&mut`) until this
-        // call returns, so their pointers are valid and unshared; checked kernels check every
-        // access, and unchecked ones are launched only through `launch_unchecked`, whose
-        // caller guarantees their accesses are in bounds.
+        // SAFETY: check_args matched every argument to its parameter; host buffers read by the
+        // kernel stay locked for reading and written ones are exclusively borrowed (`&mut`)
+        // until this call returns, so their pointers are valid and unshared; checked kernels
+        // check every access, and unchecked ones are launched only through
+        // `launch_unchecked`, whose caller guarantees their accesses are in bounds.
         let result = unsafe { entry.kernel.launch(&grid, work_items, &bound) };
         entry
             .counters
             .record(started.elapsed(), work_items, result.is_err());
-        drop(read_guards);
-        result.map_err(|fault| Error::KernelFault {
-            kernel: def.name().to_string(),
-            accelerator: self.info().to_string(),
-            message: fault.describe(&|p| def.param_name(p)),
-            fault,
+        drop(bound);
+        drop(prepared);
+        result.map_err(|e| match e {
+            LaunchError::Fault(fault) => Error::KernelFault {
+                kernel: def.name().to_string(),
+                accelerator: self.info().to_string(),
+                message: fault.describe(&|p| def.param_name(p)),
+                fault,
+            },
+            LaunchError::Failed(e) => e,
         })
     }
 
@@ -273,5 +273,55 @@ impl Accelerator {
             }
         }
         Ok(())
+    }
+}
+
+/// A buffer argument made ready for the device's memory space.
+enum Prepared<'a> {
+    Scalar(crate::scalar::ScalarValue),
+    /// Host copy, current and locked for reading for the whole launch.
+    HostRead(
+        RwLockReadGuard<'a, BufferState>,
+        u64,
+        dotcompute_ir::ScalarType,
+    ),
+    /// Host copy of an exclusively borrowed buffer.
+    HostWrite(*mut u8, u64, dotcompute_ir::ScalarType),
+    /// The device's current copy.
+    Device(
+        std::sync::Arc<dyn DeviceMemory>,
+        u64,
+        dotcompute_ir::ScalarType,
+        bool,
+    ),
+}
+
+impl Prepared<'_> {
+    fn bind(&self) -> LaunchArg<'_> {
+        match self {
+            Prepared::Scalar(v) => LaunchArg::Scalar(*v),
+            Prepared::HostRead(guard, len, elem) => LaunchArg::Buffer(BufferBinding::Host {
+                // Bound read-only: generated code can only get a read-only view of it
+                // (`CpuLaunch::buffer_mut` refuses), so the pointer is never written.
+                ptr: guard.host_if_current().unwrap_or(&[]).as_ptr().cast_mut(),
+                len: *len,
+                elem: *elem,
+                writable: false,
+            }),
+            Prepared::HostWrite(ptr, len, elem) => LaunchArg::Buffer(BufferBinding::Host {
+                ptr: *ptr,
+                len: *len,
+                elem: *elem,
+                writable: true,
+            }),
+            Prepared::Device(memory, len, elem, writable) => {
+                LaunchArg::Buffer(BufferBinding::Device {
+                    memory: memory.as_ref(),
+                    len: *len,
+                    elem: *elem,
+                    writable: *writable,
+                })
+            }
+        }
     }
 }

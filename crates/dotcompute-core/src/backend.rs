@@ -1,12 +1,15 @@
-//! The traits a backend implements: plugins discover devices, devices compile kernels,
-//! compiled kernels launch.
+//! The traits a backend implements: plugins discover devices, devices compile kernels and
+//! hold memory, compiled kernels launch.
 
 use crate::cpu_abi::CpuArg;
 use crate::definition::KernelDefinition;
 use crate::error::Error;
 use crate::fault::KernelFault;
 use crate::grid::Grid;
-use crate::info::{AcceleratorInfo, BackendKind};
+use crate::info::{AcceleratorId, AcceleratorInfo, BackendKind};
+use crate::scalar::ScalarValue;
+use dotcompute_ir::ScalarType;
+use std::any::Any;
 use std::sync::Arc;
 
 /// A backend plugin: finds the devices of one backend on this machine.
@@ -22,29 +25,160 @@ pub trait BackendPlugin: Send + Sync {
     fn discover(&self) -> Result<Vec<Arc<dyn Device>>, Error>;
 }
 
+/// Where a device computes on buffers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemorySpace {
+    /// On the host copy itself (the CPU).
+    Host,
+    /// On copies in its own memory, made with [`Device::allocate`].
+    Device,
+}
+
 /// One device of a backend.
 pub trait Device: Send + Sync {
     /// What it is and can do.
     fn info(&self) -> &AcceleratorInfo;
     /// Compiles a kernel for this device (the caller caches the result per device).
     fn compile(&self, kernel: &'static KernelDefinition) -> Result<Arc<dyn CompiledKernel>, Error>;
-    /// Waits for all work submitted to the device.
+    /// Waits for all work submitted to the device; reports a fault of any kernel that ran.
     fn synchronize(&self) -> Result<(), Error>;
+    /// Where its kernels find their buffers.
+    fn memory_space(&self) -> MemorySpace {
+        MemorySpace::Host
+    }
+    /// A block of device memory for a copy of a buffer of `bytes` bytes.
+    fn allocate(&self, bytes: usize) -> Result<Box<dyn DeviceMemory>, Error> {
+        let _ = bytes;
+        Err(Error::Backend {
+            backend: self.info().id.backend.to_string(),
+            message: "this device computes on host memory and has none of its own".into(),
+            source: None,
+        })
+    }
+}
+
+/// A copy of a buffer in a device's memory.
+pub trait DeviceMemory: Send + Sync {
+    /// The accelerator it belongs to.
+    fn accelerator(&self) -> AcceleratorId;
+    /// Replaces its contents with `src` (ordered after work already submitted).
+    fn upload(&self, src: &[u8]) -> Result<(), Error>;
+    /// Copies its contents into `dst`, after the work that writes it; reports a fault of a
+    /// kernel that ran meanwhile.
+    fn download(&self, dst: &mut [u8]) -> Result<(), Error>;
+    /// The backend's own type, for binding it.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// A buffer bound for a launch.
+#[derive(Clone, Copy)]
+pub enum BufferBinding<'a> {
+    /// Host memory, for devices of [`MemorySpace::Host`].
+    Host {
+        /// First element.
+        ptr: *mut u8,
+        /// Number of elements.
+        len: u64,
+        /// Element type.
+        elem: ScalarType,
+        /// Whether the kernel may write it.
+        writable: bool,
+    },
+    /// The device's own copy, for devices of [`MemorySpace::Device`].
+    Device {
+        /// The copy.
+        memory: &'a dyn DeviceMemory,
+        /// Number of elements.
+        len: u64,
+        /// Element type.
+        elem: ScalarType,
+        /// Whether the kernel may write it.
+        writable: bool,
+    },
+}
+
+impl std::fmt::Debug for BufferBinding<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BufferBinding::Host {
+                len,
+                elem,
+                writable,
+                ..
+            } => {
+                write!(f, "Host({len} x {elem}, writable: {writable})")
+            }
+            BufferBinding::Device {
+                len,
+                elem,
+                writable,
+                ..
+            } => {
+                write!(f, "Device({len} x {elem}, writable: {writable})")
+            }
+        }
+    }
+}
+
+/// One argument of a launch, as a backend receives it.
+#[derive(Clone, Copy, Debug)]
+pub enum LaunchArg<'a> {
+    /// A scalar.
+    Scalar(ScalarValue),
+    /// A buffer.
+    Buffer(BufferBinding<'a>),
+}
+
+impl LaunchArg<'_> {
+    /// The argument as the CPU ABI sees it, when it is bound in host memory.
+    pub fn as_cpu_arg(&self) -> Option<CpuArg> {
+        match *self {
+            LaunchArg::Scalar(v) => Some(CpuArg::Scalar(v)),
+            LaunchArg::Buffer(BufferBinding::Host {
+                ptr,
+                len,
+                elem,
+                writable,
+            }) => Some(CpuArg::Buffer {
+                ptr,
+                len,
+                elem,
+                writable,
+            }),
+            LaunchArg::Buffer(BufferBinding::Device { .. }) => None,
+        }
+    }
+}
+
+/// Why a launch did not complete.
+#[derive(Debug)]
+pub enum LaunchError {
+    /// The kernel faulted (reported at once by synchronous backends).
+    Fault(KernelFault),
+    /// The device refused or failed the launch.
+    Failed(Error),
+}
+
+impl From<KernelFault> for LaunchError {
+    fn from(f: KernelFault) -> Self {
+        LaunchError::Fault(f)
+    }
 }
 
 /// A kernel compiled for one device.
 pub trait CompiledKernel: Send + Sync {
-    /// Runs the kernel over `grid` with `work_items` = the grid's size.
+    /// Runs (or, on asynchronous devices, submits) the kernel over `grid`, whose size is
+    /// `work_items`.
     ///
     /// # Safety
     ///
     /// `args` match the kernel's parameters in number and type (the launcher checks), every
-    /// `CpuArg::Buffer` points to that many valid elements that nothing else accesses during
-    /// the call, and for `unchecked` kernels every access the kernel makes is in bounds.
+    /// `BufferBinding::Host` points to that many valid elements that nothing else accesses
+    /// during the call, and for `unchecked` kernels every access the kernel makes is in bounds.
     unsafe fn launch(
         &self,
         grid: &Grid,
         work_items: u64,
-        args: &[CpuArg],
-    ) -> Result<(), KernelFault>;
+        args: &[LaunchArg<'_>],
+    ) -> Result<(), LaunchError>;
 }

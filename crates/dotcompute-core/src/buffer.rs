@@ -1,6 +1,8 @@
 //! Unified buffers: one logical array, with a host copy and (on GPU backends) device copies.
 
+use crate::backend::{Device, DeviceMemory};
 use crate::error::Error;
+use crate::info::AcceleratorId;
 use crate::pool::{HostBlock, MemoryPool};
 use crate::scalar::KernelScalar;
 use dotcompute_ir::ScalarType;
@@ -12,26 +14,123 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ServiceId(pub u64);
 
-/// The copies of a buffer and which are current.
+/// A buffer's copy in one device's memory.
+struct DeviceCopy {
+    accelerator: AcceleratorId,
+    memory: std::sync::Arc<dyn DeviceMemory>,
+    current: bool,
+}
+
+/// The copies of a buffer and which are current: the host copy and at most one copy per
+/// device. At least one copy is current at any time.
 ///
-/// Today every backend computes on the host copy (the CPU backend), so the host copy is always
-/// current. GPU backends add their device copies here: `host_for_read` then downloads a newer
-/// device copy, `host_for_write` marks device copies stale, and launches on a device upload
-/// stale inputs. All access goes through these methods so that the rules live in one place.
-#[derive(Debug)]
+/// The rules (DESIGN section 5): a launch uploads a stale input before the device reads it; a
+/// launch that writes a buffer makes every other copy stale; the host reads wait for pending
+/// device writes and download only when the host copy is stale. All access goes through the
+/// methods here, so the rules live in one place.
 pub(crate) struct BufferState {
     host: HostBlock,
+    host_current: bool,
+    copies: Vec<DeviceCopy>,
+}
+
+impl std::fmt::Debug for BufferState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BufferState")
+            .field("bytes", &self.host.len())
+            .field("host_current", &self.host_current)
+            .field(
+                "copies",
+                &self
+                    .copies
+                    .iter()
+                    .map(|c| (c.accelerator, c.current))
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl BufferState {
-    /// The host copy, current, for reading.
-    pub(crate) fn host_for_read(&self) -> &[u8] {
-        self.host.bytes()
+    fn new(host: HostBlock) -> BufferState {
+        BufferState {
+            host,
+            host_current: true,
+            copies: Vec::new(),
+        }
     }
 
-    /// The host copy, current, for writing; other copies become stale.
-    pub(crate) fn host_for_write(&mut self) -> &mut [u8] {
-        self.host.bytes_mut()
+    /// The host copy, if it is current (no download needed).
+    pub(crate) fn host_if_current(&self) -> Option<&[u8]> {
+        self.host_current.then(|| self.host.bytes())
+    }
+
+    /// Makes the host copy current, downloading the current device copy if needed.
+    pub(crate) fn make_host_current(&mut self) -> Result<(), Error> {
+        if self.host_current {
+            return Ok(());
+        }
+        let _span =
+            tracing::trace_span!("transfer", direction = "download", bytes = self.host.len())
+                .entered();
+        let source = self
+            .copies
+            .iter()
+            .find(|c| c.current)
+            .ok_or_else(|| Error::Backend {
+                backend: "core".into(),
+                message: "a buffer has no current copy (a device failed while writing it)".into(),
+                source: None,
+            })?;
+        source.memory.download(self.host.bytes_mut())?;
+        self.host_current = true;
+        Ok(())
+    }
+
+    /// The host copy, current, for writing; device copies become stale.
+    pub(crate) fn host_for_write(&mut self) -> Result<&mut [u8], Error> {
+        self.make_host_current()?;
+        for c in &mut self.copies {
+            c.current = false;
+        }
+        Ok(self.host.bytes_mut())
+    }
+
+    /// `device`'s copy, current, allocated and uploaded as needed; when `write`, every other
+    /// copy becomes stale (the launch will write this one).
+    pub(crate) fn device_copy(
+        &mut self,
+        device: &dyn Device,
+        write: bool,
+    ) -> Result<std::sync::Arc<dyn DeviceMemory>, Error> {
+        let id = device.info().id;
+        let index = match self.copies.iter().position(|c| c.accelerator == id) {
+            Some(i) => i,
+            None => {
+                let memory = device.allocate(self.host.len())?.into();
+                self.copies.push(DeviceCopy {
+                    accelerator: id,
+                    memory,
+                    current: false,
+                });
+                self.copies.len() - 1
+            }
+        };
+        if !self.copies[index].current {
+            self.make_host_current()?;
+            let _span =
+                tracing::trace_span!("transfer", direction = "upload", bytes = self.host.len())
+                    .entered();
+            self.copies[index].memory.upload(self.host.bytes())?;
+            self.copies[index].current = true;
+        }
+        if write {
+            self.host_current = false;
+            for (i, c) in self.copies.iter_mut().enumerate() {
+                c.current = i == index;
+            }
+        }
+        Ok(self.copies[index].memory.clone())
     }
 }
 
@@ -68,6 +167,25 @@ impl RawBuffer {
     pub(crate) fn read_state(&self) -> RwLockReadGuard<'_, BufferState> {
         // Buffer state is never left half-updated by a panic: recover from poisoning.
         self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The state, exclusively, through a shared reference (for downloads and uploads).
+    pub(crate) fn write_state(&self) -> std::sync::RwLockWriteGuard<'_, BufferState> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The state, locked for reading, with the host copy current.
+    pub(crate) fn read_state_host_current(
+        &self,
+    ) -> Result<RwLockReadGuard<'_, BufferState>, Error> {
+        loop {
+            let guard = self.read_state();
+            if guard.host_current {
+                return Ok(guard);
+            }
+            drop(guard);
+            self.write_state().make_host_current()?;
+        }
     }
 
     pub(crate) fn state_mut(&mut self) -> &mut BufferState {
@@ -110,7 +228,7 @@ impl<T: bytemuck::Pod> UnifiedBuffer<T> {
                 len,
                 elem: element_type::<T>(),
                 service,
-                state: RwLock::new(BufferState { host: block }),
+                state: RwLock::new(BufferState::new(block)),
             },
             _elem: PhantomData,
         }
@@ -151,9 +269,13 @@ impl<T: bytemuck::Pod> UnifiedBuffer<T> {
     }
 
     /// Reads the contents on the host (after pending device writes, copying back if needed).
+    ///
+    /// # Errors
+    ///
+    /// When a copy back from a device fails, or a kernel that wrote the buffer faulted.
     pub fn read(&self) -> Result<HostRead<'_, T>, Error> {
         Ok(HostRead {
-            guard: self.raw.read_state(),
+            guard: self.raw.read_state_host_current()?,
             _elem: PhantomData,
         })
     }
@@ -161,7 +283,7 @@ impl<T: bytemuck::Pod> UnifiedBuffer<T> {
     /// Writes the contents on the host; device copies become stale.
     pub fn write(&mut self) -> Result<HostWrite<'_, T>, Error> {
         Ok(HostWrite {
-            bytes: self.raw.state_mut().host_for_write(),
+            bytes: self.raw.state_mut().host_for_write()?,
             _elem: PhantomData,
         })
     }
@@ -228,7 +350,9 @@ pub struct HostRead<'a, T> {
 impl<T: bytemuck::Pod> Deref for HostRead<'_, T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
-        as_elements(self.guard.host_for_read())
+        // The guard was taken with the host copy current, and it cannot become stale while
+        // the read lock is held (staleness needs `&mut` or the write lock).
+        as_elements(self.guard.host_if_current().unwrap_or(&[]))
     }
 }
 

@@ -5,12 +5,13 @@ use crate::executor::{CpuKernel, Executor};
 use crate::options::CpuOptions;
 use crate::system;
 use crate::tuner;
-use dotcompute_core::backend::{CompiledKernel, Device};
+use dotcompute_core::backend::{CompiledKernel, Device, LaunchArg, LaunchError};
 use dotcompute_core::cpu_abi::{CpuArg, SimdLevel};
 use dotcompute_core::{
     AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, Error, Grid,
     KernelDefinition, KernelFault,
 };
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 /// The CPU device: a rayon pool over every core, and the SIMD level kernels run with.
@@ -145,14 +146,22 @@ impl CompiledKernel for CpuCompiled {
         &self,
         grid: &Grid,
         work_items: u64,
-        args: &[CpuArg],
-    ) -> Result<(), KernelFault> {
+        args: &[LaunchArg<'_>],
+    ) -> Result<(), LaunchError> {
+        let mut cpu_args: SmallVec<[CpuArg; 8]> = SmallVec::with_capacity(args.len());
+        for (i, a) in args.iter().enumerate() {
+            // The core binds host memory for this device (its memory space is the host's).
+            let arg = a
+                .as_cpu_arg()
+                .ok_or(KernelFault::ArgumentMismatch { param: i as u32 })?;
+            cpu_args.push(arg);
+        }
         let exec = Executor {
             pool: self.pool.as_deref(),
             options: &self.options,
         };
         tracing::trace!(kernel = self.kernel.name, work_items, "cpu launch");
         // SAFETY: the caller's guarantees are those `run` needs.
-        unsafe { self.kernel.run(&exec, grid, work_items, args) }
+        Ok(unsafe { self.kernel.run(&exec, grid, work_items, &cpu_args) }?)
     }
 }

@@ -1,0 +1,1000 @@
+//! WGSL (WebGPU shading language) from the IR, for the wgpu backend.
+//!
+//! The emitted module keeps Rust's semantics where WGSL differs:
+//! - faults: an out-of-bounds access, an integer division by zero or `MIN / -1`, a bad
+//!   `clamp`, `step_by(0)` or a `panic!` records the first fault in the fault buffer
+//!   (code, parameter, index, launch id) and ends the work item; every statement that can fault
+//!   is followed by a check of a private `faulted` flag, and conditions are evaluated into a
+//!   local and checked before they steer control flow;
+//! - float-to-integer casts saturate (NaN to 0), `round` rounds half away from zero, float
+//!   `min`/`max` ignore a NaN operand, `powi` multiplies, shift amounts are masked explicitly;
+//! - `for` loops over inclusive ranges and with steps never overflow their variable.
+//!
+//! Work items: the host dispatches `(nx, ny, 1)` workgroups of `workgroup_size` invocations
+//! (so that grids beyond 65535 groups per dimension work); each invocation computes its linear
+//! id, leaves if it is past the grid, and splits it into 64-bit `x, y, z`. Ids are `u64`, so
+//! the module needs 64-bit integer support (wgpu's `SHADER_INT64`).
+//!
+//! Layout: binding 0 is the parameter block, a storage buffer of 8-byte slots (see
+//! [`ParamsLayout`]); binding 1 the fault record (`array<atomic<u32>, 8>`); buffer parameter
+//! `k` is binding `2 + k`.
+
+use crate::program::{
+    AtomicOp, BinaryOp, BoundsChecks, Builtin, Expr, ExprKind, Function, Kernel, Literal, Local,
+    MathFn, Stmt, UnaryOp,
+};
+use crate::types::{Access, ParamKind, ScalarType};
+use std::fmt::Write;
+
+/// What the target device supports, which changes the code.
+#[derive(Clone, Debug)]
+pub struct WgslOptions {
+    /// Invocations per workgroup (x only).
+    pub workgroup_size: u32,
+}
+
+impl Default for WgslOptions {
+    fn default() -> Self {
+        WgslOptions { workgroup_size: 64 }
+    }
+}
+
+/// Where each value lives in the parameter block: slot `k` is bytes `8k..8k+8`, values
+/// little-endian at the start of their slot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamsLayout {
+    /// Total bytes.
+    pub size: u32,
+    /// Slot of each kernel parameter's value (scalars) or element count (buffers, `u64`).
+    pub param_slots: Vec<u32>,
+}
+
+/// Fixed slots of the parameter block.
+pub mod slots {
+    /// Grid size x, y, z (`u64` each): slots 0, 1, 2.
+    pub const GRID: u32 = 0;
+    /// Group size x, y, z (`u64` each): slots 3, 4, 5.
+    pub const GROUP: u32 = 3;
+    /// Total work items (`u64`).
+    pub const TOTAL: u32 = 6;
+    /// Launch id (`u32`), copied into the fault record.
+    pub const LAUNCH_ID: u32 = 7;
+    /// First parameter slot.
+    pub const FIRST_PARAM: u32 = 8;
+}
+
+/// Fault codes written by the module.
+pub mod fault_codes {
+    /// Out-of-bounds access (param, index).
+    pub const OUT_OF_BOUNDS: u32 = 1;
+    /// Integer division or remainder by zero.
+    pub const DIVISION_BY_ZERO: u32 = 2;
+    /// Integer `MIN / -1`.
+    pub const DIVISION_OVERFLOW: u32 = 3;
+    /// `clamp` with bad bounds.
+    pub const INVALID_CLAMP: u32 = 4;
+    /// `step_by(0)`.
+    pub const ZERO_STEP: u32 = 5;
+    /// `panic!`: the index field holds the message number (see [`super::WgslProgram::traps`]).
+    pub const PANIC: u32 = 6;
+}
+
+/// An emitted module and what the host needs to bind it.
+#[derive(Clone, Debug)]
+pub struct WgslProgram {
+    /// WGSL source.
+    pub source: String,
+    /// The parameter block's layout.
+    pub params: ParamsLayout,
+    /// The messages of the kernel's `panic!`s, by number.
+    pub traps: Vec<String>,
+    /// Per parameter: whether the buffer is declared atomic (it takes atomics).
+    pub atomic_buffers: Vec<bool>,
+    /// Invocations per workgroup.
+    pub workgroup_size: u32,
+}
+
+/// Emits the WGSL module of a validated kernel.
+pub fn emit(kernel: &Kernel, options: &WgslOptions) -> WgslProgram {
+    Emitter::new(kernel, options).module()
+}
+
+struct Emitter<'k> {
+    kernel: &'k Kernel,
+    workgroup_size: u32,
+    atomic: Vec<bool>,
+    traps: Vec<String>,
+    checked: bool,
+    /// Counter for unique temporaries.
+    next_temp: usize,
+}
+
+/// The function a body belongs to.
+struct Body<'a> {
+    locals: &'a [Local],
+    /// `None` for the kernel body, the return type for a helper.
+    ret: Option<ScalarType>,
+}
+
+fn ty(t: ScalarType) -> &'static str {
+    match t {
+        ScalarType::Bool => "bool",
+        ScalarType::I32 => "i32",
+        ScalarType::U32 => "u32",
+        ScalarType::I64 => "i64",
+        ScalarType::U64 => "u64",
+        ScalarType::F32 => "f32",
+        ScalarType::F64 => "f64",
+    }
+}
+
+/// The unsigned type of the same width (for overflow-free differences).
+fn unsigned(t: ScalarType) -> ScalarType {
+    match t {
+        ScalarType::I32 | ScalarType::U32 => ScalarType::U32,
+        _ => ScalarType::U64,
+    }
+}
+
+fn local_name(locals: &[Local], i: usize) -> String {
+    match locals.get(i) {
+        Some(l) => format!("l{i}_{}", l.name),
+        None => format!("l{i}"),
+    }
+}
+
+fn zero(t: ScalarType) -> String {
+    literal(
+        match t {
+            ScalarType::Bool => Literal::Bool(false),
+            t if t.is_float() => Literal::Float(0.0),
+            _ => Literal::Int(0),
+        },
+        t,
+    )
+}
+
+fn literal(lit: Literal, t: ScalarType) -> String {
+    match (lit, t) {
+        (Literal::Bool(b), _) => b.to_string(),
+        (Literal::Int(v), ScalarType::I32) if v == i128::from(i32::MIN) => {
+            "(-2147483647i - 1i)".into()
+        }
+        (Literal::Int(v), ScalarType::I64) if v == i128::from(i64::MIN) => {
+            "(-9223372036854775807li - 1li)".into()
+        }
+        (Literal::Int(v), ScalarType::I32) => format!("({v}i)"),
+        (Literal::Int(v), ScalarType::U32) => format!("{v}u"),
+        (Literal::Int(v), ScalarType::I64) => format!("({v}li)"),
+        (Literal::Int(v), ScalarType::U64) => format!("{v}lu"),
+        (Literal::Float(v), ScalarType::F32) => {
+            let f = v as f32;
+            if f.is_nan() {
+                "bitcast<f32>(0x7fc00000u)".into()
+            } else if f.is_infinite() {
+                format!("bitcast<f32>({}u)", f.to_bits())
+            } else {
+                format!("({:?}f)", f)
+            }
+        }
+        (Literal::Float(v), ScalarType::F64) => {
+            if v.is_nan() || v.is_infinite() {
+                format!("bitcast<f64>({}lu)", v.to_bits())
+            } else {
+                format!("({v:?}lf)")
+            }
+        }
+        (Literal::Int(v), other) => format!("{}({v})", ty(other)),
+        (Literal::Float(v), other) => format!("{}({v:?})", ty(other)),
+    }
+}
+
+/// Whether an expression can fault (so that its statement is followed by a check).
+fn can_fault(e: &Expr, checked: bool) -> bool {
+    let mut faults = false;
+    e.walk(&mut |e| {
+        faults |= match &e.kind {
+            ExprKind::Load { .. } | ExprKind::Atomic { .. } => checked,
+            ExprKind::Binary {
+                op: BinaryOp::Div | BinaryOp::Rem,
+                lhs,
+                ..
+            } => lhs.ty.is_int(),
+            ExprKind::Math {
+                func: MathFn::Clamp,
+                ..
+            } => true,
+            ExprKind::Call { .. } => true,
+            _ => false,
+        };
+    });
+    faults
+}
+
+impl<'k> Emitter<'k> {
+    fn new(kernel: &'k Kernel, options: &WgslOptions) -> Self {
+        let mut atomic = vec![false; kernel.params.len()];
+        crate::program::walk_stmts(&kernel.body, &mut |s| {
+            crate::program::stmt_exprs(s, &mut |e| {
+                e.walk(&mut |e| {
+                    if let ExprKind::Atomic { buffer, .. } = &e.kind {
+                        atomic[buffer.0 as usize] = true;
+                    }
+                })
+            })
+        });
+        Emitter {
+            kernel,
+            workgroup_size: options.workgroup_size.max(1),
+            atomic,
+            traps: Vec::new(),
+            checked: kernel.bounds_checks == BoundsChecks::Checked,
+            next_temp: 0,
+        }
+    }
+
+    fn module(mut self) -> WgslProgram {
+        let mut out = String::new();
+        // The parameter block: one 8-byte slot per value.
+        out.push_str("struct Params {\n");
+        for axis in ["x", "y", "z"] {
+            let _ = writeln!(out, "    @align(8) @size(8) grid_{axis}: u64,");
+        }
+        for axis in ["x", "y", "z"] {
+            let _ = writeln!(out, "    @align(8) @size(8) group_{axis}: u64,");
+        }
+        out.push_str(
+            "    @align(8) @size(8) total: u64,\n    @align(8) @size(8) launch_id: u32,\n",
+        );
+        let mut param_slots = Vec::new();
+        for (i, p) in self.kernel.params.iter().enumerate() {
+            param_slots.push(slots::FIRST_PARAM + i as u32);
+            let t = match p.kind {
+                ParamKind::Scalar(t) => ty(t),
+                ParamKind::Buffer { .. } => "u64",
+            };
+            let _ = writeln!(out, "    @align(8) @size(8) p{i}: {t},");
+        }
+        out.push_str("}\n");
+        out.push_str("@group(0) @binding(0) var<storage, read> params: Params;\n");
+        out.push_str(
+            "@group(0) @binding(1) var<storage, read_write> fault: array<atomic<u32>, 8>;\n",
+        );
+        for (i, p) in self.kernel.params.iter().enumerate() {
+            if let ParamKind::Buffer { elem, access } = p.kind {
+                let mode = match access {
+                    Access::Read => "read",
+                    Access::ReadWrite => "read_write",
+                };
+                let element = if self.atomic[i] {
+                    format!("atomic<{}>", self.atomic_storage(elem))
+                } else {
+                    ty(elem).to_string()
+                };
+                let _ = writeln!(
+                    out,
+                    "@group(0) @binding({}) var<storage, {mode}> b{i}: array<{element}>;",
+                    2 + i
+                );
+            }
+        }
+        out.push_str(
+            "var<private> faulted: bool;\n\
+             fn record_fault(code: u32, param: u32, index: u64) {\n\
+             \x20   faulted = true;\n\
+             \x20   loop {\n\
+             \x20       let r = atomicCompareExchangeWeak(&fault[0], 0u, code);\n\
+             \x20       if r.exchanged {\n\
+             \x20           atomicStore(&fault[1], param);\n\
+             \x20           atomicStore(&fault[2], u32(index & 0xfffffffflu));\n\
+             \x20           atomicStore(&fault[3], u32(index >> 32u));\n\
+             \x20           atomicStore(&fault[4], params.launch_id);\n\
+             \x20           return;\n\
+             \x20       }\n\
+             \x20       if r.old_value != 0u { return; }\n\
+             \x20   }\n\
+             }\n",
+        );
+        out.push_str(&self.support_functions());
+        for (i, f) in self.kernel.functions.iter().enumerate() {
+            let text = self.function(i, f);
+            out.push_str(&text);
+        }
+        // The kernel body.
+        out.push_str("fn kernel_body(gx: u64, gy: u64, gz: u64) {\n");
+        let body = Body {
+            locals: &self.kernel.locals,
+            ret: None,
+        };
+        let mut text = String::new();
+        self.block(&mut text, &body, &self.kernel.body, 1);
+        out.push_str(&text);
+        out.push_str("}\n");
+        let wg = self.workgroup_size;
+        let _ = write!(
+            out,
+            "@compute @workgroup_size({wg})\n\
+             fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{\n\
+             \x20   let linear = u64(id.y) * u64(groups.x) * {wg}lu + u64(id.x);\n\
+             \x20   if linear >= params.total {{ return; }}\n\
+             \x20   let row = linear / params.grid_x;\n\
+             \x20   kernel_body(linear % params.grid_x, row % params.grid_y, row / params.grid_y);\n\
+             }}\n"
+        );
+        WgslProgram {
+            source: out,
+            params: ParamsLayout {
+                size: (slots::FIRST_PARAM + self.kernel.params.len() as u32) * 8,
+                param_slots,
+            },
+            traps: self.traps,
+            atomic_buffers: self.atomic,
+            workgroup_size: wg,
+        }
+    }
+
+    /// The type an atomic buffer of `elem` is declared with (floats through their bits).
+    fn atomic_storage(&self, elem: ScalarType) -> &'static str {
+        match elem {
+            ScalarType::F32 => "u32",
+            ScalarType::F64 => "u64",
+            other => ty(other),
+        }
+    }
+
+    /// Helpers for the operations WGSL does not have with Rust's meaning, for every type the
+    /// kernel could use them with (unused functions cost nothing).
+    fn support_functions(&self) -> String {
+        let mut out = String::new();
+        let req = self.kernel.requirements();
+        let types = [
+            ScalarType::I32,
+            ScalarType::U32,
+            ScalarType::I64,
+            ScalarType::U64,
+        ];
+        let mut floats = vec![ScalarType::F32];
+        if req.f64 {
+            floats.push(ScalarType::F64);
+        }
+        // Integer division and remainder.
+        for &t in &types {
+            let n = ty(t);
+            let z = zero(t);
+            let overflow = if t.is_signed() {
+                let min = literal(Literal::Int(t.int_range().map_or(0, |r| r.0)), t);
+                let m1 = literal(Literal::Int(-1), t);
+                format!(
+                    "    if a == {min} && b == {m1} {{ record_fault({}u, 0u, 0lu); return {z}; }}\n",
+                    fault_codes::DIVISION_OVERFLOW
+                )
+            } else {
+                String::new()
+            };
+            for (name, op) in [("div", "/"), ("rem", "%")] {
+                let _ = write!(
+                    out,
+                    "fn {name}_{n}(a: {n}, b: {n}) -> {n} {{\n    if b == {z} {{ record_fault({}u, 0u, 0lu); return {z}; }}\n{overflow}    return a {op} b;\n}}\n",
+                    fault_codes::DIVISION_BY_ZERO
+                );
+            }
+        }
+        // Saturating float-to-integer casts (NaN to 0).
+        for &f in &floats {
+            let fname = ty(f);
+            for &t in &types {
+                let n = ty(t);
+                let (lo, hi) = t.int_range().unwrap_or((0, 0));
+                // Bounds as floats: below `lo_f` saturates to MIN, at or above `hi_f` to MAX
+                // (2^bits or 2^(bits-1), exact in every float type).
+                let lo_f = literal(Literal::Float(lo as f64), f);
+                let hi_f = literal(Literal::Float((hi as f64) + 1.0), f);
+                let _ = write!(
+                    out,
+                    "fn cast_{fname}_{n}(x: {fname}) -> {n} {{\n    if x != x {{ return {}; }}\n    if x <= {lo_f} {{ return {}; }}\n    if x >= {hi_f} {{ return {}; }}\n    return {n}(x);\n}}\n",
+                    zero(t),
+                    literal(Literal::Int(lo), t),
+                    literal(Literal::Int(hi), t)
+                );
+            }
+        }
+        // Float helpers.
+        for &f in &floats {
+            let n = ty(f);
+            let half = literal(Literal::Float(0.5), f);
+            let one = literal(Literal::Float(1.0), f);
+            let zero_f = zero(f);
+            let _ = write!(
+                out,
+                "fn round_{n}(x: {n}) -> {n} {{\n    let t = trunc(x);\n    if abs(x - t) >= {half} {{ return t + sign(x); }}\n    return t;\n}}\n\
+                 fn min_{n}(a: {n}, b: {n}) -> {n} {{\n    if a != a {{ return b; }}\n    if b != b {{ return a; }}\n    return min(a, b);\n}}\n\
+                 fn max_{n}(a: {n}, b: {n}) -> {n} {{\n    if a != a {{ return b; }}\n    if b != b {{ return a; }}\n    return max(a, b);\n}}\n\
+                 fn clamp_{n}(x: {n}, lo: {n}, hi: {n}) -> {n} {{\n    if !(lo <= hi) {{ record_fault({}u, 0u, 0lu); return x; }}\n    if x != x {{ return x; }}\n    return min(max(x, lo), hi);\n}}\n\
+                 fn powi_{n}(x: {n}, n: i32) -> {n} {{\n    var base = x;\n    var e = u32(abs(n));\n    if n == (-2147483647i - 1i) {{ e = 2147483648u; }}\n    var r = {one};\n    loop {{\n        if e == 0u {{ break; }}\n        if (e & 1u) == 1u {{ r = r * base; }}\n        base = base * base;\n        e = e >> 1u;\n    }}\n    if n < 0i {{ return {one} / r; }}\n    return r;\n}}\n\
+                 fn powf_{n}(x: {n}, y: {n}) -> {n} {{\n    if y == {zero_f} {{ return {one}; }}\n    if x < {zero_f} {{\n        if trunc(y) != y {{ return {nan}; }}\n        let m = pow(-x, y);\n        if trunc(y * {half}) * 2.0 != y {{ return -m; }}\n        return m;\n    }}\n    return pow(x, y);\n}}\n\
+                 fn hypot_{n}(x: {n}, y: {n}) -> {n} {{\n    let a = abs(x);\n    let b = abs(y);\n    let m = max(a, b);\n    if m == {zero_f} || m != m {{ return a + b; }}\n    let s = min(a, b) / m;\n    return m * sqrt({one} + s * s);\n}}\n\
+                 fn cbrt_{n}(x: {n}) -> {n} {{\n    if x == {zero_f} || x != x {{ return x; }}\n    let r = pow(abs(x), {one} / 3.0);\n    let c = r - (r * r * r - abs(x)) / (3.0 * r * r);\n    return select(c, -c, x < {zero_f});\n}}\n\
+                 fn fmod_{n}(x: {n}, y: {n}) -> {n} {{\n    return x - y * trunc(x / y);\n}}\n\
+                 fn isnan_{n}(x: {n}) -> bool {{ return x != x; }}\n\
+                 fn isfinite_{n}(x: {n}) -> bool {{ return abs(x) <= {max}; }}\n\
+                 fn isinf_{n}(x: {n}) -> bool {{ return abs(x) > {max}; }}\n",
+                fault_codes::INVALID_CLAMP,
+                max = max_float(f),
+                nan = literal(Literal::Float(f64::NAN), f)
+            );
+        }
+        // Integer clamps, rotations and bit counts (64-bit ones by halves).
+        for &t in &types {
+            let n = ty(t);
+            let bits = t.bits();
+            let u = ty(unsigned(t));
+            let _ = write!(
+                out,
+                "fn clamp_{n}(x: {n}, lo: {n}, hi: {n}) -> {n} {{\n    if lo > hi {{ record_fault({}u, 0u, 0lu); return x; }}\n    return min(max(x, lo), hi);\n}}\n\
+                 fn rotl_{n}(x: {n}, k: u32) -> {n} {{\n    let v = {u}(x);\n    let s = k & {}u;\n    if s == 0u {{ return x; }}\n    return {n}((v << s) | (v >> ({bits}u - s)));\n}}\n\
+                 fn rotr_{n}(x: {n}, k: u32) -> {n} {{\n    let v = {u}(x);\n    let s = k & {}u;\n    if s == 0u {{ return x; }}\n    return {n}((v >> s) | (v << ({bits}u - s)));\n}}\n",
+                fault_codes::INVALID_CLAMP,
+                bits - 1,
+                bits - 1
+            );
+            if t.is_signed() {
+                let _ = writeln!(
+                    out,
+                    "fn iabs_{n}(x: {n}) -> {n} {{ if x < {z} {{ return {z} - x; }} return x; }}",
+                    z = zero(t)
+                );
+            }
+            if bits == 64 {
+                let _ = write!(
+                    out,
+                    "fn popcount_{n}(x: {n}) -> u32 {{\n    let v = u64(x);\n    return countOneBits(u32(v & 0xfffffffflu)) + countOneBits(u32(v >> 32u));\n}}\n\
+                     fn clz_{n}(x: {n}) -> u32 {{\n    let v = u64(x);\n    let hi = u32(v >> 32u);\n    if hi != 0u {{ return countLeadingZeros(hi); }}\n    return 32u + countLeadingZeros(u32(v & 0xfffffffflu));\n}}\n\
+                     fn ctz_{n}(x: {n}) -> u32 {{\n    let v = u64(x);\n    let lo = u32(v & 0xfffffffflu);\n    if lo != 0u {{ return countTrailingZeros(lo); }}\n    return 32u + countTrailingZeros(u32(v >> 32u));\n}}\n"
+                );
+            } else {
+                let _ = write!(
+                    out,
+                    "fn popcount_{n}(x: {n}) -> u32 {{ return countOneBits(u32(x)); }}\n\
+                     fn clz_{n}(x: {n}) -> u32 {{ return countLeadingZeros(u32(x)); }}\n\
+                     fn ctz_{n}(x: {n}) -> u32 {{ return countTrailingZeros(u32(x)); }}\n"
+                );
+            }
+        }
+        out.push_str(&self.buffer_functions());
+        out
+    }
+
+    /// Checked loads, stores and atomics per buffer.
+    fn buffer_functions(&self) -> String {
+        let mut out = String::new();
+        for (i, p) in self.kernel.params.iter().enumerate() {
+            let ParamKind::Buffer { elem, access } = p.kind else {
+                continue;
+            };
+            let n = ty(elem);
+            let z = zero(elem);
+            let check = |ret: &str| {
+                format!(
+                    "    if idx >= params.p{i} {{ record_fault({}u, {i}u, idx); return{ret}; }}\n",
+                    fault_codes::OUT_OF_BOUNDS
+                )
+            };
+            let atomic = self.atomic[i];
+            let read = match (atomic, elem) {
+                (true, ScalarType::F32) => {
+                    "bitcast<f32>(atomicLoad(&b{i}[u32(idx)]))".replace("{i}", &i.to_string())
+                }
+                (true, ScalarType::F64) => {
+                    "bitcast<f64>(atomicLoad(&b{i}[u32(idx)]))".replace("{i}", &i.to_string())
+                }
+                (true, _) => format!("atomicLoad(&b{i}[u32(idx)])"),
+                (false, _) => format!("b{i}[u32(idx)]"),
+            };
+            let _ = write!(
+                out,
+                "fn load_{i}(idx: u64) -> {n} {{\n{}    return {read};\n}}\n",
+                check(&format!(" {z}"))
+            );
+            let _ = write!(
+                out,
+                "fn load_unchecked_{i}(idx: u64) -> {n} {{\n    return {read};\n}}\n"
+            );
+            if access == Access::ReadWrite {
+                let write = match (atomic, elem) {
+                    (true, ScalarType::F32) => {
+                        format!("atomicStore(&b{i}[u32(idx)], bitcast<u32>(v));")
+                    }
+                    (true, ScalarType::F64) => {
+                        format!("atomicStore(&b{i}[u32(idx)], bitcast<u64>(v));")
+                    }
+                    (true, _) => format!("atomicStore(&b{i}[u32(idx)], v);"),
+                    (false, _) => format!("b{i}[u32(idx)] = v;"),
+                };
+                let _ = write!(
+                    out,
+                    "fn store_{i}(idx: u64, v: {n}) {{\n{}    {write}\n}}\n\
+                     fn store_unchecked_{i}(idx: u64, v: {n}) {{\n    {write}\n}}\n",
+                    check("")
+                );
+                if atomic {
+                    out.push_str(&self.atomic_functions(i, elem));
+                }
+            }
+        }
+        out
+    }
+
+    fn atomic_functions(&self, i: usize, elem: ScalarType) -> String {
+        let n = ty(elem);
+        let mut out = String::new();
+        let check = format!(
+            "    if idx >= params.p{i} {{ record_fault({}u, {i}u, idx); return {}; }}\n",
+            fault_codes::OUT_OF_BOUNDS,
+            zero(elem)
+        );
+        let body = |op: AtomicOp| -> String {
+            if elem.is_float() {
+                // Floats: a compare-exchange loop on the bits.
+                let bits = if elem == ScalarType::F32 {
+                    "u32"
+                } else {
+                    "u64"
+                };
+                let combine = match op {
+                    AtomicOp::Add => "old + v".to_string(),
+                    AtomicOp::Sub => "old - v".to_string(),
+                    AtomicOp::Min => format!("min_{n}(old, v)"),
+                    AtomicOp::Max => format!("max_{n}(old, v)"),
+                    _ => "v".to_string(),
+                };
+                let zero = zero(elem);
+                format!(
+                    "    loop {{\n        let raw = atomicLoad(&b{i}[u32(idx)]);\n        let old = bitcast<{n}>(raw);\n        let r = atomicCompareExchangeWeak(&b{i}[u32(idx)], raw, bitcast<{bits}>({combine}));\n        if r.exchanged {{ return old; }}\n    }}\n    return {zero};\n"
+                )
+            } else {
+                let f = match op {
+                    AtomicOp::Add => "atomicAdd",
+                    AtomicOp::Sub => "atomicSub",
+                    AtomicOp::Min => "atomicMin",
+                    AtomicOp::Max => "atomicMax",
+                    AtomicOp::And => "atomicAnd",
+                    AtomicOp::Or => "atomicOr",
+                    AtomicOp::Xor => "atomicXor",
+                    _ => "atomicExchange",
+                };
+                format!("    return {f}(&b{i}[u32(idx)], v);\n")
+            }
+        };
+        for op in AtomicOp::ALL {
+            if op == AtomicOp::CompareExchange || !op.supports(elem) {
+                continue;
+            }
+            let name = op.intrinsic_name();
+            let b = body(op);
+            let _ = write!(
+                out,
+                "fn {name}_{i}(idx: u64, v: {n}) -> {n} {{\n{check}{b}}}\n\
+                 fn {name}_unchecked_{i}(idx: u64, v: {n}) -> {n} {{\n{b}}}\n"
+            );
+        }
+        if AtomicOp::CompareExchange.supports(elem) {
+            let cas = format!(
+                "    loop {{\n        let r = atomicCompareExchangeWeak(&b{i}[u32(idx)], cur, nv);\n        if r.exchanged || r.old_value != cur {{ return r.old_value; }}\n    }}\n    return {};\n",
+                zero(elem)
+            );
+            let _ = write!(
+                out,
+                "fn atomic_compare_exchange_{i}(idx: u64, cur: {n}, nv: {n}) -> {n} {{\n{check}{cas}}}\n\
+                 fn atomic_compare_exchange_unchecked_{i}(idx: u64, cur: {n}, nv: {n}) -> {n} {{\n{cas}}}\n"
+            );
+        }
+        out
+    }
+
+    fn function(&mut self, index: usize, f: &Function) -> String {
+        let mut out = String::new();
+        let params: Vec<String> = (0..f.param_count as usize)
+            .map(|i| format!("a{i}: {}", ty(f.locals[i].ty)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "fn f{index}({}) -> {} {{",
+            params.join(", "),
+            ty(f.ret)
+        );
+        // Parameters are copied into locals, which the body may assign.
+        for i in 0..f.param_count as usize {
+            let _ = writeln!(out, "    var {} = a{i};", local_name(&f.locals, i));
+        }
+        let body = Body {
+            locals: &f.locals,
+            ret: Some(f.ret),
+        };
+        self.block(&mut out, &body, &f.body, 1);
+        // Every path of a helper returns; WGSL wants it visible.
+        let _ = writeln!(out, "    return {};\n}}", zero(f.ret));
+        out
+    }
+
+    fn temp(&mut self, prefix: &str) -> String {
+        self.next_temp += 1;
+        format!("{prefix}{}", self.next_temp)
+    }
+
+    /// The statement that leaves the current function after a fault.
+    fn leave(&self, body: &Body<'_>) -> String {
+        match body.ret {
+            None => "return;".into(),
+            Some(t) => format!("return {};", zero(t)),
+        }
+    }
+
+    fn bail(&self, body: &Body<'_>) -> String {
+        format!("if faulted {{ {} }}", self.leave(body))
+    }
+
+    fn block(&mut self, out: &mut String, body: &Body<'_>, block: &[Stmt], depth: usize) {
+        for s in block {
+            self.stmt(out, body, s, depth);
+        }
+    }
+
+    /// Evaluates a condition into a local, with a fault check, and returns the local's name.
+    fn condition(
+        &mut self,
+        out: &mut String,
+        body: &Body<'_>,
+        cond: &Expr,
+        depth: usize,
+    ) -> String {
+        let pad = "    ".repeat(depth);
+        let name = self.temp("c");
+        let c = self.expr(body, cond);
+        let _ = writeln!(out, "{pad}let {name} = {c};");
+        if can_fault(cond, self.checked) {
+            let _ = writeln!(out, "{pad}{}", self.bail(body));
+        }
+        name
+    }
+
+    fn stmt(&mut self, out: &mut String, body: &Body<'_>, s: &Stmt, depth: usize) {
+        let pad = "    ".repeat(depth);
+        let mut faultable = false;
+        crate::program::stmt_exprs(s, &mut |e| faultable |= can_fault(e, self.checked));
+        match s {
+            Stmt::Let { local, init } => {
+                let l = &body.locals[local.0 as usize];
+                let name = local_name(body.locals, local.0 as usize);
+                match init {
+                    Some(e) => {
+                        let v = self.expr(body, e);
+                        let _ = writeln!(out, "{pad}var {name}: {} = {v};", ty(l.ty));
+                    }
+                    None => {
+                        let _ = writeln!(out, "{pad}var {name}: {};", ty(l.ty));
+                    }
+                }
+            }
+            Stmt::Assign { local, value } => {
+                let v = self.expr(body, value);
+                let _ = writeln!(
+                    out,
+                    "{pad}{} = {v};",
+                    local_name(body.locals, local.0 as usize)
+                );
+            }
+            Stmt::Store {
+                buffer,
+                index,
+                value,
+            } => {
+                // The value first, as in Rust.
+                let v = self.expr(body, value);
+                let i = self.expr(body, index);
+                let f = if self.checked {
+                    "store"
+                } else {
+                    "store_unchecked"
+                };
+                let _ = writeln!(out, "{pad}{{ let sv = {v}; {f}_{}({i}, sv); }}", buffer.0);
+            }
+            Stmt::If {
+                cond,
+                then_body,
+                else_body,
+            } => {
+                let c = self.condition(out, body, cond, depth);
+                let _ = writeln!(out, "{pad}if {c} {{");
+                self.block(out, body, then_body, depth + 1);
+                if !else_body.is_empty() {
+                    let _ = writeln!(out, "{pad}}} else {{");
+                    self.block(out, body, else_body, depth + 1);
+                }
+                let _ = writeln!(out, "{pad}}}");
+                return;
+            }
+            Stmt::For {
+                var,
+                start,
+                end,
+                inclusive,
+                step,
+                body: loop_body,
+            } => {
+                let l = &body.locals[var.0 as usize];
+                let t = l.ty;
+                let name = local_name(body.locals, var.0 as usize);
+                let s0 = self.expr(body, start);
+                let e0 = self.expr(body, end);
+                let st = match step {
+                    Some(st) => self.expr(body, st),
+                    None => "1lu".into(),
+                };
+                let (lo, hi, stp, done) = (
+                    self.temp("lo"),
+                    self.temp("hi"),
+                    self.temp("st"),
+                    self.temp("done"),
+                );
+                let _ = writeln!(out, "{pad}{{");
+                let _ = writeln!(out, "{pad}    let {lo}: {} = {s0};", ty(t));
+                let _ = writeln!(out, "{pad}    let {hi}: {} = {e0};", ty(t));
+                let _ = writeln!(out, "{pad}    let {stp}: u64 = {st};");
+                if faultable {
+                    let _ = writeln!(out, "{pad}    {}", self.bail(body));
+                }
+                if step.is_some() {
+                    let _ = writeln!(
+                        out,
+                        "{pad}    if {stp} == 0lu {{ record_fault({}u, 0u, 0lu); {} }}",
+                        fault_codes::ZERO_STEP,
+                        self.leave(body)
+                    );
+                }
+                let enter = if *inclusive { "<=" } else { "<" };
+                let leave = if *inclusive { "<" } else { "<=" };
+                let u = ty(unsigned(t));
+                let _ = writeln!(out, "{pad}    var {name}: {} = {lo};", ty(t));
+                let _ = writeln!(out, "{pad}    if {lo} {enter} {hi} {{");
+                let _ = writeln!(out, "{pad}        loop {{");
+                self.block(out, body, loop_body, depth + 3);
+                let _ = writeln!(out, "{pad}            continuing {{");
+                // The distance to the end, computed without overflow (the variable never
+                // passes the end): leave when the next step would reach or pass it.
+                let _ = writeln!(
+                    out,
+                    "{pad}                let {done} = u64({u}({hi}) - {u}({name})) {leave} {stp};"
+                );
+                let _ = writeln!(
+                    out,
+                    "{pad}                if !{done} {{ {name} = {name} + {}({stp}); }}",
+                    ty(t)
+                );
+                let _ = writeln!(out, "{pad}                break if {done};");
+                let _ = writeln!(out, "{pad}            }}");
+                let _ = writeln!(out, "{pad}        }}");
+                let _ = writeln!(out, "{pad}    }}");
+                let _ = writeln!(out, "{pad}}}");
+                return;
+            }
+            Stmt::While {
+                cond,
+                body: loop_body,
+            } => {
+                let _ = writeln!(out, "{pad}loop {{");
+                let c = self.condition(out, body, cond, depth + 1);
+                let _ = writeln!(out, "{pad}    if !{c} {{ break; }}");
+                self.block(out, body, loop_body, depth + 1);
+                let _ = writeln!(out, "{pad}}}");
+                return;
+            }
+            Stmt::Loop { body: loop_body } => {
+                let _ = writeln!(out, "{pad}loop {{");
+                self.block(out, body, loop_body, depth + 1);
+                let _ = writeln!(out, "{pad}}}");
+                return;
+            }
+            Stmt::Break => {
+                let _ = writeln!(out, "{pad}break;");
+            }
+            Stmt::Continue => {
+                let _ = writeln!(out, "{pad}continue;");
+            }
+            Stmt::Return(None) => {
+                let _ = writeln!(out, "{pad}return;");
+            }
+            Stmt::Return(Some(e)) => {
+                let v = self.expr(body, e);
+                if faultable {
+                    let _ = writeln!(
+                        out,
+                        "{pad}{{ let rv = {v}; {} return rv; }}",
+                        self.bail(body)
+                    );
+                } else {
+                    let _ = writeln!(out, "{pad}return {v};");
+                }
+                return;
+            }
+            Stmt::Trap { message } => {
+                let id = self.traps.len();
+                self.traps.push(message.clone());
+                let _ = writeln!(
+                    out,
+                    "{pad}record_fault({}u, 0u, {id}lu); {}",
+                    fault_codes::PANIC,
+                    self.leave(body)
+                );
+                return;
+            }
+            Stmt::Eval(e) => {
+                let v = self.expr(body, e);
+                let _ = writeln!(out, "{pad}_ = {v};");
+            }
+        }
+        if faultable {
+            let _ = writeln!(out, "{pad}{}", self.bail(body));
+        }
+    }
+
+    fn expr(&mut self, body: &Body<'_>, e: &Expr) -> String {
+        let t = e.ty;
+        match &e.kind {
+            ExprKind::Literal(lit) => literal(*lit, t),
+            ExprKind::Local(id) => local_name(body.locals, id.0 as usize),
+            ExprKind::Param(id) => format!("params.p{}", id.0),
+            ExprKind::Load { buffer, index } => {
+                let i = self.expr(body, index);
+                let f = if self.checked {
+                    "load"
+                } else {
+                    "load_unchecked"
+                };
+                format!("{f}_{}({i})", buffer.0)
+            }
+            ExprKind::Len(buffer) => format!("params.p{}", buffer.0),
+            ExprKind::Builtin(b) => match b {
+                Builtin::GlobalId(a) => format!("g{}", a.letter()),
+                Builtin::GlobalSize(a) => format!("params.grid_{}", a.letter()),
+                Builtin::GroupSize(a) => format!("params.group_{}", a.letter()),
+                Builtin::GroupId(a) => format!("(g{0} / params.group_{0})", a.letter()),
+                Builtin::LocalId(a) => format!("(g{0} % params.group_{0})", a.letter()),
+            },
+            ExprKind::Unary { op, operand } => {
+                let v = self.expr(body, operand);
+                match op {
+                    UnaryOp::Neg if !t.is_signed() => format!("({} - {v})", zero(t)),
+                    UnaryOp::Neg => format!("(-{v})"),
+                    UnaryOp::Not if t == ScalarType::Bool => format!("(!{v})"),
+                    UnaryOp::Not => format!("(~{v})"),
+                }
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let l = self.expr(body, lhs);
+                let r = self.expr(body, rhs);
+                let lt = lhs.ty;
+                match op {
+                    BinaryOp::Div if lt.is_int() => format!("div_{}({l}, {r})", ty(lt)),
+                    BinaryOp::Rem if lt.is_int() => format!("rem_{}({l}, {r})", ty(lt)),
+                    BinaryOp::Rem => format!("fmod_{}({l}, {r})", ty(lt)),
+                    BinaryOp::Shl | BinaryOp::Shr => {
+                        let mask = lt.bits() - 1;
+                        let amount = if rhs.ty == ScalarType::U32 {
+                            r
+                        } else {
+                            format!("u32({r})")
+                        };
+                        format!("({l} {} ({amount} & {mask}u))", op.symbol())
+                    }
+                    BinaryOp::BitAnd | BinaryOp::BitOr if lt == ScalarType::Bool => {
+                        // Non-short-circuit on booleans, as in Rust.
+                        format!("({l} {} {r})", op.symbol())
+                    }
+                    other => format!("({l} {} {r})", other.symbol()),
+                }
+            }
+            ExprKind::Cast(operand) => {
+                let v = self.expr(body, operand);
+                let from = operand.ty;
+                match (from, t) {
+                    (a, b) if a == b => v,
+                    (ScalarType::Bool, to) => format!(
+                        "select({}, {}, {v})",
+                        zero(to),
+                        literal(Literal::Int(1), to)
+                    ),
+                    (f, to) if f.is_float() && to.is_int() => {
+                        format!("cast_{}_{}({v})", ty(f), ty(to))
+                    }
+                    // Rust sign-extends a signed value before reinterpreting it as unsigned.
+                    (ScalarType::I32, ScalarType::U64) => format!("u64(i64({v}))"),
+                    (_, to) => format!("{}({v})", ty(to)),
+                }
+            }
+            ExprKind::Math { func, args } => {
+                let r: Vec<String> = args.iter().map(|a| self.expr(body, a)).collect();
+                math(*func, args[0].ty, &r)
+            }
+            ExprKind::Call { function, args } => {
+                let r: Vec<String> = args.iter().map(|a| self.expr(body, a)).collect();
+                format!("f{}({})", function.0, r.join(", "))
+            }
+            ExprKind::Atomic {
+                op,
+                buffer,
+                index,
+                args,
+            } => {
+                let i = self.expr(body, index);
+                let r: Vec<String> = args.iter().map(|a| self.expr(body, a)).collect();
+                let suffix = if self.checked { "" } else { "_unchecked" };
+                format!(
+                    "{}{suffix}_{}({i}, {})",
+                    op.intrinsic_name(),
+                    buffer.0,
+                    r.join(", ")
+                )
+            }
+        }
+    }
+}
+
+fn math(func: MathFn, t: ScalarType, r: &[String]) -> String {
+    let n = ty(t);
+    let a = &r[0];
+    let b = || r.get(1).cloned().unwrap_or_default();
+    match func {
+        MathFn::Sqrt => format!("sqrt({a})"),
+        MathFn::Exp => format!("exp({a})"),
+        MathFn::Exp2 => format!("exp2({a})"),
+        MathFn::Ln => format!("log({a})"),
+        MathFn::Log2 => format!("log2({a})"),
+        MathFn::Log10 => format!(
+            "(log2({a}) * {})",
+            literal(Literal::Float(std::f64::consts::LOG10_2), t)
+        ),
+        MathFn::Sin => format!("sin({a})"),
+        MathFn::Cos => format!("cos({a})"),
+        MathFn::Tan => format!("tan({a})"),
+        MathFn::Tanh => format!("tanh({a})"),
+        MathFn::Sinh => format!("sinh({a})"),
+        MathFn::Cosh => format!("cosh({a})"),
+        MathFn::Asin => format!("asin({a})"),
+        MathFn::Acos => format!("acos({a})"),
+        MathFn::Atan => format!("atan({a})"),
+        MathFn::Atan2 => format!("atan2({a}, {})", b()),
+        MathFn::Powf => format!("powf_{n}({a}, {})", b()),
+        MathFn::Powi => format!("powi_{n}({a}, {})", b()),
+        MathFn::Abs if t.is_float() => format!("abs({a})"),
+        MathFn::Abs => format!("iabs_{n}({a})"),
+        MathFn::Min if t.is_float() => format!("min_{n}({a}, {})", b()),
+        MathFn::Max if t.is_float() => format!("max_{n}({a}, {})", b()),
+        MathFn::Min => format!("min({a}, {})", b()),
+        MathFn::Max => format!("max({a}, {})", b()),
+        MathFn::Clamp => format!("clamp_{n}({a}, {}, {})", b(), r[2]),
+        MathFn::Floor => format!("floor({a})"),
+        MathFn::Ceil => format!("ceil({a})"),
+        MathFn::Round => format!("round_{n}({a})"),
+        MathFn::Trunc => format!("trunc({a})"),
+        MathFn::MulAdd => format!("fma({a}, {}, {})", b(), r[2]),
+        MathFn::Hypot => format!("hypot_{n}({a}, {})", b()),
+        MathFn::Cbrt => format!("cbrt_{n}({a})"),
+        MathFn::Recip => format!("({} / {a})", literal(Literal::Float(1.0), t)),
+        MathFn::IsNan => format!("isnan_{n}({a})"),
+        MathFn::IsFinite => format!("isfinite_{n}({a})"),
+        MathFn::IsInfinite => format!("isinf_{n}({a})"),
+        MathFn::CountOnes => format!("popcount_{n}({a})"),
+        MathFn::LeadingZeros => format!("clz_{n}({a})"),
+        MathFn::TrailingZeros => format!("ctz_{n}({a})"),
+        MathFn::RotateLeft => format!("rotl_{n}({a}, {})", b()),
+        MathFn::RotateRight => format!("rotr_{n}({a}, {})", b()),
+    }
+}
+
+fn max_float(t: ScalarType) -> String {
+    if t == ScalarType::F32 {
+        literal(Literal::Float(f64::from(f32::MAX)), t)
+    } else {
+        literal(Literal::Float(f64::MAX), t)
+    }
+}

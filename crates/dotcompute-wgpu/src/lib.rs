@@ -1,0 +1,1 @@
+//! The wgpu backend of DotCompute: Vulkan, Metal, DX12 (and GL) devices.

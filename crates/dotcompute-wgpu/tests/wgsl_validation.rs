@@ -1,0 +1,37 @@
+//! Every WGSL module the conformance suite generates passes naga's validation (no adapter
+//! needed), with the capabilities the backend requests.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+use dotcompute_ir::emit::wgsl::{WgslOptions, emit};
+use naga::valid::{Capabilities, ValidationFlags, Validator};
+
+#[test]
+fn every_conformance_kernel_validates() {
+    let caps = Capabilities::SHADER_INT64
+        | Capabilities::FLOAT64
+        | Capabilities::SHADER_INT64_ATOMIC_ALL_OPS
+        | Capabilities::SHADER_INT64_ATOMIC_MIN_MAX;
+    let mut failures = Vec::new();
+    for def in dotcompute_conformance::kernels::all() {
+        let program = emit(def.ir().unwrap(), &WgslOptions::default());
+        let src = &program.source;
+        let result = naga::front::wgsl::parse_str(src)
+            .map_err(|e| e.emit_to_string(src))
+            .and_then(|module| {
+                Validator::new(ValidationFlags::all(), caps)
+                    .validate(&module)
+                    .map(|_| ())
+                    .map_err(|e| e.emit_to_string(src))
+            });
+        if let Err(e) = result {
+            failures.push(format!("== {}\n{e}", def.name()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} kernels failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
