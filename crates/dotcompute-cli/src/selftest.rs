@@ -2,7 +2,7 @@
 
 use crate::{CliError, select_accelerators, table};
 use dotcompute::ComputeService;
-use dotcompute_conformance::{CASES, Env};
+use dotcompute_conformance::{CASES, Env, MathLibrary};
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -30,7 +30,12 @@ pub fn run(accelerator: Option<&str>, json: bool) -> Result<ExitCode, CliError> 
         // another's results.
         let dc = ComputeService::new()?;
         let acc = select_accelerators(&dc, Some(target))?.remove(0);
-        let env = Env { dc, acc };
+        let math = if acc.id().backend == dotcompute::BackendKind::Cpu {
+            MathLibrary::Rust
+        } else {
+            MathLibrary::Driver
+        };
+        let env = Env { dc, acc, math };
         for case in CASES {
             let outcome = (case.run)(&env);
             results.push(match outcome {
@@ -40,7 +45,7 @@ pub fn run(accelerator: Option<&str>, json: bool) -> Result<ExitCode, CliError> 
                     passed: true,
                     compared: o.compared,
                     max_ulp: o.max_ulp,
-                    tolerance: case.tolerance.to_string(),
+                    tolerance: case.tolerance_on(&env).to_string(),
                     detail: None,
                 },
                 Err(e) => CaseResult {
@@ -49,7 +54,7 @@ pub fn run(accelerator: Option<&str>, json: bool) -> Result<ExitCode, CliError> 
                     passed: false,
                     compared: 0,
                     max_ulp: 0,
-                    tolerance: case.tolerance.to_string(),
+                    tolerance: case.tolerance_on(&env).to_string(),
                     detail: Some(e.to_string()),
                 },
             });

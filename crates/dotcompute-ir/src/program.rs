@@ -758,7 +758,7 @@ pub fn stmt_exprs(stmt: &Stmt, f: &mut dyn FnMut(&Expr)) {
 pub struct Requirements {
     /// Uses `f64` anywhere.
     pub f64: bool,
-    /// Uses `i64`/`u64` values other than ids, sizes and indices.
+    /// Uses 64-bit integers (every kernel does today: ids, sizes and indices are `u64`).
     pub int64: bool,
     /// Uses atomics at all.
     pub atomics: bool,
@@ -779,14 +779,13 @@ impl Kernel {
         let mut req = Requirements::default();
         let note_type = |t: ScalarType, req: &mut Requirements| match t {
             ScalarType::F64 => req.f64 = true,
-            ScalarType::I64 => req.int64 = true,
+            ScalarType::I64 | ScalarType::U64 => req.int64 = true,
             _ => {}
         };
+        // Ids, sizes and indices are 64-bit values in every kernel.
+        req.int64 = true;
         for p in &self.params {
             note_type(p.scalar_type(), &mut req);
-            if p.scalar_type() == ScalarType::U64 && matches!(p.kind, ParamKind::Buffer { .. }) {
-                req.int64 = true;
-            }
         }
         let bodies = std::iter::once(&self.body).chain(self.functions.iter().map(|f| &f.body));
         for body in bodies {

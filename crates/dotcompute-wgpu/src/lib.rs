@@ -1,1 +1,25 @@
-//! The wgpu backend of DotCompute: Vulkan, Metal, DX12 (and GL) devices.
+//! The wgpu backend of DotCompute: Vulkan, Metal, DX12 and GL devices.
+//!
+//! Each adapter is an accelerator. Kernels are compiled from their IR to WGSL
+//! (`dotcompute_ir::emit::wgsl`), one compute pipeline per kernel and device, cached by the
+//! kernel manager. Buffers get device copies from a per-device pool, uploaded when a launch
+//! reads a stale copy and downloaded when the host reads a buffer a kernel wrote. Launches are
+//! asynchronous: a fault (out-of-bounds access, division by zero, `panic!`) is reported by the
+//! next synchronisation (`Accelerator::synchronize`, or reading a written buffer), naming the
+//! kernel, the parameter and the index.
+//!
+//! Kernels use 64-bit ids, so they need an adapter with 64-bit integers in shaders
+//! (`SHADER_INT64`: Vulkan, DX12 with DXC, Metal); `f64` needs `SHADER_F64`, 64-bit atomics
+//! `SHADER_INT64_ATOMIC_ALL_OPS`. A kernel that needs what an adapter lacks is refused with an
+//! error naming the kernel, the need and the adapter.
+
+mod device;
+mod error;
+mod kernel;
+mod memory;
+mod plugin;
+mod pool;
+
+pub use device::WgpuDevice;
+pub use error::WgpuError;
+pub use plugin::WgpuPlugin;

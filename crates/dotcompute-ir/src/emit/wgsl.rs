@@ -8,7 +8,13 @@
 //!   local and checked before they steer control flow;
 //! - float-to-integer casts saturate (NaN to 0), `round` rounds half away from zero, float
 //!   `min`/`max` ignore a NaN operand, `powi` multiplies, shift amounts are masked explicitly;
-//! - `for` loops over inclusive ranges and with steps never overflow their variable.
+//! - `for` loops over inclusive ranges and with steps never overflow their variable;
+//! - a float product is never fused with a following addition into one rounding (Vulkan lets
+//!   drivers contract `a * b + c` unless told not to, and WGSL cannot say it): every product
+//!   is emitted as `a * b + nz`, where `nz` is `-0.0` read from the parameter block. Fused or
+//!   not, that is the correctly rounded product (`x + -0.0 == x` for every `x`, signed zeros
+//!   included), and it is no multiply-add pattern for what follows;
+//! - NaN and infinity tests look at the bits (drivers may fold `x != x` away).
 //!
 //! Work items: the host dispatches `(nx, ny, 1)` workgroups of `workgroup_size` invocations
 //! (so that grids beyond 65535 groups per dimension work); each invocation computes its linear
@@ -59,8 +65,12 @@ pub mod slots {
     pub const TOTAL: u32 = 6;
     /// Launch id (`u32`), copied into the fault record.
     pub const LAUNCH_ID: u32 = 7;
+    /// `-0.0f32`, added to every float product (see the module docs on contraction).
+    pub const NEG_ZERO_F32: u32 = 8;
+    /// `-0.0f64`, likewise.
+    pub const NEG_ZERO_F64: u32 = 9;
     /// First parameter slot.
-    pub const FIRST_PARAM: u32 = 8;
+    pub const FIRST_PARAM: u32 = 10;
 }
 
 /// Fault codes written by the module.
@@ -246,6 +256,12 @@ impl<'k> Emitter<'k> {
         out.push_str(
             "    @align(8) @size(8) total: u64,\n    @align(8) @size(8) launch_id: u32,\n",
         );
+        out.push_str("    @align(8) @size(8) nz32: f32,\n");
+        if self.kernel.requirements().f64 {
+            out.push_str("    @align(8) @size(8) nz64: f64,\n");
+        } else {
+            out.push_str("    @align(8) @size(8) nz64_unused: u32,\n");
+        }
         let mut param_slots = Vec::new();
         for (i, p) in self.kernel.params.iter().enumerate() {
             param_slots.push(slots::FIRST_PARAM + i as u32);
@@ -391,7 +407,7 @@ impl<'k> Emitter<'k> {
                 let hi_f = literal(Literal::Float((hi as f64) + 1.0), f);
                 let _ = write!(
                     out,
-                    "fn cast_{fname}_{n}(x: {fname}) -> {n} {{\n    if x != x {{ return {}; }}\n    if x <= {lo_f} {{ return {}; }}\n    if x >= {hi_f} {{ return {}; }}\n    return {n}(x);\n}}\n",
+                    "fn cast_{fname}_{n}(x: {fname}) -> {n} {{\n    if isnan_{fname}(x) {{ return {}; }}\n    if x <= {lo_f} {{ return {}; }}\n    if x >= {hi_f} {{ return {}; }}\n    return {n}(x);\n}}\n",
                     zero(t),
                     literal(Literal::Int(lo), t),
                     literal(Literal::Int(hi), t)
@@ -407,21 +423,47 @@ impl<'k> Emitter<'k> {
             let _ = write!(
                 out,
                 "fn round_{n}(x: {n}) -> {n} {{\n    let t = trunc(x);\n    if abs(x - t) >= {half} {{ return t + sign(x); }}\n    return t;\n}}\n\
-                 fn min_{n}(a: {n}, b: {n}) -> {n} {{\n    if a != a {{ return b; }}\n    if b != b {{ return a; }}\n    return min(a, b);\n}}\n\
-                 fn max_{n}(a: {n}, b: {n}) -> {n} {{\n    if a != a {{ return b; }}\n    if b != b {{ return a; }}\n    return max(a, b);\n}}\n\
-                 fn clamp_{n}(x: {n}, lo: {n}, hi: {n}) -> {n} {{\n    if !(lo <= hi) {{ record_fault({}u, 0u, 0lu); return x; }}\n    if x != x {{ return x; }}\n    return min(max(x, lo), hi);\n}}\n\
+                 fn min_{n}(a: {n}, b: {n}) -> {n} {{\n    if isnan_{n}(a) {{ return b; }}\n    if isnan_{n}(b) {{ return a; }}\n    return min(a, b);\n}}\n\
+                 fn max_{n}(a: {n}, b: {n}) -> {n} {{\n    if isnan_{n}(a) {{ return b; }}\n    if isnan_{n}(b) {{ return a; }}\n    return max(a, b);\n}}\n\
+                 fn clamp_{n}(x: {n}, lo: {n}, hi: {n}) -> {n} {{\n    if isnan_{n}(lo) || isnan_{n}(hi) || lo > hi {{ record_fault({}u, 0u, 0lu); return x; }}\n    if isnan_{n}(x) {{ return x; }}\n    return min(max(x, lo), hi);\n}}\n\
                  fn powi_{n}(x: {n}, n: i32) -> {n} {{\n    var base = x;\n    var e = u32(abs(n));\n    if n == (-2147483647i - 1i) {{ e = 2147483648u; }}\n    var r = {one};\n    loop {{\n        if e == 0u {{ break; }}\n        if (e & 1u) == 1u {{ r = r * base; }}\n        base = base * base;\n        e = e >> 1u;\n    }}\n    if n < 0i {{ return {one} / r; }}\n    return r;\n}}\n\
-                 fn powf_{n}(x: {n}, y: {n}) -> {n} {{\n    if y == {zero_f} {{ return {one}; }}\n    if x < {zero_f} {{\n        if trunc(y) != y {{ return {nan}; }}\n        let m = pow(-x, y);\n        if trunc(y * {half}) * 2.0 != y {{ return -m; }}\n        return m;\n    }}\n    return pow(x, y);\n}}\n\
-                 fn hypot_{n}(x: {n}, y: {n}) -> {n} {{\n    let a = abs(x);\n    let b = abs(y);\n    let m = max(a, b);\n    if m == {zero_f} || m != m {{ return a + b; }}\n    let s = min(a, b) / m;\n    return m * sqrt({one} + s * s);\n}}\n\
-                 fn cbrt_{n}(x: {n}) -> {n} {{\n    if x == {zero_f} || x != x {{ return x; }}\n    let r = pow(abs(x), {one} / 3.0);\n    let c = r - (r * r * r - abs(x)) / (3.0 * r * r);\n    return select(c, -c, x < {zero_f});\n}}\n\
+                 fn powf_{n}(x: {n}, y: {n}) -> {n} {{\n    if y == {zero_f} || x == {one} {{ return {one}; }}\n    if isnan_{n}(x) {{ return x; }}\n    if isnan_{n}(y) {{ return y; }}\n    if x < {zero_f} {{\n        if trunc(y) != y {{ return {nan}; }}\n        let m = pow(-x, y);\n        if trunc(y * {half}) * 2.0 != y {{ return -m; }}\n        return m;\n    }}\n    return pow(x, y);\n}}\n\
+                 fn hypot_{n}(x: {n}, y: {n}) -> {n} {{\n    let a = abs(x);\n    let b = abs(y);\n    if isinf_{n}(a) || isinf_{n}(b) {{ return {inf_value}; }}\n    if isnan_{n}(a) || isnan_{n}(b) {{ return {nan}; }}\n    let m = max(a, b);\n    if m == {zero_f} || isnan_{n}(m) {{ return a + b; }}\n    let s = min(a, b) / m;\n    return m * sqrt({one} + s * s);\n}}\n\
+                 fn cbrt_{n}(x: {n}) -> {n} {{\n    if x == {zero_f} || isnan_{n}(x) {{ return x; }}\n    let r = pow(abs(x), {one} / 3.0);\n    let c = r - (r * r * r - abs(x)) / (3.0 * r * r);\n    return select(c, -c, x < {zero_f});\n}}\n\
                  fn fmod_{n}(x: {n}, y: {n}) -> {n} {{\n    return x - y * trunc(x / y);\n}}\n\
-                 fn isnan_{n}(x: {n}) -> bool {{ return x != x; }}\n\
-                 fn isfinite_{n}(x: {n}) -> bool {{ return abs(x) <= {max}; }}\n\
-                 fn isinf_{n}(x: {n}) -> bool {{ return abs(x) > {max}; }}\n",
+                 fn m_atan2_{n}(y: {n}, x: {n}) -> {n} {{ if isnan_{n}(y) {{ return y; }} if isnan_{n}(x) {{ return x; }} return atan2(y, x); }}\n\
+                 fn isnan_{n}(x: {n}) -> bool {{ return (bitcast<{bits}>(x) & {mag}) > {inf}; }}\n\
+                 fn isfinite_{n}(x: {n}) -> bool {{ return (bitcast<{bits}>(x) & {mag}) < {inf}; }}\n\
+                 fn isinf_{n}(x: {n}) -> bool {{ return (bitcast<{bits}>(x) & {mag}) == {inf}; }}\n",
                 fault_codes::INVALID_CLAMP,
-                max = max_float(f),
-                nan = literal(Literal::Float(f64::NAN), f)
+                nan = literal(Literal::Float(f64::NAN), f),
+                inf_value = literal(Literal::Float(f64::INFINITY), f),
+                bits = if f == ScalarType::F32 { "u32" } else { "u64" },
+                mag = if f == ScalarType::F32 {
+                    "0x7fffffffu"
+                } else {
+                    "0x7ffffffffffffffflu"
+                },
+                inf = if f == ScalarType::F32 {
+                    "0x7f800000u"
+                } else {
+                    "0x7ff0000000000000lu"
+                },
             );
+        }
+        // WGSL leaves builtins' results for NaN operands indeterminate: each wrapper returns a
+        // NaN operand, as Rust's functions do.
+        for &f in &floats {
+            let n = ty(f);
+            for builtin in [
+                "sqrt", "exp", "exp2", "log", "log2", "sin", "cos", "tan", "tanh", "sinh", "cosh",
+                "asin", "acos", "atan", "floor", "ceil", "trunc",
+            ] {
+                let _ = writeln!(
+                    out,
+                    "fn m_{builtin}_{n}(x: {n}) -> {n} {{ if isnan_{n}(x) {{ return x; }} return {builtin}(x); }}"
+                );
+            }
         }
         // Integer clamps, rotations and bit counts (64-bit ones by halves).
         for &t in &types {
@@ -890,6 +932,14 @@ impl<'k> Emitter<'k> {
                         // Non-short-circuit on booleans, as in Rust.
                         format!("({l} {} {r})", op.symbol())
                     }
+                    BinaryOp::Mul if lt.is_float() => {
+                        let nz = if lt == ScalarType::F32 {
+                            "nz32"
+                        } else {
+                            "nz64"
+                        };
+                        format!("({l} * {r} + params.{nz})")
+                    }
                     other => format!("({l} {} {r})", other.symbol()),
                 }
             }
@@ -943,26 +993,27 @@ fn math(func: MathFn, t: ScalarType, r: &[String]) -> String {
     let n = ty(t);
     let a = &r[0];
     let b = || r.get(1).cloned().unwrap_or_default();
+    let unary = |f: &str| format!("m_{f}_{n}({a})");
     match func {
-        MathFn::Sqrt => format!("sqrt({a})"),
-        MathFn::Exp => format!("exp({a})"),
-        MathFn::Exp2 => format!("exp2({a})"),
-        MathFn::Ln => format!("log({a})"),
-        MathFn::Log2 => format!("log2({a})"),
+        MathFn::Sqrt => unary("sqrt"),
+        MathFn::Exp => unary("exp"),
+        MathFn::Exp2 => unary("exp2"),
+        MathFn::Ln => unary("log"),
+        MathFn::Log2 => unary("log2"),
         MathFn::Log10 => format!(
-            "(log2({a}) * {})",
+            "(m_log2_{n}({a}) * {})",
             literal(Literal::Float(std::f64::consts::LOG10_2), t)
         ),
-        MathFn::Sin => format!("sin({a})"),
-        MathFn::Cos => format!("cos({a})"),
-        MathFn::Tan => format!("tan({a})"),
-        MathFn::Tanh => format!("tanh({a})"),
-        MathFn::Sinh => format!("sinh({a})"),
-        MathFn::Cosh => format!("cosh({a})"),
-        MathFn::Asin => format!("asin({a})"),
-        MathFn::Acos => format!("acos({a})"),
-        MathFn::Atan => format!("atan({a})"),
-        MathFn::Atan2 => format!("atan2({a}, {})", b()),
+        MathFn::Sin => unary("sin"),
+        MathFn::Cos => unary("cos"),
+        MathFn::Tan => unary("tan"),
+        MathFn::Tanh => unary("tanh"),
+        MathFn::Sinh => unary("sinh"),
+        MathFn::Cosh => unary("cosh"),
+        MathFn::Asin => unary("asin"),
+        MathFn::Acos => unary("acos"),
+        MathFn::Atan => unary("atan"),
+        MathFn::Atan2 => format!("m_atan2_{n}({a}, {})", b()),
         MathFn::Powf => format!("powf_{n}({a}, {})", b()),
         MathFn::Powi => format!("powi_{n}({a}, {})", b()),
         MathFn::Abs if t.is_float() => format!("abs({a})"),
@@ -972,10 +1023,10 @@ fn math(func: MathFn, t: ScalarType, r: &[String]) -> String {
         MathFn::Min => format!("min({a}, {})", b()),
         MathFn::Max => format!("max({a}, {})", b()),
         MathFn::Clamp => format!("clamp_{n}({a}, {}, {})", b(), r[2]),
-        MathFn::Floor => format!("floor({a})"),
-        MathFn::Ceil => format!("ceil({a})"),
+        MathFn::Floor => unary("floor"),
+        MathFn::Ceil => unary("ceil"),
         MathFn::Round => format!("round_{n}({a})"),
-        MathFn::Trunc => format!("trunc({a})"),
+        MathFn::Trunc => unary("trunc"),
         MathFn::MulAdd => format!("fma({a}, {}, {})", b(), r[2]),
         MathFn::Hypot => format!("hypot_{n}({a}, {})", b()),
         MathFn::Cbrt => format!("cbrt_{n}({a})"),
@@ -988,13 +1039,5 @@ fn math(func: MathFn, t: ScalarType, r: &[String]) -> String {
         MathFn::TrailingZeros => format!("ctz_{n}({a})"),
         MathFn::RotateLeft => format!("rotl_{n}({a}, {})", b()),
         MathFn::RotateRight => format!("rotr_{n}({a}, {})", b()),
-    }
-}
-
-fn max_float(t: ScalarType) -> String {
-    if t == ScalarType::F32 {
-        literal(Literal::Float(f64::from(f32::MAX)), t)
-    } else {
-        literal(Literal::Float(f64::MAX), t)
     }
 }

@@ -1,0 +1,346 @@
+//! A wgpu adapter as an accelerator: its device and queue, memory pool, and the fault record
+//! that kernels write when they fault.
+
+use crate::error::WgpuError;
+use crate::kernel::WgpuKernel;
+use crate::memory::WgpuMemory;
+use crate::pool::DevicePool;
+use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
+use dotcompute_core::{
+    AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, Error,
+    KernelDefinition, KernelFault,
+};
+use dotcompute_ir::emit::wgsl::fault_codes;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The features DotCompute uses when the adapter has them.
+pub(crate) const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
+    .union(wgpu::Features::SHADER_F64)
+    .union(wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS)
+    .union(wgpu::Features::SHADER_INT64_ATOMIC_MIN_MAX);
+
+/// Bytes of the fault record (`array<atomic<u32>, 8>`).
+const FAULT_BYTES: u64 = 32;
+
+/// A launch submitted since the last synchronisation, for naming a fault it reports.
+pub(crate) struct PendingLaunch {
+    pub(crate) kernel: &'static KernelDefinition,
+    pub(crate) buffer_lens: Vec<u64>,
+    pub(crate) traps: Arc<Vec<String>>,
+}
+
+/// What the device's kernels, memory and synchronisation share.
+pub(crate) struct Shared {
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
+    pub(crate) limits: wgpu::Limits,
+    pub(crate) info: AcceleratorInfo,
+    pub(crate) pool: DevicePool,
+    /// The record kernels write their first fault into (code, param, index lo/hi, launch id).
+    pub(crate) fault: wgpu::Buffer,
+    fault_readback: wgpu::Buffer,
+    pending: Mutex<HashMap<u32, PendingLaunch>>,
+    next_launch: AtomicU32,
+    lost: Arc<Mutex<Option<String>>>,
+    sync_lock: Mutex<()>,
+}
+
+impl Shared {
+    pub(crate) fn adapter_name(&self) -> String {
+        self.info.name.clone()
+    }
+
+    /// An error if the device was lost.
+    pub(crate) fn check_lost(&self) -> Result<(), WgpuError> {
+        match &*self.lost.lock().unwrap_or_else(PoisonError::into_inner) {
+            Some(reason) => Err(WgpuError::DeviceLost {
+                adapter: self.adapter_name(),
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn register_launch(&self, launch: PendingLaunch) -> u32 {
+        let id = self.next_launch.fetch_add(1, Ordering::Relaxed);
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, launch);
+        id
+    }
+
+    pub(crate) fn forget_launch(&self, id: u32) {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+    }
+
+    /// Waits for all submitted work, then reads the fault record: the first fault of a
+    /// kernel launched since the last synchronisation becomes the error.
+    pub(crate) fn synchronize(&self) -> Result<(), Error> {
+        let _serial = self
+            .sync_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.check_lost()?;
+        let pending =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
+        if pending.is_empty() {
+            self.wait(None)?;
+            return Ok(());
+        }
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("dotcompute fault readback"),
+            });
+        encoder.copy_buffer_to_buffer(&self.fault, 0, &self.fault_readback, 0, FAULT_BYTES);
+        let index = self.queue.submit([encoder.finish()]);
+        let words = self.read_mapped(&self.fault_readback, index)?;
+        let record: Vec<u32> = words
+            .chunks_exact(4)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            .collect();
+        if record.first().copied().unwrap_or(0) == 0 {
+            return Ok(());
+        }
+        // Clear the record for later launches.
+        self.queue
+            .write_buffer(&self.fault, 0, &[0u8; FAULT_BYTES as usize]);
+        let (code, param) = (record[0], record[1]);
+        let index = u64::from(record[2]) | (u64::from(record[3]) << 32);
+        let launch = pending.get(&record[4]);
+        let kernel = launch.map_or("(unknown kernel)", |l| l.kernel.name());
+        let fault = match code {
+            fault_codes::OUT_OF_BOUNDS => KernelFault::OutOfBounds {
+                param,
+                index,
+                len: launch
+                    .and_then(|l| l.buffer_lens.get(param as usize).copied())
+                    .unwrap_or(0),
+            },
+            fault_codes::DIVISION_BY_ZERO => KernelFault::DivisionByZero,
+            fault_codes::DIVISION_OVERFLOW => KernelFault::DivisionOverflow,
+            fault_codes::INVALID_CLAMP => KernelFault::InvalidClamp,
+            fault_codes::ZERO_STEP => KernelFault::ZeroStep,
+            _ => KernelFault::Panic {
+                message: launch
+                    .and_then(|l| l.traps.get(index as usize).cloned())
+                    .unwrap_or_else(|| format!("fault code {code}"))
+                    .into(),
+            },
+        };
+        let message =
+            fault.describe(&|p| launch.map_or_else(|| format!("#{p}"), |l| l.kernel.param_name(p)));
+        Err(Error::KernelFault {
+            kernel: kernel.to_string(),
+            accelerator: self.info.to_string(),
+            message,
+            fault,
+        })
+    }
+
+    /// Waits for a submission (or all work).
+    pub(crate) fn wait(&self, index: Option<wgpu::SubmissionIndex>) -> Result<(), WgpuError> {
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: index,
+                timeout: None,
+            })
+            .map(|_| ())
+            .map_err(|e| WgpuError::Wait {
+                adapter: self.adapter_name(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Maps a readback buffer after submission `index` and copies its bytes out.
+    pub(crate) fn read_mapped(
+        &self,
+        buffer: &wgpu::Buffer,
+        index: wgpu::SubmissionIndex,
+    ) -> Result<Vec<u8>, WgpuError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        buffer.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait(Some(index))?;
+        let failed = |reason: String| WgpuError::Wait {
+            adapter: self.adapter_name(),
+            reason,
+        };
+        rx.recv()
+            .map_err(|e| failed(e.to_string()))?
+            .map_err(|e| failed(e.to_string()))?;
+        let bytes = buffer
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| failed(e.to_string()))?
+            .to_vec();
+        buffer.unmap();
+        Ok(bytes)
+    }
+}
+
+/// An adapter's device, as a DotCompute accelerator.
+pub struct WgpuDevice {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for WgpuDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WgpuDevice")
+            .field("info", &self.shared.info)
+            .finish()
+    }
+}
+
+fn vendor_name(id: u32) -> String {
+    match id {
+        0x10de => "NVIDIA".into(),
+        0x1002 => "AMD".into(),
+        0x8086 => "Intel".into(),
+        0x106b => "Apple".into(),
+        0x13b5 => "ARM".into(),
+        0x5143 => "Qualcomm".into(),
+        0x10005 => "Mesa".into(),
+        0 => "unknown".into(),
+        other => format!("{other:#06x}"),
+    }
+}
+
+impl WgpuDevice {
+    /// Opens a device on `adapter`, requesting every feature DotCompute uses that it has.
+    pub fn open(adapter: &wgpu::Adapter, index: u32) -> Result<WgpuDevice, WgpuError> {
+        let a = adapter.get_info();
+        let features = adapter.features() & WANTED_FEATURES;
+        let limits = adapter.limits();
+        let name = format!("{} ({})", a.name, a.backend);
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("dotcompute"),
+            required_features: features,
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| WgpuError::RequestDevice {
+            adapter: name.clone(),
+            reason: e.to_string(),
+        })?;
+        let lost = Arc::new(Mutex::new(None));
+        let lost_flag = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            tracing::error!(?reason, "wgpu device lost: {message}");
+            *lost_flag.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some(format!("{reason:?}: {message}"));
+        });
+        // Errors are captured with error scopes where work is submitted; anything else is
+        // logged instead of panicking.
+        device.on_uncaptured_error(Arc::new(|e: wgpu::Error| {
+            tracing::error!("wgpu error outside an error scope: {e}");
+        }));
+        let fault = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("dotcompute fault record"),
+            size: FAULT_BYTES,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let fault_readback = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("dotcompute fault readback"),
+            size: FAULT_BYTES,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let kind = match a.device_type {
+            wgpu::DeviceType::DiscreteGpu => AcceleratorKind::DiscreteGpu,
+            wgpu::DeviceType::IntegratedGpu => AcceleratorKind::IntegratedGpu,
+            // A CPU-type adapter is a software implementation (lavapipe, WARP, SwiftShader).
+            wgpu::DeviceType::VirtualGpu | wgpu::DeviceType::Cpu => AcceleratorKind::VirtualGpu,
+            wgpu::DeviceType::Other => AcceleratorKind::Other,
+        };
+        let info = AcceleratorInfo {
+            id: AcceleratorId {
+                backend: BackendKind::Wgpu,
+                index,
+            },
+            name: name.clone(),
+            kind,
+            vendor: vendor_name(a.vendor),
+            // wgpu reports neither memory size nor compute units.
+            memory_bytes: 0,
+            compute_units: 0,
+            versions: vec![
+                ("api".into(), a.backend.to_string()),
+                (
+                    "driver".into(),
+                    format!("{} {}", a.driver, a.driver_info).trim().to_string(),
+                ),
+            ],
+            capabilities: Capabilities {
+                f64: features.contains(wgpu::Features::SHADER_F64),
+                int64: features.contains(wgpu::Features::SHADER_INT64),
+                atomics: true,
+                atomics64: features.contains(wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS),
+                float_atomics: true,
+                shared_memory_bytes: u64::from(limits.max_compute_workgroup_storage_size),
+                max_group_size: limits.max_compute_invocations_per_workgroup,
+                max_buffer_bytes: limits
+                    .max_storage_buffer_binding_size
+                    .min(limits.max_buffer_size),
+                simd: None,
+            },
+        };
+        let pool = DevicePool::new(device.clone(), name);
+        Ok(WgpuDevice {
+            shared: Arc::new(Shared {
+                device,
+                queue,
+                limits,
+                info,
+                pool,
+                fault,
+                fault_readback,
+                pending: Mutex::new(HashMap::new()),
+                next_launch: AtomicU32::new(1),
+                lost,
+                sync_lock: Mutex::new(()),
+            }),
+        })
+    }
+
+    /// Statistics of the device's buffer pool.
+    pub fn pool_statistics(&self) -> dotcompute_core::pool::PoolStatistics {
+        self.shared.pool.statistics()
+    }
+}
+
+impl Device for WgpuDevice {
+    fn info(&self) -> &AcceleratorInfo {
+        &self.shared.info
+    }
+
+    fn compile(&self, kernel: &'static KernelDefinition) -> Result<Arc<dyn CompiledKernel>, Error> {
+        Ok(Arc::new(WgpuKernel::compile(self.shared.clone(), kernel)?))
+    }
+
+    fn synchronize(&self) -> Result<(), Error> {
+        self.shared.synchronize()
+    }
+
+    fn memory_space(&self) -> MemorySpace {
+        MemorySpace::Device
+    }
+
+    fn allocate(&self, bytes: usize) -> Result<Box<dyn DeviceMemory>, Error> {
+        self.shared.check_lost()?;
+        Ok(Box::new(WgpuMemory::new(
+            self.shared.clone(),
+            bytes as u64,
+        )?))
+    }
+}

@@ -1,0 +1,62 @@
+//! Errors of the wgpu backend.
+
+use dotcompute_core::Error;
+use thiserror::Error;
+
+/// What can go wrong in the wgpu backend.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum WgpuError {
+    /// No adapter was found.
+    #[error(
+        "no wgpu adapter found for backends {backends} (is a Vulkan, Metal or DX12 driver installed? on Linux without a GPU, Mesa's lavapipe: `apt install mesa-vulkan-drivers`)"
+    )]
+    NoAdapter {
+        /// The backends searched.
+        backends: String,
+    },
+    /// An adapter would not open a device.
+    #[error("adapter `{adapter}` would not open a device: {reason}")]
+    RequestDevice {
+        /// The adapter's name.
+        adapter: String,
+        /// Its reason.
+        reason: String,
+    },
+    /// wgpu reported a validation error, out of memory or an internal error.
+    #[error("{what} on `{adapter}`: {reason}")]
+    Device {
+        /// What was being done (e.g. "compiling kernel `saxpy`").
+        what: String,
+        /// The adapter's name.
+        adapter: String,
+        /// wgpu's message.
+        reason: String,
+    },
+    /// The device was lost (driver reset, device removed); it refuses further work.
+    #[error("device `{adapter}` was lost ({reason}); it refuses further work")]
+    DeviceLost {
+        /// The adapter's name.
+        adapter: String,
+        /// Why, as the driver said.
+        reason: String,
+    },
+    /// Waiting for the device or mapping a buffer failed.
+    #[error("waiting for `{adapter}` failed: {reason}")]
+    Wait {
+        /// The adapter's name.
+        adapter: String,
+        /// What failed.
+        reason: String,
+    },
+}
+
+impl From<WgpuError> for Error {
+    fn from(e: WgpuError) -> Error {
+        Error::Backend {
+            backend: "wgpu".into(),
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+        }
+    }
+}

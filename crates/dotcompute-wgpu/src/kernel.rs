@@ -1,0 +1,270 @@
+//! Kernels compiled for a wgpu device: WGSL from the IR, one compute pipeline per kernel.
+
+use crate::device::{PendingLaunch, Shared};
+use crate::error::WgpuError;
+use crate::memory::WgpuMemory;
+use dotcompute_core::backend::{BufferBinding, CompiledKernel, LaunchArg, LaunchError};
+use dotcompute_core::{Error, Grid, KernelDefinition, KernelFault, ScalarValue};
+use dotcompute_ir::emit::wgsl::{self, WgslOptions, WgslProgram, slots};
+use dotcompute_ir::{Access, ParamKind};
+use std::num::NonZeroU64;
+use std::sync::Arc;
+use wgpu::util::DeviceExt;
+
+/// Invocations per workgroup (clamped to the device's limit).
+const WORKGROUP_SIZE: u32 = 64;
+/// `group_size_*()` when the grid does not set one (matches the CPU backend).
+const DEFAULT_GROUP: [u64; 3] = [64, 1, 1];
+
+pub(crate) struct WgpuKernel {
+    shared: Arc<Shared>,
+    def: &'static KernelDefinition,
+    program: WgslProgram,
+    traps: Arc<Vec<String>>,
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+}
+
+fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+impl WgpuKernel {
+    pub(crate) fn compile(
+        shared: Arc<Shared>,
+        def: &'static KernelDefinition,
+    ) -> Result<WgpuKernel, Error> {
+        shared.check_lost()?;
+        let ir = def.ir()?;
+        let program = wgsl::emit(
+            ir,
+            &WgslOptions {
+                workgroup_size: WORKGROUP_SIZE.min(shared.limits.max_compute_workgroup_size_x),
+            },
+        );
+        let device = &shared.device;
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(def.name()),
+            source: wgpu::ShaderSource::Wgsl(program.source.as_str().into()),
+        });
+        let mut entries = vec![storage_entry(0, true), storage_entry(1, false)];
+        for (i, p) in ir.params.iter().enumerate() {
+            if let ParamKind::Buffer { access, .. } = p.kind {
+                entries.push(storage_entry(2 + i as u32, access == Access::Read));
+            }
+        }
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(def.name()),
+            entries: &entries,
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(def.name()),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(def.name()),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(WgpuError::Device {
+                what: format!("compiling kernel `{}`", def.name()),
+                adapter: shared.adapter_name(),
+                reason: e.to_string(),
+            }
+            .into());
+        }
+        tracing::debug!(
+            kernel = def.name(),
+            bytes = program.source.len(),
+            "WGSL pipeline created"
+        );
+        Ok(WgpuKernel {
+            traps: Arc::new(program.traps.clone()),
+            shared,
+            def,
+            program,
+            pipeline,
+            layout,
+        })
+    }
+}
+
+fn scalar_bytes(v: ScalarValue) -> Vec<u8> {
+    match v {
+        ScalarValue::I32(x) => x.to_le_bytes().to_vec(),
+        ScalarValue::U32(x) => x.to_le_bytes().to_vec(),
+        ScalarValue::I64(x) => x.to_le_bytes().to_vec(),
+        ScalarValue::U64(x) => x.to_le_bytes().to_vec(),
+        ScalarValue::F32(x) => x.to_le_bytes().to_vec(),
+        ScalarValue::F64(x) => x.to_le_bytes().to_vec(),
+    }
+}
+
+impl CompiledKernel for WgpuKernel {
+    unsafe fn launch(
+        &self,
+        grid: &Grid,
+        work_items: u64,
+        args: &[LaunchArg<'_>],
+    ) -> Result<(), LaunchError> {
+        let shared = &self.shared;
+        let failed = |e: WgpuError| LaunchError::Failed(e.into());
+        shared.check_lost().map_err(failed)?;
+        let adapter = shared.adapter_name();
+
+        // Workgroups: (nx, ny, 1), so that grids beyond the per-dimension limit fit.
+        let wg = u64::from(self.program.workgroup_size);
+        let groups = work_items.div_ceil(wg);
+        let max_dim = u64::from(shared.limits.max_compute_workgroups_per_dimension).max(1);
+        let nx = groups.min(max_dim);
+        let ny = groups.div_ceil(nx.max(1));
+        if ny > max_dim {
+            return Err(LaunchError::Failed(Error::InvalidGrid {
+                grid: grid.to_string(),
+                reason: format!(
+                    "`{adapter}` runs at most {} work items in one launch",
+                    max_dim * max_dim * wg
+                ),
+            }));
+        }
+
+        // The parameter block and the buffer bindings.
+        let mut block = vec![0u8; self.program.params.size as usize];
+        let mut put = |slot: u32, bytes: &[u8]| {
+            let at = slot as usize * 8;
+            if let Some(dst) = block.get_mut(at..at + bytes.len()) {
+                dst.copy_from_slice(bytes);
+            }
+        };
+        let dims = grid.dims();
+        let group = grid
+            .group_size()
+            .map_or(DEFAULT_GROUP, |g| g.map(u64::from));
+        for axis in 0..3 {
+            put(slots::GRID + axis as u32, &dims[axis].to_le_bytes());
+            put(slots::GROUP + axis as u32, &group[axis].to_le_bytes());
+        }
+        put(slots::TOTAL, &work_items.to_le_bytes());
+        put(slots::NEG_ZERO_F32, &(-0.0f32).to_le_bytes());
+        put(slots::NEG_ZERO_F64, &(-0.0f64).to_le_bytes());
+        let mut buffers: Vec<(u32, &WgpuMemory, u64)> = Vec::new();
+        let mut buffer_lens = vec![0u64; args.len()];
+        let max_binding = shared.limits.max_storage_buffer_binding_size;
+        for (i, arg) in args.iter().enumerate() {
+            let slot = self.program.params.param_slots.get(i).copied().unwrap_or(0);
+            match *arg {
+                LaunchArg::Scalar(v) => put(slot, &scalar_bytes(v)),
+                LaunchArg::Buffer(BufferBinding::Device {
+                    memory, len, elem, ..
+                }) => {
+                    let memory = memory
+                        .as_any()
+                        .downcast_ref::<WgpuMemory>()
+                        .ok_or(KernelFault::ArgumentMismatch { param: i as u32 })?;
+                    let bytes = len * elem.size_bytes() as u64;
+                    if bytes > max_binding {
+                        return Err(LaunchError::Failed(Error::Unsupported {
+                            kernel: self.def.name().to_string(),
+                            need: format!(
+                                "a {bytes}-byte buffer `{}` (binding limit {max_binding} bytes)",
+                                self.def.param_name(i as u32)
+                            ),
+                            accelerator: adapter,
+                        }));
+                    }
+                    put(slot, &len.to_le_bytes());
+                    buffer_lens[i] = len;
+                    buffers.push((2 + i as u32, memory, bytes));
+                }
+                LaunchArg::Buffer(BufferBinding::Host { .. }) => {
+                    return Err(KernelFault::ArgumentMismatch { param: i as u32 }.into());
+                }
+            }
+        }
+        let launch_id = shared.register_launch(PendingLaunch {
+            kernel: self.def,
+            buffer_lens,
+            traps: self.traps.clone(),
+        });
+        put(slots::LAUNCH_ID, &launch_id.to_le_bytes());
+
+        let device = &shared.device;
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let params = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("dotcompute params"),
+            contents: &block,
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        let mut entries = vec![
+            wgpu::BindGroupEntry {
+                binding: 0,
+                resource: params.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 1,
+                resource: shared.fault.as_entire_binding(),
+            },
+        ];
+        for (binding, memory, bytes) in &buffers {
+            entries.push(wgpu::BindGroupEntry {
+                binding: *binding,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: &memory.block.buffer,
+                    offset: 0,
+                    // Bindings cannot be empty; the kernel sees the real length anyway.
+                    size: NonZeroU64::new(bytes.div_ceil(4).max(1) * 4),
+                }),
+            });
+        }
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(self.def.name()),
+            layout: &self.layout,
+            entries: &entries,
+        });
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some(self.def.name()),
+        });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(self.def.name()),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            // nx, ny <= the per-dimension limit, a u32.
+            pass.dispatch_workgroups(nx as u32, ny as u32, 1);
+        }
+        shared.queue.submit([encoder.finish()]);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            shared.forget_launch(launch_id);
+            return Err(failed(WgpuError::Device {
+                what: format!("launching kernel `{}`", self.def.name()),
+                adapter,
+                reason: e.to_string(),
+            }));
+        }
+        tracing::trace!(
+            kernel = self.def.name(),
+            work_items,
+            nx,
+            ny,
+            "wgpu launch submitted"
+        );
+        Ok(())
+    }
+}
