@@ -11,6 +11,35 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 fi
 
+# Mesa's lavapipe: a Vulkan device on the CPU, so the wgpu backend's tests run on any machine.
+# Installed only when missing, as root or through passwordless sudo; without it the wgpu tests
+# would skip, so they are told to fail instead (DOTCOMPUTE_REQUIRE_WGPU).
+if command -v dpkg-query >/dev/null 2>&1; then
+  need=()
+  for pkg in mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
+  done
+  installed=1
+  if ((${#need[@]})); then
+    echo "== installing ${need[*]} (Vulkan on the CPU for the wgpu tests)"
+    sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq || true
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" || installed=0
+  fi
+  if ((installed)); then
+    export DOTCOMPUTE_REQUIRE_WGPU=1
+  else
+    echo "WARNING: could not install ${need[*]}: the wgpu tests will report themselves SKIPPED" >&2
+  fi
+fi
+# Vulkan loaders and Mesa want a private runtime directory; containers often lack one.
+if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -w "${XDG_RUNTIME_DIR}" ]; then
+  export XDG_RUNTIME_DIR="${TMPDIR:-/tmp}/dotcompute-xdg-$(id -u)"
+  mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -220,6 +220,24 @@ impl Runner {
         self.filter.as_deref().is_none_or(|f| benchmark.contains(f))
     }
 
+    /// The accelerators that can bind a buffer of `bytes` bytes; the others are left out of
+    /// this race, with a note.
+    fn fitting(&mut self, accs: &[Accelerator], bytes: u64, race: &str) -> Vec<Accelerator> {
+        let mut fit = Vec::new();
+        for acc in accs {
+            let limit = acc.info().capabilities.max_buffer_bytes;
+            if bytes <= limit {
+                fit.push(acc.clone());
+            } else {
+                self.notes.push(format!(
+                    "{race}: {} left out, its buffers hold at most {limit} bytes (the race needs {bytes})",
+                    acc.id()
+                ));
+            }
+        }
+        fit
+    }
+
     /// Measures the contenders round-robin and records a row for each.
     fn race(
         &mut self,
@@ -347,7 +365,29 @@ fn sync(acc: &Accelerator) -> Result<(), CliError> {
 /// Runs the benchmark suite.
 pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
     let dc = ComputeService::new()?;
-    let accs = select_accelerators(&dc, args.accelerator.as_deref())?;
+    let mut skipped = Vec::new();
+    let mut accs = select_accelerators(&dc, args.accelerator.as_deref())?;
+    if args.accelerator.is_none() {
+        // By default: what can run kernels, less software GPUs (lavapipe runs on the same
+        // cores as the CPU backend, slower); name one with `--accelerator` to include it.
+        accs.retain(|a| {
+            let info = a.info();
+            let keep = info.capabilities.int64 && info.kind != dotcompute::AcceleratorKind::VirtualGpu;
+            if !keep {
+                skipped.push(format!(
+                    "{} ({}) not benchmarked by default: {}; name it with --accelerator to include it",
+                    a.id(),
+                    info.name,
+                    if info.capabilities.int64 {
+                        "a software GPU on the same cores"
+                    } else {
+                        "it cannot run kernels (no 64-bit integers)"
+                    }
+                ));
+            }
+            keep
+        });
+    }
     println!("{}", crate::devices::table(&dc));
     let reps = args.reps.unwrap_or(if args.quick { 3 } else { 7 }).max(1);
     let mut r = Runner {
@@ -355,7 +395,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
         quick: args.quick,
         filter: args.filter.clone(),
         rows: Vec::new(),
-        notes: Vec::new(),
+        notes: skipped,
     };
     if c_peer::threads().is_none() {
         r.notes.push(
@@ -396,7 +436,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
             .collect::<Vec<_>>()
             .join(" "),
         version: env!("CARGO_PKG_VERSION").into(),
-        machine: machine(&accs),
+        machine: machine(&dc),
         stream_triad_gbps: stream,
         quick: args.quick,
         rows: r.rows,
@@ -418,10 +458,11 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn machine(accs: &[Accelerator]) -> Machine {
-    let cpu = accs
-        .iter()
-        .find(|a| a.id().backend == dotcompute::BackendKind::Cpu)
+fn machine(dc: &ComputeService) -> Machine {
+    // The CPU's description, whichever accelerators are benchmarked.
+    let cpu = dc
+        .accelerator(dotcompute::BackendKind::Cpu)
+        .ok()
         .map(|a| a.info().clone());
     Machine {
         cpu: cpu.as_ref().map_or("unknown".into(), |i| i.name.clone()),
@@ -447,6 +488,7 @@ fn streaming(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Resul
         if r.wants("vector_add") {
             let mut peer_out = vec![0f32; n];
             let mut rayon_out = vec![0f32; n];
+            let accs = r.fitting(accs, 4 * n as u64, &format!("vector_add {size}"));
             let bufs: Vec<(UnifiedBuffer<f32>, UnifiedBuffer<f32>, UnifiedBuffer<f32>)> = accs
                 .iter()
                 .map(|_| {
@@ -492,8 +534,9 @@ fn streaming(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Resul
             let mut peer_out = vec![0f32; n];
             let mut rayon_out = vec![0f32; n];
             let s = 3.0f32;
+            let accs = r.fitting(accs, 4 * n as u64, &format!("triad {size}"));
             let mut contenders = Vec::new();
-            for acc in accs {
+            for acc in &accs {
                 let (db, dc2) = (dc.buffer_from_slice(&a)?, dc.buffer_from_slice(&b)?);
                 let mut da = dc.buffer_zeroed::<f32>(n)?;
                 contenders.push(Contender::dotcompute(acc, move || {
@@ -527,8 +570,9 @@ fn streaming(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Resul
         if r.wants("sum") && n == *sizes.last().unwrap_or(&n) {
             let chunk = 1 << 16;
             let groups = n.div_ceil(chunk);
+            let accs = r.fitting(accs, 4 * n as u64, &format!("sum {size}"));
             let mut contenders = Vec::new();
-            for acc in accs {
+            for acc in &accs {
                 let dx = dc.buffer_from_slice(&a)?;
                 let mut partial = dc.buffer_zeroed::<f32>(groups)?;
                 contenders.push(Contender::dotcompute(acc, move || {
@@ -604,8 +648,9 @@ fn polynomial(
         Polynomial::Degree8 => ("poly8", 16),
         Polynomial::Degree32 => ("poly32", 64),
     };
+    let accs = r.fitting(accs, 4 * n as u64, &format!("{name} {n}"));
     let mut contenders = Vec::new();
-    for acc in accs {
+    for acc in &accs {
         let dx = dc.buffer_from_slice(&x)?;
         let mut out = dc.buffer_zeroed::<f32>(n)?;
         contenders.push(Contender::dotcompute(acc, move || {

@@ -121,8 +121,17 @@ fn render(report: &Report) -> String {
                 d.id.clone(),
                 d.name.clone(),
                 d.kind.clone(),
-                table::bytes(d.memory_bytes),
-                d.compute_units.to_string(),
+                // Zero means the backend cannot tell (wgpu reports neither).
+                if d.memory_bytes == 0 {
+                    "?".into()
+                } else {
+                    table::bytes(d.memory_bytes)
+                },
+                if d.compute_units == 0 {
+                    "?".into()
+                } else {
+                    d.compute_units.to_string()
+                },
                 d.capabilities.join(" "),
                 d.versions
                     .iter()

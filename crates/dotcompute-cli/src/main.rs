@@ -62,7 +62,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
-    passive_openmp();
+    restart_with_environment();
     let cli = Cli::parse();
     if cli.verbose {
         tracing_subscriber::fmt()
@@ -86,23 +86,55 @@ fn main() -> ExitCode {
     }
 }
 
-/// Restarts the process with `OMP_WAIT_POLICY=PASSIVE` unless it is set: the C peer's OpenMP
-/// workers would otherwise spin after each run, taking cores from whichever contender runs
-/// next. libgomp reads the variable when it is loaded, before `main`, so setting it here would
-/// be too late.
-fn passive_openmp() {
+/// Restarts the process with the environment its peers and drivers need, when it lacks it:
+///
+/// - `OMP_WAIT_POLICY=PASSIVE`: the C peer's OpenMP workers would otherwise spin after each
+///   run, taking cores from whichever contender runs next. libgomp reads the variable when it
+///   is loaded, before `main`, so setting it here would be too late.
+/// - `XDG_RUNTIME_DIR`: Mesa's Vulkan drivers complain on stderr without one (containers and
+///   CI runners often have none); a private directory under the temporary directory does.
+fn restart_with_environment() {
     #[cfg(unix)]
-    if std::env::var_os("OMP_WAIT_POLICY").is_none()
-        && let Ok(exe) = std::env::current_exe()
     {
+        use std::os::unix::fs::PermissionsExt;
         use std::os::unix::process::CommandExt;
-        let err = std::process::Command::new(exe)
-            .args(std::env::args_os().skip(1))
-            .env("OMP_WAIT_POLICY", "PASSIVE")
-            .exec();
-        // exec returns only on failure; carry on with spinning workers then.
-        eprintln!("warning: could not restart with OMP_WAIT_POLICY=PASSIVE: {err}");
+        let mut env: Vec<(&str, std::ffi::OsString)> = Vec::new();
+        if std::env::var_os("OMP_WAIT_POLICY").is_none() {
+            env.push(("OMP_WAIT_POLICY", "PASSIVE".into()));
+        }
+        let runtime_dir_ok =
+            std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).is_dir());
+        if !runtime_dir_ok {
+            let dir = std::env::temp_dir().join(format!("dotcompute-xdg-{}", unix_uid()));
+            let made = std::fs::create_dir_all(&dir).and_then(|()| {
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+            });
+            if made.is_ok() {
+                env.push(("XDG_RUNTIME_DIR", dir.into_os_string()));
+            }
+        }
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        if !env.is_empty() {
+            let err = std::process::Command::new(exe)
+                .args(std::env::args_os().skip(1))
+                .envs(env)
+                .exec();
+            // exec returns only on failure; carry on in this environment then.
+            eprintln!(
+                "warning: could not restart with OMP_WAIT_POLICY and XDG_RUNTIME_DIR set: {err}"
+            );
+        }
     }
+}
+
+/// The user id, to name a per-user runtime directory.
+#[cfg(unix)]
+fn unix_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    // `/proc/self` belongs to the user the process runs as (Linux).
+    std::fs::metadata("/proc/self").map_or(0, |m| m.uid())
 }
 
 /// The errors of the CLI: the library's, I/O, JSON, or a message.

@@ -131,3 +131,48 @@ fn cold_start_probe_prints_its_time() {
     let micros: u64 = stdout(&out).trim().parse().unwrap();
     assert!(micros > 0);
 }
+
+/// With lavapipe installed (`scripts/test.sh` installs it and sets `DOTCOMPUTE_REQUIRE_WGPU`),
+/// the report lists it, and the benchmark leaves software GPUs out unless asked.
+#[test]
+fn devices_lists_wgpu_adapters_and_bench_skips_software_gpus() {
+    if std::env::var("DOTCOMPUTE_REQUIRE_WGPU").as_deref() != Ok("1") {
+        eprintln!("DOTCOMPUTE_REQUIRE_WGPU is not 1: not checking for wgpu adapters");
+        return;
+    }
+    let out = dotcompute(&["devices"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    let wgpu_line = text
+        .lines()
+        .find(|l| l.starts_with("wgpu:0"))
+        .unwrap_or_else(|| panic!("no wgpu:0 in\n{text}"));
+    assert!(wgpu_line.contains("i64"), "{wgpu_line}");
+    assert!(wgpu_line.contains("api: vulkan"), "{wgpu_line}");
+
+    let out = dotcompute(&["bench", "--quick", "--reps", "1", "--filter", "launch"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("wgpu:0") && text.contains("not benchmarked by default"),
+        "{text}"
+    );
+    // Named, it is benchmarked.
+    let out = dotcompute(&[
+        "bench",
+        "--quick",
+        "--reps",
+        "1",
+        "--filter",
+        "vector_add",
+        "--accelerator",
+        "wgpu:0",
+    ]);
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("dotcompute (wgpu:0)"), "{text}");
+}

@@ -102,7 +102,18 @@ impl Accelerator {
         &self.context
     }
 
+    /// Statistics of the accelerator's own memory pool, where device copies of buffers live
+    /// (`None` for the CPU, whose kernels use the host copies: see
+    /// `ComputeService::host_pool`).
+    pub fn memory_statistics(&self) -> Option<crate::pool::PoolStatistics> {
+        self.device.memory_statistics()
+    }
+
     /// Waits for every launch on this accelerator to finish.
+    ///
+    /// Launches on GPUs are asynchronous: a fault of a kernel (an out-of-bounds index, a
+    /// division by zero, a `panic!`) is reported here, or when the host reads a buffer the
+    /// kernel wrote.
     pub fn synchronize(&self) -> Result<(), Error> {
         self.device.synchronize()
     }

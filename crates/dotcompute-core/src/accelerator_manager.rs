@@ -131,10 +131,12 @@ impl AcceleratorManager {
         Ok(found)
     }
 
-    /// The best accelerator: a GPU with the most memory, else the CPU.
+    /// The best accelerator: a GPU with the most memory, else the CPU. Accelerators that cannot
+    /// run kernels at all (no 64-bit integers, which work-item ids need) are never chosen.
     pub fn best(&self) -> Result<Accelerator, Error> {
         self.accelerators()
             .into_iter()
+            .filter(|a| a.info().capabilities.int64)
             .max_by_key(|a| {
                 let info = a.info();
                 let rank = match info.kind {

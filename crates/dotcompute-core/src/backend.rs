@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::fault::KernelFault;
 use crate::grid::Grid;
 use crate::info::{AcceleratorId, AcceleratorInfo, BackendKind};
+use crate::pool::PoolStatistics;
 use crate::scalar::ScalarValue;
 use dotcompute_ir::ScalarType;
 use std::any::Any;
@@ -54,6 +55,11 @@ pub trait Device: Send + Sync {
             message: "this device computes on host memory and has none of its own".into(),
             source: None,
         })
+    }
+    /// Statistics of its memory pool (`None` for devices that compute on host memory, whose
+    /// buffers come from the service's host pool).
+    fn memory_statistics(&self) -> Option<PoolStatistics> {
+        None
     }
 }
 

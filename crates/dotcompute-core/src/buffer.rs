@@ -32,6 +32,23 @@ pub(crate) struct BufferState {
     host: HostBlock,
     host_current: bool,
     copies: Vec<DeviceCopy>,
+    transfers: TransferStatistics,
+}
+
+/// How often a buffer's data moved between the host and devices, and how many bytes.
+///
+/// Data moves only when needed: an input is uploaded when a device's copy is stale, and a
+/// device's result is downloaded when the host reads it. On the CPU nothing moves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TransferStatistics {
+    /// Copies from the host to a device.
+    pub uploads: u64,
+    /// Copies from a device to the host.
+    pub downloads: u64,
+    /// Bytes uploaded.
+    pub bytes_uploaded: u64,
+    /// Bytes downloaded.
+    pub bytes_downloaded: u64,
 }
 
 impl std::fmt::Debug for BufferState {
@@ -57,7 +74,12 @@ impl BufferState {
             host,
             host_current: true,
             copies: Vec::new(),
+            transfers: TransferStatistics::default(),
         }
+    }
+
+    pub(crate) fn transfers(&self) -> TransferStatistics {
+        self.transfers
     }
 
     /// The host copy, if it is current (no download needed).
@@ -84,6 +106,8 @@ impl BufferState {
             })?;
         source.memory.download(self.host.bytes_mut())?;
         self.host_current = true;
+        self.transfers.downloads += 1;
+        self.transfers.bytes_downloaded += self.host.len() as u64;
         Ok(())
     }
 
@@ -94,6 +118,16 @@ impl BufferState {
             c.current = false;
         }
         Ok(self.host.bytes_mut())
+    }
+
+    /// The host copy for overwriting in full: nothing is downloaded, device copies become
+    /// stale.
+    pub(crate) fn host_for_overwrite(&mut self) -> &mut [u8] {
+        self.host_current = true;
+        for c in &mut self.copies {
+            c.current = false;
+        }
+        self.host.bytes_mut()
     }
 
     /// `device`'s copy, current, allocated and uploaded as needed; when `write`, every other
@@ -123,6 +157,8 @@ impl BufferState {
                     .entered();
             self.copies[index].memory.upload(self.host.bytes())?;
             self.copies[index].current = true;
+            self.transfers.uploads += 1;
+            self.transfers.bytes_uploaded += self.host.len() as u64;
         }
         if write {
             self.host_current = false;
@@ -162,6 +198,11 @@ impl RawBuffer {
     /// The service the buffer belongs to.
     pub fn service(&self) -> ServiceId {
         self.service
+    }
+
+    /// How often its data moved between the host and devices.
+    pub fn transfers(&self) -> TransferStatistics {
+        self.read_state().transfers()
     }
 
     pub(crate) fn read_state(&self) -> RwLockReadGuard<'_, BufferState> {
@@ -301,8 +342,18 @@ impl<T: bytemuck::Pod> UnifiedBuffer<T> {
                 found: data.len(),
             });
         }
-        self.write()?.copy_from_slice(data);
+        // Every byte is replaced, so a stale host copy is not downloaded first.
+        self.raw
+            .state_mut()
+            .host_for_overwrite()
+            .copy_from_slice(bytemuck::cast_slice(data));
         Ok(())
+    }
+
+    /// How often its data moved between the host and devices (never, while only the CPU uses
+    /// it).
+    pub fn transfers(&self) -> TransferStatistics {
+        self.raw.transfers()
     }
 
     /// The untyped buffer, for launches.

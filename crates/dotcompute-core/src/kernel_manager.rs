@@ -167,12 +167,18 @@ fn check_requirements(
         (needs.atomics64 && !caps.atomics64, "64-bit atomics"),
         (needs.float_atomics && !caps.float_atomics, "float atomics"),
     ];
-    match missing.iter().find(|(lacking, _)| *lacking) {
-        Some((_, need)) => Err(Error::Unsupported {
-            kernel: def.name().to_string(),
-            need: need.to_string(),
-            accelerator: device.to_string(),
-        }),
-        None => Ok(()),
+    // Every missing need at once, so that one message says all the kernel lacks here.
+    let lacking: Vec<&str> = missing
+        .iter()
+        .filter(|(lacking, _)| *lacking)
+        .map(|(_, need)| *need)
+        .collect();
+    if lacking.is_empty() {
+        return Ok(());
     }
+    Err(Error::Unsupported {
+        kernel: def.name().to_string(),
+        need: lacking.join(" and "),
+        accelerator: device.to_string(),
+    })
 }

@@ -312,11 +312,6 @@ impl WgpuDevice {
             }),
         })
     }
-
-    /// Statistics of the device's buffer pool.
-    pub fn pool_statistics(&self) -> dotcompute_core::pool::PoolStatistics {
-        self.shared.pool.statistics()
-    }
 }
 
 impl Device for WgpuDevice {
@@ -342,5 +337,9 @@ impl Device for WgpuDevice {
             self.shared.clone(),
             bytes as u64,
         )?))
+    }
+
+    fn memory_statistics(&self) -> Option<dotcompute_core::pool::PoolStatistics> {
+        Some(self.shared.pool.statistics())
     }
 }

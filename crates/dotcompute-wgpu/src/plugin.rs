@@ -63,7 +63,19 @@ impl BackendPlugin for WgpuPlugin {
             backends: self.backends,
             ..wgpu::InstanceDescriptor::new_without_display_handle()
         });
-        let adapters = pollster::block_on(instance.enumerate_adapters(self.backends));
+        let mut adapters = pollster::block_on(instance.enumerate_adapters(self.backends));
+        // Adapters that can run kernels (64-bit integers) first, hardware before software, so
+        // `accelerator(BackendKind::Wgpu)` is the most useful one.
+        adapters.sort_by_key(|a| {
+            let software = matches!(
+                a.get_info().device_type,
+                wgpu::DeviceType::Cpu | wgpu::DeviceType::VirtualGpu
+            );
+            (
+                !a.features().contains(wgpu::Features::SHADER_INT64),
+                software,
+            )
+        });
         if adapters.is_empty() {
             return Err(WgpuError::NoAdapter {
                 backends: format!("{:?}", self.backends),

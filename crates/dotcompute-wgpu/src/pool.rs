@@ -63,6 +63,14 @@ impl DevicePool {
             adapter: self.inner.adapter.clone(),
             reason: "size overflows".into(),
         })?;
+        // A size class rounds up by under 1.6%; near the device's limit, take the exact
+        // (4-byte padded) size instead so that what fits is not refused.
+        let limit = self.inner.device.limits().max_buffer_size;
+        let class = if class > limit {
+            bytes.max(4).div_ceil(4) * 4
+        } else {
+            class
+        };
         let reused = {
             let mut st = self.inner.lock();
             st.stats.requests += 1;

@@ -1,20 +1,11 @@
 //! The conformance suite on the first wgpu adapter with 64-bit integers (lavapipe in CI).
-//! Without one, every case reports itself skipped.
 
-use dotcompute::{BackendKind, ComputeService};
+mod support;
+
 use dotcompute_conformance::{Env, MathLibrary, conformance_tests};
-use dotcompute_wgpu::WgpuPlugin;
 
 fn wgpu_env() -> Option<Env> {
-    let dc = ComputeService::builder()
-        .without_cpu()
-        .plugin(Box::new(WgpuPlugin::default()))
-        .build()
-        .ok()?;
-    let acc = dc
-        .accelerators()
-        .into_iter()
-        .find(|a| a.id().backend == BackendKind::Wgpu && a.info().capabilities.int64)?;
+    let (dc, acc) = support::wgpu_service()?;
     Some(Env {
         dc,
         acc,

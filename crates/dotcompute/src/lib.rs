@@ -113,6 +113,36 @@
 //! | backend | feature | status |
 //! | --- | --- | --- |
 //! | CPU: AVX-512 / AVX2+FMA / NEON clones chosen at run time, rayon pool | `cpu` (default) | works |
+//! | Vulkan / Metal / DX12 through wgpu: WGSL from the IR, asynchronous launches | `wgpu` | works on Vulkan (tested on Mesa's lavapipe); Metal, DX12 untested |
+//!
+//! Launches on a wgpu device are asynchronous: a kernel's fault comes back from
+//! [`Accelerator::synchronize`] or from the next host read of a buffer it wrote. Buffers move
+//! only when needed; [`UnifiedBuffer::transfers`] counts the copies, and
+//! [`Accelerator::memory_statistics`] shows a device's pool.
+//!
+//! ```
+//! use dotcompute::prelude::*;
+//!
+//! #[kernel]
+//! fn scale(k: f32, data: &mut [f32]) {
+//!     let i = global_id();
+//!     data[i] *= k;
+//! }
+//!
+//! # fn main() -> Result<(), dotcompute::Error> {
+//! let dc = ComputeService::new()?;
+//! // A GPU if the `wgpu` feature found one, else the CPU.
+//! let acc = dc.best_accelerator()?;
+//! let mut data = dc.buffer_from_slice(&[1.0f32, 2.0, 3.0])?;
+//! scale::launch(&acc, data.len(), 2.0, &mut data)?;
+//! scale::launch(&acc, data.len(), 2.0, &mut data)?;
+//! acc.synchronize()?; // a fault of either launch would be reported here
+//! assert_eq!(data.to_vec()?, [4.0, 8.0, 12.0]);
+//! // On a GPU: one upload before the first launch, one download for `to_vec`.
+//! assert!(data.transfers().uploads <= 1);
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! Plugins implementing [`backend::BackendPlugin`] can add more; a failing plugin is reported
 //! by [`ComputeService::backend_reports`] and skipped.
@@ -120,7 +150,7 @@
 //! ## Errors and logs
 //!
 //! Every fallible call returns [`Error`]. Compilation, launches and discovery emit `tracing`
-//! spans and events (target `dotcompute_core`, `dotcompute_cpu`).
+//! spans and events (target `dotcompute_core`, `dotcompute_cpu`, `dotcompute_wgpu`).
 
 mod intrinsics;
 mod service;
@@ -133,13 +163,15 @@ pub use dotcompute_core::{
     Accelerator, AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, BackendReport,
     BackendStatus, Capabilities, Error, Grid, HostRead, HostWrite, Kernel, KernelArg,
     KernelDefinition, KernelFault, KernelManager, KernelScalar, KernelStatistics, LaunchTimes,
-    ParamInfo, RawBuffer, ScalarValue, UnifiedBuffer,
+    ParamInfo, RawBuffer, ScalarValue, TransferStatistics, UnifiedBuffer,
 };
 #[cfg(feature = "cpu")]
 pub use dotcompute_cpu::{CpuError, CpuOptions};
 /// The kernel IR: what every backend compiles (for tools and plugins).
 pub use dotcompute_ir as ir;
 pub use dotcompute_macros::{kernel, kernel_fn};
+#[cfg(feature = "wgpu")]
+pub use dotcompute_wgpu::{WgpuError, WgpuPlugin};
 pub use service::{ComputeService, ComputeServiceBuilder};
 
 /// SIMD levels of the CPU backend (see [`CpuOptions::simd`]).

@@ -163,6 +163,7 @@ pub struct ComputeServiceBuilder {
     #[cfg(feature = "cpu")]
     cpu: Option<dotcompute_cpu::CpuOptions>,
     without_cpu: bool,
+    without_wgpu: bool,
     plugins: Vec<Box<dyn BackendPlugin>>,
     host_pool: Option<PoolConfig>,
 }
@@ -190,6 +191,12 @@ impl ComputeServiceBuilder {
         self
     }
 
+    /// Leaves the wgpu backend out (it is searched by default when the `wgpu` feature is on).
+    pub fn without_wgpu(mut self) -> Self {
+        self.without_wgpu = true;
+        self
+    }
+
     /// Adds a backend plugin (after the built-in ones).
     pub fn plugin(mut self, plugin: Box<dyn BackendPlugin>) -> Self {
         self.plugins.push(plugin);
@@ -212,6 +219,12 @@ impl ComputeServiceBuilder {
                 self.cpu.unwrap_or_default(),
             )));
         }
+        #[cfg(feature = "wgpu")]
+        if !self.without_wgpu {
+            plugins.push(Box::new(dotcompute_wgpu::WgpuPlugin::default()));
+        }
+        #[cfg(not(feature = "wgpu"))]
+        let _ = self.without_wgpu;
         plugins.extend(self.plugins);
         Ok(ComputeService {
             accelerators: AcceleratorManager::new(context.clone(), plugins),

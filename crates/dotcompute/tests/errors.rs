@@ -442,6 +442,7 @@ impl BackendPlugin for PanickingPlugin {
 #[test]
 fn failing_plugins_are_isolated_and_reported() {
     let dc = ComputeService::builder()
+        .without_wgpu()
         .plugin(Box::new(FailingPlugin))
         .plugin(Box::new(PanickingPlugin))
         .build()
@@ -483,7 +484,11 @@ fn failing_plugins_are_isolated_and_reported() {
 
 #[test]
 fn a_service_without_backends_says_so() {
-    let dc = ComputeService::builder().without_cpu().build().unwrap();
+    let dc = ComputeService::builder()
+        .without_cpu()
+        .without_wgpu()
+        .build()
+        .unwrap();
     let err = dc.best_accelerator().unwrap_err();
     assert!(
         err.to_string()

@@ -1,0 +1,165 @@
+//! Faults of kernels on a wgpu device: launches are asynchronous, so a fault comes back from
+//! the next synchronisation or read of a written buffer, as the same `Error` the CPU gives.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+mod support;
+
+use dotcompute::prelude::*;
+use dotcompute::{Error, KernelFault};
+
+#[kernel]
+fn shifted_copy(offset: usize, src: &[f32], dst: &mut [f32]) {
+    let i = global_id();
+    dst[i] = src[i + offset];
+}
+
+#[kernel]
+fn divide(a: &[i32], b: &[i32], out: &mut [i32]) {
+    let i = global_id();
+    out[i] = a[i] / b[i];
+}
+
+#[kernel]
+fn explode(limit: u32, out: &mut [u32]) {
+    let i = global_id();
+    if i as u32 >= limit {
+        panic!("work item beyond the limit");
+    }
+    out[i] = 1;
+}
+
+#[kernel]
+fn wide(out: &mut [f64]) {
+    out[global_id()] = 1.5;
+}
+
+#[test]
+fn out_of_bounds_reads_are_reported_at_synchronize() {
+    let Some((dc, acc)) = support::wgpu_service() else {
+        return;
+    };
+    let src = dc.buffer_from_slice(&[1.0f32; 64]).unwrap();
+    let mut dst = dc.buffer_from_slice(&[5.0f32; 64]).unwrap();
+    // The launch itself is only submitted.
+    shifted_copy::launch(&acc, 64, 10, &src, &mut dst).unwrap();
+    let err = acc.synchronize().unwrap_err();
+    match err.fault() {
+        Some(KernelFault::OutOfBounds { index, len, .. }) => {
+            assert!((64..74).contains(index), "{index}");
+            assert_eq!(*len, 64);
+        }
+        other => panic!("expected an out-of-bounds fault, got {other:?}: {err}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.starts_with("kernel `shifted_copy` on "), "{msg}");
+    assert!(
+        msg.contains("out of bounds for buffer `src` of length 64"),
+        "{msg}"
+    );
+    // Reported once; the device keeps working.
+    acc.synchronize().unwrap();
+    shifted_copy::launch(&acc, 60, 4, &src, &mut dst).unwrap();
+    acc.synchronize().unwrap();
+    let got = dst.to_vec().unwrap();
+    assert!(got[..60].iter().all(|&v| v == 1.0), "{got:?}");
+}
+
+#[test]
+fn faults_are_reported_when_the_host_reads_a_written_buffer() {
+    let Some((dc, acc)) = support::wgpu_service() else {
+        return;
+    };
+    let big = dc.buffer_zeroed::<f32>(1 << 20).unwrap();
+    let mut out = dc.buffer_zeroed::<f32>(1 << 20).unwrap();
+    shifted_copy::launch(&acc, 1 << 20, 1, &big, &mut out).unwrap();
+    let err = out.to_vec().unwrap_err();
+    assert!(
+        matches!(err.fault(), Some(KernelFault::OutOfBounds { index, .. }) if *index == 1 << 20),
+        "{err}"
+    );
+    assert!(err.to_string().contains("kernel `shifted_copy`"), "{err}");
+    // The next read sees what the kernel wrote before the fault.
+    assert_eq!(out.to_vec().unwrap().len(), 1 << 20);
+}
+
+#[test]
+fn integer_division_faults_are_errors() {
+    let Some((dc, acc)) = support::wgpu_service() else {
+        return;
+    };
+    let a = dc.buffer_from_slice(&[10, i32::MIN, 7]).unwrap();
+    let mut out = dc.buffer_zeroed::<i32>(3).unwrap();
+    let b = dc.buffer_from_slice(&[2, 1, 0]).unwrap();
+    divide::launch(&acc, 3, &a, &b, &mut out).unwrap();
+    let err = acc.synchronize().unwrap_err();
+    assert_eq!(err.fault(), Some(&KernelFault::DivisionByZero), "{err}");
+    assert!(err.to_string().contains("kernel `divide`"), "{err}");
+    let b = dc.buffer_from_slice(&[2, -1, 1]).unwrap();
+    divide::launch(&acc, 3, &a, &b, &mut out).unwrap();
+    let err = out.to_vec().unwrap_err();
+    assert_eq!(err.fault(), Some(&KernelFault::DivisionOverflow), "{err}");
+    let b = dc.buffer_from_slice(&[2, 2, 7]).unwrap();
+    divide::launch(&acc, 3, &a, &b, &mut out).unwrap();
+    assert_eq!(out.to_vec().unwrap(), [5, i32::MIN / 2, 1]);
+}
+
+#[test]
+fn panics_carry_their_message() {
+    let Some((dc, acc)) = support::wgpu_service() else {
+        return;
+    };
+    let mut out = dc.buffer_zeroed::<u32>(1 << 16).unwrap();
+    explode::launch(&acc, 1 << 16, 5, &mut out).unwrap();
+    let err = acc.synchronize().unwrap_err();
+    assert!(
+        matches!(err.fault(), Some(KernelFault::Panic { message }) if message == "work item beyond the limit"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("panicked: work item beyond the limit"),
+        "{err}"
+    );
+    explode::launch(&acc, 1 << 16, 1 << 16, &mut out).unwrap();
+    assert!(out.to_vec().unwrap().iter().all(|&v| v == 1));
+}
+
+#[test]
+fn the_first_fault_of_several_launches_is_reported() {
+    let Some((dc, acc)) = support::wgpu_service() else {
+        return;
+    };
+    let a = dc.buffer_from_slice(&[1i32; 4]).unwrap();
+    let zero = dc.buffer_zeroed::<i32>(4).unwrap();
+    let mut out = dc.buffer_zeroed::<i32>(4).unwrap();
+    let mut flags = dc.buffer_zeroed::<u32>(4).unwrap();
+    divide::launch(&acc, 4, &a, &zero, &mut out).unwrap();
+    explode::launch(&acc, 4, 0, &mut flags).unwrap();
+    let err = acc.synchronize().unwrap_err();
+    assert!(err.to_string().contains("kernel `divide`"), "{err}");
+    acc.synchronize().unwrap();
+}
+
+#[test]
+fn kernels_needing_what_an_adapter_lacks_are_refused() {
+    let Some((dc, _)) = support::wgpu_service() else {
+        return;
+    };
+    // Any adapter without 64-bit integers (e.g. GL) refuses every kernel, naming the need.
+    let Some(limited) = dc
+        .accelerators()
+        .into_iter()
+        .find(|a| !a.info().capabilities.int64)
+    else {
+        eprintln!("no wgpu adapter without 64-bit integers here; nothing to refuse");
+        return;
+    };
+    let mut out = dc.buffer_zeroed::<f64>(4).unwrap();
+    let err = wide::launch(&limited, 4, &mut out).unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("`wide`"), "{msg}");
+    assert!(msg.contains("64-bit integers"), "{msg}");
+    assert!(msg.contains(&limited.info().name), "{msg}");
+}
