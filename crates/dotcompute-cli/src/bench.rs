@@ -24,7 +24,7 @@ pub struct BenchArgs {
     /// Small sizes and few repetitions: a smoke test that finishes in seconds.
     #[arg(long)]
     pub quick: bool,
-    /// Only this accelerator (e.g. `cpu:0`).
+    /// Only these accelerators: ids or backend names, comma-separated (e.g. `cpu:0,wgpu:0`).
     #[arg(long)]
     pub accelerator: Option<String>,
     /// Also write the results as JSON to this file.

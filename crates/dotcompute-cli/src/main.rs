@@ -47,7 +47,7 @@ enum Command {
     },
     /// Runs every conformance kernel on every accelerator and compares with the references.
     Selftest {
-        /// Only this accelerator (e.g. `cpu:0`).
+        /// Only these accelerators: ids or backend names, comma-separated (e.g. `cpu:0,wgpu`).
         #[arg(long)]
         accelerator: Option<String>,
         /// Print JSON instead of a table.
@@ -186,11 +186,15 @@ pub fn select_accelerators(
     let Some(spec) = spec else {
         return Ok(all);
     };
+    // A comma-separated list of ids (`cpu:0`) or backend names (`wgpu`).
+    let wanted: Vec<&str> = spec.split(',').map(str::trim).collect();
     let chosen: Vec<_> = all
         .into_iter()
         .filter(|a| {
             let id = a.id();
-            spec == id.to_string() || spec == id.backend.name()
+            wanted
+                .iter()
+                .any(|w| *w == id.to_string() || *w == id.backend.name())
         })
         .collect();
     if chosen.is_empty() {

@@ -327,12 +327,24 @@ impl<'k> Emitter<'k> {
         out.push_str(&text);
         out.push_str("}\n");
         let wg = self.workgroup_size;
+        // Work-item coordinates: 64-bit division is slow everywhere (emulated on GPUs,
+        // scalarised on lavapipe), so 1-D grids divide nothing and grids under 2^32 items
+        // divide in 32 bits; the branches are uniform across a launch.
         let _ = write!(
             out,
             "@compute @workgroup_size({wg})\n\
              fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{\n\
              \x20   let linear = u64(id.y) * u64(groups.x) * {wg}lu + u64(id.x);\n\
              \x20   if linear >= params.total {{ return; }}\n\
+             \x20   if params.grid_x == params.total {{ kernel_body(linear, 0lu, 0lu); return; }}\n\
+             \x20   if params.total <= 0xfffffffflu {{\n\
+             \x20       let l = u32(linear);\n\
+             \x20       let nx = u32(params.grid_x);\n\
+             \x20       let ny = u32(params.grid_y);\n\
+             \x20       let r = l / nx;\n\
+             \x20       kernel_body(u64(l % nx), u64(r % ny), u64(r / ny));\n\
+             \x20       return;\n\
+             \x20   }}\n\
              \x20   let row = linear / params.grid_x;\n\
              \x20   kernel_body(linear % params.grid_x, row % params.grid_y, row / params.grid_y);\n\
              }}\n"
