@@ -40,6 +40,7 @@ fn capabilities(c: &dotcompute::Capabilities) -> Vec<String> {
         (c.atomics, "atomics"),
         (c.atomics64, "atomics64"),
         (c.float_atomics, "float-atomics"),
+        (c.device_timing, "timestamps"),
     ] {
         if on {
             v.push(name.to_string());

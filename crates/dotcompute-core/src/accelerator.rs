@@ -161,12 +161,32 @@ impl Accelerator {
         let entry = self.context.kernels.compiled(def, self.device.as_ref())?;
 
         let space = self.device.memory_space();
+        let max_bytes = self.info().capabilities.max_buffer_bytes;
         let mut prepared: SmallVec<[Prepared<'_>; 8]> = SmallVec::new();
         for (arg, param) in args.iter_mut().zip(def.params()) {
             // check_args matched every buffer argument to a buffer parameter of its type.
             let elem = match param.kind {
                 ParamKind::Scalar(t) | ParamKind::Buffer { elem: t, .. } => t,
             };
+            // A device binds buffers up to a size; refuse before copying anything there.
+            let device_len = match (&*arg, space) {
+                (KernelArg::Buffer(b), MemorySpace::Device) => Some(b.len()),
+                (KernelArg::BufferMut(b), MemorySpace::Device) => Some(b.len()),
+                _ => None,
+            };
+            if let Some(len) = device_len {
+                let bytes = (len as u64).saturating_mul(elem.size_bytes() as u64);
+                if bytes > max_bytes {
+                    return Err(Error::Unsupported {
+                        kernel: def.name().to_string(),
+                        need: format!(
+                            "a buffer of {bytes} bytes for `{}` (it binds at most {max_bytes})",
+                            param.name
+                        ),
+                        accelerator: self.info().to_string(),
+                    });
+                }
+            }
             prepared.push(match (arg, space) {
                 (KernelArg::Scalar(v), _) => Prepared::Scalar(*v),
                 (KernelArg::Buffer(b), MemorySpace::Host) => {

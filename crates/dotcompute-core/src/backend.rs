@@ -187,4 +187,9 @@ pub trait CompiledKernel: Send + Sync {
         work_items: u64,
         args: &[LaunchArg<'_>],
     ) -> Result<(), LaunchError>;
+
+    /// Run times measured by the device, for devices that can (GPU timestamp queries).
+    fn device_times(&self) -> Option<crate::stats::DeviceTimes> {
+        None
+    }
 }

@@ -98,6 +98,9 @@ pub struct Capabilities {
     pub max_buffer_bytes: u64,
     /// SIMD instruction set kernels run with (CPU), e.g. `avx2`.
     pub simd: Option<String>,
+    /// The device measures kernel run times itself (GPU timestamps), reported in
+    /// `KernelStatistics::device`.
+    pub device_timing: bool,
 }
 
 /// A description of an accelerator.

@@ -147,6 +147,7 @@ impl KernelManager {
                 accelerator: id.to_string(),
                 compile_time: entry.compile_time,
                 launches: entry.counters.snapshot(),
+                device: entry.kernel.device_times(),
             })
             .collect();
         stats.sort_by(|a, b| (&a.kernel, &a.accelerator).cmp(&(&b.kernel, &b.accelerator)));

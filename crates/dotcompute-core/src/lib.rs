@@ -38,4 +38,4 @@ pub use grid::Grid;
 pub use info::{AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities};
 pub use kernel_manager::KernelManager;
 pub use scalar::{KernelScalar, ScalarValue};
-pub use stats::{KernelStatistics, LaunchTimes};
+pub use stats::{DeviceTimes, KernelStatistics, LaunchTimes};

@@ -83,4 +83,32 @@ pub struct KernelStatistics {
     pub compile_time: Duration,
     /// Launch counts and times.
     pub launches: LaunchTimes,
+    /// Time the kernel ran, measured by the device itself (GPU timestamp queries), for
+    /// launches up to the last synchronisation; `None` where the device cannot measure it.
+    pub device: Option<DeviceTimes>,
+}
+
+/// Kernel run times measured by a device (from the start to the end of its work there).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceTimes {
+    /// Launches timed.
+    pub timed_launches: u64,
+    /// Total time on the device.
+    pub total: Duration,
+    /// Shortest launch.
+    pub min: Duration,
+    /// Longest launch.
+    pub max: Duration,
+}
+
+impl DeviceTimes {
+    /// Mean time per timed launch.
+    pub fn mean(&self) -> Duration {
+        if self.timed_launches == 0 {
+            Duration::ZERO
+        } else {
+            let nanos = self.total.as_nanos() / u128::from(self.timed_launches);
+            Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+        }
+    }
 }

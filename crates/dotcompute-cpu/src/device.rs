@@ -94,6 +94,7 @@ impl CpuDevice {
                 max_group_size: 1024,
                 max_buffer_bytes: isize::MAX as u64,
                 simd: Some(simd.name().into()),
+                device_timing: false,
             },
         };
         Ok(CpuDevice {

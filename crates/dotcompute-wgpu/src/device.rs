@@ -5,6 +5,7 @@ use crate::error::WgpuError;
 use crate::kernel::WgpuKernel;
 use crate::memory::WgpuMemory;
 use crate::pool::DevicePool;
+use crate::timing::{DeviceTimeCounters, TimestampQueries};
 use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
 use dotcompute_core::{
     AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, Error,
@@ -19,7 +20,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub(crate) const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
     .union(wgpu::Features::SHADER_F64)
     .union(wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS)
-    .union(wgpu::Features::SHADER_INT64_ATOMIC_MIN_MAX);
+    .union(wgpu::Features::SHADER_INT64_ATOMIC_MIN_MAX)
+    .union(wgpu::Features::TIMESTAMP_QUERY);
 
 /// Bytes of the fault record (`array<atomic<u32>, 8>`).
 const FAULT_BYTES: u64 = 32;
@@ -29,6 +31,9 @@ pub(crate) struct PendingLaunch {
     pub(crate) kernel: &'static KernelDefinition,
     pub(crate) buffer_lens: Vec<u64>,
     pub(crate) traps: Arc<Vec<String>>,
+    /// Where the launch's device time goes; set by `register_launch` when a timestamp slot
+    /// was free.
+    pub(crate) timing: Option<(u32, Arc<DeviceTimeCounters>)>,
 }
 
 /// What the device's kernels, memory and synchronisation share.
@@ -41,6 +46,9 @@ pub(crate) struct Shared {
     /// The record kernels write their first fault into (code, param, index lo/hi, launch id).
     pub(crate) fault: wgpu::Buffer,
     fault_readback: wgpu::Buffer,
+    /// Kernel timestamps, where the device has them.
+    pub(crate) timestamps: Option<TimestampQueries>,
+    timestamp_readback: Option<wgpu::Buffer>,
     pending: Mutex<HashMap<u32, PendingLaunch>>,
     next_launch: AtomicU32,
     lost: Arc<Mutex<Option<String>>>,
@@ -63,13 +71,21 @@ impl Shared {
         }
     }
 
-    pub(crate) fn register_launch(&self, launch: PendingLaunch) -> u32 {
+    /// Records a launch about to be submitted; returns its id and, when its device time will
+    /// be measured, its timestamp slot.
+    pub(crate) fn register_launch(
+        &self,
+        mut launch: PendingLaunch,
+        counters: &Arc<DeviceTimeCounters>,
+    ) -> (u32, Option<u32>) {
         let id = self.next_launch.fetch_add(1, Ordering::Relaxed);
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, launch);
-        id
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        // Slots are numbered from 0 after each synchronisation, in launch order.
+        let slot = pending.values().filter(|l| l.timing.is_some()).count() as u32;
+        let slot = (self.timestamps.is_some() && TimestampQueries::has_slot(slot)).then_some(slot);
+        launch.timing = slot.map(|s| (s, counters.clone()));
+        pending.insert(id, launch);
+        (id, slot)
     }
 
     pub(crate) fn forget_launch(&self, id: u32) {
@@ -99,8 +115,26 @@ impl Shared {
                 label: Some("dotcompute fault readback"),
             });
         encoder.copy_buffer_to_buffer(&self.fault, 0, &self.fault_readback, 0, FAULT_BYTES);
+        let timed = pending.values().filter(|l| l.timing.is_some()).count() as u32;
+        if let (Some(queries), Some(readback)) = (&self.timestamps, &self.timestamp_readback)
+            && timed > 0
+        {
+            queries.resolve(&mut encoder, timed, readback);
+        }
         let index = self.queue.submit([encoder.finish()]);
-        let words = self.read_mapped(&self.fault_readback, index)?;
+        let words = self.read_mapped(&self.fault_readback, index.clone())?;
+        if let (Some(queries), Some(readback)) = (&self.timestamps, &self.timestamp_readback)
+            && timed > 0
+        {
+            let ticks = self.read_mapped(readback, index)?;
+            for launch in pending.values() {
+                if let Some((slot, counters)) = &launch.timing
+                    && let Some(elapsed) = queries.duration(&ticks, *slot)
+                {
+                    counters.record(elapsed);
+                }
+            }
+        }
         let record: Vec<u32> = words
             .chunks_exact(4)
             .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
@@ -293,9 +327,14 @@ impl WgpuDevice {
                     .max_storage_buffer_binding_size
                     .min(limits.max_buffer_size),
                 simd: None,
+                device_timing: features.contains(wgpu::Features::TIMESTAMP_QUERY),
             },
         };
         let pool = DevicePool::new(device.clone(), name);
+        let timestamps = TimestampQueries::new(&device, &queue);
+        let timestamp_readback = timestamps
+            .as_ref()
+            .map(|_| TimestampQueries::readback(&device));
         Ok(WgpuDevice {
             shared: Arc::new(Shared {
                 device,
@@ -305,6 +344,8 @@ impl WgpuDevice {
                 pool,
                 fault,
                 fault_readback,
+                timestamps,
+                timestamp_readback,
                 pending: Mutex::new(HashMap::new()),
                 next_launch: AtomicU32::new(1),
                 lost,

@@ -3,6 +3,7 @@
 use crate::device::{PendingLaunch, Shared};
 use crate::error::WgpuError;
 use crate::memory::WgpuMemory;
+use crate::timing::DeviceTimeCounters;
 use dotcompute_core::backend::{BufferBinding, CompiledKernel, LaunchArg, LaunchError};
 use dotcompute_core::{Error, Grid, KernelDefinition, KernelFault, ScalarValue};
 use dotcompute_ir::emit::wgsl::{self, WgslOptions, WgslProgram, slots};
@@ -23,6 +24,7 @@ pub(crate) struct WgpuKernel {
     traps: Arc<Vec<String>>,
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
+    device_times: Arc<DeviceTimeCounters>,
 }
 
 fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
@@ -100,6 +102,7 @@ impl WgpuKernel {
             program,
             pipeline,
             layout,
+            device_times: Arc::default(),
         })
     }
 }
@@ -196,11 +199,15 @@ impl CompiledKernel for WgpuKernel {
                 }
             }
         }
-        let launch_id = shared.register_launch(PendingLaunch {
-            kernel: self.def,
-            buffer_lens,
-            traps: self.traps.clone(),
-        });
+        let (launch_id, timestamp_slot) = shared.register_launch(
+            PendingLaunch {
+                kernel: self.def,
+                buffer_lens,
+                traps: self.traps.clone(),
+                timing: None,
+            },
+            &self.device_times,
+        );
         put(slots::LAUNCH_ID, &launch_id.to_le_bytes());
 
         let device = &shared.device;
@@ -242,7 +249,11 @@ impl CompiledKernel for WgpuKernel {
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some(self.def.name()),
-                timestamp_writes: None,
+                timestamp_writes: shared
+                    .timestamps
+                    .as_ref()
+                    .zip(timestamp_slot)
+                    .map(|(queries, slot)| queries.writes(slot)),
             });
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &bind_group, &[]);
@@ -266,5 +277,12 @@ impl CompiledKernel for WgpuKernel {
             "wgpu launch submitted"
         );
         Ok(())
+    }
+
+    fn device_times(&self) -> Option<dotcompute_core::DeviceTimes> {
+        self.shared
+            .timestamps
+            .as_ref()
+            .map(|_| self.device_times.snapshot())
     }
 }

@@ -19,6 +19,7 @@ mod kernel;
 mod memory;
 mod plugin;
 mod pool;
+mod timing;
 
 pub use device::WgpuDevice;
 pub use error::WgpuError;

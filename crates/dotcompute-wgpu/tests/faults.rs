@@ -163,3 +163,35 @@ fn kernels_needing_what_an_adapter_lacks_are_refused() {
     assert!(msg.contains("64-bit integers"), "{msg}");
     assert!(msg.contains(&limited.info().name), "{msg}");
 }
+
+#[kernel]
+fn fill(v: u32, out: &mut [u32]) {
+    out[global_id()] = v;
+}
+
+#[test]
+fn buffers_beyond_the_binding_limit_are_refused() {
+    let Some((dc, acc)) = support::wgpu_service() else {
+        return;
+    };
+    let limit = acc.info().capabilities.max_buffer_bytes;
+    // Past 1 GiB the test would need more memory than CI machines have to spare.
+    if limit >= 1 << 30 {
+        eprintln!(
+            "{} binds {limit} bytes: too large to test here",
+            acc.info().name
+        );
+        return;
+    }
+    let len = (limit / 4 + 1) as usize;
+    let mut big = dc.buffer_zeroed::<u32>(len).unwrap();
+    let err = fill::launch(&acc, 16, 7, &mut big).unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("`fill`"), "{msg}");
+    assert!(msg.contains(&format!("binds at most {limit}")), "{msg}");
+    assert!(msg.contains(&acc.info().name), "{msg}");
+    // Nothing was copied to the device, and the buffer is still the host's.
+    assert_eq!(big.transfers().uploads, 0);
+    assert_eq!(big.read().unwrap()[0], 0);
+}

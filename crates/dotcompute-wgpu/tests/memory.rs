@@ -132,3 +132,42 @@ fn the_cpu_has_no_device_pool_and_moves_nothing() {
     assert_eq!(data.to_vec().unwrap(), [1; 64]);
     assert_eq!(data.transfers(), dotcompute::TransferStatistics::default());
 }
+
+#[test]
+fn kernels_are_timed_on_the_device_where_it_has_timestamps() {
+    let Some((dc, _, gpu)) = both() else {
+        return;
+    };
+    let has_timestamps = gpu.info().capabilities.device_timing;
+    let mut data = dc.buffer_zeroed::<u32>(1 << 16).unwrap();
+    for _ in 0..3 {
+        add_one::launch(&gpu, 1 << 16, &mut data).unwrap();
+    }
+    gpu.synchronize().unwrap();
+    let stats = dc
+        .statistics()
+        .into_iter()
+        .find(|s| s.kernel == "add_one" && s.accelerator == gpu.id().to_string())
+        .unwrap();
+    assert_eq!(stats.launches.launches, 3);
+    if !has_timestamps {
+        assert!(stats.device.is_none(), "{stats:?}");
+        return;
+    }
+    let device = stats.device.expect("timestamps are on");
+    assert_eq!(device.timed_launches, 3, "{device:?}");
+    assert!(device.min > std::time::Duration::ZERO, "{device:?}");
+    assert!(
+        device.min <= device.mean() && device.mean() <= device.max,
+        "{device:?}"
+    );
+    // Timing continues after a synchronisation (slots are reused).
+    add_one::launch(&gpu, 1 << 16, &mut data).unwrap();
+    assert!(data.to_vec().unwrap().iter().all(|&v| v == 4));
+    let again = dc
+        .statistics()
+        .into_iter()
+        .find(|s| s.kernel == "add_one" && s.accelerator == gpu.id().to_string())
+        .unwrap();
+    assert_eq!(again.device.unwrap().timed_launches, 4);
+}

@@ -161,7 +161,7 @@ pub use dotcompute_core::cpu_abi;
 pub use dotcompute_core::pool::{MemoryPool, PoolConfig, PoolStatistics};
 pub use dotcompute_core::{
     Accelerator, AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, BackendReport,
-    BackendStatus, Capabilities, Error, Grid, HostRead, HostWrite, Kernel, KernelArg,
+    BackendStatus, Capabilities, DeviceTimes, Error, Grid, HostRead, HostWrite, Kernel, KernelArg,
     KernelDefinition, KernelFault, KernelManager, KernelScalar, KernelStatistics, LaunchTimes,
     ParamInfo, RawBuffer, ScalarValue, TransferStatistics, UnifiedBuffer,
 };
