@@ -13,7 +13,7 @@ use std::sync::Arc;
 use wgpu::util::DeviceExt;
 
 /// Invocations per workgroup (clamped to the device's limit).
-const WORKGROUP_SIZE: u32 = 64;
+const WORKGROUP_SIZE: u32 = 256;
 /// `group_size_*()` when the grid does not set one (matches the CPU backend).
 const DEFAULT_GROUP: [u64; 3] = [64, 1, 1];
 
@@ -59,7 +59,19 @@ impl WgpuKernel {
             label: Some(def.name()),
             source: wgpu::ShaderSource::Wgsl(program.source.as_str().into()),
         });
-        let mut entries = vec![storage_entry(0, true), storage_entry(1, false)];
+        let mut entries = vec![
+            wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            },
+            storage_entry(1, false),
+        ];
         for (i, p) in ir.params.iter().enumerate() {
             if let ParamKind::Buffer { access, .. } = p.kind {
                 entries.push(storage_entry(2 + i as u32, access == Access::Read));
@@ -215,7 +227,7 @@ impl CompiledKernel for WgpuKernel {
         let params = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("dotcompute params"),
             contents: &block,
-            usage: wgpu::BufferUsages::STORAGE,
+            usage: wgpu::BufferUsages::UNIFORM,
         });
         let mut entries = vec![
             wgpu::BindGroupEntry {

@@ -272,7 +272,9 @@ impl<'k> Emitter<'k> {
             let _ = writeln!(out, "    @align(8) @size(8) p{i}: {t},");
         }
         out.push_str("}\n");
-        out.push_str("@group(0) @binding(0) var<storage, read> params: Params;\n");
+        // A uniform, not a storage buffer: storage buffers may alias the kernel's writable
+        // buffers, which forces a reload of every parameter after every store.
+        out.push_str("@group(0) @binding(0) var<uniform> params: Params;\n");
         out.push_str(
             "@group(0) @binding(1) var<storage, read_write> fault: array<atomic<u32>, 8>;\n",
         );
@@ -352,7 +354,9 @@ impl<'k> Emitter<'k> {
         WgslProgram {
             source: out,
             params: ParamsLayout {
-                size: (slots::FIRST_PARAM + self.kernel.params.len() as u32) * 8,
+                // Uniform blocks are sized in multiples of 16 bytes.
+                size: ((slots::FIRST_PARAM + self.kernel.params.len() as u32) * 8)
+                    .next_multiple_of(16),
                 param_slots,
             },
             traps: self.traps,
