@@ -42,8 +42,10 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Writes BENCHMARKS.md-style Markdown from `bench --json` results.
     Report {
-        /// The JSON file `bench --json` wrote.
-        results: std::path::PathBuf,
+        /// The JSON files `bench --json` wrote (the first is the main run; others become
+        /// sections after it).
+        #[arg(required = true)]
+        results: Vec<std::path::PathBuf>,
     },
     /// Runs every conformance kernel on every accelerator and compares with the references.
     Selftest {

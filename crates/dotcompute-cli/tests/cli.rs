@@ -121,6 +121,13 @@ fn quick_bench_writes_json_and_the_report_renders_it() {
     assert!(md.starts_with("# Benchmarks"), "{md}");
     assert!(md.contains("| vector_add |"), "{md}");
     assert!(md.contains("Quick run"), "{md}");
+    // Several runs: one section each.
+    let md = dotcompute(&["report", json.to_str().unwrap(), json.to_str().unwrap()]);
+    assert!(md.status.success());
+    let md = stdout(&md);
+    assert!(md.contains("## Run 1: `dotcompute bench"), "{md}");
+    assert!(md.contains("## Run 2: "), "{md}");
+    assert_eq!(md.matches("# Benchmarks").count(), 1, "{md}");
     std::fs::remove_dir_all(dir).ok();
 }
 
