@@ -34,6 +34,19 @@ if command -v dpkg-query >/dev/null 2>&1; then
     echo "WARNING: could not install ${need[*]}: the wgpu tests will report themselves SKIPPED" >&2
   fi
 fi
+# NVRTC from NVIDIA's pip wheel, so that every generated CUDA kernel is compiled in the tests
+# (no GPU or CUDA toolkit needed). Installed once into target/, found through
+# DOTCOMPUTE_NVRTC_DIR; without pip the CUDA compile tests report themselves SKIPPED.
+nvrtc_dir="$PWD/target/nvrtc/nvidia/cu13/lib"
+if [ ! -e "$nvrtc_dir/libnvrtc.so.13" ] && command -v python3 >/dev/null 2>&1; then
+  echo "== installing NVRTC (pip wheel nvidia-cuda-nvrtc) into target/nvrtc"
+  python3 -m pip install --quiet --disable-pip-version-check --target "$PWD/target/nvrtc" nvidia-cuda-nvrtc \
+    || echo "WARNING: could not install nvidia-cuda-nvrtc: the CUDA compile tests will report themselves SKIPPED" >&2
+fi
+if [ -e "$nvrtc_dir/libnvrtc.so.13" ]; then
+  export DOTCOMPUTE_NVRTC_DIR="$nvrtc_dir" DOTCOMPUTE_REQUIRE_NVRTC=1
+fi
+
 # Vulkan loaders and Mesa want a private runtime directory; containers often lack one.
 if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -w "${XDG_RUNTIME_DIR}" ]; then
   export XDG_RUNTIME_DIR="${TMPDIR:-/tmp}/dotcompute-xdg-$(id -u)"

@@ -1,4 +1,6 @@
 //! Code emitters: one module per target language, each a pure function of the IR.
 
+pub mod abi;
+pub mod cuda;
 pub mod rust;
 pub mod wgsl;

@@ -11,7 +11,7 @@ use dotcompute_core::{
     AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, Error,
     KernelDefinition, KernelFault,
 };
-use dotcompute_ir::emit::wgsl::fault_codes;
+use dotcompute_ir::emit::abi::fault_codes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};

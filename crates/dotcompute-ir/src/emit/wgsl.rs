@@ -22,9 +22,10 @@
 //! the module needs 64-bit integer support (wgpu's `SHADER_INT64`).
 //!
 //! Layout: binding 0 is the parameter block, a storage buffer of 8-byte slots (see
-//! [`ParamsLayout`]); binding 1 the fault record (`array<atomic<u32>, 8>`); buffer parameter
+//! [`super::abi::ParamsLayout`]); binding 1 the fault record (`array<atomic<u32>, 8>`); buffer parameter
 //! `k` is binding `2 + k`.
 
+use super::abi::{ParamsLayout, fault_codes, slots};
 use crate::program::{
     AtomicOp, BinaryOp, BoundsChecks, Builtin, Expr, ExprKind, Function, Kernel, Literal, Local,
     MathFn, Stmt, UnaryOp,
@@ -43,50 +44,6 @@ impl Default for WgslOptions {
     fn default() -> Self {
         WgslOptions { workgroup_size: 64 }
     }
-}
-
-/// Where each value lives in the parameter block: slot `k` is bytes `8k..8k+8`, values
-/// little-endian at the start of their slot.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParamsLayout {
-    /// Total bytes.
-    pub size: u32,
-    /// Slot of each kernel parameter's value (scalars) or element count (buffers, `u64`).
-    pub param_slots: Vec<u32>,
-}
-
-/// Fixed slots of the parameter block.
-pub mod slots {
-    /// Grid size x, y, z (`u64` each): slots 0, 1, 2.
-    pub const GRID: u32 = 0;
-    /// Group size x, y, z (`u64` each): slots 3, 4, 5.
-    pub const GROUP: u32 = 3;
-    /// Total work items (`u64`).
-    pub const TOTAL: u32 = 6;
-    /// Launch id (`u32`), copied into the fault record.
-    pub const LAUNCH_ID: u32 = 7;
-    /// `-0.0f32`, added to every float product (see the module docs on contraction).
-    pub const NEG_ZERO_F32: u32 = 8;
-    /// `-0.0f64`, likewise.
-    pub const NEG_ZERO_F64: u32 = 9;
-    /// First parameter slot.
-    pub const FIRST_PARAM: u32 = 10;
-}
-
-/// Fault codes written by the module.
-pub mod fault_codes {
-    /// Out-of-bounds access (param, index).
-    pub const OUT_OF_BOUNDS: u32 = 1;
-    /// Integer division or remainder by zero.
-    pub const DIVISION_BY_ZERO: u32 = 2;
-    /// Integer `MIN / -1`.
-    pub const DIVISION_OVERFLOW: u32 = 3;
-    /// `clamp` with bad bounds.
-    pub const INVALID_CLAMP: u32 = 4;
-    /// `step_by(0)`.
-    pub const ZERO_STEP: u32 = 5;
-    /// `panic!`: the index field holds the message number (see [`super::WgslProgram::traps`]).
-    pub const PANIC: u32 = 6;
 }
 
 /// An emitted module and what the host needs to bind it.
