@@ -112,8 +112,10 @@ impl Accelerator {
     /// Waits for every launch on this accelerator to finish.
     ///
     /// Launches on GPUs are asynchronous: a fault of a kernel (an out-of-bounds index, a
-    /// division by zero, a `panic!`) is reported here, or when the host reads a buffer the
-    /// kernel wrote.
+    /// division by zero, a `panic!`) is reported by the first synchronisation after it: this
+    /// call, or the host's read of any buffer a kernel on this accelerator wrote. It is
+    /// reported once; reading the buffer again returns what the kernel wrote before the
+    /// fault, without an error.
     pub fn synchronize(&self) -> Result<(), Error> {
         self.device.synchronize()
     }
@@ -162,19 +164,17 @@ impl Accelerator {
 
         let space = self.device.memory_space();
         let max_bytes = self.info().capabilities.max_buffer_bytes;
-        let mut prepared: SmallVec<[Prepared<'_>; 8]> = SmallVec::new();
-        for (arg, param) in args.iter_mut().zip(def.params()) {
-            // check_args matched every buffer argument to a buffer parameter of its type.
-            let elem = match param.kind {
-                ParamKind::Scalar(t) | ParamKind::Buffer { elem: t, .. } => t,
-            };
-            // A device binds buffers up to a size; refuse before copying anything there.
-            let device_len = match (&*arg, space) {
-                (KernelArg::Buffer(b), MemorySpace::Device) => Some(b.len()),
-                (KernelArg::BufferMut(b), MemorySpace::Device) => Some(b.len()),
-                _ => None,
-            };
-            if let Some(len) = device_len {
+        // A device binds buffers up to a size: refuse before copying anything there.
+        if space == MemorySpace::Device {
+            for (arg, param) in args.iter().zip(def.params()) {
+                let len = match arg {
+                    KernelArg::Buffer(b) => b.len(),
+                    KernelArg::BufferMut(b) => b.len(),
+                    KernelArg::Scalar(_) => continue,
+                };
+                let elem = match param.kind {
+                    ParamKind::Scalar(t) | ParamKind::Buffer { elem: t, .. } => t,
+                };
                 let bytes = (len as u64).saturating_mul(elem.size_bytes() as u64);
                 if bytes > max_bytes {
                     return Err(Error::Unsupported {
@@ -187,6 +187,13 @@ impl Accelerator {
                     });
                 }
             }
+        }
+        let mut prepared: SmallVec<[Prepared<'_>; 8]> = SmallVec::new();
+        for (arg, param) in args.iter_mut().zip(def.params()) {
+            // check_args matched every buffer argument to a buffer parameter of its type.
+            let elem = match param.kind {
+                ParamKind::Scalar(t) | ParamKind::Buffer { elem: t, .. } => t,
+            };
             prepared.push(match (arg, space) {
                 (KernelArg::Scalar(v), _) => Prepared::Scalar(*v),
                 (KernelArg::Buffer(b), MemorySpace::Host) => {
@@ -199,7 +206,13 @@ impl Accelerator {
                     Prepared::HostWrite(ptr, len, elem)
                 }
                 (KernelArg::Buffer(b), MemorySpace::Device) => {
-                    let memory = b.write_state().device_copy(self.device.as_ref(), false)?;
+                    // A shared borrow of the state first: the host may hold a read guard on
+                    // this buffer in this very thread.
+                    let shared = b.read_state().device_copy_for_read(self.device.as_ref())?;
+                    let memory = match shared {
+                        Some(memory) => memory,
+                        None => b.write_state().device_copy(self.device.as_ref(), false)?,
+                    };
                     Prepared::Device(memory, b.len() as u64, elem, false)
                 }
                 (KernelArg::BufferMut(b), MemorySpace::Device) => {

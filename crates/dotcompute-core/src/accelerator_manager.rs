@@ -60,16 +60,29 @@ impl std::fmt::Debug for AcceleratorManager {
 
 impl AcceleratorManager {
     /// A manager over `plugins`, binding what they find to `context`.
+    ///
+    /// One plugin per backend: accelerator ids (`wgpu:0`) are numbered per backend, so a
+    /// second plugin of a backend already registered is not probed, and reports why.
     pub fn new(context: Arc<ServiceContext>, plugins: Vec<Box<dyn BackendPlugin>>) -> Self {
+        let mut seen: Vec<(BackendKind, String)> = Vec::new();
+        let slots = plugins
+            .into_iter()
+            .map(|plugin| {
+                let outcome = OnceLock::new();
+                let backend = plugin.backend();
+                if let Some((_, first)) = seen.iter().find(|(b, _)| *b == backend) {
+                    let _ = outcome.set(Err(format!(
+                        "not used: plugin `{first}` already provides backend `{backend}` (register one plugin per backend)"
+                    )));
+                } else {
+                    seen.push((backend, plugin.name().to_string()));
+                }
+                PluginSlot { plugin, outcome }
+            })
+            .collect();
         AcceleratorManager {
             context,
-            plugins: plugins
-                .into_iter()
-                .map(|plugin| PluginSlot {
-                    plugin,
-                    outcome: OnceLock::new(),
-                })
-                .collect(),
+            plugins: slots,
         }
     }
 

@@ -8,7 +8,7 @@ use crate::scalar::KernelScalar;
 use dotcompute_ir::ScalarType;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
-use std::sync::{PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 /// Identifies the `ComputeService` a buffer or accelerator belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -28,11 +28,57 @@ struct DeviceCopy {
 /// launch that writes a buffer makes every other copy stale; the host reads wait for pending
 /// device writes and download only when the host copy is stale. All access goes through the
 /// methods here, so the rules live in one place.
+///
+/// The device copies sit behind their own lock, so that a launch that only reads the buffer
+/// can upload it under a shared borrow of the state (for instance while the host holds a
+/// `read()` guard on it).
 pub(crate) struct BufferState {
     host: HostBlock,
     host_current: bool,
+    devices: Mutex<DeviceCopies>,
+}
+
+#[derive(Default)]
+struct DeviceCopies {
     copies: Vec<DeviceCopy>,
     transfers: TransferStatistics,
+}
+
+impl DeviceCopies {
+    /// The index of `device`'s copy, allocated if it has none.
+    fn index_of(&mut self, device: &dyn Device, bytes: usize) -> Result<usize, Error> {
+        let id = device.info().id;
+        if let Some(i) = self.copies.iter().position(|c| c.accelerator == id) {
+            return Ok(i);
+        }
+        let memory = device.allocate(bytes)?.into();
+        self.copies.push(DeviceCopy {
+            accelerator: id,
+            memory,
+            current: false,
+        });
+        Ok(self.copies.len() - 1)
+    }
+
+    /// Uploads `host` into copy `index` if it is stale.
+    fn refresh(&mut self, index: usize, host: &[u8]) -> Result<(), Error> {
+        if self.copies[index].current {
+            return Ok(());
+        }
+        let _span =
+            tracing::trace_span!("transfer", direction = "upload", bytes = host.len()).entered();
+        self.copies[index].memory.upload(host)?;
+        self.copies[index].current = true;
+        self.transfers.uploads += 1;
+        self.transfers.bytes_uploaded += host.len() as u64;
+        Ok(())
+    }
+
+    fn mark_all_stale(&mut self) {
+        for c in &mut self.copies {
+            c.current = false;
+        }
+    }
 }
 
 /// How often a buffer's data moved between the host and devices, and how many bytes.
@@ -53,12 +99,13 @@ pub struct TransferStatistics {
 
 impl std::fmt::Debug for BufferState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let devices = self.devices();
         f.debug_struct("BufferState")
             .field("bytes", &self.host.len())
             .field("host_current", &self.host_current)
             .field(
                 "copies",
-                &self
+                &devices
                     .copies
                     .iter()
                     .map(|c| (c.accelerator, c.current))
@@ -73,13 +120,23 @@ impl BufferState {
         BufferState {
             host,
             host_current: true,
-            copies: Vec::new(),
-            transfers: TransferStatistics::default(),
+            devices: Mutex::new(DeviceCopies::default()),
         }
     }
 
+    /// The device copies (their state is never left half-updated by a panic).
+    fn devices(&self) -> MutexGuard<'_, DeviceCopies> {
+        self.devices.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn devices_mut(&mut self) -> &mut DeviceCopies {
+        self.devices
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub(crate) fn transfers(&self) -> TransferStatistics {
-        self.transfers
+        self.devices().transfers
     }
 
     /// The host copy, if it is current (no download needed).
@@ -92,10 +149,13 @@ impl BufferState {
         if self.host_current {
             return Ok(());
         }
-        let _span =
-            tracing::trace_span!("transfer", direction = "download", bytes = self.host.len())
-                .entered();
-        let source = self
+        let bytes = self.host.len();
+        let _span = tracing::trace_span!("transfer", direction = "download", bytes).entered();
+        let devices = self
+            .devices
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        let source = devices
             .copies
             .iter()
             .find(|c| c.current)
@@ -106,17 +166,15 @@ impl BufferState {
             })?;
         source.memory.download(self.host.bytes_mut())?;
         self.host_current = true;
-        self.transfers.downloads += 1;
-        self.transfers.bytes_downloaded += self.host.len() as u64;
+        devices.transfers.downloads += 1;
+        devices.transfers.bytes_downloaded += bytes as u64;
         Ok(())
     }
 
     /// The host copy, current, for writing; device copies become stale.
     pub(crate) fn host_for_write(&mut self) -> Result<&mut [u8], Error> {
         self.make_host_current()?;
-        for c in &mut self.copies {
-            c.current = false;
-        }
+        self.devices_mut().mark_all_stale();
         Ok(self.host.bytes_mut())
     }
 
@@ -124,10 +182,33 @@ impl BufferState {
     /// stale.
     pub(crate) fn host_for_overwrite(&mut self) -> &mut [u8] {
         self.host_current = true;
-        for c in &mut self.copies {
-            c.current = false;
-        }
+        self.devices_mut().mark_all_stale();
         self.host.bytes_mut()
+    }
+
+    /// `device`'s copy, current, for a launch that only reads it, under a shared borrow:
+    /// `None` when bringing it up to date needs a download first (then use
+    /// [`BufferState::device_copy`]; no host read guard can exist in that state, since taking
+    /// one makes the host copy current).
+    pub(crate) fn device_copy_for_read(
+        &self,
+        device: &dyn Device,
+    ) -> Result<Option<std::sync::Arc<dyn DeviceMemory>>, Error> {
+        let mut devices = self.devices();
+        let id = device.info().id;
+        if let Some(c) = devices
+            .copies
+            .iter()
+            .find(|c| c.accelerator == id && c.current)
+        {
+            return Ok(Some(c.memory.clone()));
+        }
+        if !self.host_current {
+            return Ok(None);
+        }
+        let index = devices.index_of(device, self.host.len())?;
+        devices.refresh(index, self.host.bytes())?;
+        Ok(Some(devices.copies[index].memory.clone()))
     }
 
     /// `device`'s copy, current, allocated and uploaded as needed; when `write`, every other
@@ -137,36 +218,27 @@ impl BufferState {
         device: &dyn Device,
         write: bool,
     ) -> Result<std::sync::Arc<dyn DeviceMemory>, Error> {
-        let id = device.info().id;
-        let index = match self.copies.iter().position(|c| c.accelerator == id) {
-            Some(i) => i,
-            None => {
-                let memory = device.allocate(self.host.len())?.into();
-                self.copies.push(DeviceCopy {
-                    accelerator: id,
-                    memory,
-                    current: false,
-                });
-                self.copies.len() - 1
-            }
-        };
-        if !self.copies[index].current {
+        let bytes = self.host.len();
+        let index = self.devices_mut().index_of(device, bytes)?;
+        if !self.devices_mut().copies[index].current {
             self.make_host_current()?;
-            let _span =
-                tracing::trace_span!("transfer", direction = "upload", bytes = self.host.len())
-                    .entered();
-            self.copies[index].memory.upload(self.host.bytes())?;
-            self.copies[index].current = true;
-            self.transfers.uploads += 1;
-            self.transfers.bytes_uploaded += self.host.len() as u64;
+            let devices = self
+                .devices
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner);
+            devices.refresh(index, self.host.bytes())?;
         }
+        let devices = self
+            .devices
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
         if write {
             self.host_current = false;
-            for (i, c) in self.copies.iter_mut().enumerate() {
+            for (i, c) in devices.copies.iter_mut().enumerate() {
                 c.current = i == index;
             }
         }
-        Ok(self.copies[index].memory.clone())
+        Ok(devices.copies[index].memory.clone())
     }
 }
 

@@ -14,7 +14,7 @@ use dotcompute_core::{
 use dotcompute_ir::emit::abi::fault_codes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// The features DotCompute uses when the adapter has them.
 pub(crate) const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
@@ -49,10 +49,37 @@ pub(crate) struct Shared {
     /// Kernel timestamps, where the device has them.
     pub(crate) timestamps: Option<TimestampQueries>,
     timestamp_readback: Option<wgpu::Buffer>,
-    pending: Mutex<HashMap<u32, PendingLaunch>>,
+    /// Launches since the last synchronisation. Held from a launch's registration to its
+    /// submission, and from a synchronisation's taking of the list to the submission of its
+    /// readback, so that every launch taken has been submitted before the readback, and
+    /// every launch not taken is submitted after it.
+    pending: Mutex<Pending>,
     next_launch: AtomicU32,
     lost: Arc<Mutex<Option<String>>>,
     sync_lock: Mutex<()>,
+}
+
+/// Launches since the last synchronisation, and the next free timestamp slot.
+#[derive(Default)]
+pub(crate) struct Pending {
+    launches: HashMap<u32, PendingLaunch>,
+    next_slot: u32,
+}
+
+/// A launch registered and not yet submitted: holds the submission lock.
+pub(crate) struct Registration<'a> {
+    pending: MutexGuard<'a, Pending>,
+    /// The launch's id (in the fault record).
+    pub(crate) id: u32,
+    /// Its timestamp slot, when it is timed.
+    pub(crate) slot: Option<u32>,
+}
+
+impl Registration<'_> {
+    /// The launch was not submitted after all: forget it.
+    pub(crate) fn cancel(mut self) {
+        self.pending.launches.remove(&self.id);
+    }
 }
 
 impl Shared {
@@ -71,28 +98,25 @@ impl Shared {
         }
     }
 
-    /// Records a launch about to be submitted; returns its id and, when its device time will
-    /// be measured, its timestamp slot.
+    /// Records a launch about to be submitted. The returned registration holds the
+    /// submission lock: submit the launch's work, then drop it (or `cancel` it).
     pub(crate) fn register_launch(
         &self,
         mut launch: PendingLaunch,
         counters: &Arc<DeviceTimeCounters>,
-    ) -> (u32, Option<u32>) {
+    ) -> Registration<'_> {
         let id = self.next_launch.fetch_add(1, Ordering::Relaxed);
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        // Slots are numbered from 0 after each synchronisation, in launch order.
-        let slot = pending.values().filter(|l| l.timing.is_some()).count() as u32;
-        let slot = (self.timestamps.is_some() && TimestampQueries::has_slot(slot)).then_some(slot);
+        // Slots are numbered from 0 after each synchronisation, in launch order; a cancelled
+        // launch leaves its slot unwritten, which reads as no interval.
+        let slot = (self.timestamps.is_some() && TimestampQueries::has_slot(pending.next_slot))
+            .then_some(pending.next_slot);
+        if let Some(s) = slot {
+            pending.next_slot = s + 1;
+        }
         launch.timing = slot.map(|s| (s, counters.clone()));
-        pending.insert(id, launch);
-        (id, slot)
-    }
-
-    pub(crate) fn forget_launch(&self, id: u32) {
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&id);
+        pending.launches.insert(id, launch);
+        Registration { pending, id, slot }
     }
 
     /// Waits for all submitted work, then reads the fault record: the first fault of a
@@ -103,36 +127,47 @@ impl Shared {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         self.check_lost()?;
-        let pending =
-            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
-        if pending.is_empty() {
-            self.wait(None)?;
-            return Ok(());
-        }
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("dotcompute fault readback"),
-            });
-        encoder.copy_buffer_to_buffer(&self.fault, 0, &self.fault_readback, 0, FAULT_BYTES);
-        let timed = pending.values().filter(|l| l.timing.is_some()).count() as u32;
-        if let (Some(queries), Some(readback)) = (&self.timestamps, &self.timestamp_readback)
-            && timed > 0
-        {
-            queries.resolve(&mut encoder, timed, readback);
-        }
-        let index = self.queue.submit([encoder.finish()]);
+        let (launches, timed, index) = {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            let taken = std::mem::take(&mut *pending);
+            if taken.launches.is_empty() {
+                drop(pending);
+                self.wait(None)?;
+                return Ok(());
+            }
+            // Copy the record out and clear it in one submission, ordered after every launch
+            // taken and before every later one.
+            let mut encoder = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("dotcompute fault readback"),
+                });
+            encoder.copy_buffer_to_buffer(&self.fault, 0, &self.fault_readback, 0, FAULT_BYTES);
+            encoder.clear_buffer(&self.fault, 0, None);
+            if let (Some(queries), Some(readback)) = (&self.timestamps, &self.timestamp_readback)
+                && taken.next_slot > 0
+            {
+                queries.resolve(&mut encoder, taken.next_slot, readback);
+            }
+            let index = self.queue.submit([encoder.finish()]);
+            (taken.launches, taken.next_slot, index)
+        };
         let words = self.read_mapped(&self.fault_readback, index.clone())?;
         if let (Some(queries), Some(readback)) = (&self.timestamps, &self.timestamp_readback)
             && timed > 0
         {
-            let ticks = self.read_mapped(readback, index)?;
-            for launch in pending.values() {
-                if let Some((slot, counters)) = &launch.timing
-                    && let Some(elapsed) = queries.duration(&ticks, *slot)
-                {
-                    counters.record(elapsed);
+            // Timing is a statistic: failing to read it must not hide a fault.
+            match self.read_mapped(readback, index) {
+                Ok(ticks) => {
+                    for launch in launches.values() {
+                        if let Some((slot, counters)) = &launch.timing
+                            && let Some(elapsed) = queries.duration(&ticks, *slot)
+                        {
+                            counters.record(elapsed);
+                        }
+                    }
                 }
+                Err(e) => tracing::warn!("kernel timestamps not read: {e}"),
             }
         }
         let record: Vec<u32> = words
@@ -142,12 +177,9 @@ impl Shared {
         if record.first().copied().unwrap_or(0) == 0 {
             return Ok(());
         }
-        // Clear the record for later launches.
-        self.queue
-            .write_buffer(&self.fault, 0, &[0u8; FAULT_BYTES as usize]);
         let (code, param) = (record[0], record[1]);
         let index = u64::from(record[2]) | (u64::from(record[3]) << 32);
-        let launch = pending.get(&record[4]);
+        let launch = launches.get(&record[4]);
         let kernel = launch.map_or("(unknown kernel)", |l| l.kernel.name());
         let fault = match code {
             fault_codes::OUT_OF_BOUNDS => KernelFault::OutOfBounds {
@@ -346,7 +378,7 @@ impl WgpuDevice {
                 fault_readback,
                 timestamps,
                 timestamp_readback,
-                pending: Mutex::new(HashMap::new()),
+                pending: Mutex::new(Pending::default()),
                 next_launch: AtomicU32::new(1),
                 lost,
                 sync_lock: Mutex::new(()),

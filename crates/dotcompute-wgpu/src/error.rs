@@ -60,3 +60,17 @@ impl From<WgpuError> for Error {
         }
     }
 }
+
+/// Runs `f` with wgpu's errors captured (validation, out of memory, internal), and returns
+/// the first: wgpu reports them through error scopes, not through the calls that cause them.
+pub(crate) fn capture<T>(device: &wgpu::Device, f: impl FnOnce() -> T) -> (T, Option<wgpu::Error>) {
+    let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);
+    let out_of_memory = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let value = f();
+    // Scopes pop in the reverse order of their pushes.
+    let error = pollster::block_on(validation.pop())
+        .or(pollster::block_on(out_of_memory.pop()))
+        .or(pollster::block_on(internal.pop()));
+    (value, error)
+}

@@ -1,7 +1,7 @@
 //! Kernels compiled for a wgpu device: WGSL from the IR, one compute pipeline per kernel.
 
 use crate::device::{PendingLaunch, Shared};
-use crate::error::WgpuError;
+use crate::error::{WgpuError, capture};
 use crate::memory::WgpuMemory;
 use crate::timing::DeviceTimeCounters;
 use dotcompute_core::backend::{BufferBinding, CompiledKernel, LaunchArg, LaunchError};
@@ -51,51 +51,58 @@ impl WgpuKernel {
         let program = wgsl::emit(
             ir,
             &WgslOptions {
-                workgroup_size: WORKGROUP_SIZE.min(shared.limits.max_compute_workgroup_size_x),
+                workgroup_size: WORKGROUP_SIZE
+                    .min(shared.limits.max_compute_workgroup_size_x)
+                    .min(shared.limits.max_compute_invocations_per_workgroup)
+                    .max(1),
             },
         );
         let device = &shared.device;
-        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(def.name()),
-            source: wgpu::ShaderSource::Wgsl(program.source.as_str().into()),
-        });
-        let mut entries = vec![
-            wgpu::BindGroupLayoutEntry {
-                binding: 0,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
+        // Validation, out-of-memory and internal (driver compiler) errors all fail the
+        // compilation, so that a broken pipeline is never cached.
+        let ((layout, pipeline), error) = capture(device, || {
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(def.name()),
+                source: wgpu::ShaderSource::Wgsl(program.source.as_str().into()),
+            });
+            let mut entries = vec![
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
                 },
-                count: None,
-            },
-            storage_entry(1, false),
-        ];
-        for (i, p) in ir.params.iter().enumerate() {
-            if let ParamKind::Buffer { access, .. } = p.kind {
-                entries.push(storage_entry(2 + i as u32, access == Access::Read));
+                storage_entry(1, false),
+            ];
+            for (i, p) in ir.params.iter().enumerate() {
+                if let ParamKind::Buffer { access, .. } = p.kind {
+                    entries.push(storage_entry(2 + i as u32, access == Access::Read));
+                }
             }
-        }
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some(def.name()),
-            entries: &entries,
+            let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(def.name()),
+                entries: &entries,
+            });
+            let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(def.name()),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
+            let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(def.name()),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some("main"),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+            (layout, pipeline)
         });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some(def.name()),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(def.name()),
-            layout: Some(&pipeline_layout),
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
-        if let Some(e) = pollster::block_on(scope.pop()) {
+        if let Some(e) = error {
             return Err(WgpuError::Device {
                 what: format!("compiling kernel `{}`", def.name()),
                 adapter: shared.adapter_name(),
@@ -146,7 +153,11 @@ impl CompiledKernel for WgpuKernel {
         // Workgroups: (nx, ny, 1), so that grids beyond the per-dimension limit fit.
         let wg = u64::from(self.program.workgroup_size);
         let groups = work_items.div_ceil(wg);
-        let max_dim = u64::from(shared.limits.max_compute_workgroups_per_dimension).max(1);
+        // The shader computes `id.y * groups.x * wg + id.x` from 32-bit builtins: keep
+        // `groups.x * wg` within u32.
+        let max_dim = u64::from(shared.limits.max_compute_workgroups_per_dimension)
+            .min(u64::from(u32::MAX) / wg)
+            .max(1);
         let nx = groups.min(max_dim);
         let ny = groups.div_ceil(nx.max(1));
         if ny > max_dim {
@@ -154,7 +165,7 @@ impl CompiledKernel for WgpuKernel {
                 grid: grid.to_string(),
                 reason: format!(
                     "`{adapter}` runs at most {} work items in one launch",
-                    max_dim * max_dim * wg
+                    max_dim.saturating_mul(max_dim).saturating_mul(wg)
                 ),
             }));
         }
@@ -212,7 +223,7 @@ impl CompiledKernel for WgpuKernel {
                 }
             }
         }
-        let (launch_id, timestamp_slot) = shared.register_launch(
+        let registration = shared.register_launch(
             PendingLaunch {
                 kernel: self.def,
                 buffer_lens,
@@ -221,67 +232,70 @@ impl CompiledKernel for WgpuKernel {
             },
             &self.device_times,
         );
-        put(slots::LAUNCH_ID, &launch_id.to_le_bytes());
+        put(slots::LAUNCH_ID, &registration.id.to_le_bytes());
 
         let device = &shared.device;
-        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let params = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("dotcompute params"),
-            contents: &block,
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let mut entries = vec![
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: params.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: shared.fault.as_entire_binding(),
-            },
-        ];
-        for (binding, memory, bytes) in &buffers {
-            entries.push(wgpu::BindGroupEntry {
-                binding: *binding,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                    buffer: &memory.block.buffer,
-                    offset: 0,
-                    // Bindings cannot be empty; the kernel sees the real length anyway.
-                    size: NonZeroU64::new(bytes.div_ceil(4).max(1) * 4),
-                }),
+        let ((), error) = capture(device, || {
+            let params = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("dotcompute params"),
+                contents: &block,
+                usage: wgpu::BufferUsages::UNIFORM,
             });
-        }
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(self.def.name()),
-            layout: &self.layout,
-            entries: &entries,
-        });
-        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some(self.def.name()),
-        });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            let mut entries = vec![
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: params.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: shared.fault.as_entire_binding(),
+                },
+            ];
+            for (binding, memory, bytes) in &buffers {
+                entries.push(wgpu::BindGroupEntry {
+                    binding: *binding,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: &memory.block.buffer,
+                        offset: 0,
+                        // Bindings cannot be empty; the kernel sees the real length anyway.
+                        size: NonZeroU64::new(bytes.div_ceil(4).max(1) * 4),
+                    }),
+                });
+            }
+            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(self.def.name()),
-                timestamp_writes: shared
-                    .timestamps
-                    .as_ref()
-                    .zip(timestamp_slot)
-                    .map(|(queries, slot)| queries.writes(slot)),
+                layout: &self.layout,
+                entries: &entries,
             });
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            // nx, ny <= the per-dimension limit, a u32.
-            pass.dispatch_workgroups(nx as u32, ny as u32, 1);
-        }
-        shared.queue.submit([encoder.finish()]);
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            shared.forget_launch(launch_id);
+            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some(self.def.name()),
+            });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some(self.def.name()),
+                    timestamp_writes: shared
+                        .timestamps
+                        .as_ref()
+                        .zip(registration.slot)
+                        .map(|(queries, slot)| queries.writes(slot)),
+                });
+                pass.set_pipeline(&self.pipeline);
+                pass.set_bind_group(0, &bind_group, &[]);
+                // nx, ny <= the per-dimension limit, a u32.
+                pass.dispatch_workgroups(nx as u32, ny as u32, 1);
+            }
+            shared.queue.submit([encoder.finish()]);
+        });
+        if let Some(e) = error {
+            // Nothing ran: the launch cannot fault, and its outputs are unchanged.
+            registration.cancel();
             return Err(failed(WgpuError::Device {
                 what: format!("launching kernel `{}`", self.def.name()),
                 adapter,
                 reason: e.to_string(),
             }));
         }
+        drop(registration);
         tracing::trace!(
             kernel = self.def.name(),
             work_items,

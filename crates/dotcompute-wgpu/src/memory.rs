@@ -1,7 +1,7 @@
 //! Device copies of unified buffers.
 
 use crate::device::Shared;
-use crate::error::WgpuError;
+use crate::error::{WgpuError, capture};
 use crate::pool::PooledBuffer;
 use dotcompute_core::backend::DeviceMemory;
 use dotcompute_core::{AcceleratorId, Error};
@@ -31,6 +31,16 @@ impl WgpuMemory {
     }
 }
 
+impl WgpuMemory {
+    fn failed(&self, what: &str, e: wgpu::Error) -> WgpuError {
+        WgpuError::Device {
+            what: what.to_string(),
+            adapter: self.shared.adapter_name(),
+            reason: e.to_string(),
+        }
+    }
+}
+
 impl DeviceMemory for WgpuMemory {
     fn accelerator(&self) -> AcceleratorId {
         self.shared.info.id
@@ -41,14 +51,20 @@ impl DeviceMemory for WgpuMemory {
         if src.is_empty() {
             return Ok(());
         }
-        if src.len().is_multiple_of(4) {
-            self.shared.queue.write_buffer(&self.block.buffer, 0, src);
-        } else {
-            let mut data = src.to_vec();
-            data.resize(padded(src.len() as u64) as usize, 0);
-            self.shared.queue.write_buffer(&self.block.buffer, 0, &data);
+        let ((), error) = capture(&self.shared.device, || {
+            if src.len().is_multiple_of(4) {
+                self.shared.queue.write_buffer(&self.block.buffer, 0, src);
+            } else {
+                let mut data = src.to_vec();
+                data.resize(padded(src.len() as u64) as usize, 0);
+                self.shared.queue.write_buffer(&self.block.buffer, 0, &data);
+            }
+        });
+        // A failed upload must not leave the copy marked current.
+        match error {
+            None => Ok(()),
+            Some(e) => Err(self.failed("uploading a buffer", e).into()),
         }
-        Ok(())
     }
 
     fn download(&self, dst: &mut [u8]) -> Result<(), Error> {
@@ -57,20 +73,26 @@ impl DeviceMemory for WgpuMemory {
             return self.shared.synchronize();
         }
         let size = padded(self.bytes);
-        let staging = self.shared.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("dotcompute download"),
-            size,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
+        let ((staging, index), error) = capture(&self.shared.device, || {
+            let staging = self.shared.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("dotcompute download"),
+                size,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let mut encoder =
+                self.shared
+                    .device
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                        label: Some("dotcompute download"),
+                    });
+            encoder.copy_buffer_to_buffer(&self.block.buffer, 0, &staging, 0, size);
+            let index = self.shared.queue.submit([encoder.finish()]);
+            (staging, index)
         });
-        let mut encoder =
-            self.shared
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("dotcompute download"),
-                });
-        encoder.copy_buffer_to_buffer(&self.block.buffer, 0, &staging, 0, size);
-        let index = self.shared.queue.submit([encoder.finish()]);
+        if let Some(e) = error {
+            return Err(self.failed("downloading a buffer", e).into());
+        }
         // The kernels that wrote this buffer ran before the copy; report their faults.
         self.shared.synchronize()?;
         let bytes = self.shared.read_mapped(&staging, index)?;

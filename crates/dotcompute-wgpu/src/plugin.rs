@@ -9,43 +9,49 @@ use std::sync::Arc;
 /// Finds the wgpu adapters of this machine (Vulkan, Metal, DX12, GL).
 ///
 /// `DOTCOMPUTE_WGPU_BACKENDS=vulkan,gl` restricts the search (names: `vulkan`, `metal`,
-/// `dx12`, `gl`).
+/// `dx12`, `gl`); a name outside that list makes discovery fail with an error saying so.
 #[derive(Clone, Debug)]
 pub struct WgpuPlugin {
-    backends: wgpu::Backends,
+    backends: Result<wgpu::Backends, String>,
 }
 
 impl Default for WgpuPlugin {
     fn default() -> Self {
-        let backends = std::env::var("DOTCOMPUTE_WGPU_BACKENDS")
-            .ok()
-            .map(|list| parse_backends(&list))
-            .unwrap_or(
-                wgpu::Backends::VULKAN
-                    | wgpu::Backends::METAL
-                    | wgpu::Backends::DX12
-                    | wgpu::Backends::GL,
-            );
+        let backends = match std::env::var("DOTCOMPUTE_WGPU_BACKENDS") {
+            Ok(list) => parse_backends(&list),
+            Err(_) => Ok(wgpu::Backends::VULKAN
+                | wgpu::Backends::METAL
+                | wgpu::Backends::DX12
+                | wgpu::Backends::GL),
+        };
         WgpuPlugin { backends }
     }
 }
 
-fn parse_backends(list: &str) -> wgpu::Backends {
-    list.split(',')
-        .map(|s| match s.trim().to_ascii_lowercase().as_str() {
+fn parse_backends(list: &str) -> Result<wgpu::Backends, String> {
+    let mut backends = wgpu::Backends::empty();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        backends |= match name.to_ascii_lowercase().as_str() {
             "vulkan" => wgpu::Backends::VULKAN,
             "metal" => wgpu::Backends::METAL,
             "dx12" => wgpu::Backends::DX12,
             "gl" | "gles" => wgpu::Backends::GL,
-            _ => wgpu::Backends::empty(),
-        })
-        .fold(wgpu::Backends::empty(), |a, b| a | b)
+            _ => {
+                return Err(format!(
+                    "DOTCOMPUTE_WGPU_BACKENDS names `{name}`, which is not one of vulkan, metal, dx12, gl"
+                ));
+            }
+        };
+    }
+    Ok(backends)
 }
 
 impl WgpuPlugin {
     /// A plugin searching only `backends`.
     pub fn with_backends(backends: wgpu::Backends) -> WgpuPlugin {
-        WgpuPlugin { backends }
+        WgpuPlugin {
+            backends: Ok(backends),
+        }
     }
 }
 
@@ -59,11 +65,16 @@ impl BackendPlugin for WgpuPlugin {
     }
 
     fn discover(&self) -> Result<Vec<Arc<dyn Device>>, Error> {
+        let backends = self.backends.clone().map_err(|message| Error::Backend {
+            backend: "wgpu".into(),
+            message,
+            source: None,
+        })?;
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
-            backends: self.backends,
+            backends,
             ..wgpu::InstanceDescriptor::new_without_display_handle()
         });
-        let mut adapters = pollster::block_on(instance.enumerate_adapters(self.backends));
+        let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
         // Adapters that can run kernels (64-bit integers) first, hardware before software, so
         // `accelerator(BackendKind::Wgpu)` is the most useful one.
         adapters.sort_by_key(|a| {
@@ -78,7 +89,7 @@ impl BackendPlugin for WgpuPlugin {
         });
         if adapters.is_empty() {
             return Err(WgpuError::NoAdapter {
-                backends: format!("{:?}", self.backends),
+                backends: format!("{backends:?}"),
             }
             .into());
         }
@@ -101,5 +112,21 @@ impl BackendPlugin for WgpuPlugin {
             });
         }
         Ok(devices)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_backends;
+
+    #[test]
+    fn backend_lists_parse_and_typos_are_errors() {
+        assert_eq!(
+            parse_backends("vulkan, GL"),
+            Ok(wgpu::Backends::VULKAN | wgpu::Backends::GL)
+        );
+        assert_eq!(parse_backends(""), Ok(wgpu::Backends::empty()));
+        let err = parse_backends("vulkan,vulcan").unwrap_err();
+        assert!(err.contains("`vulcan`"), "{err}");
     }
 }

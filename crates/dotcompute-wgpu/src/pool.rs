@@ -1,6 +1,6 @@
 //! A pool of device storage buffers, reused by size class (the host pool's classes).
 
-use crate::error::WgpuError;
+use crate::error::{WgpuError, capture};
 use dotcompute_core::pool::{PoolStatistics, size_class};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -109,17 +109,15 @@ impl DevicePool {
     }
 
     fn create(&self, class: u64) -> Result<wgpu::Buffer, WgpuError> {
-        let scope = self
-            .inner
-            .device
-            .push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let buffer = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("dotcompute buffer"),
-            size: class,
-            usage: USAGE,
-            mapped_at_creation: false,
+        let (buffer, error) = capture(&self.inner.device, || {
+            self.inner.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("dotcompute buffer"),
+                size: class,
+                usage: USAGE,
+                mapped_at_creation: false,
+            })
         });
-        match pollster::block_on(scope.pop()) {
+        match error {
             None => Ok(buffer),
             Some(e) => Err(WgpuError::Device {
                 what: format!("allocating a buffer of {class} bytes"),

@@ -164,11 +164,6 @@ fn kernels_needing_what_an_adapter_lacks_are_refused() {
     assert!(msg.contains(&limited.info().name), "{msg}");
 }
 
-#[kernel]
-fn fill(v: u32, out: &mut [u32]) {
-    out[global_id()] = v;
-}
-
 #[test]
 fn buffers_beyond_the_binding_limit_are_refused() {
     let Some((dc, acc)) = support::wgpu_service() else {
@@ -184,14 +179,55 @@ fn buffers_beyond_the_binding_limit_are_refused() {
         return;
     }
     let len = (limit / 4 + 1) as usize;
-    let mut big = dc.buffer_zeroed::<u32>(len).unwrap();
-    let err = fill::launch(&acc, 16, 7, &mut big).unwrap_err();
+    let mut big = dc.buffer_zeroed::<f32>(len).unwrap();
+    let small = dc.buffer_zeroed::<f32>(16).unwrap();
+    // The small input comes first: it is not uploaded either.
+    let err = shifted_copy::launch(&acc, 16, 0, &small, &mut big).unwrap_err();
+    assert_eq!(small.transfers().uploads, 0);
     assert!(matches!(err, Error::Unsupported { .. }), "{err}");
     let msg = err.to_string();
-    assert!(msg.contains("`fill`"), "{msg}");
+    assert!(msg.contains("`shifted_copy`"), "{msg}");
+    assert!(msg.contains("`dst`"), "{msg}");
     assert!(msg.contains(&format!("binds at most {limit}")), "{msg}");
     assert!(msg.contains(&acc.info().name), "{msg}");
     // Nothing was copied to the device, and the buffer is still the host's.
     assert_eq!(big.transfers().uploads, 0);
-    assert_eq!(big.read().unwrap()[0], 0);
+    assert_eq!(big.read().unwrap()[0], 0.0);
+}
+
+#[test]
+fn each_fault_is_reported_once_when_threads_launch_and_synchronize_together() {
+    let Some((dc, acc)) = support::wgpu_service() else {
+        return;
+    };
+    const ROUNDS: usize = 40;
+    let a = dc.buffer_from_slice(&[1i32; 64]).unwrap();
+    let zero = dc.buffer_zeroed::<i32>(64).unwrap();
+    let src = dc.buffer_from_slice(&[1.0f32; 64]).unwrap();
+    let faults = std::sync::atomic::AtomicUsize::new(0);
+    let record = |r: Result<(), Error>| {
+        if let Err(e) = r {
+            assert!(e.to_string().contains("kernel `divide`"), "{e}");
+            faults.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut out = dc.buffer_zeroed::<i32>(64).unwrap();
+            for _ in 0..ROUNDS {
+                divide::launch(&acc, 64, &a, &zero, &mut out).unwrap();
+                record(acc.synchronize());
+            }
+        });
+        s.spawn(|| {
+            let mut dst = dc.buffer_zeroed::<f32>(64).unwrap();
+            for _ in 0..ROUNDS {
+                shifted_copy::launch(&acc, 64, 0, &src, &mut dst).unwrap();
+                record(acc.synchronize());
+            }
+        });
+    });
+    // Every faulting launch was alone in its synchronisation window, and each fault went to
+    // exactly one of the synchronising threads.
+    assert_eq!(faults.into_inner(), ROUNDS);
 }

@@ -171,3 +171,31 @@ fn kernels_are_timed_on_the_device_where_it_has_timestamps() {
         .unwrap();
     assert_eq!(again.device.unwrap().timed_launches, 4);
 }
+
+#[test]
+fn a_read_only_launch_works_while_the_host_reads_the_buffer() {
+    let Some((dc, _, gpu)) = both() else {
+        return;
+    };
+    let n = 256;
+    let src = dc.buffer_from_slice(&vec![1.5f32; n]).unwrap();
+    let mut dst = dc.buffer_zeroed::<f32>(n).unwrap();
+    // On another thread with a deadline, so that a deadlock fails the test instead of
+    // hanging it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let guard = src.read().unwrap();
+            let launched = double_into::launch(&gpu, n, &src, &mut dst);
+            let first = guard[0];
+            drop(guard);
+            let _ = tx.send((launched, first));
+        });
+        let (launched, first) = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("a launch reading a buffer the host is reading must not deadlock");
+        launched.unwrap();
+        assert_eq!(first, 1.5);
+    });
+    assert!(dst.to_vec().unwrap().iter().all(|&v| v == 3.0));
+}

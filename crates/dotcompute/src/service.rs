@@ -197,7 +197,8 @@ impl ComputeServiceBuilder {
         self
     }
 
-    /// Adds a backend plugin (after the built-in ones).
+    /// Adds a backend plugin. A plugin for a built-in backend (e.g. a `WgpuPlugin` searching
+    /// only Vulkan) replaces the built-in one.
     pub fn plugin(mut self, plugin: Box<dyn BackendPlugin>) -> Self {
         self.plugins.push(plugin);
         self
@@ -213,14 +214,16 @@ impl ComputeServiceBuilder {
     pub fn build(self) -> Result<ComputeService, Error> {
         let context = ServiceContext::new(self.host_pool.unwrap_or_default());
         let mut plugins: Vec<Box<dyn BackendPlugin>> = Vec::new();
+        // Backends the caller brings its own plugin for: their built-in plugin stays out.
+        let replaced: Vec<BackendKind> = self.plugins.iter().map(|p| p.backend()).collect();
         #[cfg(feature = "cpu")]
-        if !self.without_cpu {
+        if !self.without_cpu && !replaced.contains(&BackendKind::Cpu) {
             plugins.push(Box::new(dotcompute_cpu::CpuPlugin::new(
                 self.cpu.unwrap_or_default(),
             )));
         }
         #[cfg(feature = "wgpu")]
-        if !self.without_wgpu {
+        if !self.without_wgpu && !replaced.contains(&BackendKind::Wgpu) {
             plugins.push(Box::new(dotcompute_wgpu::WgpuPlugin::default()));
         }
         #[cfg(not(feature = "wgpu"))]

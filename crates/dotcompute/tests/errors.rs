@@ -483,6 +483,28 @@ fn failing_plugins_are_isolated_and_reported() {
 }
 
 #[test]
+fn a_second_plugin_for_a_backend_is_reported_not_used() {
+    let dc = ComputeService::builder()
+        .without_wgpu()
+        .plugin(Box::new(FailingPlugin))
+        .plugin(Box::new(FailingPlugin))
+        .build()
+        .unwrap();
+    let _ = dc.accelerators();
+    let reports: Vec<_> = dc
+        .backend_reports()
+        .into_iter()
+        .filter(|r| r.plugin == "failing")
+        .collect();
+    assert_eq!(reports.len(), 2);
+    assert!(
+        matches!(&reports[1].status, BackendStatus::Unavailable { reason } if reason.contains("register one plugin per backend")),
+        "{:?}",
+        reports[1].status
+    );
+}
+
+#[test]
 fn a_service_without_backends_says_so() {
     let dc = ComputeService::builder()
         .without_cpu()

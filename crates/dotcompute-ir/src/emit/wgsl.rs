@@ -21,7 +21,7 @@
 //! id, leaves if it is past the grid, and splits it into 64-bit `x, y, z`. Ids are `u64`, so
 //! the module needs 64-bit integer support (wgpu's `SHADER_INT64`).
 //!
-//! Layout: binding 0 is the parameter block, a storage buffer of 8-byte slots (see
+//! Layout: binding 0 is the parameter block, a uniform buffer of 8-byte slots (see
 //! [`super::abi::ParamsLayout`]); binding 1 the fault record (`array<atomic<u32>, 8>`); buffer parameter
 //! `k` is binding `2 + k`.
 
