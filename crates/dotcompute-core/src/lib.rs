@@ -20,6 +20,7 @@ pub mod cpu_abi;
 mod definition;
 mod error;
 mod fault;
+mod fault_record;
 mod grid;
 mod info;
 mod kernel_manager;
@@ -34,8 +35,9 @@ pub use buffer::{HostRead, HostWrite, RawBuffer, ServiceId, TransferStatistics, 
 pub use definition::{CpuEntry, Kernel, KernelDefinition, ParamInfo};
 pub use error::Error;
 pub use fault::KernelFault;
+pub use fault_record::{LaunchInfo, error_from_fault_record};
 pub use grid::Grid;
 pub use info::{AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities};
 pub use kernel_manager::KernelManager;
 pub use scalar::{KernelScalar, ScalarValue};
-pub use stats::{DeviceTimes, KernelStatistics, LaunchTimes};
+pub use stats::{DeviceTimeCounters, DeviceTimes, KernelStatistics, LaunchTimes};

@@ -112,3 +112,38 @@ impl DeviceTimes {
         }
     }
 }
+
+/// Device-measured times of one kernel, for backends to update as they read their timers
+/// (lock-free).
+#[derive(Debug, Default)]
+pub struct DeviceTimeCounters {
+    timed: AtomicU64,
+    total_nanos: AtomicU64,
+    min_nanos: AtomicU64,
+    max_nanos: AtomicU64,
+}
+
+impl DeviceTimeCounters {
+    /// Adds one launch's time.
+    pub fn record(&self, elapsed: Duration) {
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        let n = self.timed.fetch_add(1, Relaxed);
+        self.total_nanos.fetch_add(nanos, Relaxed);
+        if n == 0 {
+            self.min_nanos.store(nanos, Relaxed);
+        } else {
+            self.min_nanos.fetch_min(nanos, Relaxed);
+        }
+        self.max_nanos.fetch_max(nanos, Relaxed);
+    }
+
+    /// The times so far.
+    pub fn snapshot(&self) -> DeviceTimes {
+        DeviceTimes {
+            timed_launches: self.timed.load(Relaxed),
+            total: Duration::from_nanos(self.total_nanos.load(Relaxed)),
+            min: Duration::from_nanos(self.min_nanos.load(Relaxed)),
+            max: Duration::from_nanos(self.max_nanos.load(Relaxed)),
+        }
+    }
+}

@@ -1,6 +1,6 @@
-//! Finding NVRTC (`libnvrtc.so.13`) at run time.
+//! Finding the CUDA driver (`libcuda.so.1`) and NVRTC (`libnvrtc.so.13`) at run time.
 //!
-//! cudarc loads it by name on first use and panics if that fails, so nothing touches its
+//! cudarc loads both by name on first use and panics if that fails, so nothing touches its
 //! API before this module has found the library. NVRTC often lives where the loader does not
 //! look (a pip wheel's `site-packages/nvidia/cu13/lib`, `/usr/local/cuda*/lib64`): we search
 //! those places and load the library from its full path, globally, so that cudarc's later
@@ -12,6 +12,8 @@ use std::sync::OnceLock;
 
 /// File names of NVRTC, newest first (the bindings are CUDA 13's).
 const NVRTC_NAMES: &[&str] = &["libnvrtc.so.13", "libnvrtc.so"];
+/// File names of the driver library.
+const DRIVER_NAMES: &[&str] = &["libcuda.so.1", "libcuda.so"];
 
 /// A library that was found and loaded, or every place that was searched.
 pub(crate) type Found = Result<PathBuf, Vec<String>>;
@@ -20,6 +22,12 @@ pub(crate) type Found = Result<PathBuf, Vec<String>>;
 pub(crate) fn nvrtc() -> &'static Found {
     static NVRTC: OnceLock<Found> = OnceLock::new();
     NVRTC.get_or_init(|| load(NVRTC_NAMES, &nvrtc_dirs(), true))
+}
+
+/// Loads the driver library once per process.
+pub(crate) fn driver() -> &'static Found {
+    static DRIVER: OnceLock<Found> = OnceLock::new();
+    DRIVER.get_or_init(|| load(DRIVER_NAMES, &driver_dirs(), false))
 }
 
 /// Tries each name through the loader's own search (`LD_LIBRARY_PATH`, the cache), then in
@@ -110,6 +118,23 @@ fn nvrtc_dirs() -> Vec<PathBuf> {
     dirs.extend(cuda_toolkit_dirs());
     dirs.retain(|d| d.is_dir());
     dirs.dedup();
+    dirs
+}
+
+/// Where the driver library may be, beyond the loader's path (never a toolkit's
+/// `lib64/stubs`: its libcuda links but cannot run anything).
+fn driver_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = [
+        "/usr/local/nvidia/lib64",
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib64",
+        "/usr/lib/wsl/lib",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    dirs.retain(|d| d.is_dir());
     dirs
 }
 

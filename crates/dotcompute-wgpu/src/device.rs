@@ -5,13 +5,13 @@ use crate::error::WgpuError;
 use crate::kernel::WgpuKernel;
 use crate::memory::WgpuMemory;
 use crate::pool::DevicePool;
-use crate::timing::{DeviceTimeCounters, TimestampQueries};
+use crate::timing::TimestampQueries;
+use dotcompute_core::DeviceTimeCounters;
 use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
 use dotcompute_core::{
     AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, Error,
-    KernelDefinition, KernelFault,
+    KernelDefinition, LaunchInfo, error_from_fault_record,
 };
-use dotcompute_ir::emit::abi::fault_codes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -174,40 +174,17 @@ impl Shared {
             .chunks_exact(4)
             .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
             .collect();
-        if record.first().copied().unwrap_or(0) == 0 {
-            return Ok(());
-        }
-        let (code, param) = (record[0], record[1]);
-        let index = u64::from(record[2]) | (u64::from(record[3]) << 32);
-        let launch = launches.get(&record[4]);
-        let kernel = launch.map_or("(unknown kernel)", |l| l.kernel.name());
-        let fault = match code {
-            fault_codes::OUT_OF_BOUNDS => KernelFault::OutOfBounds {
-                param,
-                index,
-                len: launch
-                    .and_then(|l| l.buffer_lens.get(param as usize).copied())
-                    .unwrap_or(0),
-            },
-            fault_codes::DIVISION_BY_ZERO => KernelFault::DivisionByZero,
-            fault_codes::DIVISION_OVERFLOW => KernelFault::DivisionOverflow,
-            fault_codes::INVALID_CLAMP => KernelFault::InvalidClamp,
-            fault_codes::ZERO_STEP => KernelFault::ZeroStep,
-            _ => KernelFault::Panic {
-                message: launch
-                    .and_then(|l| l.traps.get(index as usize).cloned())
-                    .unwrap_or_else(|| format!("fault code {code}"))
-                    .into(),
-            },
+        let launch = |id: u32| {
+            launches.get(&id).map(|l| LaunchInfo {
+                kernel: l.kernel,
+                buffer_lens: &l.buffer_lens,
+                traps: &l.traps,
+            })
         };
-        let message =
-            fault.describe(&|p| launch.map_or_else(|| format!("#{p}"), |l| l.kernel.param_name(p)));
-        Err(Error::KernelFault {
-            kernel: kernel.to_string(),
-            accelerator: self.info.to_string(),
-            message,
-            fault,
-        })
+        match error_from_fault_record(&record, launch, &self.info.to_string()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Waits for a submission (or all work).

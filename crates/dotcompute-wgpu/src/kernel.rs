@@ -3,7 +3,7 @@
 use crate::device::{PendingLaunch, Shared};
 use crate::error::{WgpuError, capture};
 use crate::memory::WgpuMemory;
-use crate::timing::DeviceTimeCounters;
+use dotcompute_core::DeviceTimeCounters;
 use dotcompute_core::backend::{BufferBinding, CompiledKernel, LaunchArg, LaunchError};
 use dotcompute_core::{Error, Grid, KernelDefinition, KernelFault, ScalarValue};
 use dotcompute_ir::emit::abi::slots;

@@ -1,8 +1,6 @@
 //! Kernel times measured by the device: a timestamp at the start and end of each launch's
 //! compute pass, resolved and read back at the next synchronisation.
 
-use dotcompute_core::DeviceTimes;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// Launches timed between two synchronisations; later ones go untimed.
@@ -97,37 +95,5 @@ impl TimestampQueries {
         }
         let nanos = (end - start) as f64 * self.period;
         Some(Duration::from_nanos(nanos.round() as u64))
-    }
-}
-
-/// Device times of one kernel, updated at synchronisations (lock-free).
-#[derive(Debug, Default)]
-pub(crate) struct DeviceTimeCounters {
-    timed: AtomicU64,
-    total_nanos: AtomicU64,
-    min_nanos: AtomicU64,
-    max_nanos: AtomicU64,
-}
-
-impl DeviceTimeCounters {
-    pub(crate) fn record(&self, elapsed: Duration) {
-        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-        let n = self.timed.fetch_add(1, Relaxed);
-        self.total_nanos.fetch_add(nanos, Relaxed);
-        if n == 0 {
-            self.min_nanos.store(nanos, Relaxed);
-        } else {
-            self.min_nanos.fetch_min(nanos, Relaxed);
-        }
-        self.max_nanos.fetch_max(nanos, Relaxed);
-    }
-
-    pub(crate) fn snapshot(&self) -> DeviceTimes {
-        DeviceTimes {
-            timed_launches: self.timed.load(Relaxed),
-            total: Duration::from_nanos(self.total_nanos.load(Relaxed)),
-            min: Duration::from_nanos(self.min_nanos.load(Relaxed)),
-            max: Duration::from_nanos(self.max_nanos.load(Relaxed)),
-        }
     }
 }

@@ -16,6 +16,7 @@ use dotcompute_wgpu::WgpuPlugin;
 fn no_adapter_leaves_the_service_working() {
     let dc = ComputeService::builder()
         .without_wgpu()
+        .without_cuda()
         .plugin(Box::new(WgpuPlugin::with_backends(wgpu::Backends::METAL)))
         .build()
         .unwrap();
@@ -56,6 +57,7 @@ fn software_adapters_are_never_the_best_accelerator() {
     }
     let dc = ComputeService::builder()
         .without_wgpu()
+        .without_cuda()
         .plugin(Box::new(WgpuPlugin::default()))
         .build()
         .unwrap();
@@ -69,6 +71,7 @@ fn software_adapters_are_never_the_best_accelerator() {
     let gpu_only = ComputeService::builder()
         .without_cpu()
         .without_wgpu()
+        .without_cuda()
         .plugin(Box::new(WgpuPlugin::default()))
         .build()
         .unwrap();

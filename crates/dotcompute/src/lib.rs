@@ -114,6 +114,7 @@
 //! | --- | --- | --- |
 //! | CPU: AVX-512 / AVX2+FMA / NEON clones chosen at run time, rayon pool | `cpu` (default) | works |
 //! | Vulkan / Metal / DX12 through wgpu: WGSL from the IR, asynchronous launches | `wgpu` | works on Vulkan (tested on Mesa's lavapipe); Metal, DX12 untested |
+//! | NVIDIA GPUs through CUDA: CUDA C++ from the IR, NVRTC, CUBIN caches | `cuda` | not yet run on a GPU: every kernel compiles with NVRTC in CI; without a driver the backend reports itself unavailable |
 //!
 //! Launches on a wgpu device are asynchronous: a kernel's fault comes back from
 //! [`Accelerator::synchronize`] or from the next host read of a buffer it wrote. Buffers move
@@ -167,6 +168,8 @@ pub use dotcompute_core::{
 };
 #[cfg(feature = "cpu")]
 pub use dotcompute_cpu::{CpuError, CpuOptions};
+#[cfg(feature = "cuda")]
+pub use dotcompute_cuda::{CudaError, CudaPlugin};
 /// The kernel IR: what every backend compiles (for tools and plugins).
 pub use dotcompute_ir as ir;
 pub use dotcompute_macros::{kernel, kernel_fn};

@@ -164,6 +164,7 @@ pub struct ComputeServiceBuilder {
     cpu: Option<dotcompute_cpu::CpuOptions>,
     without_cpu: bool,
     without_wgpu: bool,
+    without_cuda: bool,
     plugins: Vec<Box<dyn BackendPlugin>>,
     host_pool: Option<PoolConfig>,
 }
@@ -197,6 +198,12 @@ impl ComputeServiceBuilder {
         self
     }
 
+    /// Leaves the CUDA backend out (it is searched by default when the `cuda` feature is on).
+    pub fn without_cuda(mut self) -> Self {
+        self.without_cuda = true;
+        self
+    }
+
     /// Adds a backend plugin. A plugin for a built-in backend (e.g. a `WgpuPlugin` searching
     /// only Vulkan) replaces the built-in one.
     pub fn plugin(mut self, plugin: Box<dyn BackendPlugin>) -> Self {
@@ -222,6 +229,12 @@ impl ComputeServiceBuilder {
                 self.cpu.unwrap_or_default(),
             )));
         }
+        #[cfg(feature = "cuda")]
+        if !self.without_cuda && !replaced.contains(&BackendKind::Cuda) {
+            plugins.push(Box::new(dotcompute_cuda::CudaPlugin::default()));
+        }
+        #[cfg(not(feature = "cuda"))]
+        let _ = self.without_cuda;
         #[cfg(feature = "wgpu")]
         if !self.without_wgpu && !replaced.contains(&BackendKind::Wgpu) {
             plugins.push(Box::new(dotcompute_wgpu::WgpuPlugin::default()));

@@ -443,6 +443,7 @@ impl BackendPlugin for PanickingPlugin {
 fn failing_plugins_are_isolated_and_reported() {
     let dc = ComputeService::builder()
         .without_wgpu()
+        .without_cuda()
         .plugin(Box::new(FailingPlugin))
         .plugin(Box::new(PanickingPlugin))
         .build()
@@ -486,6 +487,7 @@ fn failing_plugins_are_isolated_and_reported() {
 fn a_second_plugin_for_a_backend_is_reported_not_used() {
     let dc = ComputeService::builder()
         .without_wgpu()
+        .without_cuda()
         .plugin(Box::new(FailingPlugin))
         .plugin(Box::new(FailingPlugin))
         .build()
@@ -509,6 +511,7 @@ fn a_service_without_backends_says_so() {
     let dc = ComputeService::builder()
         .without_cpu()
         .without_wgpu()
+        .without_cuda()
         .build()
         .unwrap();
     let err = dc.best_accelerator().unwrap_err();

@@ -1,0 +1,66 @@
+//! The fault record GPU kernels write (`dotcompute_ir::emit::abi`): eight `u32`s (code,
+//! parameter, index low and high, launch id), decoded into the error of the launch that
+//! wrote it. Shared by the GPU backends so that a fault reads the same on every device.
+
+use crate::definition::KernelDefinition;
+use crate::error::Error;
+use crate::fault::KernelFault;
+use dotcompute_ir::emit::abi::fault_codes;
+
+/// What a backend remembers of a launch to name its fault.
+#[derive(Clone, Copy, Debug)]
+pub struct LaunchInfo<'a> {
+    /// The kernel.
+    pub kernel: &'static KernelDefinition,
+    /// Each parameter's buffer length (0 for scalars).
+    pub buffer_lens: &'a [u64],
+    /// The kernel's `panic!` messages, by number.
+    pub traps: &'a [String],
+}
+
+/// The error for a fault record read back after launches, or `None` when no kernel faulted
+/// (code 0). `launch` finds a launch by the id the kernel wrote; `accelerator` names the
+/// device in the message.
+pub fn error_from_fault_record<'a>(
+    record: &[u32],
+    launch: impl FnOnce(u32) -> Option<LaunchInfo<'a>>,
+    accelerator: &str,
+) -> Option<Error> {
+    let word = |i: usize| record.get(i).copied().unwrap_or(0);
+    let code = word(0);
+    if code == 0 {
+        return None;
+    }
+    let param = word(1);
+    let index = u64::from(word(2)) | (u64::from(word(3)) << 32);
+    let launch = launch(word(4));
+    let fault = match code {
+        fault_codes::OUT_OF_BOUNDS => KernelFault::OutOfBounds {
+            param,
+            index,
+            len: launch
+                .and_then(|l| l.buffer_lens.get(param as usize).copied())
+                .unwrap_or(0),
+        },
+        fault_codes::DIVISION_BY_ZERO => KernelFault::DivisionByZero,
+        fault_codes::DIVISION_OVERFLOW => KernelFault::DivisionOverflow,
+        fault_codes::INVALID_CLAMP => KernelFault::InvalidClamp,
+        fault_codes::ZERO_STEP => KernelFault::ZeroStep,
+        _ => KernelFault::Panic {
+            message: launch
+                .and_then(|l| l.traps.get(index as usize).cloned())
+                .unwrap_or_else(|| format!("fault code {code}"))
+                .into(),
+        },
+    };
+    let message =
+        fault.describe(&|p| launch.map_or_else(|| format!("#{p}"), |l| l.kernel.param_name(p)));
+    Some(Error::KernelFault {
+        kernel: launch
+            .map_or("(unknown kernel)", |l| l.kernel.name())
+            .to_string(),
+        accelerator: accelerator.to_string(),
+        message,
+        fault,
+    })
+}

@@ -1,0 +1,213 @@
+//! Kernels compiled for a GPU: CUDA C++ from the IR, a CUBIN for the device's architecture
+//! (from the caches or NVRTC), a loaded module, and launches with the parameter block.
+
+use crate::cache;
+use crate::device::{Events, PendingLaunch, Shared};
+use cudarc::driver::result as cu;
+use cudarc::driver::{CudaFunction, CudaModule};
+use cudarc::nvrtc::Ptx;
+use dotcompute_core::backend::{BufferBinding, CompiledKernel, LaunchArg, LaunchError};
+use dotcompute_core::{
+    DeviceTimeCounters, DeviceTimes, Error, Grid, KernelDefinition, KernelFault, ScalarValue,
+};
+use dotcompute_ir::emit::abi::{ParamsLayout, slots};
+use dotcompute_ir::emit::cuda::ENTRY_POINT;
+use std::ffi::c_void;
+use std::sync::Arc;
+
+/// `group_size_*()` when the grid does not set one (matches the CPU backend).
+const DEFAULT_GROUP: [u64; 3] = [64, 1, 1];
+/// The largest grid x dimension the driver accepts.
+const MAX_GRID_X: u64 = (1 << 31) - 1;
+/// The largest grid y dimension.
+const MAX_GRID_Y: u64 = 65_535;
+
+pub(crate) struct CudaKernel {
+    shared: Arc<Shared>,
+    def: &'static KernelDefinition,
+    params: ParamsLayout,
+    traps: Arc<Vec<String>>,
+    function: CudaFunction,
+    /// Keeps the module loaded while the function is in use.
+    _module: Arc<CudaModule>,
+    block_size: u32,
+    device_times: Arc<DeviceTimeCounters>,
+}
+
+impl CudaKernel {
+    pub(crate) fn compile(
+        shared: Arc<Shared>,
+        def: &'static KernelDefinition,
+    ) -> Result<CudaKernel, Error> {
+        let context = &shared.context;
+        context.bind()?;
+        let (program, cubin) = cache::cubin(def, shared.arch)?;
+        let module = context
+            .ctx
+            .load_module(Ptx::from_binary(cubin.as_ref().clone()))
+            .map_err(|e| context.driver_error(&format!("loading kernel `{}`", def.name()), e))?;
+        let function = module
+            .load_function(ENTRY_POINT)
+            .map_err(|e| context.driver_error(&format!("loading kernel `{}`", def.name()), e))?;
+        // The block size with the best occupancy for this kernel's registers.
+        // SAFETY: the function was just loaded in the bound context; no dynamic shared memory.
+        let (_, block) =
+            unsafe { cu::occupancy::max_potential_block_size(function.cu_function(), None, 0, 0) }
+                .map_err(|e| context.driver_error("querying occupancy", e))?;
+        let block_size = u32::try_from(block).unwrap_or(256).clamp(32, 1024);
+        tracing::debug!(kernel = def.name(), block_size, "CUDA kernel loaded");
+        Ok(CudaKernel {
+            params: program.params.clone(),
+            traps: Arc::new(program.traps.clone()),
+            shared,
+            def,
+            function,
+            _module: module,
+            block_size,
+            device_times: Arc::default(),
+        })
+    }
+}
+
+fn scalar_bytes(v: ScalarValue) -> [u8; 8] {
+    let mut slot = [0u8; 8];
+    let bytes: &[u8] = match &v {
+        ScalarValue::I32(x) => &x.to_le_bytes()[..],
+        ScalarValue::U32(x) => &x.to_le_bytes()[..],
+        ScalarValue::I64(x) => &x.to_le_bytes()[..],
+        ScalarValue::U64(x) => &x.to_le_bytes()[..],
+        ScalarValue::F32(x) => &x.to_le_bytes()[..],
+        ScalarValue::F64(x) => &x.to_le_bytes()[..],
+    };
+    slot[..bytes.len()].copy_from_slice(bytes);
+    slot
+}
+
+impl CompiledKernel for CudaKernel {
+    unsafe fn launch(
+        &self,
+        grid: &Grid,
+        work_items: u64,
+        args: &[LaunchArg<'_>],
+    ) -> Result<(), LaunchError> {
+        let context = &self.shared.context;
+        context.bind().map_err(LaunchError::Failed)?;
+        let block = u64::from(self.block_size);
+        let blocks = work_items.div_ceil(block);
+        let nx = blocks.min(MAX_GRID_X);
+        let ny = blocks.div_ceil(nx.max(1));
+        if ny > MAX_GRID_Y {
+            return Err(LaunchError::Failed(Error::InvalidGrid {
+                grid: grid.to_string(),
+                reason: format!(
+                    "a CUDA launch runs at most {} work items",
+                    MAX_GRID_X.saturating_mul(MAX_GRID_Y).saturating_mul(block)
+                ),
+            }));
+        }
+
+        // The parameter block: 8-byte slots (see dotcompute_ir::emit::abi).
+        let mut params = vec![0u64; (self.params.size as usize).div_ceil(8)];
+        let dims = grid.dims();
+        let group = grid
+            .group_size()
+            .map_or(DEFAULT_GROUP, |g| g.map(u64::from));
+        let mut put = |slot: u32, bytes: [u8; 8]| {
+            if let Some(s) = params.get_mut(slot as usize) {
+                *s = u64::from_le_bytes(bytes);
+            }
+        };
+        for axis in 0..3 {
+            put(slots::GRID + axis as u32, dims[axis].to_le_bytes());
+            put(slots::GROUP + axis as u32, group[axis].to_le_bytes());
+        }
+        put(slots::TOTAL, work_items.to_le_bytes());
+        // One pointer per kernel parameter (null for scalars), after the block and the
+        // fault record.
+        let mut pointers = vec![0u64; args.len()];
+        let mut buffer_lens = vec![0u64; args.len()];
+        for (i, arg) in args.iter().enumerate() {
+            let slot = self.params.param_slots.get(i).copied().unwrap_or(0);
+            match *arg {
+                LaunchArg::Scalar(v) => put(slot, scalar_bytes(v)),
+                LaunchArg::Buffer(BufferBinding::Device { memory, len, .. }) => {
+                    let memory = memory
+                        .as_any()
+                        .downcast_ref::<crate::memory::CudaMemory>()
+                        .ok_or(KernelFault::ArgumentMismatch { param: i as u32 })?;
+                    put(slot, len.to_le_bytes());
+                    pointers[i] = memory.block.ptr;
+                    buffer_lens[i] = len;
+                }
+                LaunchArg::Buffer(BufferBinding::Host { .. }) => {
+                    return Err(KernelFault::ArgumentMismatch { param: i as u32 }.into());
+                }
+            }
+        }
+        let timing = if self.shared.timing {
+            Events::new()
+                .map_err(|e| LaunchError::Failed(context.driver_error("creating events", e)))?
+                .into()
+        } else {
+            None
+        };
+        let registration = self.shared.register_launch(PendingLaunch {
+            kernel: self.def,
+            buffer_lens,
+            traps: self.traps.clone(),
+            timing: timing.map(|events| (events, self.device_times.clone())),
+        });
+        put(slots::LAUNCH_ID, u64::from(registration.id).to_le_bytes());
+
+        let mut fault = self.shared.fault;
+        let mut kernel_params: Vec<*mut c_void> = Vec::with_capacity(2 + pointers.len());
+        kernel_params.push(params.as_mut_ptr().cast());
+        kernel_params.push((&raw mut fault).cast());
+        for p in pointers.iter_mut() {
+            kernel_params.push((p as *mut u64).cast());
+        }
+        let stream = context.stream.cu_stream();
+        // SAFETY: the context is bound; the function takes (dc_params by value, a fault
+        // pointer, one pointer per parameter), and `kernel_params` points at exactly those
+        // values (the block holds the kernel's whole `dc_params`), all alive until the call
+        // returns (the driver copies them). Buffers are device blocks of at least the
+        // lengths in the block, and the events belong to this context.
+        let enqueued = unsafe {
+            let start = registration.events().map(|e| e.start);
+            let end = registration.events().map(|e| e.end);
+            start
+                .map_or(Ok(()), |ev| cu::event::record(ev, stream))
+                .and_then(|()| {
+                    cu::launch_kernel(
+                        self.function.cu_function(),
+                        (nx as u32, ny as u32, 1),
+                        (self.block_size, 1, 1),
+                        0,
+                        stream,
+                        &mut kernel_params,
+                    )
+                })
+                .and_then(|()| end.map_or(Ok(()), |ev| cu::event::record(ev, stream)))
+        };
+        if let Err(e) = enqueued {
+            registration.cancel();
+            return Err(LaunchError::Failed(context.driver_error(
+                &format!("launching kernel `{}`", self.def.name()),
+                e,
+            )));
+        }
+        drop(registration);
+        tracing::trace!(
+            kernel = self.def.name(),
+            work_items,
+            nx,
+            ny,
+            "CUDA launch enqueued"
+        );
+        Ok(())
+    }
+
+    fn device_times(&self) -> Option<DeviceTimes> {
+        self.shared.timing.then(|| self.device_times.snapshot())
+    }
+}
