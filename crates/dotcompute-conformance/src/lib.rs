@@ -12,6 +12,7 @@
 
 pub mod cases;
 mod compare;
+pub mod faulting;
 pub mod kernels;
 mod random;
 pub mod reference;

@@ -18,6 +18,7 @@ pub mod backend;
 mod buffer;
 pub mod cpu_abi;
 mod definition;
+pub mod device_pool;
 mod error;
 mod fault;
 mod fault_record;

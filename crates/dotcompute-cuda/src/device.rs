@@ -5,7 +5,7 @@ use crate::compiler;
 use crate::error::CudaError;
 use crate::kernel::CudaKernel;
 use crate::memory::CudaMemory;
-use crate::pool::DevicePool;
+use crate::pool::{MemoryPool, memory_pool};
 use cudarc::driver::result as cu;
 use cudarc::driver::sys;
 use cudarc::driver::{CudaContext, CudaStream};
@@ -161,7 +161,7 @@ pub(crate) struct Shared {
     pub(crate) info: AcceleratorInfo,
     /// `sm_XY` as `XY`.
     pub(crate) arch: u32,
-    pub(crate) pool: DevicePool,
+    pub(crate) pool: MemoryPool,
     /// The fault record in device memory.
     pub(crate) fault: u64,
     /// Held from a launch's registration to its enqueueing, and from a synchronisation's
@@ -351,7 +351,7 @@ impl CudaDevice {
                 device_timing: timing,
             },
         };
-        let pool = DevicePool::new(context.clone());
+        let pool = memory_pool(context.clone());
         Ok(CudaDevice {
             shared: Arc::new(Shared {
                 context,

@@ -136,7 +136,7 @@ impl CompiledKernel for CudaKernel {
                         .downcast_ref::<crate::memory::CudaMemory>()
                         .ok_or(KernelFault::ArgumentMismatch { param: i as u32 })?;
                     put(slot, len.to_le_bytes());
-                    pointers[i] = memory.block.ptr;
+                    pointers[i] = *memory.block.block();
                     buffer_lens[i] = len;
                 }
                 LaunchArg::Buffer(BufferBinding::Host { .. }) => {

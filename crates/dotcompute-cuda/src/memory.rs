@@ -1,7 +1,7 @@
 //! Device copies of unified buffers on a GPU.
 
 use crate::device::Shared;
-use crate::pool::PooledBlock;
+use crate::pool::PooledMemory;
 use cudarc::driver::result as cu;
 use dotcompute_core::backend::DeviceMemory;
 use dotcompute_core::{AcceleratorId, Error};
@@ -11,7 +11,7 @@ use std::sync::Arc;
 /// A buffer's copy in GPU memory.
 pub(crate) struct CudaMemory {
     shared: Arc<Shared>,
-    pub(crate) block: PooledBlock,
+    pub(crate) block: PooledMemory,
     bytes: u64,
 }
 
@@ -42,7 +42,7 @@ impl DeviceMemory for CudaMemory {
         // Ordered on the stream after the work already enqueued; from pageable memory the
         // call returns once `src` has been read, so the caller may reuse it at once.
         // SAFETY: the context is bound; the block holds at least `bytes` >= n bytes.
-        unsafe { cu::memcpy_htod_async(self.block.ptr, &src[..n], context.stream.cu_stream()) }
+        unsafe { cu::memcpy_htod_async(*self.block.block(), &src[..n], context.stream.cu_stream()) }
             .map_err(|e| context.driver_error("uploading a buffer", e))
     }
 
@@ -55,7 +55,11 @@ impl DeviceMemory for CudaMemory {
             // returns once the copy is done.
             // SAFETY: the context is bound; the block holds at least n bytes, `dst` n bytes.
             unsafe {
-                cu::memcpy_dtoh_async(&mut dst[..n], self.block.ptr, context.stream.cu_stream())
+                cu::memcpy_dtoh_async(
+                    &mut dst[..n],
+                    *self.block.block(),
+                    context.stream.cu_stream(),
+                )
             }
             .map_err(|e| context.driver_error("downloading a buffer", e))?;
         }

@@ -4,7 +4,7 @@
 use crate::error::WgpuError;
 use crate::kernel::WgpuKernel;
 use crate::memory::WgpuMemory;
-use crate::pool::DevicePool;
+use crate::pool::{BufferPool, buffer_pool};
 use crate::timing::TimestampQueries;
 use dotcompute_core::DeviceTimeCounters;
 use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
@@ -42,7 +42,7 @@ pub(crate) struct Shared {
     pub(crate) queue: wgpu::Queue,
     pub(crate) limits: wgpu::Limits,
     pub(crate) info: AcceleratorInfo,
-    pub(crate) pool: DevicePool,
+    pub(crate) pool: BufferPool,
     /// The record kernels write their first fault into (code, param, index lo/hi, launch id).
     pub(crate) fault: wgpu::Buffer,
     fault_readback: wgpu::Buffer,
@@ -339,7 +339,7 @@ impl WgpuDevice {
                 device_timing: features.contains(wgpu::Features::TIMESTAMP_QUERY),
             },
         };
-        let pool = DevicePool::new(device.clone(), name);
+        let pool = buffer_pool(device.clone(), name);
         let timestamps = TimestampQueries::new(&device, &queue);
         let timestamp_readback = timestamps
             .as_ref()

@@ -255,7 +255,7 @@ impl CompiledKernel for WgpuKernel {
                 entries.push(wgpu::BindGroupEntry {
                     binding: *binding,
                     resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                        buffer: &memory.block.buffer,
+                        buffer: memory.block.block(),
                         offset: 0,
                         // Bindings cannot be empty; the kernel sees the real length anyway.
                         size: NonZeroU64::new(bytes.div_ceil(4).max(1) * 4),

@@ -21,7 +21,7 @@ fn padded(bytes: u64) -> u64 {
 }
 
 impl WgpuMemory {
-    pub(crate) fn new(shared: Arc<Shared>, bytes: u64) -> Result<WgpuMemory, WgpuError> {
+    pub(crate) fn new(shared: Arc<Shared>, bytes: u64) -> Result<WgpuMemory, Error> {
         let block = shared.pool.allocate(bytes)?;
         Ok(WgpuMemory {
             shared,
@@ -53,11 +53,11 @@ impl DeviceMemory for WgpuMemory {
         }
         let ((), error) = capture(&self.shared.device, || {
             if src.len().is_multiple_of(4) {
-                self.shared.queue.write_buffer(&self.block.buffer, 0, src);
+                self.shared.queue.write_buffer(self.block.block(), 0, src);
             } else {
                 let mut data = src.to_vec();
                 data.resize(padded(src.len() as u64) as usize, 0);
-                self.shared.queue.write_buffer(&self.block.buffer, 0, &data);
+                self.shared.queue.write_buffer(self.block.block(), 0, &data);
             }
         });
         // A failed upload must not leave the copy marked current.
@@ -86,7 +86,7 @@ impl DeviceMemory for WgpuMemory {
                     .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                         label: Some("dotcompute download"),
                     });
-            encoder.copy_buffer_to_buffer(&self.block.buffer, 0, &staging, 0, size);
+            encoder.copy_buffer_to_buffer(self.block.block(), 0, &staging, 0, size);
             let index = self.shared.queue.submit([encoder.finish()]);
             (staging, index)
         });

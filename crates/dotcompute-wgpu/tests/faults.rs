@@ -7,27 +7,7 @@ mod support;
 
 use dotcompute::prelude::*;
 use dotcompute::{Error, KernelFault};
-
-#[kernel]
-fn shifted_copy(offset: usize, src: &[f32], dst: &mut [f32]) {
-    let i = global_id();
-    dst[i] = src[i + offset];
-}
-
-#[kernel]
-fn divide(a: &[i32], b: &[i32], out: &mut [i32]) {
-    let i = global_id();
-    out[i] = a[i] / b[i];
-}
-
-#[kernel]
-fn explode(limit: u32, out: &mut [u32]) {
-    let i = global_id();
-    if i as u32 >= limit {
-        panic!("work item beyond the limit");
-    }
-    out[i] = 1;
-}
+use dotcompute_conformance::faulting::{divide, explode, shifted_copy};
 
 #[kernel]
 fn wide(out: &mut [f64]) {

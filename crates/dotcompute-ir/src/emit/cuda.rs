@@ -80,17 +80,9 @@ fn ty(t: ScalarType) -> &'static str {
     }
 }
 
-/// A short name for helper suffixes.
+/// A short name for helper suffixes: the Rust spelling.
 fn tag(t: ScalarType) -> &'static str {
-    match t {
-        ScalarType::Bool => "bool",
-        ScalarType::I32 => "i32",
-        ScalarType::U32 => "u32",
-        ScalarType::I64 => "i64",
-        ScalarType::U64 => "u64",
-        ScalarType::F32 => "f32",
-        ScalarType::F64 => "f64",
-    }
+    t.rust_name()
 }
 
 /// The unsigned type of the same width.

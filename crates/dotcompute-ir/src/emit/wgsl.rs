@@ -83,16 +83,9 @@ struct Body<'a> {
     ret: Option<ScalarType>,
 }
 
+/// WGSL spells the scalar types as Rust does.
 fn ty(t: ScalarType) -> &'static str {
-    match t {
-        ScalarType::Bool => "bool",
-        ScalarType::I32 => "i32",
-        ScalarType::U32 => "u32",
-        ScalarType::I64 => "i64",
-        ScalarType::U64 => "u64",
-        ScalarType::F32 => "f32",
-        ScalarType::F64 => "f64",
-    }
+    t.rust_name()
 }
 
 /// The unsigned type of the same width (for overflow-free differences).
