@@ -5,7 +5,6 @@
 mod support;
 
 use dotcompute::KernelFault;
-use dotcompute::prelude::*;
 use dotcompute_conformance::faulting::{divide, explode, shifted_copy};
 
 #[test]
