@@ -476,11 +476,23 @@ fn machine(dc: &ComputeService) -> Machine {
 
 /// Memory-bound kernels: vector add, triad, sum.
 fn streaming(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Result<(), CliError> {
-    let sizes: &[usize] = if r.quick {
-        &[1 << 16, 1 << 20]
+    let mut sizes: Vec<usize> = if r.quick {
+        vec![1 << 16, 1 << 20]
     } else {
-        &[1 << 20, 1 << 24, 1 << 26]
+        vec![1 << 20, 1 << 24, 1 << 26]
     };
+    // GPUs reach their bandwidth only on large arrays: 256M f32 (1 GiB per array), the size
+    // the GPU peers (`peers.py`: torch.add) are measured at.
+    let gpu = accs.iter().any(|a| {
+        matches!(
+            a.info().kind,
+            dotcompute::AcceleratorKind::DiscreteGpu | dotcompute::AcceleratorKind::IntegratedGpu
+        )
+    });
+    if gpu && !r.quick {
+        sizes.push(1 << 28);
+    }
+    let sizes = &sizes[..];
     for &n in sizes {
         let a = inputs(n, 1);
         let b = inputs(n, 2);
