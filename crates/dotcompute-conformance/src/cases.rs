@@ -624,6 +624,9 @@ fn control_flow(env: &Env) -> CaseResult {
                 }
                 acc = acc.wrapping_add(k as u64);
             }
+            for m in 0..4u32 {
+                acc = acc.wrapping_add(u64::from(m + limit));
+            }
             let mut j = 0;
             loop {
                 j += 1;

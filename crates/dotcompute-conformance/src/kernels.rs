@@ -251,7 +251,7 @@ pub fn float_math(x: &[f32], y: &[f32], out: &mut [f32]) {
 }
 
 /// Loops and control flow: `while`, `loop`, `break`, `continue`, early `return`,
-/// inclusive ranges and `step_by`.
+/// inclusive ranges, `step_by`, and a `for mut` variable assigned in the body.
 #[kernel]
 pub fn control_flow(n: &[u32], out: &mut [u64]) {
     let i = global_id();
@@ -266,6 +266,11 @@ pub fn control_flow(n: &[u32], out: &mut [u64]) {
             continue;
         }
         acc += k as u64;
+    }
+    // Assigning the loop variable changes this iteration only, as in Rust.
+    for mut m in 0..4u32 {
+        m += limit;
+        acc += m as u64;
     }
     let mut j = 0;
     loop {

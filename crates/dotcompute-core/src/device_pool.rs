@@ -165,6 +165,16 @@ impl<A: DeviceAllocator> DevicePool<A> {
     }
 }
 
+impl<A: DeviceAllocator> Drop for Inner<A> {
+    fn drop(&mut self) {
+        // The last block is back and the pool is going: cached blocks go back to the device.
+        let free = std::mem::take(&mut self.lock().free);
+        for block in free.into_values().flatten() {
+            self.allocator.free(block);
+        }
+    }
+}
+
 impl<A: DeviceAllocator> Drop for PooledBlock<A> {
     fn drop(&mut self) {
         let Some(block) = self.block.take() else {
@@ -238,6 +248,20 @@ mod tests {
         assert_eq!(pool.trim(), pool.statistics().bytes_released);
         assert_eq!(live.load(Ordering::Relaxed), 0);
         assert_eq!(pool.statistics().bytes_reserved, 0);
+    }
+
+    #[test]
+    fn dropping_the_pool_frees_its_cached_blocks() {
+        let live = Arc::new(AtomicU64::new(0));
+        let pool = DevicePool::new(Counting {
+            live: live.clone(),
+            fail_above: 0,
+        });
+        let block = pool.allocate(5000).unwrap();
+        drop(pool); // the block keeps the pool's state alive
+        assert!(live.load(Ordering::Relaxed) > 0);
+        drop(block);
+        assert_eq!(live.load(Ordering::Relaxed), 0);
     }
 
     #[test]

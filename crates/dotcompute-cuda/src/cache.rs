@@ -1,5 +1,6 @@
 //! CUBIN caches: in memory per process, and on disk across processes, keyed by (IR hash,
-//! architecture, NVRTC version), so that a second process loads a kernel without compiling.
+//! architecture, NVRTC version, hash of the emitted source and options), so that a second
+//! process loads a kernel without compiling.
 //!
 //! The disk cache lives in `DOTCOMPUTE_CACHE_DIR`, else `$XDG_CACHE_HOME/dotcompute`, else
 //! `~/.cache/dotcompute`, under `cuda/`; a file that cannot be read or written is compiled
@@ -7,17 +8,19 @@
 
 use crate::compiler;
 use dotcompute_core::{Error, KernelDefinition};
-use dotcompute_ir::emit::cuda::{self, CudaProgram};
+use dotcompute_ir::emit::cuda::{self, CUDA_COMPILE_OPTIONS, CudaProgram};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 type Entry = (CudaProgram, Arc<Vec<u8>>);
 
+/// CUBINs of this process, by (IR hash, architecture).
+static MEMORY: OnceLock<Mutex<HashMap<(String, u32), Entry>>> = OnceLock::new();
+
 /// The program and CUBIN of `def` for `sm_{arch}`, from the in-memory cache, the disk cache,
 /// or NVRTC (then stored in both caches).
 pub fn cubin(def: &'static KernelDefinition, arch: u32) -> Result<Entry, Error> {
-    static MEMORY: OnceLock<Mutex<HashMap<(String, u32), Entry>>> = OnceLock::new();
     let memory = MEMORY.get_or_init(Mutex::default);
     let key = (def.hash().to_string(), arch);
     if let Some(hit) = memory
@@ -29,14 +32,22 @@ pub fn cubin(def: &'static KernelDefinition, arch: u32) -> Result<Entry, Error> 
     }
     let program = cuda::emit(def.ir()?);
     let nvrtc = compiler::nvrtc_version().ok();
+    // The emitted source (hence the emitter's version) and the options are part of the key,
+    // so that an upgraded emitter never loads an old CUBIN.
+    let source_key = source_key(&program.source);
     let file = nvrtc.and_then(|(major, minor)| {
-        disk_dir().map(|d| d.join(format!("{}-sm{arch}-nvrtc{major}.{minor}.cubin", key.0)))
+        disk_dir().map(|d| {
+            d.join(format!(
+                "{}-sm{arch}-nvrtc{major}.{minor}-{source_key}.cubin",
+                key.0
+            ))
+        })
     });
     // Without NVRTC (a machine that only runs kernels), any cached CUBIN of this kernel for
     // this architecture will do.
     let cached = match (&file, nvrtc) {
         (Some(f), _) => std::fs::read(f).ok(),
-        (None, None) => any_cached(&key.0, arch),
+        (None, None) => any_cached(&key.0, arch, &source_key),
         (None, Some(_)) => None,
     };
     let bytes = match cached {
@@ -67,13 +78,56 @@ pub fn cubin(def: &'static KernelDefinition, arch: u32) -> Result<Entry, Error> 
     Ok(entry)
 }
 
-fn any_cached(hash: &str, arch: u32) -> Option<Vec<u8>> {
+fn any_cached(hash: &str, arch: u32, source_key: &str) -> Option<Vec<u8>> {
     let prefix = format!("{hash}-sm{arch}-");
+    let suffix = format!("-{source_key}.cubin");
     std::fs::read_dir(disk_dir()?)
         .ok()?
         .flatten()
-        .find(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .find(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(&prefix) && name.ends_with(&suffix)
+        })
         .and_then(|e| std::fs::read(e.path()).ok())
+}
+
+/// 16 hex digits of the SHA-256 of the source and the compile options.
+fn source_key(source: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(source.as_bytes());
+    for option in CUDA_COMPILE_OPTIONS {
+        hasher.update(option.as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Forgets a cached CUBIN that the driver would not load (a damaged or foreign file), so
+/// that the next attempt compiles.
+pub(crate) fn evict(def: &'static KernelDefinition, arch: u32) {
+    let key = (def.hash().to_string(), arch);
+    if let Some(memory) = MEMORY.get() {
+        memory
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&key);
+    }
+    let Some(dir) = disk_dir() else {
+        return;
+    };
+    let prefix = format!("{}-sm{arch}-", key.0);
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
 }
 
 fn disk_dir() -> Option<PathBuf> {
@@ -90,7 +144,20 @@ fn store(file: &std::path::Path, bytes: &[u8]) {
     let Some(dir) = file.parent() else {
         return;
     };
-    let tmp = dir.join(format!(".{}.tmp", std::process::id()));
+    // Unique per process, thread and write: concurrent writers (threads, or containers with
+    // equal pids sharing the directory) never share a temporary file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let tmp = dir.join(format!(
+        ".{}.{}.{:?}.{}.{nonce}.tmp",
+        file.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        std::process::id(),
+        std::thread::current().id(),
+        WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     let written = std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::write(&tmp, bytes))
         .and_then(|()| std::fs::rename(&tmp, file));

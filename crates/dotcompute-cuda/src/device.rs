@@ -77,6 +77,8 @@ impl Context {
                 | R::CUDA_ERROR_INVALID_ADDRESS_SPACE
                 | R::CUDA_ERROR_INVALID_PC
                 | R::CUDA_ERROR_ECC_UNCORRECTABLE
+                | R::CUDA_ERROR_LAUNCH_TIMEOUT
+                | R::CUDA_ERROR_ASSERT
         );
         let reason = format!("{e:?}");
         if sticky {
@@ -254,16 +256,26 @@ impl Shared {
     }
 }
 
-/// The driver's CUDA version, e.g. `13.0`.
-fn driver_version() -> String {
+/// The driver's CUDA version as the driver reports it (e.g. 13000 for 13.0; 0 if unknown).
+fn driver_version() -> i32 {
     let mut version: std::ffi::c_int = 0;
     // SAFETY: the driver library is loaded (the plugin checked); `version` is a valid
     // out-pointer.
     let status = unsafe { sys::cuDriverGetVersion(&mut version) };
     if status == sys::CUresult::CUDA_SUCCESS {
-        format!("CUDA {}.{}", version / 1000, (version % 1000) / 10)
+        version
     } else {
-        "unknown".into()
+        0
+    }
+}
+
+/// Drivers before CUDA 12.8 lack `cuEventElapsedTime_v2`, which the CUDA 13 bindings call.
+const EVENT_TIMING_MIN_DRIVER: i32 = 12080;
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The fault record; the pool frees its own blocks.
+        self.context.free(self.fault);
     }
 }
 
@@ -305,6 +317,14 @@ impl CudaDevice {
         let shared_memory = attr(A::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK).max(0) as u64;
         let max_threads = attr(A::CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK).max(0) as u32;
         let driver = driver_version();
+        let timing = if timing && driver < EVENT_TIMING_MIN_DRIVER {
+            tracing::warn!(
+                "kernel timing needs a CUDA 12.8 or newer driver (this one: {driver}); timing is off"
+            );
+            false
+        } else {
+            timing
+        };
         let nvrtc = compiler::nvrtc_version()
             .map(|(a, b)| format!("{a}.{b}"))
             .unwrap_or_else(|e| format!("not found ({e})"));
@@ -335,7 +355,10 @@ impl CudaDevice {
             compute_units: sms.max(0) as u32,
             versions: vec![
                 ("compute capability".into(), format!("{major}.{minor}")),
-                ("driver".into(), driver),
+                (
+                    "driver".into(),
+                    format!("CUDA {}.{}", driver / 1000, (driver % 1000) / 10),
+                ),
                 ("nvrtc".into(), nvrtc),
             ],
             capabilities: Capabilities {

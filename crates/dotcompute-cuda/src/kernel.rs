@@ -42,10 +42,28 @@ impl CudaKernel {
         let context = &shared.context;
         context.bind()?;
         let (program, cubin) = cache::cubin(def, shared.arch)?;
-        let module = context
+        let module = match context
             .ctx
             .load_module(Ptx::from_binary(cubin.as_ref().clone()))
-            .map_err(|e| context.driver_error(&format!("loading kernel `{}`", def.name()), e))?;
+        {
+            Ok(m) => m,
+            Err(first) => {
+                // A cached CUBIN the driver rejects (damaged, or from another toolchain):
+                // forget it and compile once more.
+                tracing::warn!(
+                    kernel = def.name(),
+                    "cached CUBIN rejected ({first:?}); recompiling"
+                );
+                cache::evict(def, shared.arch);
+                let (_, fresh) = cache::cubin(def, shared.arch)?;
+                context
+                    .ctx
+                    .load_module(Ptx::from_binary(fresh.as_ref().clone()))
+                    .map_err(|e| {
+                        context.driver_error(&format!("loading kernel `{}`", def.name()), e)
+                    })?
+            }
+        };
         let function = module
             .load_function(ENTRY_POINT)
             .map_err(|e| context.driver_error(&format!("loading kernel `{}`", def.name()), e))?;

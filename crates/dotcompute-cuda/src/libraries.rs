@@ -21,13 +21,36 @@ pub(crate) type Found = Result<PathBuf, Vec<String>>;
 /// Loads NVRTC once per process; later calls return the first answer.
 pub(crate) fn nvrtc() -> &'static Found {
     static NVRTC: OnceLock<Found> = OnceLock::new();
-    NVRTC.get_or_init(|| load(NVRTC_NAMES, &nvrtc_dirs(), true))
+    NVRTC.get_or_init(|| {
+        let found = load(NVRTC_NAMES, &nvrtc_dirs(), true)?;
+        // SAFETY: only tries to load the library by cudarc's names (already loaded: cheap).
+        let usable = unsafe { cudarc::nvrtc::sys::is_culib_present() };
+        reachable(found, usable)
+    })
+}
+
+/// cudarc loads a library by its own list of names and panics if none works: a library we
+/// found but cudarc cannot reach by name (e.g. CUDA 11's `libnvrtc.so.11.2`) is not usable.
+fn reachable(found: PathBuf, usable: bool) -> Found {
+    if usable {
+        Ok(found)
+    } else {
+        Err(vec![format!(
+            "{} (found, but not under a name the CUDA 13 bindings load: an older CUDA?)",
+            found.display()
+        )])
+    }
 }
 
 /// Loads the driver library once per process.
 pub(crate) fn driver() -> &'static Found {
     static DRIVER: OnceLock<Found> = OnceLock::new();
-    DRIVER.get_or_init(|| load(DRIVER_NAMES, &driver_dirs(), false))
+    DRIVER.get_or_init(|| {
+        let found = load(DRIVER_NAMES, &driver_dirs(), false)?;
+        // SAFETY: as for NVRTC.
+        let usable = unsafe { cudarc::driver::sys::is_culib_present() };
+        reachable(found, usable)
+    })
 }
 
 /// Tries each name through the loader's own search (`LD_LIBRARY_PATH`, the cache), then in

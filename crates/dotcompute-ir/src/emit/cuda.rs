@@ -56,6 +56,10 @@ pub fn emit(kernel: &Kernel) -> CudaProgram {
 
 struct Emitter<'k> {
     kernel: &'k Kernel,
+    /// Operands already evaluated into temporaries (see `expr`), by address.
+    sequenced: std::collections::HashMap<*const Expr, String>,
+    /// The (buffer, operation) pairs the kernel uses.
+    atomics: Vec<(usize, AtomicOp)>,
     traps: Vec<String>,
     checked: bool,
     next_temp: usize,
@@ -129,15 +133,16 @@ fn literal(lit: Literal, t: ScalarType) -> String {
             if f.is_nan() || f.is_infinite() {
                 format!("__int_as_float({:#x})", f.to_bits())
             } else {
-                // `{:?}` prints enough digits to round-trip.
-                format!("{f:?}f")
+                // `{:?}` prints enough digits to round-trip; parentheses keep `-(-2.5)` from
+                // reading as `--2.5`.
+                format!("({f:?}f)")
             }
         }
         (Literal::Float(v), ScalarType::F64) => {
             if v.is_nan() || v.is_infinite() {
                 format!("__longlong_as_double({:#x}ll)", v.to_bits())
             } else {
-                format!("{v:?}")
+                format!("({v:?})")
             }
         }
         (Literal::Int(v), other) => format!("(({}){v})", ty(other)),
@@ -167,12 +172,33 @@ fn can_fault(e: &Expr, checked: bool) -> bool {
     faults
 }
 
+/// Whether evaluating an expression can fault or has side effects (atomics).
+fn has_effects(e: &Expr, checked: bool) -> bool {
+    let mut atomic = false;
+    e.walk(&mut |e| atomic |= matches!(e.kind, ExprKind::Atomic { .. }));
+    atomic || can_fault(e, checked)
+}
+
 const INLINE: &str = "static __device__ __forceinline__";
 
 impl<'k> Emitter<'k> {
     fn new(kernel: &'k Kernel) -> Self {
+        let mut atomics = Vec::new();
+        crate::program::walk_stmts(&kernel.body, &mut |s| {
+            crate::program::stmt_exprs(s, &mut |e| {
+                e.walk(&mut |e| {
+                    if let ExprKind::Atomic { op, buffer, .. } = &e.kind
+                        && !atomics.contains(&(buffer.0 as usize, *op))
+                    {
+                        atomics.push((buffer.0 as usize, *op));
+                    }
+                })
+            })
+        });
         Emitter {
             kernel,
+            sequenced: std::collections::HashMap::new(),
+            atomics,
             traps: Vec::new(),
             checked: kernel.bounds_checks == BoundsChecks::Checked,
             next_temp: 0,
@@ -423,23 +449,27 @@ impl<'k> Emitter<'k> {
             if access != Access::ReadWrite {
                 continue;
             }
+            // A store or atomic in a statement that already faulted (`out[i] = a / 0`) must
+            // not happen: Rust would have stopped before it.
             let _ = write!(
                 out,
-                "{INLINE} void store_{i}(dc_ctx& c, unsigned long long idx, {n} v) {{\n{}    c.b{i}[idx] = v;\n}}\n\
-                 {INLINE} void store_unchecked_{i}(dc_ctx& c, unsigned long long idx, {n} v) {{ c.b{i}[idx] = v; }}\n",
+                "{INLINE} void store_{i}(dc_ctx& c, unsigned long long idx, {n} v) {{\n    if (c.faulted) return;\n{}    c.b{i}[idx] = v;\n}}\n\
+                 {INLINE} void store_unchecked_{i}(dc_ctx& c, unsigned long long idx, {n} v) {{ if (!c.faulted) c.b{i}[idx] = v; }}\n",
                 check("")
             );
+            // Only the atomics the kernel uses (some need a newer architecture than others).
             for op in AtomicOp::ALL {
-                if !op.supports(elem) {
+                if !op.supports(elem) || !self.atomics.contains(&(i, op)) {
                     continue;
                 }
                 let name = op.intrinsic_name();
                 let (params, body) = atomic_body(op, elem, &format!("&c.b{i}[idx]"));
                 let check = check(&format!(" {z}"));
+                let skip = format!("    if (c.faulted) return {z};\n");
                 let _ = write!(
                     out,
-                    "{INLINE} {n} {name}_{i}(dc_ctx& c, unsigned long long idx, {params}) {{\n{check}{body}}}\n\
-                     {INLINE} {n} {name}_unchecked_{i}(dc_ctx& c, unsigned long long idx, {params}) {{\n{body}}}\n"
+                    "{INLINE} {n} {name}_{i}(dc_ctx& c, unsigned long long idx, {params}) {{\n{skip}{check}{body}}}\n\
+                     {INLINE} {n} {name}_unchecked_{i}(dc_ctx& c, unsigned long long idx, {params}) {{\n{skip}{body}}}\n"
                 );
             }
         }
@@ -614,12 +644,16 @@ impl<'k> Emitter<'k> {
                 // The loop variable never passes the end: after each iteration (and on
                 // `continue`, which runs the increment expression) the loop is done when the
                 // distance to the end, computed without overflow, is within one step.
+                // A hidden counter steps the loop; the body gets a copy it may assign
+                // (`for mut i`), which changes that iteration only, as in Rust.
                 let done = self.temp("done");
+                let ctr = self.temp("ctr");
                 let _ = writeln!(out, "{pad}    bool {done} = false;");
                 let _ = writeln!(
                     out,
-                    "{pad}    if ({lo} {enter} {hi}) for ({n} {name} = {lo}; !{done}; {done} = (unsigned long long)(({u}){hi} - ({u}){name}) {leave} {stp}, {name} = {done} ? {name} : ({n})(({u}){name} + ({u}){stp})) {{"
+                    "{pad}    if ({lo} {enter} {hi}) for ({n} {ctr} = {lo}; !{done}; {done} = (unsigned long long)(({u}){hi} - ({u}){ctr}) {leave} {stp}, {ctr} = {done} ? {ctr} : ({n})(({u}){ctr} + ({u}){stp})) {{"
                 );
+                let _ = writeln!(out, "{pad}        {n} {name} = {ctr};");
                 self.block(out, body, loop_body, depth + 2);
                 let _ = writeln!(out, "{pad}    }}");
                 let _ = writeln!(out, "{pad}}}");
@@ -686,7 +720,49 @@ impl<'k> Emitter<'k> {
         }
     }
 
+    /// An expression. C++ leaves the order of operands and arguments unspecified, while Rust
+    /// (and WGSL) evaluate left to right: where two or more operands can fault or have side
+    /// effects (atomics), they are evaluated into temporaries in source order, inside an
+    /// immediately invoked lambda.
     fn expr(&mut self, body: &Body<'_>, e: &Expr) -> String {
+        if let Some(name) = self.sequenced.get(&(e as *const Expr)) {
+            return name.clone();
+        }
+        let operands: Vec<&Expr> = match &e.kind {
+            // `&&` and `||` evaluate their right side only sometimes: never hoist it.
+            ExprKind::Binary {
+                op: BinaryOp::And | BinaryOp::Or,
+                ..
+            } => Vec::new(),
+            ExprKind::Binary { lhs, rhs, .. } => vec![&**lhs, &**rhs],
+            ExprKind::Math { args, .. } | ExprKind::Call { args, .. } => args.iter().collect(),
+            ExprKind::Atomic { index, args, .. } => {
+                std::iter::once(&**index).chain(args.iter()).collect()
+            }
+            _ => Vec::new(),
+        };
+        let effects = operands
+            .iter()
+            .filter(|o| has_effects(o, self.checked))
+            .count();
+        if effects < 2 {
+            return self.expr_unsequenced(body, e);
+        }
+        let mut decls = String::new();
+        for o in &operands {
+            let v = self.expr(body, o);
+            let name = self.temp("s");
+            let _ = write!(decls, "{} {name} = {v}; ", ty(o.ty));
+            self.sequenced.insert(*o as *const Expr, name);
+        }
+        let inner = self.expr_unsequenced(body, e);
+        for o in &operands {
+            self.sequenced.remove(&(*o as *const Expr));
+        }
+        format!("([&]() -> {} {{ {decls}return {inner}; }}())", ty(e.ty))
+    }
+
+    fn expr_unsequenced(&mut self, body: &Body<'_>, e: &Expr) -> String {
         let t = e.ty;
         match &e.kind {
             ExprKind::Literal(lit) => literal(*lit, t),
@@ -715,7 +791,7 @@ impl<'k> Emitter<'k> {
                     UnaryOp::Neg if t.is_int() => {
                         format!("(({})(({u})0 - ({u})({v})))", ty(t), u = ty(unsigned(t)))
                     }
-                    UnaryOp::Neg => format!("(-{v})"),
+                    UnaryOp::Neg => format!("(-({v}))"),
                     UnaryOp::Not if t == ScalarType::Bool => format!("(!{v})"),
                     UnaryOp::Not => format!("(({})~{v})", ty(t)),
                 }
@@ -818,7 +894,12 @@ fn atomic_body(op: AtomicOp, elem: ScalarType, target: &str) -> (String, String)
     }
     let params = format!("{n} v");
     let body = match (op, elem) {
-        // Native: 32-bit integers (all), u64 (all but sub), floats (add, exchange).
+        // `atomicAdd(float*)` flushes subnormal operands and results to zero (PTX
+        // `atom.add.f32`): a compare-and-swap loop on the bits keeps IEEE addition.
+        (AtomicOp::Add, ScalarType::F32) => format!(
+            "    unsigned int* bits = (unsigned int*)({target});\n    unsigned int old = *bits, seen;\n    do {{\n        seen = old;\n        old = atomicCAS(bits, seen, __float_as_uint(__uint_as_float(seen) + v));\n    }} while (old != seen);\n    return __uint_as_float(old);\n"
+        ),
+        // Native: 32-bit integers (all), u64 (all but sub), f64 add, f32 exchange.
         (AtomicOp::Sub, ScalarType::U64) => {
             format!("    return atomicAdd({target}, 0ull - v);\n")
         }

@@ -518,10 +518,12 @@ impl<'k> Emitter<'k> {
                     (true, _) => format!("atomicStore(&b{i}[u32(idx)], v);"),
                     (false, _) => format!("b{i}[u32(idx)] = v;"),
                 };
+                // A store in a statement that already faulted (`out[i] = a / 0`) must not
+                // happen: Rust would have stopped before it.
                 let _ = write!(
                     out,
-                    "fn store_{i}(idx: u64, v: {n}) {{\n{}    {write}\n}}\n\
-                     fn store_unchecked_{i}(idx: u64, v: {n}) {{\n    {write}\n}}\n",
+                    "fn store_{i}(idx: u64, v: {n}) {{\n    if faulted {{ return; }}\n{}    {write}\n}}\n\
+                     fn store_unchecked_{i}(idx: u64, v: {n}) {{\n    if faulted {{ return; }}\n    {write}\n}}\n",
                     check("")
                 );
                 if atomic {
@@ -540,6 +542,8 @@ impl<'k> Emitter<'k> {
             fault_codes::OUT_OF_BOUNDS,
             zero(elem)
         );
+        // No side effect once the work item faulted earlier in the statement.
+        let skip = format!("    if faulted {{ return {}; }}\n", zero(elem));
         let body = |op: AtomicOp| -> String {
             if elem.is_float() {
                 // Floats: a compare-exchange loop on the bits.
@@ -581,8 +585,8 @@ impl<'k> Emitter<'k> {
             let b = body(op);
             let _ = write!(
                 out,
-                "fn {name}_{i}(idx: u64, v: {n}) -> {n} {{\n{check}{b}}}\n\
-                 fn {name}_unchecked_{i}(idx: u64, v: {n}) -> {n} {{\n{b}}}\n"
+                "fn {name}_{i}(idx: u64, v: {n}) -> {n} {{\n{skip}{check}{b}}}\n\
+                 fn {name}_unchecked_{i}(idx: u64, v: {n}) -> {n} {{\n{skip}{b}}}\n"
             );
         }
         if AtomicOp::CompareExchange.supports(elem) {
@@ -592,8 +596,8 @@ impl<'k> Emitter<'k> {
             );
             let _ = write!(
                 out,
-                "fn atomic_compare_exchange_{i}(idx: u64, cur: {n}, nv: {n}) -> {n} {{\n{check}{cas}}}\n\
-                 fn atomic_compare_exchange_unchecked_{i}(idx: u64, cur: {n}, nv: {n}) -> {n} {{\n{cas}}}\n"
+                "fn atomic_compare_exchange_{i}(idx: u64, cur: {n}, nv: {n}) -> {n} {{\n{skip}{check}{cas}}}\n\
+                 fn atomic_compare_exchange_unchecked_{i}(idx: u64, cur: {n}, nv: {n}) -> {n} {{\n{skip}{cas}}}\n"
             );
         }
         out
@@ -762,20 +766,25 @@ impl<'k> Emitter<'k> {
                 let enter = if *inclusive { "<=" } else { "<" };
                 let leave = if *inclusive { "<" } else { "<=" };
                 let u = ty(unsigned(t));
-                let _ = writeln!(out, "{pad}    var {name}: {} = {lo};", ty(t));
+                // A hidden counter steps the loop; the body gets a copy it may assign
+                // (`for mut i`), which changes that iteration only, as in Rust.
+                let ctr = self.temp("ctr");
+                let _ = writeln!(out, "{pad}    var {ctr}: {} = {lo};", ty(t));
+                let _ = writeln!(out, "{pad}    var {name}: {};", ty(t));
                 let _ = writeln!(out, "{pad}    if {lo} {enter} {hi} {{");
                 let _ = writeln!(out, "{pad}        loop {{");
+                let _ = writeln!(out, "{pad}            {name} = {ctr};");
                 self.block(out, body, loop_body, depth + 3);
                 let _ = writeln!(out, "{pad}            continuing {{");
-                // The distance to the end, computed without overflow (the variable never
+                // The distance to the end, computed without overflow (the counter never
                 // passes the end): leave when the next step would reach or pass it.
                 let _ = writeln!(
                     out,
-                    "{pad}                let {done} = u64({u}({hi}) - {u}({name})) {leave} {stp};"
+                    "{pad}                let {done} = u64({u}({hi}) - {u}({ctr})) {leave} {stp};"
                 );
                 let _ = writeln!(
                     out,
-                    "{pad}                if !{done} {{ {name} = {name} + {}({stp}); }}",
+                    "{pad}                if !{done} {{ {ctr} = {ctr} + {}({stp}); }}",
                     ty(t)
                 );
                 let _ = writeln!(out, "{pad}                break if {done};");
