@@ -11,7 +11,7 @@ pub fn helper_calls(block: &syn::Block) -> Vec<syn::Path> {
     locals.visit_block(block);
     let mut v = Calls::default();
     v.visit_block(block);
-    // A call of a local (a closure) is not a helper: the lowering reports the closure.
+    // A call of a closure is not a helper: the lowering reports the closure.
     v.paths.retain(|p| {
         p.get_ident()
             .is_none_or(|i| !locals.names.contains(&i.to_string()))
@@ -19,16 +19,24 @@ pub fn helper_calls(block: &syn::Block) -> Vec<syn::Path> {
     v.paths
 }
 
-/// Names bound inside a body.
+/// Names bound to closures inside a body (`let f = |x| ...`): calls of them are not helper
+/// calls. Other locals may share a helper's name (`let norm2 = norm2(x, y);`) without hiding
+/// it.
 #[derive(Default)]
 struct Locals {
     names: Vec<String>,
 }
 
 impl<'ast> Visit<'ast> for Locals {
-    fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-        self.names.push(p.ident.to_string());
-        syn::visit::visit_pat_ident(self, p);
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        let is_closure = l
+            .init
+            .as_ref()
+            .is_some_and(|init| matches!(&*init.expr, syn::Expr::Closure(_)));
+        if is_closure && let syn::Pat::Ident(p) = &l.pat {
+            self.names.push(p.ident.to_string());
+        }
+        syn::visit::visit_local(self, l);
     }
 }
 

@@ -138,7 +138,8 @@ fn kernels_describe_themselves() {
         "{listing}"
     );
     assert!(listing.contains("fn norm2("), "{listing}");
-    // The hash is stable: the same program hashes the same in every build.
+    // The baked hash is the hash of the baked IR (stability across builds is pinned in the
+    // IR crate's tests).
     assert_eq!(
         def.hash(),
         dotcompute::ir::KernelHash::of(def.ir().unwrap())
@@ -192,6 +193,21 @@ fn mutable_bits(out: &mut [u32]) {
         acc += k;
     }
     out[i] = bump(acc, 1).wrapping_neg() ^ (3_000_000_000 as u32) ^ 0xFFFF_FFFF as u32;
+}
+
+#[kernel]
+fn local_named_like_a_helper(out: &mut [u32]) {
+    // A local may share a helper's name; the call still reaches the helper.
+    let bump = bump(1, 2);
+    out[global_id()] = bump;
+}
+
+#[test]
+fn a_local_named_like_a_helper_does_not_hide_it() {
+    let (dc, acc) = cpu();
+    let mut out = dc.buffer_zeroed::<u32>(3).unwrap();
+    local_named_like_a_helper::launch(&acc, 3, &mut out).unwrap();
+    assert_eq!(out.to_vec().unwrap(), [5, 5, 5]);
 }
 
 #[kernel]
