@@ -199,3 +199,28 @@ fn children(dir: &Path) -> Vec<PathBuf> {
     found.sort();
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_library_that_is_nowhere_lists_every_place_searched() {
+        let empty = std::env::temp_dir().join(format!("dotcompute-nolib-{}", std::process::id()));
+        std::fs::create_dir_all(&empty).unwrap();
+        let searched = load(
+            &["libdotcompute-missing.so.1"],
+            std::slice::from_ref(&empty),
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(
+            searched,
+            [
+                "libdotcompute-missing.so.1 (the loader's search path)".to_string(),
+                empty.display().to_string(),
+            ]
+        );
+        std::fs::remove_dir_all(&empty).ok();
+    }
+}

@@ -6,6 +6,8 @@
 use std::process::Command;
 
 const ROLE: &str = "DOTCOMPUTE_CACHE_TEST_ROLE";
+/// Appended to the cached CUBIN by the test, to recognise it when it comes back.
+const SENTINEL: &[u8] = b"dotcompute cache test sentinel";
 
 /// Runs this test binary again, as `role`, with the cache in `dir`.
 fn child(role: &str, dir: &std::path::Path, with_nvrtc: bool) -> String {
@@ -40,7 +42,11 @@ fn a_second_process_uses_the_disk_cache() {
         Ok("load") => {
             let nvrtc = dotcompute_cuda::nvrtc_version().is_ok();
             let (_, cubin) = dotcompute_cuda::cubin(def, 90).unwrap();
-            println!("CUBIN {} bytes, NVRTC present: {nvrtc}", cubin.len());
+            println!(
+                "CUBIN {} bytes, NVRTC present: {nvrtc}, sentinel: {}",
+                cubin.len(),
+                cubin.ends_with(SENTINEL)
+            );
         }
         _ => {
             if dotcompute_cuda::nvrtc_version().is_err() {
@@ -59,13 +65,28 @@ fn a_second_process_uses_the_disk_cache() {
                 files[0].starts_with(&format!("{}-sm90-nvrtc", def.hash())),
                 "{files:?}"
             );
+            // Mark the cached file: the second process must return exactly these bytes,
+            // which no compilation would produce.
+            let path = dir.join("cuda").join(&files[0]);
+            let mut marked = std::fs::read(&path).unwrap();
+            marked.extend_from_slice(SENTINEL);
+            std::fs::write(&path, &marked).unwrap();
             let second = child("load", &dir, false);
             let bytes = |s: &str| {
                 s.split("CUBIN ")
                     .nth(1)
-                    .map(|r| r.split(' ').next().unwrap_or("").to_string())
+                    .and_then(|r| r.split(' ').next())
+                    .and_then(|n| n.parse::<usize>().ok())
             };
-            assert_eq!(bytes(&first), bytes(&second), "{first}\n{second}");
+            assert_eq!(
+                bytes(&first).map(|n| n + SENTINEL.len()),
+                bytes(&second),
+                "{first}\n{second}"
+            );
+            assert!(
+                second.contains("sentinel: true"),
+                "the second process did not use the cached file:\n{second}"
+            );
             std::fs::remove_dir_all(&dir).ok();
         }
     }

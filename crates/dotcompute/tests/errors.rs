@@ -214,11 +214,20 @@ fn out_of_bounds_access_names_kernel_buffer_and_index() {
         msg.contains("out of bounds for buffer `src` of length 64"),
         "{msg}"
     );
-    // Grid larger than the output: the write faults instead.
+    // Grid larger than both buffers: work item 64 reads `src[64]` before it writes, so the
+    // read faults, at the first index past the end.
     let err = copy::launch(&acc, 70, &src, &mut dst).unwrap_err();
+    assert_eq!(
+        err.fault(),
+        Some(&KernelFault::OutOfBounds {
+            param: 0,
+            index: 64,
+            len: 64
+        }),
+        "{err}"
+    );
     assert!(
-        err.to_string().contains("out of bounds for buffer `src`")
-            || err.to_string().contains("buffer `dst`"),
+        err.to_string().contains("out of bounds for buffer `src`"),
         "{err}"
     );
     // Large grids run in parallel: the fault still comes back as an error.

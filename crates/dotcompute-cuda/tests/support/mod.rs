@@ -32,5 +32,8 @@ pub fn cuda_service() -> Option<(ComputeService, Accelerator)> {
             .unwrap_or_default();
         panic!("DOTCOMPUTE_REQUIRE_CUDA=1 but no CUDA GPU was found: {reason}");
     }
+    if found.is_none() {
+        eprintln!("SKIPPED: no CUDA GPU on this machine");
+    }
     found
 }

@@ -28,5 +28,8 @@ pub fn wgpu_service() -> Option<(ComputeService, Accelerator)> {
              (is mesa-vulkan-drivers installed and XDG_RUNTIME_DIR set?)"
         );
     }
+    if found.is_none() {
+        eprintln!("SKIPPED: no wgpu adapter with 64-bit integers on this machine");
+    }
     found
 }
