@@ -113,6 +113,9 @@ pub struct BenchReport {
     pub rows: Vec<Row>,
     /// What a reader should know (missing peers, ...).
     pub notes: Vec<String>,
+    /// Wall time of the whole run, in seconds (absent in reports of older versions).
+    #[serde(default)]
+    pub elapsed_s: Option<f64>,
 }
 
 /// How a benchmark's work is counted.
@@ -441,11 +444,12 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
         quick: args.quick,
         rows: r.rows,
         notes: r.notes,
+        elapsed_s: Some(started.elapsed().as_secs_f64()),
     };
     print!("{}", render(&report));
     eprintln!(
         "bench: finished in {:.1} s",
-        started.elapsed().as_secs_f64()
+        report.elapsed_s.unwrap_or(0.0)
     );
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
@@ -482,7 +486,7 @@ fn streaming(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Resul
         vec![1 << 20, 1 << 24, 1 << 26]
     };
     // GPUs reach their bandwidth only on large arrays: 256M f32 (1 GiB per array), the size
-    // the GPU peers (`peers.py`: torch.add) are measured at.
+    // the GPU peers (`../shared/gpu/peers.py`: torch.add) are measured at.
     let gpu = accs.iter().any(|a| {
         matches!(
             a.info().kind,
