@@ -296,6 +296,8 @@ impl Runner {
             contenders.len(),
             race_started.elapsed().as_secs_f64()
         );
+        // This race's rows are the ones pushed now.
+        let first_row = self.rows.len();
         for (c, mut t) in contenders.into_iter().zip(times) {
             let med = median(&mut t);
             let (throughput, unit) = work.throughput(med);
@@ -316,9 +318,7 @@ impl Runner {
                 vs: BTreeMap::new(),
             });
         }
-        let group: Vec<usize> = (0..self.rows.len())
-            .filter(|&i| self.rows[i].benchmark == benchmark && self.rows[i].size == size)
-            .collect();
+        let group: Vec<usize> = (first_row..self.rows.len()).collect();
         for &i in &group {
             if self.rows[i].implementation != "dotcompute" {
                 continue;

@@ -69,12 +69,13 @@ pub fn poly8(x: &[f32], out: &mut [f32]) -> Option<()> {
     None
 }
 
-/// OpenMP threads the C peer runs with.
+/// OpenMP threads the C peer runs with (asked once: the query starts a parallel region).
 pub fn threads() -> Option<usize> {
     #[cfg(dotcompute_c_peer)]
     {
+        static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
         // SAFETY: no arguments; only queries OpenMP.
-        Some(unsafe { ffi::dc_peer_threads() }.max(1) as usize)
+        Some(*THREADS.get_or_init(|| unsafe { ffi::dc_peer_threads() }.max(1) as usize))
     }
     #[cfg(not(dotcompute_c_peer))]
     None

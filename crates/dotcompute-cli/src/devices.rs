@@ -24,6 +24,9 @@ struct BackendJson {
     backend: String,
     status: String,
     reason: Option<String>,
+    /// Probed and found no accelerator (for the table's closing lines).
+    #[serde(skip)]
+    found_nothing: bool,
 }
 
 #[derive(Serialize)]
@@ -95,18 +98,23 @@ fn collect(dc: &ComputeService) -> Report {
             .backend_reports()
             .into_iter()
             .map(|r| {
-                let (status, reason) = match r.status {
-                    BackendStatus::Available { accelerators } => {
-                        (format!("{accelerators} accelerator(s)"), None)
+                let (status, reason, found_nothing) = match r.status {
+                    BackendStatus::Available { accelerators } => (
+                        format!("{accelerators} accelerator(s)"),
+                        None,
+                        accelerators == 0,
+                    ),
+                    BackendStatus::Unavailable { reason } => {
+                        ("unavailable".into(), Some(reason), true)
                     }
-                    BackendStatus::Unavailable { reason } => ("unavailable".into(), Some(reason)),
-                    BackendStatus::NotProbed => ("not probed".into(), None),
+                    BackendStatus::NotProbed => ("not probed".into(), None, false),
                 };
                 BackendJson {
                     plugin: r.plugin,
                     backend: r.backend.to_string(),
                     status,
                     reason,
+                    found_nothing,
                 }
             })
             .collect(),
@@ -155,7 +163,7 @@ fn render(report: &Report) -> String {
         &rows,
     );
     for b in &report.backends {
-        if b.status != "unavailable" && !b.status.starts_with('0') {
+        if !b.found_nothing {
             continue;
         }
         out.push_str(&format!(

@@ -56,8 +56,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Starts a service and runs one kernel, printing microseconds since process start
-    /// (used by `bench` to measure cold start).
+    /// Starts a service and runs one kernel, printing microseconds since `main` began
+    /// (`bench` spawns it and times the whole process, start-up included).
     #[command(hide = true)]
     ColdStartProbe,
 }

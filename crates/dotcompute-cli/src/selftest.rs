@@ -47,26 +47,18 @@ pub fn run(accelerator: Option<&str>, json: bool) -> Result<ExitCode, CliError> 
         };
         let env = Env { dc, acc, math };
         for case in CASES {
-            let outcome = (case.run)(&env);
-            results.push(match outcome {
-                Ok(o) => CaseResult {
-                    case: case.name.into(),
-                    accelerator: target.clone(),
-                    passed: true,
-                    compared: o.compared,
-                    max_ulp: o.max_ulp,
-                    tolerance: case.tolerance_on(&env).to_string(),
-                    detail: None,
-                },
-                Err(e) => CaseResult {
-                    case: case.name.into(),
-                    accelerator: target.clone(),
-                    passed: false,
-                    compared: 0,
-                    max_ulp: 0,
-                    tolerance: case.tolerance_on(&env).to_string(),
-                    detail: Some(e.to_string()),
-                },
+            let (compared, max_ulp, detail) = match (case.run)(&env) {
+                Ok(o) => (o.compared, o.max_ulp, None),
+                Err(e) => (0, 0, Some(e.to_string())),
+            };
+            results.push(CaseResult {
+                case: case.name.into(),
+                accelerator: target.clone(),
+                passed: detail.is_none(),
+                compared,
+                max_ulp,
+                tolerance: case.tolerance_on(&env).to_string(),
+                detail,
             });
         }
     }

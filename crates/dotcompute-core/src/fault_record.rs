@@ -20,11 +20,11 @@ pub struct LaunchInfo<'a> {
 
 /// The error for a fault record read back after launches, or `None` when no kernel faulted
 /// (code 0). `launch` finds a launch by the id the kernel wrote; `accelerator` names the
-/// device in the message.
+/// device in the message (formatted only when there is a fault).
 pub fn error_from_fault_record<'a>(
     record: &[u32],
     launch: impl FnOnce(u32) -> Option<LaunchInfo<'a>>,
-    accelerator: &str,
+    accelerator: &dyn std::fmt::Display,
 ) -> Option<Error> {
     let word = |i: usize| record.get(i).copied().unwrap_or(0);
     let code = word(0);

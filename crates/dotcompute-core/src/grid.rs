@@ -50,8 +50,8 @@ impl Grid {
         }
     }
 
-    /// Sets the work-group size (what `group_size_*()` returns). Without it each backend
-    /// picks one: the CPU uses 64 x 1 x 1.
+    /// Sets the work-group size (what `group_size_*()` returns). Without it, every backend
+    /// uses [`Grid::DEFAULT_GROUP_SIZE`].
     pub const fn with_group_size(mut self, group: [u32; 3]) -> Grid {
         self.group = Some(group);
         self
@@ -70,6 +70,15 @@ impl Grid {
     /// The work-group size, if set.
     pub const fn group_size(&self) -> Option<[u32; 3]> {
         self.group
+    }
+
+    /// What `group_size_*()` returns when the grid does not set a group size.
+    pub const DEFAULT_GROUP_SIZE: [u64; 3] = [64, 1, 1];
+
+    /// The work-group size kernels see: the one set, else [`Grid::DEFAULT_GROUP_SIZE`].
+    pub fn group_size_or_default(&self) -> [u64; 3] {
+        self.group
+            .map_or(Grid::DEFAULT_GROUP_SIZE, |g| g.map(u64::from))
     }
 
     /// The number of work items, or an error for a zero dimension, a zero group size or a

@@ -6,40 +6,40 @@ use std::time::Duration;
 /// Counters updated by every launch of one kernel on one accelerator (lock-free).
 #[derive(Debug, Default)]
 pub(crate) struct KernelCounters {
-    launches: AtomicU64,
+    times: DeviceTimeCounters,
     faults: AtomicU64,
-    total_nanos: AtomicU64,
-    min_nanos: AtomicU64,
-    max_nanos: AtomicU64,
     work_items: AtomicU64,
 }
 
 impl KernelCounters {
     pub(crate) fn record(&self, elapsed: Duration, work_items: u64, faulted: bool) {
-        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-        let n = self.launches.fetch_add(1, Relaxed);
+        self.times.record(elapsed);
         if faulted {
             self.faults.fetch_add(1, Relaxed);
         }
-        self.total_nanos.fetch_add(nanos, Relaxed);
         self.work_items.fetch_add(work_items, Relaxed);
-        if n == 0 {
-            self.min_nanos.store(nanos, Relaxed);
-        } else {
-            self.min_nanos.fetch_min(nanos, Relaxed);
-        }
-        self.max_nanos.fetch_max(nanos, Relaxed);
     }
 
     pub(crate) fn snapshot(&self) -> LaunchTimes {
+        let times = self.times.snapshot();
         LaunchTimes {
-            launches: self.launches.load(Relaxed),
+            launches: times.timed_launches,
             faults: self.faults.load(Relaxed),
             work_items: self.work_items.load(Relaxed),
-            total: Duration::from_nanos(self.total_nanos.load(Relaxed)),
-            min: Duration::from_nanos(self.min_nanos.load(Relaxed)),
-            max: Duration::from_nanos(self.max_nanos.load(Relaxed)),
+            total: times.total,
+            min: times.min,
+            max: times.max,
         }
+    }
+}
+
+/// `total / count`, zero for no count.
+fn mean(total: Duration, count: u64) -> Duration {
+    if count == 0 {
+        Duration::ZERO
+    } else {
+        let nanos = total.as_nanos() / u128::from(count);
+        Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
     }
 }
 
@@ -63,12 +63,7 @@ pub struct LaunchTimes {
 impl LaunchTimes {
     /// Mean time per launch.
     pub fn mean(&self) -> Duration {
-        if self.launches == 0 {
-            Duration::ZERO
-        } else {
-            let nanos = self.total.as_nanos() / u128::from(self.launches);
-            Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
-        }
+        mean(self.total, self.launches)
     }
 }
 
@@ -104,17 +99,12 @@ pub struct DeviceTimes {
 impl DeviceTimes {
     /// Mean time per timed launch.
     pub fn mean(&self) -> Duration {
-        if self.timed_launches == 0 {
-            Duration::ZERO
-        } else {
-            let nanos = self.total.as_nanos() / u128::from(self.timed_launches);
-            Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
-        }
+        mean(self.total, self.timed_launches)
     }
 }
 
-/// Device-measured times of one kernel, for backends to update as they read their timers
-/// (lock-free).
+/// Counts and times of one kernel's launches (lock-free): host-side times for every backend,
+/// and device-measured ones that GPU backends update as they read their timers.
 #[derive(Debug, Default)]
 pub struct DeviceTimeCounters {
     timed: AtomicU64,

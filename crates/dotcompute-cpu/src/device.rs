@@ -25,7 +25,6 @@ pub struct CpuDevice {
     /// not oversubscribe the cores with two sets of threads).
     pool: Option<Arc<rayon::ThreadPool>>,
     options: CpuOptions,
-    simd: SimdLevel,
 }
 
 impl std::fmt::Debug for CpuDevice {
@@ -44,13 +43,15 @@ impl CpuDevice {
             Ok(name) => Some(SimdLevel::from_name(&name).ok_or(CpuError::UnknownSimd(name))?),
             Err(_) => None,
         };
-        let (simd, simd_candidates) = match forced.or(options.simd) {
+        // Candidates widest first: the first is the widest level kernels may use.
+        let simd_candidates = match forced.or(options.simd) {
             Some(level) if !level.is_supported() => {
                 return Err(CpuError::UnsupportedSimd(level.name()));
             }
-            Some(level) => (level, vec![level]),
-            None => (SimdLevel::detect(), tuner::candidates(SimdLevel::detect())),
+            Some(level) => vec![level],
+            None => tuner::candidates(SimdLevel::detect()),
         };
+        let simd = simd_candidates[0];
         let pool = match options.threads {
             Some(threads) => Some(Arc::new(
                 rayon::ThreadPoolBuilder::new()
@@ -102,13 +103,12 @@ impl CpuDevice {
             simd_candidates,
             pool,
             options,
-            simd,
         })
     }
 
     /// The widest SIMD level kernels may run with.
     pub fn simd(&self) -> SimdLevel {
-        self.simd
+        self.simd_candidates[0]
     }
 }
 

@@ -11,13 +11,12 @@ use crate::options::CpuOptions;
 use crate::tuner::SimdTuner;
 use dotcompute_core::cpu_abi::{CpuArg, CpuLaunch, SimdLevel};
 use dotcompute_core::{CpuEntry, Grid, KernelFault, panic_message};
+use smallvec::SmallVec;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-/// Work-group size when the grid does not set one.
-const DEFAULT_GROUP: [u64; 3] = [64, 1, 1];
 /// Spans per thread, so that uneven work (divergent kernels) balances.
 const SPANS_PER_THREAD: u64 = 8;
 /// Fewest work items in one span while the kernel's cost is unknown.
@@ -90,7 +89,7 @@ unsafe fn run_span(
 /// helper that claims an index at or beyond `spans` touches nothing.
 struct SharedLaunch {
     entry: CpuEntry,
-    args: Vec<CpuArg>,
+    args: SmallVec<[CpuArg; 8]>,
     grid: [u64; 3],
     group: [u64; 3],
     simd: SimdLevel,
@@ -228,26 +227,26 @@ impl CpuKernel {
         work_items: u64,
         args: &[CpuArg],
     ) -> Result<(), KernelFault> {
-        let group = grid
-            .group_size()
-            .map_or(DEFAULT_GROUP, |g| g.map(u64::from));
+        let group = grid.group_size_or_default();
         let (simd, trial) = self.tuner.pick(work_items);
         let threads = exec
             .pool
             .map_or_else(rayon::current_num_threads, |p| p.current_num_threads())
             .max(1) as u64;
         let plan = self.plan(work_items, threads, exec.options);
+        // Timed: SIMD trials, and a sample of inline runs (their cost decides later plans);
+        // other parallel launches need no clock.
         let timed = trial.is_some()
-            || plan.is_some()
-            || self
-                .inline_runs
-                .fetch_add(1, Ordering::Relaxed)
-                .is_multiple_of(SAMPLE_EVERY);
+            || (plan.is_none()
+                && self
+                    .inline_runs
+                    .fetch_add(1, Ordering::Relaxed)
+                    .is_multiple_of(SAMPLE_EVERY));
         let started = timed.then(Instant::now);
         let result = if let Some(span) = plan {
             let shared = Arc::new(SharedLaunch {
                 entry: self.entry,
-                args: args.to_vec(),
+                args: SmallVec::from_slice(args),
                 grid: grid.dims(),
                 group,
                 simd,

@@ -83,18 +83,20 @@ impl SimdTuner {
             return (widest, None);
         }
         let choice = &self.classes[class];
-        match choice.chosen.load(Relaxed) {
-            0 => {
+        match self.decode(choice.chosen.load(Relaxed)) {
+            None => {
                 let trial = choice.trials.load(Relaxed) as usize % self.candidates.len();
                 (self.candidates[trial], Some(trial))
             }
-            c => (
-                self.candidates
-                    .get(c as usize - 1)
-                    .copied()
-                    .unwrap_or(widest),
-                None,
-            ),
+            Some(level) => (level, None),
+        }
+    }
+
+    /// The level a class's `chosen` word names (0: not chosen yet; else candidate + 1).
+    fn decode(&self, chosen: u32) -> Option<SimdLevel> {
+        match chosen {
+            0 => None,
+            c => self.candidates.get(c as usize - 1).copied(),
         }
     }
 
@@ -140,10 +142,7 @@ impl SimdTuner {
     #[cfg(test)]
     pub(crate) fn chosen(&self, work_items: u64) -> Option<SimdLevel> {
         let class = size_class(work_items)?;
-        match self.classes[class].chosen.load(Relaxed) {
-            0 => None,
-            c => self.candidates.get(c as usize - 1).copied(),
-        }
+        self.decode(self.classes[class].chosen.load(Relaxed))
     }
 }
 

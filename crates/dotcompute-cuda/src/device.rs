@@ -171,8 +171,6 @@ pub(crate) struct Shared {
     pending: Mutex<HashMap<u32, PendingLaunch>>,
     next_launch: AtomicU32,
     sync_lock: Mutex<()>,
-    /// Kernel timing with events (`DOTCOMPUTE_PROFILE=1`).
-    pub(crate) timing: bool,
 }
 
 /// A launch registered and not yet enqueued: holds the submission lock.
@@ -197,6 +195,11 @@ impl Registration<'_> {
 }
 
 impl Shared {
+    /// Whether launches are timed with events (`DOTCOMPUTE_PROFILE=1`, on a driver that can).
+    pub(crate) fn timing(&self) -> bool {
+        self.info.capabilities.device_timing
+    }
+
     pub(crate) fn register_launch(&self, launch: PendingLaunch) -> Registration<'_> {
         let id = self.next_launch.fetch_add(1, Ordering::Relaxed);
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
@@ -249,7 +252,7 @@ impl Shared {
                 traps: &l.traps,
             })
         };
-        match error_from_fault_record(&record, launch, &self.info.to_string()) {
+        match error_from_fault_record(&record, launch, &self.info) {
             Some(e) => Err(e),
             None => Ok(()),
         }
@@ -385,7 +388,6 @@ impl CudaDevice {
                 pending: Mutex::new(HashMap::new()),
                 next_launch: AtomicU32::new(1),
                 sync_lock: Mutex::new(()),
-                timing,
             }),
         })
     }

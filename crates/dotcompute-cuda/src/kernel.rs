@@ -8,15 +8,13 @@ use cudarc::driver::{CudaFunction, CudaModule};
 use cudarc::nvrtc::Ptx;
 use dotcompute_core::backend::{BufferBinding, CompiledKernel, LaunchArg, LaunchError};
 use dotcompute_core::{
-    DeviceTimeCounters, DeviceTimes, Error, Grid, KernelDefinition, KernelFault, ScalarValue,
+    DeviceTimeCounters, DeviceTimes, Error, Grid, KernelDefinition, KernelFault, ParameterBlock,
 };
-use dotcompute_ir::emit::abi::{ParamsLayout, slots};
+use dotcompute_ir::emit::abi::ParamsLayout;
 use dotcompute_ir::emit::cuda::ENTRY_POINT;
 use std::ffi::c_void;
 use std::sync::Arc;
 
-/// `group_size_*()` when the grid does not set one (matches the CPU backend).
-const DEFAULT_GROUP: [u64; 3] = [64, 1, 1];
 /// The largest grid x dimension the driver accepts.
 const MAX_GRID_X: u64 = (1 << 31) - 1;
 /// The largest grid y dimension.
@@ -87,20 +85,6 @@ impl CudaKernel {
     }
 }
 
-fn scalar_bytes(v: ScalarValue) -> [u8; 8] {
-    let mut slot = [0u8; 8];
-    let bytes: &[u8] = match &v {
-        ScalarValue::I32(x) => &x.to_le_bytes()[..],
-        ScalarValue::U32(x) => &x.to_le_bytes()[..],
-        ScalarValue::I64(x) => &x.to_le_bytes()[..],
-        ScalarValue::U64(x) => &x.to_le_bytes()[..],
-        ScalarValue::F32(x) => &x.to_le_bytes()[..],
-        ScalarValue::F64(x) => &x.to_le_bytes()[..],
-    };
-    slot[..bytes.len()].copy_from_slice(bytes);
-    slot
-}
-
 impl CompiledKernel for CudaKernel {
     unsafe fn launch(
         &self,
@@ -124,45 +108,26 @@ impl CompiledKernel for CudaKernel {
             }));
         }
 
-        // The parameter block: 8-byte slots (see dotcompute_ir::emit::abi).
-        let mut params = vec![0u64; (self.params.size as usize).div_ceil(8)];
-        let dims = grid.dims();
-        let group = grid
-            .group_size()
-            .map_or(DEFAULT_GROUP, |g| g.map(u64::from));
-        let mut put = |slot: u32, bytes: [u8; 8]| {
-            if let Some(s) = params.get_mut(slot as usize) {
-                *s = u64::from_le_bytes(bytes);
-            }
-        };
-        for axis in 0..3 {
-            put(slots::GRID + axis as u32, dims[axis].to_le_bytes());
-            put(slots::GROUP + axis as u32, group[axis].to_le_bytes());
-        }
-        put(slots::TOTAL, work_items.to_le_bytes());
-        // One pointer per kernel parameter (null for scalars), after the block and the
-        // fault record.
+        // The parameter block, and one pointer per kernel parameter (null for scalars),
+        // after the block and the fault record.
+        let mut params = ParameterBlock::new(self.params.size, grid, work_items, args);
         let mut pointers = vec![0u64; args.len()];
-        let mut buffer_lens = vec![0u64; args.len()];
         for (i, arg) in args.iter().enumerate() {
-            let slot = self.params.param_slots.get(i).copied().unwrap_or(0);
             match *arg {
-                LaunchArg::Scalar(v) => put(slot, scalar_bytes(v)),
-                LaunchArg::Buffer(BufferBinding::Device { memory, len, .. }) => {
+                LaunchArg::Scalar(_) => {}
+                LaunchArg::Buffer(BufferBinding::Device { memory, .. }) => {
                     let memory = memory
                         .as_any()
                         .downcast_ref::<crate::memory::CudaMemory>()
                         .ok_or(KernelFault::ArgumentMismatch { param: i as u32 })?;
-                    put(slot, len.to_le_bytes());
                     pointers[i] = *memory.block.block();
-                    buffer_lens[i] = len;
                 }
                 LaunchArg::Buffer(BufferBinding::Host { .. }) => {
                     return Err(KernelFault::ArgumentMismatch { param: i as u32 }.into());
                 }
             }
         }
-        let timing = if self.shared.timing {
+        let timing = if self.shared.timing() {
             Events::new()
                 .map_err(|e| LaunchError::Failed(context.driver_error("creating events", e)))?
                 .into()
@@ -171,15 +136,15 @@ impl CompiledKernel for CudaKernel {
         };
         let registration = self.shared.register_launch(PendingLaunch {
             kernel: self.def,
-            buffer_lens,
+            buffer_lens: params.buffer_lens().to_vec(),
             traps: self.traps.clone(),
             timing: timing.map(|events| (events, self.device_times.clone())),
         });
-        put(slots::LAUNCH_ID, u64::from(registration.id).to_le_bytes());
+        params.set_launch_id(registration.id);
 
         let mut fault = self.shared.fault;
         let mut kernel_params: Vec<*mut c_void> = Vec::with_capacity(2 + pointers.len());
-        kernel_params.push(params.as_mut_ptr().cast());
+        kernel_params.push(params.slots_mut().as_mut_ptr().cast());
         kernel_params.push((&raw mut fault).cast());
         for p in pointers.iter_mut() {
             kernel_params.push((p as *mut u64).cast());
@@ -226,6 +191,6 @@ impl CompiledKernel for CudaKernel {
     }
 
     fn device_times(&self) -> Option<DeviceTimes> {
-        self.shared.timing.then(|| self.device_times.snapshot())
+        self.shared.timing().then(|| self.device_times.snapshot())
     }
 }

@@ -777,10 +777,10 @@ impl Kernel {
     /// What the kernel needs from a device (for capability checks).
     pub fn requirements(&self) -> Requirements {
         let mut req = Requirements::default();
-        let note_type = |t: ScalarType, req: &mut Requirements| match t {
-            ScalarType::F64 => req.f64 = true,
-            ScalarType::I64 | ScalarType::U64 => req.int64 = true,
-            _ => {}
+        let note_type = |t: ScalarType, req: &mut Requirements| {
+            if t == ScalarType::F64 {
+                req.f64 = true;
+            }
         };
         // Ids, sizes and indices are 64-bit values in every kernel.
         req.int64 = true;

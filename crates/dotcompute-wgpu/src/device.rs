@@ -181,7 +181,7 @@ impl Shared {
                 traps: &l.traps,
             })
         };
-        match error_from_fault_record(&record, launch, &self.info.to_string()) {
+        match error_from_fault_record(&record, launch, &self.info) {
             Some(e) => Err(e),
             None => Ok(()),
         }

@@ -5,8 +5,7 @@ use crate::error::{WgpuError, capture};
 use crate::memory::WgpuMemory;
 use dotcompute_core::DeviceTimeCounters;
 use dotcompute_core::backend::{BufferBinding, CompiledKernel, LaunchArg, LaunchError};
-use dotcompute_core::{Error, Grid, KernelDefinition, KernelFault, ScalarValue};
-use dotcompute_ir::emit::abi::slots;
+use dotcompute_core::{Error, Grid, KernelDefinition, KernelFault, ParameterBlock};
 use dotcompute_ir::emit::wgsl::{self, WgslOptions, WgslProgram};
 use dotcompute_ir::{Access, ParamKind};
 use std::num::NonZeroU64;
@@ -15,8 +14,6 @@ use wgpu::util::DeviceExt;
 
 /// Invocations per workgroup (clamped to the device's limit).
 const WORKGROUP_SIZE: u32 = 256;
-/// `group_size_*()` when the grid does not set one (matches the CPU backend).
-const DEFAULT_GROUP: [u64; 3] = [64, 1, 1];
 
 pub(crate) struct WgpuKernel {
     shared: Arc<Shared>,
@@ -127,17 +124,6 @@ impl WgpuKernel {
     }
 }
 
-fn scalar_bytes(v: ScalarValue) -> Vec<u8> {
-    match v {
-        ScalarValue::I32(x) => x.to_le_bytes().to_vec(),
-        ScalarValue::U32(x) => x.to_le_bytes().to_vec(),
-        ScalarValue::I64(x) => x.to_le_bytes().to_vec(),
-        ScalarValue::U64(x) => x.to_le_bytes().to_vec(),
-        ScalarValue::F32(x) => x.to_le_bytes().to_vec(),
-        ScalarValue::F64(x) => x.to_le_bytes().to_vec(),
-    }
-}
-
 impl CompiledKernel for WgpuKernel {
     unsafe fn launch(
         &self,
@@ -148,7 +134,6 @@ impl CompiledKernel for WgpuKernel {
         let shared = &self.shared;
         let failed = |e: WgpuError| LaunchError::Failed(e.into());
         shared.check_lost().map_err(failed)?;
-        let adapter = shared.adapter_name();
 
         // Workgroups: (nx, ny, 1), so that grids beyond the per-dimension limit fit.
         let wg = u64::from(self.program.workgroup_size);
@@ -164,38 +149,19 @@ impl CompiledKernel for WgpuKernel {
             return Err(LaunchError::Failed(Error::InvalidGrid {
                 grid: grid.to_string(),
                 reason: format!(
-                    "`{adapter}` runs at most {} work items in one launch",
+                    "`{}` runs at most {} work items in one launch",
+                    shared.adapter_name(),
                     max_dim.saturating_mul(max_dim).saturating_mul(wg)
                 ),
             }));
         }
 
         // The parameter block and the buffer bindings.
-        let mut block = vec![0u8; self.program.params.size as usize];
-        let mut put = |slot: u32, bytes: &[u8]| {
-            let at = slot as usize * 8;
-            if let Some(dst) = block.get_mut(at..at + bytes.len()) {
-                dst.copy_from_slice(bytes);
-            }
-        };
-        let dims = grid.dims();
-        let group = grid
-            .group_size()
-            .map_or(DEFAULT_GROUP, |g| g.map(u64::from));
-        for axis in 0..3 {
-            put(slots::GRID + axis as u32, &dims[axis].to_le_bytes());
-            put(slots::GROUP + axis as u32, &group[axis].to_le_bytes());
-        }
-        put(slots::TOTAL, &work_items.to_le_bytes());
-        put(slots::NEG_ZERO_F32, &(-0.0f32).to_le_bytes());
-        put(slots::NEG_ZERO_F64, &(-0.0f64).to_le_bytes());
+        let mut block = ParameterBlock::new(self.program.params.size, grid, work_items, args);
         let mut buffers: Vec<(u32, &WgpuMemory, u64)> = Vec::new();
-        let mut buffer_lens = vec![0u64; args.len()];
-        let max_binding = shared.limits.max_storage_buffer_binding_size;
         for (i, arg) in args.iter().enumerate() {
-            let slot = self.program.params.param_slots.get(i).copied().unwrap_or(0);
             match *arg {
-                LaunchArg::Scalar(v) => put(slot, &scalar_bytes(v)),
+                LaunchArg::Scalar(_) => {}
                 LaunchArg::Buffer(BufferBinding::Device {
                     memory, len, elem, ..
                 }) => {
@@ -203,20 +169,8 @@ impl CompiledKernel for WgpuKernel {
                         .as_any()
                         .downcast_ref::<WgpuMemory>()
                         .ok_or(KernelFault::ArgumentMismatch { param: i as u32 })?;
-                    let bytes = len * elem.size_bytes() as u64;
-                    if bytes > max_binding {
-                        return Err(LaunchError::Failed(Error::Unsupported {
-                            kernel: self.def.name().to_string(),
-                            need: format!(
-                                "a {bytes}-byte buffer `{}` (binding limit {max_binding} bytes)",
-                                self.def.param_name(i as u32)
-                            ),
-                            accelerator: adapter,
-                        }));
-                    }
-                    put(slot, &len.to_le_bytes());
-                    buffer_lens[i] = len;
-                    buffers.push((2 + i as u32, memory, bytes));
+                    // Core refused buffers beyond the device's binding limit before any copy.
+                    buffers.push((2 + i as u32, memory, len * elem.size_bytes() as u64));
                 }
                 LaunchArg::Buffer(BufferBinding::Host { .. }) => {
                     return Err(KernelFault::ArgumentMismatch { param: i as u32 }.into());
@@ -226,19 +180,19 @@ impl CompiledKernel for WgpuKernel {
         let registration = shared.register_launch(
             PendingLaunch {
                 kernel: self.def,
-                buffer_lens,
+                buffer_lens: block.buffer_lens().to_vec(),
                 traps: self.traps.clone(),
                 timing: None,
             },
             &self.device_times,
         );
-        put(slots::LAUNCH_ID, &registration.id.to_le_bytes());
+        block.set_launch_id(registration.id);
 
         let device = &shared.device;
         let ((), error) = capture(device, || {
             let params = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("dotcompute params"),
-                contents: &block,
+                contents: block.bytes(),
                 usage: wgpu::BufferUsages::UNIFORM,
             });
             let mut entries = vec![
@@ -291,7 +245,7 @@ impl CompiledKernel for WgpuKernel {
             registration.cancel();
             return Err(failed(WgpuError::Device {
                 what: format!("launching kernel `{}`", self.def.name()),
-                adapter,
+                adapter: shared.adapter_name(),
                 reason: e.to_string(),
             }));
         }

@@ -8,10 +8,9 @@
 /// little-endian at the start of their slot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParamsLayout {
-    /// Total bytes.
+    /// Total bytes. Kernel parameter `i` (a scalar's value, a buffer's element count as
+    /// `u64`) is in slot [`slots::param`]`(i)`.
     pub size: u32,
-    /// Slot of each kernel parameter's value (scalars) or element count (buffers, `u64`).
-    pub param_slots: Vec<u32>,
 }
 
 /// Fixed slots of the parameter block.
@@ -30,6 +29,11 @@ pub mod slots {
     pub const NEG_ZERO_F64: u32 = 9;
     /// First parameter slot.
     pub const FIRST_PARAM: u32 = 10;
+
+    /// The slot of kernel parameter `index`.
+    pub const fn param(index: usize) -> u32 {
+        FIRST_PARAM + index as u32
+    }
 }
 
 /// Fault codes written by the module.

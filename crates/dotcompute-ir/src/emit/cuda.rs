@@ -218,9 +218,7 @@ impl<'k> Emitter<'k> {
         out.push_str("    unsigned long long total;\n");
         out.push_str("    unsigned int launch_id; unsigned int pad_launch_id;\n");
         out.push_str("    unsigned long long unused_nz32;\n    unsigned long long unused_nz64;\n");
-        let mut param_slots = Vec::new();
         for (i, p) in self.kernel.params.iter().enumerate() {
-            param_slots.push(slots::FIRST_PARAM + i as u32);
             match p.kind {
                 ParamKind::Scalar(t) if t.bits() == 32 => {
                     let _ = writeln!(out, "    {} p{i}; unsigned int pad_p{i};", ty(t));
@@ -324,7 +322,6 @@ impl<'k> Emitter<'k> {
             source: out,
             params: ParamsLayout {
                 size: (slots::FIRST_PARAM + self.kernel.params.len() as u32) * 8,
-                param_slots,
             },
             traps: self.traps,
         }

@@ -55,8 +55,6 @@ pub struct WgslProgram {
     pub params: ParamsLayout,
     /// The messages of the kernel's `panic!`s, by number.
     pub traps: Vec<String>,
-    /// Per parameter: whether the buffer is declared atomic (it takes atomics).
-    pub atomic_buffers: Vec<bool>,
     /// Invocations per workgroup.
     pub workgroup_size: u32,
 }
@@ -70,6 +68,8 @@ struct Emitter<'k> {
     kernel: &'k Kernel,
     workgroup_size: u32,
     atomic: Vec<bool>,
+    /// Whether the kernel uses `f64` (its helpers are emitted only then).
+    uses_f64: bool,
     traps: Vec<String>,
     checked: bool,
     /// Counter for unique temporaries.
@@ -187,6 +187,7 @@ impl<'k> Emitter<'k> {
             kernel,
             workgroup_size: options.workgroup_size.max(1),
             atomic,
+            uses_f64: kernel.requirements().f64,
             traps: Vec::new(),
             checked: kernel.bounds_checks == BoundsChecks::Checked,
             next_temp: 0,
@@ -207,14 +208,12 @@ impl<'k> Emitter<'k> {
             "    @align(8) @size(8) total: u64,\n    @align(8) @size(8) launch_id: u32,\n",
         );
         out.push_str("    @align(8) @size(8) nz32: f32,\n");
-        if self.kernel.requirements().f64 {
+        if self.uses_f64 {
             out.push_str("    @align(8) @size(8) nz64: f64,\n");
         } else {
             out.push_str("    @align(8) @size(8) nz64_unused: u32,\n");
         }
-        let mut param_slots = Vec::new();
         for (i, p) in self.kernel.params.iter().enumerate() {
-            param_slots.push(slots::FIRST_PARAM + i as u32);
             let t = match p.kind {
                 ParamKind::Scalar(t) => ty(t),
                 ParamKind::Buffer { .. } => "u64",
@@ -307,10 +306,8 @@ impl<'k> Emitter<'k> {
                 // Uniform blocks are sized in multiples of 16 bytes.
                 size: ((slots::FIRST_PARAM + self.kernel.params.len() as u32) * 8)
                     .next_multiple_of(16),
-                param_slots,
             },
             traps: self.traps,
-            atomic_buffers: self.atomic,
             workgroup_size: wg,
         }
     }
@@ -328,7 +325,6 @@ impl<'k> Emitter<'k> {
     /// kernel could use them with (unused functions cost nothing).
     fn support_functions(&self) -> String {
         let mut out = String::new();
-        let req = self.kernel.requirements();
         let types = [
             ScalarType::I32,
             ScalarType::U32,
@@ -336,7 +332,7 @@ impl<'k> Emitter<'k> {
             ScalarType::U64,
         ];
         let mut floats = vec![ScalarType::F32];
-        if req.f64 {
+        if self.uses_f64 {
             floats.push(ScalarType::F64);
         }
         // Integer division and remainder.
