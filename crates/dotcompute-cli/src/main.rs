@@ -6,6 +6,7 @@
 //! dotcompute bench [--quick] [--accelerator cpu:0] [--json results.json]
 //! dotcompute report results.json > BENCHMARKS.md
 //! dotcompute selftest [--json]
+//! dotcompute stress [--seconds 60] [--threads 16]
 //! ```
 
 mod bench;
@@ -14,6 +15,7 @@ mod chart;
 mod devices;
 mod report;
 mod selftest;
+mod stress;
 mod table;
 
 use clap::{Parser, Subcommand};
@@ -56,6 +58,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Many threads launching on every accelerator at once, checking every result and that
+    /// each fault reaches the launch that caused it.
+    Stress(stress::StressArgs),
     /// Starts a service and runs one kernel, printing microseconds since `main` began
     /// (`bench` spawns it and times the whole process, start-up included).
     #[command(hide = true)]
@@ -77,6 +82,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&args),
         Command::Report { results } => report::run(&results),
         Command::Selftest { accelerator, json } => selftest::run(accelerator.as_deref(), json),
+        Command::Stress(args) => stress::run(&args),
         Command::ColdStartProbe => bench::cold_start_probe(started),
     };
     match result {

@@ -12,10 +12,12 @@
 
 pub mod cases;
 mod compare;
+pub mod fault_rules;
 pub mod faulting;
 pub mod kernels;
 mod random;
 pub mod reference;
+pub mod stress;
 
 pub use cases::{CASES, Case};
 pub use cases::{DRIVER_MATH, MATH};

@@ -8,11 +8,13 @@ use crate::error::Error;
 use crate::grid::Grid;
 use crate::info::{AcceleratorId, AcceleratorInfo};
 use crate::kernel_manager::KernelManager;
+use crate::launch_tracker::{FaultReport, Outcome, TrackedLaunch};
 use crate::pool::{MemoryPool, PoolConfig};
 use dotcompute_ir::{Access, BoundsChecks, ParamKind};
+use parking_lot::RwLockReadGuard;
 use smallvec::SmallVec;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLockReadGuard};
 use std::time::Instant;
 
 /// What a service's accelerators and buffers share: its identity, its host memory pool and
@@ -109,13 +111,60 @@ impl Accelerator {
         self.device.memory_statistics()
     }
 
-    /// Waits for every launch on this accelerator to finish.
+    /// Waits for every launch on this accelerator to finish, and returns the oldest fault
+    /// that no earlier `synchronize()` returned.
     ///
     /// Launches on GPUs are asynchronous: a fault of a kernel (an out-of-bounds index, a
-    /// division by zero, a `panic!`) is reported by the first synchronisation after it: this
-    /// call, or the host's read of any buffer a kernel on this accelerator wrote. It is
-    /// reported once; reading the buffer again returns what the kernel wrote before the
-    /// fault, without an error.
+    /// division by zero, a `panic!`) belongs to the launch that caused it. It is reported
+    ///
+    /// - by every host read of a buffer that the faulting launch wrote (its contents are
+    ///   undefined), until the buffer is written again (`copy_from_slice`, or a launch that
+    ///   takes it as `&mut`);
+    /// - by a later launch that reads such a buffer: on the CPU that launch fails at once, on
+    ///   a GPU the fault becomes that launch's outcome, reported by reads of what it wrote;
+    /// - by `synchronize()` on this accelerator, once: each call returns the oldest fault not
+    ///   returned yet, so call it again to see the next.
+    ///
+    /// A read of a buffer that no faulting launch wrote never reports a fault, whatever other
+    /// threads launch meanwhile. On the CPU a launch reports its own fault when it returns.
+    ///
+    /// ```
+    /// use dotcompute::prelude::*;
+    ///
+    /// #[kernel]
+    /// fn divide(x: &[i32], d: i32, y: &mut [i32]) {
+    ///     let i = global_id();
+    ///     y[i] = x[i] / d;
+    /// }
+    ///
+    /// # fn main() -> Result<(), dotcompute::Error> {
+    /// let dc = ComputeService::new()?;
+    /// let acc = dc.best_accelerator()?;
+    /// let x = dc.buffer_from_slice(&[10, 20, 30])?;
+    /// std::thread::scope(|s| {
+    ///     // One thread's kernel faults ...
+    ///     let bad = s.spawn(|| {
+    ///         let mut y = dc.buffer_zeroed::<i32>(3)?;
+    ///         let launched = divide::launch(&acc, 3, &x, 0, &mut y); // Err on the CPU, Ok on a GPU
+    ///         launched.and_then(|()| y.to_vec().map(drop))
+    ///     });
+    ///     // ... and the other's results are its own, whatever the timing.
+    ///     let good = s.spawn(|| {
+    ///         let mut y = dc.buffer_zeroed::<i32>(3)?;
+    ///         divide::launch(&acc, 3, &x, 10, &mut y)?;
+    ///         y.to_vec()
+    ///     });
+    ///     let err = bad.join().unwrap().unwrap_err();
+    ///     assert!(err.to_string().contains("division or remainder by zero"), "{err}");
+    ///     assert_eq!(good.join().unwrap()?, [1, 2, 3]);
+    ///     Ok::<(), dotcompute::Error>(())
+    /// })?;
+    /// // The fault was reported where it belongs; on a GPU `synchronize` reports it too, once.
+    /// let _ = acc.synchronize();
+    /// acc.synchronize()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn synchronize(&self) -> Result<(), Error> {
         self.device.synchronize()
     }
@@ -189,6 +238,8 @@ impl Accelerator {
             }
         }
         let mut prepared: SmallVec<[Prepared<'_>; 8]> = SmallVec::new();
+        // Unsettled launches on this device whose results this launch reads.
+        let mut inputs: SmallVec<[Arc<TrackedLaunch>; 2]> = SmallVec::new();
         for (arg, param) in args.iter_mut().zip(def.params()) {
             // check_args matched every buffer argument to a buffer parameter of its type.
             let elem = match param.kind {
@@ -198,7 +249,11 @@ impl Accelerator {
                 (KernelArg::Scalar(v), _) => Prepared::Scalar(*v),
                 (KernelArg::Buffer(b), MemorySpace::Host) => {
                     let b: &RawBuffer = b;
-                    Prepared::HostRead(b.read_state_host_current()?, b.len() as u64, elem)
+                    // A buffer passed twice is locked once.
+                    match prepared.iter().position(|p| p.reads_host(b)) {
+                        Some(first) => Prepared::HostAlias(first, elem),
+                        None => Prepared::HostRead(b, b.read_state_host_current()?, elem),
+                    }
                 }
                 (KernelArg::BufferMut(b), MemorySpace::Host) => {
                     let len = b.len() as u64;
@@ -208,7 +263,22 @@ impl Accelerator {
                 (KernelArg::Buffer(b), MemorySpace::Device) => {
                     // A shared borrow of the state first: the host may hold a read guard on
                     // this buffer in this very thread.
-                    let shared = b.read_state().device_copy_for_read(self.device.as_ref())?;
+                    let state = b.read_state();
+                    match state.last_writer() {
+                        Some(w)
+                            if w.accelerator() == self.id() && w.outcome_if_settled().is_none() =>
+                        {
+                            // Queued before this launch on the same device: its fault, if any,
+                            // becomes this launch's outcome.
+                            inputs.push(w.clone());
+                        }
+                        // Settled, or running on another device: the data is undefined if it
+                        // faulted, and this launch must not run on it.
+                        Some(w) => w.wait()?,
+                        None => {}
+                    }
+                    let shared = state.device_copy_for_read(self.device.as_ref())?;
+                    drop(state);
                     let memory = match shared {
                         Some(memory) => memory,
                         None => b.write_state().device_copy(self.device.as_ref(), false)?,
@@ -222,7 +292,10 @@ impl Accelerator {
                 }
             });
         }
-        let bound: SmallVec<[LaunchArg<'_>; 8]> = prepared.iter().map(Prepared::bind).collect();
+        let bound: SmallVec<[LaunchArg<'_>; 8]> =
+            prepared.iter().map(|p| p.bind(&prepared)).collect();
+        // Asynchronous devices settle a launch's outcome later; buffers it writes remember it.
+        let tracked = (space == MemorySpace::Device).then(|| TrackedLaunch::new(self.id(), inputs));
 
         let started = Instant::now();
         // SAFETY: check_args matched every argument to its parameter; host buffers read by the
@@ -230,21 +303,41 @@ impl Accelerator {
         // until this call returns, so their pointers are valid and unshared; checked kernels
         // check every access, and unchecked ones are launched only through
         // `launch_unchecked`, whose caller guarantees their accesses are in bounds.
-        let result = unsafe { entry.kernel.launch(&grid, work_items, &bound) };
+        let result = unsafe {
+            entry
+                .kernel
+                .launch(&grid, work_items, &bound, tracked.as_ref())
+        };
         entry
             .counters
             .record(started.elapsed(), work_items, result.is_err());
         drop(bound);
         drop(prepared);
-        result.map_err(|e| match e {
-            LaunchError::Fault(fault) => Error::KernelFault {
-                kernel: def.name().to_string(),
-                accelerator: self.info().to_string(),
-                message: fault.describe(&|p| def.param_name(p)),
-                fault,
-            },
-            LaunchError::Failed(e) => e,
-        })
+        // Who wrote each written buffer last: this launch (pending, or settled at once on
+        // synchronous devices); a launch that failed to start changed nothing.
+        let (writer, result) = match result {
+            Ok(()) => (Some(tracked), Ok(())),
+            Err(LaunchError::Fault(fault)) => {
+                let report = Arc::new(FaultReport {
+                    kernel: def.name().to_string(),
+                    accelerator: self.info().to_string(),
+                    message: fault.describe(&|p| def.param_name(p)),
+                    fault,
+                });
+                let error = report.to_error();
+                let settled = TrackedLaunch::settled(self.id(), Outcome::Fault(report));
+                (Some(Some(settled)), Err(error))
+            }
+            Err(LaunchError::Failed(e)) => (None, Err(e)),
+        };
+        if let Some(writer) = writer {
+            for arg in args.iter_mut() {
+                if let KernelArg::BufferMut(b) = arg {
+                    b.state_mut().set_last_writer(writer.clone());
+                }
+            }
+        }
+        result
     }
 
     fn check_args(&self, def: &KernelDefinition, args: &[KernelArg<'_>]) -> Result<(), Error> {
@@ -325,10 +418,12 @@ enum Prepared<'a> {
     Scalar(crate::scalar::ScalarValue),
     /// Host copy, current and locked for reading for the whole launch.
     HostRead(
+        &'a RawBuffer,
         RwLockReadGuard<'a, BufferState>,
-        u64,
         dotcompute_ir::ScalarType,
     ),
+    /// A buffer that an earlier argument (this index) holds locked for reading.
+    HostAlias(usize, dotcompute_ir::ScalarType),
     /// Host copy of an exclusively borrowed buffer.
     HostWrite(*mut u8, u64, dotcompute_ir::ScalarType),
     /// The device's current copy.
@@ -341,17 +436,37 @@ enum Prepared<'a> {
 }
 
 impl Prepared<'_> {
-    fn bind(&self) -> LaunchArg<'_> {
-        match self {
-            Prepared::Scalar(v) => LaunchArg::Scalar(*v),
-            Prepared::HostRead(guard, len, elem) => LaunchArg::Buffer(BufferBinding::Host {
+    /// Whether this argument holds `buffer` locked for reading.
+    fn reads_host(&self, buffer: &RawBuffer) -> bool {
+        matches!(self, Prepared::HostRead(b, ..) if std::ptr::eq(*b, buffer))
+    }
+
+    /// The argument as bound; `all` is the launch's whole list (for aliases).
+    fn bind<'s>(&'s self, all: &'s [Prepared<'_>]) -> LaunchArg<'s> {
+        // A host buffer's length is taken from the bytes actually bound, so that a missing
+        // host copy (which cannot happen under a read guard) binds nothing rather than a
+        // dangling pointer with the real length.
+        let host_read = |bytes: &[u8], elem: dotcompute_ir::ScalarType| {
+            LaunchArg::Buffer(BufferBinding::Host {
                 // Bound read-only: generated code can only get a read-only view of it
                 // (`CpuLaunch::buffer_mut` refuses), so the pointer is never written.
-                ptr: guard.host_if_current().unwrap_or(&[]).as_ptr().cast_mut(),
-                len: *len,
-                elem: *elem,
+                ptr: bytes.as_ptr().cast_mut(),
+                len: (bytes.len() / elem.size_bytes()) as u64,
+                elem,
                 writable: false,
-            }),
+            })
+        };
+        match self {
+            Prepared::Scalar(v) => LaunchArg::Scalar(*v),
+            Prepared::HostRead(_, guard, elem) => {
+                host_read(guard.host_if_current().unwrap_or(&[]), *elem)
+            }
+            Prepared::HostAlias(first, elem) => match all.get(*first) {
+                Some(Prepared::HostRead(_, guard, _)) => {
+                    host_read(guard.host_if_current().unwrap_or(&[]), *elem)
+                }
+                _ => host_read(&[], *elem),
+            },
             Prepared::HostWrite(ptr, len, elem) => LaunchArg::Buffer(BufferBinding::Host {
                 ptr: *ptr,
                 len: *len,

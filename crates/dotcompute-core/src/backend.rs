@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::fault::KernelFault;
 use crate::grid::Grid;
 use crate::info::{AcceleratorId, AcceleratorInfo, BackendKind};
+use crate::launch_tracker::TrackedLaunch;
 use crate::pool::PoolStatistics;
 use crate::scalar::ScalarValue;
 use dotcompute_ir::ScalarType;
@@ -41,7 +42,9 @@ pub trait Device: Send + Sync {
     fn info(&self) -> &AcceleratorInfo;
     /// Compiles a kernel for this device (the caller caches the result per device).
     fn compile(&self, kernel: &'static KernelDefinition) -> Result<Arc<dyn CompiledKernel>, Error>;
-    /// Waits for all work submitted to the device; reports a fault of any kernel that ran.
+    /// Waits for all work submitted to the device; returns the oldest fault that no earlier
+    /// call returned (asynchronous devices keep them in a
+    /// [`LaunchTracker`](crate::launch_tracker::LaunchTracker)).
     fn synchronize(&self) -> Result<(), Error>;
     /// Where its kernels find their buffers.
     fn memory_space(&self) -> MemorySpace {
@@ -69,8 +72,8 @@ pub trait DeviceMemory: Send + Sync {
     fn accelerator(&self) -> AcceleratorId;
     /// Replaces its contents with `src` (ordered after work already submitted).
     fn upload(&self, src: &[u8]) -> Result<(), Error>;
-    /// Copies its contents into `dst`, after the work that writes it; reports a fault of a
-    /// kernel that ran meanwhile.
+    /// Copies its contents into `dst`, after the work that writes it. Faults are not its
+    /// business: the buffer asks its last writer's [`TrackedLaunch`] afterwards.
     fn download(&self, dst: &mut [u8]) -> Result<(), Error>;
     /// The backend's own type, for binding it.
     fn as_any(&self) -> &dyn Any;
@@ -176,6 +179,12 @@ pub trait CompiledKernel: Send + Sync {
     /// Runs (or, on asynchronous devices, submits) the kernel over `grid`, whose size is
     /// `work_items`.
     ///
+    /// Devices of [`MemorySpace::Device`] get `tracked`, the launch as the buffers it writes
+    /// will know it: they register it with their
+    /// [`LaunchTracker`](crate::launch_tracker::LaunchTracker) before submitting, so that its
+    /// outcome is settled by their next collection. Devices of [`MemorySpace::Host`] get
+    /// `None` and report a fault by returning it.
+    ///
     /// # Safety
     ///
     /// `args` match the kernel's parameters in number and type (the launcher checks), every
@@ -186,6 +195,7 @@ pub trait CompiledKernel: Send + Sync {
         grid: &Grid,
         work_items: u64,
         args: &[LaunchArg<'_>],
+        tracked: Option<&Arc<TrackedLaunch>>,
     ) -> Result<(), LaunchError>;
 
     /// Run times measured by the device, for devices that can (GPU timestamp queries).

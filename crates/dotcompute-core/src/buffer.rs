@@ -3,12 +3,14 @@
 use crate::backend::{Device, DeviceMemory};
 use crate::error::Error;
 use crate::info::AcceleratorId;
+use crate::launch_tracker::TrackedLaunch;
 use crate::pool::{HostBlock, MemoryPool};
 use crate::scalar::KernelScalar;
 use dotcompute_ir::ScalarType;
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Identifies the `ComputeService` a buffer or accelerator belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,10 +34,15 @@ struct DeviceCopy {
 /// The device copies sit behind their own lock, so that a launch that only reads the buffer
 /// can upload it under a shared borrow of the state (for instance while the host holds a
 /// `read()` guard on it).
+///
+/// The last launch that wrote the buffer is kept until it is written again: when it faulted,
+/// the contents are undefined, and every read reports its fault (see
+/// [`crate::launch_tracker`]).
 pub(crate) struct BufferState {
     host: HostBlock,
     host_current: bool,
     devices: Mutex<DeviceCopies>,
+    last_writer: Option<Arc<TrackedLaunch>>,
 }
 
 #[derive(Default)]
@@ -121,7 +128,24 @@ impl BufferState {
             host,
             host_current: true,
             devices: Mutex::new(DeviceCopies::default()),
+            last_writer: None,
         }
+    }
+
+    /// `Ok` unless the last launch that wrote the buffer faulted (waiting for its outcome if
+    /// it is still running): its contents are then undefined.
+    pub(crate) fn check_writer(&self) -> Result<(), Error> {
+        self.last_writer.as_ref().map_or(Ok(()), |w| w.wait())
+    }
+
+    /// The last launch that wrote the buffer, if any.
+    pub(crate) fn last_writer(&self) -> Option<&Arc<TrackedLaunch>> {
+        self.last_writer.as_ref()
+    }
+
+    /// Records who wrote the buffer last: a launch, or the host (`None`).
+    pub(crate) fn set_last_writer(&mut self, writer: Option<Arc<TrackedLaunch>>) {
+        self.last_writer = writer;
     }
 
     /// The device copies (their state is never left half-updated by a panic).
@@ -182,6 +206,7 @@ impl BufferState {
     /// stale.
     pub(crate) fn host_for_overwrite(&mut self) -> &mut [u8] {
         self.host_current = true;
+        self.last_writer = None;
         self.devices_mut().mark_all_stale();
         self.host.bytes_mut()
     }
@@ -277,23 +302,28 @@ impl RawBuffer {
         self.read_state().transfers()
     }
 
+    /// The state, shared. A recursive read: it never queues behind a waiting writer while
+    /// this or another thread holds a read lock, so that a thread holding a `read()` guard
+    /// (or a launch reading the buffer twice) cannot deadlock with another thread's download.
     pub(crate) fn read_state(&self) -> RwLockReadGuard<'_, BufferState> {
-        // Buffer state is never left half-updated by a panic: recover from poisoning.
-        self.state.read().unwrap_or_else(PoisonError::into_inner)
+        self.state.read_recursive()
     }
 
-    /// The state, exclusively, through a shared reference (for downloads and uploads).
-    pub(crate) fn write_state(&self) -> std::sync::RwLockWriteGuard<'_, BufferState> {
-        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    /// The state, exclusively, through a shared reference (for downloads). Taken only while
+    /// holding no lock of this buffer.
+    pub(crate) fn write_state(&self) -> RwLockWriteGuard<'_, BufferState> {
+        self.state.write()
     }
 
-    /// The state, locked for reading, with the host copy current.
+    /// The state, locked for reading, with the host copy current and written by a launch
+    /// that did not fault.
     pub(crate) fn read_state_host_current(
         &self,
     ) -> Result<RwLockReadGuard<'_, BufferState>, Error> {
         loop {
             let guard = self.read_state();
             if guard.host_current {
+                guard.check_writer()?;
                 return Ok(guard);
             }
             drop(guard);
@@ -302,7 +332,7 @@ impl RawBuffer {
     }
 
     pub(crate) fn state_mut(&mut self) -> &mut BufferState {
-        self.state.get_mut().unwrap_or_else(PoisonError::into_inner)
+        self.state.get_mut()
     }
 }
 
@@ -385,7 +415,10 @@ impl<T: bytemuck::Pod> UnifiedBuffer<T> {
     ///
     /// # Errors
     ///
-    /// When a copy back from a device fails, or a kernel that wrote the buffer faulted.
+    /// When a copy back from a device fails, or the last kernel that wrote the buffer faulted
+    /// (then the contents are undefined, and every read reports that fault until the buffer
+    /// is written again: by [`copy_from_slice`](Self::copy_from_slice) or by a launch that
+    /// takes it as `&mut`).
     pub fn read(&self) -> Result<HostRead<'_, T>, Error> {
         Ok(HostRead {
             guard: self.raw.read_state_host_current()?,
@@ -394,9 +427,19 @@ impl<T: bytemuck::Pod> UnifiedBuffer<T> {
     }
 
     /// Writes the contents on the host; device copies become stale.
+    ///
+    /// # Errors
+    ///
+    /// As for [`read`](Self::read): the guard shows the current contents, which are undefined
+    /// after a fault of the kernel that wrote them (overwrite them with
+    /// [`copy_from_slice`](Self::copy_from_slice) instead).
     pub fn write(&mut self) -> Result<HostWrite<'_, T>, Error> {
+        let state = self.raw.state_mut();
+        state.make_host_current()?;
+        state.check_writer()?;
+        state.set_last_writer(None);
         Ok(HostWrite {
-            bytes: self.raw.state_mut().host_for_write()?,
+            bytes: state.host_for_write()?,
             _elem: PhantomData,
         })
     }
@@ -406,7 +449,8 @@ impl<T: bytemuck::Pod> UnifiedBuffer<T> {
         Ok(self.read()?.to_vec())
     }
 
-    /// Copies `data` into the buffer; the lengths must match.
+    /// Copies `data` into the buffer; the lengths must match. This also makes a buffer whose
+    /// writer faulted readable again.
     pub fn copy_from_slice(&mut self, data: &[T]) -> Result<(), Error> {
         if data.len() != self.len() {
             return Err(Error::LengthMismatch {
@@ -500,5 +544,40 @@ impl<T: bytemuck::Pod> DerefMut for HostWrite<'_, T> {
         // Blocks are 64-byte aligned (T's alignment is at most 64, checked when the buffer is
         // made) and hold exactly len * size_of::<T>() bytes, so the cast cannot fail.
         bytemuck::cast_slice_mut(self.bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pool::PoolConfig;
+    use std::time::Duration;
+
+    #[test]
+    fn a_read_never_queues_behind_a_writer_while_a_read_is_held() {
+        // A launch that reads one buffer twice, or reads a buffer whose `read()` guard its
+        // thread holds, takes a second read lock; another thread's download queues for the
+        // write lock in between. A read that queued behind that writer would wait forever.
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let pool = MemoryPool::new(PoolConfig::default());
+            let buffer =
+                Arc::new(UnifiedBuffer::from_slice(&pool, ServiceId(0), &[1u32, 2, 3]).unwrap());
+            let first = buffer.read().unwrap();
+            let writer = {
+                let buffer = buffer.clone();
+                std::thread::spawn(move || drop(buffer.raw().write_state()))
+            };
+            // Give the writer time to queue.
+            std::thread::sleep(Duration::from_millis(100));
+            let second = buffer.read().unwrap();
+            assert_eq!((&first[..], &second[..]), (&[1, 2, 3][..], &[1, 2, 3][..]));
+            drop((first, second));
+            writer.join().unwrap();
+            done.send(()).unwrap();
+        });
+        finished
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the second read waited behind the queued writer: deadlock");
     }
 }

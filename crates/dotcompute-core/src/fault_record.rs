@@ -1,10 +1,10 @@
 //! The fault record GPU kernels write (`dotcompute_ir::emit::abi`): eight `u32`s (code,
-//! parameter, index low and high, launch id), decoded into the error of the launch that
+//! parameter, index low and high, launch id), decoded into the report of the launch that
 //! wrote it. Shared by the GPU backends so that a fault reads the same on every device.
 
 use crate::definition::KernelDefinition;
-use crate::error::Error;
 use crate::fault::KernelFault;
+use crate::launch_tracker::FaultReport;
 use dotcompute_ir::emit::abi::fault_codes;
 
 /// What a backend remembers of a launch to name its fault.
@@ -18,29 +18,36 @@ pub struct LaunchInfo<'a> {
     pub traps: &'a [String],
 }
 
-/// The error for a fault record read back after launches, or `None` when no kernel faulted
-/// (code 0). `launch` finds a launch by the id the kernel wrote; `accelerator` names the
-/// device in the message (formatted only when there is a fault).
-pub fn error_from_fault_record<'a>(
+/// The fault in a launch's own record, or `None` when it ran cleanly (code 0). `id` is the
+/// launch's id, which the kernel writes beside the fault; `accelerator` names the device in
+/// the message (formatted only when there is a fault).
+pub fn fault_from_record(
     record: &[u32],
-    launch: impl FnOnce(u32) -> Option<LaunchInfo<'a>>,
+    id: u32,
+    launch: LaunchInfo<'_>,
     accelerator: &dyn std::fmt::Display,
-) -> Option<Error> {
+) -> Option<FaultReport> {
     let word = |i: usize| record.get(i).copied().unwrap_or(0);
     let code = word(0);
     if code == 0 {
         return None;
     }
+    if word(4) != id {
+        // Each launch has a record of its own, cleared before reuse: another id means the
+        // record was not cleared, which is a defect of ours, not of the kernel.
+        tracing::error!(
+            expected = id,
+            found = word(4),
+            "a fault record carries another launch's id"
+        );
+    }
     let param = word(1);
     let index = u64::from(word(2)) | (u64::from(word(3)) << 32);
-    let launch = launch(word(4));
     let fault = match code {
         fault_codes::OUT_OF_BOUNDS => KernelFault::OutOfBounds {
             param,
             index,
-            len: launch
-                .and_then(|l| l.buffer_lens.get(param as usize).copied())
-                .unwrap_or(0),
+            len: launch.buffer_lens.get(param as usize).copied().unwrap_or(0),
         },
         fault_codes::DIVISION_BY_ZERO => KernelFault::DivisionByZero,
         fault_codes::DIVISION_OVERFLOW => KernelFault::DivisionOverflow,
@@ -48,17 +55,16 @@ pub fn error_from_fault_record<'a>(
         fault_codes::ZERO_STEP => KernelFault::ZeroStep,
         _ => KernelFault::Panic {
             message: launch
-                .and_then(|l| l.traps.get(index as usize).cloned())
+                .traps
+                .get(index as usize)
+                .cloned()
                 .unwrap_or_else(|| format!("fault code {code}"))
                 .into(),
         },
     };
-    let message =
-        fault.describe(&|p| launch.map_or_else(|| format!("#{p}"), |l| l.kernel.param_name(p)));
-    Some(Error::KernelFault {
-        kernel: launch
-            .map_or("(unknown kernel)", |l| l.kernel.name())
-            .to_string(),
+    let message = fault.describe(&|p| launch.kernel.param_name(p));
+    Some(FaultReport {
+        kernel: launch.kernel.name().to_string(),
         accelerator: accelerator.to_string(),
         message,
         fault,

@@ -6,6 +6,7 @@
 //!   allocated from a [`pool::MemoryPool`].
 //! - [`Accelerator`], [`AcceleratorManager`], [`KernelManager`]: devices, discovery, and the
 //!   compile-once kernel cache with per-kernel statistics.
+//! - [`launch_tracker`]: which launch on an asynchronous device faulted, and who is told.
 //! - [`backend`]: the traits a backend plugin implements; [`cpu_abi`]: the contract between
 //!   generated CPU code and the CPU backend.
 //!
@@ -25,6 +26,7 @@ mod fault_record;
 mod grid;
 mod info;
 mod kernel_manager;
+pub mod launch_tracker;
 mod parameter_block;
 pub mod pool;
 mod scalar;
@@ -37,7 +39,7 @@ pub use buffer::{HostRead, HostWrite, RawBuffer, ServiceId, TransferStatistics, 
 pub use definition::{CpuEntry, Kernel, KernelDefinition, ParamInfo};
 pub use error::Error;
 pub use fault::KernelFault;
-pub use fault_record::{LaunchInfo, error_from_fault_record};
+pub use fault_record::{LaunchInfo, fault_from_record};
 pub use grid::Grid;
 pub use info::{AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities};
 pub use kernel_manager::KernelManager;

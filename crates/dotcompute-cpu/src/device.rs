@@ -7,6 +7,7 @@ use crate::system;
 use crate::tuner;
 use dotcompute_core::backend::{CompiledKernel, Device, LaunchArg, LaunchError};
 use dotcompute_core::cpu_abi::{CpuArg, SimdLevel};
+use dotcompute_core::launch_tracker::TrackedLaunch;
 use dotcompute_core::{
     AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, Error, Grid,
     KernelDefinition, KernelFault,
@@ -148,6 +149,7 @@ impl CompiledKernel for CpuCompiled {
         grid: &Grid,
         work_items: u64,
         args: &[LaunchArg<'_>],
+        _tracked: Option<&Arc<TrackedLaunch>>,
     ) -> Result<(), LaunchError> {
         let mut cpu_args: SmallVec<[CpuArg; 8]> = SmallVec::with_capacity(args.len());
         for (i, a) in args.iter().enumerate() {

@@ -84,9 +84,12 @@ unsafe fn run_span(
 /// The state of a parallel launch, shared by the caller and its helpers.
 ///
 /// Every span index below `spans` is claimed exactly once (by `fetch_add` on `next`) and then
-/// counted in `finished`, run or skipped after a fault. The caller returns only when all
-/// `spans` are finished, so buffer pointers are dereferenced only while the launch is alive; a
-/// helper that claims an index at or beyond `spans` touches nothing.
+/// counted in `finished`. A claimed span runs unless `stop` was set before its claimer looked:
+/// `stop` is set only by a fault (the launch's results are then undefined anyway) or by the
+/// caller unwinding, never by the normal end of a launch, which waits for every claimed span
+/// to run. The caller returns only when all `spans` are finished, so buffer pointers are
+/// dereferenced only while the launch is alive; a helper that claims an index at or beyond
+/// `spans` touches nothing.
 struct SharedLaunch {
     entry: CpuEntry,
     args: SmallVec<[CpuArg; 8]>,
@@ -117,6 +120,10 @@ impl SharedLaunch {
             if k >= self.spans {
                 return;
             }
+            #[cfg(test)]
+            tests::between_claim_and_run();
+            // Relaxed suffices: `stop` only saves work after a fault or during unwinding, and
+            // which spans it skips then does not matter.
             if !self.stop.load(Ordering::Relaxed) {
                 // k < spans = ceil(work_items / span), so start < work_items: no overflow.
                 let start = k * self.span;
@@ -151,8 +158,20 @@ impl SharedLaunch {
     }
 }
 
-/// Waits for every span of a launch when dropped, also during unwinding.
+/// Keeps the caller from leaving a launch while helpers may still run its spans.
+///
+/// The normal end is [`WaitForSpans::finish`]: every claimed span runs. Dropped without it
+/// (the caller is unwinding, e.g. from a failed spawn), it stops the launch: unclaimed spans
+/// are skipped, and it waits only for spans already running.
 struct WaitForSpans<'a>(&'a SharedLaunch);
+
+impl WaitForSpans<'_> {
+    /// Waits for every span to finish, run in full.
+    fn finish(self) {
+        self.0.wait();
+        std::mem::forget(self);
+    }
+}
 
 impl Drop for WaitForSpans<'_> {
     fn drop(&mut self) {
@@ -258,6 +277,9 @@ impl CpuKernel {
                 stop: AtomicBool::new(false),
                 fault: Mutex::new(None),
             });
+            // Whatever happens on this thread from here on, do not return (or unwind) while a
+            // helper may still run a span over the caller's buffers.
+            let guard = WaitForSpans(&shared);
             // One helper per pool thread, although the caller works too: the OS often wakes a
             // helper on the caller's own core, and with one helper per thread at least one
             // lands on an idle core. (Measured on 2 cores: a cache-resident 1M-element vector
@@ -271,11 +293,8 @@ impl CpuKernel {
                     None => rayon::spawn(job),
                 }
             }
-            // Whatever happens on this thread, do not return (or unwind) while a helper may
-            // still run a span over the caller's buffers.
-            let guard = WaitForSpans(&shared);
             shared.work();
-            drop(guard);
+            guard.finish();
             let fault = shared
                 .fault
                 .lock()
@@ -295,9 +314,13 @@ impl CpuKernel {
             }
             result
         };
-        if let (Some(candidate), Some(started), Ok(())) = (trial, started, &result) {
-            self.tuner
-                .record(work_items, candidate, ps_per_item(started, work_items));
+        if let Some(candidate) = trial {
+            // A failed launch's time means nothing; the trial ends either way.
+            let ps = match (started, &result) {
+                (Some(started), Ok(())) => Some(ps_per_item(started, work_items)),
+                _ => None,
+            };
+            self.tuner.finish_trial(work_items, candidate, ps);
         }
         result
     }
@@ -306,6 +329,65 @@ impl CpuKernel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicU32;
+
+    /// When set, claimers pause between claiming a span and deciding to run it, now and then,
+    /// the way a preempted thread does on a busy machine.
+    static WIDEN_CLAIM_WINDOW: AtomicBool = AtomicBool::new(false);
+    static CLAIMS: AtomicU64 = AtomicU64::new(0);
+
+    pub(super) fn between_claim_and_run() {
+        if WIDEN_CLAIM_WINDOW.load(Ordering::Relaxed)
+            && CLAIMS.fetch_add(1, Ordering::Relaxed).is_multiple_of(3)
+        {
+            std::thread::sleep(std::time::Duration::from_micros(300));
+        }
+    }
+
+    const ITEMS: usize = 16 * 1024;
+    static RUNS: [AtomicU32; ITEMS] = [const { AtomicU32::new(0) }; ITEMS];
+
+    fn count_runs(_: &CpuLaunch<'_>, start: u64, end: u64) -> Result<(), KernelFault> {
+        for i in start..end {
+            RUNS[i as usize].fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_launch_returns_only_after_every_work_item_ran() {
+        // Fails without the fix (the normal end of a launch set `stop`, so a helper paused
+        // between its claim and its check skipped a span and the launch returned early).
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        let options = CpuOptions::default();
+        let exec = Executor {
+            pool: Some(&pool),
+            options: &options,
+        };
+        let k = CpuKernel::new("count_runs", count_runs, vec![SimdLevel::Generic]);
+        assert!(
+            k.plan(ITEMS as u64, 4, &options).is_some(),
+            "must run in parallel"
+        );
+        WIDEN_CLAIM_WINDOW.store(true, Ordering::Relaxed);
+        for launch in 1..=40 {
+            // SAFETY: the kernel takes no buffers.
+            unsafe { k.run(&exec, &Grid::from(ITEMS), ITEMS as u64, &[]) }.unwrap();
+            let short: Vec<usize> = (0..ITEMS)
+                .filter(|&i| RUNS[i].load(Ordering::Relaxed) != launch)
+                .collect();
+            assert!(
+                short.is_empty(),
+                "launch {launch} returned before {} work items ran (first: {})",
+                short.len(),
+                short[0]
+            );
+        }
+        WIDEN_CLAIM_WINDOW.store(false, Ordering::Relaxed);
+    }
 
     fn noop(_: &CpuLaunch<'_>, _: u64, _: u64) -> Result<(), KernelFault> {
         Ok(())

@@ -7,9 +7,15 @@
 //! large launches with each candidate clone and keeps the fastest, separately for each size
 //! class: a launch whose data fits in cache can prefer another clone than one that streams
 //! from memory.
+//!
+//! Launches from several threads at once: one trial per size class runs at a time (a trial
+//! timed while another trial of the same kernel shares the cores measures the sharing), and
+//! concurrent launches meanwhile run the widest clone, untimed.
 
 use dotcompute_core::cpu_abi::SimdLevel;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 
 /// Launches smaller than this are not timed: their times say more about overheads than about
 /// the code.
@@ -49,6 +55,8 @@ struct ClassChoice {
     chosen: AtomicU32,
     /// Timed launches so far.
     trials: AtomicU32,
+    /// Whether a trial is running (at most one at a time).
+    trial_running: AtomicBool,
     /// Fastest picoseconds per work item seen, per candidate (0: none yet).
     best_ps: [AtomicU64; MAX_CANDIDATES],
 }
@@ -83,13 +91,23 @@ impl SimdTuner {
             return (widest, None);
         }
         let choice = &self.classes[class];
-        match self.decode(choice.chosen.load(Relaxed)) {
-            None => {
-                let trial = choice.trials.load(Relaxed) as usize % self.candidates.len();
-                (self.candidates[trial], Some(trial))
-            }
-            Some(level) => (level, None),
+        if let Some(level) = self.decode(choice.chosen.load(Relaxed)) {
+            return (level, None);
         }
+        if choice
+            .trial_running
+            .compare_exchange(false, true, Acquire, Relaxed)
+            .is_err()
+        {
+            return (widest, None);
+        }
+        // The choice may have been made since the first look, by the trial that just ended.
+        if let Some(level) = self.decode(choice.chosen.load(Relaxed)) {
+            choice.trial_running.store(false, Release);
+            return (level, None);
+        }
+        let trial = choice.trials.load(Relaxed) as usize % self.candidates.len();
+        (self.candidates[trial], Some(trial))
     }
 
     /// The level a class's `chosen` word names (0: not chosen yet; else candidate + 1).
@@ -100,13 +118,22 @@ impl SimdTuner {
         }
     }
 
-    /// Records a timed trial of a launch of `work_items`; after enough trials in its size
-    /// class, chooses for that class.
-    pub(crate) fn record(&self, work_items: u64, candidate: usize, ps_per_item: u64) {
+    /// Ends the trial that [`pick`](Self::pick) handed out for a launch of `work_items`: with
+    /// its time, or `None` when the launch failed (not counted). After enough trials in its
+    /// size class, chooses for that class.
+    pub(crate) fn finish_trial(&self, work_items: u64, candidate: usize, ps_per_item: Option<u64>) {
         let Some(class) = size_class(work_items) else {
             return;
         };
         let choice = &self.classes[class];
+        if let Some(ps) = ps_per_item {
+            self.record(choice, class, candidate, ps);
+        }
+        choice.trial_running.store(false, Release);
+    }
+
+    /// Records a trial's time (only the one running trial of the class calls this).
+    fn record(&self, choice: &ClassChoice, class: usize, candidate: usize, ps_per_item: u64) {
         let ps = ps_per_item.max(1);
         if let Some(best) = choice.best_ps.get(candidate) {
             // 0 means "none yet": keep the smallest non-zero time.
@@ -155,7 +182,7 @@ mod tests {
         while t.chosen(items).is_none() {
             let (level, trial) = t.pick(items);
             seen.push(level);
-            t.record(items, trial.unwrap(), time(level));
+            t.finish_trial(items, trial.unwrap(), Some(time(level)));
         }
         seen
     }
@@ -210,6 +237,48 @@ mod tests {
             if l == SimdLevel::Generic { 990 } else { 1000 }
         });
         assert_eq!(t.chosen(TUNE_MIN_ITEMS), Some(SimdLevel::Avx2));
+    }
+
+    #[test]
+    fn one_trial_runs_at_a_time_and_failed_trials_do_not_count() {
+        let t = SimdTuner::new(vec![SimdLevel::Avx2, SimdLevel::Generic]);
+        let (first, trial) = t.pick(TUNE_MIN_ITEMS);
+        assert_eq!((first, trial), (SimdLevel::Avx2, Some(0)));
+        // A concurrent launch meanwhile runs the widest clone, untimed.
+        assert_eq!(t.pick(TUNE_MIN_ITEMS), (SimdLevel::Avx2, None));
+        // The trial failed: it counts for nothing, and the next launch is a trial again.
+        t.finish_trial(TUNE_MIN_ITEMS, 0, None);
+        assert_eq!(t.pick(TUNE_MIN_ITEMS), (SimdLevel::Avx2, Some(0)));
+        t.finish_trial(TUNE_MIN_ITEMS, 0, Some(1000));
+        assert_eq!(t.pick(TUNE_MIN_ITEMS).1, Some(1));
+    }
+
+    #[test]
+    fn concurrent_first_launches_choose_once() {
+        let t = SimdTuner::new(vec![SimdLevel::Avx2, SimdLevel::Generic]);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..1000 {
+                        if let (level, Some(trial)) = t.pick(TUNE_MIN_ITEMS) {
+                            let ps = if level == SimdLevel::Generic {
+                                500
+                            } else {
+                                1000
+                            };
+                            t.finish_trial(TUNE_MIN_ITEMS, trial, Some(ps));
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(t.chosen(TUNE_MIN_ITEMS), Some(SimdLevel::Generic));
+        let trials = t.classes[0].trials.load(Relaxed);
+        assert_eq!(
+            trials,
+            2 * TRIALS_PER_CANDIDATE,
+            "one decision, from exactly its trials"
+        );
     }
 
     #[test]

@@ -10,18 +10,20 @@ use cudarc::driver::result as cu;
 use cudarc::driver::sys;
 use cudarc::driver::{CudaContext, CudaStream};
 use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
+use dotcompute_core::launch_tracker::{LaunchCollector, LaunchTracker};
 use dotcompute_core::pool::PoolStatistics;
 use dotcompute_core::{
     AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, Error,
-    KernelDefinition, LaunchInfo, error_from_fault_record,
+    KernelDefinition,
 };
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-/// Bytes of the fault record (eight `u32`s).
+/// Bytes of one fault record (eight `u32`s).
 const FAULT_BYTES: usize = 32;
+/// Fault records, one per launch in flight: a launch past this many since the last
+/// collection waits for one (a collection settles them all).
+const FAULT_SLOTS: u32 = 256;
 
 /// The driver context of one GPU, its stream, and whether an earlier error poisoned it.
 pub(crate) struct Context {
@@ -113,14 +115,8 @@ impl Context {
     }
 }
 
-/// A launch enqueued since the last synchronisation, for naming a fault it reports.
-pub(crate) struct PendingLaunch {
-    pub(crate) kernel: &'static KernelDefinition,
-    pub(crate) buffer_lens: Vec<u64>,
-    pub(crate) traps: Arc<Vec<String>>,
-    /// Start and end events, when timing is on, and where the time goes.
-    pub(crate) timing: Option<(Events, Arc<dotcompute_core::DeviceTimeCounters>)>,
-}
+/// Start and end events of a timed launch, and where its time goes.
+pub(crate) type LaunchTiming = Option<(Events, Arc<dotcompute_core::DeviceTimeCounters>)>;
 
 /// Two events around a launch.
 pub(crate) struct Events {
@@ -164,34 +160,11 @@ pub(crate) struct Shared {
     /// `sm_XY` as `XY`.
     pub(crate) arch: u32,
     pub(crate) pool: MemoryPool,
-    /// The fault record in device memory.
+    /// The fault records in device memory, [`FAULT_SLOTS`] of [`FAULT_BYTES`]: each launch in
+    /// flight gets its own.
     pub(crate) fault: u64,
-    /// Held from a launch's registration to its enqueueing, and from a synchronisation's
-    /// taking of the list to the enqueueing of its readback (see the wgpu backend).
-    pending: Mutex<HashMap<u32, PendingLaunch>>,
-    next_launch: AtomicU32,
-    sync_lock: Mutex<()>,
-}
-
-/// A launch registered and not yet enqueued: holds the submission lock.
-pub(crate) struct Registration<'a> {
-    pending: MutexGuard<'a, HashMap<u32, PendingLaunch>>,
-    pub(crate) id: u32,
-}
-
-impl Registration<'_> {
-    /// The launch was not enqueued after all: forget it.
-    pub(crate) fn cancel(mut self) {
-        self.pending.remove(&self.id);
-    }
-
-    /// The launch's events, if it is timed.
-    pub(crate) fn events(&self) -> Option<&Events> {
-        self.pending
-            .get(&self.id)
-            .and_then(|l| l.timing.as_ref())
-            .map(|(e, _)| e)
-    }
+    /// Launches in flight, their fault slots and outcomes; its lock is the submission lock.
+    pub(crate) launches: LaunchTracker<LaunchTiming>,
 }
 
 impl Shared {
@@ -200,62 +173,66 @@ impl Shared {
         self.info.capabilities.device_timing
     }
 
-    pub(crate) fn register_launch(&self, launch: PendingLaunch) -> Registration<'_> {
-        let id = self.next_launch.fetch_add(1, Ordering::Relaxed);
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        pending.insert(id, launch);
-        Registration { pending, id }
+    /// The device address of fault record `slot`.
+    pub(crate) fn fault_record(&self, slot: u32) -> u64 {
+        self.fault + u64::from(slot) * FAULT_BYTES as u64
     }
 
-    /// Waits for all enqueued work, then reads the fault record: the first fault of a kernel
-    /// launched since the last synchronisation becomes the error.
-    pub(crate) fn synchronize(&self) -> Result<(), Error> {
-        let _serial = self
-            .sync_lock
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+    /// Waits for every launch enqueued so far, reads their fault records and settles their
+    /// outcomes (and device times).
+    pub(crate) fn collect(&self) -> Result<(), Error> {
         let context = &self.context;
-        context.bind()?;
-        let stream = context.stream.cu_stream();
-        let mut record = [0u32; FAULT_BYTES / 4];
-        let launches = {
-            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-            let taken = std::mem::take(&mut *pending);
-            if !taken.is_empty() {
-                // Read the record and clear it, ordered after every launch taken and before
-                // every later one. The copy to pageable memory returns once it is done.
-                // SAFETY: the context is bound; `fault` holds FAULT_BYTES bytes; `record`
-                // is FAULT_BYTES bytes of host memory.
+        self.launches.collect(
+            |_, used_slots| {
+                context.bind()?;
+                let stream = context.stream.cu_stream();
+                let bytes = used_slots as usize * FAULT_BYTES;
+                let mut records = vec![0u32; bytes / 4];
+                // Read the records and clear them, ordered after every launch taken and
+                // before every later one. The copy to pageable memory returns once it is
+                // done, which is after every launch taken.
+                // SAFETY: the context is bound; `fault` holds FAULT_SLOTS * FAULT_BYTES >=
+                // `bytes` bytes; `records` is `bytes` bytes of host memory.
                 unsafe {
-                    cu::memcpy_dtoh_async(&mut record[..], self.fault, stream)
-                        .and_then(|()| cu::memset_d8_async(self.fault, 0, FAULT_BYTES, stream))
+                    cu::memcpy_dtoh_async(&mut records[..], self.fault, stream)
+                        .and_then(|()| cu::memset_d8_async(self.fault, 0, bytes, stream))
                 }
-                .map_err(|e| context.driver_error("reading the fault record", e))?;
-            }
-            taken
-        };
-        // SAFETY: the context is bound; the stream belongs to it.
-        unsafe { cu::stream::synchronize(stream) }
-            .map_err(|e| context.driver_error("synchronising", e))?;
-        for launch in launches.values() {
-            if let Some((events, counters)) = &launch.timing {
-                // SAFETY: both events were recorded around the launch, which has finished.
-                if let Ok(ms) = unsafe { cu::event::elapsed(events.start, events.end) } {
-                    counters.record(Duration::from_secs_f64(f64::from(ms.max(0.0)) / 1e3));
+                .map_err(|e| context.driver_error("reading the fault records", e))?;
+                Ok(records)
+            },
+            |records, taken| {
+                for launch in taken {
+                    if let Some((events, counters)) = &launch.extra {
+                        // SAFETY: both events were recorded around the launch, which has
+                        // finished (the records were copied after it).
+                        if let Ok(ms) = unsafe { cu::event::elapsed(events.start, events.end) } {
+                            counters.record(Duration::from_secs_f64(f64::from(ms.max(0.0)) / 1e3));
+                        }
+                    }
                 }
-            }
-        }
-        let launch = |id: u32| {
-            launches.get(&id).map(|l| LaunchInfo {
-                kernel: l.kernel,
-                buffer_lens: &l.buffer_lens,
-                traps: &l.traps,
-            })
-        };
-        match error_from_fault_record(&record, launch, &self.info) {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+                Ok(records)
+            },
+        )
+    }
+
+    /// Waits for all enqueued work, and returns the oldest fault not yet returned by a
+    /// synchronisation.
+    pub(crate) fn synchronize(&self) -> Result<(), Error> {
+        self.launches.synchronize(|| {
+            self.collect()?;
+            let context = &self.context;
+            context.bind()?;
+            // Work enqueued without a launch (uploads) is waited for too.
+            // SAFETY: the context is bound; the stream belongs to it.
+            unsafe { cu::stream::synchronize(context.stream.cu_stream()) }
+                .map_err(|e| context.driver_error("synchronising", e))
+        })
+    }
+}
+
+impl LaunchCollector for Shared {
+    fn collect(&self) -> Result<(), Error> {
+        Shared::collect(self)
     }
 }
 
@@ -338,9 +315,10 @@ impl CudaDevice {
             name: format!("{name} (cuda:{ordinal})"),
             poisoned: Mutex::new(None),
         });
-        let fault = context.malloc(FAULT_BYTES as u64)?;
-        // SAFETY: the context is bound (malloc bound it); `fault` holds FAULT_BYTES bytes.
-        unsafe { cu::memset_d8_sync(fault, 0, FAULT_BYTES) }
+        let records = FAULT_SLOTS as usize * FAULT_BYTES;
+        let fault = context.malloc(records as u64)?;
+        // SAFETY: the context is bound (malloc bound it); `fault` holds `records` bytes.
+        unsafe { cu::memset_d8_sync(fault, 0, records) }
             .map_err(|e| context.driver_error("clearing the fault record", e))?;
         let info = AcceleratorInfo {
             id: AcceleratorId {
@@ -378,18 +356,18 @@ impl CudaDevice {
             },
         };
         let pool = memory_pool(context.clone());
-        Ok(CudaDevice {
-            shared: Arc::new(Shared {
-                context,
-                info,
-                arch: (major * 10 + minor).max(0) as u32,
-                pool,
-                fault,
-                pending: Mutex::new(HashMap::new()),
-                next_launch: AtomicU32::new(1),
-                sync_lock: Mutex::new(()),
-            }),
-        })
+        let launches = LaunchTracker::new(&info, FAULT_SLOTS, FAULT_BYTES);
+        let shared = Arc::new(Shared {
+            context,
+            info,
+            arch: (major * 10 + minor).max(0) as u32,
+            pool,
+            fault,
+            launches,
+        });
+        let collector: Weak<dyn LaunchCollector> = Arc::downgrade(&shared) as Weak<Shared>;
+        shared.launches.set_collector(collector);
+        Ok(CudaDevice { shared })
     }
 }
 

@@ -2,11 +2,12 @@
 //! (from the caches or NVRTC), a loaded module, and launches with the parameter block.
 
 use crate::cache;
-use crate::device::{Events, PendingLaunch, Shared};
+use crate::device::{Events, Shared};
 use cudarc::driver::result as cu;
 use cudarc::driver::{CudaFunction, CudaModule};
 use cudarc::nvrtc::Ptx;
 use dotcompute_core::backend::{BufferBinding, CompiledKernel, LaunchArg, LaunchError};
+use dotcompute_core::launch_tracker::TrackedLaunch;
 use dotcompute_core::{
     DeviceTimeCounters, DeviceTimes, Error, Grid, KernelDefinition, KernelFault, ParameterBlock,
 };
@@ -91,6 +92,7 @@ impl CompiledKernel for CudaKernel {
         grid: &Grid,
         work_items: u64,
         args: &[LaunchArg<'_>],
+        tracked: Option<&Arc<TrackedLaunch>>,
     ) -> Result<(), LaunchError> {
         let context = &self.shared.context;
         context.bind().map_err(LaunchError::Failed)?;
@@ -134,15 +136,28 @@ impl CompiledKernel for CudaKernel {
         } else {
             None
         };
-        let registration = self.shared.register_launch(PendingLaunch {
-            kernel: self.def,
-            buffer_lens: params.buffer_lens().to_vec(),
-            traps: self.traps.clone(),
-            timing: timing.map(|events| (events, self.device_times.clone())),
-        });
-        params.set_launch_id(registration.id);
+        let tracked = tracked.ok_or_else(|| {
+            LaunchError::Failed(Error::Backend {
+                backend: "cuda".into(),
+                message: "a launch on a CUDA device must be tracked".into(),
+                source: None,
+            })
+        })?;
+        let registration = self
+            .shared
+            .launches
+            .register(
+                tracked,
+                self.def,
+                params.buffer_lens().to_vec(),
+                self.traps.clone(),
+                timing.map(|events| (events, self.device_times.clone())),
+                || self.shared.collect(),
+            )
+            .map_err(LaunchError::Failed)?;
+        params.set_launch_id(registration.id());
 
-        let mut fault = self.shared.fault;
+        let mut fault = self.shared.fault_record(registration.slot());
         let mut kernel_params: Vec<*mut c_void> = Vec::with_capacity(2 + pointers.len());
         kernel_params.push(params.slots_mut().as_mut_ptr().cast());
         kernel_params.push((&raw mut fault).cast());
@@ -156,8 +171,12 @@ impl CompiledKernel for CudaKernel {
         // returns (the driver copies them). Buffers are device blocks of at least the
         // lengths in the block, and the events belong to this context.
         let enqueued = unsafe {
-            let start = registration.events().map(|e| e.start);
-            let end = registration.events().map(|e| e.end);
+            let events = registration
+                .extra()
+                .and_then(Option::as_ref)
+                .map(|(e, _)| e);
+            let start = events.map(|e| e.start);
+            let end = events.map(|e| e.end);
             start
                 .map_or(Ok(()), |ev| cu::event::record(ev, stream))
                 .and_then(|()| {
@@ -173,13 +192,13 @@ impl CompiledKernel for CudaKernel {
                 .and_then(|()| end.map_or(Ok(()), |ev| cu::event::record(ev, stream)))
         };
         if let Err(e) = enqueued {
-            registration.cancel();
+            drop(registration);
             return Err(LaunchError::Failed(context.driver_error(
                 &format!("launching kernel `{}`", self.def.name()),
                 e,
             )));
         }
-        drop(registration);
+        registration.submitted();
         tracing::trace!(
             kernel = self.def.name(),
             work_items,

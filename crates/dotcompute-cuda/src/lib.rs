@@ -9,9 +9,10 @@
 //! (`nvidia-cuda-nvrtc`), conda environments, `/usr/local/cuda*`, or `DOTCOMPUTE_NVRTC_DIR`.
 //!
 //! Each GPU is an accelerator with its primary context and one stream. Buffers get device
-//! copies from a per-device pool; launches are asynchronous and a fault (out-of-bounds
-//! access, division by zero, `panic!`) is reported by the next synchronisation, naming the
-//! kernel, the parameter and the index. An illegal address poisons a CUDA context for the
+//! copies from a per-device pool; launches are asynchronous, each with a fault record of its
+//! own, and a fault (out-of-bounds access, division by zero, `panic!`) belongs to the launch
+//! that caused it (the rules: `dotcompute_core::launch_tracker`), naming the kernel, the
+//! parameter and the index. An illegal address poisons a CUDA context for the
 //! life of the process: the accelerator then refuses further work with an error saying so.
 
 mod cache;

@@ -5,7 +5,11 @@
 mod support;
 
 use dotcompute::KernelFault;
+use dotcompute_conformance::fault_rule_tests;
 use dotcompute_conformance::faulting::{divide, explode, shifted_copy};
+
+// Who is told of a fault, with launches in flight together.
+fault_rule_tests!(support::cuda_service);
 
 #[test]
 fn faults_are_reported_at_synchronize_and_on_read() {
@@ -32,6 +36,9 @@ fn faults_are_reported_at_synchronize_and_on_read() {
     let mut out = dc.buffer_zeroed::<i32>(3).unwrap();
     divide::launch(&acc, 3, &a, &b, &mut out).unwrap();
     let err = out.to_vec().unwrap_err();
+    assert_eq!(err.fault(), Some(&KernelFault::DivisionByZero), "{err}");
+    // The read does not take the fault from synchronize(), which returns it once.
+    let err = acc.synchronize().unwrap_err();
     assert_eq!(err.fault(), Some(&KernelFault::DivisionByZero), "{err}");
 
     let mut flags = dc.buffer_zeroed::<u32>(1 << 16).unwrap();

@@ -8,13 +8,12 @@ use crate::pool::{BufferPool, buffer_pool};
 use crate::timing::TimestampQueries;
 use dotcompute_core::DeviceTimeCounters;
 use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
+use dotcompute_core::launch_tracker::{LaunchCollector, LaunchTracker};
 use dotcompute_core::{
     AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, Error,
-    KernelDefinition, LaunchInfo, error_from_fault_record,
+    KernelDefinition,
 };
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 /// The features DotCompute uses when the adapter has them.
 pub(crate) const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
@@ -23,18 +22,15 @@ pub(crate) const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
     .union(wgpu::Features::SHADER_INT64_ATOMIC_MIN_MAX)
     .union(wgpu::Features::TIMESTAMP_QUERY);
 
-/// Bytes of the fault record (`array<atomic<u32>, 8>`).
+/// Bytes of one fault record (`array<atomic<u32>, 8>`).
 const FAULT_BYTES: u64 = 32;
+/// Fault records, one per launch in flight: a launch past this many since the last
+/// collection waits for one (a collection settles them all).
+const FAULT_SLOTS: u32 = 256;
 
-/// A launch submitted since the last synchronisation, for naming a fault it reports.
-pub(crate) struct PendingLaunch {
-    pub(crate) kernel: &'static KernelDefinition,
-    pub(crate) buffer_lens: Vec<u64>,
-    pub(crate) traps: Arc<Vec<String>>,
-    /// Where the launch's device time goes; set by `register_launch` when a timestamp slot
-    /// was free.
-    pub(crate) timing: Option<(u32, Arc<DeviceTimeCounters>)>,
-}
+/// Where a launch's device time goes (its timestamps are at its position since the last
+/// collection, when the query set has room).
+pub(crate) type LaunchTiming = Arc<DeviceTimeCounters>;
 
 /// What the device's kernels, memory and synchronisation share.
 pub(crate) struct Shared {
@@ -43,43 +39,17 @@ pub(crate) struct Shared {
     pub(crate) limits: wgpu::Limits,
     pub(crate) info: AcceleratorInfo,
     pub(crate) pool: BufferPool,
-    /// The record kernels write their first fault into (code, param, index lo/hi, launch id).
+    /// The fault records, [`FAULT_SLOTS`] of them, `fault_stride` bytes apart: each launch
+    /// in flight binds its own (code, param, index lo/hi, launch id).
     pub(crate) fault: wgpu::Buffer,
+    pub(crate) fault_stride: u64,
     fault_readback: wgpu::Buffer,
     /// Kernel timestamps, where the device has them.
     pub(crate) timestamps: Option<TimestampQueries>,
     timestamp_readback: Option<wgpu::Buffer>,
-    /// Launches since the last synchronisation. Held from a launch's registration to its
-    /// submission, and from a synchronisation's taking of the list to the submission of its
-    /// readback, so that every launch taken has been submitted before the readback, and
-    /// every launch not taken is submitted after it.
-    pending: Mutex<Pending>,
-    next_launch: AtomicU32,
+    /// Launches in flight, their fault slots and outcomes; its lock is the submission lock.
+    pub(crate) launches: LaunchTracker<LaunchTiming>,
     lost: Arc<Mutex<Option<String>>>,
-    sync_lock: Mutex<()>,
-}
-
-/// Launches since the last synchronisation, and the next free timestamp slot.
-#[derive(Default)]
-pub(crate) struct Pending {
-    launches: HashMap<u32, PendingLaunch>,
-    next_slot: u32,
-}
-
-/// A launch registered and not yet submitted: holds the submission lock.
-pub(crate) struct Registration<'a> {
-    pending: MutexGuard<'a, Pending>,
-    /// The launch's id (in the fault record).
-    pub(crate) id: u32,
-    /// Its timestamp slot, when it is timed.
-    pub(crate) slot: Option<u32>,
-}
-
-impl Registration<'_> {
-    /// The launch was not submitted after all: forget it.
-    pub(crate) fn cancel(mut self) {
-        self.pending.launches.remove(&self.id);
-    }
 }
 
 impl Shared {
@@ -98,93 +68,64 @@ impl Shared {
         }
     }
 
-    /// Records a launch about to be submitted. The returned registration holds the
-    /// submission lock: submit the launch's work, then drop it (or `cancel` it).
-    pub(crate) fn register_launch(
-        &self,
-        mut launch: PendingLaunch,
-        counters: &Arc<DeviceTimeCounters>,
-    ) -> Registration<'_> {
-        let id = self.next_launch.fetch_add(1, Ordering::Relaxed);
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        // Slots are numbered from 0 after each synchronisation, in launch order; a cancelled
-        // launch leaves its slot unwritten, which reads as no interval.
-        let slot = (self.timestamps.is_some() && TimestampQueries::has_slot(pending.next_slot))
-            .then_some(pending.next_slot);
-        if let Some(s) = slot {
-            pending.next_slot = s + 1;
-        }
-        launch.timing = slot.map(|s| (s, counters.clone()));
-        pending.launches.insert(id, launch);
-        Registration { pending, id, slot }
-    }
-
-    /// Waits for all submitted work, then reads the fault record: the first fault of a
-    /// kernel launched since the last synchronisation becomes the error.
-    pub(crate) fn synchronize(&self) -> Result<(), Error> {
-        let _serial = self
-            .sync_lock
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        self.check_lost()?;
-        let (launches, timed, index) = {
-            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-            let taken = std::mem::take(&mut *pending);
-            if taken.launches.is_empty() {
-                drop(pending);
-                self.wait(None)?;
-                return Ok(());
-            }
-            // Copy the record out and clear it in one submission, ordered after every launch
-            // taken and before every later one.
-            let mut encoder = self
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("dotcompute fault readback"),
-                });
-            encoder.copy_buffer_to_buffer(&self.fault, 0, &self.fault_readback, 0, FAULT_BYTES);
-            encoder.clear_buffer(&self.fault, 0, None);
-            if let (Some(queries), Some(readback)) = (&self.timestamps, &self.timestamp_readback)
-                && taken.next_slot > 0
-            {
-                queries.resolve(&mut encoder, taken.next_slot, readback);
-            }
-            let index = self.queue.submit([encoder.finish()]);
-            (taken.launches, taken.next_slot, index)
-        };
-        let words = self.read_mapped(&self.fault_readback, index.clone())?;
-        if let (Some(queries), Some(readback)) = (&self.timestamps, &self.timestamp_readback)
-            && timed > 0
-        {
-            // Timing is a statistic: failing to read it must not hide a fault.
-            match self.read_mapped(readback, index) {
-                Ok(ticks) => {
-                    for launch in launches.values() {
-                        if let Some((slot, counters)) = &launch.timing
-                            && let Some(elapsed) = queries.duration(&ticks, *slot)
-                        {
-                            counters.record(elapsed);
+    /// Waits for every launch submitted so far, reads their fault records and settles
+    /// their outcomes (and device times).
+    pub(crate) fn collect(&self) -> Result<(), Error> {
+        self.launches.collect(
+            |taken, used_slots| {
+                self.check_lost()?;
+                // Copy the records out and clear them in one submission, ordered after every
+                // launch taken and before every later one.
+                let bytes = u64::from(used_slots) * self.fault_stride;
+                let mut encoder =
+                    self.device
+                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                            label: Some("dotcompute fault readback"),
+                        });
+                encoder.copy_buffer_to_buffer(&self.fault, 0, &self.fault_readback, 0, bytes);
+                encoder.clear_buffer(&self.fault, 0, Some(bytes));
+                if let (Some(queries), Some(readback)) =
+                    (&self.timestamps, &self.timestamp_readback)
+                {
+                    queries.resolve(&mut encoder, taken.len() as u32, readback);
+                }
+                Ok((self.queue.submit([encoder.finish()]), bytes))
+            },
+            |(index, bytes), taken| {
+                let words = self.read_mapped(&self.fault_readback, index.clone(), bytes)?;
+                if let (Some(queries), Some(readback)) =
+                    (&self.timestamps, &self.timestamp_readback)
+                {
+                    // Timing is a statistic: failing to read it must not hide a fault.
+                    let ticks_bytes = readback.size();
+                    match self.read_mapped(readback, index, ticks_bytes) {
+                        Ok(ticks) => {
+                            for (position, launch) in taken.iter().enumerate() {
+                                if let Some(elapsed) = queries.duration(&ticks, position as u32) {
+                                    launch.extra.record(elapsed);
+                                }
+                            }
                         }
+                        Err(e) => tracing::warn!("kernel timestamps not read: {e}"),
                     }
                 }
-                Err(e) => tracing::warn!("kernel timestamps not read: {e}"),
-            }
-        }
-        let record: Vec<u32> = words
-            .chunks_exact(4)
-            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-            .collect();
-        let launch = |id: u32| {
-            launches.get(&id).map(|l| LaunchInfo {
-                kernel: l.kernel,
-                buffer_lens: &l.buffer_lens,
-                traps: &l.traps,
-            })
-        };
-        match error_from_fault_record(&record, launch, &self.info) {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+                Ok(words
+                    .chunks_exact(4)
+                    .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+                    .collect())
+            },
+        )
+    }
+
+    /// Waits for all work, and returns the oldest fault not yet returned by a
+    /// synchronisation.
+    pub(crate) fn synchronize(&self) -> Result<(), Error> {
+        self.check_lost()?;
+        self.launches.synchronize(|| {
+            self.collect()?;
+            // Work submitted without a launch (uploads) is waited for too.
+            Ok(self.wait(None)?)
+        })
     }
 
     /// Waits for a submission (or all work).
@@ -201,16 +142,23 @@ impl Shared {
             })
     }
 
-    /// Maps a readback buffer after submission `index` and copies its bytes out.
+    /// Maps the first `bytes` of a readback buffer after submission `index` and copies them
+    /// out.
     pub(crate) fn read_mapped(
         &self,
         buffer: &wgpu::Buffer,
         index: wgpu::SubmissionIndex,
+        bytes: u64,
     ) -> Result<Vec<u8>, WgpuError> {
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
         let (tx, rx) = std::sync::mpsc::channel();
-        buffer.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
+        buffer
+            .slice(..bytes)
+            .map_async(wgpu::MapMode::Read, move |r| {
+                let _ = tx.send(r);
+            });
         self.wait(Some(index))?;
         let failed = |reason: String| WgpuError::Wait {
             adapter: self.adapter_name(),
@@ -220,7 +168,7 @@ impl Shared {
             .map_err(|e| failed(e.to_string()))?
             .map_err(|e| failed(e.to_string()))?;
         let bytes = buffer
-            .slice(..)
+            .slice(..bytes)
             .get_mapped_range()
             .map_err(|e| failed(e.to_string()))?
             .to_vec();
@@ -285,9 +233,11 @@ impl WgpuDevice {
         device.on_uncaptured_error(Arc::new(|e: wgpu::Error| {
             tracing::error!("wgpu error outside an error scope: {e}");
         }));
+        // Each launch binds its record at an offset, which must be aligned.
+        let fault_stride = FAULT_BYTES.max(u64::from(limits.min_storage_buffer_offset_alignment));
         let fault = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("dotcompute fault record"),
-            size: FAULT_BYTES,
+            label: Some("dotcompute fault records"),
+            size: fault_stride * u64::from(FAULT_SLOTS),
             usage: wgpu::BufferUsages::STORAGE
                 | wgpu::BufferUsages::COPY_SRC
                 | wgpu::BufferUsages::COPY_DST,
@@ -295,7 +245,7 @@ impl WgpuDevice {
         });
         let fault_readback = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("dotcompute fault readback"),
-            size: FAULT_BYTES,
+            size: fault_stride * u64::from(FAULT_SLOTS),
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
@@ -344,23 +294,30 @@ impl WgpuDevice {
         let timestamp_readback = timestamps
             .as_ref()
             .map(|_| TimestampQueries::readback(&device));
-        Ok(WgpuDevice {
-            shared: Arc::new(Shared {
-                device,
-                queue,
-                limits,
-                info,
-                pool,
-                fault,
-                fault_readback,
-                timestamps,
-                timestamp_readback,
-                pending: Mutex::new(Pending::default()),
-                next_launch: AtomicU32::new(1),
-                lost,
-                sync_lock: Mutex::new(()),
-            }),
-        })
+        let launches = LaunchTracker::new(&info, FAULT_SLOTS, fault_stride as usize);
+        let shared = Arc::new(Shared {
+            device,
+            queue,
+            limits,
+            info,
+            pool,
+            fault,
+            fault_stride,
+            fault_readback,
+            timestamps,
+            timestamp_readback,
+            launches,
+            lost,
+        });
+        let collector: Weak<dyn LaunchCollector> = Arc::downgrade(&shared) as Weak<Shared>;
+        shared.launches.set_collector(collector);
+        Ok(WgpuDevice { shared })
+    }
+}
+
+impl LaunchCollector for Shared {
+    fn collect(&self) -> Result<(), Error> {
+        Shared::collect(self)
     }
 }
 

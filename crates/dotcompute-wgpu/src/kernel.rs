@@ -1,16 +1,21 @@
 //! Kernels compiled for a wgpu device: WGSL from the IR, one compute pipeline per kernel.
 
-use crate::device::{PendingLaunch, Shared};
+use crate::device::Shared;
 use crate::error::{WgpuError, capture};
 use crate::memory::WgpuMemory;
+use crate::timing::TimestampQueries;
 use dotcompute_core::DeviceTimeCounters;
 use dotcompute_core::backend::{BufferBinding, CompiledKernel, LaunchArg, LaunchError};
+use dotcompute_core::launch_tracker::TrackedLaunch;
 use dotcompute_core::{Error, Grid, KernelDefinition, KernelFault, ParameterBlock};
 use dotcompute_ir::emit::wgsl::{self, WgslOptions, WgslProgram};
 use dotcompute_ir::{Access, ParamKind};
 use std::num::NonZeroU64;
 use std::sync::Arc;
 use wgpu::util::DeviceExt;
+
+/// Bytes of a launch's fault record (eight `u32`s).
+const FAULT_RECORD_BYTES: u64 = 32;
 
 /// Invocations per workgroup (clamped to the device's limit).
 const WORKGROUP_SIZE: u32 = 256;
@@ -130,6 +135,7 @@ impl CompiledKernel for WgpuKernel {
         grid: &Grid,
         work_items: u64,
         args: &[LaunchArg<'_>],
+        tracked: Option<&Arc<TrackedLaunch>>,
     ) -> Result<(), LaunchError> {
         let shared = &self.shared;
         let failed = |e: WgpuError| LaunchError::Failed(e.into());
@@ -177,16 +183,28 @@ impl CompiledKernel for WgpuKernel {
                 }
             }
         }
-        let registration = shared.register_launch(
-            PendingLaunch {
-                kernel: self.def,
-                buffer_lens: block.buffer_lens().to_vec(),
-                traps: self.traps.clone(),
-                timing: None,
-            },
-            &self.device_times,
-        );
-        block.set_launch_id(registration.id);
+        let tracked = tracked.ok_or_else(|| {
+            LaunchError::Failed(Error::Backend {
+                backend: "wgpu".into(),
+                message: "a launch on a wgpu device must be tracked".into(),
+                source: None,
+            })
+        })?;
+        let registration = shared
+            .launches
+            .register(
+                tracked,
+                self.def,
+                block.buffer_lens().to_vec(),
+                self.traps.clone(),
+                self.device_times.clone(),
+                || shared.collect(),
+            )
+            .map_err(LaunchError::Failed)?;
+        block.set_launch_id(registration.id());
+        let fault_offset = u64::from(registration.slot()) * shared.fault_stride;
+        let timestamp_slot = Some(registration.position())
+            .filter(|&p| shared.timestamps.is_some() && TimestampQueries::has_slot(p));
 
         let device = &shared.device;
         let ((), error) = capture(device, || {
@@ -202,7 +220,11 @@ impl CompiledKernel for WgpuKernel {
                 },
                 wgpu::BindGroupEntry {
                     binding: 1,
-                    resource: shared.fault.as_entire_binding(),
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: &shared.fault,
+                        offset: fault_offset,
+                        size: NonZeroU64::new(FAULT_RECORD_BYTES),
+                    }),
                 },
             ];
             for (binding, memory, bytes) in &buffers {
@@ -230,7 +252,7 @@ impl CompiledKernel for WgpuKernel {
                     timestamp_writes: shared
                         .timestamps
                         .as_ref()
-                        .zip(registration.slot)
+                        .zip(timestamp_slot)
                         .map(|(queries, slot)| queries.writes(slot)),
                 });
                 pass.set_pipeline(&self.pipeline);
@@ -242,14 +264,14 @@ impl CompiledKernel for WgpuKernel {
         });
         if let Some(e) = error {
             // Nothing ran: the launch cannot fault, and its outputs are unchanged.
-            registration.cancel();
+            drop(registration);
             return Err(failed(WgpuError::Device {
                 what: format!("launching kernel `{}`", self.def.name()),
                 adapter: shared.adapter_name(),
                 reason: e.to_string(),
             }));
         }
-        drop(registration);
+        registration.submitted();
         tracing::trace!(
             kernel = self.def.name(),
             work_items,

@@ -4,9 +4,10 @@
 //! (`dotcompute_ir::emit::wgsl`), one compute pipeline per kernel and device, cached by the
 //! kernel manager. Buffers get device copies from a per-device pool, uploaded when a launch
 //! reads a stale copy and downloaded when the host reads a buffer a kernel wrote. Launches are
-//! asynchronous: a fault (out-of-bounds access, division by zero, `panic!`) is reported by the
-//! next synchronisation (`Accelerator::synchronize`, or reading a written buffer), naming the
-//! kernel, the parameter and the index.
+//! asynchronous, each with a fault record of its own: a fault (out-of-bounds access, division
+//! by zero, `panic!`) belongs to the launch that caused it and is reported by reads of what it
+//! wrote and once by `Accelerator::synchronize` (the rules: `dotcompute_core::launch_tracker`),
+//! naming the kernel, the parameter and the index.
 //!
 //! Kernels use 64-bit ids, so they need an adapter with 64-bit integers in shaders
 //! (`SHADER_INT64`: Vulkan, DX12 with DXC, Metal); `f64` needs `SHADER_F64`, 64-bit atomics

@@ -80,6 +80,19 @@ fn helpers_from_other_modules_and_by_path() {
 }
 
 #[test]
+fn one_buffer_passed_for_two_parameters() {
+    let (dc, acc) = cpu();
+    let xs = dc.buffer_from_slice(&[3.0f32, 0.0, 4.0]).unwrap();
+    let mut out = dc.buffer_zeroed::<f32>(3).unwrap();
+    // Read-locked once for both parameters, also while this thread holds a read guard.
+    let guard = xs.read().unwrap();
+    lengths::launch(&acc, 3, &xs, &xs, &mut out).unwrap();
+    drop(guard);
+    let expected = [3.0f32, 0.0, 4.0].map(|v: f32| (v * v + v * v).sqrt());
+    assert_eq!(out.to_vec().unwrap(), expected);
+}
+
+#[test]
 fn mut_parameters_and_deferred_init() {
     let (dc, acc) = cpu();
     let mut out = dc.buffer_zeroed::<u32>(4).unwrap();
