@@ -30,6 +30,16 @@ fn expect_division_by_zero(result: Result<Vec<i32>, Error>, what: &str) {
     }
 }
 
+/// Takes every fault `synchronize()` holds (GPUs), so that later checks start clean.
+fn drain(acc: &Accelerator) {
+    for _ in 0..10_000 {
+        if acc.synchronize().is_ok() {
+            return;
+        }
+    }
+    panic!("synchronize() keeps failing: {:?}", acc.synchronize());
+}
+
 /// Clean and faulting launches in flight together: each output reports exactly its own
 /// launch's fault, again on every read, until it is written again.
 pub fn reads_report_only_their_writers_fault(dc: &ComputeService, acc: &Accelerator) {
@@ -64,8 +74,7 @@ pub fn reads_report_only_their_writers_fault(dc: &ComputeService, acc: &Accelera
     expect_division_by_zero(outs[5].to_vec(), "output 5, untouched");
     // The write guard shows the contents too: it reports the fault as well.
     assert!(outs[5].write().is_err());
-    // Drain what synchronize() holds (GPUs), so that later checks start clean.
-    while acc.synchronize().is_err() {}
+    drain(acc);
 }
 
 /// `synchronize()` returns every fault once, oldest first, then `Ok`.
@@ -114,7 +123,26 @@ pub fn readers_of_a_faulted_buffer_report_its_fault(dc: &ComputeService, acc: &A
     let err = accumulate::launch(acc, 4, 1, &x, &mut z).unwrap_err();
     assert_eq!(err.fault(), Some(&KernelFault::DivisionByZero), "{err}");
     assert_eq!(z.to_vec().unwrap(), [0; 4], "nothing ran");
-    while acc.synchronize().is_err() {}
+    assert!(err.to_string().contains("copy_from_slice"), "{err}");
+    // A kernel that reads its `&mut` buffer (`y[i] += ...`) reads undefined data too ...
+    let ones = dc.buffer_from_slice(&[1i32; 4]).unwrap();
+    let mut w = dc.buffer_zeroed::<i32>(4).unwrap();
+    let _ = divide::launch(acc, 4, &a, &zero, &mut w);
+    let launched = accumulate::launch(acc, 4, 1, &ones, &mut w);
+    expect_division_by_zero(
+        launched.and_then(|()| w.to_vec()),
+        "w, updated after its fault",
+    );
+    assert!(accumulate::launch(acc, 4, 1, &ones, &mut w).is_err());
+    // ... until the host overwrites it; a kernel that only stores into it writes it anew.
+    w.copy_from_slice(&[5; 4]).unwrap();
+    accumulate::launch(acc, 4, 1, &ones, &mut w).unwrap();
+    assert_eq!(w.to_vec().unwrap(), [6; 4]);
+    let _ = divide::launch(acc, 4, &a, &zero, &mut w);
+    let twos = dc.buffer_from_slice(&[2i32; 4]).unwrap();
+    divide::launch(acc, 4, &a, &twos, &mut w).unwrap();
+    assert_eq!(w.to_vec().unwrap(), [5; 4]);
+    drain(acc);
 }
 
 /// More launches in flight than a device has fault records: each still gets its own, and
@@ -139,7 +167,7 @@ pub fn more_launches_than_fault_records(dc: &ComputeService, acc: &Accelerator) 
             assert_eq!(out.to_vec().unwrap(), [4; 16], "output {k}");
         }
     }
-    while acc.synchronize().is_err() {}
+    drain(acc);
 }
 
 /// Stamps out the fault-ownership checks as tests for one backend: `$setup` returns

@@ -118,53 +118,21 @@ impl Accelerator {
     /// division by zero, a `panic!`) belongs to the launch that caused it. It is reported
     ///
     /// - by every host read of a buffer that the faulting launch wrote (its contents are
-    ///   undefined), until the buffer is written again (`copy_from_slice`, or a launch that
-    ///   takes it as `&mut`);
-    /// - by a later launch that reads such a buffer: on the CPU that launch fails at once, on
-    ///   a GPU the fault becomes that launch's outcome, reported by reads of what it wrote;
+    ///   undefined), until the buffer is written again: by `copy_from_slice`, or by a launch
+    ///   whose kernel only stores into it;
+    /// - by a later launch that reads such a buffer (as `&[T]`, or as a `&mut [T]` its kernel
+    ///   reads): it fails at once when the fault is known (always on the CPU, and on a GPU
+    ///   once the faulting launch has been waited for or ran on another device); otherwise,
+    ///   queued behind the faulting launch on the same GPU, it inherits the fault as its own
+    ///   outcome, reported by reads of what it wrote;
     /// - by `synchronize()` on this accelerator, once: each call returns the oldest fault not
     ///   returned yet, so call it again to see the next.
     ///
     /// A read of a buffer that no faulting launch wrote never reports a fault, whatever other
     /// threads launch meanwhile. On the CPU a launch reports its own fault when it returns.
     ///
-    /// ```
-    /// use dotcompute::prelude::*;
-    ///
-    /// #[kernel]
-    /// fn divide(x: &[i32], d: i32, y: &mut [i32]) {
-    ///     let i = global_id();
-    ///     y[i] = x[i] / d;
-    /// }
-    ///
-    /// # fn main() -> Result<(), dotcompute::Error> {
-    /// let dc = ComputeService::new()?;
-    /// let acc = dc.best_accelerator()?;
-    /// let x = dc.buffer_from_slice(&[10, 20, 30])?;
-    /// std::thread::scope(|s| {
-    ///     // One thread's kernel faults ...
-    ///     let bad = s.spawn(|| {
-    ///         let mut y = dc.buffer_zeroed::<i32>(3)?;
-    ///         let launched = divide::launch(&acc, 3, &x, 0, &mut y); // Err on the CPU, Ok on a GPU
-    ///         launched.and_then(|()| y.to_vec().map(drop))
-    ///     });
-    ///     // ... and the other's results are its own, whatever the timing.
-    ///     let good = s.spawn(|| {
-    ///         let mut y = dc.buffer_zeroed::<i32>(3)?;
-    ///         divide::launch(&acc, 3, &x, 10, &mut y)?;
-    ///         y.to_vec()
-    ///     });
-    ///     let err = bad.join().unwrap().unwrap_err();
-    ///     assert!(err.to_string().contains("division or remainder by zero"), "{err}");
-    ///     assert_eq!(good.join().unwrap()?, [1, 2, 3]);
-    ///     Ok::<(), dotcompute::Error>(())
-    /// })?;
-    /// // The fault was reported where it belongs; on a GPU `synchronize` reports it too, once.
-    /// let _ = acc.synchronize();
-    /// acc.synchronize()?;
-    /// # Ok(())
-    /// # }
-    /// ```
+    /// The `dotcompute` crate's documentation ("Faults and threads") has an example with two
+    /// threads.
     pub fn synchronize(&self) -> Result<(), Error> {
         self.device.synchronize()
     }
@@ -240,11 +208,29 @@ impl Accelerator {
         let mut prepared: SmallVec<[Prepared<'_>; 8]> = SmallVec::new();
         // Unsettled launches on this device whose results this launch reads.
         let mut inputs: SmallVec<[Arc<TrackedLaunch>; 2]> = SmallVec::new();
-        for (arg, param) in args.iter_mut().zip(def.params()) {
+        for (i, (arg, param)) in args.iter_mut().zip(def.params()).enumerate() {
             // check_args matched every buffer argument to a buffer parameter of its type.
             let elem = match param.kind {
                 ParamKind::Scalar(t) | ParamKind::Buffer { elem: t, .. } => t,
             };
+            // A buffer whose last writer faulted holds undefined data: a launch that reads it
+            // (`&[T]`, or a `&mut [T]` the kernel reads) fails, or inherits the fault when the
+            // writer is still running here; a kernel that only stores into it writes it anew.
+            let reads = match arg {
+                KernelArg::Scalar(_) => false,
+                KernelArg::Buffer(_) => true,
+                KernelArg::BufferMut(_) => entry.reads.get(i).copied().unwrap_or(true),
+            };
+            if reads {
+                let writer = match arg {
+                    KernelArg::Buffer(b) => b.read_state().last_writer().cloned(),
+                    KernelArg::BufferMut(b) => b.state_mut().last_writer().cloned(),
+                    KernelArg::Scalar(_) => None,
+                };
+                if let Some(w) = self.unsettled_input(def, param.name, writer)? {
+                    inputs.push(w);
+                }
+            }
             prepared.push(match (arg, space) {
                 (KernelArg::Scalar(v), _) => Prepared::Scalar(*v),
                 (KernelArg::Buffer(b), MemorySpace::Host) => {
@@ -263,22 +249,7 @@ impl Accelerator {
                 (KernelArg::Buffer(b), MemorySpace::Device) => {
                     // A shared borrow of the state first: the host may hold a read guard on
                     // this buffer in this very thread.
-                    let state = b.read_state();
-                    match state.last_writer() {
-                        Some(w)
-                            if w.accelerator() == self.id() && w.outcome_if_settled().is_none() =>
-                        {
-                            // Queued before this launch on the same device: its fault, if any,
-                            // becomes this launch's outcome.
-                            inputs.push(w.clone());
-                        }
-                        // Settled, or running on another device: the data is undefined if it
-                        // faulted, and this launch must not run on it.
-                        Some(w) => w.wait()?,
-                        None => {}
-                    }
-                    let shared = state.device_copy_for_read(self.device.as_ref())?;
-                    drop(state);
+                    let shared = b.read_state().device_copy_for_read(self.device.as_ref())?;
                     let memory = match shared {
                         Some(memory) => memory,
                         None => b.write_state().device_copy(self.device.as_ref(), false)?,
@@ -338,6 +309,45 @@ impl Accelerator {
             }
         }
         result
+    }
+
+    /// What a launch does about the last writer of a buffer it reads (parameter `param`):
+    /// nothing if there is none or it ran cleanly; the writer, to inherit its outcome, if it
+    /// is still running on this device (queued before this launch); else it waits for the
+    /// writer and fails if it faulted.
+    fn unsettled_input(
+        &self,
+        def: &KernelDefinition,
+        param: &str,
+        writer: Option<Arc<TrackedLaunch>>,
+    ) -> Result<Option<Arc<TrackedLaunch>>, Error> {
+        let Some(writer) = writer else {
+            return Ok(None);
+        };
+        if self.device.memory_space() == MemorySpace::Device
+            && writer.accelerator() == self.id()
+            && writer.outcome_if_settled().is_none()
+        {
+            return Ok(Some(writer));
+        }
+        writer.wait().map_err(|e| match e {
+            Error::KernelFault {
+                kernel,
+                accelerator,
+                message,
+                fault,
+            } => Error::KernelFault {
+                message: format!(
+                    "{message} (launch of `{}` refused: its buffer `{param}` holds what that launch wrote, undefined until overwritten with `copy_from_slice`)",
+                    def.name()
+                ),
+                kernel,
+                accelerator,
+                fault,
+            },
+            other => other,
+        })?;
+        Ok(None)
     }
 
     fn check_args(&self, def: &KernelDefinition, args: &[KernelArg<'_>]) -> Result<(), Error> {

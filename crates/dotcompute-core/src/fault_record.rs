@@ -18,12 +18,11 @@ pub struct LaunchInfo<'a> {
     pub traps: &'a [String],
 }
 
-/// The fault in a launch's own record, or `None` when it ran cleanly (code 0). `id` is the
-/// launch's id, which the kernel writes beside the fault; `accelerator` names the device in
-/// the message (formatted only when there is a fault).
+/// The fault in a launch's own record, or `None` when it ran cleanly (code 0);
+/// `accelerator` names the device in the message (formatted only when there is a fault).
+/// (The record's launch id, word 4, is the tracker's to check.)
 pub fn fault_from_record(
     record: &[u32],
-    id: u32,
     launch: LaunchInfo<'_>,
     accelerator: &dyn std::fmt::Display,
 ) -> Option<FaultReport> {
@@ -31,15 +30,6 @@ pub fn fault_from_record(
     let code = word(0);
     if code == 0 {
         return None;
-    }
-    if word(4) != id {
-        // Each launch has a record of its own, cleared before reuse: another id means the
-        // record was not cleared, which is a defect of ours, not of the kernel.
-        tracing::error!(
-            expected = id,
-            found = word(4),
-            "a fault record carries another launch's id"
-        );
     }
     let param = word(1);
     let index = u64::from(word(2)) | (u64::from(word(3)) << 32);

@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 pub(crate) struct CompiledEntry {
     pub(crate) kernel: Arc<dyn CompiledKernel>,
     pub(crate) counters: KernelCounters,
+    /// Per parameter: whether the kernel reads the buffer's contents (loads or atomics), so
+    /// that a launch on a buffer whose writer faulted knows whether it reads undefined data.
+    pub(crate) reads: Vec<bool>,
     name: &'static str,
     compile_time: Duration,
 }
@@ -54,18 +57,15 @@ impl KernelManager {
         let _span =
             tracing::debug_span!("compile", kernel = def.name(), accelerator = %info.id).entered();
         let started = Instant::now();
-        check_requirements(
-            def,
-            &def.ir()?.requirements(),
-            &info.capabilities,
-            &info.name,
-        )?;
+        let ir = def.ir()?;
+        check_requirements(def, &ir.requirements(), &info.capabilities, &info.name)?;
         let kernel = device.compile(def)?;
         let compile_time = started.elapsed();
         tracing::debug!(?compile_time, hash = %def.hash().short(), "compiled");
         let entry = Arc::new(CompiledEntry {
             kernel,
             counters: KernelCounters::default(),
+            reads: buffer_reads(ir),
             name: def.name(),
             compile_time,
         });
@@ -182,4 +182,23 @@ fn check_requirements(
         need: lacking.join(" and "),
         accelerator: device.to_string(),
     })
+}
+
+/// Per parameter of `kernel`: whether its body reads the buffer's contents (a load or an
+/// atomic; `.len()` reads no contents). Helper functions cannot touch buffers.
+fn buffer_reads(kernel: &dotcompute_ir::Kernel) -> Vec<bool> {
+    use dotcompute_ir::ExprKind;
+    let mut reads = vec![false; kernel.params.len()];
+    dotcompute_ir::walk_stmts(&kernel.body, &mut |stmt| {
+        dotcompute_ir::stmt_exprs(stmt, &mut |e| {
+            e.walk(&mut |e| {
+                if let ExprKind::Load { buffer, .. } | ExprKind::Atomic { buffer, .. } = &e.kind
+                    && let Some(r) = reads.get_mut(buffer.0 as usize)
+                {
+                    *r = true;
+                }
+            });
+        });
+    });
+    reads
 }

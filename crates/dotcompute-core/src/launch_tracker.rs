@@ -142,17 +142,23 @@ impl TrackedLaunch {
     /// failure) as an error.
     pub fn wait(&self) -> Result<(), Error> {
         if self.outcome.get().is_none() {
-            match self.collector.get().and_then(Weak::upgrade) {
-                Some(collector) => collector.collect()?,
+            let unreadable = |why: &str| Error::Backend {
+                backend: self.accelerator.backend.to_string(),
+                message: format!(
+                    "the outcome of a launch on {} cannot be read: {why}",
+                    self.accelerator
+                ),
+                source: None,
+            };
+            match self.collector.get() {
+                Some(weak) => match weak.upgrade() {
+                    Some(collector) => collector.collect()?,
+                    None => return Err(unreadable("the device is gone")),
+                },
                 None => {
-                    return Err(Error::Backend {
-                        backend: self.accelerator.backend.to_string(),
-                        message: format!(
-                            "the outcome of a launch on {} cannot be read: the device is gone",
-                            self.accelerator
-                        ),
-                        source: None,
-                    });
+                    return Err(unreadable(
+                        "the backend never registered it with a LaunchTracker (a defect of the backend)",
+                    ));
                 }
             }
         }
@@ -210,6 +216,12 @@ struct TrackerState<E> {
     pending: Vec<PendingLaunch<E>>,
     /// Faults not yet returned by `synchronize()`, oldest first.
     unreported: VecDeque<Arc<FaultReport>>,
+    /// Faults dropped from `unreported` because it was full.
+    dropped_unreported: u64,
+    /// Slots whose records may not have been cleared (a collection failed): never reused.
+    lost_slots: u32,
+    /// Why the last collection failed, for the error when every slot is lost.
+    last_failure: Option<Arc<str>>,
 }
 
 /// The launches of one asynchronous device: their ids, fault record slots, submission order
@@ -295,6 +307,9 @@ impl<E> LaunchTracker<E> {
                 free_slots: (0..slots.max(1)).collect(),
                 pending: Vec::new(),
                 unreported: VecDeque::new(),
+                dropped_unreported: 0,
+                lost_slots: 0,
+                last_failure: None,
             }),
             collecting: Mutex::new(()),
             collector: OnceLock::new(),
@@ -352,6 +367,22 @@ impl<E> LaunchTracker<E> {
                     position,
                 });
             }
+            if state.pending.is_empty() {
+                // Nothing to collect would free a slot: earlier collections failed.
+                return Err(Error::Backend {
+                    backend: self.backend.clone(),
+                    message: format!(
+                        "{}: no fault record is free ({} lost to failed collections{})",
+                        self.accelerator,
+                        state.lost_slots,
+                        state
+                            .last_failure
+                            .as_ref()
+                            .map_or(String::new(), |r| format!("; the last: {r}"))
+                    ),
+                    source: None,
+                });
+            }
             drop(state);
             collect()?;
         }
@@ -383,48 +414,78 @@ impl<E> LaunchTracker<E> {
         };
         let words = submitted.and_then(|r| read_back(r, &taken));
         let mut faults = Vec::new();
-        match &words {
+        let failure = match &words {
             Ok(words) => {
                 for p in &taken {
                     let start = p.slot as usize * self.stride_words;
                     let record = words.get(start..start + 8).unwrap_or(&[]);
-                    let info = LaunchInfo {
-                        kernel: p.kernel,
-                        buffer_lens: &p.buffer_lens,
-                        traps: &p.traps,
-                    };
-                    let own = match fault_from_record(record, p.id, info, &self.accelerator) {
-                        Some(report) => {
-                            let report = Arc::new(report);
-                            faults.push(report.clone());
-                            Outcome::Fault(report)
-                        }
-                        None => Outcome::Clean,
-                    };
+                    let own = self.decode(record, p);
+                    if let Outcome::Fault(report) = &own {
+                        faults.push(report.clone());
+                    }
                     p.launch.settle(own);
                 }
+                None
             }
             Err(e) => {
                 let reason: Arc<str> = e.to_string().into();
                 for p in &taken {
                     p.launch.settle(Outcome::Failed(reason.clone()));
                 }
+                Some(reason)
+            }
+        };
+        let mut state = self.state();
+        match failure {
+            // The records were read and cleared: the slots can be used again.
+            None => state.free_slots.extend(taken.iter().map(|p| p.slot)),
+            // They may still hold a fault: a later launch given one would be blamed for it.
+            Some(reason) => {
+                state.lost_slots += taken.len() as u32;
+                state.last_failure = Some(reason);
             }
         }
-        let mut state = self.state();
-        state.free_slots.extend(taken.iter().map(|p| p.slot));
         for report in faults {
             if state.unreported.len() == MAX_UNREPORTED {
                 state.unreported.pop_front();
-                tracing::warn!(
-                    accelerator = %self.accelerator,
-                    "more than {MAX_UNREPORTED} faults were never synchronised; the oldest is dropped from synchronize() (reads of its buffers still report it)"
-                );
+                if state.dropped_unreported == 0 {
+                    tracing::warn!(
+                        accelerator = %self.accelerator,
+                        "more than {MAX_UNREPORTED} faults were never synchronised; the oldest are dropped from synchronize() (reads of their buffers still report them)"
+                    );
+                }
+                state.dropped_unreported += 1;
             }
             state.unreported.push_back(report);
         }
         drop(state);
         words.map(|_| ())
+    }
+
+    /// A launch's own outcome from its fault record.
+    fn decode(&self, record: &[u32], p: &PendingLaunch<E>) -> Outcome {
+        let word = |i: usize| record.get(i).copied().unwrap_or(0);
+        if word(0) != 0 && word(4) != p.id {
+            // Records are cleared before reuse: another launch's id means this one's own
+            // fault, if any, could not be recorded.
+            return Outcome::Failed(
+                format!(
+                    "its fault record held launch {}'s fault instead of its own (launch {})",
+                    word(4),
+                    p.id
+                )
+                .into(),
+            );
+        }
+        let info = LaunchInfo {
+            kernel: p.kernel,
+            buffer_lens: &p.buffer_lens,
+            traps: &p.traps,
+        };
+        match fault_from_record(record, info, &self.accelerator) {
+            Some(report) => Outcome::Fault(Arc::new(report)),
+            None => Outcome::Clean,
+        }
     }
 
     /// For `synchronize()`: after `collect` (the device's collection), the oldest fault not yet

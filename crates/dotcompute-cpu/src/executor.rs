@@ -158,6 +158,21 @@ impl SharedLaunch {
     }
 }
 
+/// A SIMD trial in progress: ends it (with its time, if it ran cleanly) when dropped.
+struct Trial<'a> {
+    tuner: &'a SimdTuner,
+    work_items: u64,
+    candidate: usize,
+    ps_per_item: Option<u64>,
+}
+
+impl Drop for Trial<'_> {
+    fn drop(&mut self) {
+        self.tuner
+            .finish_trial(self.work_items, self.candidate, self.ps_per_item);
+    }
+}
+
 /// Keeps the caller from leaving a launch while helpers may still run its spans.
 ///
 /// The normal end is [`WaitForSpans::finish`]: every claimed span runs. Dropped without it
@@ -248,6 +263,14 @@ impl CpuKernel {
     ) -> Result<(), KernelFault> {
         let group = grid.group_size_or_default();
         let (simd, trial) = self.tuner.pick(work_items);
+        // The trial ends however the launch does (one left running would keep its size class
+        // from ever choosing).
+        let mut trial = trial.map(|candidate| Trial {
+            tuner: &self.tuner,
+            work_items,
+            candidate,
+            ps_per_item: None,
+        });
         let threads = exec
             .pool
             .map_or_else(rayon::current_num_threads, |p| p.current_num_threads())
@@ -314,14 +337,11 @@ impl CpuKernel {
             }
             result
         };
-        if let Some(candidate) = trial {
-            // A failed launch's time means nothing; the trial ends either way.
-            let ps = match (started, &result) {
-                (Some(started), Ok(())) => Some(ps_per_item(started, work_items)),
-                _ => None,
-            };
-            self.tuner.finish_trial(work_items, candidate, ps);
+        if let (Some(trial), Some(started), Ok(())) = (&mut trial, started, &result) {
+            // A failed launch's time means nothing.
+            trial.ps_per_item = Some(ps_per_item(started, work_items));
         }
+        drop(trial);
         result
     }
 }

@@ -165,20 +165,18 @@ impl CompiledKernel for CudaKernel {
             kernel_params.push((p as *mut u64).cast());
         }
         let stream = context.stream.cu_stream();
+        let events = registration
+            .extra()
+            .and_then(Option::as_ref)
+            .map(|(e, _)| (e.start, e.end));
         // SAFETY: the context is bound; the function takes (dc_params by value, a fault
         // pointer, one pointer per parameter), and `kernel_params` points at exactly those
         // values (the block holds the kernel's whole `dc_params`), all alive until the call
         // returns (the driver copies them). Buffers are device blocks of at least the
         // lengths in the block, and the events belong to this context.
         let enqueued = unsafe {
-            let events = registration
-                .extra()
-                .and_then(Option::as_ref)
-                .map(|(e, _)| e);
-            let start = events.map(|e| e.start);
-            let end = events.map(|e| e.end);
-            start
-                .map_or(Ok(()), |ev| cu::event::record(ev, stream))
+            events
+                .map_or(Ok(()), |(start, _)| cu::event::record(start, stream))
                 .and_then(|()| {
                     cu::launch_kernel(
                         self.function.cu_function(),
@@ -189,14 +187,22 @@ impl CompiledKernel for CudaKernel {
                         &mut kernel_params,
                     )
                 })
-                .and_then(|()| end.map_or(Ok(()), |ev| cu::event::record(ev, stream)))
         };
         if let Err(e) = enqueued {
+            // Nothing was enqueued: the launch cannot write its fault record.
             drop(registration);
             return Err(LaunchError::Failed(context.driver_error(
                 &format!("launching kernel `{}`", self.def.name()),
                 e,
             )));
+        }
+        // The kernel is queued and may write its record whatever happens now: it stays
+        // registered. A missing end event only costs its timing.
+        if let Some((_, end)) = events {
+            // SAFETY: the event belongs to this context, which is bound.
+            if let Err(e) = unsafe { cu::event::record(end, stream) } {
+                tracing::warn!(kernel = self.def.name(), "kernel not timed: {e:?}");
+            }
         }
         registration.submitted();
         tracing::trace!(

@@ -159,21 +159,24 @@ impl Shared {
             .map_async(wgpu::MapMode::Read, move |r| {
                 let _ = tx.send(r);
             });
-        self.wait(Some(index))?;
         let failed = |reason: String| WgpuError::Wait {
             adapter: self.adapter_name(),
             reason,
         };
-        rx.recv()
-            .map_err(|e| failed(e.to_string()))?
-            .map_err(|e| failed(e.to_string()))?;
-        let bytes = buffer
-            .slice(..bytes)
-            .get_mapped_range()
-            .map_err(|e| failed(e.to_string()))?
-            .to_vec();
+        let read = self.wait(Some(index)).and_then(|()| {
+            rx.recv()
+                .map_err(|e| failed(e.to_string()))?
+                .map_err(|e| failed(e.to_string()))?;
+            Ok(buffer
+                .slice(..bytes)
+                .get_mapped_range()
+                .map_err(|e| failed(e.to_string()))?
+                .to_vec())
+        });
+        // Unmapped on every path, so that a failed read does not break the next copy into
+        // the buffer.
         buffer.unmap();
-        Ok(bytes)
+        read
     }
 }
 

@@ -1,9 +1,10 @@
 //! Kernel times measured by the device: a timestamp at the start and end of each launch's
-//! compute pass, resolved and read back at the next synchronisation.
+//! compute pass, resolved and read back by the next collection of launch outcomes (a
+//! synchronisation, or a read of a buffer a launch wrote).
 
 use std::time::Duration;
 
-/// Launches timed between two synchronisations; later ones go untimed.
+/// Launches timed between two collections; later ones go untimed.
 const SLOTS: u32 = wgpu::QUERY_SET_MAX_QUERIES / 2;
 
 /// The device's timestamp queries: two per launch slot.
@@ -39,8 +40,8 @@ impl TimestampQueries {
         })
     }
 
-    /// Whether launch slot `slot` exists (slots are handed out from 0 after each
-    /// synchronisation).
+    /// Whether launch slot `slot` exists (a launch's slot is its position among the launches
+    /// since the last collection).
     pub(crate) fn has_slot(slot: u32) -> bool {
         slot < SLOTS
     }

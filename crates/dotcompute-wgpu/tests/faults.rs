@@ -1,5 +1,6 @@
 //! Faults of kernels on a wgpu device: launches are asynchronous, so a fault comes back from
-//! the next synchronisation or read of a written buffer, as the same `Error` the CPU gives.
+//! reads of the buffers its launch wrote and from `synchronize()`, as the same `Error` the CPU
+//! gives (the rules, checked on every backend: `dotcompute_conformance::fault_rules`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 

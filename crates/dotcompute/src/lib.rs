@@ -116,7 +116,7 @@
 //! | Vulkan / Metal / DX12 through wgpu: WGSL from the IR, asynchronous launches | `wgpu` | works on Vulkan (tested on Mesa's lavapipe); Metal, DX12 untested |
 //! | NVIDIA GPUs through CUDA: CUDA C++ from the IR, NVRTC, CUBIN caches | `cuda` | not yet run on a GPU: every kernel compiles with NVRTC in CI; without a driver the backend reports itself unavailable |
 //!
-//! Launches on a wgpu device are asynchronous. A kernel's fault belongs to its launch, also when
+//! Launches on GPUs (wgpu, CUDA) are asynchronous. A kernel's fault belongs to its launch, also when
 //! many threads launch at once: reads of the buffers it wrote report it (until they are written
 //! again), and so does [`Accelerator::synchronize`], once; a read of anything else never does
 //! ([`Accelerator::synchronize`] has the rules and a two-thread example). Buffers move
@@ -149,6 +149,53 @@
 //!
 //! Plugins implementing [`backend::BackendPlugin`] can add more; a failing plugin is reported
 //! by [`ComputeService::backend_reports`] and skipped.
+//!
+//! ## Faults and threads
+//!
+//! A fault (an index out of bounds, an integer division by zero, a `panic!`) belongs to the
+//! launch that caused it, also when many threads launch at once. On the CPU the launch returns
+//! it; on a GPU, where launches are asynchronous, the host's reads of the buffers it wrote
+//! report it (until they are written again), a later launch that reads one of them inherits
+//! it, and [`Accelerator::synchronize`] returns it once. A read of anything else never
+//! reports it:
+//!
+//! ```
+//! use dotcompute::prelude::*;
+//!
+//! #[kernel]
+//! fn divide(x: &[i32], d: i32, y: &mut [i32]) {
+//!     let i = global_id();
+//!     y[i] = x[i] / d;
+//! }
+//!
+//! # fn main() -> Result<(), dotcompute::Error> {
+//! let dc = ComputeService::new()?;
+//! let acc = dc.best_accelerator()?;
+//! let x = dc.buffer_from_slice(&[10, 20, 30])?;
+//! std::thread::scope(|s| {
+//!     // One thread's kernel faults ...
+//!     let bad = s.spawn(|| {
+//!         let mut y = dc.buffer_zeroed::<i32>(3)?;
+//!         let launched = divide::launch(&acc, 3, &x, 0, &mut y); // Err on the CPU, Ok on a GPU
+//!         launched.and_then(|()| y.to_vec().map(drop))
+//!     });
+//!     // ... and the other's results are its own, whatever the timing.
+//!     let good = s.spawn(|| {
+//!         let mut y = dc.buffer_zeroed::<i32>(3)?;
+//!         divide::launch(&acc, 3, &x, 10, &mut y)?;
+//!         y.to_vec()
+//!     });
+//!     let err = bad.join().unwrap().unwrap_err();
+//!     assert!(err.to_string().contains("division or remainder by zero"), "{err}");
+//!     assert_eq!(good.join().unwrap()?, [1, 2, 3]);
+//!     Ok::<(), dotcompute::Error>(())
+//! })?;
+//! // The fault was reported where it belongs; on a GPU `synchronize` reports it too, once.
+//! let _ = acc.synchronize();
+//! acc.synchronize()?;
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! ## Errors and logs
 //!

@@ -84,7 +84,9 @@ fn one_buffer_passed_for_two_parameters() {
     let (dc, acc) = cpu();
     let xs = dc.buffer_from_slice(&[3.0f32, 0.0, 4.0]).unwrap();
     let mut out = dc.buffer_zeroed::<f32>(3).unwrap();
-    // Read-locked once for both parameters, also while this thread holds a read guard.
+    // Both parameters bound to the one buffer (read-locked once), also while this thread
+    // holds a read guard on it. (The deadlock this once risked needs a writer queued on
+    // another thread: `dotcompute-core`'s buffer tests provoke that.)
     let guard = xs.read().unwrap();
     lengths::launch(&acc, 3, &xs, &xs, &mut out).unwrap();
     drop(guard);
