@@ -349,14 +349,23 @@ fn clamp_and_step_faults_are_errors() {
     let mut out = dc.buffer_from_slice(&[5.0f32]).unwrap();
     let err = bad_clamp::launch(&acc, 1, 1.0, 0.0, &mut out).unwrap_err();
     assert_eq!(err.fault(), Some(&KernelFault::InvalidClamp));
+    // The kernel reads `out`, whose contents the fault left undefined: refused, saying why,
+    // until the host overwrites it.
+    let err = bad_clamp::launch(&acc, 1, 0.0, 1.0, &mut out).unwrap_err();
+    assert_eq!(err.fault(), Some(&KernelFault::InvalidClamp));
+    assert!(err.to_string().contains("buffer `out`"), "{err}");
+    assert!(err.to_string().contains("copy_from_slice"), "{err}");
+    out.copy_from_slice(&[5.0]).unwrap();
     let err = bad_clamp::launch(&acc, 1, f32::NAN, 0.0, &mut out).unwrap_err();
     assert_eq!(err.fault(), Some(&KernelFault::InvalidClamp));
+    out.copy_from_slice(&[5.0]).unwrap();
     bad_clamp::launch(&acc, 1, 0.0, 1.0, &mut out).unwrap();
     assert_eq!(out.to_vec().unwrap(), [1.0]);
 
     let mut n = dc.buffer_zeroed::<u32>(1).unwrap();
     let err = stepper::launch(&acc, 1, 0, &mut n).unwrap_err();
     assert_eq!(err.fault(), Some(&KernelFault::ZeroStep));
+    n.copy_from_slice(&[0]).unwrap();
     stepper::launch(&acc, 1, 3, &mut n).unwrap();
     assert_eq!(n.to_vec().unwrap(), [4]);
 }
