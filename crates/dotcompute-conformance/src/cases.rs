@@ -110,6 +110,12 @@ pub const CASES: &[Case] = &[
         run: float_math,
     },
     Case {
+        name: "float_bits",
+        description: "to_bits, from_bits, copysign on f32 and f64, signed zeros, NaN, subnormals",
+        tolerance: Tolerance::EXACT,
+        run: float_bits,
+    },
+    Case {
         name: "control_flow",
         description: "while, loop, break, continue, return, step_by, ..=",
         tolerance: Tolerance::EXACT,
@@ -604,6 +610,79 @@ fn float_math(env: &Env) -> CaseResult {
         ]);
     }
     compare::floats_f32("out", &out.to_vec()?, &want, env.math_tolerance()).map_err(mismatch)
+}
+
+fn float_bits(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(17);
+    let mut x = vec![
+        0.0f32,
+        -0.0,
+        1.0,
+        -2.5,
+        f32::INFINITY,
+        f32::NAN,
+        1e-40,
+        -3.4e38,
+    ];
+    let mut y = vec![
+        -1.0f32,
+        0.0,
+        -0.0,
+        f32::NEG_INFINITY,
+        2.0,
+        -7.0,
+        5.0,
+        f32::NAN,
+    ];
+    let mut d = vec![
+        0.0f64,
+        -0.0,
+        1.0,
+        -2.5,
+        f64::INFINITY,
+        f64::NAN,
+        1e-310,
+        -1e300,
+    ];
+    x.extend(rng.f32s(500, -1e6, 1e6));
+    y.extend(rng.f32s(500, -1e6, 1e6));
+    d.extend((0..500).map(|_| rng.f64_in(-1e12, 1e12)));
+    let n = x.len();
+    let (dx, dy, dd) = (
+        env.dc.buffer_from_slice(&x)?,
+        env.dc.buffer_from_slice(&y)?,
+        env.dc.buffer_from_slice(&d)?,
+    );
+    let mut bits = env.dc.buffer_zeroed::<u32>(n)?;
+    let mut f = env.dc.buffer_zeroed::<f32>(n)?;
+    let mut bits64 = env.dc.buffer_zeroed::<u64>(n)?;
+    let mut g = env.dc.buffer_zeroed::<f64>(n)?;
+    kernels::float_bits::launch(
+        &env.acc,
+        n,
+        &dx,
+        &dy,
+        &dd,
+        &mut bits,
+        &mut f,
+        &mut bits64,
+        &mut g,
+    )?;
+    let want_bits: Vec<u32> = (0..n)
+        .map(|i| x[i].to_bits() ^ (y[i].to_bits() >> 3))
+        .collect();
+    let want_f: Vec<f32> = (0..n)
+        .map(|i| f32::from_bits(x[i].to_bits() ^ 0x8000_0000) + x[i].copysign(y[i]))
+        .collect();
+    let want_bits64: Vec<u64> = d.iter().map(|v| v.to_bits().rotate_left(7)).collect();
+    let want_g: Vec<f64> = d
+        .iter()
+        .map(|&v| f64::from_bits(v.to_bits() & 0x7fff_ffff_ffff_ffff).copysign(v - 1.0) + 1.0)
+        .collect();
+    compare::exact("bits", &bits.to_vec()?, &want_bits).map_err(mismatch)?;
+    compare::exact("bits64", &bits64.to_vec()?, &want_bits64).map_err(mismatch)?;
+    compare::floats_f32("f", &f.to_vec()?, &want_f, Tolerance::EXACT).map_err(mismatch)?;
+    compare::floats_f64("g", &g.to_vec()?, &want_g, Tolerance::EXACT).map_err(mismatch)
 }
 
 fn control_flow(env: &Env) -> CaseResult {

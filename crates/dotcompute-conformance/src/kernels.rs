@@ -250,6 +250,25 @@ pub fn float_math(x: &[f32], y: &[f32], out: &mut [f32]) {
     out[o + 15] = if (a - b).is_finite() { a % b } else { 0.0 };
 }
 
+/// Bit casts and sign copies: `to_bits`, `from_bits`, `copysign` on `f32` and `f64`.
+#[kernel]
+pub fn float_bits(
+    x: &[f32],
+    y: &[f32],
+    d: &[f64],
+    bits: &mut [u32],
+    f: &mut [f32],
+    bits64: &mut [u64],
+    g: &mut [f64],
+) {
+    let i = global_id();
+    bits[i] = x[i].to_bits() ^ (y[i].to_bits() >> 3);
+    f[i] = f32::from_bits(x[i].to_bits() ^ 0x8000_0000) + x[i].copysign(y[i]);
+    bits64[i] = d[i].to_bits().rotate_left(7);
+    let magnitude = f64::from_bits(d[i].to_bits() & 0x7fff_ffff_ffff_ffff);
+    g[i] = magnitude.copysign(d[i] - 1.0) + f64::from_bits(4_607_182_418_800_017_408u64);
+}
+
 /// Loops and control flow: `while`, `loop`, `break`, `continue`, early `return`,
 /// inclusive ranges, `step_by`, and a `for mut` variable assigned in the body.
 #[kernel]

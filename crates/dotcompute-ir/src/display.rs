@@ -1,7 +1,7 @@
 //! A readable, Rust-like listing of a kernel, for logs, errors and `dotcompute` tooling.
 
 use crate::program::{
-    BoundsChecks, Builtin, Expr, ExprKind, Function, Kernel, Literal, Local, Stmt, UnaryOp,
+    BoundsChecks, Builtin, Expr, ExprKind, Function, Kernel, Literal, Local, MathFn, Stmt, UnaryOp,
 };
 use std::fmt::{self, Write};
 
@@ -190,6 +190,13 @@ impl<'k> Printer<'k> {
                 format!("({} {} {})", self.expr(lhs), op.symbol(), self.expr(rhs))
             }
             ExprKind::Cast(operand) => format!("({} as {})", self.expr(operand), e.ty),
+            ExprKind::Math {
+                func: MathFn::FromBits,
+                args,
+            } => {
+                let bits = args.first().map(|a| self.expr(a)).unwrap_or_default();
+                format!("{}::from_bits({bits})", e.ty)
+            }
             ExprKind::Math { func, args } => {
                 let rest: Vec<String> = args.iter().skip(1).map(|a| self.expr(a)).collect();
                 let recv = args.first().map(|a| self.expr(a)).unwrap_or_default();

@@ -381,6 +381,11 @@ pub enum MathFn {
     TrailingZeros,
     RotateLeft,
     RotateRight,
+    CopySign,
+    /// `x.to_bits()`: a float's bits as the unsigned integer of its width.
+    ToBits,
+    /// `f32::from_bits(u)` / `f64::from_bits(u)`: the float whose bits are `u`.
+    FromBits,
 }
 
 /// Arguments a math function takes and which types it accepts.
@@ -405,11 +410,15 @@ pub enum MathSignature {
     IntCount,
     /// `x.f(n: u32)` on integers, result the same type.
     IntRotate,
+    /// `x.to_bits()` on floats, result the unsigned integer of the same width.
+    ToBits,
+    /// `T::from_bits(u)`: `u32` or `u64` in, the float of the same width out.
+    FromBits,
 }
 
 impl MathFn {
     /// Every math function.
-    pub const ALL: [MathFn; 38] = [
+    pub const ALL: [MathFn; 41] = [
         MathFn::Sqrt,
         MathFn::Exp,
         MathFn::Exp2,
@@ -448,6 +457,9 @@ impl MathFn {
         MathFn::TrailingZeros,
         MathFn::RotateLeft,
         MathFn::RotateRight,
+        MathFn::CopySign,
+        MathFn::ToBits,
+        MathFn::FromBits,
     ];
 
     /// The Rust method name.
@@ -491,6 +503,9 @@ impl MathFn {
             MathFn::TrailingZeros => "trailing_zeros",
             MathFn::RotateLeft => "rotate_left",
             MathFn::RotateRight => "rotate_right",
+            MathFn::CopySign => "copysign",
+            MathFn::ToBits => "to_bits",
+            MathFn::FromBits => "from_bits",
         }
     }
 
@@ -507,7 +522,9 @@ impl MathFn {
             | Acos | Atan | Floor | Ceil | Round | Trunc | Cbrt | Recip => {
                 MathSignature::FloatUnary
             }
-            Atan2 | Powf | Hypot => MathSignature::FloatBinary,
+            Atan2 | Powf | Hypot | CopySign => MathSignature::FloatBinary,
+            ToBits => MathSignature::ToBits,
+            FromBits => MathSignature::FromBits,
             MulAdd => MathSignature::FloatTernary,
             Powi => MathSignature::Powi,
             IsNan | IsFinite | IsInfinite => MathSignature::FloatPredicate,

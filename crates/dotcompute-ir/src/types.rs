@@ -99,6 +99,26 @@ impl ScalarType {
         }
     }
 
+    /// The unsigned integer type holding a float's bits (`to_bits`): `u32` for `f32`, `u64`
+    /// for `f64`.
+    pub fn float_bits_type(self) -> Option<ScalarType> {
+        match self {
+            ScalarType::F32 => Some(ScalarType::U32),
+            ScalarType::F64 => Some(ScalarType::U64),
+            _ => None,
+        }
+    }
+
+    /// The float type whose bits an unsigned integer holds (`from_bits`): `f32` for `u32`,
+    /// `f64` for `u64`.
+    pub fn float_from_bits_type(self) -> Option<ScalarType> {
+        match self {
+            ScalarType::U32 => Some(ScalarType::F32),
+            ScalarType::U64 => Some(ScalarType::F64),
+            _ => None,
+        }
+    }
+
     /// Size in bytes.
     pub fn size_bytes(self) -> usize {
         (self.bits() / 8) as usize

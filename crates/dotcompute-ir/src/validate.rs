@@ -428,6 +428,16 @@ impl<'k> Checker<'k> {
                         arity(2)?;
                         (recv.is_int() && args[1].ty == ScalarType::U32, recv)
                     }
+                    MathSignature::ToBits => {
+                        arity(1)?;
+                        let bits = recv.float_bits_type();
+                        (bits.is_some(), bits.unwrap_or(recv))
+                    }
+                    MathSignature::FromBits => {
+                        arity(1)?;
+                        let float = recv.float_from_bits_type();
+                        (float.is_some(), float.unwrap_or(recv))
+                    }
                 };
                 if !ok {
                     return Err(bad());

@@ -109,6 +109,15 @@ impl Types {
         self.unify(v, k, span)
     }
 
+    /// The type of `v` if it is known already (no literal defaults applied).
+    pub fn known_now(&mut self, v: TyVar) -> Option<ScalarType> {
+        let r = self.find(v);
+        match self.info[r as usize] {
+            Info::Known(t) => Some(t),
+            _ => None,
+        }
+    }
+
     /// The final type of `v`, applying Rust's literal defaults.
     pub fn resolve(&mut self, v: TyVar) -> syn::Result<ScalarType> {
         let r = self.find(v);

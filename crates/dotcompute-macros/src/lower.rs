@@ -1272,6 +1272,35 @@ impl<'a> Lowerer<'a> {
                     .require(args[1].ty, ScalarType::U32, args[1].span)?;
                 recv
             }
+            MathSignature::ToBits => {
+                want(1)?;
+                self.types.require_float(recv, span)?;
+                let bits = self
+                    .types
+                    .known_now(recv)
+                    .and_then(ScalarType::float_bits_type)
+                    .ok_or_else(|| {
+                        err(
+                            span,
+                            "`to_bits` needs to know the float's type here: give it one (`1.0f32`, or a typed `let`)",
+                        )
+                    })?;
+                self.types.known(bits, span)
+            }
+            MathSignature::FromBits => {
+                want(1)?;
+                let float = self
+                    .types
+                    .known_now(recv)
+                    .and_then(ScalarType::float_from_bits_type)
+                    .ok_or_else(|| {
+                        err(
+                            span,
+                            "`from_bits` takes the bits as `u32` (`f32::from_bits`) or `u64` (`f64::from_bits`)",
+                        )
+                    })?;
+                self.types.known(float, span)
+            }
         };
         Ok(self.mk(HExprKind::Math { func, args }, ty, span))
     }
@@ -1326,7 +1355,18 @@ impl<'a> Lowerer<'a> {
                 args.push(self.expr(a)?);
             }
             if let Some(first) = args.first() {
-                self.types.require(first.ty, t, first.span)?;
+                // `f32::from_bits(u)` takes the bits; the other functions the float itself.
+                let operand = if func == MathFn::FromBits {
+                    t.float_bits_type().ok_or_else(|| {
+                        err(
+                            span,
+                            format!("`{ty_name}::from_bits` is not a float's `from_bits`"),
+                        )
+                    })?
+                } else {
+                    t
+                };
+                self.types.require(first.ty, operand, first.span)?;
             }
             return self.math(func, args, span);
         }

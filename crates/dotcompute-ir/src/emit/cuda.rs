@@ -997,5 +997,14 @@ fn math(func: MathFn, t: ScalarType, r: &[String]) -> String {
         MathFn::TrailingZeros => format!("ctz_{s}({a})"),
         MathFn::RotateLeft => format!("rotl_{s}({a}, {})", b()),
         MathFn::RotateRight => format!("rotr_{s}({a}, {})", b()),
+        MathFn::CopySign => format!("{}({a}, {})", c("copysign"), b()),
+        MathFn::ToBits => match t {
+            ScalarType::F64 => format!("((unsigned long long)__double_as_longlong({a}))"),
+            _ => format!("__float_as_uint({a})"),
+        },
+        MathFn::FromBits => match t {
+            ScalarType::U64 => format!("__longlong_as_double((long long)({a}))"),
+            _ => format!("__uint_as_float({a})"),
+        },
     }
 }

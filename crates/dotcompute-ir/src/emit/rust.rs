@@ -551,6 +551,10 @@ fn math(func: MathFn, args: &[Expr], r: &[String]) -> String {
         MathFn::Min | MathFn::Max if ty.is_int() => {
             format!("::core::cmp::Ord::{}({recv}, {})", func.method_name(), r[1])
         }
+        MathFn::FromBits => {
+            let float = ty.float_from_bits_type().unwrap_or(ScalarType::F32);
+            format!("{}::from_bits({recv})", float.rust_name())
+        }
         _ => {
             let rest = r[1..].join(", ");
             format!("({recv}).{}({rest})", func.method_name())

@@ -396,7 +396,8 @@ impl<'k> Emitter<'k> {
                  fn m_atan2_{n}(y: {n}, x: {n}) -> {n} {{ if isnan_{n}(y) {{ return y; }} if isnan_{n}(x) {{ return x; }} return atan2(y, x); }}\n\
                  fn isnan_{n}(x: {n}) -> bool {{ return (bitcast<{bits}>(x) & {mag}) > {inf}; }}\n\
                  fn isfinite_{n}(x: {n}) -> bool {{ return (bitcast<{bits}>(x) & {mag}) < {inf}; }}\n\
-                 fn isinf_{n}(x: {n}) -> bool {{ return (bitcast<{bits}>(x) & {mag}) == {inf}; }}\n",
+                 fn isinf_{n}(x: {n}) -> bool {{ return (bitcast<{bits}>(x) & {mag}) == {inf}; }}\n\
+                 fn copysign_{n}(x: {n}, y: {n}) -> {n} {{ return bitcast<{n}>((bitcast<{bits}>(x) & {mag}) | (bitcast<{bits}>(y) & ~{mag})); }}\n",
                 fault_codes::INVALID_CLAMP,
                 nan = literal(Literal::Float(f64::NAN), f),
                 inf_value = literal(Literal::Float(f64::INFINITY), f),
@@ -1010,5 +1011,14 @@ fn math(func: MathFn, t: ScalarType, r: &[String]) -> String {
         MathFn::TrailingZeros => format!("ctz_{n}({a})"),
         MathFn::RotateLeft => format!("rotl_{n}({a}, {})", b()),
         MathFn::RotateRight => format!("rotr_{n}({a}, {})", b()),
+        MathFn::CopySign => format!("copysign_{n}({a}, {})", b()),
+        MathFn::ToBits => match t {
+            ScalarType::F64 => format!("bitcast<u64>({a})"),
+            _ => format!("bitcast<u32>({a})"),
+        },
+        MathFn::FromBits => match t {
+            ScalarType::U64 => format!("bitcast<f64>({a})"),
+            _ => format!("bitcast<f32>({a})"),
+        },
     }
 }
