@@ -1,0 +1,57 @@
+//! The math library of DotCompute's kernel language, written in that language.
+//!
+//! A kernel's `x.exp()` is not the device's `exp`: Vulkan lets drivers be thousands of ulp off
+//! (and SPIR-V has no `f64` transcendental functions at all), CUDA's differ from the CPU's,
+//! and the CPU's libm call stops a loop from vectorising. So `#[kernel]` replaces each call
+//! of a function this library implements by a call of the library's function, compiled into
+//! the kernel like a `#[kernel_fn]` helper: every backend runs the same operations in the same
+//! order, and a backend whose `+ - * /` and `sqrt` are IEEE-exact (the CPU, lavapipe, CUDA
+//! with its precise flags) computes the same bits. `#[kernel(fast_math)]` keeps the device's
+//! own functions instead.
+//!
+//! The functions are plain Rust too: this crate compiles them natively, which is how their
+//! accuracy is tested (against higher-precision references, every `f32` input for the
+//! one-argument `f32` functions in `scripts/math-accuracy.sh`).
+//!
+//! | method | f32 | f64 | algorithm |
+//! | --- | --- | --- | --- |
+//! | `exp` | [`exp::exp_f32`] | [`exp::exp_f64`] | msun's reduction and rational approximation |
+//! | `exp2` | [`exp::exp2_f32`] | [`exp::exp2_f64`] | exact split of r ln 2, then `exp`'s kernel |
+//! | `ln` | [`log::ln_f32`] | [`log::ln_f64`] | msun's `logf` / `log` |
+//! | `log2` | [`log::log2_f32`] | [`log::log2_f64`] | msun's, with the split high part |
+//! | `log10` | [`log::log10_f32`] | [`log::log10_f64`] | msun's, with the split high part |
+//! | `powi` | [`powi::powi_f32`] | [`powi::powi_f64`] | binary exponentiation, one division |
+//!
+//! ```
+//! use dotcompute_math::exp::exp_f32;
+//! assert_eq!(exp_f32(0.0), 1.0);
+//! assert_eq!(exp_f32(f32::NEG_INFINITY), 0.0);
+//! assert!((exp_f32(1.0) - std::f32::consts::E).abs() <= f32::EPSILON * 2.0);
+//! ```
+
+pub mod exp;
+pub mod log;
+pub mod powi;
+
+/// The library's source, for `#[kernel]` to lower: every file of functions.
+pub const SOURCES: &[&str] = &[
+    include_str!("exp.rs"),
+    include_str!("log.rs"),
+    include_str!("powi.rs"),
+];
+
+/// Which library function implements each math method: (method, type, function name).
+pub const FUNCTIONS: &[(&str, &str, &str)] = &[
+    ("exp", "f32", "exp_f32"),
+    ("exp", "f64", "exp_f64"),
+    ("exp2", "f32", "exp2_f32"),
+    ("exp2", "f64", "exp2_f64"),
+    ("ln", "f32", "ln_f32"),
+    ("ln", "f64", "ln_f64"),
+    ("log2", "f32", "log2_f32"),
+    ("log2", "f64", "log2_f64"),
+    ("log10", "f32", "log10_f32"),
+    ("log10", "f64", "log10_f64"),
+    ("powi", "f32", "powi_f32"),
+    ("powi", "f64", "powi_f64"),
+];

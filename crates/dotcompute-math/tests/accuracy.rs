@@ -1,0 +1,246 @@
+//! Accuracy of the library's functions, natively: `f32` functions on a million inputs spread
+//! over every exponent (against the `f64` functions of the platform's libm, whose error is
+//! negligible at `f32` precision), `f64` functions on random inputs of every exponent and of
+//! their main range (against 192-bit values from astro-float, which rounds correctly), and
+//! the special values of C99 Annex F.
+//! `scripts/math-accuracy.sh` checks every `f32` input.
+
+#![allow(clippy::unwrap_used, clippy::panic)] // tests fail by panicking
+
+use astro_float::{BigFloat, Consts, RoundingMode};
+use dotcompute_math::{exp, log, powi};
+
+/// The error of `got` against the exact value `want` (an `f64`), in `f32` ulps at `want`.
+fn ulps_f32(got: f32, want: f64) -> f64 {
+    let ulp = if want.abs() < f64::from(f32::MIN_POSITIVE) {
+        2f64.powi(-149)
+    } else {
+        2f64.powi(want.abs().log2().floor() as i32 - 23)
+    };
+    (f64::from(got) - want).abs() / ulp
+}
+
+/// Bit patterns of every sign and exponent, a million in all.
+fn f32_inputs() -> impl Iterator<Item = f32> {
+    (0..(1u64 << 20)).map(|i| f32::from_bits(((i * 4099) % (1u64 << 32)) as u32))
+}
+
+/// Max error of `ours` against `reference`, over the inputs where `domain` holds; results
+/// where the reference is not finite (or ours is NaN) must match it exactly.
+fn check_f32(name: &str, ours: fn(f32) -> f32, reference: fn(f64) -> f64) {
+    let mut worst = (0.0f64, 0.0f32);
+    for x in f32_inputs() {
+        let want = reference(f64::from(x));
+        let got = ours(x);
+        let want_f32 = want as f32;
+        if want.is_nan() || got.is_nan() {
+            assert!(
+                want.is_nan() && got.is_nan(),
+                "{name}({x:e}) = {got:e}, want {want:e}"
+            );
+            continue;
+        }
+        if !want_f32.is_finite() || !got.is_finite() {
+            assert_eq!(got, want_f32, "{name}({x:e})");
+            continue;
+        }
+        let e = ulps_f32(got, want);
+        if e > worst.0 {
+            worst = (e, x);
+        }
+    }
+    eprintln!("{name}: max error {:.3} ulp at {:e}", worst.0, worst.1);
+    assert!(worst.0 < 1.0, "{name}: {:.3} ulp at {:e}", worst.0, worst.1);
+}
+
+#[test]
+fn f32_functions_are_faithful() {
+    check_f32("exp_f32", exp::exp_f32, f64::exp);
+    check_f32("exp2_f32", exp::exp2_f32, f64::exp2);
+    check_f32("ln_f32", log::ln_f32, f64::ln);
+    check_f32("log2_f32", log::log2_f32, f64::log2);
+    check_f32("log10_f32", log::log10_f32, f64::log10);
+}
+
+/// The error of `got` against `f(x)` computed with 192 bits (astro-float rounds correctly),
+/// in `f64` ulps at the exact value.
+fn ulps_f64(got: f64, exact: &BigFloat) -> f64 {
+    const P: usize = 192;
+    let want: f64 = format!("{exact}").parse().unwrap_or(f64::NAN);
+    // The ulp of the binade of |want| (exact: the next float minus this one, from below the
+    // binade's top); the ratio is taken in 192 bits, since a difference below the smallest
+    // subnormal would not survive a conversion to f64.
+    let magnitude = want.abs();
+    let ulp = f64::from_bits(magnitude.to_bits() + 1) - magnitude;
+    let diff = big(got).sub(exact, P, RoundingMode::ToEven);
+    let ratio = diff.div(&big(ulp), P, RoundingMode::ToEven);
+    format!("{ratio}")
+        .parse::<f64>()
+        .map_or(f64::INFINITY, f64::abs)
+}
+
+type Reference = fn(&BigFloat, &mut Consts) -> BigFloat;
+
+/// `x` as a 192-bit number. (astro-float 0.9's `from_f64` halves subnormals: they are scaled
+/// into the normal range first, and back exactly.)
+fn big(x: f64) -> BigFloat {
+    const P: usize = 192;
+    if x != 0.0 && x.abs() < f64::MIN_POSITIVE {
+        let scale = 2f64.powi(64);
+        return BigFloat::from_f64(x * scale, P).div(
+            &BigFloat::from_f64(scale, P),
+            P,
+            RoundingMode::ToEven,
+        );
+    }
+    BigFloat::from_f64(x, P)
+}
+
+fn check_f64(name: &str, ours: fn(f64) -> f64, reference: Reference, inputs: &[f64]) {
+    let mut cc = Consts::new().unwrap();
+    let mut worst = (0.0f64, 0.0f64);
+    for &x in inputs {
+        let got = ours(x);
+        let exact = reference(&big(x), &mut cc);
+        if exact.is_nan() || got.is_nan() {
+            assert!(
+                exact.is_nan() && got.is_nan(),
+                "{name}({x:e}) = {got:e}, want {exact}"
+            );
+            continue;
+        }
+        let want: f64 = format!("{exact}").parse().unwrap_or(f64::NAN);
+        if !want.is_finite() || !got.is_finite() || want == 0.0 {
+            assert_eq!(got, want, "{name}({x:e})");
+            continue;
+        }
+        let e = ulps_f64(got, &exact);
+        if e > worst.0 {
+            worst = (e, x);
+        }
+    }
+    eprintln!("{name}: max error {:.3} ulp at {:e}", worst.0, worst.1);
+    assert!(worst.0 < 1.0, "{name}: {:.3} ulp at {:e}", worst.0, worst.1);
+}
+
+/// Random `f64`s of every exponent, and random ones in [lo, hi).
+fn f64_inputs(lo: f64, hi: f64) -> Vec<f64> {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut v: Vec<f64> = (0..4_000).map(|_| f64::from_bits(next())).collect();
+    v.extend((0..8_000).map(|_| lo + (hi - lo) * (next() >> 11) as f64 / (1u64 << 53) as f64));
+    v
+}
+
+#[test]
+fn f64_functions_are_faithful() {
+    const P: usize = 192;
+    check_f64(
+        "exp_f64",
+        exp::exp_f64,
+        |x, cc| x.exp(P, RoundingMode::ToEven, cc),
+        &f64_inputs(-750.0, 710.0),
+    );
+    check_f64(
+        "exp2_f64",
+        exp::exp2_f64,
+        |x, cc| BigFloat::from_f64(2.0, P).pow(x, P, RoundingMode::ToEven, cc),
+        &f64_inputs(-1080.0, 1025.0),
+    );
+    let positive = f64_inputs(0.0, 4.0);
+    check_f64(
+        "ln_f64",
+        log::ln_f64,
+        |x, cc| x.ln(P, RoundingMode::ToEven, cc),
+        &positive,
+    );
+    check_f64(
+        "log2_f64",
+        log::log2_f64,
+        |x, cc| x.log2(P, RoundingMode::ToEven, cc),
+        &positive,
+    );
+    check_f64(
+        "log10_f64",
+        log::log10_f64,
+        |x, cc| x.log10(P, RoundingMode::ToEven, cc),
+        &positive,
+    );
+}
+
+#[test]
+fn special_values_are_c99s() {
+    let same =
+        |got: f32, want: f32| got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan());
+    for (got, want) in [
+        (exp::exp_f32(0.0), 1.0),
+        (exp::exp_f32(-0.0), 1.0),
+        (exp::exp_f32(f32::INFINITY), f32::INFINITY),
+        (exp::exp_f32(f32::NEG_INFINITY), 0.0),
+        (exp::exp_f32(f32::NAN), f32::NAN),
+        (exp::exp_f32(89.0), f32::INFINITY),
+        (exp::exp_f32(-104.0), 0.0),
+        (exp::exp_f32(-100.0), f32::from_bits(27)),
+        (exp::exp2_f32(-149.0), f32::from_bits(1)),
+        (exp::exp2_f32(127.0), 1.7014118e38),
+        (exp::exp2_f32(128.0), f32::INFINITY),
+        (exp::exp2_f32(3.0), 8.0),
+        (exp::exp2_f32(f32::NEG_INFINITY), 0.0),
+        (log::ln_f32(1.0), 0.0),
+        (log::ln_f32(0.0), f32::NEG_INFINITY),
+        (log::ln_f32(-0.0), f32::NEG_INFINITY),
+        (log::ln_f32(-1.0), f32::NAN),
+        (log::ln_f32(f32::INFINITY), f32::INFINITY),
+        (log::ln_f32(1e-40), -92.10341),
+        (log::log2_f32(1.0), 0.0),
+        (log::log2_f32(0.125), -3.0),
+        (log::log2_f32(f32::from_bits(1)), -149.0),
+        (log::log2_f32(-0.0), f32::NEG_INFINITY),
+        (log::log10_f32(1000.0), 3.0),
+        (log::log10_f32(f32::NEG_INFINITY), f32::NAN),
+    ] {
+        assert!(
+            same(got, want),
+            "got {got:e} ({:#x}), want {want:e}",
+            got.to_bits()
+        );
+    }
+    assert_eq!(exp::exp_f64(0.0), 1.0);
+    assert_eq!(exp::exp_f64(f64::NEG_INFINITY), 0.0);
+    assert_eq!(exp::exp_f64(710.0), f64::INFINITY);
+    assert_eq!(exp::exp2_f64(-1074.0), f64::from_bits(1));
+    assert_eq!(exp::exp2_f64(1023.0), 2f64.powi(1023));
+    assert_eq!(log::ln_f64(1.0).to_bits(), 0);
+    assert_eq!(log::ln_f64(0.0), f64::NEG_INFINITY);
+    assert!(log::ln_f64(-2.0).is_nan());
+    assert_eq!(log::log2_f64(f64::from_bits(1)), -1074.0);
+    assert_eq!(log::log2_f64(1024.0), 10.0);
+    assert_eq!(log::log10_f64(1e10), 10.0);
+}
+
+#[test]
+fn powi_is_binary_exponentiation_as_compiler_rt_does_it() {
+    let mut x = 0.73f32;
+    for n in [-40, -7, -1, 0, 1, 2, 3, 5, 17, 64, i32::MAX, i32::MIN] {
+        // A variable exponent: LLVM calls compiler-rt, whose order the library keeps.
+        let n = std::hint::black_box(n);
+        x = std::hint::black_box(x * 1.01);
+        assert_eq!(
+            powi::powi_f32(x, n).to_bits(),
+            x.powi(n).to_bits(),
+            "{x}^{n}"
+        );
+        let y = f64::from(x) * 1.3;
+        assert_eq!(
+            powi::powi_f64(y, n).to_bits(),
+            y.powi(n).to_bits(),
+            "{y}^{n}"
+        );
+    }
+    assert_eq!(powi::powi_f32(f32::NAN, 0), 1.0);
+}
