@@ -110,6 +110,12 @@ pub const CASES: &[Case] = &[
         run: float_math,
     },
     Case {
+        name: "math_library",
+        description: "exp exp2 ln log2 log10 powi (f32, f64) give the math library's bits exactly",
+        tolerance: Tolerance::EXACT,
+        run: math_library,
+    },
+    Case {
         name: "float_bits",
         description: "to_bits, from_bits, copysign on f32 and f64, signed zeros, NaN, subnormals",
         tolerance: Tolerance::EXACT,
@@ -610,6 +616,94 @@ fn float_math(env: &Env) -> CaseResult {
         ]);
     }
     compare::floats_f32("out", &out.to_vec()?, &want, env.math_tolerance()).map_err(mismatch)
+}
+
+/// Inputs for the math functions: special values, subnormals, each function's limits, and
+/// random values of every magnitude.
+fn math_inputs_f32(rng: &mut Rng) -> Vec<f32> {
+    let mut x = vec![
+        0.0f32,
+        -0.0,
+        1.0,
+        -1.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        f32::from_bits(1),
+        1e-40,
+        f32::MIN_POSITIVE,
+        88.72283,
+        88.72284,
+        -87.33654,
+        -103.97208,
+        -104.0,
+        127.99999,
+        128.0,
+        -149.5,
+        -150.0,
+        0.999_999_9,
+        1.000_000_1,
+        f32::MAX,
+    ];
+    x.extend(rng.f32s(2000, -110.0, 110.0));
+    x.extend((0..2000).map(|_| f32::from_bits(rng.next_u64() as u32)));
+    x
+}
+
+fn math_library(env: &Env) -> CaseResult {
+    use dotcompute_math::{exp, log, powi};
+    let mut rng = Rng::new(23);
+    let x = math_inputs_f32(&mut rng);
+    let n: Vec<i32> = (0..x.len())
+        .map(|_| (rng.next_u64() % 41) as i32 - 20)
+        .collect();
+    let (dx, dn) = (env.dc.buffer_from_slice(&x)?, env.dc.buffer_from_slice(&n)?);
+    let mut out = env.dc.buffer_zeroed::<f32>(6 * x.len())?;
+    kernels::math_library_f32::launch(&env.acc, x.len(), &dx, &dn, &mut out)?;
+    let mut want = Vec::with_capacity(6 * x.len());
+    for (&a, &k) in x.iter().zip(&n) {
+        want.extend_from_slice(&[
+            exp::exp_f32(a),
+            exp::exp2_f32(a),
+            log::ln_f32(a),
+            log::log2_f32(a),
+            log::log10_f32(a),
+            powi::powi_f32(a, k),
+        ]);
+    }
+    compare::floats_f32("out (f32)", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)?;
+
+    let mut y: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    y.extend([
+        709.78,
+        709.79,
+        -745.13,
+        -745.14,
+        1023.999,
+        -1074.5,
+        1e-310,
+        f64::MAX,
+    ]);
+    y.extend((0..2000).map(|_| f64::from_bits(rng.next_u64())));
+    y.extend((0..2000).map(|_| rng.f64_in(-760.0, 760.0)));
+    let n: Vec<i32> = (0..y.len())
+        .map(|_| (rng.next_u64() % 41) as i32 - 20)
+        .collect();
+    let (dy, dn) = (env.dc.buffer_from_slice(&y)?, env.dc.buffer_from_slice(&n)?);
+    let mut out = env.dc.buffer_zeroed::<f64>(6 * y.len())?;
+    kernels::math_library_f64::launch(&env.acc, y.len(), &dy, &dn, &mut out)?;
+    let mut want = Vec::with_capacity(6 * y.len());
+    for (&a, &k) in y.iter().zip(&n) {
+        want.extend_from_slice(&[
+            exp::exp_f64(a),
+            exp::exp2_f64(a),
+            log::ln_f64(a),
+            log::log2_f64(a),
+            log::log10_f64(a),
+            powi::powi_f64(a, k),
+        ]);
+    }
+    compare::floats_f64("out (f64)", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
 }
 
 fn float_bits(env: &Env) -> CaseResult {

@@ -250,6 +250,34 @@ pub fn float_math(x: &[f32], y: &[f32], out: &mut [f32]) {
     out[o + 15] = if (a - b).is_finite() { a % b } else { 0.0 };
 }
 
+/// The math library's functions (`f32`): each backend must compute the library's bits.
+#[kernel]
+pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
+    let i = global_id();
+    let a = x[i];
+    let o = i * 6;
+    out[o] = a.exp();
+    out[o + 1] = a.exp2();
+    out[o + 2] = a.ln();
+    out[o + 3] = a.log2();
+    out[o + 4] = a.log10();
+    out[o + 5] = a.powi(n[i]);
+}
+
+/// The math library's functions (`f64`).
+#[kernel]
+pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
+    let i = global_id();
+    let a = x[i];
+    let o = i * 6;
+    out[o] = a.exp();
+    out[o + 1] = a.exp2();
+    out[o + 2] = a.ln();
+    out[o + 3] = a.log2();
+    out[o + 4] = a.log10();
+    out[o + 5] = a.powi(n[i]);
+}
+
 /// Bit casts and sign copies: `to_bits`, `from_bits`, `copysign` on `f32` and `f64`.
 #[kernel]
 pub fn float_bits(

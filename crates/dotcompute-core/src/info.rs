@@ -90,6 +90,9 @@ pub struct Capabilities {
     pub atomics64: bool,
     /// Atomic add on float elements.
     pub float_atomics: bool,
+    /// Its own `f64` transcendental functions (`exp`, `sin`, ...), for `fast_math` kernels:
+    /// SPIR-V has none, so Vulkan devices lack them. (Other kernels use the math library.)
+    pub f64_device_math: bool,
     /// Bytes of group-shared memory per group (0 when there is none).
     pub shared_memory_bytes: u64,
     /// Most work items in one group.

@@ -167,6 +167,10 @@ fn check_requirements(
         (needs.atomics && !caps.atomics, "atomics"),
         (needs.atomics64 && !caps.atomics64, "64-bit atomics"),
         (needs.float_atomics && !caps.float_atomics, "float atomics"),
+        (
+            needs.f64_device_math && !caps.f64_device_math,
+            "the device's own f64 transcendental functions (`fast_math`)",
+        ),
     ];
     // Every missing need at once, so that one message says all the kernel lacks here.
     let lacking: Vec<&str> = missing

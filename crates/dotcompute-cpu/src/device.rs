@@ -92,6 +92,7 @@ impl CpuDevice {
                 atomics: true,
                 atomics64: true,
                 float_atomics: true,
+                f64_device_math: true,
                 shared_memory_bytes: 0,
                 max_group_size: 1024,
                 max_buffer_bytes: isize::MAX as u64,

@@ -348,6 +348,7 @@ impl CudaDevice {
                 atomics: true,
                 atomics64: true,
                 float_atomics: true,
+                f64_device_math: true,
                 shared_memory_bytes: shared_memory,
                 max_group_size: max_threads,
                 max_buffer_bytes: total,

@@ -514,6 +514,32 @@ impl MathFn {
         MathFn::ALL.into_iter().find(|f| f.method_name() == name)
     }
 
+    /// Whether it is a transcendental function: one whose device implementations are
+    /// approximations (as opposed to exact operations such as `sqrt`, `floor` or `abs`).
+    pub fn is_transcendental(self) -> bool {
+        use MathFn::*;
+        matches!(
+            self,
+            Exp | Exp2
+                | Ln
+                | Log2
+                | Log10
+                | Sin
+                | Cos
+                | Tan
+                | Tanh
+                | Sinh
+                | Cosh
+                | Asin
+                | Acos
+                | Atan
+                | Atan2
+                | Powf
+                | Hypot
+                | Cbrt
+        )
+    }
+
     /// Its arguments and accepted types.
     pub fn signature(self) -> MathSignature {
         use MathFn::*;
@@ -721,6 +747,84 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// Visits this expression and every sub-expression mutably, children first (so that a
+    /// visitor may replace an expression after its operands were visited).
+    pub fn walk_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        match &mut self.kind {
+            ExprKind::Literal(_)
+            | ExprKind::Local(_)
+            | ExprKind::Param(_)
+            | ExprKind::Len(_)
+            | ExprKind::Builtin(_) => {}
+            ExprKind::Load { index, .. } => index.walk_mut(f),
+            ExprKind::Unary { operand, .. } | ExprKind::Cast(operand) => operand.walk_mut(f),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                lhs.walk_mut(f);
+                rhs.walk_mut(f);
+            }
+            ExprKind::Math { args, .. } | ExprKind::Call { args, .. } => {
+                args.iter_mut().for_each(|a| a.walk_mut(f))
+            }
+            ExprKind::Atomic { index, args, .. } => {
+                index.walk_mut(f);
+                args.iter_mut().for_each(|a| a.walk_mut(f));
+            }
+        }
+        f(self);
+    }
+}
+
+/// Visits every expression of a block and of the blocks nested in it mutably (each
+/// expression tree children first).
+pub fn walk_exprs_mut(block: &mut [Stmt], f: &mut dyn FnMut(&mut Expr)) {
+    for stmt in block {
+        match stmt {
+            Stmt::Let { init: Some(e), .. }
+            | Stmt::Assign { value: e, .. }
+            | Stmt::Eval(e)
+            | Stmt::Return(Some(e)) => e.walk_mut(f),
+            Stmt::Store { index, value, .. } => {
+                index.walk_mut(f);
+                value.walk_mut(f);
+            }
+            Stmt::If {
+                cond,
+                then_body,
+                else_body,
+            } => {
+                cond.walk_mut(f);
+                walk_exprs_mut(then_body, f);
+                walk_exprs_mut(else_body, f);
+            }
+            Stmt::For {
+                start,
+                end,
+                step,
+                body,
+                ..
+            } => {
+                start.walk_mut(f);
+                end.walk_mut(f);
+                if let Some(s) = step {
+                    s.walk_mut(f);
+                }
+                walk_exprs_mut(body, f);
+            }
+            Stmt::While { cond, body } => {
+                cond.walk_mut(f);
+                walk_exprs_mut(body, f);
+            }
+            Stmt::Loop { body } => walk_exprs_mut(body, f),
+            Stmt::Let { init: None, .. }
+            | Stmt::Return(None)
+            | Stmt::Break
+            | Stmt::Continue
+            | Stmt::Trap { .. } => {}
+        }
+    }
+}
+
 /// Visits every statement of a block and of the blocks nested in it, parents first.
 pub fn walk_stmts(block: &[Stmt], f: &mut dyn FnMut(&Stmt)) {
     for stmt in block {
@@ -783,6 +887,9 @@ pub struct Requirements {
     pub atomics64: bool,
     /// Uses atomics on float elements.
     pub float_atomics: bool,
+    /// Calls a device's own `f64` transcendental function (`fast_math` kernels; the math
+    /// library replaces them in the others).
+    pub f64_device_math: bool,
 }
 
 impl Kernel {
@@ -810,6 +917,12 @@ impl Kernel {
                 stmt_exprs(s, &mut |e| {
                     e.walk(&mut |e| {
                         note_type(e.ty, &mut req);
+                        if let ExprKind::Math { func, args } = &e.kind
+                            && func.is_transcendental()
+                            && args.first().is_some_and(|a| a.ty == ScalarType::F64)
+                        {
+                            req.f64_device_math = true;
+                        }
                         if let ExprKind::Atomic { buffer, .. } = &e.kind {
                             req.atomics = true;
                             if let Some(p) = self.param(*buffer) {

@@ -9,6 +9,7 @@
 //! it calls) must be in scope there.
 
 use crate::lower::{self, Helpers, path_key};
+use crate::math_library;
 use crate::scan;
 use crate::signature::{self, HelperSignature, KernelParam};
 use dotcompute_ir::{
@@ -26,6 +27,8 @@ use syn::{ItemFn, Token};
 pub struct KernelOptions {
     /// `#[kernel(unchecked)]`: no bounds checks, `unsafe` launch.
     pub unchecked: bool,
+    /// `#[kernel(fast_math)]`: the devices' own math functions instead of the math library.
+    pub fast_math: bool,
 }
 
 pub fn parse_options(attr: TokenStream) -> syn::Result<KernelOptions> {
@@ -34,8 +37,11 @@ pub fn parse_options(attr: TokenStream) -> syn::Result<KernelOptions> {
         if meta.path.is_ident("unchecked") {
             options.unchecked = true;
             Ok(())
+        } else if meta.path.is_ident("fast_math") {
+            options.fast_math = true;
+            Ok(())
         } else {
-            Err(meta.error("unknown kernel option; the only option is `unchecked`"))
+            Err(meta.error("unknown kernel option; the options are `unchecked` and `fast_math`"))
         }
     });
     syn::parse::Parser::parse2(parser, attr)?;
@@ -266,7 +272,7 @@ pub fn expand_kernel(
         functions.push(lower::lower_helper(item, sig, &helpers, false)?);
     }
     let (locals, body) = lower::lower_kernel(&func.block, &params, &helpers)?;
-    let kernel = Kernel {
+    let mut kernel = Kernel {
         name: func.sig.ident.to_string(),
         params: params.iter().map(|p| p.ir.clone()).collect(),
         locals,
@@ -284,6 +290,9 @@ pub fn expand_kernel(
             format!("DotCompute internal error ({what}); please report this kernel"),
         )
     };
+    if !options.fast_math {
+        math_library::link(&mut kernel).map_err(internal)?;
+    }
     dotcompute_ir::validate(&kernel).map_err(|e| internal(e.to_string()))?;
     let cpu_options = emit::rust::RustOptions::for_kernel(&kernel.name);
     let cpu_code: TokenStream = emit::rust::emit(&kernel, &cpu_options)

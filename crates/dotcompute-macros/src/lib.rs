@@ -11,6 +11,7 @@ mod hir;
 mod infer;
 mod intrinsics;
 mod lower;
+mod math_library;
 mod scan;
 mod signature;
 
@@ -28,6 +29,9 @@ use proc_macro::TokenStream;
 /// ```
 ///
 /// `#[kernel(unchecked)]` drops bounds checks and makes `launch` an `unsafe fn`.
+/// `#[kernel(fast_math)]` calls each device's own math functions instead of the math library
+/// (`dotcompute-math`), trading the same bits everywhere for speed; both options combine
+/// (`#[kernel(unchecked, fast_math)]`).
 /// See the `dotcompute` crate for the language and examples.
 #[proc_macro_attribute]
 pub fn kernel(attr: TokenStream, item: TokenStream) -> TokenStream {

@@ -283,6 +283,7 @@ impl WgpuDevice {
                 atomics: true,
                 atomics64: features.contains(wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS),
                 float_atomics: true,
+                f64_device_math: false,
                 shared_memory_bytes: u64::from(limits.max_compute_workgroup_storage_size),
                 max_group_size: limits.max_compute_invocations_per_workgroup,
                 max_buffer_bytes: limits

@@ -19,6 +19,41 @@ fn wide(out: &mut [f64]) {
     out[global_id()] = 1.5;
 }
 
+/// SPIR-V has no f64 `exp`: only the math library's runs on Vulkan.
+#[kernel(fast_math)]
+fn device_exp(x: &[f64], out: &mut [f64]) {
+    let i = global_id();
+    out[i] = x[i].exp();
+}
+
+#[kernel]
+fn library_exp(x: &[f64], out: &mut [f64]) {
+    let i = global_id();
+    out[i] = x[i].exp();
+}
+
+#[test]
+fn f64_device_math_is_refused_and_the_library_runs() {
+    let Some((dc, acc)) = support::wgpu_service() else {
+        return;
+    };
+    if !acc.info().capabilities.f64 {
+        eprintln!("{} has no f64; nothing to check", acc.info().name);
+        return;
+    }
+    let x = dc.buffer_from_slice(&[0.0f64, 1.0, -2.0]).unwrap();
+    let mut out = dc.buffer_zeroed::<f64>(3).unwrap();
+    let err = device_exp::launch(&acc, 3, &x, &mut out).unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+    assert!(err.to_string().contains("f64 transcendental"), "{err}");
+    library_exp::launch(&acc, 3, &x, &mut out).unwrap();
+    let want = [1.0, std::f64::consts::E, (-2.0f64).exp()];
+    let got = out.to_vec().unwrap();
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() <= w * 2.0 * f64::EPSILON, "{got:?}");
+    }
+}
+
 #[test]
 fn out_of_bounds_reads_are_reported_at_synchronize() {
     let Some((dc, acc)) = support::wgpu_service() else {

@@ -64,6 +64,15 @@
 //! kernel, the parameter and the index; the process, the thread pool and every buffer survive.
 //! `#[kernel(unchecked)]` removes bounds checks and makes `launch` an `unsafe fn`.
 //!
+//! **Math functions are one library on every backend.** `x.exp()`, `x.ln()`, `x.powi(n)` and
+//! their kin are not the device's functions (Vulkan lets drivers be thousands of ulp off and
+//! has no `f64` ones at all): the kernel calls the functions of `dotcompute-math`, written in
+//! this language and compiled into the kernel, so that the CPU, Vulkan and CUDA compute the
+//! same bits, within 1 ulp of the exact result, with C99's special values. Today the library
+//! has `exp exp2 ln log2 log10 powi` (`f32` and `f64`); the other functions are still the
+//! device's. `#[kernel(fast_math)]` opts a kernel into the devices' own functions (faster on
+//! GPUs, each with its vendor's error bounds; Vulkan devices then refuse `f64` ones).
+//!
 //! **Work items must not race**: an element of a `&mut [T]` buffer that one work item writes
 //! must not be read or written by another during the launch, except through atomics. GPUs
 //! leave the result of a race unspecified; on the CPU the accesses are plain loads and stores

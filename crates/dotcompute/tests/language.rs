@@ -161,6 +161,66 @@ fn kernels_describe_themselves() {
     );
 }
 
+#[kernel]
+fn library_math(x: &[f32], y: &[f64], out: &mut [f64]) {
+    let i = global_id();
+    out[i] = x[i].exp() as f64 + y[i].ln() + y[i].sqrt();
+}
+
+#[kernel(fast_math)]
+fn device_math(x: &[f32], y: &[f64], out: &mut [f64]) {
+    let i = global_id();
+    out[i] = x[i].exp() as f64 + y[i].ln() + y[i].sqrt();
+}
+
+#[test]
+fn math_functions_come_from_the_library_unless_fast_math() {
+    use dotcompute::ir::{ExprKind, MathFn, walk_stmts};
+    let ir = library_math::definition().ir().unwrap();
+    let names: Vec<&str> = ir.functions.iter().map(|f| f.name.as_str()).collect();
+    assert!(
+        names.contains(&"exp_f32") && names.contains(&"ln_f64"),
+        "{names:?}"
+    );
+    let device = device_math::definition().ir().unwrap();
+    assert!(device.functions.is_empty());
+    let mut native = Vec::new();
+    walk_stmts(&device.body, &mut |s| {
+        dotcompute::ir::stmt_exprs(s, &mut |e| {
+            e.walk(&mut |e| {
+                if let ExprKind::Math { func, .. } = &e.kind {
+                    native.push(*func);
+                }
+            })
+        })
+    });
+    assert_eq!(native, [MathFn::Exp, MathFn::Ln, MathFn::Sqrt]);
+    assert!(device.requirements().f64_device_math);
+    assert!(!ir.requirements().f64_device_math);
+    // Both run on the CPU, the fast one with the platform's libm.
+    let (dc, acc) = cpu();
+    let x = dc.buffer_from_slice(&[1.0f32, 2.0]).unwrap();
+    let y = dc.buffer_from_slice(&[std::f64::consts::E, 1.0]).unwrap();
+    let mut a = dc.buffer_zeroed::<f64>(2).unwrap();
+    let mut b = dc.buffer_zeroed::<f64>(2).unwrap();
+    library_math::launch(&acc, 2, &x, &y, &mut a).unwrap();
+    device_math::launch(&acc, 2, &x, &y, &mut b).unwrap();
+    let want = |v: f32, w: f64| f64::from(v.exp()) + w.ln() + w.sqrt();
+    for (i, (got, fast)) in a
+        .to_vec()
+        .unwrap()
+        .into_iter()
+        .zip(b.to_vec().unwrap())
+        .enumerate()
+    {
+        let w = want([1.0, 2.0][i], [std::f64::consts::E, 1.0][i]);
+        assert!(
+            (got - w).abs() < 1e-6 && (fast - w).abs() < 1e-6,
+            "{got} {fast} {w}"
+        );
+    }
+}
+
 #[test]
 fn launches_from_many_threads() {
     let (dc, acc) = cpu();
