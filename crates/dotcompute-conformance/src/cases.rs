@@ -5,6 +5,7 @@
 use crate::compare::{self, Outcome, Tolerance};
 use crate::kernels;
 use crate::random::Rng;
+use crate::reference;
 use crate::{CaseError, Env};
 use dotcompute::Grid;
 
@@ -114,6 +115,12 @@ pub const CASES: &[Case] = &[
         description: "exp exp2 ln log2 log10 powi (f32, f64) give the math library's bits exactly",
         tolerance: Tolerance::EXACT,
         run: math_library,
+    },
+    Case {
+        name: "black_scholes",
+        description: "Black-Scholes (f32, f64): helpers, ln, exp, sqrt; the same bits as the library on the host",
+        tolerance: Tolerance::EXACT,
+        run: black_scholes,
     },
     Case {
         name: "float_bits",
@@ -704,6 +711,78 @@ fn math_library(env: &Env) -> CaseResult {
         ]);
     }
     compare::floats_f64("out (f64)", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
+}
+
+/// Options for Black-Scholes: spot and strike in [10, 100), maturity in [0.1, 2) years.
+pub fn options_f32(n: usize, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let mut rng = Rng::new(seed);
+    (
+        rng.f32s(n, 10.0, 100.0),
+        rng.f32s(n, 10.0, 100.0),
+        rng.f32s(n, 0.1, 2.0),
+    )
+}
+
+fn black_scholes(env: &Env) -> CaseResult {
+    use dotcompute_math::{exp, log};
+    let (s, k, t) = options_f32(3001, 29);
+    let (rate, vol) = (0.02f32, 0.3f32);
+    let (ds, dk, dt) = (
+        env.dc.buffer_from_slice(&s)?,
+        env.dc.buffer_from_slice(&k)?,
+        env.dc.buffer_from_slice(&t)?,
+    );
+    let mut call = env.dc.buffer_zeroed::<f32>(s.len())?;
+    let mut put = env.dc.buffer_zeroed::<f32>(s.len())?;
+    kernels::black_scholes_f32::launch(
+        &env.acc,
+        s.len(),
+        &ds,
+        &dk,
+        &dt,
+        rate,
+        vol,
+        &mut call,
+        &mut put,
+    )?;
+    let (want_call, want_put): (Vec<f32>, Vec<f32>) = (0..s.len())
+        .map(|i| {
+            reference::black_scholes_f32((s[i], k[i], t[i]), rate, vol, exp::exp_f32, log::ln_f32)
+        })
+        .unzip();
+    compare::floats_f32("call (f32)", &call.to_vec()?, &want_call, Tolerance::EXACT)
+        .map_err(mismatch)?;
+    compare::floats_f32("put (f32)", &put.to_vec()?, &want_put, Tolerance::EXACT)
+        .map_err(mismatch)?;
+
+    let wide = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+    let (s, k, t) = (wide(&s), wide(&k), wide(&t));
+    let (ds, dk, dt) = (
+        env.dc.buffer_from_slice(&s)?,
+        env.dc.buffer_from_slice(&k)?,
+        env.dc.buffer_from_slice(&t)?,
+    );
+    let mut call = env.dc.buffer_zeroed::<f64>(s.len())?;
+    let mut put = env.dc.buffer_zeroed::<f64>(s.len())?;
+    kernels::black_scholes_f64::launch(
+        &env.acc,
+        s.len(),
+        &ds,
+        &dk,
+        &dt,
+        0.02,
+        0.3,
+        &mut call,
+        &mut put,
+    )?;
+    let (want_call, want_put): (Vec<f64>, Vec<f64>) = (0..s.len())
+        .map(|i| {
+            reference::black_scholes_f64((s[i], k[i], t[i]), 0.02, 0.3, exp::exp_f64, log::ln_f64)
+        })
+        .unzip();
+    compare::floats_f64("call (f64)", &call.to_vec()?, &want_call, Tolerance::EXACT)
+        .map_err(mismatch)?;
+    compare::floats_f64("put (f64)", &put.to_vec()?, &want_put, Tolerance::EXACT).map_err(mismatch)
 }
 
 fn float_bits(env: &Env) -> CaseResult {

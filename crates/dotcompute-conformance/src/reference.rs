@@ -50,3 +50,62 @@ pub fn sum4(x: &[f32]) -> f32 {
     }
     (s[0] + s[1]) + (s[2] + s[3])
 }
+
+/// Black and Scholes' call and put prices for one option, in the operation order of
+/// [`crate::kernels::black_scholes_f32`], with the `exp` and `ln` given: the math library's
+/// (then every backend must match the result bit for bit) or std's (the benchmark's peers).
+#[inline(always)]
+pub fn black_scholes_f32(
+    (spot, strike, years): (f32, f32, f32),
+    rate: f32,
+    volatility: f32,
+    exp: impl Fn(f32) -> f32 + Copy,
+    ln: impl Fn(f32) -> f32,
+) -> (f32, f32) {
+    let cdf = |d: f32| {
+        let k = 1.0 / (1.0 + 0.231_641_9 * d.abs());
+        let poly = k
+            * (0.319_381_53
+                + k * (-0.356_563_78 + k * (1.781_477_9 + k * (-1.821_256 + k * 1.330_274_5))));
+        let w = 1.0 - 0.398_942_3 * exp(-0.5 * d * d) * poly;
+        if d < 0.0 { 1.0 - w } else { w }
+    };
+    let sqrt_t = years.sqrt();
+    let d1 = (ln(spot / strike) + (rate + 0.5 * volatility * volatility) * years)
+        / (volatility * sqrt_t);
+    let d2 = d1 - volatility * sqrt_t;
+    let discounted = strike * exp(-rate * years);
+    (
+        spot * cdf(d1) - discounted * cdf(d2),
+        discounted * (1.0 - cdf(d2)) - spot * (1.0 - cdf(d1)),
+    )
+}
+
+/// [`black_scholes_f32`] in `f64`.
+#[inline(always)]
+pub fn black_scholes_f64(
+    (spot, strike, years): (f64, f64, f64),
+    rate: f64,
+    volatility: f64,
+    exp: impl Fn(f64) -> f64 + Copy,
+    ln: impl Fn(f64) -> f64,
+) -> (f64, f64) {
+    let cdf = |d: f64| {
+        let k = 1.0 / (1.0 + 0.231_641_9 * d.abs());
+        let poly = k
+            * (0.319_381_530
+                + k * (-0.356_563_782
+                    + k * (1.781_477_937 + k * (-1.821_255_978 + k * 1.330_274_429))));
+        let w = 1.0 - 0.398_942_280_401_432_7 * exp(-0.5 * d * d) * poly;
+        if d < 0.0 { 1.0 - w } else { w }
+    };
+    let sqrt_t = years.sqrt();
+    let d1 = (ln(spot / strike) + (rate + 0.5 * volatility * volatility) * years)
+        / (volatility * sqrt_t);
+    let d2 = d1 - volatility * sqrt_t;
+    let discounted = strike * exp(-rate * years);
+    (
+        spot * cdf(d1) - discounted * cdf(d2),
+        discounted * (1.0 - cdf(d2)) - spot * (1.0 - cdf(d1)),
+    )
+}

@@ -20,7 +20,8 @@ pub(crate) const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
     .union(wgpu::Features::SHADER_F64)
     .union(wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS)
     .union(wgpu::Features::SHADER_INT64_ATOMIC_MIN_MAX)
-    .union(wgpu::Features::TIMESTAMP_QUERY);
+    .union(wgpu::Features::TIMESTAMP_QUERY)
+    .union(wgpu::Features::PASSTHROUGH_SHADERS);
 
 /// Bytes of one fault record (`array<atomic<u32>, 8>`).
 const FAULT_BYTES: u64 = 32;
@@ -50,6 +51,9 @@ pub(crate) struct Shared {
     /// Launches in flight, their fault slots and outcomes; its lock is the submission lock.
     pub(crate) launches: LaunchTracker<LaunchTiming>,
     lost: Arc<Mutex<Option<String>>>,
+    /// Kernels go to the driver as SPIR-V with exact float operations (Vulkan with
+    /// passthrough shaders; see `spirv.rs`), not as WGSL.
+    pub(crate) exact_spirv: bool,
 }
 
 impl Shared {
@@ -212,6 +216,8 @@ impl WgpuDevice {
     pub fn open(adapter: &wgpu::Adapter, index: u32) -> Result<WgpuDevice, WgpuError> {
         let a = adapter.get_info();
         let features = adapter.features() & WANTED_FEATURES;
+        let exact_spirv = a.backend == wgpu::Backend::Vulkan
+            && features.contains(wgpu::Features::PASSTHROUGH_SHADERS);
         let limits = adapter.limits();
         let name = format!("{} ({})", a.name, a.backend);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
@@ -276,6 +282,14 @@ impl WgpuDevice {
                     "driver".into(),
                     format!("{} {}", a.driver, a.driver_info).trim().to_string(),
                 ),
+                (
+                    "kernels".into(),
+                    if exact_spirv {
+                        "SPIR-V with exact float operations".into()
+                    } else {
+                        "WGSL (the driver may reorder float operations)".into()
+                    },
+                ),
             ],
             capabilities: Capabilities {
                 f64: features.contains(wgpu::Features::SHADER_F64),
@@ -312,6 +326,7 @@ impl WgpuDevice {
             timestamp_readback,
             launches,
             lost,
+            exact_spirv,
         });
         let collector: Weak<dyn LaunchCollector> = Arc::downgrade(&shared) as Weak<Shared>;
         shared.launches.set_collector(collector);

@@ -62,11 +62,43 @@ impl WgpuKernel {
         let device = &shared.device;
         // Validation, out-of-memory and internal (driver compiler) errors all fail the
         // compilation, so that a broken pipeline is never cached.
+        let spirv = if shared.exact_spirv {
+            let words =
+                crate::spirv::exact_spirv(&program.source).map_err(|reason| WgpuError::Device {
+                    what: format!("translating kernel `{}` to SPIR-V", def.name()),
+                    adapter: shared.adapter_name(),
+                    reason,
+                })?;
+            Some(words)
+        } else {
+            None
+        };
         let ((layout, pipeline), error) = capture(device, || {
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(def.name()),
-                source: wgpu::ShaderSource::Wgsl(program.source.as_str().into()),
-            });
+            let module = match &spirv {
+                // SAFETY: naga made the words from WGSL that it validated, and the decorations
+                // added are `NoContraction` on float operations' results; the pipeline layout
+                // below is explicit and matches the module's bindings (set 0: parameters,
+                // fault record, buffers by parameter index), as for the WGSL path.
+                Some(words) => unsafe {
+                    device.create_shader_module_passthrough(
+                        wgpu::ShaderModuleDescriptorPassthrough {
+                            label: Some(def.name()),
+                            entry_points: std::borrow::Cow::Owned(vec![
+                                wgpu::PassthroughShaderEntryPoint {
+                                    name: "main".into(),
+                                    workgroup_size: (program.workgroup_size, 1, 1),
+                                },
+                            ]),
+                            spirv: Some(std::borrow::Cow::Borrowed(words)),
+                            ..Default::default()
+                        },
+                    )
+                },
+                None => device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(def.name()),
+                    source: wgpu::ShaderSource::Wgsl(program.source.as_str().into()),
+                }),
+            };
             let mut entries = vec![
                 wgpu::BindGroupLayoutEntry {
                     binding: 0,
@@ -81,8 +113,10 @@ impl WgpuKernel {
                 storage_entry(1, false),
             ];
             for (i, p) in ir.params.iter().enumerate() {
-                if let ParamKind::Buffer { access, .. } = p.kind {
-                    entries.push(storage_entry(2 + i as u32, access == Access::Read));
+                if let (ParamKind::Buffer { access, .. }, Some(binding)) =
+                    (p.kind, wgsl::buffer_binding(ir, i))
+                {
+                    entries.push(storage_entry(binding, access == Access::Read));
                 }
             }
             let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -176,7 +210,9 @@ impl CompiledKernel for WgpuKernel {
                         .downcast_ref::<WgpuMemory>()
                         .ok_or(KernelFault::ArgumentMismatch { param: i as u32 })?;
                     // Core refused buffers beyond the device's binding limit before any copy.
-                    buffers.push((2 + i as u32, memory, len * elem.size_bytes() as u64));
+                    // Bindings follow the buffer parameters in order (`wgsl::buffer_binding`).
+                    let binding = 2 + buffers.len() as u32;
+                    buffers.push((binding, memory, len * elem.size_bytes() as u64));
                 }
                 LaunchArg::Buffer(BufferBinding::Host { .. }) => {
                     return Err(KernelFault::ArgumentMismatch { param: i as u32 }.into());

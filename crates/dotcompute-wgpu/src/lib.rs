@@ -20,6 +20,7 @@ mod kernel;
 mod memory;
 mod plugin;
 mod pool;
+mod spirv;
 mod timing;
 
 pub use device::WgpuDevice;

@@ -22,8 +22,10 @@
 //! the module needs 64-bit integer support (wgpu's `SHADER_INT64`).
 //!
 //! Layout: binding 0 is the parameter block, a uniform buffer of 8-byte slots (see
-//! [`super::abi::ParamsLayout`]); binding 1 the fault record (`array<atomic<u32>, 8>`); buffer parameter
-//! `k` is binding `2 + k`.
+//! [`super::abi::ParamsLayout`]); binding 1 the fault record (`array<atomic<u32>, 8>`); the
+//! buffer parameters follow from binding 2, in parameter order ([`buffer_binding`]). Bindings are
+//! dense because wgpu's Vulkan backend numbers descriptors by their position in the layout: a
+//! module handed to the driver as SPIR-V must use those numbers.
 
 use super::abi::{ParamsLayout, fault_codes, slots};
 use crate::program::{
@@ -57,6 +59,19 @@ pub struct WgslProgram {
     pub traps: Vec<String>,
     /// Invocations per workgroup.
     pub workgroup_size: u32,
+}
+
+/// The binding of parameter `param` of `kernel`, when it is a buffer: 2 for the first buffer
+/// parameter, 3 for the next, and so on (scalars live in the parameter block).
+pub fn buffer_binding(kernel: &Kernel, param: usize) -> Option<u32> {
+    if !matches!(kernel.params.get(param)?.kind, ParamKind::Buffer { .. }) {
+        return None;
+    }
+    let earlier = kernel.params[..param]
+        .iter()
+        .filter(|p| matches!(p.kind, ParamKind::Buffer { .. }))
+        .count();
+    Some(2 + earlier as u32)
 }
 
 /// Emits the WGSL module of a validated kernel.
@@ -241,7 +256,7 @@ impl<'k> Emitter<'k> {
                 let _ = writeln!(
                     out,
                     "@group(0) @binding({}) var<storage, {mode}> b{i}: array<{element}>;",
-                    2 + i
+                    buffer_binding(self.kernel, i).unwrap_or(0)
                 );
             }
         }
