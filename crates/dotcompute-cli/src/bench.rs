@@ -7,6 +7,8 @@
 //! before each timed run so that no contender's idle-spinning threads slow the next; the
 //! figures are medians over the repetitions, and ratios are ratios of medians.
 
+mod math;
+
 use crate::{CliError, c_peer, select_accelerators, table};
 use dotcompute::{Accelerator, ComputeService, Grid, SimdLevel, UnifiedBuffer};
 use dotcompute_conformance::{kernels, reference};
@@ -133,6 +135,8 @@ enum Work {
     },
     /// Pixels: reported in Mpixel/s.
     Pixels(u64),
+    /// Elements (options priced, values mapped): reported in Melem/s.
+    Elements(u64),
     /// Launches: reported in µs per launch.
     Launches(u64),
     /// Whole-process time: reported in ms.
@@ -145,6 +149,7 @@ impl Work {
             Work::Bytes(b) => (b as f64 / seconds / 1e9, "GB/s"),
             Work::Flops { flops, .. } => (flops as f64 / seconds / 1e9, "GFLOP/s"),
             Work::Pixels(p) => (p as f64 / seconds / 1e6, "Mpixel/s"),
+            Work::Elements(n) => (n as f64 / seconds / 1e6, "Melem/s"),
             Work::Launches(n) => (seconds / n as f64 * 1e6, "µs/launch"),
             Work::Process => (seconds * 1e3, "ms"),
         }
@@ -184,6 +189,20 @@ impl<'a> Contender<'a> {
     fn dotcompute(acc: &Accelerator, run: impl FnMut() -> Result<(), CliError> + 'a) -> Self {
         Contender {
             name: "dotcompute".into(),
+            accelerator: Some(acc.id().to_string()),
+            run: Box::new(run),
+        }
+    }
+
+    /// A contender on an accelerator that is not the library's default path (e.g. a
+    /// `fast_math` kernel): a peer of the `dotcompute` rows, named `name`.
+    fn variant(
+        name: &str,
+        acc: &Accelerator,
+        run: impl FnMut() -> Result<(), CliError> + 'a,
+    ) -> Self {
+        Contender {
+            name: name.into(),
             accelerator: Some(acc.id().to_string()),
             run: Box::new(run),
         }
@@ -324,7 +343,13 @@ impl Runner {
                 continue;
             }
             for &j in &group {
-                if self.rows[j].implementation == "dotcompute" {
+                // Peers run on the host; a variant on an accelerator (e.g. `fast_math`) is
+                // compared on its own accelerator only.
+                let other_accelerator = self.rows[j]
+                    .accelerator
+                    .as_ref()
+                    .is_some_and(|a| Some(a) != self.rows[i].accelerator.as_ref());
+                if self.rows[j].implementation == "dotcompute" || other_accelerator {
                     continue;
                 }
                 let (mine, theirs) = (self.rows[i].throughput, self.rows[j].throughput);
@@ -411,6 +436,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
     mandelbrot(&mut r, &dc, &accs)?;
     matmul(&mut r, &dc, &accs)?;
     histogram(&mut r, &dc, &accs)?;
+    math::run(&mut r, &dc, &accs)?;
     launch_latency(&mut r, &dc, &accs)?;
     cold_start(&mut r)?;
 

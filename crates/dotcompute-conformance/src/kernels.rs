@@ -345,6 +345,48 @@ pub fn black_scholes_f64(
     put[i] = discounted * (1.0 - normal_cdf_f64(d2)) - spot[i] * (1.0 - normal_cdf_f64(d1));
 }
 
+/// [`black_scholes_f32`] with the devices' own `exp` and `ln`.
+#[kernel(fast_math)]
+pub fn black_scholes_fast_f32(
+    spot: &[f32],
+    strike: &[f32],
+    years: &[f32],
+    rate: f32,
+    volatility: f32,
+    call: &mut [f32],
+    put: &mut [f32],
+) {
+    let i = global_id();
+    let sqrt_t = years[i].sqrt();
+    let d1 = ((spot[i] / strike[i]).ln() + (rate + 0.5 * volatility * volatility) * years[i])
+        / (volatility * sqrt_t);
+    let d2 = d1 - volatility * sqrt_t;
+    let discounted = strike[i] * (-rate * years[i]).exp();
+    call[i] = spot[i] * normal_cdf_f32(d1) - discounted * normal_cdf_f32(d2);
+    put[i] = discounted * (1.0 - normal_cdf_f32(d2)) - spot[i] * (1.0 - normal_cdf_f32(d1));
+}
+
+/// [`black_scholes_f64`] with the devices' own `exp` and `ln`.
+#[kernel(fast_math)]
+pub fn black_scholes_fast_f64(
+    spot: &[f64],
+    strike: &[f64],
+    years: &[f64],
+    rate: f64,
+    volatility: f64,
+    call: &mut [f64],
+    put: &mut [f64],
+) {
+    let i = global_id();
+    let sqrt_t = years[i].sqrt();
+    let d1 = ((spot[i] / strike[i]).ln() + (rate + 0.5 * volatility * volatility) * years[i])
+        / (volatility * sqrt_t);
+    let d2 = d1 - volatility * sqrt_t;
+    let discounted = strike[i] * (-rate * years[i]).exp();
+    call[i] = spot[i] * normal_cdf_f64(d1) - discounted * normal_cdf_f64(d2);
+    put[i] = discounted * (1.0 - normal_cdf_f64(d2)) - spot[i] * (1.0 - normal_cdf_f64(d1));
+}
+
 /// The math library's functions (`f32`): each backend must compute the library's bits.
 #[kernel]
 pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {

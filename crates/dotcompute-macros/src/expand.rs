@@ -291,7 +291,7 @@ pub fn expand_kernel(
         )
     };
     if !options.fast_math {
-        math_library::link(&mut kernel).map_err(internal)?;
+        math_library::link(&mut kernel).map_err(|e| internal(format!("the math library: {e}")))?;
     }
     dotcompute_ir::validate(&kernel).map_err(|e| internal(e.to_string()))?;
     let cpu_options = emit::rust::RustOptions::for_kernel(&kernel.name);

@@ -106,6 +106,24 @@ fn implementation(library: &Library, func: MathFn, args: &[dotcompute_ir::Expr])
 /// Replaces every call of a math method the library implements by a call of the library's
 /// function, and puts the functions used (and those they call) ahead of the kernel's helpers.
 pub fn link(kernel: &mut Kernel) -> Result<(), String> {
+    // The library is lowered only for kernels that call it.
+    let mut calls_library = false;
+    let mut find = |e: &mut dotcompute_ir::Expr| {
+        if let ExprKind::Math { func, args } = &e.kind
+            && let Some(ty) = args.first().map(|a| a.ty.rust_name())
+        {
+            calls_library |= dotcompute_math::FUNCTIONS
+                .iter()
+                .any(|(method, t, _)| *method == func.method_name() && *t == ty);
+        }
+    };
+    dotcompute_ir::walk_exprs_mut(&mut kernel.body, &mut find);
+    for f in &mut kernel.functions {
+        dotcompute_ir::walk_exprs_mut(&mut f.body, &mut find);
+    }
+    if !calls_library {
+        return Ok(());
+    }
     let library = library()?;
     let mut used = vec![false; library.functions.len()];
     let mut mark = |e: &mut dotcompute_ir::Expr| {
