@@ -112,7 +112,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         name: "math_library",
-        description: "exp exp2 ln log2 log10 powi (f32, f64) give the math library's bits exactly",
+        description: "exp exp2 ln log2 log10 powi (f32, f64), sin cos (f32) give the math library's bits exactly",
         tolerance: Tolerance::EXACT,
         run: math_library,
     },
@@ -641,6 +641,12 @@ fn math_inputs_f32(rng: &mut Rng) -> Vec<f32> {
         f32::MIN_POSITIVE,
         88.72283,
         88.72284,
+        std::f32::consts::PI,
+        std::f32::consts::FRAC_PI_2,
+        4095.9998,
+        4096.0,
+        1e10,
+        9.946866e19,
         -87.33654,
         -103.97208,
         -104.0,
@@ -658,16 +664,16 @@ fn math_inputs_f32(rng: &mut Rng) -> Vec<f32> {
 }
 
 fn math_library(env: &Env) -> CaseResult {
-    use dotcompute_math::{exp, log, powi};
+    use dotcompute_math::{exp, log, powi, trig};
     let mut rng = Rng::new(23);
     let x = math_inputs_f32(&mut rng);
     let n: Vec<i32> = (0..x.len())
         .map(|_| (rng.next_u64() % 41) as i32 - 20)
         .collect();
     let (dx, dn) = (env.dc.buffer_from_slice(&x)?, env.dc.buffer_from_slice(&n)?);
-    let mut out = env.dc.buffer_zeroed::<f32>(6 * x.len())?;
+    let mut out = env.dc.buffer_zeroed::<f32>(8 * x.len())?;
     kernels::math_library_f32::launch(&env.acc, x.len(), &dx, &dn, &mut out)?;
-    let mut want = Vec::with_capacity(6 * x.len());
+    let mut want = Vec::with_capacity(8 * x.len());
     for (&a, &k) in x.iter().zip(&n) {
         want.extend_from_slice(&[
             exp::exp_f32(a),
@@ -676,6 +682,8 @@ fn math_library(env: &Env) -> CaseResult {
             log::log2_f32(a),
             log::log10_f32(a),
             powi::powi_f32(a, k),
+            trig::sin_f32(a),
+            trig::cos_f32(a),
         ]);
     }
     compare::floats_f32("out (f32)", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)?;

@@ -264,6 +264,20 @@ pub fn exp_map_fast(x: &[f32], out: &mut [f32]) {
     out[i] = x[i].exp();
 }
 
+/// sin(x) per element (the math library's `sin`).
+#[kernel]
+pub fn sin_map(x: &[f32], out: &mut [f32]) {
+    let i = global_id();
+    out[i] = x[i].sin();
+}
+
+/// sin(x) per element with the device's own `sin`.
+#[kernel(fast_math)]
+pub fn sin_map_fast(x: &[f32], out: &mut [f32]) {
+    let i = global_id();
+    out[i] = x[i].sin();
+}
+
 /// ln(x) per element (the math library's `ln`).
 #[kernel]
 pub fn ln_map(x: &[f32], out: &mut [f32]) {
@@ -392,13 +406,15 @@ pub fn black_scholes_fast_f64(
 pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 6;
+    let o = i * 8;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
     out[o + 3] = a.log2();
     out[o + 4] = a.log10();
     out[o + 5] = a.powi(n[i]);
+    out[o + 6] = a.sin();
+    out[o + 7] = a.cos();
 }
 
 /// The math library's functions (`f64`).

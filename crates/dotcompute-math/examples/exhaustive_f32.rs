@@ -3,7 +3,7 @@
 //! error in ulps and how many results are not correctly rounded. Run by
 //! `scripts/math-accuracy.sh` (release build, all cores).
 
-use dotcompute_math::{exp, log};
+use dotcompute_math::{exp, log, trig};
 
 /// The error of `got` against `want`, in `f32` ulps at `want`.
 fn ulps(got: f32, want: f64) -> f64 {
@@ -55,7 +55,9 @@ fn check(ours: fn(f32) -> f32, reference: fn(f64) -> f64, bits: std::ops::Range<
 }
 
 fn main() {
-    let functions: [Function; 5] = [
+    let functions: [Function; 7] = [
+        ("sin", trig::sin_f32, f64::sin),
+        ("cos", trig::cos_f32, f64::cos),
         ("exp", exp::exp_f32, f64::exp),
         ("exp2", exp::exp2_f32, f64::exp2),
         ("ln", log::ln_f32, f64::ln),

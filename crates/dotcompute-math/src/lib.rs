@@ -20,6 +20,8 @@
 //! | `ln` | [`log::ln_f32`] | [`log::ln_f64`] | msun's `logf` / `log` |
 //! | `log2` | [`log::log2_f32`] | [`log::log2_f64`] | msun's, with the split high part |
 //! | `log10` | [`log::log10_f32`] | [`log::log10_f64`] | msun's, with the split high part |
+//! | `sin` | [`trig::sin_f32`] | device's | pi/2 in five parts or Payne-Hanek, msun's kernels |
+//! | `cos` | [`trig::cos_f32`] | device's | as `sin` |
 //! | `powi` | [`powi::powi_f32`] | [`powi::powi_f64`] | binary exponentiation, one division |
 //!
 //! ```
@@ -32,12 +34,14 @@
 pub mod exp;
 pub mod log;
 pub mod powi;
+pub mod trig;
 
 /// The library's source, for `#[kernel]` to lower: every file of functions.
 pub const SOURCES: &[&str] = &[
     include_str!("exp.rs"),
     include_str!("log.rs"),
     include_str!("powi.rs"),
+    include_str!("trig.rs"),
 ];
 
 /// Which library function implements each math method: (method, type, function name).
@@ -52,6 +56,8 @@ pub const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("log2", "f64", "log2_f64"),
     ("log10", "f32", "log10_f32"),
     ("log10", "f64", "log10_f64"),
+    ("sin", "f32", "sin_f32"),
+    ("cos", "f32", "cos_f32"),
     ("powi", "f32", "powi_f32"),
     ("powi", "f64", "powi_f64"),
 ];

@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // tests fail by panicking
 
 use astro_float::{BigFloat, Consts, RoundingMode};
-use dotcompute_math::{exp, log, powi};
+use dotcompute_math::{exp, log, powi, trig};
 
 /// The error of `got` against the exact value `want` (an `f64`), in `f32` ulps at `want`.
 fn ulps_f32(got: f32, want: f64) -> f64 {
@@ -55,6 +55,8 @@ fn check_f32(name: &str, ours: fn(f32) -> f32, reference: fn(f64) -> f64) {
 
 #[test]
 fn f32_functions_are_faithful() {
+    check_f32("sin_f32", trig::sin_f32, f64::sin);
+    check_f32("cos_f32", trig::cos_f32, f64::cos);
     check_f32("exp_f32", exp::exp_f32, f64::exp);
     check_f32("exp2_f32", exp::exp2_f32, f64::exp2);
     check_f32("ln_f32", log::ln_f32, f64::ln);

@@ -69,8 +69,8 @@
 //! has no `f64` ones at all): the kernel calls the functions of `dotcompute-math`, written in
 //! this language and compiled into the kernel, so that the CPU, Vulkan and CUDA compute the
 //! same bits, within 1 ulp of the exact result, with C99's special values. Today the library
-//! has `exp exp2 ln log2 log10 powi` (`f32` and `f64`); the other functions are still the
-//! device's. `#[kernel(fast_math)]` opts a kernel into the devices' own functions (faster on
+//! has `exp exp2 ln log2 log10 powi` (`f32` and `f64`) and `sin cos` (`f32`); the other
+//! functions are still the device's. `#[kernel(fast_math)]` opts a kernel into the devices' own functions (faster on
 //! GPUs, each with its vendor's error bounds; Vulkan devices then refuse `f64` ones).
 //!
 //! **Work items must not race**: an element of a `&mut [T]` buffer that one work item writes

@@ -20,6 +20,11 @@ pub(super) fn run(
     if r.wants("exp") {
         map(r, dc, accs, "exp", &x, Map::Exp)?;
     }
+    // sin over [-100, 100): many periods.
+    let angles: Vec<f32> = inputs(n, 8).into_iter().map(|v| v * 100.0).collect();
+    if r.wants("sin") {
+        map(r, dc, accs, "sin", &angles, Map::Sin)?;
+    }
     let positive: Vec<f32> = inputs(n, 9)
         .into_iter()
         .map(|v| (v + 1.0) * 5000.0 + 1e-3)
@@ -38,6 +43,7 @@ pub(super) fn run(
 #[derive(Clone, Copy)]
 enum Map {
     Exp,
+    Sin,
     Ln,
 }
 
@@ -58,6 +64,7 @@ fn map(
         contenders.push(Contender::dotcompute(acc, move || {
             match f {
                 Map::Exp => kernels::exp_map::launch(acc, n, &dx, &mut out)?,
+                Map::Sin => kernels::sin_map::launch(acc, n, &dx, &mut out)?,
                 Map::Ln => kernels::ln_map::launch(acc, n, &dx, &mut out)?,
             }
             sync(acc)
@@ -67,6 +74,7 @@ fn map(
         contenders.push(Contender::variant("fast_math", acc, move || {
             match f {
                 Map::Exp => kernels::exp_map_fast::launch(acc, n, &dx, &mut out)?,
+                Map::Sin => kernels::sin_map_fast::launch(acc, n, &dx, &mut out)?,
                 Map::Ln => kernels::ln_map_fast::launch(acc, n, &dx, &mut out)?,
             }
             sync(acc)
@@ -79,6 +87,7 @@ fn map(
             .zip(x.par_chunks(4096))
             .for_each(|(out, x)| match f {
                 Map::Exp => out.iter_mut().zip(x).for_each(|(o, v)| *o = v.exp()),
+                Map::Sin => out.iter_mut().zip(x).for_each(|(o, v)| *o = v.sin()),
                 Map::Ln => out.iter_mut().zip(x).for_each(|(o, v)| *o = v.ln()),
             });
         Ok(())
