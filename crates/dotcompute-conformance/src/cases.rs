@@ -853,7 +853,7 @@ fn float_bits(env: &Env) -> CaseResult {
         .map(|i| x[i].to_bits() ^ (y[i].to_bits() >> 3))
         .collect();
     let want_f: Vec<f32> = (0..n)
-        .map(|i| f32::from_bits(x[i].to_bits() ^ 0x8000_0000) + x[i].copysign(y[i]))
+        .map(|i| x[i].copysign(f32::from_bits(y[i].to_bits() ^ 0x8000_0000)))
         .collect();
     let want_bits64: Vec<u64> = d.iter().map(|v| v.to_bits().rotate_left(7)).collect();
     let want_g: Vec<f64> = d

@@ -160,9 +160,15 @@ macro_rules! float_compare {
                 return Err(length_mismatch(output, got.len(), want.len()));
             }
             let mut max_ulp = 0;
+            let exact = tol == Tolerance::EXACT;
             for (index, (&g, &w)) in got.iter().zip(want).enumerate() {
                 let ulp = $dist(g, w);
-                let close = ulp <= tol.ulp || (f64::from(g) - f64::from(w)).abs() <= tol.abs;
+                let close = if exact {
+                    // The same bits (any NaN matches any NaN): also the sign of a zero.
+                    g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan())
+                } else {
+                    ulp <= tol.ulp || (f64::from(g) - f64::from(w)).abs() <= tol.abs
+                };
                 if !close {
                     return Err(Mismatch {
                         output,

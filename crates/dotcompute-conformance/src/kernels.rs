@@ -444,7 +444,7 @@ pub fn float_bits(
 ) {
     let i = global_id();
     bits[i] = x[i].to_bits() ^ (y[i].to_bits() >> 3);
-    f[i] = f32::from_bits(x[i].to_bits() ^ 0x8000_0000) + x[i].copysign(y[i]);
+    f[i] = x[i].copysign(f32::from_bits(y[i].to_bits() ^ 0x8000_0000));
     bits64[i] = d[i].to_bits().rotate_left(7);
     let magnitude = f64::from_bits(d[i].to_bits() & 0x7fff_ffff_ffff_ffff);
     g[i] = magnitude.copysign(d[i] - 1.0) + f64::from_bits(4_607_182_418_800_017_408u64);

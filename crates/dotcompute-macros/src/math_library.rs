@@ -39,11 +39,12 @@ fn lower_library() -> Result<Library, String> {
             _ => None,
         }));
     }
-    let by_name: HashMap<String, usize> = items
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.sig.ident.to_string(), i))
-        .collect();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    for (i, f) in items.iter().enumerate() {
+        if by_name.insert(f.sig.ident.to_string(), i).is_some() {
+            return Err(format!("two functions named `{}`", f.sig.ident));
+        }
+    }
     // Callees before callers (the library has no recursion: `#[kernel]` rejects it anyway).
     fn visit(
         i: usize,
@@ -218,9 +219,10 @@ mod tests {
             dotcompute_ir::walk_stmts(&f.body, &mut |s| {
                 dotcompute_ir::stmt_exprs(s, &mut |e| {
                     e.walk(&mut |e| {
-                        if let ExprKind::Math { func, .. } = &e.kind {
+                        if let ExprKind::Math { func, args } = &e.kind {
                             assert!(
-                                !func.is_transcendental(),
+                                !func.is_transcendental()
+                                    && implementation(library, *func, args).is_none(),
                                 "`{}` calls the device's `{}`",
                                 f.name,
                                 func.method_name()

@@ -37,8 +37,14 @@ fn check(ours: fn(f32) -> f32, reference: fn(f64) -> f64, bits: std::ops::Range<
         let want = reference(f64::from(x));
         let got = ours(x);
         let rounded = want as f32;
-        if want.is_nan() || got.is_nan() || !rounded.is_finite() || !got.is_finite() {
-            let same = (got.is_nan() && want.is_nan()) || got == rounded;
+        if want.is_nan()
+            || got.is_nan()
+            || !rounded.is_finite()
+            || !got.is_finite()
+            || rounded == 0.0
+        {
+            // Special values and zeros: the same bits (a zero's sign included).
+            let same = (got.is_nan() && want.is_nan()) || got.to_bits() == rounded.to_bits();
             t.special_mismatches += u64::from(!same);
             continue;
         }
@@ -76,7 +82,15 @@ fn main() {
                     s.spawn(move || check(ours, reference, range))
                 })
                 .collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        eprintln!("a worker thread panicked: its inputs were not all checked");
+                        std::process::exit(2)
+                    })
+                })
+                .collect()
         });
         let worst = tallies.iter().max_by(|a, b| a.worst.total_cmp(&b.worst));
         let (worst, at) = worst.map_or((f64::NAN, 0), |t| (t.worst, t.at));

@@ -20,8 +20,8 @@
 //! | `ln` | [`log::ln_f32`] | [`log::ln_f64`] | msun's `logf` / `log` |
 //! | `log2` | [`log::log2_f32`] | [`log::log2_f64`] | msun's, with the split high part |
 //! | `log10` | [`log::log10_f32`] | [`log::log10_f64`] | msun's, with the split high part |
-//! | `sin` | [`trig::sin_f32`] | device's | pi/2 in five parts or Payne-Hanek, msun's kernels |
-//! | `cos` | [`trig::cos_f32`] | device's | as `sin` |
+//! | `sin` | [`trig::sin_f32`] | the device's (refused on Vulkan) | pi/2 in five parts or Payne-Hanek, msun's kernels |
+//! | `cos` | [`trig::cos_f32`] | the device's (refused on Vulkan) | as `sin` |
 //! | `powi` | [`powi::powi_f32`] | [`powi::powi_f64`] | binary exponentiation, one division |
 //!
 //! ```

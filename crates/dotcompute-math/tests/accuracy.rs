@@ -205,6 +205,17 @@ fn special_values_are_c99s() {
         (log::log2_f32(-0.0), f32::NEG_INFINITY),
         (log::log10_f32(1000.0), 3.0),
         (log::log10_f32(f32::NEG_INFINITY), f32::NAN),
+        (trig::sin_f32(0.0), 0.0),
+        (trig::sin_f32(-0.0), -0.0),
+        (trig::sin_f32(1e-40), 1e-40),
+        (trig::sin_f32(-1e-40), -1e-40),
+        (trig::cos_f32(-0.0), 1.0),
+        (trig::cos_f32(1e-40), 1.0),
+        (trig::sin_f32(f32::INFINITY), f32::NAN),
+        (trig::cos_f32(f32::NEG_INFINITY), f32::NAN),
+        (trig::sin_f32(f32::NAN), f32::NAN),
+        (exp::exp2_f32(-0.0), 1.0),
+        (log::ln_f32(f32::MIN_POSITIVE), -87.33655),
     ] {
         assert!(
             same(got, want),

@@ -78,7 +78,7 @@ impl WgpuKernel {
                 // SAFETY: naga made the words from WGSL that it validated, and the decorations
                 // added are `NoContraction` on float operations' results; the pipeline layout
                 // below is explicit and matches the module's bindings (set 0: parameters,
-                // fault record, buffers by parameter index), as for the WGSL path.
+                // fault record, then the buffer parameters in order), as for the WGSL path.
                 Some(words) => unsafe {
                     device.create_shader_module_passthrough(
                         wgpu::ShaderModuleDescriptorPassthrough {

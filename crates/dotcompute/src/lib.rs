@@ -67,8 +67,11 @@
 //! **Math functions are one library on every backend.** `x.exp()`, `x.ln()`, `x.powi(n)` and
 //! their kin are not the device's functions (Vulkan lets drivers be thousands of ulp off and
 //! has no `f64` ones at all): the kernel calls the functions of `dotcompute-math`, written in
-//! this language and compiled into the kernel, so that the CPU, Vulkan and CUDA compute the
-//! same bits, within 1 ulp of the exact result, with C99's special values. Today the library
+//! this language and compiled into the kernel, within 1 ulp of the exact result, with C99's
+//! special values; every backend runs the same operations in the same order, so that devices
+//! whose `+ - * /` and `sqrt` round correctly and which keep subnormals compute the same bits:
+//! the CPU, CUDA (its precise flags), and Vulkan devices such as lavapipe (the wgpu backend
+//! marks every float operation exact there; Metal and DX12 get plain WGSL). Today the library
 //! has `exp exp2 ln log2 log10 powi` (`f32` and `f64`) and `sin cos` (`f32`); the other
 //! functions are still the device's. `#[kernel(fast_math)]` opts a kernel into the devices' own functions (faster on
 //! GPUs, each with its vendor's error bounds; Vulkan devices then refuse `f64` ones).

@@ -1,6 +1,6 @@
 use dotcompute::prelude::*;
 
-#[kernel(fast_math)]
+#[kernel(fastest)]
 fn k(out: &mut [f32]) {
     out[0] = 1.0;
 }
