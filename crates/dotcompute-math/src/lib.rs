@@ -22,6 +22,7 @@
 //! | `log10` | [`log::log10_f32`] | [`log::log10_f64`] | msun's, with the split high part |
 //! | `sin` | [`trig::sin_f32`] | the device's (refused on Vulkan) | pi/2 in five parts or Payne-Hanek, msun's kernels |
 //! | `cos` | [`trig::cos_f32`] | the device's (refused on Vulkan) | as `sin` |
+//! | `hypot` | [`hypot::hypot_f32`] | [`hypot::hypot_f64`] | scaled, sum of squares as two floats, one Newton step |
 //! | `powi` | [`powi::powi_f32`] | [`powi::powi_f64`] | binary exponentiation, one division |
 //!
 //! ```
@@ -31,14 +32,18 @@
 //! assert!((exp_f32(1.0) - std::f32::consts::E).abs() <= f32::EPSILON * 2.0);
 //! ```
 
+pub mod exact;
 pub mod exp;
+pub mod hypot;
 pub mod log;
 pub mod powi;
 pub mod trig;
 
 /// The library's source, for `#[kernel]` to lower: every file of functions.
 pub const SOURCES: &[&str] = &[
+    include_str!("exact.rs"),
     include_str!("exp.rs"),
+    include_str!("hypot.rs"),
     include_str!("log.rs"),
     include_str!("powi.rs"),
     include_str!("trig.rs"),
@@ -58,6 +63,8 @@ pub const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("log10", "f64", "log10_f64"),
     ("sin", "f32", "sin_f32"),
     ("cos", "f32", "cos_f32"),
+    ("hypot", "f32", "hypot_f32"),
+    ("hypot", "f64", "hypot_f64"),
     ("powi", "f32", "powi_f32"),
     ("powi", "f64", "powi_f64"),
 ];

@@ -11,13 +11,7 @@
 //! sums and products need exact IEEE arithmetic, which every backend gives (on Vulkan the
 //! wgpu backend marks every float operation exact).
 
-/// The rounding error of `a + b`: `a + b = (a + b rounded) + two_sum_err(a, b)` exactly
-/// (Knuth's two-sum).
-pub fn two_sum_err_f32(a: f32, b: f32) -> f32 {
-    let s = a + b;
-    let bb = s - a;
-    (a - (s - bb)) + (b - bb)
-}
+use crate::exact::{two_prod_err_f32, two_sum_err_f32};
 
 /// Word `i` (most significant first) of the binary expansion of 2/pi.
 fn two_over_pi_word(i: u32) -> u32 {
@@ -116,14 +110,9 @@ fn sin_quadrant_f32(x: f32, offset: u32) -> f32 {
     let c = ((u & 0x000f_ffff) as u32) as f32 * 2.1684043e-19;
     let fh = a + b;
     let fl = two_sum_err_f32(a, b) + c;
-    // Times pi/2 = 1.5707964 - 4.371139e-8: fh * 1.5707964 with its rounding error (Dekker,
-    // Veltkamp's split at 12 bits; 1.5707964 = 1.5708008 - 4.4107437e-6 split the same way).
+    // Times pi/2 = 1.5707964 - 4.371139e-8: fh * 1.5707964 with its rounding error.
     let ph = fh * 1.5707964;
-    let big = fh * 4097.0;
-    let f_hi = big - (big - fh);
-    let f_lo = fh - f_hi;
-    let err =
-        ((f_hi * 1.5708008 - ph) + f_hi * -4.4107437e-6 + f_lo * 1.5708008) + f_lo * -4.4107437e-6;
+    let err = two_prod_err_f32(fh, 1.5707964);
     let pl_sum = err + (fh * -4.371139e-8 + fl * 1.5707964);
     // Normalised: |pl| at most half an ulp of ph.
     let ph_sum = ph + pl_sum;

@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // tests fail by panicking
 
 use astro_float::{BigFloat, Consts, RoundingMode};
-use dotcompute_math::{exp, log, powi, trig};
+use dotcompute_math::{exp, hypot, log, powi, trig};
 
 /// The error of `got` against the exact value `want` (an `f64`), in `f32` ulps at `want`.
 fn ulps_f32(got: f32, want: f64) -> f64 {
@@ -172,6 +172,90 @@ fn f64_functions_are_faithful() {
         log::log10_f64,
         |x, cc| x.log10(P, RoundingMode::ToEven, cc),
         &positive,
+    );
+}
+
+#[test]
+fn hypot_is_faithful() {
+    // f32: pairs of every magnitude and ratio, against f64 (exact enough at f32 precision).
+    let mut worst = (0.0f64, 0.0f32, 0.0f32);
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for i in 0..1_000_000u64 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let x = f32::from_bits(state as u32 & 0x7fff_ffff);
+        // The second operand near the first in magnitude, or anywhere.
+        let y = if i % 2 == 0 {
+            x * f32::from_bits(0x3f80_0000 ^ ((state >> 40) as u32 & 0x0f7f_ffff))
+        } else {
+            f32::from_bits((state >> 32) as u32)
+        };
+        let want = f64::from(x).hypot(f64::from(y));
+        let got = hypot::hypot_f32(x, y);
+        if want.is_nan() {
+            assert!(got.is_nan(), "hypot({x:e}, {y:e}) = {got:e}");
+            continue;
+        }
+        if !want.is_finite() || want == 0.0 || (want as f32).is_infinite() {
+            assert_eq!(
+                got.to_bits(),
+                (want as f32).to_bits(),
+                "hypot({x:e}, {y:e})"
+            );
+            continue;
+        }
+        let e = ulps_f32(got, want);
+        if e > worst.0 {
+            worst = (e, x, y);
+        }
+    }
+    eprintln!(
+        "hypot_f32: max error {:.3} ulp at ({:e}, {:e})",
+        worst.0, worst.1, worst.2
+    );
+    assert!(worst.0 < 1.0, "hypot_f32: {worst:?}");
+    // f64 against 192 bits.
+    const P: usize = 192;
+    let rm = RoundingMode::ToEven;
+    let mut worst = (0.0f64, 0.0f64, 0.0f64);
+    let inputs = f64_inputs(-1e3, 1e3);
+    for pair in inputs.chunks_exact(2) {
+        let (x, y) = (pair[0], pair[1]);
+        let got = hypot::hypot_f64(x, y);
+        let (bx, by) = (big(x), big(y));
+        let sum = bx.mul(&bx, P, rm).add(&by.mul(&by, P, rm), P, rm);
+        let exact = sum.sqrt(P, rm);
+        let want: f64 = format!("{exact}").parse().unwrap_or(f64::NAN);
+        if !want.is_finite() || !got.is_finite() || want == 0.0 {
+            assert_eq!(got.to_bits(), want.to_bits(), "hypot({x:e}, {y:e})");
+            continue;
+        }
+        let e = ulps_f64(got, &exact);
+        if e > worst.0 {
+            worst = (e, x, y);
+        }
+    }
+    eprintln!(
+        "hypot_f64: max error {:.3} ulp at ({:e}, {:e})",
+        worst.0, worst.1, worst.2
+    );
+    assert!(worst.0 < 1.0, "hypot_f64: {worst:?}");
+    // C99: an infinity wins over a NaN; zeros; subnormals; overflow.
+    assert_eq!(hypot::hypot_f32(f32::NAN, f32::NEG_INFINITY), f32::INFINITY);
+    assert!(hypot::hypot_f32(f32::NAN, 1.0).is_nan());
+    assert_eq!(hypot::hypot_f32(-0.0, 0.0).to_bits(), 0);
+    assert_eq!(hypot::hypot_f32(3.0, -4.0), 5.0);
+    assert_eq!(
+        hypot::hypot_f32(f32::from_bits(3), f32::from_bits(4)),
+        f32::from_bits(5)
+    );
+    assert_eq!(hypot::hypot_f32(f32::MAX, f32::MAX), f32::INFINITY);
+    assert_eq!(hypot::hypot_f64(f64::INFINITY, f64::NAN), f64::INFINITY);
+    assert_eq!(hypot::hypot_f64(3e300, 4e300), 5e300);
+    assert_eq!(
+        hypot::hypot_f64(f64::from_bits(3), f64::from_bits(4)),
+        f64::from_bits(5)
     );
 }
 
