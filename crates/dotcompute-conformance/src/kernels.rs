@@ -406,7 +406,7 @@ pub fn black_scholes_fast_f64(
 pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 9;
+    let o = i * 10;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
@@ -416,6 +416,7 @@ pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
     out[o + 6] = a.sin();
     out[o + 7] = a.cos();
     out[o + 8] = a.hypot(x[(i * 7 + 3) % x.len()]);
+    out[o + 9] = a.exp_m1();
 }
 
 /// The math library's functions (`f64`).
@@ -423,7 +424,7 @@ pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
 pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 7;
+    let o = i * 8;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
@@ -431,6 +432,7 @@ pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     out[o + 4] = a.log10();
     out[o + 5] = a.powi(n[i]);
     out[o + 6] = a.hypot(x[(i * 7 + 3) % x.len()]);
+    out[o + 7] = a.exp_m1();
 }
 
 /// Bit casts and sign copies: `to_bits`, `from_bits`, `copysign` on `f32` and `f64`.

@@ -382,6 +382,7 @@ pub enum MathFn {
     RotateLeft,
     RotateRight,
     CopySign,
+    ExpM1,
     /// `x.to_bits()`: a float's bits as the unsigned integer of its width.
     ToBits,
     /// `f32::from_bits(u)` / `f64::from_bits(u)`: the float whose bits are `u`.
@@ -418,7 +419,7 @@ pub enum MathSignature {
 
 impl MathFn {
     /// Every math function.
-    pub const ALL: [MathFn; 41] = [
+    pub const ALL: [MathFn; 42] = [
         MathFn::Sqrt,
         MathFn::Exp,
         MathFn::Exp2,
@@ -458,6 +459,7 @@ impl MathFn {
         MathFn::RotateLeft,
         MathFn::RotateRight,
         MathFn::CopySign,
+        MathFn::ExpM1,
         MathFn::ToBits,
         MathFn::FromBits,
     ];
@@ -504,6 +506,7 @@ impl MathFn {
             MathFn::RotateLeft => "rotate_left",
             MathFn::RotateRight => "rotate_right",
             MathFn::CopySign => "copysign",
+            MathFn::ExpM1 => "exp_m1",
             MathFn::ToBits => "to_bits",
             MathFn::FromBits => "from_bits",
         }
@@ -521,6 +524,7 @@ impl MathFn {
         matches!(
             self,
             Exp | Exp2
+                | ExpM1
                 | Ln
                 | Log2
                 | Log10
@@ -545,7 +549,7 @@ impl MathFn {
         use MathFn::*;
         match self {
             Sqrt | Exp | Exp2 | Ln | Log2 | Log10 | Sin | Cos | Tan | Tanh | Sinh | Cosh | Asin
-            | Acos | Atan | Floor | Ceil | Round | Trunc | Cbrt | Recip => {
+            | Acos | Atan | Floor | Ceil | Round | Trunc | Cbrt | Recip | ExpM1 => {
                 MathSignature::FloatUnary
             }
             Atan2 | Powf | Hypot | CopySign => MathSignature::FloatBinary,

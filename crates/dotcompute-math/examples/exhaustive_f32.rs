@@ -3,7 +3,7 @@
 //! error in ulps and how many results are not correctly rounded. Run by
 //! `scripts/math-accuracy.sh` (release build, all cores).
 
-use dotcompute_math::{exp, log, trig};
+use dotcompute_math::{exp, expm1, log, trig};
 
 /// The error of `got` against `want`, in `f32` ulps at `want`.
 fn ulps(got: f32, want: f64) -> f64 {
@@ -61,7 +61,8 @@ fn check(ours: fn(f32) -> f32, reference: fn(f64) -> f64, bits: std::ops::Range<
 }
 
 fn main() {
-    let functions: [Function; 7] = [
+    let functions: [Function; 8] = [
+        ("exp_m1", expm1::exp_m1_f32, f64::exp_m1),
         ("sin", trig::sin_f32, f64::sin),
         ("cos", trig::cos_f32, f64::cos),
         ("exp", exp::exp_f32, f64::exp),
@@ -70,9 +71,14 @@ fn main() {
         ("log2", log::log2_f32, f64::log2),
         ("log10", log::log10_f32, f64::log10),
     ];
+    // Function names given on the command line: only those.
+    let wanted: Vec<String> = std::env::args().skip(1).collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let mut failed = false;
     for (name, ours, reference) in functions {
+        if !wanted.is_empty() && !wanted.iter().any(|w| w == name) {
+            continue;
+        }
         let started = std::time::Instant::now();
         let step = (1u64 << 32).div_ceil(threads);
         let tallies: Vec<Tally> = std::thread::scope(|s| {

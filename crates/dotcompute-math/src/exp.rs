@@ -27,18 +27,23 @@ pub fn scale_f32(y: f32, k: i32) -> f32 {
     y * f32::from_bits(((0x7f + k1) as u32) << 23) * f32::from_bits(((0x7f + k2) as u32) << 23)
 }
 
-/// e^x for `f32`.
-pub fn exp_f32(x: f32) -> f32 {
-    // Beyond the clamps the result is 0 or infinity, for NaN it is NaN (chosen below).
-    let xc = x.clamp(-104.0, 89.0);
-    // k = xc / ln2 rounded to nearest, as a float and as the low bits of the sum.
-    let z = std::f32::consts::LOG2_E * xc + 12582912.0;
+/// e^x * 2^j for `f32` x in [-104, 90] and small j, without special cases: the core of
+/// `exp`, also used to compute e^x / 2 beyond e^x's overflow (`sinh`, `cosh`).
+pub fn exp_scaled_f32(x: f32, j: i32) -> f32 {
+    // k = x / ln2 rounded to nearest, as a float and as the low bits of the sum.
+    let z = std::f32::consts::LOG2_E * x + 12582912.0;
     let t = z - 12582912.0;
     let k = (z.to_bits() as i32) - 0x4b40_0000;
     // t * ln2hi is exact: ln2hi ends in 8 zero bits and |k| <= 151.
-    let hi = xc - t * 0.69314575;
+    let hi = x - t * 0.69314575;
     let lo = t * 1.4286068e-6;
-    let y = scale_f32(exp_kernel_f32(hi, lo), k);
+    scale_f32(exp_kernel_f32(hi, lo), k + j)
+}
+
+/// e^x for `f32`.
+pub fn exp_f32(x: f32) -> f32 {
+    // Beyond the clamps the result is 0 or infinity, for NaN it is NaN (chosen below).
+    let y = exp_scaled_f32(x.clamp(-104.0, 89.0), 0);
     // |x| < 2^-13: 1 + x (within an ulp of e^x there).
     let y = if (x.to_bits() & 0x7fff_ffff) < 0x3900_0000 {
         1.0 + x
@@ -94,16 +99,20 @@ pub fn scale_f64(y: f64, k: i64) -> f64 {
     y * f64::from_bits(((0x3ff + k1) as u64) << 52) * f64::from_bits(((0x3ff + k2) as u64) << 52)
 }
 
-/// e^x for `f64`.
-pub fn exp_f64(x: f64) -> f64 {
-    let xc = x.clamp(-746.0, 710.0);
-    let z = std::f64::consts::LOG2_E * xc + 6755399441055744.0;
+/// e^x * 2^j for `f64` x in [-746, 711] and small j, without special cases.
+pub fn exp_scaled_f64(x: f64, j: i64) -> f64 {
+    let z = std::f64::consts::LOG2_E * x + 6755399441055744.0;
     let t = z - 6755399441055744.0;
     let k = (z.to_bits() as i64) - 0x4338_0000_0000_0000;
     // t * ln2HI is exact: ln2HI ends in 21 zero bits and |k| <= 1077.
-    let hi = xc - t * 0.6931471803691238;
+    let hi = x - t * 0.6931471803691238;
     let lo = t * 1.9082149292705877e-10;
-    let y = scale_f64(exp_kernel_f64(hi, lo), k);
+    scale_f64(exp_kernel_f64(hi, lo), k + j)
+}
+
+/// e^x for `f64`.
+pub fn exp_f64(x: f64) -> f64 {
+    let y = exp_scaled_f64(x.clamp(-746.0, 710.0), 0);
     // |x| < 2^-27: 1 + x (within an ulp of e^x there).
     let y = if (x.to_bits() >> 32) & 0x7fff_ffff < 0x3e30_0000 {
         1.0 + x

@@ -22,6 +22,7 @@
 //! | `log10` | [`log::log10_f32`] | [`log::log10_f64`] | msun's, with the split high part |
 //! | `sin` | [`trig::sin_f32`] | the device's (refused on Vulkan) | pi/2 in five parts or Payne-Hanek, msun's kernels |
 //! | `cos` | [`trig::cos_f32`] | the device's (refused on Vulkan) | as `sin` |
+//! | `exp_m1` | [`expm1::exp_m1_f32`] | [`expm1::exp_m1_f64`] | msun's, the recombination chosen by k |
 //! | `hypot` | [`hypot::hypot_f32`] | [`hypot::hypot_f64`] | scaled, sum of squares as two floats, one Newton step |
 //! | `powi` | [`powi::powi_f32`] | [`powi::powi_f64`] | binary exponentiation, one division |
 //!
@@ -34,6 +35,7 @@
 
 pub mod exact;
 pub mod exp;
+pub mod expm1;
 pub mod hypot;
 pub mod log;
 pub mod powi;
@@ -43,6 +45,7 @@ pub mod trig;
 pub const SOURCES: &[&str] = &[
     include_str!("exact.rs"),
     include_str!("exp.rs"),
+    include_str!("expm1.rs"),
     include_str!("hypot.rs"),
     include_str!("log.rs"),
     include_str!("powi.rs"),
@@ -63,6 +66,8 @@ pub const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("log10", "f64", "log10_f64"),
     ("sin", "f32", "sin_f32"),
     ("cos", "f32", "cos_f32"),
+    ("exp_m1", "f32", "exp_m1_f32"),
+    ("exp_m1", "f64", "exp_m1_f64"),
     ("hypot", "f32", "hypot_f32"),
     ("hypot", "f64", "hypot_f64"),
     ("powi", "f32", "powi_f32"),

@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // tests fail by panicking
 
 use astro_float::{BigFloat, Consts, RoundingMode};
-use dotcompute_math::{exp, hypot, log, powi, trig};
+use dotcompute_math::{exp, expm1, hypot, log, powi, trig};
 
 /// The error of `got` against the exact value `want` (an `f64`), in `f32` ulps at `want`.
 fn ulps_f32(got: f32, want: f64) -> f64 {
@@ -58,6 +58,7 @@ fn f32_functions_are_faithful() {
     check_f32("sin_f32", trig::sin_f32, f64::sin);
     check_f32("cos_f32", trig::cos_f32, f64::cos);
     check_f32("exp_f32", exp::exp_f32, f64::exp);
+    check_f32("exp_m1_f32", expm1::exp_m1_f32, f64::exp_m1);
     check_f32("exp2_f32", exp::exp2_f32, f64::exp2);
     check_f32("ln_f32", log::ln_f32, f64::ln);
     check_f32("log2_f32", log::log2_f32, f64::log2);
@@ -153,6 +154,23 @@ fn f64_functions_are_faithful() {
         exp::exp2_f64,
         |x, cc| BigFloat::from_f64(2.0, P).pow(x, P, RoundingMode::ToEven, cc),
         &f64_inputs(-1080.0, 1025.0),
+    );
+    check_f64(
+        "exp_m1_f64",
+        expm1::exp_m1_f64,
+        |x, cc| {
+            // 320 bits: e^x - 1 cancels for small x (inputs below 2^-60 are left out).
+            const Q: usize = 320;
+            x.exp(Q, RoundingMode::ToEven, cc).sub(
+                &BigFloat::from_f64(1.0, Q),
+                Q,
+                RoundingMode::ToEven,
+            )
+        },
+        &f64_inputs(-40.0, 40.0)
+            .into_iter()
+            .filter(|x| x.abs() > 1e-18)
+            .collect::<Vec<_>>(),
     );
     let positive = f64_inputs(0.0, 4.0);
     check_f64(

@@ -998,6 +998,7 @@ fn math(func: MathFn, t: ScalarType, r: &[String]) -> String {
         MathFn::RotateLeft => format!("rotl_{s}({a}, {})", b()),
         MathFn::RotateRight => format!("rotr_{s}({a}, {})", b()),
         MathFn::CopySign => format!("{}({a}, {})", c("copysign"), b()),
+        MathFn::ExpM1 => unary("expm1"),
         MathFn::ToBits => match t {
             ScalarType::F64 => format!("((unsigned long long)__double_as_longlong({a}))"),
             _ => format!("__float_as_uint({a})"),
