@@ -20,6 +20,7 @@
 //! | `ln` | [`log::ln_f32`] | [`log::ln_f64`] | msun's `logf` / `log` |
 //! | `log2` | [`log::log2_f32`] | [`log::log2_f64`] | msun's, with the split high part |
 //! | `log10` | [`log::log10_f32`] | [`log::log10_f64`] | msun's, with the split high part |
+//! | `atan` | [`atan::atan_f32`] | the device's (refused on Vulkan) | msun's four reductions, odd polynomial |
 //! | `sin` | [`trig::sin_f32`] | the device's (refused on Vulkan) | pi/2 in five parts or Payne-Hanek, msun's kernels |
 //! | `cos` | [`trig::cos_f32`] | the device's (refused on Vulkan) | as `sin` |
 //! | `exp_m1` | [`expm1::exp_m1_f32`] | [`expm1::exp_m1_f64`] | msun's, the recombination chosen by k |
@@ -33,6 +34,7 @@
 //! assert!((exp_f32(1.0) - std::f32::consts::E).abs() <= f32::EPSILON * 2.0);
 //! ```
 
+pub mod atan;
 pub mod exact;
 pub mod exp;
 pub mod expm1;
@@ -43,6 +45,7 @@ pub mod trig;
 
 /// The library's source, for `#[kernel]` to lower: every file of functions.
 pub const SOURCES: &[&str] = &[
+    include_str!("atan.rs"),
     include_str!("exact.rs"),
     include_str!("exp.rs"),
     include_str!("expm1.rs"),
@@ -64,6 +67,7 @@ pub const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("log2", "f64", "log2_f64"),
     ("log10", "f32", "log10_f32"),
     ("log10", "f64", "log10_f64"),
+    ("atan", "f32", "atan_f32"),
     ("sin", "f32", "sin_f32"),
     ("cos", "f32", "cos_f32"),
     ("exp_m1", "f32", "exp_m1_f32"),

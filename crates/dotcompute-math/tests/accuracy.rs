@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // tests fail by panicking
 
 use astro_float::{BigFloat, Consts, RoundingMode};
-use dotcompute_math::{exp, expm1, hypot, log, powi, trig};
+use dotcompute_math::{atan, exp, expm1, hypot, log, powi, trig};
 
 /// The error of `got` against the exact value `want` (an `f64`), in `f32` ulps at `want`.
 fn ulps_f32(got: f32, want: f64) -> f64 {
@@ -57,6 +57,7 @@ fn check_f32(name: &str, ours: fn(f32) -> f32, reference: fn(f64) -> f64) {
 fn f32_functions_are_faithful() {
     check_f32("sin_f32", trig::sin_f32, f64::sin);
     check_f32("cos_f32", trig::cos_f32, f64::cos);
+    check_f32("atan_f32", atan::atan_f32, f64::atan);
     check_f32("exp_f32", exp::exp_f32, f64::exp);
     check_f32("exp_m1_f32", expm1::exp_m1_f32, f64::exp_m1);
     check_f32("exp2_f32", exp::exp2_f32, f64::exp2);

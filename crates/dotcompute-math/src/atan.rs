@@ -1,0 +1,78 @@
+//! `atan` (f32): FreeBSD msun's `s_atanf.c` method. |x| is mapped into [-7/16, 7/16] by one
+//! of four identities atan(x) = atan(c) + atan((x - c) / (1 + c x)) (c = 1/2, 1, 3/2, or
+//! infinity), then an odd polynomial; atan(c) is added as two parts. Written without
+//! branches on the main path: the interval's constants and the reduction's numerator and
+//! denominator are selected, then one division (see the `exp` module).
+
+/// The arctangent of `f32` `x`.
+pub fn atan_f32(x: f32) -> f32 {
+    let ix = x.to_bits() & 0x7fff_ffff;
+    let ax = x.abs();
+    // The interval: 0 below 11/16, 1 below 1.1875, 2 below 2.4375, 3 above.
+    let id = if ix < 0x3f30_0000 {
+        0
+    } else if ix < 0x3f98_0000 {
+        1
+    } else if ix < 0x401c_0000 {
+        2
+    } else {
+        3
+    };
+    let num = if id == 0 {
+        2.0 * ax - 1.0
+    } else if id == 1 {
+        ax - 1.0
+    } else if id == 2 {
+        ax - 1.5
+    } else {
+        -1.0
+    };
+    let den = if id == 0 {
+        2.0 + ax
+    } else if id == 1 {
+        ax + 1.0
+    } else if id == 2 {
+        1.0 + 1.5 * ax
+    } else {
+        ax
+    };
+    // Below 7/16 no reduction: x itself.
+    let near = ix < 0x3ee0_0000;
+    let r = if near { x } else { num / den };
+    let z = r * r;
+    let w = z * z;
+    let s1 = z * (0.33333328 + w * (0.14253636 + w * 0.061687607));
+    let s2 = w * (-0.19999158 + w * -0.106480174);
+    // atan(c) as hi + lo; hi is one ulp below the float nearest to it for c = 1 and c = inf,
+    // hence the bits.
+    let hi = if id == 0 {
+        0.4636476
+    } else if id == 1 {
+        f32::from_bits(0x3f49_0fda)
+    } else if id == 2 {
+        0.9827937
+    } else {
+        f32::from_bits(0x3fc9_0fda)
+    };
+    let lo = if id == 0 {
+        5.0121582e-9
+    } else if id == 1 {
+        3.7748947e-8
+    } else if id == 2 {
+        3.4473217e-8
+    } else {
+        7.5497894e-8
+    };
+    let reduced = hi - ((r * (s1 + s2) - lo) - r);
+    let reduced = if x < 0.0 { -reduced } else { reduced };
+    let y = if near { x - x * (s1 + s2) } else { reduced };
+    // |x| < 2^-12: x itself; |x| >= 2^26: +-pi/2.
+    let y = if ix < 0x3980_0000 { x } else { y };
+    let far = f32::from_bits(0x3fc9_0fda) + 7.5497894e-8;
+    let y = if ix >= 0x4c80_0000 {
+        if x < 0.0 { -far } else { far }
+    } else {
+        y
+    };
+    if x.is_nan() { x + x } else { y }
+}
