@@ -30,6 +30,20 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         triad::definition(),
         partial_sums::definition(),
         poly32::definition(),
+        float_bits::definition(),
+        math_library_f32::definition(),
+        math_library_f64::definition(),
+        black_scholes_f32::definition(),
+        black_scholes_f64::definition(),
+        black_scholes_fast_f32::definition(),
+        black_scholes_fast_f64::definition(),
+        exp_map::definition(),
+        exp_map_fast::definition(),
+        sin_map::definition(),
+        sin_map_fast::definition(),
+        ln_map::definition(),
+        ln_map_fast::definition(),
+        exp_m1_map_fast::definition(),
     ]
 }
 
@@ -276,6 +290,13 @@ pub fn sin_map(x: &[f32], out: &mut [f32]) {
 pub fn sin_map_fast(x: &[f32], out: &mut [f32]) {
     let i = global_id();
     out[i] = x[i].sin();
+}
+
+/// e^x - 1 per element with the device's own functions.
+#[kernel(fast_math)]
+pub fn exp_m1_map_fast(x: &[f32], out: &mut [f32]) {
+    let i = global_id();
+    out[i] = x[i].exp_m1();
 }
 
 /// ln(x) per element (the math library's `ln`).
