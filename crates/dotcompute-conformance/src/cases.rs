@@ -112,7 +112,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         name: "math_library",
-        description: "exp exp2 exp_m1 ln log2 log10 powi hypot (f32, f64), sin cos atan (f32) give the math library's bits exactly",
+        description: "exp exp2 exp_m1 ln log2 log10 powi hypot (f32, f64), sin cos atan sinh cosh tanh (f32) give the math library's bits exactly",
         tolerance: Tolerance::EXACT,
         run: math_library,
     },
@@ -664,16 +664,16 @@ fn math_inputs_f32(rng: &mut Rng) -> Vec<f32> {
 }
 
 fn math_library(env: &Env) -> CaseResult {
-    use dotcompute_math::{atan, exp, expm1, hypot, log, powi, trig};
+    use dotcompute_math::{atan, exp, expm1, hyperbolic, hypot, log, powi, trig};
     let mut rng = Rng::new(23);
     let x = math_inputs_f32(&mut rng);
     let n: Vec<i32> = (0..x.len())
         .map(|_| (rng.next_u64() % 41) as i32 - 20)
         .collect();
     let (dx, dn) = (env.dc.buffer_from_slice(&x)?, env.dc.buffer_from_slice(&n)?);
-    let mut out = env.dc.buffer_zeroed::<f32>(11 * x.len())?;
+    let mut out = env.dc.buffer_zeroed::<f32>(14 * x.len())?;
     kernels::math_library_f32::launch(&env.acc, x.len(), &dx, &dn, &mut out)?;
-    let mut want = Vec::with_capacity(11 * x.len());
+    let mut want = Vec::with_capacity(14 * x.len());
     for (i, (&a, &k)) in x.iter().zip(&n).enumerate() {
         want.extend_from_slice(&[
             exp::exp_f32(a),
@@ -687,6 +687,9 @@ fn math_library(env: &Env) -> CaseResult {
             hypot::hypot_f32(a, x[(i * 7 + 3) % x.len()]),
             expm1::exp_m1_f32(a),
             atan::atan_f32(a),
+            hyperbolic::sinh_f32(a),
+            hyperbolic::cosh_f32(a),
+            hyperbolic::tanh_f32(a),
         ]);
     }
     compare::floats_f32("out (f32)", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)?;

@@ -427,7 +427,7 @@ pub fn black_scholes_fast_f64(
 pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 11;
+    let o = i * 14;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
@@ -439,6 +439,9 @@ pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
     out[o + 8] = a.hypot(x[(i * 7 + 3) % x.len()]);
     out[o + 9] = a.exp_m1();
     out[o + 10] = a.atan();
+    out[o + 11] = a.sinh();
+    out[o + 12] = a.cosh();
+    out[o + 13] = a.tanh();
 }
 
 /// The math library's functions (`f64`).

@@ -24,6 +24,7 @@
 //! | `sin` | [`trig::sin_f32`] | the device's (refused on Vulkan) | pi/2 in five parts or Payne-Hanek, msun's kernels |
 //! | `cos` | [`trig::cos_f32`] | the device's (refused on Vulkan) | as `sin` |
 //! | `exp_m1` | [`expm1::exp_m1_f32`] | [`expm1::exp_m1_f64`] | msun's, the recombination chosen by k |
+//! | `sinh` `cosh` `tanh` | [`hyperbolic::sinh_f32`] ... | the device's (refused on Vulkan) | e^x as two floats, Taylor near 0 |
 //! | `hypot` | [`hypot::hypot_f32`] | [`hypot::hypot_f64`] | scaled, sum of squares as two floats, one Newton step |
 //! | `powi` | [`powi::powi_f32`] | [`powi::powi_f64`] | binary exponentiation, one division |
 //!
@@ -38,6 +39,7 @@ pub mod atan;
 pub mod exact;
 pub mod exp;
 pub mod expm1;
+pub mod hyperbolic;
 pub mod hypot;
 pub mod log;
 pub mod powi;
@@ -49,6 +51,7 @@ pub const SOURCES: &[&str] = &[
     include_str!("exact.rs"),
     include_str!("exp.rs"),
     include_str!("expm1.rs"),
+    include_str!("hyperbolic.rs"),
     include_str!("hypot.rs"),
     include_str!("log.rs"),
     include_str!("powi.rs"),
@@ -72,6 +75,9 @@ pub const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("cos", "f32", "cos_f32"),
     ("exp_m1", "f32", "exp_m1_f32"),
     ("exp_m1", "f64", "exp_m1_f64"),
+    ("sinh", "f32", "sinh_f32"),
+    ("cosh", "f32", "cosh_f32"),
+    ("tanh", "f32", "tanh_f32"),
     ("hypot", "f32", "hypot_f32"),
     ("hypot", "f64", "hypot_f64"),
     ("powi", "f32", "powi_f32"),

@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // tests fail by panicking
 
 use astro_float::{BigFloat, Consts, RoundingMode};
-use dotcompute_math::{atan, exp, expm1, hypot, log, powi, trig};
+use dotcompute_math::{atan, exp, expm1, hyperbolic, hypot, log, powi, trig};
 
 /// The error of `got` against the exact value `want` (an `f64`), in `f32` ulps at `want`.
 fn ulps_f32(got: f32, want: f64) -> f64 {
@@ -60,6 +60,9 @@ fn f32_functions_are_faithful() {
     check_f32("atan_f32", atan::atan_f32, f64::atan);
     check_f32("exp_f32", exp::exp_f32, f64::exp);
     check_f32("exp_m1_f32", expm1::exp_m1_f32, f64::exp_m1);
+    check_f32("sinh_f32", hyperbolic::sinh_f32, f64::sinh);
+    check_f32("cosh_f32", hyperbolic::cosh_f32, f64::cosh);
+    check_f32("tanh_f32", hyperbolic::tanh_f32, f64::tanh);
     check_f32("exp2_f32", exp::exp2_f32, f64::exp2);
     check_f32("ln_f32", log::ln_f32, f64::ln);
     check_f32("log2_f32", log::log2_f32, f64::log2);
@@ -318,6 +321,12 @@ fn special_values_are_c99s() {
         (trig::cos_f32(f32::NEG_INFINITY), f32::NAN),
         (trig::sin_f32(f32::NAN), f32::NAN),
         (exp::exp2_f32(-0.0), 1.0),
+        (hyperbolic::tanh_f32(-0.0), -0.0),
+        (hyperbolic::sinh_f32(-0.0), -0.0),
+        (hyperbolic::cosh_f32(-0.0), 1.0),
+        (hyperbolic::tanh_f32(f32::NEG_INFINITY), -1.0),
+        (hyperbolic::sinh_f32(f32::NEG_INFINITY), f32::NEG_INFINITY),
+        (hyperbolic::cosh_f32(f32::NEG_INFINITY), f32::INFINITY),
         (log::ln_f32(f32::MIN_POSITIVE), -87.33655),
     ] {
         assert!(

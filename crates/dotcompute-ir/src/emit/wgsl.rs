@@ -622,7 +622,7 @@ impl<'k> Emitter<'k> {
             .collect();
         let _ = writeln!(
             out,
-            "fn f{index}({}) -> {} {{",
+            "fn fun{index}({}) -> {} {{",
             params.join(", "),
             ty(f.ret)
         );
@@ -954,7 +954,7 @@ impl<'k> Emitter<'k> {
             }
             ExprKind::Call { function, args } => {
                 let r: Vec<String> = args.iter().map(|a| self.expr(body, a)).collect();
-                format!("f{}({})", function.0, r.join(", "))
+                format!("fun{}({})", function.0, r.join(", "))
             }
             ExprKind::Atomic {
                 op,
