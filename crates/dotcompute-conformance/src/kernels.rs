@@ -449,7 +449,7 @@ pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
 pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 8;
+    let o = i * 9;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
@@ -458,6 +458,7 @@ pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     out[o + 5] = a.powi(n[i]);
     out[o + 6] = a.hypot(x[(i * 7 + 3) % x.len()]);
     out[o + 7] = a.exp_m1();
+    out[o + 8] = a.atan();
 }
 
 /// Bit casts and sign copies: `to_bits`, `from_bits`, `copysign` on `f32` and `f64`.

@@ -20,7 +20,7 @@
 //! | `ln` | [`log::ln_f32`] | [`log::ln_f64`] | msun's `logf` / `log` |
 //! | `log2` | [`log::log2_f32`] | [`log::log2_f64`] | msun's, with the split high part |
 //! | `log10` | [`log::log10_f32`] | [`log::log10_f64`] | msun's, with the split high part |
-//! | `atan` | [`atan::atan_f32`] | the device's (refused on Vulkan) | msun's four reductions, odd polynomial |
+//! | `atan` | [`atan::atan_f32`] | [`atan::atan_f64`] | msun's four reductions, odd polynomial |
 //! | `sin` | [`trig::sin_f32`] | the device's (refused on Vulkan) | pi/2 in five parts or Payne-Hanek, msun's kernels |
 //! | `cos` | [`trig::cos_f32`] | the device's (refused on Vulkan) | as `sin` |
 //! | `exp_m1` | [`expm1::exp_m1_f32`] | [`expm1::exp_m1_f64`] | msun's, the recombination chosen by k |
@@ -71,6 +71,7 @@ pub const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("log10", "f32", "log10_f32"),
     ("log10", "f64", "log10_f64"),
     ("atan", "f32", "atan_f32"),
+    ("atan", "f64", "atan_f64"),
     ("sin", "f32", "sin_f32"),
     ("cos", "f32", "cos_f32"),
     ("exp_m1", "f32", "exp_m1_f32"),

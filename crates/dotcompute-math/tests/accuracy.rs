@@ -176,6 +176,12 @@ fn f64_functions_are_faithful() {
             .filter(|x| x.abs() > 1e-18)
             .collect::<Vec<_>>(),
     );
+    check_f64(
+        "atan_f64",
+        atan::atan_f64,
+        |x, cc| x.atan(P, RoundingMode::ToEven, cc),
+        &f64_inputs(-5.0, 5.0),
+    );
     let positive = f64_inputs(0.0, 4.0);
     check_f64(
         "ln_f64",
