@@ -449,7 +449,7 @@ pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
 pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 9;
+    let o = i * 12;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
@@ -459,6 +459,9 @@ pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     out[o + 6] = a.hypot(x[(i * 7 + 3) % x.len()]);
     out[o + 7] = a.exp_m1();
     out[o + 8] = a.atan();
+    out[o + 9] = a.sinh();
+    out[o + 10] = a.cosh();
+    out[o + 11] = a.tanh();
 }
 
 /// Bit casts and sign copies: `to_bits`, `from_bits`, `copysign` on `f32` and `f64`.

@@ -24,7 +24,7 @@
 //! | `sin` | [`trig::sin_f32`] | the device's (refused on Vulkan) | pi/2 in five parts or Payne-Hanek, msun's kernels |
 //! | `cos` | [`trig::cos_f32`] | the device's (refused on Vulkan) | as `sin` |
 //! | `exp_m1` | [`expm1::exp_m1_f32`] | [`expm1::exp_m1_f64`] | msun's, the recombination chosen by k |
-//! | `sinh` `cosh` `tanh` | [`hyperbolic::sinh_f32`] ... | the device's (refused on Vulkan) | e^x as two floats, Taylor near 0 |
+//! | `sinh` `cosh` `tanh` | [`hyperbolic::sinh_f32`] ... | [`hyperbolic::sinh_f64`] ... | e^x as two floats, Taylor near 0 |
 //! | `hypot` | [`hypot::hypot_f32`] | [`hypot::hypot_f64`] | scaled, sum of squares as two floats, one Newton step |
 //! | `powi` | [`powi::powi_f32`] | [`powi::powi_f64`] | binary exponentiation, one division |
 //!
@@ -77,8 +77,11 @@ pub const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("exp_m1", "f32", "exp_m1_f32"),
     ("exp_m1", "f64", "exp_m1_f64"),
     ("sinh", "f32", "sinh_f32"),
+    ("sinh", "f64", "sinh_f64"),
     ("cosh", "f32", "cosh_f32"),
+    ("cosh", "f64", "cosh_f64"),
     ("tanh", "f32", "tanh_f32"),
+    ("tanh", "f64", "tanh_f64"),
     ("hypot", "f32", "hypot_f32"),
     ("hypot", "f64", "hypot_f64"),
     ("powi", "f32", "powi_f32"),

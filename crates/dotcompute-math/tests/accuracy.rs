@@ -182,6 +182,25 @@ fn f64_functions_are_faithful() {
         |x, cc| x.atan(P, RoundingMode::ToEven, cc),
         &f64_inputs(-5.0, 5.0),
     );
+    let moderate = f64_inputs(-30.0, 30.0);
+    check_f64(
+        "sinh_f64",
+        hyperbolic::sinh_f64,
+        |x, cc| x.sinh(P, RoundingMode::ToEven, cc),
+        &moderate,
+    );
+    check_f64(
+        "cosh_f64",
+        hyperbolic::cosh_f64,
+        |x, cc| x.cosh(P, RoundingMode::ToEven, cc),
+        &moderate,
+    );
+    check_f64(
+        "tanh_f64",
+        hyperbolic::tanh_f64,
+        |x, cc| x.tanh(P, RoundingMode::ToEven, cc),
+        &moderate,
+    );
     let positive = f64_inputs(0.0, 4.0);
     check_f64(
         "ln_f64",

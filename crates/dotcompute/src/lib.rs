@@ -72,7 +72,7 @@
 //! whose `+ - * /` and `sqrt` round correctly and which keep subnormals compute the same bits:
 //! the CPU, CUDA (its precise flags), and Vulkan devices such as lavapipe (the wgpu backend
 //! marks every float operation exact there; Metal and DX12 get plain WGSL). Today the library
-//! has `exp exp2 exp_m1 ln log2 log10 powi hypot atan` (`f32` and `f64`) and `sin cos sinh cosh tanh` (`f32`); the other
+//! has `exp exp2 exp_m1 ln log2 log10 powi hypot atan sinh cosh tanh` (`f32` and `f64`) and `sin cos` (`f32`); the other
 //! functions are still the device's. `#[kernel(fast_math)]` opts a kernel into the devices' own functions (faster on
 //! GPUs, each with its vendor's error bounds; Vulkan devices then refuse `f64` ones).
 //!
