@@ -202,13 +202,6 @@ pub struct PendingLaunch<E> {
     pub extra: E,
 }
 
-impl<E> PendingLaunch<E> {
-    /// Its fault record slot.
-    pub fn slot(&self) -> u32 {
-        self.slot
-    }
-}
-
 struct TrackerState<E> {
     next_id: u32,
     free_slots: BTreeSet<u32>,
@@ -321,11 +314,6 @@ impl<E> LaunchTracker<E> {
         let _ = self.collector.set(collector);
     }
 
-    /// Slots in the record array.
-    pub fn slots(&self) -> u32 {
-        self.slots
-    }
-
     fn state(&self) -> MutexGuard<'_, TrackerState<E>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -367,8 +355,10 @@ impl<E> LaunchTracker<E> {
                     position,
                 });
             }
-            if state.pending.is_empty() {
-                // Nothing to collect would free a slot: earlier collections failed.
+            if state.pending.is_empty() && state.lost_slots >= self.slots {
+                // Nothing to collect would free a slot: earlier collections failed. (With
+                // slots neither free nor pending nor lost, a collection running on another
+                // thread holds them: `collect` below waits for it.)
                 return Err(Error::Backend {
                     backend: self.backend.clone(),
                     message: format!(
@@ -496,10 +486,5 @@ impl<E> LaunchTracker<E> {
             Some(report) => Err(report.to_error()),
             None => Ok(()),
         }
-    }
-
-    /// The backend's name, for errors.
-    pub fn backend(&self) -> &str {
-        &self.backend
     }
 }

@@ -138,9 +138,6 @@ pub fn link(kernel: &mut Kernel) -> Result<(), String> {
     for f in &mut kernel.functions {
         dotcompute_ir::walk_exprs_mut(&mut f.body, &mut mark);
     }
-    if !used.contains(&true) {
-        return Ok(());
-    }
     // What the used functions call: callees come first, so one pass from the end suffices.
     for i in (0..used.len()).rev() {
         if used[i] {

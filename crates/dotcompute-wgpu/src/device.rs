@@ -101,7 +101,8 @@ impl Shared {
                     (&self.timestamps, &self.timestamp_readback)
                 {
                     // Timing is a statistic: failing to read it must not hide a fault.
-                    let ticks_bytes = readback.size();
+                    // Only the taken launches' pairs were resolved.
+                    let ticks_bytes = (16 * taken.len() as u64).min(readback.size());
                     match self.read_mapped(readback, index, ticks_bytes) {
                         Ok(ticks) => {
                             for (position, launch) in taken.iter().enumerate() {

@@ -112,10 +112,8 @@ impl WgpuKernel {
                 },
                 storage_entry(1, false),
             ];
-            for (i, p) in ir.params.iter().enumerate() {
-                if let (ParamKind::Buffer { access, .. }, Some(binding)) =
-                    (p.kind, wgsl::buffer_binding(ir, i))
-                {
+            for (i, binding) in wgsl::buffer_bindings(ir) {
+                if let ParamKind::Buffer { access, .. } = ir.params[i].kind {
                     entries.push(storage_entry(binding, access == Access::Read));
                 }
             }
@@ -210,7 +208,7 @@ impl CompiledKernel for WgpuKernel {
                         .downcast_ref::<WgpuMemory>()
                         .ok_or(KernelFault::ArgumentMismatch { param: i as u32 })?;
                     // Core refused buffers beyond the device's binding limit before any copy.
-                    // Bindings follow the buffer parameters in order (`wgsl::buffer_binding`).
+                    // Bindings follow the buffer parameters in order (`wgsl::buffer_bindings`).
                     let binding = 2 + buffers.len() as u32;
                     buffers.push((binding, memory, len * elem.size_bytes() as u64));
                 }

@@ -24,8 +24,9 @@ const OP_DECORATE: u32 = 71;
 const NO_CONTRACTION: u32 = 42;
 /// Opcodes that may start the annotation section (decorations), where ours go.
 const ANNOTATIONS: [u32; 5] = [71, 72, 73, 74, 75];
-/// Opcodes of the section after it (types, constants, global variables, functions).
-const FIRST_AFTER_ANNOTATIONS: u32 = 19; // OpTypeVoid and the other type declarations follow
+/// Type declarations (OpTypeVoid to OpTypeForwardPointer): the section after the annotations
+/// starts with one of them.
+const TYPE_DECLARATIONS: std::ops::RangeInclusive<u32> = 19..=39;
 
 /// The kernel's WGSL as SPIR-V for compute entry point `main`, with every float operation
 /// decorated `NoContraction`.
@@ -67,9 +68,7 @@ fn mark_float_ops_exact(words: &[u32]) -> Result<Vec<u32>, String> {
             return Err(format!("malformed SPIR-V instruction at word {at}"));
         }
         if insert_at.is_none()
-            && (ANNOTATIONS.contains(&opcode)
-                || opcode == FIRST_AFTER_ANNOTATIONS
-                || (20..=39).contains(&opcode))
+            && (ANNOTATIONS.contains(&opcode) || TYPE_DECLARATIONS.contains(&opcode))
         {
             insert_at = Some(at);
         }

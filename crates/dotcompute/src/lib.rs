@@ -128,10 +128,8 @@
 //! | Vulkan / Metal / DX12 through wgpu: WGSL from the IR, asynchronous launches | `wgpu` | works on Vulkan (tested on Mesa's lavapipe); Metal, DX12 untested |
 //! | NVIDIA GPUs through CUDA: CUDA C++ from the IR, NVRTC, CUBIN caches | `cuda` | not yet run on a GPU: every kernel compiles with NVRTC in CI; without a driver the backend reports itself unavailable |
 //!
-//! Launches on GPUs (wgpu, CUDA) are asynchronous. A kernel's fault belongs to its launch, also when
-//! many threads launch at once: reads of the buffers it wrote report it (until they are written
-//! again), and so does [`Accelerator::synchronize`], once; a read of anything else never does
-//! ([`Accelerator::synchronize`] has the rules and a two-thread example). Buffers move
+//! Launches on GPUs (wgpu, CUDA) are asynchronous; a kernel's fault belongs to its launch, also
+//! when many threads launch at once (see [Faults and threads](#faults-and-threads)). Buffers move
 //! only when needed; [`UnifiedBuffer::transfers`] counts the copies, and
 //! [`Accelerator::memory_statistics`] shows a device's pool.
 //!

@@ -4,7 +4,7 @@
 
 use super::{Contender, Runner, Work, inputs, size_label, sync};
 use crate::CliError;
-use dotcompute::{Accelerator, ComputeService};
+use dotcompute::{Accelerator, ComputeService, UnifiedBuffer};
 use dotcompute_conformance::{cases, kernels, reference};
 use rayon::prelude::*;
 
@@ -107,65 +107,21 @@ fn black_scholes_f32(
     accs: &[Accelerator],
     n: usize,
 ) -> Result<(), CliError> {
-    let (s, k, t) = cases::options_f32(n, 31);
     let (rate, vol) = (0.02f32, 0.3f32);
-    let accs = r.fitting(accs, 4 * n as u64, &format!("black-scholes {n}"));
-    let mut contenders = Vec::new();
-    for acc in &accs {
-        for fast in [false, true] {
-            let (ds, dk, dt) = (
-                dc.buffer_from_slice(&s)?,
-                dc.buffer_from_slice(&k)?,
-                dc.buffer_from_slice(&t)?,
-            );
-            let mut call = dc.buffer_zeroed::<f32>(n)?;
-            let mut put = dc.buffer_zeroed::<f32>(n)?;
-            let run = move || {
-                if fast {
-                    kernels::black_scholes_fast_f32::launch(
-                        acc, n, &ds, &dk, &dt, rate, vol, &mut call, &mut put,
-                    )?;
-                } else {
-                    kernels::black_scholes_f32::launch(
-                        acc, n, &ds, &dk, &dt, rate, vol, &mut call, &mut put,
-                    )?;
-                }
-                sync(acc)
-            };
-            contenders.push(if fast {
-                Contender::variant("fast_math", acc, run)
+    black_scholes(
+        r,
+        dc,
+        accs,
+        cases::options_f32(n, 31),
+        "f32",
+        |acc, fast, n, [s, k, t], [call, put]| {
+            if fast {
+                kernels::black_scholes_fast_f32::launch(acc, n, s, k, t, rate, vol, call, put)
             } else {
-                Contender::dotcompute(acc, run)
-            });
-        }
-    }
-    let (mut call, mut put) = (vec![0f32; n], vec![0f32; n]);
-    let (s, k, t) = (&s, &k, &t);
-    contenders.push(Contender::peer("rayon (std)", move || {
-        call.par_chunks_mut(4096)
-            .zip(put.par_chunks_mut(4096))
-            .enumerate()
-            .for_each(|(chunk, (c, p))| {
-                let base = chunk * 4096;
-                for j in 0..c.len() {
-                    let i = base + j;
-                    (c[j], p[j]) = reference::black_scholes_f32(
-                        (s[i], k[i], t[i]),
-                        rate,
-                        vol,
-                        f32::exp,
-                        f32::ln,
-                    );
-                }
-            });
-        Ok(())
-    }));
-    r.race(
-        "black-scholes",
-        &size_label(n, "f32"),
-        n as u64,
-        Work::Elements(n as u64),
-        contenders,
+                kernels::black_scholes_f32::launch(acc, n, s, k, t, rate, vol, call, put)
+            }
+        },
+        |option| reference::black_scholes_f32(option, rate, vol, f32::exp, f32::ln),
     )
 }
 
@@ -177,19 +133,61 @@ fn black_scholes_f64(
 ) -> Result<(), CliError> {
     let (s, k, t) = cases::options_f32(n, 37);
     let wide = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
-    let (s, k, t) = (wide(s), wide(k), wide(t));
     let (rate, vol) = (0.02f64, 0.3f64);
-    let accs = r.fitting(accs, 8 * n as u64, &format!("black-scholes {n} f64"));
+    black_scholes(
+        r,
+        dc,
+        accs,
+        (wide(s), wide(k), wide(t)),
+        "f64",
+        |acc, fast, n, [s, k, t], [call, put]| {
+            if fast {
+                kernels::black_scholes_fast_f64::launch(acc, n, s, k, t, rate, vol, call, put)
+            } else {
+                kernels::black_scholes_f64::launch(acc, n, s, k, t, rate, vol, call, put)
+            }
+        },
+        |option| reference::black_scholes_f64(option, rate, vol, f64::exp, f64::ln),
+    )
+}
+
+/// One Black-Scholes row: the library's kernel and the `fast_math` one (`launch` picks by its
+/// flag) on every accelerator that can run them, and a rayon loop pricing with `price`.
+fn black_scholes<T: bytemuck::Pod + Send + Sync>(
+    r: &mut Runner,
+    dc: &ComputeService,
+    accs: &[Accelerator],
+    (s, k, t): (Vec<T>, Vec<T>, Vec<T>),
+    precision: &str,
+    launch: impl Fn(
+        &Accelerator,
+        bool,
+        usize,
+        [&UnifiedBuffer<T>; 3],
+        [&mut UnifiedBuffer<T>; 2],
+    ) -> Result<(), dotcompute::Error>
+    + Copy,
+    price: impl Fn((T, T, T)) -> (T, T) + Sync,
+) -> Result<(), CliError> {
+    let n = s.len();
+    let size = std::mem::size_of::<T>();
+    let wide = size == 8;
+    let accs = r.fitting(
+        accs,
+        (size * n) as u64,
+        &format!("black-scholes {n} {precision}"),
+    );
     let mut contenders = Vec::new();
     for acc in &accs {
-        if !acc.info().capabilities.f64 {
+        let capabilities = &acc.info().capabilities;
+        if wide && !capabilities.f64 {
             continue;
         }
         // Vulkan has no f64 device functions: `fast_math` only where the device has them.
-        let variants: &[bool] = if acc.info().capabilities.f64_device_math {
-            &[false, true]
-        } else {
+        let variants: &[bool] = if wide && !capabilities.f64_device_math {
             &[false]
+        } else {
+            &[false, true]
         };
         for &fast in variants {
             let (ds, dk, dt) = (
@@ -197,18 +195,10 @@ fn black_scholes_f64(
                 dc.buffer_from_slice(&k)?,
                 dc.buffer_from_slice(&t)?,
             );
-            let mut call = dc.buffer_zeroed::<f64>(n)?;
-            let mut put = dc.buffer_zeroed::<f64>(n)?;
+            let mut call = dc.buffer_zeroed::<T>(n)?;
+            let mut put = dc.buffer_zeroed::<T>(n)?;
             let run = move || {
-                if fast {
-                    kernels::black_scholes_fast_f64::launch(
-                        acc, n, &ds, &dk, &dt, rate, vol, &mut call, &mut put,
-                    )?;
-                } else {
-                    kernels::black_scholes_f64::launch(
-                        acc, n, &ds, &dk, &dt, rate, vol, &mut call, &mut put,
-                    )?;
-                }
+                launch(acc, fast, n, [&ds, &dk, &dt], [&mut call, &mut put])?;
                 sync(acc)
             };
             contenders.push(if fast {
@@ -218,7 +208,7 @@ fn black_scholes_f64(
             });
         }
     }
-    let (mut call, mut put) = (vec![0f64; n], vec![0f64; n]);
+    let (mut call, mut put) = (vec![T::zeroed(); n], vec![T::zeroed(); n]);
     let (s, k, t) = (&s, &k, &t);
     contenders.push(Contender::peer("rayon (std)", move || {
         call.par_chunks_mut(4096)
@@ -228,20 +218,14 @@ fn black_scholes_f64(
                 let base = chunk * 4096;
                 for j in 0..c.len() {
                     let i = base + j;
-                    (c[j], p[j]) = reference::black_scholes_f64(
-                        (s[i], k[i], t[i]),
-                        rate,
-                        vol,
-                        f64::exp,
-                        f64::ln,
-                    );
+                    (c[j], p[j]) = price((s[i], k[i], t[i]));
                 }
             });
         Ok(())
     }));
     r.race(
         "black-scholes",
-        &size_label(n, "f64"),
+        &size_label(n, precision),
         n as u64,
         Work::Elements(n as u64),
         contenders,

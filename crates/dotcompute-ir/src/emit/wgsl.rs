@@ -23,7 +23,7 @@
 //!
 //! Layout: binding 0 is the parameter block, a uniform buffer of 8-byte slots (see
 //! [`super::abi::ParamsLayout`]); binding 1 the fault record (`array<atomic<u32>, 8>`); the
-//! buffer parameters follow from binding 2, in parameter order ([`buffer_binding`]). Bindings are
+//! buffer parameters follow from binding 2, in parameter order ([`buffer_bindings`]). Bindings are
 //! dense because wgpu's Vulkan backend numbers descriptors by their position in the layout: a
 //! module handed to the driver as SPIR-V must use those numbers.
 
@@ -61,17 +61,16 @@ pub struct WgslProgram {
     pub workgroup_size: u32,
 }
 
-/// The binding of parameter `param` of `kernel`, when it is a buffer: 2 for the first buffer
-/// parameter, 3 for the next, and so on (scalars live in the parameter block).
-pub fn buffer_binding(kernel: &Kernel, param: usize) -> Option<u32> {
-    if !matches!(kernel.params.get(param)?.kind, ParamKind::Buffer { .. }) {
-        return None;
-    }
-    let earlier = kernel.params[..param]
+/// The buffer parameters of `kernel` (their indices) with their bindings: 2 for the first
+/// buffer parameter, 3 for the next, and so on (scalars live in the parameter block).
+pub fn buffer_bindings(kernel: &Kernel) -> impl Iterator<Item = (usize, u32)> + '_ {
+    kernel
+        .params
         .iter()
-        .filter(|p| matches!(p.kind, ParamKind::Buffer { .. }))
-        .count();
-    Some(2 + earlier as u32)
+        .enumerate()
+        .filter(|(_, p)| matches!(p.kind, ParamKind::Buffer { .. }))
+        .zip(2u32..)
+        .map(|((i, _), binding)| (i, binding))
 }
 
 /// Emits the WGSL module of a validated kernel.
@@ -242,8 +241,8 @@ impl<'k> Emitter<'k> {
         out.push_str(
             "@group(0) @binding(1) var<storage, read_write> fault: array<atomic<u32>, 8>;\n",
         );
-        for (i, p) in self.kernel.params.iter().enumerate() {
-            if let ParamKind::Buffer { elem, access } = p.kind {
+        for (i, binding) in buffer_bindings(self.kernel) {
+            if let ParamKind::Buffer { elem, access } = self.kernel.params[i].kind {
                 let mode = match access {
                     Access::Read => "read",
                     Access::ReadWrite => "read_write",
@@ -255,8 +254,7 @@ impl<'k> Emitter<'k> {
                 };
                 let _ = writeln!(
                     out,
-                    "@group(0) @binding({}) var<storage, {mode}> b{i}: array<{element}>;",
-                    buffer_binding(self.kernel, i).unwrap_or(0)
+                    "@group(0) @binding({binding}) var<storage, {mode}> b{i}: array<{element}>;"
                 );
             }
         }
