@@ -659,21 +659,22 @@ fn math_inputs_f32(rng: &mut Rng) -> Vec<f32> {
         f32::MAX,
     ];
     x.extend(rng.f32s(2000, -110.0, 110.0));
+    x.extend(rng.f32s(500, -1.2, 1.2));
     x.extend((0..2000).map(|_| f32::from_bits(rng.next_u64() as u32)));
     x
 }
 
 fn math_library(env: &Env) -> CaseResult {
-    use dotcompute_math::{atan, exp, expm1, hyperbolic, hypot, log, powi, trig};
+    use dotcompute_math::{asin, atan, cbrt, exp, expm1, hyperbolic, hypot, log, powi, trig};
     let mut rng = Rng::new(23);
     let x = math_inputs_f32(&mut rng);
     let n: Vec<i32> = (0..x.len())
         .map(|_| (rng.next_u64() % 41) as i32 - 20)
         .collect();
     let (dx, dn) = (env.dc.buffer_from_slice(&x)?, env.dc.buffer_from_slice(&n)?);
-    let mut out = env.dc.buffer_zeroed::<f32>(14 * x.len())?;
+    let mut out = env.dc.buffer_zeroed::<f32>(19 * x.len())?;
     kernels::math_library_f32::launch(&env.acc, x.len(), &dx, &dn, &mut out)?;
-    let mut want = Vec::with_capacity(14 * x.len());
+    let mut want = Vec::with_capacity(19 * x.len());
     for (i, (&a, &k)) in x.iter().zip(&n).enumerate() {
         want.extend_from_slice(&[
             exp::exp_f32(a),
@@ -690,6 +691,11 @@ fn math_library(env: &Env) -> CaseResult {
             hyperbolic::sinh_f32(a),
             hyperbolic::cosh_f32(a),
             hyperbolic::tanh_f32(a),
+            atan::atan2_f32(a, x[(i * 5 + 1) % x.len()]),
+            asin::asin_f32(a),
+            asin::acos_f32(a),
+            cbrt::cbrt_f32(a),
+            asin::asin_f32(a * 1e-3) + asin::acos_f32(a * 1e-3),
         ]);
     }
     compare::floats_f32("out (f32)", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)?;
@@ -711,9 +717,9 @@ fn math_library(env: &Env) -> CaseResult {
         .map(|_| (rng.next_u64() % 41) as i32 - 20)
         .collect();
     let (dy, dn) = (env.dc.buffer_from_slice(&y)?, env.dc.buffer_from_slice(&n)?);
-    let mut out = env.dc.buffer_zeroed::<f64>(12 * y.len())?;
+    let mut out = env.dc.buffer_zeroed::<f64>(17 * y.len())?;
     kernels::math_library_f64::launch(&env.acc, y.len(), &dy, &dn, &mut out)?;
-    let mut want = Vec::with_capacity(12 * y.len());
+    let mut want = Vec::with_capacity(17 * y.len());
     for (i, (&a, &k)) in y.iter().zip(&n).enumerate() {
         want.extend_from_slice(&[
             exp::exp_f64(a),
@@ -728,6 +734,11 @@ fn math_library(env: &Env) -> CaseResult {
             hyperbolic::sinh_f64(a),
             hyperbolic::cosh_f64(a),
             hyperbolic::tanh_f64(a),
+            atan::atan2_f64(a, y[(i * 5 + 1) % y.len()]),
+            asin::asin_f64(a),
+            asin::acos_f64(a),
+            cbrt::cbrt_f64(a),
+            asin::asin_f64(a * 1e-3) + asin::acos_f64(a * 1e-3),
         ]);
     }
     compare::floats_f64("out (f64)", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)

@@ -427,7 +427,7 @@ pub fn black_scholes_fast_f64(
 pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 14;
+    let o = i * 19;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
@@ -442,6 +442,11 @@ pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
     out[o + 11] = a.sinh();
     out[o + 12] = a.cosh();
     out[o + 13] = a.tanh();
+    out[o + 14] = a.atan2(x[(i * 5 + 1) % x.len()]);
+    out[o + 15] = a.asin();
+    out[o + 16] = a.acos();
+    out[o + 17] = a.cbrt();
+    out[o + 18] = (a * 1e-3).asin() + (a * 1e-3).acos();
 }
 
 /// The math library's functions (`f64`).
@@ -449,7 +454,7 @@ pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
 pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 12;
+    let o = i * 17;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
@@ -462,6 +467,11 @@ pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     out[o + 9] = a.sinh();
     out[o + 10] = a.cosh();
     out[o + 11] = a.tanh();
+    out[o + 12] = a.atan2(x[(i * 5 + 1) % x.len()]);
+    out[o + 13] = a.asin();
+    out[o + 14] = a.acos();
+    out[o + 15] = a.cbrt();
+    out[o + 16] = (a * 1e-3).asin() + (a * 1e-3).acos();
 }
 
 /// Bit casts and sign copies: `to_bits`, `from_bits`, `copysign` on `f32` and `f64`.

@@ -3,7 +3,7 @@
 //! error in ulps and how many results are not correctly rounded. Run by
 //! `scripts/math-accuracy.sh` (release build, all cores).
 
-use dotcompute_math::{atan, exp, expm1, hyperbolic, log, trig};
+use dotcompute_math::{asin, atan, cbrt, exp, expm1, hyperbolic, log, trig};
 
 /// The error of `got` against `want`, in `f32` ulps at `want`.
 fn ulps(got: f32, want: f64) -> f64 {
@@ -61,7 +61,10 @@ fn check(ours: fn(f32) -> f32, reference: fn(f64) -> f64, bits: std::ops::Range<
 }
 
 fn main() {
-    let functions: [Function; 12] = [
+    let functions: [Function; 15] = [
+        ("asin", asin::asin_f32, f64::asin),
+        ("acos", asin::acos_f32, f64::acos),
+        ("cbrt", cbrt::cbrt_f32, f64::cbrt),
         ("sinh", hyperbolic::sinh_f32, f64::sinh),
         ("cosh", hyperbolic::cosh_f32, f64::cosh),
         ("tanh", hyperbolic::tanh_f32, f64::tanh),

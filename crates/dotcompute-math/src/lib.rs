@@ -21,6 +21,10 @@
 //! | `log2` | [`log::log2_f32`] | [`log::log2_f64`] | msun's, with the split high part |
 //! | `log10` | [`log::log10_f32`] | [`log::log10_f64`] | msun's, with the split high part |
 //! | `atan` | [`atan::atan_f32`] | [`atan::atan_f64`] | msun's four reductions, odd polynomial |
+//! | `atan2` | [`atan::atan2_f32`] | [`atan::atan2_f64`] | msun's cases; the quotient's error and pi added before rounding |
+//! | `asin` | [`asin::asin_f32`] | [`asin::asin_f64`] | msun's rational approximation and half-angle identity |
+//! | `acos` | [`asin::acos_f32`] | [`asin::acos_f64`] | as `asin` |
+//! | `cbrt` | [`cbrt::cbrt_f32`] | [`cbrt::cbrt_f64`] | bit trick, two Halley steps, a Newton step with an exact residual |
 //! | `sin` | [`trig::sin_f32`] | the device's (refused on Vulkan) | pi/2 in five parts or Payne-Hanek, msun's kernels |
 //! | `cos` | [`trig::cos_f32`] | the device's (refused on Vulkan) | as `sin` |
 //! | `exp_m1` | [`expm1::exp_m1_f32`] | [`expm1::exp_m1_f64`] | msun's, the recombination chosen by k |
@@ -35,7 +39,9 @@
 //! assert!((exp_f32(1.0) - std::f32::consts::E).abs() <= f32::EPSILON * 2.0);
 //! ```
 
+pub mod asin;
 pub mod atan;
+pub mod cbrt;
 pub mod exact;
 pub mod exp;
 pub mod expm1;
@@ -47,7 +53,9 @@ pub mod trig;
 
 /// The library's source, for `#[kernel]` to lower: every file of functions.
 pub const SOURCES: &[&str] = &[
+    include_str!("asin.rs"),
     include_str!("atan.rs"),
+    include_str!("cbrt.rs"),
     include_str!("exact.rs"),
     include_str!("exp.rs"),
     include_str!("expm1.rs"),
@@ -72,6 +80,14 @@ pub const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("log10", "f64", "log10_f64"),
     ("atan", "f32", "atan_f32"),
     ("atan", "f64", "atan_f64"),
+    ("atan2", "f32", "atan2_f32"),
+    ("atan2", "f64", "atan2_f64"),
+    ("asin", "f32", "asin_f32"),
+    ("asin", "f64", "asin_f64"),
+    ("acos", "f32", "acos_f32"),
+    ("acos", "f64", "acos_f64"),
+    ("cbrt", "f32", "cbrt_f32"),
+    ("cbrt", "f64", "cbrt_f64"),
     ("sin", "f32", "sin_f32"),
     ("cos", "f32", "cos_f32"),
     ("exp_m1", "f32", "exp_m1_f32"),

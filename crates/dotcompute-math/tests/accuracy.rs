@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // tests fail by panicking
 
 use astro_float::{BigFloat, Consts, RoundingMode};
-use dotcompute_math::{atan, exp, expm1, hyperbolic, hypot, log, powi, trig};
+use dotcompute_math::{asin, atan, cbrt, exp, expm1, hyperbolic, hypot, log, powi, trig};
 
 /// The error of `got` against the exact value `want` (an `f64`), in `f32` ulps at `want`.
 fn ulps_f32(got: f32, want: f64) -> f64 {
@@ -58,6 +58,9 @@ fn f32_functions_are_faithful() {
     check_f32("sin_f32", trig::sin_f32, f64::sin);
     check_f32("cos_f32", trig::cos_f32, f64::cos);
     check_f32("atan_f32", atan::atan_f32, f64::atan);
+    check_f32("asin_f32", asin::asin_f32, f64::asin);
+    check_f32("acos_f32", asin::acos_f32, f64::acos);
+    check_f32("cbrt_f32", cbrt::cbrt_f32, f64::cbrt);
     check_f32("exp_f32", exp::exp_f32, f64::exp);
     check_f32("exp_m1_f32", expm1::exp_m1_f32, f64::exp_m1);
     check_f32("sinh_f32", hyperbolic::sinh_f32, f64::sinh);
@@ -197,6 +200,25 @@ fn f64_functions_are_faithful() {
         |x, cc| x.atan(P, RoundingMode::ToEven, cc),
         &f64_inputs(-5.0, 5.0),
     );
+    let unit = f64_inputs(-1.0, 1.0);
+    check_f64(
+        "asin_f64",
+        asin::asin_f64,
+        |x, cc| x.asin(P, RoundingMode::ToEven, cc),
+        &unit,
+    );
+    check_f64(
+        "acos_f64",
+        asin::acos_f64,
+        |x, cc| x.acos(P, RoundingMode::ToEven, cc),
+        &unit,
+    );
+    check_f64(
+        "cbrt_f64",
+        cbrt::cbrt_f64,
+        |x, _| x.cbrt(P, RoundingMode::ToEven),
+        &f64_inputs(-10.0, 10.0),
+    );
     let moderate = f64_inputs(-30.0, 30.0);
     check_f64(
         "sinh_f64",
@@ -318,6 +340,117 @@ fn hypot_is_faithful() {
     );
 }
 
+/// atan2(y, x) exactly: atan(y / x) moved to x's half-plane.
+fn atan2_exact(y: f64, x: f64, cc: &mut Consts) -> BigFloat {
+    let rm = RoundingMode::ToEven;
+    let z = big(y).div(&big(x), P, rm).atan(P, rm, cc);
+    if x > 0.0 {
+        return z;
+    }
+    let pi = cc.pi(P, rm);
+    if y >= 0.0 {
+        z.add(&pi, P, rm)
+    } else {
+        z.sub(&pi, P, rm)
+    }
+}
+
+#[test]
+fn atan2_is_faithful() {
+    // f32: pairs of every magnitude and sign, against the f64 function.
+    let mut worst = (0.0f64, 0.0f32, 0.0f32);
+    let mut state = 0x1234_5678_9abc_def1u64;
+    for i in 0..2_000_000u64 {
+        xorshift(&mut state);
+        let x = f32::from_bits(state as u32);
+        // Half the pairs of magnitudes within a few binades of each other.
+        let y = if i % 2 == 0 {
+            x * f32::from_bits(0x3f80_0000 ^ ((state >> 40) as u32 & 0x8f7f_ffff))
+        } else {
+            f32::from_bits((state >> 32) as u32)
+        };
+        let want = f64::from(y).atan2(f64::from(x));
+        let got = atan::atan2_f32(y, x);
+        if want.is_nan() {
+            assert!(got.is_nan(), "atan2({y:e}, {x:e}) = {got:e}");
+            continue;
+        }
+        if (want as f32) == 0.0 {
+            assert_eq!(
+                got.to_bits(),
+                (want as f32).to_bits(),
+                "atan2({y:e}, {x:e})"
+            );
+            continue;
+        }
+        let e = ulps_f32(got, want);
+        if e > worst.0 {
+            worst = (e, y, x);
+        }
+    }
+    eprintln!(
+        "atan2_f32: max error {:.3} ulp at ({:e}, {:e})",
+        worst.0, worst.1, worst.2
+    );
+    assert!(worst.0 < 1.0, "atan2_f32: {worst:?}");
+    // f64 against 192 bits.
+    let mut cc = Consts::new().unwrap();
+    let mut worst = (0.0f64, 0.0f64, 0.0f64);
+    let inputs = f64_inputs(-4.0, 4.0);
+    for pair in inputs.chunks_exact(2) {
+        let (y, x) = (pair[0], pair[1]);
+        let got = atan::atan2_f64(y, x);
+        if x == 0.0 || y == 0.0 || !x.is_finite() || !y.is_finite() {
+            assert_eq!(got.to_bits(), y.atan2(x).to_bits(), "atan2({y:e}, {x:e})");
+            continue;
+        }
+        let exact = atan2_exact(y, x, &mut cc);
+        let want: f64 = format!("{exact}").parse().unwrap_or(f64::NAN);
+        if want == 0.0 {
+            assert_eq!(got.to_bits(), want.to_bits(), "atan2({y:e}, {x:e})");
+            continue;
+        }
+        let e = ulps_f64(got, &exact);
+        if e > worst.0 {
+            worst = (e, y, x);
+        }
+    }
+    eprintln!(
+        "atan2_f64: max error {:.3} ulp at ({:e}, {:e})",
+        worst.0, worst.1, worst.2
+    );
+    assert!(worst.0 < 1.0, "atan2_f64: {worst:?}");
+    // C99 Annex F's special cases, as the platform's libm gives them.
+    let specials = [
+        0.0f64,
+        -0.0,
+        1.0,
+        -1.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e-310,
+        -1e300,
+    ];
+    for &y in &specials {
+        for &x in &specials {
+            let want = y.atan2(x);
+            let got = atan::atan2_f64(y, x);
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "atan2_f64({y:e}, {x:e}) = {got:e}, want {want:e}"
+            );
+            let (y32, x32) = (y as f32, x as f32);
+            let want = y32.atan2(x32);
+            let got = atan::atan2_f32(y32, x32);
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "atan2_f32({y32:e}, {x32:e}) = {got:e}, want {want:e}"
+            );
+        }
+    }
+}
+
 #[test]
 fn special_values_are_c99s() {
     let same =
@@ -365,6 +498,21 @@ fn special_values_are_c99s() {
         (hyperbolic::sinh_f32(f32::NEG_INFINITY), f32::NEG_INFINITY),
         (hyperbolic::cosh_f32(f32::NEG_INFINITY), f32::INFINITY),
         (log::ln_f32(f32::MIN_POSITIVE), -87.33655),
+        (asin::asin_f32(-0.0), -0.0),
+        (asin::asin_f32(1.0), std::f32::consts::FRAC_PI_2),
+        (asin::asin_f32(-1.0), -std::f32::consts::FRAC_PI_2),
+        (asin::asin_f32(1.0000001), f32::NAN),
+        (asin::asin_f32(0.5), std::f32::consts::FRAC_PI_6),
+        (asin::acos_f32(1.0), 0.0),
+        (asin::acos_f32(-1.0), std::f32::consts::PI),
+        (asin::acos_f32(0.0), std::f32::consts::FRAC_PI_2),
+        (asin::acos_f32(f32::NEG_INFINITY), f32::NAN),
+        (cbrt::cbrt_f32(-0.0), -0.0),
+        (cbrt::cbrt_f32(27.0), 3.0),
+        (cbrt::cbrt_f32(-8.0), -2.0),
+        (cbrt::cbrt_f32(f32::INFINITY), f32::INFINITY),
+        (cbrt::cbrt_f32(f32::NEG_INFINITY), f32::NEG_INFINITY),
+        (cbrt::cbrt_f32(f32::from_bits(1)), 1.1190347e-15),
     ] {
         assert!(
             same(got, want),
@@ -383,6 +531,15 @@ fn special_values_are_c99s() {
     assert_eq!(log::log2_f64(f64::from_bits(1)), -1074.0);
     assert_eq!(log::log2_f64(1024.0), 10.0);
     assert_eq!(log::log10_f64(1e10), 10.0);
+    assert_eq!(asin::asin_f64(-1.0), -std::f64::consts::FRAC_PI_2);
+    assert_eq!(asin::acos_f64(-1.0), std::f64::consts::PI);
+    assert_eq!(asin::acos_f64(1.0).to_bits(), 0);
+    assert!(asin::acos_f64(1.5).is_nan());
+    assert_eq!(asin::asin_f64(-0.0).to_bits(), (-0.0f64).to_bits());
+    assert_eq!(cbrt::cbrt_f64(-27.0), -3.0);
+    assert_eq!(cbrt::cbrt_f64(1e300), 1e100);
+    assert_eq!(cbrt::cbrt_f64(-0.0).to_bits(), (-0.0f64).to_bits());
+    assert_eq!(cbrt::cbrt_f64(f64::NEG_INFINITY), f64::NEG_INFINITY);
 }
 
 #[test]
