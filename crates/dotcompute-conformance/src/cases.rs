@@ -665,16 +665,16 @@ fn math_inputs_f32(rng: &mut Rng) -> Vec<f32> {
 }
 
 fn math_library(env: &Env) -> CaseResult {
-    use dotcompute_math::{asin, atan, cbrt, exp, expm1, hyperbolic, hypot, log, powi, trig};
+    use dotcompute_math::{asin, atan, cbrt, exp, expm1, hyperbolic, hypot, log, pow, powi, trig};
     let mut rng = Rng::new(23);
     let x = math_inputs_f32(&mut rng);
     let n: Vec<i32> = (0..x.len())
         .map(|_| (rng.next_u64() % 41) as i32 - 20)
         .collect();
     let (dx, dn) = (env.dc.buffer_from_slice(&x)?, env.dc.buffer_from_slice(&n)?);
-    let mut out = env.dc.buffer_zeroed::<f32>(19 * x.len())?;
+    let mut out = env.dc.buffer_zeroed::<f32>(21 * x.len())?;
     kernels::math_library_f32::launch(&env.acc, x.len(), &dx, &dn, &mut out)?;
-    let mut want = Vec::with_capacity(19 * x.len());
+    let mut want = Vec::with_capacity(21 * x.len());
     for (i, (&a, &k)) in x.iter().zip(&n).enumerate() {
         want.extend_from_slice(&[
             exp::exp_f32(a),
@@ -696,6 +696,8 @@ fn math_library(env: &Env) -> CaseResult {
             asin::acos_f32(a),
             cbrt::cbrt_f32(a),
             asin::asin_f32(a * 1e-3) + asin::acos_f32(a * 1e-3),
+            trig::tan_f32(a),
+            pow::powf_f32(a, x[(i * 3 + 2) % x.len()]),
         ]);
     }
     compare::floats_f32("out (f32)", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)?;
@@ -717,9 +719,9 @@ fn math_library(env: &Env) -> CaseResult {
         .map(|_| (rng.next_u64() % 41) as i32 - 20)
         .collect();
     let (dy, dn) = (env.dc.buffer_from_slice(&y)?, env.dc.buffer_from_slice(&n)?);
-    let mut out = env.dc.buffer_zeroed::<f64>(17 * y.len())?;
+    let mut out = env.dc.buffer_zeroed::<f64>(18 * y.len())?;
     kernels::math_library_f64::launch(&env.acc, y.len(), &dy, &dn, &mut out)?;
-    let mut want = Vec::with_capacity(17 * y.len());
+    let mut want = Vec::with_capacity(18 * y.len());
     for (i, (&a, &k)) in y.iter().zip(&n).enumerate() {
         want.extend_from_slice(&[
             exp::exp_f64(a),
@@ -739,6 +741,7 @@ fn math_library(env: &Env) -> CaseResult {
             asin::acos_f64(a),
             cbrt::cbrt_f64(a),
             asin::asin_f64(a * 1e-3) + asin::acos_f64(a * 1e-3),
+            pow::powf_f64(a, y[(i * 3 + 2) % y.len()]),
         ]);
     }
     compare::floats_f64("out (f64)", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)

@@ -427,7 +427,7 @@ pub fn black_scholes_fast_f64(
 pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 19;
+    let o = i * 21;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
@@ -447,6 +447,8 @@ pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
     out[o + 16] = a.acos();
     out[o + 17] = a.cbrt();
     out[o + 18] = (a * 1e-3).asin() + (a * 1e-3).acos();
+    out[o + 19] = a.tan();
+    out[o + 20] = a.powf(x[(i * 3 + 2) % x.len()]);
 }
 
 /// The math library's functions (`f64`).
@@ -454,7 +456,7 @@ pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
 pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 17;
+    let o = i * 18;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
@@ -472,6 +474,7 @@ pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     out[o + 14] = a.acos();
     out[o + 15] = a.cbrt();
     out[o + 16] = (a * 1e-3).asin() + (a * 1e-3).acos();
+    out[o + 17] = a.powf(x[(i * 3 + 2) % x.len()]);
 }
 
 /// Bit casts and sign copies: `to_bits`, `from_bits`, `copysign` on `f32` and `f64`.

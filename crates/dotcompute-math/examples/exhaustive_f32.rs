@@ -61,7 +61,8 @@ fn check(ours: fn(f32) -> f32, reference: fn(f64) -> f64, bits: std::ops::Range<
 }
 
 fn main() {
-    let functions: [Function; 15] = [
+    let functions: [Function; 16] = [
+        ("tan", trig::tan_f32, f64::tan),
         ("asin", asin::asin_f32, f64::asin),
         ("acos", asin::acos_f32, f64::acos),
         ("cbrt", cbrt::cbrt_f32, f64::cbrt),

@@ -27,6 +27,8 @@
 //! | `cbrt` | [`cbrt::cbrt_f32`] | [`cbrt::cbrt_f64`] | bit trick, two Halley steps, a Newton step with an exact residual |
 //! | `sin` | [`trig::sin_f32`] | the device's (refused on Vulkan) | pi/2 in five parts or Payne-Hanek, msun's kernels |
 //! | `cos` | [`trig::cos_f32`] | the device's (refused on Vulkan) | as `sin` |
+//! | `tan` | [`trig::tan_f32`] | the device's (refused on Vulkan) | `sin`'s reduction, sin / cos as sums of two floats |
+//! | `powf` | [`pow::powf_f32`] | [`pow::powf_f64`] | msun's: log2 and y log2 x in extra precision, then 2^z |
 //! | `exp_m1` | [`expm1::exp_m1_f32`] | [`expm1::exp_m1_f64`] | msun's, the recombination chosen by k |
 //! | `sinh` `cosh` `tanh` | [`hyperbolic::sinh_f32`] ... | [`hyperbolic::sinh_f64`] ... | e^x as two floats, Taylor near 0 |
 //! | `hypot` | [`hypot::hypot_f32`] | [`hypot::hypot_f64`] | scaled, sum of squares as two floats, one Newton step |
@@ -48,6 +50,7 @@ pub mod expm1;
 pub mod hyperbolic;
 pub mod hypot;
 pub mod log;
+pub mod pow;
 pub mod powi;
 pub mod trig;
 
@@ -62,6 +65,7 @@ pub const SOURCES: &[&str] = &[
     include_str!("hyperbolic.rs"),
     include_str!("hypot.rs"),
     include_str!("log.rs"),
+    include_str!("pow.rs"),
     include_str!("powi.rs"),
     include_str!("trig.rs"),
 ];
@@ -90,6 +94,9 @@ pub const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("cbrt", "f64", "cbrt_f64"),
     ("sin", "f32", "sin_f32"),
     ("cos", "f32", "cos_f32"),
+    ("tan", "f32", "tan_f32"),
+    ("powf", "f32", "powf_f32"),
+    ("powf", "f64", "powf_f64"),
     ("exp_m1", "f32", "exp_m1_f32"),
     ("exp_m1", "f64", "exp_m1_f64"),
     ("sinh", "f32", "sinh_f32"),

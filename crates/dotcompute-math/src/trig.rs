@@ -1,6 +1,7 @@
-//! `sin` and `cos` (f32): x = q pi/2 + r with |r| <= pi/4, r carried as a sum rh + rl of two
+//! `sin`, `cos` and `tan` (f32): x = q pi/2 + r with |r| <= pi/4, r carried as a sum rh + rl of two
 //! floats, then polynomials with the coefficients of FreeBSD msun's `k_sinf.c` / `k_cosf.c`
-//! (evaluated in f32 with the correction rl), the quadrant choosing which and with which sign.
+//! (evaluated in f32 with the correction rl), the quadrant choosing which and with which sign;
+//! `tan` is their quotient, with both carried as sums of two floats.
 //!
 //! The reduction: for |x| < 4096, pi/2 in five parts, the first four of at most 12
 //! significant bits so that their products with q (< 2^12) are exact, summed with exact
@@ -73,8 +74,39 @@ fn cos_kernel_f32(rh: f32, rl: f32) -> f32 {
     t + (((1.0 - t) - hz) + (poly - rh * rl * (1.0 - w * 0.16666667)))
 }
 
-/// sin(x + offset pi/2) for finite `f32` x (offset 0 or 1: sine or cosine).
-fn sin_quadrant_f32(x: f32, offset: u32) -> f32 {
+/// tan(rh + rl), or -1 / tan(rh + rl) when `cotangent`, for |rh + rl| <= pi/4 (plus a
+/// little): sin and cos as unevaluated sums of two floats (cos's with the rounding error of
+/// rh^2 too), then their quotient with its residual computed exactly (Dekker's product), so
+/// that only the last rounding and the kernels' own small errors remain.
+fn tan_kernel_f32(rh: f32, rl: f32, cotangent: bool) -> f32 {
+    let s = rh * rh;
+    let p = rh * s * (-0.16666667 + s * (0.008333329 + s * (-0.00019839335 + s * 2.7183114e-6)));
+    // Each as hi + lo with |lo| below half an ulp of hi: the quotient's correction below
+    // divides by hi alone.
+    let sin_tail = p + rl * (1.0 - 0.5 * s);
+    let sin_hi = rh + sin_tail;
+    let sin_lo = two_sum_err_f32(rh, sin_tail);
+    let hz = 0.5 * s;
+    let t = 1.0 - hz;
+    let poly = s * s * (0.041666623 + s * (-0.0013886763 + s * 2.4390449e-5));
+    let cos_tail = (((1.0 - t) - hz) - 0.5 * two_prod_err_f32(rh, rh))
+        + (poly - rh * rl * (1.0 - s * 0.16666667));
+    let cos_hi = t + cos_tail;
+    let cos_lo = two_sum_err_f32(t, cos_tail);
+    // numerator / denominator: sin / cos, or cos / sin (negated).
+    let num_hi = if cotangent { cos_hi } else { sin_hi };
+    let num_lo = if cotangent { cos_lo } else { sin_lo };
+    let den_hi = if cotangent { sin_hi } else { cos_hi };
+    let den_lo = if cotangent { sin_lo } else { cos_lo };
+    let q = num_hi / den_hi;
+    let residual = (num_hi - q * den_hi) - two_prod_err_f32(q, den_hi);
+    let v = q + (residual + num_lo - q * den_lo) / den_hi;
+    if cotangent { -v } else { v }
+}
+
+/// For finite `f32` x: sin(x + offset pi/2) for `function` 0 (sine, offset 0) or 1 (cosine,
+/// offset 1), tan(x) for 2.
+fn trig_f32(x: f32, function: u32) -> f32 {
     // Medium reduction (|x| < 4096; larger x is clamped, and takes the other result).
     let xm = x.clamp(-4096.0, 4096.0);
     let z = xm * 0.63661975 + 12582912.0;
@@ -132,16 +164,20 @@ fn sin_quadrant_f32(x: f32, offset: u32) -> f32 {
     let q = if large { q_large } else { q_medium };
     let rh = if large { sign * ph } else { rh_medium };
     let rl = if large { sign * pl } else { rl_medium };
+    let offset = if function == 1 { 1 } else { 0 };
     let quadrant = q.wrapping_add(offset) & 3;
     let s = sin_kernel_f32(rh, rl);
     let c = cos_kernel_f32(rh, rl);
     let v = if quadrant & 1 == 0 { s } else { c };
-    if quadrant & 2 == 0 { v } else { -v }
+    let v = if quadrant & 2 == 0 { v } else { -v };
+    // tan has period pi: odd quadrants give -cot(r).
+    let t = tan_kernel_f32(rh, rl, q & 1 == 1);
+    if function == 2 { t } else { v }
 }
 
 /// The sine of `f32` `x`.
 pub fn sin_f32(x: f32) -> f32 {
-    let v = sin_quadrant_f32(x, 0);
+    let v = trig_f32(x, 0);
     // |x| < 2^-12: sin(x) rounds to x (this also keeps the sign of zero).
     let v = if (x.to_bits() & 0x7fff_ffff) < 0x3980_0000 {
         x
@@ -160,13 +196,32 @@ pub fn sin_f32(x: f32) -> f32 {
 
 /// The cosine of `f32` `x`.
 pub fn cos_f32(x: f32) -> f32 {
-    let v = sin_quadrant_f32(x, 1);
+    let v = trig_f32(x, 1);
     let v = if (x.to_bits() & 0x7fff_ffff) < 0x3980_0000 {
         1.0
     } else {
         v
     };
     // NaN stays NaN; sin(inf) and cos(inf) are NaN.
+    if x.is_nan() {
+        x + x
+    } else if x.is_infinite() {
+        f32::NAN
+    } else {
+        v
+    }
+}
+
+/// The tangent of `f32` `x`.
+pub fn tan_f32(x: f32) -> f32 {
+    let v = trig_f32(x, 2);
+    // |x| < 2^-12: tan(x) rounds to x (this also keeps the sign of zero).
+    let v = if (x.to_bits() & 0x7fff_ffff) < 0x3980_0000 {
+        x
+    } else {
+        v
+    };
+    // NaN stays NaN; tan(inf) is NaN.
     if x.is_nan() {
         x + x
     } else if x.is_infinite() {

@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // tests fail by panicking
 
 use astro_float::{BigFloat, Consts, RoundingMode};
-use dotcompute_math::{asin, atan, cbrt, exp, expm1, hyperbolic, hypot, log, powi, trig};
+use dotcompute_math::{asin, atan, cbrt, exp, expm1, hyperbolic, hypot, log, pow, powi, trig};
 
 /// The error of `got` against the exact value `want` (an `f64`), in `f32` ulps at `want`.
 fn ulps_f32(got: f32, want: f64) -> f64 {
@@ -57,6 +57,7 @@ fn check_f32(name: &str, ours: fn(f32) -> f32, reference: fn(f64) -> f64) {
 fn f32_functions_are_faithful() {
     check_f32("sin_f32", trig::sin_f32, f64::sin);
     check_f32("cos_f32", trig::cos_f32, f64::cos);
+    check_f32("tan_f32", trig::tan_f32, f64::tan);
     check_f32("atan_f32", atan::atan_f32, f64::atan);
     check_f32("asin_f32", asin::asin_f32, f64::asin);
     check_f32("acos_f32", asin::acos_f32, f64::acos);
@@ -449,6 +450,168 @@ fn atan2_is_faithful() {
             );
         }
     }
+}
+
+/// x^y exactly (192 bits), for finite x and y with a finite, nonzero result: as
+/// e^(y ln|x|) (astro-float 0.9's `pow` does not return for some inputs, 1.013365926529^3
+/// among them).
+fn pow_exact(x: f64, y: f64, cc: &mut Consts) -> BigFloat {
+    let rm = RoundingMode::ToEven;
+    let magnitude = big(x.abs())
+        .ln(P, rm, cc)
+        .mul(&big(y), P, rm)
+        .exp(P, rm, cc);
+    let odd = y.trunc() == y && (0.5 * y).trunc() != 0.5 * y;
+    if x < 0.0 && odd {
+        magnitude.neg()
+    } else {
+        magnitude
+    }
+}
+
+/// Pairs for `pow`: x of every exponent or near 1, y of every exponent or moderate.
+fn pow_pairs(count: usize, seed: u64) -> Vec<(f64, f64)> {
+    let mut state = seed;
+    (0..count)
+        .map(|i| {
+            let a = xorshift(&mut state);
+            let b = xorshift(&mut state);
+            let x = match i % 4 {
+                0 => f64::from_bits(a),
+                1 => {
+                    1.0 + ((a >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+                        * 2f64.powi(-((i % 40) as i32))
+                }
+                _ => f64::from_bits((a & 0x800f_ffff_ffff_ffff) | (((a >> 52) % 40 + 1003) << 52)),
+            };
+            let y = match i % 3 {
+                0 => f64::from_bits(b),
+                1 => ((b >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 2000.0,
+                // Integers, where a negative x gives a finite result.
+                _ => ((b >> 11) % 200) as f64 - 100.0,
+            };
+            (x, y)
+        })
+        .collect()
+}
+
+#[test]
+fn pow_is_faithful() {
+    // f32 against the f64 function (exact enough at f32 precision).
+    let mut worst = (0.0f64, 0.0f32, 0.0f32);
+    for (x, y) in pow_pairs(2_000_000, 0x5851_f42d_4c95_7f2d) {
+        let (x, y) = (x as f32, y as f32);
+        let want = f64::from(x).powf(f64::from(y));
+        let got = pow::powf_f32(x, y);
+        let rounded = want as f32;
+        if want.is_nan() || !rounded.is_finite() || rounded == 0.0 || !got.is_finite() {
+            assert!(
+                got.to_bits() == rounded.to_bits() || (got.is_nan() && want.is_nan()),
+                "powf_f32({x:e}, {y:e}) = {got:e}, want {want:e}"
+            );
+            continue;
+        }
+        let e = ulps_f32(got, want);
+        if e > worst.0 {
+            worst = (e, x, y);
+        }
+    }
+    eprintln!(
+        "powf_f32: max error {:.3} ulp at ({:e}, {:e})",
+        worst.0, worst.1, worst.2
+    );
+    assert!(worst.0 < 1.0, "powf_f32: {worst:?}");
+    // f64 against 192 bits.
+    let mut cc = Consts::new().unwrap();
+    let mut worst = (0.0f64, 0.0f64, 0.0f64);
+    for (x, y) in pow_pairs(12_000, 0x2545_f491_4f6c_dd1d) {
+        let got = pow::powf_f64(x, y);
+        let libm = x.powf(y);
+        if !libm.is_finite() || libm == 0.0 || x == 0.0 || !x.is_finite() || !y.is_finite() {
+            // Special values and results beyond the range: the same bits as C99's.
+            assert!(
+                got.to_bits() == libm.to_bits() || (got.is_nan() && libm.is_nan()),
+                "powf_f64({x:e}, {y:e}) = {got:e}, want {libm:e}"
+            );
+            continue;
+        }
+        let exact = pow_exact(x, y, &mut cc);
+        let e = ulps_f64(got, &exact);
+        if e > worst.0 {
+            worst = (e, x, y);
+        }
+    }
+    eprintln!(
+        "powf_f64: max error {:.3} ulp at ({:e}, {:e})",
+        worst.0, worst.1, worst.2
+    );
+    assert!(worst.0 < 1.0, "powf_f64: {worst:?}");
+    // C99 Annex F's special cases, as the platform's libm gives them.
+    let specials = [
+        0.0f64,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        -0.5,
+        2.0,
+        -2.0,
+        3.0,
+        -3.0,
+        2.5,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e-310,
+        -1e300,
+        1e10,
+        -1e10,
+    ];
+    // Results that are special (a zero, an infinity, NaN, x itself) must be C99's bits; the
+    // others (2.5^-0.5, ...) within an ulp of the platform's.
+    let close64 = |got: f64, want: f64| {
+        got.to_bits() == want.to_bits()
+            || (got.is_nan() && want.is_nan())
+            || (want.is_finite() && want != 0.0 && got.to_bits().abs_diff(want.to_bits()) <= 1)
+    };
+    let close32 = |got: f32, want: f32| {
+        got.to_bits() == want.to_bits()
+            || (got.is_nan() && want.is_nan())
+            || (want.is_finite() && want != 0.0 && got.to_bits().abs_diff(want.to_bits()) <= 1)
+    };
+    for &x in &specials {
+        for &y in &specials {
+            let special = !x.is_finite() || !y.is_finite() || x == 0.0 || x.abs() == 1.0;
+            let want = x.powf(y);
+            let got = pow::powf_f64(x, y);
+            let exact = !want.is_finite() || want == 0.0 || special || y.abs() == 1.0;
+            assert!(
+                if exact {
+                    got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan())
+                } else {
+                    close64(got, want)
+                },
+                "powf_f64({x:e}, {y:e}) = {got:e}, want {want:e}"
+            );
+            let (x32, y32) = (x as f32, y as f32);
+            let want = x32.powf(y32);
+            let got = pow::powf_f32(x32, y32);
+            let exact = !want.is_finite() || want == 0.0 || special || y32.abs() == 1.0;
+            assert!(
+                if exact {
+                    got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan())
+                } else {
+                    close32(got, want)
+                },
+                "powf_f32({x32:e}, {y32:e}) = {got:e}, want {want:e}"
+            );
+        }
+    }
+    // Exact powers stay exact.
+    assert_eq!(pow::powf_f32(3.0, 5.0), 243.0);
+    assert_eq!(pow::powf_f64(10.0, 22.0), 1e22);
+    assert_eq!(pow::powf_f64(-2.0, -3.0), -0.125);
+    assert_eq!(pow::powf_f32(2.0, -149.0), f32::from_bits(1));
 }
 
 #[test]
