@@ -719,9 +719,9 @@ fn math_library(env: &Env) -> CaseResult {
         .map(|_| (rng.next_u64() % 41) as i32 - 20)
         .collect();
     let (dy, dn) = (env.dc.buffer_from_slice(&y)?, env.dc.buffer_from_slice(&n)?);
-    let mut out = env.dc.buffer_zeroed::<f64>(18 * y.len())?;
+    let mut out = env.dc.buffer_zeroed::<f64>(21 * y.len())?;
     kernels::math_library_f64::launch(&env.acc, y.len(), &dy, &dn, &mut out)?;
-    let mut want = Vec::with_capacity(18 * y.len());
+    let mut want = Vec::with_capacity(21 * y.len());
     for (i, (&a, &k)) in y.iter().zip(&n).enumerate() {
         want.extend_from_slice(&[
             exp::exp_f64(a),
@@ -742,6 +742,9 @@ fn math_library(env: &Env) -> CaseResult {
             cbrt::cbrt_f64(a),
             asin::asin_f64(a * 1e-3) + asin::acos_f64(a * 1e-3),
             pow::powf_f64(a, y[(i * 3 + 2) % y.len()]),
+            trig::sin_f64(a),
+            trig::cos_f64(a),
+            trig::tan_f64(a),
         ]);
     }
     compare::floats_f64("out (f64)", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)

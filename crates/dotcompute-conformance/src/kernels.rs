@@ -456,7 +456,7 @@ pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
 pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 18;
+    let o = i * 21;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
@@ -475,6 +475,9 @@ pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     out[o + 15] = a.cbrt();
     out[o + 16] = (a * 1e-3).asin() + (a * 1e-3).acos();
     out[o + 17] = a.powf(x[(i * 3 + 2) % x.len()]);
+    out[o + 18] = a.sin();
+    out[o + 19] = a.cos();
+    out[o + 20] = a.tan();
 }
 
 /// Bit casts and sign copies: `to_bits`, `from_bits`, `copysign` on `f32` and `f64`.

@@ -25,9 +25,9 @@
 //! | `asin` | [`asin::asin_f32`] | [`asin::asin_f64`] | msun's rational approximation and half-angle identity |
 //! | `acos` | [`asin::acos_f32`] | [`asin::acos_f64`] | as `asin` |
 //! | `cbrt` | [`cbrt::cbrt_f32`] | [`cbrt::cbrt_f64`] | bit trick, two Halley steps, a Newton step with an exact residual |
-//! | `sin` | [`trig::sin_f32`] | the device's (refused on Vulkan) | pi/2 in five parts or Payne-Hanek, msun's kernels |
-//! | `cos` | [`trig::cos_f32`] | the device's (refused on Vulkan) | as `sin` |
-//! | `tan` | [`trig::tan_f32`] | the device's (refused on Vulkan) | `sin`'s reduction, sin / cos as sums of two floats |
+//! | `sin` | [`trig::sin_f32`] | [`trig::sin_f64`] | pi/2 in parts or Payne-Hanek, msun's kernels |
+//! | `cos` | [`trig::cos_f32`] | [`trig::cos_f64`] | as `sin` |
+//! | `tan` | [`trig::tan_f32`] | [`trig::tan_f64`] | `sin`'s reduction, sin / cos as sums of two floats |
 //! | `powf` | [`pow::powf_f32`] | [`pow::powf_f64`] | msun's: log2 and y log2 x in extra precision, then 2^z |
 //! | `exp_m1` | [`expm1::exp_m1_f32`] | [`expm1::exp_m1_f64`] | msun's, the recombination chosen by k |
 //! | `sinh` `cosh` `tanh` | [`hyperbolic::sinh_f32`] ... | [`hyperbolic::sinh_f64`] ... | e^x as two floats, Taylor near 0 |
@@ -93,8 +93,11 @@ pub const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("cbrt", "f32", "cbrt_f32"),
     ("cbrt", "f64", "cbrt_f64"),
     ("sin", "f32", "sin_f32"),
+    ("sin", "f64", "sin_f64"),
     ("cos", "f32", "cos_f32"),
+    ("cos", "f64", "cos_f64"),
     ("tan", "f32", "tan_f32"),
+    ("tan", "f64", "tan_f64"),
     ("powf", "f32", "powf_f32"),
     ("powf", "f64", "powf_f64"),
     ("exp_m1", "f32", "exp_m1_f32"),

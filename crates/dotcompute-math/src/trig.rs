@@ -12,7 +12,7 @@
 //! sums and products need exact IEEE arithmetic, which every backend gives (on Vulkan the
 //! wgpu backend marks every float operation exact).
 
-use crate::exact::{two_prod_err_f32, two_sum_err_f32};
+use crate::exact::{two_prod_err_f32, two_prod_err_f64, two_sum_err_f32, two_sum_err_f64};
 
 /// Word `i` (most significant first) of the binary expansion of 2/pi.
 fn two_over_pi_word(i: u32) -> u32 {
@@ -109,8 +109,8 @@ fn tan_kernel_f32(rh: f32, rl: f32, cotangent: bool) -> f32 {
 fn trig_f32(x: f32, function: u32) -> f32 {
     // Medium reduction (|x| < 4096; larger x is clamped, and takes the other result).
     let xm = x.clamp(-4096.0, 4096.0);
-    let z = xm * 0.63661975 + 12582912.0;
-    let qf = z - 12582912.0;
+    let z = xm * 0.63661975 + 1.2582912e7;
+    let qf = z - 1.2582912e7;
     let q_medium = z.to_bits().wrapping_sub(0x4b40_0000);
     // Exact: qf * 1.5703125 is exact and close to xm (Sterbenz).
     let r0 = xm - qf * 1.5703125;
@@ -226,6 +226,267 @@ pub fn tan_f32(x: f32) -> f32 {
         x + x
     } else if x.is_infinite() {
         f32::NAN
+    } else {
+        v
+    }
+}
+
+/// Word `i` of 2/pi's binary expansion for `f64` reduction (1,216 bits: enough for the
+/// largest `f64`); 0 outside. (The `f32` functions use [`two_over_pi_word`]'s eight words,
+/// a shorter select chain.)
+fn two_over_pi_word_long(i: i32) -> u32 {
+    let w = 0;
+    let w = if i == 0 { 0xa2f9_836e } else { w };
+    let w = if i == 1 { 0x4e44_1529 } else { w };
+    let w = if i == 2 { 0xfc27_57d1 } else { w };
+    let w = if i == 3 { 0xf534_ddc0 } else { w };
+    let w = if i == 4 { 0xdb62_9599 } else { w };
+    let w = if i == 5 { 0x3c43_9041 } else { w };
+    let w = if i == 6 { 0xfe51_63ab } else { w };
+    let w = if i == 7 { 0xdebb_c561 } else { w };
+    let w = if i == 8 { 0xb724_6e3a } else { w };
+    let w = if i == 9 { 0x424d_d2e0 } else { w };
+    let w = if i == 10 { 0x0649_2eea } else { w };
+    let w = if i == 11 { 0x09d1_921c } else { w };
+    let w = if i == 12 { 0xfe1d_eb1c } else { w };
+    let w = if i == 13 { 0xb129_a73e } else { w };
+    let w = if i == 14 { 0xe882_35f5 } else { w };
+    let w = if i == 15 { 0x2ebb_4484 } else { w };
+    let w = if i == 16 { 0xe99c_7026 } else { w };
+    let w = if i == 17 { 0xb45f_7e41 } else { w };
+    let w = if i == 18 { 0x3991_d639 } else { w };
+    let w = if i == 19 { 0x8353_39f4 } else { w };
+    let w = if i == 20 { 0x9c84_5f8b } else { w };
+    let w = if i == 21 { 0xbdf9_283b } else { w };
+    let w = if i == 22 { 0x1ff8_97ff } else { w };
+    let w = if i == 23 { 0xde05_980f } else { w };
+    let w = if i == 24 { 0xef2f_118b } else { w };
+    let w = if i == 25 { 0x5a0a_6d1f } else { w };
+    let w = if i == 26 { 0x6d36_7ecf } else { w };
+    let w = if i == 27 { 0x27cb_09b7 } else { w };
+    let w = if i == 28 { 0x4f46_3f66 } else { w };
+    let w = if i == 29 { 0x9e5f_ea2d } else { w };
+    let w = if i == 30 { 0x7527_bac7 } else { w };
+    let w = if i == 31 { 0xebe5_f17b } else { w };
+    let w = if i == 32 { 0x3d07_39f7 } else { w };
+    let w = if i == 33 { 0x8a52_92ea } else { w };
+    let w = if i == 34 { 0x6bfb_5fb1 } else { w };
+    let w = if i == 35 { 0x1f8d_5d08 } else { w };
+    let w = if i == 36 { 0x5603_3046 } else { w };
+    if i == 37 { 0xfc7b_6bab } else { w }
+}
+
+/// 32 bits of 2/pi from fraction bit `b`, which may be negative (2/pi's bits before the binary
+/// point are zeros).
+fn two_over_pi_bits_long(b: i32) -> u64 {
+    let i = b >> 5;
+    let pair = ((two_over_pi_word_long(i) as u64) << 32) | (two_over_pi_word_long(i + 1) as u64);
+    (pair >> (32 - (b & 31)) as u64) & 0xffff_ffff
+}
+
+/// The low 32 bits of `p`.
+fn low32(p: u64) -> u64 {
+    p & 0xffff_ffff
+}
+
+/// sin(rh + rl) for |rh + rl| <= pi/4 (plus a little), msun's `k_sin.c` as an unevaluated
+/// sum rh + tail: this returns the tail.
+fn sin_tail_f64(rh: f64, rl: f64) -> f64 {
+    let z = rh * rh;
+    let w = z * z;
+    let r = 0.00833333333332249
+        + z * (-0.0001984126982985795 + z * 2.7557313707070068e-6)
+        + z * w * (-2.5050760253406863e-8 + z * 1.58969099521155e-10);
+    let v = z * rh;
+    -((z * (0.5 * rl - v * r) - rl) - v * -0.16666666666666632)
+}
+
+/// cos(rh + rl) for |rh + rl| <= pi/4 (plus a little), msun's `k_cos.c` as an unevaluated
+/// sum (1 - rh^2 / 2) + tail (with the rounding error of rh^2 in the tail too): this
+/// returns the tail.
+fn cos_tail_f64(rh: f64, rl: f64) -> f64 {
+    let z = rh * rh;
+    let w = z * z;
+    let r = z * (0.0416666666666666 + z * (-0.001388888888887411 + z * 2.480158728947673e-5))
+        + w * w
+            * (-2.7557314351390663e-7 + z * (2.087572321298175e-9 + z * -1.1359647557788195e-11));
+    let hz = 0.5 * z;
+    let head = 1.0 - hz;
+    (((1.0 - head) - hz) - 0.5 * two_prod_err_f64(rh, rh)) + (z * r - rh * rl)
+}
+
+/// For finite `f64` x: sin(x) (`function` 0), cos(x) (1) or tan(x) (2).
+///
+/// The reduction x = q pi/2 + r: for |x| < 2^20, msun's three rounds of pi/2 in 33-bit
+/// parts (each product with q exact); beyond, Payne and Hanek's method with 192 bits of 2/pi
+/// (inline: the language has no tuples to return q and r in). Both are computed and one is
+/// chosen, as for `f32`.
+fn trig_f64(x: f64, function: u32) -> f64 {
+    // Medium reduction.
+    let xm = x.clamp(-1048576.0, 1048576.0);
+    let magic = xm * std::f64::consts::FRAC_2_PI + 6.755399441055744e15;
+    let fq = magic - 6.755399441055744e15;
+    let q_medium = magic.to_bits() as u32;
+    // pi/2 = P1 + P2 + P3 + P3t, the first three of 33 bits: r1 and the products are exact,
+    // the subtractions' errors are kept.
+    let r1 = xm - fq * 1.5707963267341256;
+    let p2 = fq * 6.077100506303966e-11;
+    let r2 = r1 - p2;
+    let e2 = two_sum_err_f64(r1, -p2);
+    let p3 = fq * 2.0222662487111665e-21;
+    let r3 = r2 - p3;
+    let e3 = two_sum_err_f64(r2, -p3);
+    let tail = (e2 + e3) - fq * 8.4784276603689e-32;
+    let rh_medium = r3 + tail;
+    let rl_medium = two_sum_err_f64(r3, tail);
+
+    // Large reduction on |x| (clamped below, for the lanes that take the medium result).
+    let ax = x.abs().max(1048576.0);
+    let bits = ax.to_bits();
+    let m = (bits & 0x000f_ffff_ffff_ffff) | 0x0010_0000_0000_0000;
+    // x = m 2^e with a 53-bit m; 192 bits of 2/pi from fraction bit e - 2 (the bits before
+    // contribute multiples of 4 quarter turns), so that the product m W has its binary point
+    // at bit 190 whatever e is; the product in 32-bit limbs l0..l5 (the limbs above hold
+    // multiples of 4).
+    let e = (bits >> 52) as i32 - 1075;
+    let first = e - 2;
+    let w0 = two_over_pi_bits_long(first);
+    let w1 = two_over_pi_bits_long(first + 32);
+    let w2 = two_over_pi_bits_long(first + 64);
+    let w3 = two_over_pi_bits_long(first + 96);
+    let w4 = two_over_pi_bits_long(first + 128);
+    let w5 = two_over_pi_bits_long(first + 160);
+    let ml = m & 0xffff_ffff;
+    let mh = m >> 32;
+    // A_k = ml w_k lands at limb 5 - k, B_k = mh w_k at limb 6 - k (B_0 only above l5).
+    let a5 = ml * w5;
+    let a4 = ml * w4;
+    let a3 = ml * w3;
+    let a2 = ml * w2;
+    let a1 = ml * w1;
+    let a0 = ml * w0;
+    let b5 = mh * w5;
+    let b4 = mh * w4;
+    let b3 = mh * w3;
+    let b2 = mh * w2;
+    let b1 = mh * w1;
+    let c = low32(a5);
+    let c = (c >> 32) + (a5 >> 32) + low32(a4) + low32(b5);
+    let c = (c >> 32) + (a4 >> 32) + (b5 >> 32) + low32(a3) + low32(b4);
+    let l2 = low32(c);
+    let c = (c >> 32) + (a3 >> 32) + (b4 >> 32) + low32(a2) + low32(b3);
+    let l3 = low32(c);
+    let c = (c >> 32) + (a2 >> 32) + (b3 >> 32) + low32(a1) + low32(b2);
+    let l4 = low32(c);
+    let c = (c >> 32) + (a1 >> 32) + (b2 >> 32) + low32(a0) + low32(b1);
+    let l5 = low32(c);
+    // Bits 128..192: 2 integer bits and 62 fraction bits; bits 64..128: 64 more.
+    let hi = (l5 << 32) | l4;
+    let lo = (l3 << 32) | l2;
+    // Rounded to the nearest quadrant: the fraction in [-1/2, 1/2) quarter turns.
+    let t = hi.wrapping_add(1 << 61);
+    let q = t >> 62;
+    let frac = ((t & 0x3fff_ffff_ffff_ffff) as i64) - (1 << 61);
+    // frac + lo 2^-64 (units of 2^-62 quarter turns) as a sum of two doubles: every piece
+    // converts exactly.
+    let a = ((frac >> 32) as f64) * 4.294967296e9;
+    let b = (frac & 0xffff_ffff) as f64;
+    let c_hi = (lo >> 32) as f64 * 2.3283064365386963e-10;
+    let c_lo = (lo & 0xffff_ffff) as f64 * 5.421010862427522e-20;
+    let s = a + b;
+    let s_lo = two_sum_err_f64(a, b) + (c_hi + c_lo);
+    let fh = (s + s_lo) * 2.168404344971009e-19;
+    let fl = two_sum_err_f64(s, s_lo) * 2.168404344971009e-19;
+    // Times pi/2 (hi + lo): r = rh + rl.
+    let pio2_hi = std::f64::consts::FRAC_PI_2;
+    let pio2_lo = 6.123233995736766e-17;
+    let ph = fh * pio2_hi;
+    let pl = two_prod_err_f64(fh, pio2_hi) + (fh * pio2_lo + fl * pio2_hi);
+    let rh = ph + pl;
+    let rl = two_sum_err_f64(ph, pl);
+    let q_abs = q as u32;
+    let negative = x < 0.0;
+    let q_large = if negative {
+        0u32.wrapping_sub(q_abs)
+    } else {
+        q_abs
+    };
+    let rh_large = if negative { -rh } else { rh };
+    let rl_large = if negative { -rl } else { rl };
+
+    let large = x.abs() >= 1048576.0;
+    let q = if large { q_large } else { q_medium };
+    let rh = if large { rh_large } else { rh_medium };
+    let rl = if large { rl_large } else { rl_medium };
+
+    let sin_tail = sin_tail_f64(rh, rl);
+    let cos_tail = cos_tail_f64(rh, rl);
+    let cos_head = 1.0 - 0.5 * (rh * rh);
+    let s = rh + sin_tail;
+    let c = cos_head + cos_tail;
+    let offset = if function == 1 { 1 } else { 0 };
+    let quadrant = q.wrapping_add(offset) & 3;
+    let v = if quadrant & 1 == 0 { s } else { c };
+    let v = if quadrant & 2 == 0 { v } else { -v };
+    // tan: sin / cos (or -cos / sin in odd quadrants), both as sums of two doubles.
+    let sin_lo = two_sum_err_f64(rh, sin_tail);
+    let cos_lo = two_sum_err_f64(cos_head, cos_tail);
+    let cotangent = q & 1 == 1;
+    let num_hi = if cotangent { c } else { s };
+    let num_lo = if cotangent { cos_lo } else { sin_lo };
+    let den_hi = if cotangent { s } else { c };
+    let den_lo = if cotangent { sin_lo } else { cos_lo };
+    let quotient = num_hi / den_hi;
+    let residual = (num_hi - quotient * den_hi) - two_prod_err_f64(quotient, den_hi);
+    let t = quotient + (residual + num_lo - quotient * den_lo) / den_hi;
+    let t = if cotangent { -t } else { t };
+    if function == 2 { t } else { v }
+}
+
+/// The sine of `f64` `x`.
+pub fn sin_f64(x: f64) -> f64 {
+    let v = trig_f64(x, 0);
+    // |x| < 2^-26: sin(x) rounds to x (this also keeps the sign of zero).
+    let v = if x.abs() < 1.4901161193847656e-8 {
+        x
+    } else {
+        v
+    };
+    if x.is_nan() {
+        x + x
+    } else if x.is_infinite() {
+        f64::NAN
+    } else {
+        v
+    }
+}
+
+/// The cosine of `f64` `x`.
+pub fn cos_f64(x: f64) -> f64 {
+    // (No shortcut for tiny x: cos(x) rounds to 1 only below 2^-26.5, and the kernel's
+    // 1 - x^2 / 2 gives it there anyway.)
+    let v = trig_f64(x, 1);
+    if x.is_nan() {
+        x + x
+    } else if x.is_infinite() {
+        f64::NAN
+    } else {
+        v
+    }
+}
+
+/// The tangent of `f64` `x`.
+pub fn tan_f64(x: f64) -> f64 {
+    let v = trig_f64(x, 2);
+    let v = if x.abs() < 1.4901161193847656e-8 {
+        x
+    } else {
+        v
+    };
+    if x.is_nan() {
+        x + x
+    } else if x.is_infinite() {
+        f64::NAN
     } else {
         v
     }
