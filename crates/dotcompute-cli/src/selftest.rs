@@ -2,7 +2,7 @@
 
 use crate::{CliError, select_accelerators, table};
 use dotcompute::ComputeService;
-use dotcompute_conformance::{CASES, Env, MathLibrary};
+use dotcompute_conformance::{CASES, Env};
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -40,12 +40,7 @@ pub fn run(accelerator: Option<&str>, json: bool) -> Result<ExitCode, CliError> 
         // another's results.
         let dc = ComputeService::new()?;
         let acc = select_accelerators(&dc, Some(target))?.remove(0);
-        let math = if acc.id().backend == dotcompute::BackendKind::Cpu {
-            MathLibrary::Rust
-        } else {
-            MathLibrary::Driver
-        };
-        let env = Env { dc, acc, math };
+        let env = Env { dc, acc };
         for case in CASES {
             let (compared, max_ulp, detail) = match (case.run)(&env) {
                 Ok(o) => (o.compared, o.max_ulp, None),
@@ -57,7 +52,7 @@ pub fn run(accelerator: Option<&str>, json: bool) -> Result<ExitCode, CliError> 
                 passed: detail.is_none(),
                 compared,
                 max_ulp,
-                tolerance: case.tolerance_on(&env).to_string(),
+                tolerance: case.tolerance.to_string(),
                 detail,
             });
         }

@@ -17,24 +17,17 @@ pub struct Case {
     pub name: &'static str,
     /// What it checks.
     pub description: &'static str,
-    /// The float tolerance its comparisons use (with Rust's math library; see
-    /// [`Case::tolerance_on`]).
+    /// The float tolerance its comparisons use, on every backend.
     pub tolerance: Tolerance,
     /// Runs it.
     pub run: fn(&Env) -> CaseResult,
 }
 
-/// Tolerance for results of transcendental functions computed with Rust's math library: a few
-/// ulp, or a tiny absolute error next to zero.
+/// Tolerance for expressions of several transcendental functions against Rust's `std`: every
+/// backend computes them with DotCompute's math library (within an ulp of the exact result,
+/// as `std`'s are), so a few ulp, or a tiny absolute error next to zero. (Kernels marked
+/// `fast_math` use the devices' own functions, whose bounds are far wider: no case has one.)
 pub const MATH: Tolerance = Tolerance { ulp: 4, abs: 1e-6 };
-
-/// Tolerance for results of transcendental functions computed by a device driver's math
-/// library: Vulkan allows 2^-11 absolute for `sin`/`cos` and bounds in the hundreds of ulp for
-/// others (CUDA's are tighter; its backend may state its own).
-pub const DRIVER_MATH: Tolerance = Tolerance {
-    ulp: 256,
-    abs: 1.0 / 2048.0,
-};
 
 /// Every case.
 pub const CASES: &[Case] = &[
@@ -214,18 +207,6 @@ pub const CASES: &[Case] = &[
     },
 ];
 
-impl Case {
-    /// The tolerance the case applies on `env`: cases that call transcendental functions use
-    /// the environment's math tolerance.
-    pub fn tolerance_on(&self, env: &Env) -> Tolerance {
-        if self.tolerance == MATH {
-            env.math_tolerance()
-        } else {
-            self.tolerance
-        }
-    }
-}
-
 fn mismatch(m: compare::Mismatch) -> CaseError {
     CaseError::Mismatch(m)
 }
@@ -297,7 +278,7 @@ fn nbody(env: &Env) -> CaseResult {
         }
         want[3 * i..3 * i + 3].copy_from_slice(&[ax, ay, az]);
     }
-    compare::floats_f32("acc", &acc.to_vec()?, &want, env.math_tolerance()).map_err(mismatch)
+    compare::floats_f32("acc", &acc.to_vec()?, &want, MATH).map_err(mismatch)
 }
 
 fn matmul_f64(env: &Env) -> CaseResult {
@@ -622,7 +603,7 @@ fn float_math(env: &Env) -> CaseResult {
             if (a - b).is_finite() { a % b } else { 0.0 },
         ]);
     }
-    compare::floats_f32("out", &out.to_vec()?, &want, env.math_tolerance()).map_err(mismatch)
+    compare::floats_f32("out", &out.to_vec()?, &want, MATH).map_err(mismatch)
 }
 
 /// Inputs for the math functions: special values, subnormals, each function's limits, and

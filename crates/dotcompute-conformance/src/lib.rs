@@ -19,8 +19,8 @@ mod random;
 pub mod reference;
 pub mod stress;
 
+pub use cases::MATH;
 pub use cases::{CASES, Case};
-pub use cases::{DRIVER_MATH, MATH};
 pub use compare::{Mismatch, Outcome, Tolerance};
 
 use dotcompute::{Accelerator, BackendKind, ComputeService, CpuOptions, SimdLevel};
@@ -31,29 +31,6 @@ pub struct Env {
     pub dc: ComputeService,
     /// Where the kernels run.
     pub acc: Accelerator,
-    /// Whose math library computes transcendental functions.
-    pub math: MathLibrary,
-}
-
-/// Which implementation of `sin`, `exp`, `asin`, ... a backend uses, which sets the tolerance
-/// of the cases that call them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MathLibrary {
-    /// Rust's own (the CPU backend): results match the reference within a few ulp.
-    Rust,
-    /// The device driver's: Vulkan allows, for instance, an absolute error of 2^-11 for `sin`
-    /// and `cos`, so these cases accept up to 2^-11 absolute or 256 ulp.
-    Driver,
-}
-
-impl Env {
-    /// The tolerance for results of transcendental functions on this environment.
-    pub fn math_tolerance(&self) -> Tolerance {
-        match self.math {
-            MathLibrary::Rust => cases::MATH,
-            MathLibrary::Driver => cases::DRIVER_MATH,
-        }
-    }
 }
 
 impl Env {
@@ -71,11 +48,7 @@ impl Env {
             .build()
             .ok()?;
         let acc = dc.accelerator(BackendKind::Cpu).ok()?;
-        Some(Env {
-            dc,
-            acc,
-            math: MathLibrary::Rust,
-        })
+        Some(Env { dc, acc })
     }
 }
 
@@ -123,7 +96,7 @@ pub fn run_test(name: &str, setup: impl FnOnce() -> Option<Env>) {
             env.acc.info().name,
             outcome.compared,
             outcome.max_ulp,
-            case.tolerance_on(&env)
+            case.tolerance
         ),
         Err(e) => panic!(
             "conformance case `{name}` failed on {}: {e}",

@@ -3,15 +3,11 @@
 
 mod support;
 
-use dotcompute_conformance::{Env, MathLibrary, conformance_tests};
+use dotcompute_conformance::{Env, conformance_tests};
 
 fn cuda_env() -> Option<Env> {
     let (dc, acc) = support::cuda_service()?;
-    Some(Env {
-        dc,
-        acc,
-        math: MathLibrary::Driver,
-    })
+    Some(Env { dc, acc })
 }
 
 conformance_tests!(cuda_env);

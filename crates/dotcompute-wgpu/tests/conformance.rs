@@ -2,15 +2,11 @@
 
 mod support;
 
-use dotcompute_conformance::{Env, MathLibrary, conformance_tests};
+use dotcompute_conformance::{Env, conformance_tests};
 
 fn wgpu_env() -> Option<Env> {
     let (dc, acc) = support::wgpu_service()?;
-    Some(Env {
-        dc,
-        acc,
-        math: MathLibrary::Driver,
-    })
+    Some(Env { dc, acc })
 }
 
 conformance_tests!(wgpu_env);
