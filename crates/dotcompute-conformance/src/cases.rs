@@ -653,9 +653,9 @@ fn math_library(env: &Env) -> CaseResult {
         .map(|_| (rng.next_u64() % 41) as i32 - 20)
         .collect();
     let (dx, dn) = (env.dc.buffer_from_slice(&x)?, env.dc.buffer_from_slice(&n)?);
-    let mut out = env.dc.buffer_zeroed::<f32>(21 * x.len())?;
+    let mut out = env.dc.buffer_zeroed::<f32>(22 * x.len())?;
     kernels::math_library_f32::launch(&env.acc, x.len(), &dx, &dn, &mut out)?;
-    let mut want = Vec::with_capacity(21 * x.len());
+    let mut want = Vec::with_capacity(22 * x.len());
     for (i, (&a, &k)) in x.iter().zip(&n).enumerate() {
         want.extend_from_slice(&[
             exp::exp_f32(a),
@@ -679,6 +679,7 @@ fn math_library(env: &Env) -> CaseResult {
             asin::asin_f32(a * 1e-3) + asin::acos_f32(a * 1e-3),
             trig::tan_f32(a),
             pow::powf_f32(a, x[(i * 3 + 2) % x.len()]),
+            log::ln_1p_f32(a),
         ]);
     }
     compare::floats_f32("out (f32)", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)?;
@@ -700,9 +701,9 @@ fn math_library(env: &Env) -> CaseResult {
         .map(|_| (rng.next_u64() % 41) as i32 - 20)
         .collect();
     let (dy, dn) = (env.dc.buffer_from_slice(&y)?, env.dc.buffer_from_slice(&n)?);
-    let mut out = env.dc.buffer_zeroed::<f64>(21 * y.len())?;
+    let mut out = env.dc.buffer_zeroed::<f64>(22 * y.len())?;
     kernels::math_library_f64::launch(&env.acc, y.len(), &dy, &dn, &mut out)?;
-    let mut want = Vec::with_capacity(21 * y.len());
+    let mut want = Vec::with_capacity(22 * y.len());
     for (i, (&a, &k)) in y.iter().zip(&n).enumerate() {
         want.extend_from_slice(&[
             exp::exp_f64(a),
@@ -726,6 +727,7 @@ fn math_library(env: &Env) -> CaseResult {
             trig::sin_f64(a),
             trig::cos_f64(a),
             trig::tan_f64(a),
+            log::ln_1p_f64(a),
         ]);
     }
     compare::floats_f64("out (f64)", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)

@@ -43,7 +43,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         sin_map_fast::definition(),
         ln_map::definition(),
         ln_map_fast::definition(),
-        exp_m1_map_fast::definition(),
+        exp_m1_ln_1p_map_fast::definition(),
     ]
 }
 
@@ -292,11 +292,11 @@ pub fn sin_map_fast(x: &[f32], out: &mut [f32]) {
     out[i] = x[i].sin();
 }
 
-/// e^x - 1 per element with the device's own functions.
+/// e^x - 1 and ln(1 + |x|) per element with the device's own functions.
 #[kernel(fast_math)]
-pub fn exp_m1_map_fast(x: &[f32], out: &mut [f32]) {
+pub fn exp_m1_ln_1p_map_fast(x: &[f32], out: &mut [f32]) {
     let i = global_id();
-    out[i] = x[i].exp_m1();
+    out[i] = x[i].exp_m1() + x[i].abs().ln_1p();
 }
 
 /// ln(x) per element (the math library's `ln`).
@@ -427,7 +427,7 @@ pub fn black_scholes_fast_f64(
 pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 21;
+    let o = i * 22;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
@@ -449,6 +449,7 @@ pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
     out[o + 18] = (a * 1e-3).asin() + (a * 1e-3).acos();
     out[o + 19] = a.tan();
     out[o + 20] = a.powf(x[(i * 3 + 2) % x.len()]);
+    out[o + 21] = a.ln_1p();
 }
 
 /// The math library's functions (`f64`).
@@ -456,7 +457,7 @@ pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
 pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 21;
+    let o = i * 22;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
@@ -478,6 +479,7 @@ pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     out[o + 18] = a.sin();
     out[o + 19] = a.cos();
     out[o + 20] = a.tan();
+    out[o + 21] = a.ln_1p();
 }
 
 /// Bit casts and sign copies: `to_bits`, `from_bits`, `copysign` on `f32` and `f64`.

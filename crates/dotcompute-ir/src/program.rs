@@ -383,6 +383,8 @@ pub enum MathFn {
     RotateRight,
     CopySign,
     ExpM1,
+    /// `x.ln_1p()`: ln(1 + x), accurate for small x.
+    Ln1p,
     /// `x.to_bits()`: a float's bits as the unsigned integer of its width.
     ToBits,
     /// `f32::from_bits(u)` / `f64::from_bits(u)`: the float whose bits are `u`.
@@ -419,7 +421,7 @@ pub enum MathSignature {
 
 impl MathFn {
     /// Every math function.
-    pub const ALL: [MathFn; 42] = [
+    pub const ALL: [MathFn; 43] = [
         MathFn::Sqrt,
         MathFn::Exp,
         MathFn::Exp2,
@@ -460,6 +462,7 @@ impl MathFn {
         MathFn::RotateRight,
         MathFn::CopySign,
         MathFn::ExpM1,
+        MathFn::Ln1p,
         MathFn::ToBits,
         MathFn::FromBits,
     ];
@@ -507,6 +510,7 @@ impl MathFn {
             MathFn::RotateRight => "rotate_right",
             MathFn::CopySign => "copysign",
             MathFn::ExpM1 => "exp_m1",
+            MathFn::Ln1p => "ln_1p",
             MathFn::ToBits => "to_bits",
             MathFn::FromBits => "from_bits",
         }
@@ -525,6 +529,7 @@ impl MathFn {
             self,
             Exp | Exp2
                 | ExpM1
+                | Ln1p
                 | Ln
                 | Log2
                 | Log10
@@ -549,7 +554,7 @@ impl MathFn {
         use MathFn::*;
         match self {
             Sqrt | Exp | Exp2 | Ln | Log2 | Log10 | Sin | Cos | Tan | Tanh | Sinh | Cosh | Asin
-            | Acos | Atan | Floor | Ceil | Round | Trunc | Cbrt | Recip | ExpM1 => {
+            | Acos | Atan | Floor | Ceil | Round | Trunc | Cbrt | Recip | ExpM1 | Ln1p => {
                 MathSignature::FloatUnary
             }
             Atan2 | Powf | Hypot | CopySign => MathSignature::FloatBinary,

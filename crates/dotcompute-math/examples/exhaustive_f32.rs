@@ -61,7 +61,8 @@ fn check(ours: fn(f32) -> f32, reference: fn(f64) -> f64, bits: std::ops::Range<
 }
 
 fn main() {
-    let functions: [Function; 16] = [
+    let functions: [Function; 17] = [
+        ("ln_1p", log::ln_1p_f32, f64::ln_1p),
         ("tan", trig::tan_f32, f64::tan),
         ("asin", asin::asin_f32, f64::asin),
         ("acos", asin::acos_f32, f64::acos),

@@ -6,7 +6,9 @@
 //!
 //! Written in the kernel language without branches on the main path (see the `exp` module):
 //! subnormal inputs are scaled by a select, both of msun's final formulas are computed and one
-//! is chosen, and the special cases are chosen at the end.
+//! is chosen, and the special cases are chosen at the end. `ln_1p` shares their kernel.
+
+use crate::exact::{two_sum_err_f32, two_sum_err_f64};
 
 /// log(1 + f) - f + f*f/2 for 1 + f in [sqrt(2)/2, sqrt(2)): the part beyond the first two
 /// terms, msun's `k_log1pf`.
@@ -221,4 +223,60 @@ pub fn log10_f64(x: f64) -> f64 {
     let v = (val_lo + ((y2 - w) + val_hi)) + w;
     let v = if x == 1.0 { 0.0 } else { v };
     log_special_f64(x, v)
+}
+
+/// ln(1 + x) for `f32` x (msun's `s_log1pf.c` method): for 1 + x in [sqrt(2)/2, sqrt(2)),
+/// log(1 + f) with f = x itself; beyond, u = 1 + x = 2^k (1 + f) as for `ln`, with the
+/// rounding error c of 1 + x (exact, by a two-sum) added back as c / u before the last
+/// rounding.
+pub fn ln_1p_f32(x: f32) -> f32 {
+    let near = x >= -0.29289323 && x < 0.41421357;
+    let u = 1.0 + x;
+    let c = two_sum_err_f32(1.0, x);
+    let f_u = log_f_f32(u, 0x004a_fb20);
+    let f = if near { x } else { f_u };
+    let k = log_k_f32(u, 0x004a_fb20);
+    let dk = if near { 0.0 } else { k as f32 };
+    let correction = if near { 0.0 } else { c / u };
+    let hfsq = 0.5 * f * f;
+    let tail = log1p_tail_f32(f);
+    let y = dk * 0.6931381 - ((hfsq - (tail + (dk * 9.058001e-6 + correction))) - f);
+    // |x| < 2^-24: x itself (the sign of zero and subnormals included).
+    let y = if x.abs() < 5.9604645e-8 { x } else { y };
+    let y = if x < -1.0 { f32::NAN } else { y };
+    let y = if x == -1.0 { f32::NEG_INFINITY } else { y };
+    if x.is_nan() || x == f32::INFINITY {
+        x + x
+    } else {
+        y
+    }
+}
+
+/// ln(1 + x) for `f64` x (as [`ln_1p_f32`], msun's `s_log1p.c`).
+pub fn ln_1p_f64(x: f64) -> f64 {
+    let near = x >= -0.2928932188134524 && x < 0.41421356237309503;
+    let u = 1.0 + x;
+    let c = two_sum_err_f64(1.0, x);
+    let f_u = log_f_f64(u);
+    let f = if near { x } else { f_u };
+    let k = log_k_f64(u);
+    let dk = if near { 0.0 } else { k as f64 };
+    let correction = if near { 0.0 } else { c / u };
+    let hfsq = 0.5 * f * f;
+    let tail = log1p_tail_f64(f);
+    let y = dk * 0.6931471803691238
+        - ((hfsq - (tail + (dk * 1.9082149292705877e-10 + correction))) - f);
+    // |x| < 2^-54: x itself.
+    let y = if x.abs() < 5.551115123125783e-17 {
+        x
+    } else {
+        y
+    };
+    let y = if x < -1.0 { f64::NAN } else { y };
+    let y = if x == -1.0 { f64::NEG_INFINITY } else { y };
+    if x.is_nan() || x == f64::INFINITY {
+        x + x
+    } else {
+        y
+    }
 }

@@ -69,6 +69,7 @@ fn f32_functions_are_faithful() {
     check_f32("tanh_f32", hyperbolic::tanh_f32, f64::tanh);
     check_f32("exp2_f32", exp::exp2_f32, f64::exp2);
     check_f32("ln_f32", log::ln_f32, f64::ln);
+    check_f32("ln_1p_f32", log::ln_1p_f32, f64::ln_1p);
     check_f32("log2_f32", log::log2_f32, f64::log2);
     check_f32("log10_f32", log::log10_f32, f64::log10);
 }
@@ -257,6 +258,20 @@ fn f64_functions_are_faithful() {
         hyperbolic::tanh_f64,
         |x, cc| x.tanh(P, RoundingMode::ToEven, cc),
         &moderate,
+    );
+    check_f64(
+        "ln_1p_f64",
+        log::ln_1p_f64,
+        |x, cc| {
+            // 320 bits: ln(1 + x) cancels for small x (inputs below 1e-18 are left out).
+            const Q: usize = 320;
+            x.add(&BigFloat::from_f64(1.0, Q), Q, RoundingMode::ToEven)
+                .ln(Q, RoundingMode::ToEven, cc)
+        },
+        &f64_inputs(-1.0, 3.0)
+            .into_iter()
+            .filter(|x| x.abs() > 1e-18)
+            .collect::<Vec<_>>(),
     );
     let positive = f64_inputs(0.0, 4.0);
     check_f64(
@@ -680,6 +695,12 @@ fn special_values_are_c99s() {
         (hyperbolic::sinh_f32(f32::NEG_INFINITY), f32::NEG_INFINITY),
         (hyperbolic::cosh_f32(f32::NEG_INFINITY), f32::INFINITY),
         (log::ln_f32(f32::MIN_POSITIVE), -87.33655),
+        (log::ln_1p_f32(-0.0), -0.0),
+        (log::ln_1p_f32(1e-40), 1e-40),
+        (log::ln_1p_f32(-1.0), f32::NEG_INFINITY),
+        (log::ln_1p_f32(-1.5), f32::NAN),
+        (log::ln_1p_f32(f32::INFINITY), f32::INFINITY),
+        (log::ln_1p_f32(f32::MAX), 88.72284),
         (asin::asin_f32(-0.0), -0.0),
         (asin::asin_f32(1.0), std::f32::consts::FRAC_PI_2),
         (asin::asin_f32(-1.0), -std::f32::consts::FRAC_PI_2),
@@ -713,6 +734,11 @@ fn special_values_are_c99s() {
     assert_eq!(log::log2_f64(f64::from_bits(1)), -1074.0);
     assert_eq!(log::log2_f64(1024.0), 10.0);
     assert_eq!(log::log10_f64(1e10), 10.0);
+    assert_eq!(log::ln_1p_f64(-0.0).to_bits(), (-0.0f64).to_bits());
+    assert_eq!(log::ln_1p_f64(-1.0), f64::NEG_INFINITY);
+    assert!(log::ln_1p_f64(-1.0 - f64::EPSILON).is_nan());
+    assert_eq!(log::ln_1p_f64(1e-300), 1e-300);
+    assert_eq!(log::ln_1p_f64(f64::INFINITY), f64::INFINITY);
     // The double nearest a multiple of pi/2 (6381956970095103 2^797, Muller's worst case for
     // argument reduction: x = q pi/2 + r with q = 1 mod 4 and r = 4.687e-19), against values
     // worked out with 2,200 bits of pi (the platform's cos is 16 ulp off here).

@@ -45,7 +45,7 @@
 //! - **Expressions**: arithmetic, bitwise and shift operators, comparisons, `&&` `||` `!`, `as`
 //!   casts, literals with or without suffixes, `buf[i]`, `buf.len()`, the float methods
 //!   (`sqrt exp exp2 ln log2 log10 sin cos tan tanh sinh cosh asin acos atan atan2 powf powi abs
-//!   min max clamp floor ceil round trunc mul_add hypot cbrt recip copysign exp_m1 is_nan is_finite
+//!   min max clamp floor ceil round trunc mul_add hypot cbrt recip copysign exp_m1 ln_1p is_nan is_finite
 //!   is_infinite to_bits`, and `f32::from_bits` / `f64::from_bits`), integer `min max abs clamp count_ones leading_zeros trailing_zeros
 //!   rotate_left rotate_right wrapping_*`, and constants such as `std::f32::consts::PI` or
 //!   `u32::MAX`.
@@ -71,10 +71,10 @@
 //! special values; every backend runs the same operations in the same order, so that devices
 //! whose `+ - * /` and `sqrt` round correctly and which keep subnormals compute the same bits:
 //! the CPU, CUDA (its precise flags), and Vulkan devices such as lavapipe (the wgpu backend
-//! marks every float operation exact there; Metal and DX12 get plain WGSL). Today the library
-//! has `exp exp2 exp_m1 ln log2 log10 powi hypot atan sinh cosh tanh` (`f32` and `f64`) and `sin cos` (`f32`); the other
-//! functions are still the device's. `#[kernel(fast_math)]` opts a kernel into the devices' own functions (faster on
-//! GPUs, each with its vendor's error bounds; Vulkan devices then refuse `f64` ones).
+//! marks every float operation exact there; Metal and DX12 get plain WGSL). The library has
+//! every transcendental function of the language, for `f32` and `f64`. `#[kernel(fast_math)]`
+//! opts a kernel into the devices' own functions (faster on GPUs, each with its vendor's error
+//! bounds; Vulkan devices then refuse `f64` ones).
 //!
 //! **Work items must not race**: an element of a `&mut [T]` buffer that one work item writes
 //! must not be read or written by another during the launch, except through atomics. GPUs

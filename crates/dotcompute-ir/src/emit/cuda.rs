@@ -999,6 +999,7 @@ fn math(func: MathFn, t: ScalarType, r: &[String]) -> String {
         MathFn::RotateRight => format!("rotr_{s}({a}, {})", b()),
         MathFn::CopySign => format!("{}({a}, {})", c("copysign"), b()),
         MathFn::ExpM1 => unary("expm1"),
+        MathFn::Ln1p => unary("log1p"),
         MathFn::ToBits => match t {
             ScalarType::F64 => format!("((unsigned long long)__double_as_longlong({a}))"),
             _ => format!("__float_as_uint({a})"),

@@ -1025,8 +1025,10 @@ fn math(func: MathFn, t: ScalarType, r: &[String]) -> String {
         MathFn::RotateLeft => format!("rotl_{n}({a}, {})", b()),
         MathFn::RotateRight => format!("rotr_{n}({a}, {})", b()),
         MathFn::CopySign => format!("copysign_{n}({a}, {})", b()),
-        // Only `fast_math` kernels get here (the math library has `exp_m1`).
+        // Only `fast_math` kernels get here (the math library has `exp_m1` and `ln_1p`): WGSL
+        // has neither, so the plain formulas, with their cancellation near 0.
         MathFn::ExpM1 => format!("(m_exp_{n}({a}) - {})", literal(Literal::Float(1.0), t)),
+        MathFn::Ln1p => format!("m_log_{n}({} + {a})", literal(Literal::Float(1.0), t)),
         MathFn::ToBits => match t {
             ScalarType::F64 => format!("bitcast<u64>({a})"),
             _ => format!("bitcast<u32>({a})"),
