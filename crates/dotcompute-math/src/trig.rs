@@ -14,23 +14,35 @@
 
 use crate::exact::{two_prod_err_f32, two_prod_err_f64, two_sum_err_f32, two_sum_err_f64};
 
-/// Word `i` (most significant first) of the binary expansion of 2/pi.
-fn two_over_pi_word(i: u32) -> u32 {
-    let w = 0xa2f9_836e;
-    let w = if i == 1 { 0x4e44_1529 } else { w };
-    let w = if i == 2 { 0xfc27_57d1 } else { w };
-    let w = if i == 3 { 0xf534_ddc0 } else { w };
-    let w = if i == 4 { 0xdb62_9599 } else { w };
-    let w = if i == 5 { 0x3c43_9041 } else { w };
-    let w = if i == 6 { 0xfe51_63ab } else { w };
-    if i == 7 { 0xdebb_c561 } else { w }
-}
-
-/// 32 bits of 2/pi from fraction bit `b` (bit 0 is the first after the binary point).
-fn two_over_pi_bits(b: u32) -> u32 {
-    let i = b >> 5;
-    let pair = ((two_over_pi_word(i) as u64) << 32) | (two_over_pi_word(i + 1) as u64);
-    (pair >> (32 - (b & 31))) as u32
+/// Word `i + offset` (most significant first) of the binary expansion of 2/pi, for i in
+/// 0..4: `f32` reductions need words 0 to 6, and choosing among four costs three selects
+/// per word (a chain over all seven would cost six).
+fn two_over_pi_word(i: u32, offset: u32) -> u32 {
+    let w = if offset == 0 { 0xa2f9_836e } else { 0 };
+    let w = if offset == 1 { 0x4e44_1529 } else { w };
+    let w = if offset == 2 { 0xfc27_57d1 } else { w };
+    let w = if offset == 3 { 0xf534_ddc0 } else { w };
+    let w1 = if offset == 0 { 0x4e44_1529 } else { 0 };
+    let w1 = if offset == 1 { 0xfc27_57d1 } else { w1 };
+    let w1 = if offset == 2 { 0xf534_ddc0 } else { w1 };
+    let w1 = if offset == 3 { 0xdb62_9599 } else { w1 };
+    let w2 = if offset == 0 { 0xfc27_57d1 } else { 0 };
+    let w2 = if offset == 1 { 0xf534_ddc0 } else { w2 };
+    let w2 = if offset == 2 { 0xdb62_9599 } else { w2 };
+    let w2 = if offset == 3 { 0x3c43_9041 } else { w2 };
+    let w3 = if offset == 0 { 0xf534_ddc0 } else { 0 };
+    let w3 = if offset == 1 { 0xdb62_9599 } else { w3 };
+    let w3 = if offset == 2 { 0x3c43_9041 } else { w3 };
+    let w3 = if offset == 3 { 0xfe51_63ab } else { w3 };
+    if i == 0 {
+        w
+    } else if i == 1 {
+        w1
+    } else if i == 2 {
+        w2
+    } else {
+        w3
+    }
 }
 
 /// (x * 2/pi) mod 4 for finite x >= 4096, as a 64-bit fixed-point number: 2 integer bits,
@@ -40,11 +52,17 @@ fn payne_hanek_f32(x: f32) -> u64 {
     // x = m * 2^e, m a 24-bit integer, e in [-11, 105].
     let m = ((bits & 0x007f_ffff) | 0x0080_0000) as u64;
     let e = ((bits >> 23) as i32) - 150;
-    // 2/pi from fraction bit `first`: the bits before it give multiples of 4.
-    let first = if e > 2 { e - 2 } else { 0 };
-    let w0 = two_over_pi_bits(first as u32) as u64;
-    let w1 = two_over_pi_bits(first as u32 + 32) as u64;
-    let w2 = two_over_pi_bits(first as u32 + 64) as u64;
+    // 2/pi from fraction bit `first` (at most 102): the bits before it give multiples of 4.
+    let first = if e > 2 { (e - 2) as u32 } else { 0 };
+    let i = first >> 5;
+    let shift = 32 - (first & 31);
+    let k0 = two_over_pi_word(i, 0) as u64;
+    let k1 = two_over_pi_word(i, 1) as u64;
+    let k2 = two_over_pi_word(i, 2) as u64;
+    let k3 = two_over_pi_word(i, 3) as u64;
+    let w0 = (((k0 << 32) | k1) >> shift) & 0xffff_ffff;
+    let w1 = (((k1 << 32) | k2) >> shift) & 0xffff_ffff;
+    let w2 = (((k2 << 32) | k3) >> shift) & 0xffff_ffff;
     // m * (w0 w1 w2): 120 bits, as hi * 2^64 + lo.
     let a = m * w2;
     let b = m * w1;
@@ -52,7 +70,7 @@ fn payne_hanek_f32(x: f32) -> u64 {
     let carry = if lo < a { 1 } else { 0 };
     let hi = m * w0 + (b >> 32) + carry;
     // The product's binary point is at bit first + 96 - e; keep 2 bits above, 62 below.
-    let d = (first + 34 - e) as u64;
+    let d = (first as i32 + 34 - e) as u64;
     (hi << (64 - d)) | (lo >> d)
 }
 
@@ -232,8 +250,8 @@ pub fn tan_f32(x: f32) -> f32 {
 }
 
 /// Word `i` of 2/pi's binary expansion for `f64` reduction (1,216 bits: enough for the
-/// largest `f64`); 0 outside. (The `f32` functions use [`two_over_pi_word`]'s eight words,
-/// a shorter select chain.)
+/// largest `f64`); 0 outside. (The `f32` functions use [`two_over_pi_word`]: seven words, so
+/// shorter selects.)
 fn two_over_pi_word_long(i: i32) -> u32 {
     let w = 0;
     let w = if i == 0 { 0xa2f9_836e } else { w };
