@@ -653,9 +653,9 @@ fn math_library(env: &Env) -> CaseResult {
         .map(|_| (rng.next_u64() % 41) as i32 - 20)
         .collect();
     let (dx, dn) = (env.dc.buffer_from_slice(&x)?, env.dc.buffer_from_slice(&n)?);
-    let mut out = env.dc.buffer_zeroed::<f32>(22 * x.len())?;
+    let mut out = env.dc.buffer_zeroed::<f32>(24 * x.len())?;
     kernels::math_library_f32::launch(&env.acc, x.len(), &dx, &dn, &mut out)?;
-    let mut want = Vec::with_capacity(22 * x.len());
+    let mut want = Vec::with_capacity(24 * x.len());
     for (i, (&a, &k)) in x.iter().zip(&n).enumerate() {
         want.extend_from_slice(&[
             exp::exp_f32(a),
@@ -680,6 +680,8 @@ fn math_library(env: &Env) -> CaseResult {
             trig::tan_f32(a),
             pow::powf_f32(a, x[(i * 3 + 2) % x.len()]),
             log::ln_1p_f32(a),
+            trig::sin_f32(a),
+            trig::cos_f32(a),
         ]);
     }
     compare::floats_f32("out (f32)", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)?;
@@ -701,9 +703,9 @@ fn math_library(env: &Env) -> CaseResult {
         .map(|_| (rng.next_u64() % 41) as i32 - 20)
         .collect();
     let (dy, dn) = (env.dc.buffer_from_slice(&y)?, env.dc.buffer_from_slice(&n)?);
-    let mut out = env.dc.buffer_zeroed::<f64>(22 * y.len())?;
+    let mut out = env.dc.buffer_zeroed::<f64>(24 * y.len())?;
     kernels::math_library_f64::launch(&env.acc, y.len(), &dy, &dn, &mut out)?;
-    let mut want = Vec::with_capacity(22 * y.len());
+    let mut want = Vec::with_capacity(24 * y.len());
     for (i, (&a, &k)) in y.iter().zip(&n).enumerate() {
         want.extend_from_slice(&[
             exp::exp_f64(a),
@@ -728,6 +730,8 @@ fn math_library(env: &Env) -> CaseResult {
             trig::cos_f64(a),
             trig::tan_f64(a),
             log::ln_1p_f64(a),
+            trig::sin_f64(a * 3.0),
+            trig::cos_f64(a * 3.0),
         ]);
     }
     compare::floats_f64("out (f64)", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)

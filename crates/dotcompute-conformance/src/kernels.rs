@@ -427,7 +427,7 @@ pub fn black_scholes_fast_f64(
 pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 22;
+    let o = i * 24;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
@@ -450,6 +450,9 @@ pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
     out[o + 19] = a.tan();
     out[o + 20] = a.powf(x[(i * 3 + 2) % x.len()]);
     out[o + 21] = a.ln_1p();
+    let (s, c) = a.sin_cos();
+    out[o + 22] = s;
+    out[o + 23] = c;
 }
 
 /// The math library's functions (`f64`).
@@ -457,7 +460,7 @@ pub fn math_library_f32(x: &[f32], n: &[i32], out: &mut [f32]) {
 pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     let i = global_id();
     let a = x[i];
-    let o = i * 22;
+    let o = i * 24;
     out[o] = a.exp();
     out[o + 1] = a.exp2();
     out[o + 2] = a.ln();
@@ -480,6 +483,10 @@ pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     out[o + 19] = a.cos();
     out[o + 20] = a.tan();
     out[o + 21] = a.ln_1p();
+    let (s, mut c) = (a * 3.0).sin_cos();
+    c += 0.0;
+    out[o + 22] = s;
+    out[o + 23] = c;
 }
 
 /// Bit casts and sign copies: `to_bits`, `from_bits`, `copysign` on `f32` and `f64`.

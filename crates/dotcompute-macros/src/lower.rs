@@ -242,6 +242,24 @@ impl<'a> Lowerer<'a> {
     }
 
     fn let_stmt(&mut self, local: &syn::Local, out: &mut Vec<HStmt>) -> syn::Result<()> {
+        if let Some(((sin_pat, cos_pat), receiver, span)) = sin_cos_pattern(local) {
+            // `let (s, c) = x.sin_cos();` is `let t = x; let s = t.sin(); let c = t.cos();`
+            // (the language has no tuples; after inlining, a compiler may share the two
+            // functions' common reduction).
+            let argument = syn::Ident::new(&format!("__sin_cos_{}", self.locals.len()), span);
+            let lets = [
+                quote::quote_spanned!(span=> let #argument = #receiver;),
+                quote::quote_spanned!(span=> let #sin_pat = #argument.sin();),
+                quote::quote_spanned!(span=> let #cos_pat = #argument.cos();),
+            ];
+            for tokens in lets {
+                match syn::parse2::<syn::Stmt>(tokens)? {
+                    syn::Stmt::Local(l) => self.let_stmt(&l, out)?,
+                    other => return Err(err(other.span(), "internal: expected a `let`")),
+                }
+            }
+            return Ok(());
+        }
         let (pat, annotation) = match &local.pat {
             syn::Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
             p => (p, None),
@@ -1587,4 +1605,35 @@ fn binary_op(op: &syn::BinOp) -> Option<BinaryOp> {
         Gt(_) => BinaryOp::Gt,
         _ => return None,
     })
+}
+
+/// `let (a, b) = x.sin_cos();`: the two patterns (names or `_`), the receiver and the call's
+/// span.
+fn sin_cos_pattern(local: &syn::Local) -> Option<((syn::Pat, syn::Pat), syn::Expr, Span)> {
+    let syn::Pat::Tuple(tuple) = &local.pat else {
+        return None;
+    };
+    let init = local.init.as_ref()?;
+    if init.diverge.is_some() {
+        return None;
+    }
+    let syn::Expr::MethodCall(call) = &*init.expr else {
+        return None;
+    };
+    if call.method != "sin_cos" || !call.args.is_empty() || call.turbofish.is_some() {
+        return None;
+    }
+    let simple = |p: &syn::Pat| match p {
+        syn::Pat::Ident(i) => i.by_ref.is_none() && i.subpat.is_none(),
+        syn::Pat::Wild(_) => true,
+        _ => false,
+    };
+    match tuple.elems.iter().collect::<Vec<_>>()[..] {
+        [a, b] if simple(a) && simple(b) => Some((
+            (a.clone(), b.clone()),
+            (*call.receiver).clone(),
+            call.method.span(),
+        )),
+        _ => None,
+    }
 }

@@ -46,7 +46,7 @@
 //!   casts, literals with or without suffixes, `buf[i]`, `buf.len()`, the float methods
 //!   (`sqrt exp exp2 ln log2 log10 sin cos tan tanh sinh cosh asin acos atan atan2 powf powi abs
 //!   min max clamp floor ceil round trunc mul_add hypot cbrt recip copysign exp_m1 ln_1p is_nan is_finite
-//!   is_infinite to_bits`, and `f32::from_bits` / `f64::from_bits`), integer `min max abs clamp count_ones leading_zeros trailing_zeros
+//!   is_infinite to_bits`, `f32::from_bits` / `f64::from_bits`, and `let (s, c) = x.sin_cos();`), integer `min max abs clamp count_ones leading_zeros trailing_zeros
 //!   rotate_left rotate_right wrapping_*`, and constants such as `std::f32::consts::PI` or
 //!   `u32::MAX`.
 //! - **Helpers**: calls to functions marked [`#[kernel_fn]`](kernel_fn) (scalars in, one scalar
