@@ -244,19 +244,31 @@ impl<'a> Lowerer<'a> {
     fn let_stmt(&mut self, local: &syn::Local, out: &mut Vec<HStmt>) -> syn::Result<()> {
         if let Some(((sin_pat, cos_pat), receiver, span)) = sin_cos_pattern(local) {
             // `let (s, c) = x.sin_cos();` is `let t = x; let s = t.sin(); let c = t.cos();`
-            // (the language has no tuples; after inlining, a compiler may share the two
-            // functions' common reduction).
-            let argument = syn::Ident::new(&format!("__sin_cos_{}", self.locals.len()), span);
-            let lets = [
-                quote::quote_spanned!(span=> let #argument = #receiver;),
-                quote::quote_spanned!(span=> let #sin_pat = #argument.sin();),
-                quote::quote_spanned!(span=> let #cos_pat = #argument.cos();),
-            ];
-            for tokens in lets {
-                match syn::parse2::<syn::Stmt>(tokens)? {
-                    syn::Stmt::Local(l) => self.let_stmt(&l, out)?,
-                    other => return Err(err(other.span(), "internal: expected a `let`")),
+            // with t a hidden local (the language has no tuples; after inlining, a compiler
+            // may share the two functions' common reduction). The names are bound after both
+            // values exist, as Rust binds them.
+            let argument = self.expr(&receiver)?;
+            let ty = argument.ty;
+            let hidden = self.new_local("__sin_cos", ty, false);
+            out.push(HStmt::Let {
+                local: hidden,
+                init: Some(argument),
+            });
+            let mut bindings = Vec::new();
+            for (pat, func) in [(sin_pat, MathFn::Sin), (cos_pat, MathFn::Cos)] {
+                let operand = self.mk(HExprKind::Local(hidden), ty, span);
+                let value = self.math(func, vec![operand], span)?;
+                if let syn::Pat::Ident(p) = pat {
+                    let id = self.new_local(&p.ident.to_string(), value.ty, p.mutability.is_some());
+                    out.push(HStmt::Let {
+                        local: id,
+                        init: Some(value),
+                    });
+                    bindings.push((p.ident.to_string(), id));
                 }
+            }
+            for (name, id) in bindings {
+                self.bind(&name, Binding::Local(id));
             }
             return Ok(());
         }
@@ -1607,10 +1619,15 @@ fn binary_op(op: &syn::BinOp) -> Option<BinaryOp> {
     })
 }
 
-/// `let (a, b) = x.sin_cos();`: the two patterns (names or `_`), the receiver and the call's
-/// span.
+/// `let (a, b) = x.sin_cos();` (or `let (a, b): (T, T) = ...`): the two patterns (names or
+/// `_`), the receiver and the call's span.
 fn sin_cos_pattern(local: &syn::Local) -> Option<((syn::Pat, syn::Pat), syn::Expr, Span)> {
-    let syn::Pat::Tuple(tuple) = &local.pat else {
+    // `let (s, c): (f32, f32) = ...` too: rustc checks the annotation on the original code.
+    let pat = match &local.pat {
+        syn::Pat::Type(t) => &*t.pat,
+        p => p,
+    };
+    let syn::Pat::Tuple(tuple) = pat else {
         return None;
     };
     let init = local.init.as_ref()?;

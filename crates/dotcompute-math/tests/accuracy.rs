@@ -221,6 +221,28 @@ fn f64_functions_are_faithful() {
         |x, cc| x.tan(P, RoundingMode::ToEven, cc),
         &turns,
     );
+    // The rest of the medium range (below 2^20), and doubles within a few ulp of multiples
+    // of pi/2 there, where the reduction cancels most.
+    let mut medium = f64_inputs(-1.1e6, 1.1e6);
+    medium.extend((1..2000u64).flat_map(|k| {
+        let near = (k * 523) as f64 * std::f64::consts::FRAC_PI_2;
+        [-2i64, -1, 0, 1, 2].map(|d| f64::from_bits((near.to_bits() as i64 + d) as u64))
+    }));
+    for (name, f, r) in [
+        (
+            "sin_f64",
+            trig::sin_f64 as fn(f64) -> f64,
+            (|x, cc| x.sin(P, RoundingMode::ToEven, cc)) as Reference,
+        ),
+        ("cos_f64", trig::cos_f64, |x, cc| {
+            x.cos(P, RoundingMode::ToEven, cc)
+        }),
+        ("tan_f64", trig::tan_f64, |x, cc| {
+            x.tan(P, RoundingMode::ToEven, cc)
+        }),
+    ] {
+        check_f64(name, f, r, &medium);
+    }
     let unit = f64_inputs(-1.0, 1.0);
     check_f64(
         "asin_f64",
@@ -400,7 +422,7 @@ fn atan2_is_faithful() {
         let x = f32::from_bits(state as u32);
         // Half the pairs of magnitudes within a few binades of each other.
         let y = if i % 2 == 0 {
-            x * f32::from_bits(0x3f80_0000 ^ ((state >> 40) as u32 & 0x8f7f_ffff))
+            x * f32::from_bits(0x3f80_0000 ^ ((state >> 32) as u32 & 0x8f7f_ffff))
         } else {
             f32::from_bits((state >> 32) as u32)
         };
@@ -418,6 +440,7 @@ fn atan2_is_faithful() {
             );
             continue;
         }
+        assert!(!got.is_nan(), "atan2({y:e}, {x:e}) = NaN, want {want:e}");
         let e = ulps_f32(got, want);
         if e > worst.0 {
             worst = (e, y, x);
@@ -439,6 +462,7 @@ fn atan2_is_faithful() {
             assert_eq!(got.to_bits(), y.atan2(x).to_bits(), "atan2({y:e}, {x:e})");
             continue;
         }
+        assert!(!got.is_nan(), "atan2({y:e}, {x:e}) = NaN");
         let exact = atan2_exact(y, x, &mut cc);
         let want: f64 = format!("{exact}").parse().unwrap_or(f64::NAN);
         if want == 0.0 {
@@ -545,6 +569,7 @@ fn pow_is_faithful() {
             );
             continue;
         }
+        assert!(!got.is_nan(), "powf_f32({x:e}, {y:e}) = NaN, want {want:e}");
         let e = ulps_f32(got, want);
         if e > worst.0 {
             worst = (e, x, y);
@@ -569,6 +594,7 @@ fn pow_is_faithful() {
             );
             continue;
         }
+        assert!(!got.is_nan(), "powf_f64({x:e}, {y:e}) = NaN, want {libm:e}");
         let exact = pow_exact(x, y, &mut cc);
         let e = ulps_f64(got, &exact);
         if e > worst.0 {
@@ -640,6 +666,22 @@ fn pow_is_faithful() {
                 "powf_f32({x32:e}, {y32:e}) = {got:e}, want {want:e}"
             );
         }
+    }
+    // |y| just above 2^27 with x a few ulp below 1: finite results (a review found these
+    // flushed to 0 and inf).
+    for (bits, y) in [
+        (0x3f7f_fff5u32, 134217744.0f32),
+        (0x3f7f_fff4, 134217744.0),
+        (0x3f7f_fff5, -134217744.0),
+        (0xbf7f_fff5, 134217744.0),
+    ] {
+        let x = f32::from_bits(bits);
+        let want = f64::from(x).powf(f64::from(y));
+        let got = pow::powf_f32(x, y);
+        assert!(
+            got.is_finite() && got != 0.0 && ulps_f32(got, want) < 1.0,
+            "powf_f32({x:e}, {y:e}) = {got:e}, want {want:e}"
+        );
     }
     // Exact powers stay exact.
     assert_eq!(pow::powf_f32(3.0, 5.0), 243.0);

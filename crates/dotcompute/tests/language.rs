@@ -162,6 +162,40 @@ fn kernels_describe_themselves() {
 }
 
 #[kernel]
+fn sin_cos_pairs(x: &[f32], out: &mut [f32]) {
+    let i = global_id();
+    let s = 0.5;
+    // The receiver sees the older `s`; the names are bound afterwards.
+    let (s, mut c) = (x[i] + s).sin_cos();
+    c *= 2.0;
+    let (_, only_cos): (f32, f32) = x[i].sin_cos();
+    out[3 * i] = s;
+    out[3 * i + 1] = c;
+    out[3 * i + 2] = only_cos;
+}
+
+#[test]
+fn sin_cos_binds_both_results_after_its_argument() {
+    let (dc, acc) = cpu();
+    let xs = [0.0f32, 1.0, -2.5, 1e5];
+    let x = dc.buffer_from_slice(&xs).unwrap();
+    let mut out = dc.buffer_zeroed::<f32>(3 * xs.len()).unwrap();
+    sin_cos_pairs::launch(&acc, xs.len(), &x, &mut out).unwrap();
+    let got = out.to_vec().unwrap();
+    for (i, &v) in xs.iter().enumerate() {
+        let (s, c) = (v + 0.5).sin_cos();
+        // The library's results are within an ulp of std's.
+        for (g, w) in [
+            (got[3 * i], s),
+            (got[3 * i + 1], 2.0 * c),
+            (got[3 * i + 2], v.cos()),
+        ] {
+            assert!((g - w).abs() <= w.abs() * 2.4e-7, "{v}: {got:?}");
+        }
+    }
+}
+
+#[kernel]
 fn library_math(x: &[f32], y: &[f64], out: &mut [f64]) {
     let i = global_id();
     out[i] = x[i].exp() as f64 + y[i].ln() + y[i].sqrt();
