@@ -383,12 +383,13 @@ pub enum MathFn {
     RotateRight,
     CopySign,
     ExpM1,
-    /// `x.ln_1p()`: ln(1 + x), accurate for small x.
-    Ln1p,
     /// `x.to_bits()`: a float's bits as the unsigned integer of its width.
     ToBits,
     /// `f32::from_bits(u)` / `f64::from_bits(u)`: the float whose bits are `u`.
     FromBits,
+    /// `x.ln_1p()`: ln(1 + x), accurate for small x. (Variants are appended: the encoding
+    /// numbers them by position.)
+    Ln1p,
 }
 
 /// Arguments a math function takes and which types it accepts.

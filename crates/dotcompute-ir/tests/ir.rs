@@ -327,3 +327,15 @@ fn names_must_be_identifiers() {
     k.locals[0].name = "1i".into();
     assert!(rule_broken(&k).contains("is not an identifier"));
 }
+
+#[test]
+fn math_functions_keep_their_encoding() {
+    // The encoding numbers enum variants by position: a new function goes at the end, or
+    // bytes written by an older build would decode as another function.
+    let index = |f: MathFn| postcard::to_allocvec(&f).unwrap();
+    assert_eq!(index(MathFn::Sqrt), [0]);
+    assert_eq!(index(MathFn::ExpM1), [39]);
+    assert_eq!(index(MathFn::ToBits), [40]);
+    assert_eq!(index(MathFn::FromBits), [41]);
+    assert_eq!(index(MathFn::Ln1p), [42]);
+}
