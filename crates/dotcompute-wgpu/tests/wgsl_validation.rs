@@ -13,8 +13,18 @@ fn every_conformance_kernel_validates() {
         | Capabilities::SHADER_INT64_ATOMIC_ALL_OPS
         | Capabilities::SHADER_INT64_ATOMIC_MIN_MAX;
     let mut failures = Vec::new();
-    for def in dotcompute_conformance::kernels::all() {
-        let program = emit(def.ir().unwrap(), &WgslOptions::default());
+    let options = [
+        WgslOptions::default(),
+        WgslOptions {
+            correctly_rounded_division: true,
+            ..WgslOptions::default()
+        },
+    ];
+    for (def, options) in dotcompute_conformance::kernels::all()
+        .into_iter()
+        .flat_map(|d| options.iter().map(move |o| (d, o)))
+    {
+        let program = emit(def.ir().unwrap(), options);
         let src = &program.source;
         let result = naga::front::wgsl::parse_str(src)
             .map_err(|e| e.emit_to_string(src))

@@ -40,11 +40,23 @@ use std::fmt::Write;
 pub struct WgslOptions {
     /// Invocations per workgroup (x only).
     pub workgroup_size: u32,
+    /// Write float division (`/`, `recip`) as a correctly rounded helper instead of WGSL's
+    /// `/`, which Vulkan lets be 2.5 ulp off: for devices whose division is not exact.
+    pub correctly_rounded_division: bool,
+    /// Tests only: with `correctly_rounded_division`, start the helper from a quotient 2 ulp
+    /// off (up or down by the quotient's bits), as a driver's inexact `/` would, so that a
+    /// device with an exact `/` tests the correction.
+    #[doc(hidden)]
+    pub simulate_inexact_division: bool,
 }
 
 impl Default for WgslOptions {
     fn default() -> Self {
-        WgslOptions { workgroup_size: 64 }
+        WgslOptions {
+            workgroup_size: 64,
+            correctly_rounded_division: false,
+            simulate_inexact_division: false,
+        }
     }
 }
 
@@ -86,6 +98,10 @@ struct Emitter<'k> {
     uses_f64: bool,
     traps: Vec<String>,
     checked: bool,
+    /// Float division through `div_cr_*` (see [`WgslOptions`]).
+    correct_division: bool,
+    /// See [`WgslOptions::simulate_inexact_division`].
+    simulate_inexact_division: bool,
     /// Counter for unique temporaries.
     next_temp: usize,
 }
@@ -204,6 +220,8 @@ impl<'k> Emitter<'k> {
             uses_f64: kernel.requirements().f64,
             traps: Vec::new(),
             checked: kernel.bounds_checks == BoundsChecks::Checked,
+            correct_division: options.correctly_rounded_division,
+            simulate_inexact_division: options.simulate_inexact_division,
             next_temp: 0,
         }
     }
@@ -426,6 +444,11 @@ impl<'k> Emitter<'k> {
                     "0x7ff0000000000000lu"
                 },
             );
+        }
+        if self.correct_division {
+            for &f in &floats {
+                out.push_str(&correct_division_helpers(f, self.simulate_inexact_division));
+            }
         }
         // WGSL leaves builtins' results for NaN operands indeterminate: each wrapper returns a
         // NaN operand, as Rust's functions do.
@@ -917,6 +940,9 @@ impl<'k> Emitter<'k> {
                         // Non-short-circuit on booleans, as in Rust.
                         format!("({l} {} {r})", op.symbol())
                     }
+                    BinaryOp::Div if lt.is_float() && self.correct_division => {
+                        format!("div_cr_{}({l}, {r})", ty(lt))
+                    }
                     BinaryOp::Mul if lt.is_float() => {
                         let nz = if lt == ScalarType::F32 {
                             "nz32"
@@ -948,6 +974,15 @@ impl<'k> Emitter<'k> {
             }
             ExprKind::Math { func, args } => {
                 let r: Vec<String> = args.iter().map(|a| self.expr(body, a)).collect();
+                if *func == MathFn::Recip && self.correct_division {
+                    let t = args[0].ty;
+                    return format!(
+                        "div_cr_{}({}, {})",
+                        ty(t),
+                        literal(Literal::Float(1.0), t),
+                        r[0]
+                    );
+                }
                 math(*func, args[0].ty, &r)
             }
             ExprKind::Call { function, args } => {
@@ -1038,4 +1073,78 @@ fn math(func: MathFn, t: ScalarType, r: &[String]) -> String {
             _ => format!("bitcast<f32>({a})"),
         },
     }
+}
+
+/// `div_cr_T(a, b)`: a / b correctly rounded, from the device's `/` (Vulkan allows 2.5 ulp),
+/// with only `+ - *` trusted (correctly rounded in Vulkan, and never fused: products carry
+/// `+ params.nz`). |a| and |b| are scaled into [1, 2); the quotient m is corrected once with
+/// its residual x - m y, computed exactly (Dekker's product), which leaves it within a hair
+/// of half an ulp; a second exact residual then decides between m and its neighbours, ties
+/// to even. Zeros, subnormals, infinities and NaN operands, and quotients outside the normal
+/// range, keep the device's quotient.
+fn correct_division_helpers(f: ScalarType, simulate_inexact: bool) -> String {
+    let n = ty(f);
+    // (bits type, literal suffix, mantissa bits, split constant, parameter holding -0.0)
+    let (bits, sfx, mant_bits, split, nz) = if f == ScalarType::F64 {
+        ("u64", "lu", 52u32, "134217729.0", "nz64")
+    } else {
+        ("u32", "u", 23u32, "4097.0", "nz32")
+    };
+    let width = if f == ScalarType::F64 { 64 } else { 32 };
+    let exp_bits = width - 1 - mant_bits;
+    let bias = (1u64 << (exp_bits - 1)) - 1;
+    let max_exp = (1u64 << exp_bits) - 2;
+    let hex = |v: u64| format!("{v:#x}{sfx}");
+    let mant = hex((1u64 << mant_bits) - 1);
+    let exp_mask = hex(((1u64 << exp_bits) - 1) << mant_bits);
+    let sign = hex(1u64 << (width - 1));
+    let one_exp = hex(bias << mant_bits);
+    // The ulp of m in [1/2, 2): its exponent field less the mantissa width.
+    let ulp_exp = hex(u64::from(mant_bits) << mant_bits);
+    let shift = format!("{mant_bits}u");
+    let first = if simulate_inexact {
+        format!(
+            "bitcast<{n}>(select(bitcast<{bits}>(x / y) - 2{sfx}, bitcast<{bits}>(x / y) + 2{sfx}, (bitcast<{bits}>(x / y) & 4{sfx}) == 0{sfx}))"
+        )
+    } else {
+        "x / y".to_string()
+    };
+    let one_bit = format!("1{sfx}");
+    let zero_bits = format!("0{sfx}");
+    format!(
+        "fn residual_{n}(x: {n}, y: {n}, m: {n}) -> {n} {{\n\
+         \x20   let p = m * y + params.{nz};\n\
+         \x20   let cm = m * {split} + params.{nz};\n\
+         \x20   let mh = cm - (cm - m);\n\
+         \x20   let ml = m - mh;\n\
+         \x20   let cy = y * {split} + params.{nz};\n\
+         \x20   let yh = cy - (cy - y);\n\
+         \x20   let yl = y - yh;\n\
+         \x20   let err = (((mh * yh + params.{nz}) - p) + (mh * yl + params.{nz}) + (ml * yh + params.{nz})) + (ml * yl + params.{nz});\n\
+         \x20   return (x - p) - err;\n\
+         }}\n\
+         fn div_cr_{n}(a: {n}, b: {n}) -> {n} {{\n\
+         \x20   let q = a / b;\n\
+         \x20   let ua = bitcast<{bits}>(a);\n\
+         \x20   let ub = bitcast<{bits}>(b);\n\
+         \x20   let ea = i32((ua & {exp_mask}) >> {shift});\n\
+         \x20   let eb = i32((ub & {exp_mask}) >> {shift});\n\
+         \x20   if ea == 0 || eb == 0 || ea > {max_exp} || eb > {max_exp} {{ return q; }}\n\
+         \x20   let x = bitcast<{n}>((ua & {mant}) | {one_exp});\n\
+         \x20   let y = bitcast<{n}>((ub & {mant}) | {one_exp});\n\
+         \x20   var m = {first};\n\
+         \x20   m = m + residual_{n}(x, y, m) / y;\n\
+         \x20   let r = residual_{n}(x, y, m);\n\
+         \x20   let mb = bitcast<{bits}>(m);\n\
+         \x20   let ulp = bitcast<{n}>((mb & {exp_mask}) - {ulp_exp});\n\
+         \x20   let up = ulp * 0.5 * y;\n\
+         \x20   let down = select(up, ulp * 0.25 * y, (mb & {mant}) == {zero_bits});\n\
+         \x20   let odd = (mb & {one_bit}) == {one_bit};\n\
+         \x20   if r > up || (r == up && odd) {{ m = bitcast<{n}>(mb + {one_bit}); }}\n\
+         \x20   else if -r > down || (-r == down && odd) {{ m = bitcast<{n}>(mb - {one_bit}); }}\n\
+         \x20   let e = i32((bitcast<{bits}>(m) & {exp_mask}) >> {shift}) + ea - eb;\n\
+         \x20   if e < 1 || e > {max_exp} {{ return q; }}\n\
+         \x20   return bitcast<{n}>(((ua ^ ub) & {sign}) | ({bits}(e) << {shift}) | (bitcast<{bits}>(m) & {mant}));\n\
+         }}\n"
+    )
 }
