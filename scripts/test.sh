@@ -63,10 +63,11 @@ echo "== cargo test (unit, integration, compile-fail, doc tests)"
 cargo test --workspace --locked
 
 if [ "${DOTCOMPUTE_REQUIRE_WGPU:-}" = 1 ]; then
-  # lavapipe's `/` is exact: the helper starts 2 ulp off, so that its correction is tested.
-  echo "== wgpu: correctly rounded division, started from a quotient 2 ulp off"
-  DOTCOMPUTE_WGPU_CORRECT_DIVISION=1 DOTCOMPUTE_WGPU_SIMULATE_INEXACT_DIVISION=1 \
-    cargo test -p dotcompute-wgpu --locked --test conformance -- math_library black_scholes float_math nbody
+  # lavapipe's `/` and `sqrt` are exact: the helpers start 2 ulp off, so that their
+  # corrections are tested.
+  echo "== wgpu: correctly rounded division and sqrt, started 2 ulp off"
+  DOTCOMPUTE_WGPU_CORRECT_ROUNDING=1 DOTCOMPUTE_WGPU_SIMULATE_INEXACT_DRIVER=1 \
+    cargo test --workspace --locked --test conformance -- math_library black_scholes float_math nbody
 fi
 
 echo "== all tests passed"

@@ -54,12 +54,13 @@ pub(crate) struct Shared {
     /// Kernels go to the driver as SPIR-V with exact float operations (Vulkan with
     /// passthrough shaders; see `spirv.rs`), not as WGSL.
     pub(crate) exact_spirv: bool,
-    /// Float division is written as a correctly rounded helper (`DOTCOMPUTE_WGPU_CORRECT_DIVISION=1`:
-    /// for drivers whose `/` is not, which Vulkan allows; lavapipe's is).
-    pub(crate) correct_division: bool,
-    /// Tests only (`DOTCOMPUTE_WGPU_SIMULATE_INEXACT_DIVISION=1`): the helper starts 2 ulp
+    /// Float division and `f32` `sqrt` are written as correctly rounded helpers
+    /// (`DOTCOMPUTE_WGPU_CORRECT_ROUNDING=1`: for drivers whose are not, which Vulkan allows;
+    /// lavapipe's are).
+    pub(crate) correct_rounding: bool,
+    /// Tests only (`DOTCOMPUTE_WGPU_SIMULATE_INEXACT_DRIVER=1`): the helper starts 2 ulp
     /// off, so that lavapipe's exact `/` still tests the correction.
-    pub(crate) simulate_inexact_division: bool,
+    pub(crate) simulate_inexact_driver: bool,
 }
 
 impl Shared {
@@ -226,10 +227,10 @@ impl WgpuDevice {
         let exact_spirv = a.backend == wgpu::Backend::Vulkan
             && features.contains(wgpu::Features::PASSTHROUGH_SHADERS);
         let limits = adapter.limits();
-        let correct_division =
-            std::env::var("DOTCOMPUTE_WGPU_CORRECT_DIVISION").as_deref() == Ok("1");
-        let simulate_inexact_division =
-            std::env::var("DOTCOMPUTE_WGPU_SIMULATE_INEXACT_DIVISION").as_deref() == Ok("1");
+        let correct_rounding =
+            std::env::var("DOTCOMPUTE_WGPU_CORRECT_ROUNDING").as_deref() == Ok("1");
+        let simulate_inexact_driver =
+            std::env::var("DOTCOMPUTE_WGPU_SIMULATE_INEXACT_DRIVER").as_deref() == Ok("1");
         let name = format!("{} ({})", a.name, a.backend);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("dotcompute"),
@@ -338,8 +339,8 @@ impl WgpuDevice {
             launches,
             lost,
             exact_spirv,
-            correct_division,
-            simulate_inexact_division,
+            correct_rounding,
+            simulate_inexact_driver,
         });
         let collector: Weak<dyn LaunchCollector> = Arc::downgrade(&shared) as Weak<Shared>;
         shared.launches.set_collector(collector);

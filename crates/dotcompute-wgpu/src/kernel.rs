@@ -57,8 +57,8 @@ impl WgpuKernel {
                     .min(shared.limits.max_compute_workgroup_size_x)
                     .min(shared.limits.max_compute_invocations_per_workgroup)
                     .max(1),
-                correctly_rounded_division: shared.correct_division,
-                simulate_inexact_division: shared.simulate_inexact_division,
+                correct_rounding: shared.correct_rounding,
+                simulate_inexact_driver: shared.simulate_inexact_driver,
             },
         );
         let device = &shared.device;

@@ -16,7 +16,7 @@ fn every_conformance_kernel_validates() {
     let options = [
         WgslOptions::default(),
         WgslOptions {
-            correctly_rounded_division: true,
+            correct_rounding: true,
             ..WgslOptions::default()
         },
     ];

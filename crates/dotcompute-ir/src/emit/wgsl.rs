@@ -40,22 +40,23 @@ use std::fmt::Write;
 pub struct WgslOptions {
     /// Invocations per workgroup (x only).
     pub workgroup_size: u32,
-    /// Write float division (`/`, `recip`) as a correctly rounded helper instead of WGSL's
-    /// `/`, which Vulkan lets be 2.5 ulp off: for devices whose division is not exact.
-    pub correctly_rounded_division: bool,
-    /// Tests only: with `correctly_rounded_division`, start the helper from a quotient 2 ulp
-    /// off (up or down by the quotient's bits), as a driver's inexact `/` would, so that a
-    /// device with an exact `/` tests the correction.
+    /// Write float division (`/`, `recip`) and `f32` `sqrt` as correctly rounded helpers
+    /// instead of WGSL's, which Vulkan lets be 2.5 ulp (division) or about 2 ulp (`sqrt`,
+    /// derived from `inversesqrt`) off: for devices where they are not exact.
+    pub correct_rounding: bool,
+    /// Tests only: with `correct_rounding`, start the helpers from a quotient or root 2 ulp
+    /// off, as an inexact driver's would be, so that a device whose `/` and `sqrt` are exact
+    /// tests the corrections.
     #[doc(hidden)]
-    pub simulate_inexact_division: bool,
+    pub simulate_inexact_driver: bool,
 }
 
 impl Default for WgslOptions {
     fn default() -> Self {
         WgslOptions {
             workgroup_size: 64,
-            correctly_rounded_division: false,
-            simulate_inexact_division: false,
+            correct_rounding: false,
+            simulate_inexact_driver: false,
         }
     }
 }
@@ -98,10 +99,11 @@ struct Emitter<'k> {
     uses_f64: bool,
     traps: Vec<String>,
     checked: bool,
-    /// Float division through `div_cr_*` (see [`WgslOptions`]).
-    correct_division: bool,
-    /// See [`WgslOptions::simulate_inexact_division`].
-    simulate_inexact_division: bool,
+    /// Float division and `f32` `sqrt` through `div_cr_*` / `sqrt_cr_f32` (see
+    /// [`WgslOptions`]).
+    correct_rounding: bool,
+    /// See [`WgslOptions::simulate_inexact_driver`].
+    simulate_inexact_driver: bool,
     /// Counter for unique temporaries.
     next_temp: usize,
 }
@@ -220,8 +222,8 @@ impl<'k> Emitter<'k> {
             uses_f64: kernel.requirements().f64,
             traps: Vec::new(),
             checked: kernel.bounds_checks == BoundsChecks::Checked,
-            correct_division: options.correctly_rounded_division,
-            simulate_inexact_division: options.simulate_inexact_division,
+            correct_rounding: options.correct_rounding,
+            simulate_inexact_driver: options.simulate_inexact_driver,
             next_temp: 0,
         }
     }
@@ -445,10 +447,11 @@ impl<'k> Emitter<'k> {
                 },
             );
         }
-        if self.correct_division {
+        if self.correct_rounding {
             for &f in &floats {
-                out.push_str(&correct_division_helpers(f, self.simulate_inexact_division));
+                out.push_str(&correct_rounding_helpers(f, self.simulate_inexact_driver));
             }
+            out.push_str(&correct_sqrt_f32(self.simulate_inexact_driver));
         }
         // WGSL leaves builtins' results for NaN operands indeterminate: each wrapper returns a
         // NaN operand, as Rust's functions do.
@@ -940,7 +943,7 @@ impl<'k> Emitter<'k> {
                         // Non-short-circuit on booleans, as in Rust.
                         format!("({l} {} {r})", op.symbol())
                     }
-                    BinaryOp::Div if lt.is_float() && self.correct_division => {
+                    BinaryOp::Div if lt.is_float() && self.correct_rounding => {
                         format!("div_cr_{}({l}, {r})", ty(lt))
                     }
                     BinaryOp::Mul if lt.is_float() => {
@@ -974,7 +977,10 @@ impl<'k> Emitter<'k> {
             }
             ExprKind::Math { func, args } => {
                 let r: Vec<String> = args.iter().map(|a| self.expr(body, a)).collect();
-                if *func == MathFn::Recip && self.correct_division {
+                if *func == MathFn::Sqrt && self.correct_rounding && args[0].ty == ScalarType::F32 {
+                    return format!("sqrt_cr_f32({})", r[0]);
+                }
+                if *func == MathFn::Recip && self.correct_rounding {
                     let t = args[0].ty;
                     return format!(
                         "div_cr_{}({}, {})",
@@ -1082,7 +1088,7 @@ fn math(func: MathFn, t: ScalarType, r: &[String]) -> String {
 /// of half an ulp; a second exact residual then decides between m and its neighbours, ties
 /// to even. Zeros, subnormals, infinities and NaN operands, and quotients outside the normal
 /// range, keep the device's quotient.
-fn correct_division_helpers(f: ScalarType, simulate_inexact: bool) -> String {
+fn correct_rounding_helpers(f: ScalarType, simulate_inexact: bool) -> String {
     let n = ty(f);
     // (bits type, literal suffix, mantissa bits, split constant, parameter holding -0.0)
     let (bits, sfx, mant_bits, split, nz) = if f == ScalarType::F64 {
@@ -1145,6 +1151,38 @@ fn correct_division_helpers(f: ScalarType, simulate_inexact: bool) -> String {
          \x20   let e = i32((bitcast<{bits}>(m) & {exp_mask}) >> {shift}) + ea - eb;\n\
          \x20   if e < 1 || e > {max_exp} {{ return q; }}\n\
          \x20   return bitcast<{n}>(((ua ^ ub) & {sign}) | ({bits}(e) << {shift}) | (bitcast<{bits}>(m) & {mant}));\n\
+         }}\n"
+    )
+}
+
+/// `sqrt_cr_f32(x)`: sqrt(x) correctly rounded, from the device's `sqrt` (Vulkan derives its
+/// bound from `inversesqrt`'s 2 ulp), decided in integers: x = M 2^e with M of 24 bits, and
+/// with Y = M 2^(23 + (e & 1)) the root's 24-bit mantissa is floor(sqrt(Y)), rounded up when
+/// 4Y >= (2S + 1)^2 (never equal: one side is odd). The device's root gives S within a few
+/// units; u64 arithmetic makes it exact. Zero, subnormal, negative, infinite and NaN inputs
+/// keep the device's `sqrt`.
+fn correct_sqrt_f32(simulate_inexact: bool) -> String {
+    // Tests only: start 2 ulp off, as an inexact driver's root could be.
+    let start = if simulate_inexact {
+        "bitcast<f32>(bitcast<u32>(sqrt(x)) + 2u)"
+    } else {
+        "sqrt(x)"
+    };
+    format!(
+        "fn sqrt_cr_f32(x: f32) -> f32 {{\n\
+         \x20   let s0 = {start};\n\
+         \x20   let ux = bitcast<u32>(x);\n\
+         \x20   let ex = i32(ux >> 23u);\n\
+         \x20   if ex == 0 || ex >= 255 {{ return sqrt(x); }}\n\
+         \x20   let e = ex - 127;\n\
+         \x20   let half_e = e >> 1u;\n\
+         \x20   let y = u64((ux & 0x007fffffu) | 0x00800000u) << u32(23 + (e & 1));\n\
+         \x20   // s0 2^(23 - half_e), exactly, as a first guess of the 24-bit root.\n\
+         \x20   let scaled = bitcast<f32>(bitcast<u32>(s0) - (u32(half_e + 127) << 23u) + (150u << 23u));\n\
+         \x20   var r = u64(max(scaled, 8.0)) - 4lu;\n\
+         \x20   for (var i = 0; i < 8; i++) {{ if (r + 1lu) * (r + 1lu) <= y {{ r = r + 1lu; }} }}\n\
+         \x20   if 4lu * y >= (2lu * r + 1lu) * (2lu * r + 1lu) {{ r = r + 1lu; }}\n\
+         \x20   return bitcast<f32>((u32(half_e + 127) << 23u) + u32(r) - 0x00800000u);\n\
          }}\n"
     )
 }
