@@ -54,9 +54,8 @@ pub(crate) struct Shared {
     /// Kernels go to the driver as SPIR-V with exact float operations (Vulkan with
     /// passthrough shaders; see `spirv.rs`), not as WGSL.
     pub(crate) exact_spirv: bool,
-    /// Float division and `f32` `sqrt` are written as correctly rounded helpers
-    /// (`DOTCOMPUTE_WGPU_CORRECT_ROUNDING=1`: for drivers whose are not, which Vulkan allows;
-    /// lavapipe's are).
+    /// Float division and `f32` `sqrt` are written as correctly rounded helpers: the driver's
+    /// are not exact (`rounding_probe.rs`), or `DOTCOMPUTE_WGPU_CORRECT_ROUNDING=1`.
     pub(crate) correct_rounding: bool,
     /// Tests only (`DOTCOMPUTE_WGPU_SIMULATE_INEXACT_DRIVER=1`): the helper starts 2 ulp
     /// off, so that lavapipe's exact `/` still tests the correction.
@@ -227,8 +226,6 @@ impl WgpuDevice {
         let exact_spirv = a.backend == wgpu::Backend::Vulkan
             && features.contains(wgpu::Features::PASSTHROUGH_SHADERS);
         let limits = adapter.limits();
-        let correct_rounding =
-            std::env::var("DOTCOMPUTE_WGPU_CORRECT_ROUNDING").as_deref() == Ok("1");
         let simulate_inexact_driver =
             std::env::var("DOTCOMPUTE_WGPU_SIMULATE_INEXACT_DRIVER").as_deref() == Ok("1");
         let name = format!("{} ({})", a.name, a.backend);
@@ -242,6 +239,13 @@ impl WgpuDevice {
             adapter: name.clone(),
             reason: e.to_string(),
         })?;
+        let correct_rounding = crate::rounding_probe::needs_correct_rounding(
+            &device,
+            &queue,
+            exact_spirv,
+            simulate_inexact_driver,
+            &name,
+        );
         let lost = Arc::new(Mutex::new(None));
         let lost_flag = lost.clone();
         device.set_device_lost_callback(move |reason, message| {
@@ -293,6 +297,14 @@ impl WgpuDevice {
                 (
                     "driver".into(),
                     format!("{} {}", a.driver, a.driver_info).trim().to_string(),
+                ),
+                (
+                    "division and sqrt".into(),
+                    if correct_rounding {
+                        "correctly rounded helpers (the driver's are not exact)".into()
+                    } else {
+                        "the driver's (correctly rounded)".into()
+                    },
                 ),
                 (
                     "kernels".into(),

@@ -20,6 +20,7 @@ mod kernel;
 mod memory;
 mod plugin;
 mod pool;
+mod rounding_probe;
 mod spirv;
 mod timing;
 

@@ -92,3 +92,32 @@ fn adapter_info_describes_the_device() {
     assert!(caps.max_buffer_bytes >= 128 << 20, "{caps:?}");
     assert!(caps.max_group_size >= 64, "{caps:?}");
 }
+
+/// The rounding probe's verdict is part of the adapter's description; lavapipe divides and
+/// takes roots exactly, so its kernels keep the driver's operations (unless a test asks the
+/// probe to see an inexact driver, in which case they get the correctly rounded helpers).
+#[test]
+fn the_rounding_probe_reports_its_verdict() {
+    let Some((_, acc)) = support::wgpu_service() else {
+        return;
+    };
+    let info = acc.info();
+    let verdict = info
+        .versions
+        .iter()
+        .find(|(k, _)| k == "division and sqrt")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let simulated = std::env::var("DOTCOMPUTE_WGPU_SIMULATE_INEXACT_DRIVER").as_deref() == Ok("1");
+    let forced = std::env::var("DOTCOMPUTE_WGPU_CORRECT_ROUNDING").ok();
+    if info.name.contains("llvmpipe") && forced.is_none() {
+        if simulated {
+            assert!(
+                verdict.starts_with("correctly rounded helpers"),
+                "{verdict}"
+            );
+        } else {
+            assert_eq!(verdict, "the driver's (correctly rounded)");
+        }
+    }
+}
