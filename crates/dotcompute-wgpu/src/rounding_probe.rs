@@ -66,9 +66,9 @@ pub(crate) fn exact_division_and_sqrt(
     };
     let ((layout, pipeline), error) = crate::error::capture(device, || {
         let module = match &words {
-            // SAFETY: naga made the words from the WGSL above, which it validated; the pipeline's
-            // layout is derived from the module (three storage buffers in set 0), as the WGSL
-            // path does.
+            // SAFETY: naga made the words from the WGSL above, which it validated, adding only
+            // `NoContraction` decorations; the explicit layout below matches the module's three
+            // storage buffers in set 0, and the entry point's workgroup size is the WGSL's.
             Some(words) => unsafe {
                 device.create_shader_module_passthrough(wgpu::ShaderModuleDescriptorPassthrough {
                     label: Some("dotcompute rounding probe"),
