@@ -169,7 +169,7 @@ fn check_requirements(
         (needs.float_atomics && !caps.float_atomics, "float atomics"),
         (
             needs.f64_device_math && !caps.f64_device_math,
-            "the device's own f64 transcendental functions (a `fast_math` kernel, or a function the math library does not have yet)",
+            "the device's own f64 transcendental functions (a `fast_math` kernel)",
         ),
     ];
     // Every missing need at once, so that one message says all the kernel lacks here.

@@ -122,8 +122,8 @@ fn tan_kernel_f32(rh: f32, rl: f32, cotangent: bool) -> f32 {
     if cotangent { -v } else { v }
 }
 
-/// For finite `f32` x: sin(x + offset pi/2) for `function` 0 (sine, offset 0) or 1 (cosine,
-/// offset 1), tan(x) for 2.
+/// sin(x + offset pi/2) of `f32` x for `function` 0 (sine, offset 0) or 1 (cosine,
+/// offset 1), tan(x) for 2; special values included.
 fn trig_f32(x: f32, function: u32) -> f32 {
     // Medium reduction (|x| < 4096; larger x is clamped, and takes the other result).
     let xm = x.clamp(-4096.0, 4096.0);
@@ -190,63 +190,37 @@ fn trig_f32(x: f32, function: u32) -> f32 {
     let v = if quadrant & 2 == 0 { v } else { -v };
     // tan has period pi: odd quadrants give -cot(r).
     let t = tan_kernel_f32(rh, rl, q & 1 == 1);
-    if function == 2 { t } else { v }
+    let v = if function == 2 { t } else { v };
+    // |x| < 2^-12: sin and tan round to x (this also keeps the sign of zero), cos to 1.
+    let tiny = if function == 1 { 1.0 } else { x };
+    let v = if (x.to_bits() & 0x7fff_ffff) < 0x3980_0000 {
+        tiny
+    } else {
+        v
+    };
+    // NaN stays NaN; the functions of an infinity are NaN.
+    if x.is_nan() {
+        x + x
+    } else if x.is_infinite() {
+        f32::NAN
+    } else {
+        v
+    }
 }
 
 /// The sine of `f32` `x`.
 pub fn sin_f32(x: f32) -> f32 {
-    let v = trig_f32(x, 0);
-    // |x| < 2^-12: sin(x) rounds to x (this also keeps the sign of zero).
-    let v = if (x.to_bits() & 0x7fff_ffff) < 0x3980_0000 {
-        x
-    } else {
-        v
-    };
-    // NaN stays NaN; sin(inf) and cos(inf) are NaN.
-    if x.is_nan() {
-        x + x
-    } else if x.is_infinite() {
-        f32::NAN
-    } else {
-        v
-    }
+    trig_f32(x, 0)
 }
 
 /// The cosine of `f32` `x`.
 pub fn cos_f32(x: f32) -> f32 {
-    let v = trig_f32(x, 1);
-    let v = if (x.to_bits() & 0x7fff_ffff) < 0x3980_0000 {
-        1.0
-    } else {
-        v
-    };
-    // NaN stays NaN; sin(inf) and cos(inf) are NaN.
-    if x.is_nan() {
-        x + x
-    } else if x.is_infinite() {
-        f32::NAN
-    } else {
-        v
-    }
+    trig_f32(x, 1)
 }
 
 /// The tangent of `f32` `x`.
 pub fn tan_f32(x: f32) -> f32 {
-    let v = trig_f32(x, 2);
-    // |x| < 2^-12: tan(x) rounds to x (this also keeps the sign of zero).
-    let v = if (x.to_bits() & 0x7fff_ffff) < 0x3980_0000 {
-        x
-    } else {
-        v
-    };
-    // NaN stays NaN; tan(inf) is NaN.
-    if x.is_nan() {
-        x + x
-    } else if x.is_infinite() {
-        f32::NAN
-    } else {
-        v
-    }
+    trig_f32(x, 2)
 }
 
 /// Word `i` of 2/pi's binary expansion for `f64` reduction (1,216 bits: enough for the
@@ -333,7 +307,7 @@ fn cos_tail_f64(rh: f64, rl: f64) -> f64 {
     (((1.0 - head) - hz) - 0.5 * two_prod_err_f64(rh, rh)) + (z * r - rh * rl)
 }
 
-/// For finite `f64` x: sin(x) (`function` 0), cos(x) (1) or tan(x) (2).
+/// sin(x) (`function` 0), cos(x) (1) or tan(x) (2) of `f64` x, special values included.
 ///
 /// The reduction x = q pi/2 + r: for |x| < 2^20, msun's three rounds of pi/2 in 33-bit
 /// parts (each product with q exact); beyond, Payne and Hanek's method with 192 bits of 2/pi
@@ -458,54 +432,34 @@ fn trig_f64(x: f64, function: u32) -> f64 {
     let residual = (num_hi - quotient * den_hi) - two_prod_err_f64(quotient, den_hi);
     let t = quotient + (residual + num_lo - quotient * den_lo) / den_hi;
     let t = if cotangent { -t } else { t };
-    if function == 2 { t } else { v }
+    let v = if function == 2 { t } else { v };
+    // |x| < 2^-26: sin and tan round to x (this also keeps the sign of zero). (No shortcut
+    // for cos: it rounds to 1 only below 2^-26.5, and the kernel's 1 - x^2 / 2 gives that.)
+    let v = if function != 1 && x.abs() < 1.4901161193847656e-8 {
+        x
+    } else {
+        v
+    };
+    if x.is_nan() {
+        x + x
+    } else if x.is_infinite() {
+        f64::NAN
+    } else {
+        v
+    }
 }
 
 /// The sine of `f64` `x`.
 pub fn sin_f64(x: f64) -> f64 {
-    let v = trig_f64(x, 0);
-    // |x| < 2^-26: sin(x) rounds to x (this also keeps the sign of zero).
-    let v = if x.abs() < 1.4901161193847656e-8 {
-        x
-    } else {
-        v
-    };
-    if x.is_nan() {
-        x + x
-    } else if x.is_infinite() {
-        f64::NAN
-    } else {
-        v
-    }
+    trig_f64(x, 0)
 }
 
 /// The cosine of `f64` `x`.
 pub fn cos_f64(x: f64) -> f64 {
-    // (No shortcut for tiny x: cos(x) rounds to 1 only below 2^-26.5, and the kernel's
-    // 1 - x^2 / 2 gives it there anyway.)
-    let v = trig_f64(x, 1);
-    if x.is_nan() {
-        x + x
-    } else if x.is_infinite() {
-        f64::NAN
-    } else {
-        v
-    }
+    trig_f64(x, 1)
 }
 
 /// The tangent of `f64` `x`.
 pub fn tan_f64(x: f64) -> f64 {
-    let v = trig_f64(x, 2);
-    let v = if x.abs() < 1.4901161193847656e-8 {
-        x
-    } else {
-        v
-    };
-    if x.is_nan() {
-        x + x
-    } else if x.is_infinite() {
-        f64::NAN
-    } else {
-        v
-    }
+    trig_f64(x, 2)
 }

@@ -141,16 +141,10 @@ impl Shared {
 
     /// Waits for a submission (or all work).
     pub(crate) fn wait(&self, index: Option<wgpu::SubmissionIndex>) -> Result<(), WgpuError> {
-        self.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: index,
-                timeout: None,
-            })
-            .map(|_| ())
-            .map_err(|e| WgpuError::Wait {
-                adapter: self.adapter_name(),
-                reason: e.to_string(),
-            })
+        wait(&self.device, index).map_err(|reason| WgpuError::Wait {
+            adapter: self.adapter_name(),
+            reason,
+        })
     }
 
     /// Maps the first `bytes` of a readback buffer after submission `index` and copies them
@@ -161,34 +155,55 @@ impl Shared {
         index: wgpu::SubmissionIndex,
         bytes: u64,
     ) -> Result<Vec<u8>, WgpuError> {
-        if bytes == 0 {
-            return Ok(Vec::new());
-        }
-        let (tx, rx) = std::sync::mpsc::channel();
-        buffer
-            .slice(..bytes)
-            .map_async(wgpu::MapMode::Read, move |r| {
-                let _ = tx.send(r);
-            });
-        let failed = |reason: String| WgpuError::Wait {
+        read_mapped(&self.device, buffer, index, bytes).map_err(|reason| WgpuError::Wait {
             adapter: self.adapter_name(),
             reason,
-        };
-        let read = self.wait(Some(index)).and_then(|()| {
-            rx.recv()
-                .map_err(|e| failed(e.to_string()))?
-                .map_err(|e| failed(e.to_string()))?;
-            Ok(buffer
-                .slice(..bytes)
-                .get_mapped_range()
-                .map_err(|e| failed(e.to_string()))?
-                .to_vec())
-        });
-        // Unmapped on every path, so that a failed read does not break the next copy into
-        // the buffer.
-        buffer.unmap();
-        read
+        })
     }
+}
+
+/// Waits on `device` for a submission (or all work).
+fn wait(device: &wgpu::Device, index: Option<wgpu::SubmissionIndex>) -> Result<(), String> {
+    device
+        .poll(wgpu::PollType::Wait {
+            submission_index: index,
+            timeout: None,
+        })
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Maps the first `bytes` of a readback buffer of `device` after submission `index` and
+/// copies them out.
+pub(crate) fn read_mapped(
+    device: &wgpu::Device,
+    buffer: &wgpu::Buffer,
+    index: wgpu::SubmissionIndex,
+    bytes: u64,
+) -> Result<Vec<u8>, String> {
+    if bytes == 0 {
+        return Ok(Vec::new());
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    buffer
+        .slice(..bytes)
+        .map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+    let read = wait(device, Some(index)).and_then(|()| {
+        rx.recv()
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        Ok(buffer
+            .slice(..bytes)
+            .get_mapped_range()
+            .map_err(|e| e.to_string())?
+            .to_vec())
+    });
+    // Unmapped on every path, so that a failed read does not break the next copy into the
+    // buffer.
+    buffer.unmap();
+    read
 }
 
 /// An adapter's device, as a DotCompute accelerator.
@@ -239,13 +254,16 @@ impl WgpuDevice {
             adapter: name.clone(),
             reason: e.to_string(),
         })?;
-        let correct_rounding = crate::rounding_probe::needs_correct_rounding(
-            &device,
-            &queue,
-            exact_spirv,
-            simulate_inexact_driver,
-            &name,
-        );
+        // Adapters without 64-bit integers cannot run kernels: nothing to probe for.
+        let runs_kernels = features.contains(wgpu::Features::SHADER_INT64);
+        let correct_rounding = runs_kernels
+            && crate::rounding_probe::needs_correct_rounding(
+                &device,
+                &queue,
+                exact_spirv,
+                simulate_inexact_driver,
+                &name,
+            );
         let lost = Arc::new(Mutex::new(None));
         let lost_flag = lost.clone();
         device.set_device_lost_callback(move |reason, message| {
@@ -300,7 +318,9 @@ impl WgpuDevice {
                 ),
                 (
                     "division and sqrt".into(),
-                    if correct_rounding {
+                    if !runs_kernels {
+                        "not probed (no kernels run here)".into()
+                    } else if correct_rounding {
                         "correctly rounded helpers (the driver's are not exact)".into()
                     } else {
                         "the driver's (correctly rounded)".into()

@@ -30,7 +30,8 @@ pub(crate) struct WgpuKernel {
     device_times: Arc<DeviceTimeCounters>,
 }
 
-fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
+/// A compute-visible storage buffer binding.
+pub(crate) fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::COMPUTE,
@@ -76,31 +77,13 @@ impl WgpuKernel {
             None
         };
         let ((layout, pipeline), error) = capture(device, || {
-            let module = match &spirv {
-                // SAFETY: naga made the words from WGSL that it validated, and the decorations
-                // added are `NoContraction` on float operations' results; the pipeline layout
-                // below is explicit and matches the module's bindings (set 0: parameters,
-                // fault record, then the buffer parameters in order), as for the WGSL path.
-                Some(words) => unsafe {
-                    device.create_shader_module_passthrough(
-                        wgpu::ShaderModuleDescriptorPassthrough {
-                            label: Some(def.name()),
-                            entry_points: std::borrow::Cow::Owned(vec![
-                                wgpu::PassthroughShaderEntryPoint {
-                                    name: "main".into(),
-                                    workgroup_size: (program.workgroup_size, 1, 1),
-                                },
-                            ]),
-                            spirv: Some(std::borrow::Cow::Borrowed(words)),
-                            ..Default::default()
-                        },
-                    )
-                },
-                None => device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(def.name()),
-                    source: wgpu::ShaderSource::Wgsl(program.source.as_str().into()),
-                }),
-            };
+            let module = shader_module(
+                device,
+                def.name(),
+                &program.source,
+                spirv.as_deref(),
+                program.workgroup_size,
+            );
             let mut entries = vec![
                 wgpu::BindGroupLayoutEntry {
                     binding: 0,
@@ -323,5 +306,38 @@ impl CompiledKernel for WgpuKernel {
             .timestamps
             .as_ref()
             .map(|_| self.device_times.snapshot())
+    }
+}
+
+/// A compute shader module with entry point `main`: the SPIR-V `words` when given (made by
+/// [`crate::spirv::exact_spirv`] from `wgsl`), else the WGSL itself. The caller's pipeline
+/// must use an explicit layout that matches the module's bindings.
+pub(crate) fn shader_module(
+    device: &wgpu::Device,
+    label: &str,
+    wgsl: &str,
+    words: Option<&[u32]>,
+    workgroup_size: u32,
+) -> wgpu::ShaderModule {
+    match words {
+        // SAFETY: naga made the words from WGSL that it validated, adding only `NoContraction`
+        // decorations on float operations' results; the entry point and its workgroup size
+        // are the WGSL's, and the callers' pipelines use explicit layouts matching the
+        // module's bindings, as the WGSL path would derive them.
+        Some(words) => unsafe {
+            device.create_shader_module_passthrough(wgpu::ShaderModuleDescriptorPassthrough {
+                label: Some(label),
+                entry_points: std::borrow::Cow::Owned(vec![wgpu::PassthroughShaderEntryPoint {
+                    name: "main".into(),
+                    workgroup_size: (workgroup_size, 1, 1),
+                }]),
+                spirv: Some(std::borrow::Cow::Borrowed(words)),
+                ..Default::default()
+            })
+        },
+        None => device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(wgsl.into()),
+        }),
     }
 }

@@ -5,6 +5,8 @@
 //! compared with the host's (Rust's `/` and `sqrt` are correctly rounded). Where any differs,
 //! kernels get the WGSL emitter's correctly rounded helpers.
 
+use crate::kernel::storage_entry;
+
 /// Operand pairs: 4,096 of them, of every exponent whose quotient and root stay normal.
 fn operands() -> (Vec<f32>, Vec<f32>) {
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
@@ -65,41 +67,20 @@ pub(crate) fn exact_division_and_sqrt(
         None
     };
     let ((layout, pipeline), error) = crate::error::capture(device, || {
-        let module = match &words {
-            // SAFETY: naga made the words from the WGSL above, which it validated, adding only
-            // `NoContraction` decorations; the explicit layout below matches the module's three
-            // storage buffers in set 0, and the entry point's workgroup size is the WGSL's.
-            Some(words) => unsafe {
-                device.create_shader_module_passthrough(wgpu::ShaderModuleDescriptorPassthrough {
-                    label: Some("dotcompute rounding probe"),
-                    entry_points: std::borrow::Cow::Owned(vec![
-                        wgpu::PassthroughShaderEntryPoint {
-                            name: "main".into(),
-                            workgroup_size: (64, 1, 1),
-                        },
-                    ]),
-                    spirv: Some(std::borrow::Cow::Borrowed(words)),
-                    ..Default::default()
-                })
-            },
-            None => device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("dotcompute rounding probe"),
-                source: wgpu::ShaderSource::Wgsl(src.as_str().into()),
-            }),
-        };
-        let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
+        let module = crate::kernel::shader_module(
+            device,
+            "dotcompute rounding probe",
+            &src,
+            words.as_deref(),
+            64,
+        );
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("dotcompute rounding probe"),
-            entries: &[storage(0, true), storage(1, true), storage(2, false)],
+            entries: &[
+                storage_entry(0, true),
+                storage_entry(1, true),
+                storage_entry(2, false),
+            ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("dotcompute rounding probe"),
@@ -173,23 +154,7 @@ pub(crate) fn exact_division_and_sqrt(
     }
     encoder.copy_buffer_to_buffer(&out, 0, &readback, 0, out_bytes);
     let index = queue.submit([encoder.finish()]);
-    let (tx, rx) = std::sync::mpsc::channel();
-    readback.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-        let _ = tx.send(r);
-    });
-    device
-        .poll(wgpu::PollType::Wait {
-            submission_index: Some(index),
-            timeout: None,
-        })
-        .map_err(|e| e.to_string())?;
-    rx.recv()
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-    let got: Vec<f32> = readback
-        .slice(..)
-        .get_mapped_range()
-        .map_err(|e| e.to_string())?
+    let got: Vec<f32> = crate::device::read_mapped(device, &readback, index, out_bytes)?
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();

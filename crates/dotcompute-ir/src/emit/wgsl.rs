@@ -977,19 +977,7 @@ impl<'k> Emitter<'k> {
             }
             ExprKind::Math { func, args } => {
                 let r: Vec<String> = args.iter().map(|a| self.expr(body, a)).collect();
-                if *func == MathFn::Sqrt && self.correct_rounding && args[0].ty == ScalarType::F32 {
-                    return format!("sqrt_cr_f32({})", r[0]);
-                }
-                if *func == MathFn::Recip && self.correct_rounding {
-                    let t = args[0].ty;
-                    return format!(
-                        "div_cr_{}({}, {})",
-                        ty(t),
-                        literal(Literal::Float(1.0), t),
-                        r[0]
-                    );
-                }
-                math(*func, args[0].ty, &r)
+                math(*func, args[0].ty, &r, self.correct_rounding)
             }
             ExprKind::Call { function, args } => {
                 let r: Vec<String> = args.iter().map(|a| self.expr(body, a)).collect();
@@ -1015,12 +1003,15 @@ impl<'k> Emitter<'k> {
     }
 }
 
-fn math(func: MathFn, t: ScalarType, r: &[String]) -> String {
+/// `func` of `r` in WGSL; `correct_rounding`: `recip` and `f32` `sqrt` through the correctly
+/// rounded helpers (see [`WgslOptions::correct_rounding`]).
+fn math(func: MathFn, t: ScalarType, r: &[String], correct_rounding: bool) -> String {
     let n = ty(t);
     let a = &r[0];
     let b = || r.get(1).cloned().unwrap_or_default();
     let unary = |f: &str| format!("m_{f}_{n}({a})");
     match func {
+        MathFn::Sqrt if correct_rounding && t == ScalarType::F32 => format!("sqrt_cr_f32({a})"),
         MathFn::Sqrt => unary("sqrt"),
         MathFn::Exp => unary("exp"),
         MathFn::Exp2 => unary("exp2"),
@@ -1056,6 +1047,9 @@ fn math(func: MathFn, t: ScalarType, r: &[String]) -> String {
         MathFn::MulAdd => format!("fma({a}, {}, {})", b(), r[2]),
         MathFn::Hypot => format!("hypot_{n}({a}, {})", b()),
         MathFn::Cbrt => format!("cbrt_{n}({a})"),
+        MathFn::Recip if correct_rounding => {
+            format!("div_cr_{n}({}, {a})", literal(Literal::Float(1.0), t))
+        }
         MathFn::Recip => format!("({} / {a})", literal(Literal::Float(1.0), t)),
         MathFn::IsNan => format!("isnan_{n}({a})"),
         MathFn::IsFinite => format!("isfinite_{n}({a})"),
