@@ -3,6 +3,7 @@
 //! integer arithmetic, masked shifts, saturating casts).
 
 use crate::compare::{self, Outcome, Tolerance};
+use crate::cooperative;
 use crate::kernels;
 use crate::random::Rng;
 use crate::reference;
@@ -168,6 +169,36 @@ pub const CASES: &[Case] = &[
         description: "a 3-D grid",
         tolerance: Tolerance::EXACT,
         run: grid_3d,
+    },
+    Case {
+        name: "block_sum",
+        description: "a shared-memory tree sum per group, barriers in a uniform loop, a grid that is no multiple of the group",
+        tolerance: Tolerance::EXACT,
+        run: block_sum,
+    },
+    Case {
+        name: "group_scan",
+        description: "a work-group inclusive scan, a value kept per item across barriers",
+        tolerance: Tolerance::EXACT,
+        run: group_scan,
+    },
+    Case {
+        name: "transpose_tiled",
+        description: "a transpose through a 16 x 17 shared tile, on 2-D groups",
+        tolerance: Tolerance::EXACT,
+        run: transpose_tiled,
+    },
+    Case {
+        name: "shared_out_of_bounds",
+        description: "a shared array read out of bounds faults, naming the array and index",
+        tolerance: Tolerance::EXACT,
+        run: shared_out_of_bounds,
+    },
+    Case {
+        name: "tail_after_barrier",
+        description: "items return after the last barrier",
+        tolerance: Tolerance::EXACT,
+        run: tail_after_barrier,
     },
     Case {
         name: "group_ids",
@@ -1087,6 +1118,174 @@ fn group_ids(env: &Env) -> CaseResult {
             );
         }
     }
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+/// On an accelerator that does not run cooperative kernels, the launch must be refused with
+/// `Error::Unsupported` naming the need: that is the case's whole check there.
+fn refused_without_cooperation(env: &Env) -> Option<CaseResult> {
+    if env.acc.info().capabilities.cooperative {
+        return None;
+    }
+    let result = (|| {
+        let x = env.dc.buffer_zeroed::<f32>(256)?;
+        let mut sums = env.dc.buffer_zeroed::<f32>(1)?;
+        cooperative::block_sum::launch(
+            &env.acc,
+            Grid::d1(256).with_group_size([256, 1, 1]),
+            &x,
+            &mut sums,
+        )
+    })();
+    Some(match result {
+        Err(dotcompute::Error::Unsupported { need, .. }) if need.contains("cooperative") => {
+            Ok(Outcome {
+                compared: 0,
+                max_ulp: 0,
+            })
+        }
+        Err(e) => Err(CaseError::Launch(e)),
+        Ok(()) => Err(CaseError::Mismatch(compare::Mismatch {
+            output: "launch",
+            index: 0,
+            got: "a launch that ran".into(),
+            want: "Error::Unsupported (the accelerator says it does not run cooperative kernels)"
+                .into(),
+            ulp: None,
+        })),
+    })
+}
+
+fn block_sum(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    let (n, group) = (1000usize, 256usize);
+    let x = Rng::new(41).f32s(n, -1.0, 1.0);
+    let dx = env.dc.buffer_from_slice(&x)?;
+    let groups = n.div_ceil(group);
+    let mut sums = env.dc.buffer_zeroed::<f32>(groups)?;
+    cooperative::block_sum::launch(
+        &env.acc,
+        Grid::d1(n as u64).with_group_size([group as u32, 1, 1]),
+        &dx,
+        &mut sums,
+    )?;
+    // The same tree, in the same order: items beyond the grid hold zeros.
+    let want: Vec<f32> = (0..groups)
+        .map(|g| {
+            let mut tile: Vec<f32> = (0..group)
+                .map(|l| x.get(g * group + l).copied().unwrap_or(0.0))
+                .collect();
+            let mut stride = group / 2;
+            while stride > 0 {
+                for l in 0..stride {
+                    tile[l] += tile[l + stride];
+                }
+                stride /= 2;
+            }
+            tile[0]
+        })
+        .collect();
+    compare::floats_f32("sums", &sums.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
+}
+
+fn group_scan(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    let (n, group) = (300usize, 128usize);
+    let x: Vec<u32> = Rng::new(43)
+        .f32s(n, 0.0, 4.0e9)
+        .into_iter()
+        .map(|v| v as u32)
+        .collect();
+    let dx = env.dc.buffer_from_slice(&x)?;
+    let mut out = env.dc.buffer_zeroed::<u32>(n)?;
+    cooperative::group_scan::launch(
+        &env.acc,
+        Grid::d1(n as u64).with_group_size([group as u32, 1, 1]),
+        &dx,
+        &mut out,
+    )?;
+    let mut want = Vec::with_capacity(n);
+    for (i, v) in x.iter().enumerate() {
+        let prev = if i % group == 0 { 0 } else { want[i - 1] };
+        want.push(u32::wrapping_add(prev, *v));
+    }
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn transpose_tiled(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    let (w, h) = (37usize, 21usize);
+    let a = Rng::new(47).f32s(w * h, -100.0, 100.0);
+    let da = env.dc.buffer_from_slice(&a)?;
+    let mut t = env.dc.buffer_zeroed::<f32>(w * h)?;
+    let grid = Grid::d2(w.next_multiple_of(16) as u64, h.next_multiple_of(16) as u64)
+        .with_group_size([16, 16, 1]);
+    cooperative::transpose_tiled::launch(&env.acc, grid, w as u64, h as u64, &da, &mut t)?;
+    let mut want = vec![0.0f32; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            want[x * h + y] = a[y * w + x];
+        }
+    }
+    compare::floats_f32("t", &t.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
+}
+
+fn shared_out_of_bounds(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    let mut out = env.dc.buffer_zeroed::<u32>(128)?;
+    let result = cooperative::shared_out_of_bounds::launch(
+        &env.acc,
+        Grid::d1(128).with_group_size([64, 1, 1]),
+        5,
+        &mut out,
+    )
+    .and_then(|()| env.acc.synchronize());
+    match result {
+        Err(dotcompute::Error::KernelFault { message, .. })
+            if message.contains("shared array `slots`") && message.contains("index 64") =>
+        {
+            Ok(Outcome {
+                compared: 1,
+                max_ulp: 0,
+            })
+        }
+        Err(e) => Err(CaseError::Launch(e)),
+        Ok(()) => Err(CaseError::Mismatch(compare::Mismatch {
+            output: "fault",
+            index: 0,
+            got: "no fault".into(),
+            want: "index 64 is out of bounds for shared array `slots` of length 64".into(),
+            ulp: None,
+        })),
+    }
+}
+
+fn tail_after_barrier(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    let (n, group) = (100usize, 64usize);
+    let mut out = env.dc.buffer_zeroed::<u32>(n)?;
+    cooperative::tail_after_barrier::launch(
+        &env.acc,
+        Grid::d1(n as u64).with_group_size([group as u32, 1, 1]),
+        &mut out,
+    )?;
+    // Even local ids count the group's items in the grid; odd ones returned.
+    let want: Vec<u32> = (0..n)
+        .map(|i| {
+            let in_group = group.min(n - i / group * group) as u32;
+            if (i % group) % 2 == 0 { in_group } else { 0 }
+        })
+        .collect();
     compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
 }
 

@@ -45,6 +45,9 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         ln_map_fast::definition(),
         exp_m1_ln_1p_map_fast::definition(),
     ]
+    .into_iter()
+    .chain(crate::cooperative::all())
+    .collect()
 }
 
 /// `out[i] = a[i] + b[i]`

@@ -178,6 +178,20 @@ impl Accelerator {
         let work_items = grid.work_items()?;
         self.check_args(def, args)?;
         let entry = self.context.kernels.compiled(def, self.device.as_ref())?;
+        if entry.cooperative {
+            let items: u64 = grid.group_size_or_default().iter().product();
+            let max = self.info().capabilities.max_group_size;
+            if items > u64::from(max) {
+                return Err(Error::InvalidGrid {
+                    grid: grid.to_string(),
+                    reason: format!(
+                        "groups of {items} work items; `{}` cooperates within groups, and {} runs at most {max} per group",
+                        def.name(),
+                        self.info().name
+                    ),
+                });
+            }
+        }
 
         let space = self.device.memory_space();
         let max_bytes = self.info().capabilities.max_buffer_bytes;
@@ -292,7 +306,7 @@ impl Accelerator {
                 let report = Arc::new(FaultReport {
                     kernel: def.name().to_string(),
                     accelerator: self.info().to_string(),
-                    message: fault.describe(&|p| def.param_name(p)),
+                    message: fault.describe(&|s| def.subject_name(s)),
                     fault,
                 });
                 let error = report.to_error();

@@ -547,6 +547,57 @@ pub fn run_end(x0: u64, l: u64, end: u64, gx: u64) -> u64 {
     gx.min(x0 + (end - l))
 }
 
+/// Groups along each axis of a grid (cooperative kernels).
+#[inline(always)]
+pub fn group_counts(gsize: [u64; 3], group: [u64; 3]) -> [u64; 3] {
+    [
+        gsize[0].div_ceil(group[0]),
+        gsize[1].div_ceil(group[1]),
+        gsize[2].div_ceil(group[2]),
+    ]
+}
+
+/// Items of the group at `origin` that lie in the grid, along each axis (at least 1: a
+/// group exists because its first item does).
+#[inline(always)]
+pub fn items_in_grid(origin: [u64; 3], group: [u64; 3], gsize: [u64; 3]) -> [u64; 3] {
+    [
+        group[0].min(gsize[0] - origin[0]),
+        group[1].min(gsize[1] - origin[1]),
+        group[2].min(gsize[2] - origin[2]),
+    ]
+}
+
+/// Reads element `i` of shared array number `array`, checked.
+#[inline(always)]
+pub fn shared_load<T: Copy>(block: &[T], array: u32, i: u64) -> Result<T, Fault> {
+    match usize::try_from(i).ok().and_then(|i| block.get(i)) {
+        Some(v) => Ok(*v),
+        None => Err(Fault::SharedOutOfBounds {
+            array,
+            index: i,
+            len: block.len() as u64,
+        }),
+    }
+}
+
+/// Writes element `i` of shared array number `array`, checked.
+#[inline(always)]
+pub fn shared_store<T>(block: &mut [T], array: u32, i: u64, v: T) -> Result<(), Fault> {
+    let len = block.len() as u64;
+    match usize::try_from(i).ok().and_then(|i| block.get_mut(i)) {
+        Some(slot) => {
+            *slot = v;
+            Ok(())
+        }
+        None => Err(Fault::SharedOutOfBounds {
+            array,
+            index: i,
+            len,
+        }),
+    }
+}
+
 /// `coeff * leaves[0] * leaves[1] * ...` exactly, or `None` on `i128` overflow.
 #[inline(always)]
 pub fn monomial(coeff: i128, leaves: &[i128]) -> Option<i128> {

@@ -2,7 +2,7 @@
 
 use crate::cpu_abi::CpuLaunch;
 use crate::error::Error;
-use crate::fault::KernelFault;
+use crate::fault::{FaultSubject, KernelFault};
 use dotcompute_ir::{BoundsChecks, IrError, KernelHash, ParamKind};
 use std::sync::OnceLock;
 
@@ -97,6 +97,18 @@ impl KernelDefinition {
             })
             .as_ref()
             .map_err(|e| Error::Ir(e.clone()))
+    }
+
+    /// The name of a fault's parameter or shared array, for messages.
+    pub fn subject_name(&self, subject: FaultSubject) -> String {
+        match subject {
+            FaultSubject::Param(p) => self.param_name(p),
+            FaultSubject::SharedArray(a) => self
+                .ir()
+                .ok()
+                .and_then(|k| k.shared.get(a as usize))
+                .map_or_else(|| format!("shared #{a}"), |s| s.name.clone()),
+        }
     }
 
     /// The name of parameter `index`, for messages.

@@ -18,6 +18,15 @@ pub enum KernelFault {
         /// The buffer's length.
         len: u64,
     },
+    /// A checked access outside a work-group shared array.
+    SharedOutOfBounds {
+        /// Index of the array in the kernel's shared arrays.
+        array: u32,
+        /// The index used.
+        index: u64,
+        /// The array's length.
+        len: u64,
+    },
     /// Integer division or remainder by zero.
     DivisionByZero,
     /// Integer division or remainder of `MIN` by `-1`.
@@ -46,12 +55,17 @@ impl KernelFault {
         }
     }
 
-    /// A readable description, with parameter names resolved through `param_name`.
-    pub fn describe(&self, param_name: &dyn Fn(u32) -> String) -> String {
+    /// A readable description, with parameter and shared-array names resolved through
+    /// `name`.
+    pub fn describe(&self, name: &dyn Fn(FaultSubject) -> String) -> String {
         match self {
             KernelFault::OutOfBounds { param, index, len } => format!(
                 "index {index} is out of bounds for buffer `{}` of length {len}",
-                param_name(*param)
+                name(FaultSubject::Param(*param))
+            ),
+            KernelFault::SharedOutOfBounds { array, index, len } => format!(
+                "index {index} is out of bounds for shared array `{}` of length {len}",
+                name(FaultSubject::SharedArray(*array))
             ),
             KernelFault::DivisionByZero => "integer division or remainder by zero".into(),
             KernelFault::DivisionOverflow => {
@@ -62,7 +76,7 @@ impl KernelFault {
             KernelFault::Panic { message } => format!("panicked: {message}"),
             KernelFault::ArgumentMismatch { param } => format!(
                 "argument `{}` does not match the kernel's signature",
-                param_name(*param)
+                name(FaultSubject::Param(*param))
             ),
         }
     }
@@ -70,6 +84,18 @@ impl KernelFault {
 
 impl fmt::Display for KernelFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe(&|p| format!("#{p}")))
+        f.write_str(&self.describe(&|s| match s {
+            FaultSubject::Param(p) => format!("#{p}"),
+            FaultSubject::SharedArray(a) => format!("shared #{a}"),
+        }))
     }
+}
+
+/// What a fault names: a parameter or a shared array, by index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultSubject {
+    /// A kernel parameter.
+    Param(u32),
+    /// A work-group shared array.
+    SharedArray(u32),
 }

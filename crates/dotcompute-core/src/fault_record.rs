@@ -39,6 +39,16 @@ pub fn fault_from_record(
             index,
             len: launch.buffer_lens.get(param as usize).copied().unwrap_or(0),
         },
+        fault_codes::SHARED_OUT_OF_BOUNDS => KernelFault::SharedOutOfBounds {
+            array: param,
+            index,
+            len: launch
+                .kernel
+                .ir()
+                .ok()
+                .and_then(|k| k.shared.get(param as usize))
+                .map_or(0, |a| u64::from(a.len)),
+        },
         fault_codes::DIVISION_BY_ZERO => KernelFault::DivisionByZero,
         fault_codes::DIVISION_OVERFLOW => KernelFault::DivisionOverflow,
         fault_codes::INVALID_CLAMP => KernelFault::InvalidClamp,
@@ -52,7 +62,7 @@ pub fn fault_from_record(
                 .into(),
         },
     };
-    let message = fault.describe(&|p| launch.kernel.param_name(p));
+    let message = fault.describe(&|s| launch.kernel.subject_name(s));
     Some(FaultReport {
         kernel: launch.kernel.name().to_string(),
         accelerator: accelerator.to_string(),

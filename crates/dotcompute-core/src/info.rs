@@ -95,6 +95,9 @@ pub struct Capabilities {
     pub f64_device_math: bool,
     /// Bytes of group-shared memory per group (0 when there is none).
     pub shared_memory_bytes: u64,
+    /// Runs cooperative kernels (`barrier()`, shared arrays): the launch's groups run as the
+    /// device's work-groups.
+    pub cooperative: bool,
     /// Most work items in one group.
     pub max_group_size: u32,
     /// Largest buffer in bytes.

@@ -17,6 +17,8 @@ pub(crate) struct CompiledEntry {
     /// Per parameter: whether the kernel reads the buffer's contents (loads or atomics), so
     /// that a launch on a buffer whose writer faulted knows whether it reads undefined data.
     pub(crate) reads: Vec<bool>,
+    /// The kernel's groups cooperate (barriers, shared arrays): their size is bounded.
+    pub(crate) cooperative: bool,
     name: &'static str,
     compile_time: Duration,
 }
@@ -66,6 +68,7 @@ impl KernelManager {
             kernel,
             counters: KernelCounters::default(),
             reads: buffer_reads(ir),
+            cooperative: ir.is_cooperative(),
             name: def.name(),
             compile_time,
         });
@@ -163,6 +166,10 @@ fn check_requirements(
 ) -> Result<(), Error> {
     let missing = [
         (needs.f64 && !caps.f64, "f64 arithmetic"),
+        (
+            needs.cooperative && !caps.cooperative,
+            "cooperative work-groups (`barrier()` and shared arrays)",
+        ),
         (needs.int64 && !caps.int64, "64-bit integers"),
         (needs.atomics && !caps.atomics, "atomics"),
         (needs.atomics64 && !caps.atomics64, "64-bit atomics"),
@@ -173,11 +180,17 @@ fn check_requirements(
         ),
     ];
     // Every missing need at once, so that one message says all the kernel lacks here.
-    let lacking: Vec<&str> = missing
+    let mut lacking: Vec<String> = missing
         .iter()
         .filter(|(lacking, _)| *lacking)
-        .map(|(_, need)| *need)
+        .map(|(_, need)| need.to_string())
         .collect();
+    if needs.cooperative && caps.cooperative && needs.shared_bytes > caps.shared_memory_bytes {
+        lacking.push(format!(
+            "{} bytes of shared arrays per group (it has {})",
+            needs.shared_bytes, caps.shared_memory_bytes
+        ));
+    }
     if lacking.is_empty() {
         return Ok(());
     }

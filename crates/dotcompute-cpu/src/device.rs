@@ -15,6 +15,9 @@ use dotcompute_core::{
 use smallvec::SmallVec;
 use std::sync::Arc;
 
+/// Shared arrays a cooperative kernel may declare, in bytes per group.
+const CPU_SHARED_MEMORY_BYTES: u64 = 16 << 20;
+
 /// The CPU device: a rayon pool over every core, and the SIMD level kernels run with.
 pub struct CpuDevice {
     info: AcceleratorInfo,
@@ -93,7 +96,10 @@ impl CpuDevice {
                 atomics64: true,
                 float_atomics: true,
                 f64_device_math: true,
-                shared_memory_bytes: 0,
+                // Shared arrays are heap blocks, one per group in flight; the cap only keeps
+                // a mistaken size from exhausting memory.
+                shared_memory_bytes: CPU_SHARED_MEMORY_BYTES,
+                cooperative: true,
                 max_group_size: 1024,
                 max_buffer_bytes: isize::MAX as u64,
                 simd: Some(simd.name().into()),
@@ -126,6 +132,7 @@ impl Device for CpuDevice {
             accelerator: self.info.name.clone(),
         })?;
         Ok(Arc::new(CpuCompiled {
+            cooperative: kernel.ir()?.is_cooperative(),
             kernel: CpuKernel::new(kernel.name(), entry, self.simd_candidates.clone()),
             pool: self.pool.clone(),
             options: self.options.clone(),
@@ -140,6 +147,8 @@ impl Device for CpuDevice {
 
 struct CpuCompiled {
     kernel: CpuKernel,
+    /// Runs by groups: the entry point's range counts groups, not work items.
+    cooperative: bool,
     pool: Option<Arc<rayon::ThreadPool>>,
     options: CpuOptions,
 }
@@ -165,7 +174,14 @@ impl CompiledKernel for CpuCompiled {
             options: &self.options,
         };
         tracing::trace!(kernel = self.kernel.name, work_items, "cpu launch");
+        let units = if self.cooperative {
+            let group = grid.group_size_or_default();
+            let dims = grid.dims();
+            (0..3).map(|i| dims[i].div_ceil(group[i])).product()
+        } else {
+            work_items
+        };
         // SAFETY: the caller's guarantees are those `run` needs.
-        Ok(unsafe { self.kernel.run(&exec, grid, work_items, &cpu_args) }?)
+        Ok(unsafe { self.kernel.run(&exec, grid, units, &cpu_args) }?)
     }
 }

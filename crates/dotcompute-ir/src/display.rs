@@ -20,6 +20,13 @@ impl fmt::Display for Kernel {
             BoundsChecks::Unchecked => "#[unchecked] ",
         };
         writeln!(f, "{mode}kernel {}({}) {{", self.name, params.join(", "))?;
+        for a in &self.shared {
+            writeln!(
+                f,
+                "    let mut {} = shared_array::<{}, {}>();",
+                a.name, a.elem, a.len
+            )?;
+        }
         Printer::new(self, &self.locals).block(f, &self.body, 1)?;
         writeln!(f, "}}")
     }
@@ -62,6 +69,13 @@ impl<'k> Printer<'k> {
             .params
             .get(i as usize)
             .map_or_else(|| format!("?param{i}"), |p| p.name.clone())
+    }
+
+    fn shared_name(&self, i: u32) -> String {
+        self.kernel
+            .shared
+            .get(i as usize)
+            .map_or_else(|| format!("?shared{i}"), |a| a.name.clone())
     }
 
     fn block(&self, f: &mut fmt::Formatter<'_>, block: &[Stmt], depth: usize) -> fmt::Result {
@@ -155,6 +169,18 @@ impl<'k> Printer<'k> {
             Stmt::Return(Some(e)) => writeln!(f, "{pad}return {};", self.expr(e)),
             Stmt::Trap { message } => writeln!(f, "{pad}panic!({message:?});"),
             Stmt::Eval(e) => writeln!(f, "{pad}{};", self.expr(e)),
+            Stmt::Barrier => writeln!(f, "{pad}barrier();"),
+            Stmt::SharedStore {
+                array,
+                index,
+                value,
+            } => writeln!(
+                f,
+                "{pad}{}[{}] = {};",
+                self.shared_name(array.0),
+                self.expr(index),
+                self.expr(value)
+            ),
         }
     }
 
@@ -168,6 +194,9 @@ impl<'k> Printer<'k> {
             ExprKind::Load { buffer, index } => {
                 format!("{}[{}]", self.param_name(buffer.0), self.expr(index))
             }
+            ExprKind::SharedLoad { array, index } => {
+                format!("{}[{}]", self.shared_name(array.0), self.expr(index))
+            }
             ExprKind::Len(buffer) => format!("{}.len()", self.param_name(buffer.0)),
             ExprKind::Builtin(b) => {
                 let (name, axis) = match b {
@@ -176,6 +205,7 @@ impl<'k> Printer<'k> {
                     Builtin::GroupId(a) => ("group_id", a),
                     Builtin::LocalId(a) => ("local_id", a),
                     Builtin::GroupSize(a) => ("group_size", a),
+                    Builtin::NumGroups(a) => ("num_groups", a),
                 };
                 format!("{name}_{}()", axis.letter())
             }

@@ -25,6 +25,7 @@
 //!     }],
 //!     functions: vec![],
 //!     bounds_checks: BoundsChecks::Checked,
+//!     shared: vec![],
 //! };
 //! validate(&kernel)?;
 //! assert!(kernel.to_string().contains("out[global_id_x()] = (global_id_x() as f32);"));
@@ -33,6 +34,7 @@
 //! ```
 
 pub mod affine;
+pub mod cooperative;
 mod display;
 pub mod emit;
 mod error;

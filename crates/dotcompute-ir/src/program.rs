@@ -5,14 +5,17 @@
 //! structured (no gotos) so that every target can express them directly. Locals are numbered per
 //! function body; a [`Stmt::Let`] declares each exactly once.
 //!
-//! Later language versions (group-shared arrays, barriers, subgroup operations) add variants to
-//! [`Stmt`], [`ExprKind`] and [`Builtin`]; nothing here assumes the set is closed.
+//! Cooperative kernels declare work-group [`SharedArray`]s and synchronise with
+//! [`Stmt::Barrier`]; the rules that make a barrier well defined (every item of a group
+//! reaches it) are checked by [`crate::cooperative`]. Later versions (subgroup operations,
+//! private arrays) add variants to [`Stmt`], [`ExprKind`] and [`Builtin`]; nothing here
+//! assumes the set is closed.
 
 use crate::types::{Access, ParamKind, ScalarType};
 use serde::{Deserialize, Serialize};
 
 /// Version of the IR's serialized form; part of every kernel hash.
-pub const IR_FORMAT_VERSION: u32 = 1;
+pub const IR_FORMAT_VERSION: u32 = 2;
 
 /// Index of a kernel parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -21,6 +24,10 @@ pub struct ParamId(pub u32);
 /// Index of a local variable in the enclosing body's `locals`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LocalId(pub u32);
+
+/// Index of a work-group shared array in [`Kernel::shared`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SharedId(pub u32);
 
 /// Index of a helper function in [`Kernel::functions`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -50,6 +57,26 @@ pub struct Kernel {
     pub functions: Vec<Function>,
     /// Bounds checking mode.
     pub bounds_checks: BoundsChecks,
+    /// Work-group shared arrays: one of each per group, zeroed when the group starts.
+    pub shared: Vec<SharedArray>,
+}
+
+/// A work-group shared array (`shared_array::<T, N>()` in kernel source).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SharedArray {
+    /// Name in the source.
+    pub name: String,
+    /// Element type.
+    pub elem: ScalarType,
+    /// Element count (a compile-time constant, at least 1).
+    pub len: u32,
+}
+
+impl SharedArray {
+    /// Bytes the array takes in a group.
+    pub fn bytes(&self) -> u64 {
+        u64::from(self.len) * u64::from(self.elem.bits() / 8)
+    }
 }
 
 /// A kernel parameter.
@@ -185,6 +212,18 @@ pub enum Stmt {
     },
     /// An expression evaluated for its effect (an atomic whose old value is unused).
     Eval(Expr),
+    /// `barrier()`: waits until every work item of the group has reached it; the group's
+    /// writes to shared arrays and buffers before it are visible to the group after it.
+    Barrier,
+    /// Writes an element of a shared array.
+    SharedStore {
+        /// The array.
+        array: SharedId,
+        /// Element index (`u64`).
+        index: Expr,
+        /// Value written.
+        value: Expr,
+    },
 }
 
 /// A typed expression.
@@ -220,6 +259,9 @@ pub enum Builtin {
     LocalId(Axis),
     /// `group_size_*()`: work items per group along an axis.
     GroupSize(Axis),
+    /// `num_groups_*()`: groups along an axis (the grid's size divided by the group's,
+    /// rounded up).
+    NumGroups(Axis),
 }
 
 /// A grid axis.
@@ -720,6 +762,13 @@ pub enum ExprKind {
         /// Operands after the target.
         args: Vec<Expr>,
     },
+    /// Reads an element of a shared array.
+    SharedLoad {
+        /// The array.
+        array: SharedId,
+        /// Element index (`u64`).
+        index: Box<Expr>,
+    },
 }
 
 impl Expr {
@@ -740,7 +789,7 @@ impl Expr {
             | ExprKind::Param(_)
             | ExprKind::Len(_)
             | ExprKind::Builtin(_) => {}
-            ExprKind::Load { index, .. } => index.walk(f),
+            ExprKind::Load { index, .. } | ExprKind::SharedLoad { index, .. } => index.walk(f),
             ExprKind::Unary { operand, .. } | ExprKind::Cast(operand) => operand.walk(f),
             ExprKind::Binary { lhs, rhs, .. } => {
                 lhs.walk(f);
@@ -767,7 +816,7 @@ impl Expr {
             | ExprKind::Param(_)
             | ExprKind::Len(_)
             | ExprKind::Builtin(_) => {}
-            ExprKind::Load { index, .. } => index.walk_mut(f),
+            ExprKind::Load { index, .. } | ExprKind::SharedLoad { index, .. } => index.walk_mut(f),
             ExprKind::Unary { operand, .. } | ExprKind::Cast(operand) => operand.walk_mut(f),
             ExprKind::Binary { lhs, rhs, .. } => {
                 lhs.walk_mut(f);
@@ -794,7 +843,7 @@ pub fn walk_exprs_mut(block: &mut [Stmt], f: &mut dyn FnMut(&mut Expr)) {
             | Stmt::Assign { value: e, .. }
             | Stmt::Eval(e)
             | Stmt::Return(Some(e)) => e.walk_mut(f),
-            Stmt::Store { index, value, .. } => {
+            Stmt::Store { index, value, .. } | Stmt::SharedStore { index, value, .. } => {
                 index.walk_mut(f);
                 value.walk_mut(f);
             }
@@ -830,6 +879,7 @@ pub fn walk_exprs_mut(block: &mut [Stmt], f: &mut dyn FnMut(&mut Expr)) {
             | Stmt::Return(None)
             | Stmt::Break
             | Stmt::Continue
+            | Stmt::Barrier
             | Stmt::Trap { .. } => {}
         }
     }
@@ -861,7 +911,7 @@ pub fn stmt_exprs(stmt: &Stmt, f: &mut dyn FnMut(&Expr)) {
     match stmt {
         Stmt::Let { init: Some(e), .. } | Stmt::Assign { value: e, .. } | Stmt::Eval(e) => f(e),
         Stmt::Return(Some(e)) => f(e),
-        Stmt::Store { index, value, .. } => {
+        Stmt::Store { index, value, .. } | Stmt::SharedStore { index, value, .. } => {
             f(index);
             f(value);
         }
@@ -880,6 +930,7 @@ pub fn stmt_exprs(stmt: &Stmt, f: &mut dyn FnMut(&Expr)) {
         | Stmt::Loop { .. }
         | Stmt::Break
         | Stmt::Continue
+        | Stmt::Barrier
         | Stmt::Trap { .. } => {}
     }
 }
@@ -900,12 +951,25 @@ pub struct Requirements {
     /// Calls a device's own `f64` transcendental function (`fast_math` kernels; the math
     /// library replaces them in the others).
     pub f64_device_math: bool,
+    /// Uses `barrier()` or shared arrays: the device's work-groups must be the launch's
+    /// groups.
+    pub cooperative: bool,
+    /// Bytes of shared arrays per group.
+    pub shared_bytes: u64,
 }
 
 impl Kernel {
     /// The parameter with this id.
     pub fn param(&self, id: ParamId) -> Option<&Param> {
         self.params.get(id.0 as usize)
+    }
+
+    /// Whether the kernel's work items cooperate (it declares shared arrays or has a
+    /// barrier): its groups must then run as groups.
+    pub fn is_cooperative(&self) -> bool {
+        let mut barrier = false;
+        walk_stmts(&self.body, &mut |s| barrier |= matches!(s, Stmt::Barrier));
+        barrier || !self.shared.is_empty()
     }
 
     /// What the kernel needs from a device (for capability checks).
@@ -921,6 +985,11 @@ impl Kernel {
         for p in &self.params {
             note_type(p.scalar_type(), &mut req);
         }
+        for a in &self.shared {
+            note_type(a.elem, &mut req);
+            req.shared_bytes = req.shared_bytes.saturating_add(a.bytes());
+        }
+        req.cooperative = self.is_cooperative();
         let bodies = std::iter::once(&self.body).chain(self.functions.iter().map(|f| &f.body));
         for body in bodies {
             walk_stmts(body, &mut |s| {

@@ -6,7 +6,7 @@
 use crate::error::IrError;
 use crate::program::{
     BinaryOp, Block, Expr, ExprKind, FunctionId, Kernel, Literal, Local, LocalId, MathSignature,
-    ParamId, Stmt, UnaryOp,
+    ParamId, SharedId, Stmt, UnaryOp,
 };
 use crate::types::{Access, ParamKind, ScalarType};
 
@@ -54,6 +54,32 @@ pub fn validate(kernel: &Kernel) -> Result<(), IrError> {
             ));
         }
     }
+    for a in &kernel.shared {
+        if !is_identifier(&a.name) {
+            return Err(invalid(
+                kernel,
+                "shared arrays",
+                format!("`{}` is not an identifier", a.name),
+            ));
+        }
+        if !names.insert(a.name.as_str()) {
+            return Err(invalid(
+                kernel,
+                "shared arrays",
+                format!("`{}` is declared twice", a.name),
+            ));
+        }
+        if !a.elem.is_buffer_element() || a.len == 0 {
+            return Err(invalid(
+                kernel,
+                "shared arrays",
+                format!(
+                    "`{}` must hold at least one element of a buffer element type, not {} x {}",
+                    a.name, a.len, a.elem
+                ),
+            ));
+        }
+    }
     for (i, f) in kernel.functions.iter().enumerate() {
         if f.param_count as usize > f.locals.len() {
             return Err(invalid(
@@ -76,7 +102,8 @@ pub fn validate(kernel: &Kernel) -> Result<(), IrError> {
         &kernel.locals,
         kernel.functions.len(),
     );
-    c.block(&kernel.body)
+    c.block(&kernel.body)?;
+    crate::cooperative::check(kernel).map_err(|e| invalid(kernel, "kernel body", e.to_string()))
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`: names are pasted into generated source.
@@ -192,6 +219,17 @@ impl<'k> Checker<'k> {
         }
     }
 
+    fn shared(&self, id: SharedId) -> Result<ScalarType, IrError> {
+        if self.ret.is_some() {
+            return Err(self.err("helper functions cannot access shared arrays"));
+        }
+        self.kernel
+            .shared
+            .get(id.0 as usize)
+            .map(|a| a.elem)
+            .ok_or_else(|| self.err(format!("shared array #{} does not exist", id.0)))
+    }
+
     fn block(&mut self, block: &Block) -> Check {
         let mut scope = Vec::new();
         let result = block.iter().try_for_each(|s| self.stmt(s, &mut scope));
@@ -290,6 +328,22 @@ impl<'k> Checker<'k> {
             },
             Stmt::Trap { .. } => Ok(()),
             Stmt::Eval(e) => self.expr(e),
+            Stmt::Barrier => {
+                if self.ret.is_some() {
+                    Err(self.err("`barrier()` belongs in the kernel body, not in a helper"))
+                } else {
+                    Ok(())
+                }
+            }
+            Stmt::SharedStore {
+                array,
+                index,
+                value,
+            } => {
+                let elem = self.shared(*array)?;
+                self.expect(index, ScalarType::U64, "a shared array index")?;
+                self.expect(value, elem, "the stored value")
+            }
         }
     }
 
@@ -324,6 +378,11 @@ impl<'k> Checker<'k> {
             ExprKind::Load { buffer, index } => {
                 let elem = self.buffer(*buffer, false)?;
                 self.expect(index, ScalarType::U64, "a buffer index")?;
+                self.same(ty, elem, "a loaded element")
+            }
+            ExprKind::SharedLoad { array, index } => {
+                let elem = self.shared(*array)?;
+                self.expect(index, ScalarType::U64, "a shared array index")?;
                 self.same(ty, elem, "a loaded element")
             }
             ExprKind::Len(buffer) => {

@@ -271,12 +271,13 @@ pub fn expand_kernel(
     for (_, item, sig) in &ordered {
         functions.push(lower::lower_helper(item, sig, &helpers, false)?);
     }
-    let (locals, body) = lower::lower_kernel(&func.block, &params, &helpers)?;
+    let lowered = lower::lower_kernel(&func.block, &params, &helpers)?;
     let mut kernel = Kernel {
         name: func.sig.ident.to_string(),
         params: params.iter().map(|p| p.ir.clone()).collect(),
-        locals,
-        body,
+        locals: lowered.locals,
+        body: lowered.body,
+        shared: lowered.shared,
         functions,
         bounds_checks: if options.unchecked {
             BoundsChecks::Unchecked
@@ -284,6 +285,19 @@ pub fn expand_kernel(
             BoundsChecks::Checked
         },
     };
+    // Barriers every item of a group reaches: the IR validator checks this too, but here the
+    // error can point at the barrier.
+    if let Err(e) = dotcompute_ir::cooperative::check(&kernel) {
+        let span = lowered
+            .barriers
+            .get(e.barrier)
+            .copied()
+            .unwrap_or_else(|| func.sig.ident.span());
+        return Err(syn::Error::new(
+            span,
+            format!("{}\n\nhelp: {}", e.message, e.help),
+        ));
+    }
     let internal = |what: String| {
         syn::Error::new(
             func.sig.ident.span(),

@@ -4,7 +4,7 @@
 use crate::infer::{TyVar, Types};
 use dotcompute_ir::{
     AtomicOp, BinaryOp, Block, Builtin, Expr, ExprKind, FunctionId, Literal, Local, LocalId,
-    MathFn, ParamId, ScalarType, Stmt, UnaryOp,
+    MathFn, ParamId, ScalarType, SharedId, Stmt, UnaryOp,
 };
 use proc_macro2::Span;
 
@@ -42,6 +42,10 @@ pub enum HExprKind {
     Param(ParamId),
     Load {
         buffer: ParamId,
+        index: Box<HExpr>,
+    },
+    SharedLoad {
+        array: SharedId,
         index: Box<HExpr>,
     },
     Len(ParamId),
@@ -112,6 +116,12 @@ pub enum HStmt {
     Return(Option<HExpr>),
     Trap(String),
     Eval(HExpr),
+    Barrier,
+    SharedStore {
+        array: SharedId,
+        index: HExpr,
+        value: HExpr,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -163,6 +173,16 @@ impl Finisher<'_> {
                 index: self.expr(index)?,
                 value: self.expr(value)?,
             },
+            HStmt::SharedStore {
+                array,
+                index,
+                value,
+            } => Stmt::SharedStore {
+                array: *array,
+                index: self.expr(index)?,
+                value: self.expr(value)?,
+            },
+            HStmt::Barrier => Stmt::Barrier,
             HStmt::If {
                 cond,
                 then_body,
@@ -216,6 +236,10 @@ impl Finisher<'_> {
             HExprKind::Param(id) => ExprKind::Param(*id),
             HExprKind::Load { buffer, index } => ExprKind::Load {
                 buffer: *buffer,
+                index: Box::new(self.expr(index)?),
+            },
+            HExprKind::SharedLoad { array, index } => ExprKind::SharedLoad {
+                array: *array,
                 index: Box::new(self.expr(index)?),
             },
             HExprKind::Len(id) => ExprKind::Len(*id),

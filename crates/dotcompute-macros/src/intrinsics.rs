@@ -16,6 +16,7 @@ pub fn builtin(name: &str) -> Option<Builtin> {
         "group_id" => Builtin::GroupId(axis),
         "local_id" => Builtin::LocalId(axis),
         "group_size" => Builtin::GroupSize(axis),
+        "num_groups" => Builtin::NumGroups(axis),
         _ => return None,
     })
 }
@@ -34,7 +35,9 @@ pub fn intrinsic_name(segments: &[String]) -> Option<&str> {
         prefix.as_slice(),
         [] | ["kernel"] | ["dotcompute", "kernel"] | ["dotcompute", "prelude"]
     );
-    (ok && (builtin(last).is_some() || atomic(last).is_some())).then_some(last.as_str())
+    let statement = matches!(last.as_str(), "barrier" | "shared_array");
+    (ok && (statement || builtin(last).is_some() || atomic(last).is_some()))
+        .then_some(last.as_str())
 }
 
 /// Associated constants of the primitive types: `f32::MAX`, `u32::MAX`,

@@ -9,7 +9,7 @@ use crate::intrinsics::{self, Constant};
 use crate::signature::{HelperSignature, KernelParam, scalar_type};
 use dotcompute_ir::{
     Access, AtomicOp, BinaryOp, Block, Function, FunctionId, Local, LocalId, MathFn, MathSignature,
-    ParamId, ParamKind, ScalarType, UnaryOp,
+    ParamId, ParamKind, ScalarType, SharedArray, SharedId, UnaryOp,
 };
 use proc_macro2::Span;
 use std::collections::HashMap;
@@ -42,6 +42,24 @@ fn unsupported(span: Span, what: &str, instead: &str) -> syn::Error {
 enum Binding {
     Local(LocalId),
     Param(ParamId),
+    Shared(SharedId),
+}
+
+/// What an indexing expression reads or writes.
+#[derive(Clone, Copy)]
+enum Indexed {
+    Buffer(ParamId),
+    Shared(SharedId),
+}
+
+/// A lowered kernel body.
+pub struct KernelBody {
+    pub locals: Vec<Local>,
+    pub body: Block,
+    /// Shared arrays declared with `shared_array::<T, N>()`.
+    pub shared: Vec<SharedArray>,
+    /// Where each `barrier()` is, in source order (for the uniformity check's errors).
+    pub barriers: Vec<Span>,
 }
 
 /// Where the value of a block or an `if` goes.
@@ -68,6 +86,10 @@ struct Lowerer<'a> {
     lenient_calls: bool,
     /// Locals that may be assigned: `mut`, or declared without a value.
     assignable: Vec<bool>,
+    /// Shared arrays declared so far.
+    shared: Vec<SharedArray>,
+    /// Spans of the `barrier()` calls so far.
+    barriers: Vec<Span>,
 }
 
 /// Lowers a kernel body.
@@ -75,7 +97,7 @@ pub fn lower_kernel(
     block: &syn::Block,
     params: &[KernelParam],
     helpers: &Helpers,
-) -> syn::Result<(Vec<Local>, Block)> {
+) -> syn::Result<KernelBody> {
     let mut l = Lowerer::new(params, helpers, false);
     l.scopes.push(Vec::new());
     let mut body = Vec::new();
@@ -105,7 +127,12 @@ pub fn lower_kernel(
     };
     let ir_body = fin.block(&body)?;
     let locals = fin.locals(&l.locals)?;
-    Ok((locals, ir_body))
+    Ok(KernelBody {
+        locals,
+        body: ir_body,
+        shared: l.shared,
+        barriers: l.barriers,
+    })
 }
 
 /// Lowers a helper. With `lenient_calls`, calls to unknown helpers are accepted (for checking
@@ -162,6 +189,8 @@ impl<'a> Lowerer<'a> {
             loop_depth: 0,
             lenient_calls,
             assignable: Vec::new(),
+            shared: Vec::new(),
+            barriers: Vec::new(),
         }
     }
 
@@ -272,6 +301,11 @@ impl<'a> Lowerer<'a> {
             }
             return Ok(());
         }
+        if let Some(init) = &local.init
+            && let Some(call) = shared_array_call(&init.expr)
+        {
+            return self.shared_array(local, call);
+        }
         let (pat, annotation) = match &local.pat {
             syn::Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
             p => (p, None),
@@ -345,6 +379,93 @@ impl<'a> Lowerer<'a> {
             init: Some(value),
         });
         self.bind(&name, Binding::Local(id));
+        Ok(())
+    }
+
+    /// `let mut name = shared_array::<T, N>();`: declares a work-group shared array.
+    fn shared_array(&mut self, local: &syn::Local, call: &syn::ExprCall) -> syn::Result<()> {
+        let span = call.span();
+        if self.ret.is_some() {
+            return Err(err(
+                span,
+                "shared arrays are declared in the kernel body, not in helpers",
+            ));
+        }
+        // The kernel's own block: the parameters' scope and the body's.
+        if self.scopes.len() != 2 || self.loop_depth != 0 {
+            return Err(err(
+                span,
+                "declare shared arrays at the top of the kernel body: there is one per work-group for the whole launch, not one per block or loop iteration",
+            ));
+        }
+        let name = match &local.pat {
+            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.to_string(),
+            other => {
+                return Err(err(
+                    other.span(),
+                    "bind a shared array to a name: `let mut tile = shared_array::<f32, 256>();`",
+                ));
+            }
+        };
+        if !call.args.is_empty() {
+            return Err(err(
+                span,
+                "`shared_array` takes no arguments: the element type and length go in `::<T, N>`",
+            ));
+        }
+        let generics = match &call.func.as_ref() {
+            syn::Expr::Path(p) => p
+                .path
+                .segments
+                .last()
+                .map(|s| s.arguments.clone())
+                .unwrap_or(syn::PathArguments::None),
+            _ => syn::PathArguments::None,
+        };
+        let usage = "write `shared_array::<T, N>()` with T a buffer element type and N an integer literal (e.g. `shared_array::<f32, 256>()`)";
+        let syn::PathArguments::AngleBracketed(args) = generics else {
+            return Err(err(span, usage));
+        };
+        let args: Vec<&syn::GenericArgument> = args.args.iter().collect();
+        let (elem, len) = match args.as_slice() {
+            [
+                syn::GenericArgument::Type(t),
+                syn::GenericArgument::Const(n),
+            ] => (t, n),
+            // `N` written as a plain literal parses as a const argument; a path (a `const`
+            // item) parses as a type and is not accepted: the length must be visible here.
+            _ => return Err(err(span, usage)),
+        };
+        let elem_ty = scalar_type(elem)
+            .filter(|t| t.is_buffer_element())
+            .ok_or_else(|| err(elem.span(), usage))?;
+        let len = match strip_parens(len) {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(i),
+                ..
+            }) => i.base10_parse::<u32>().ok().filter(|n| *n > 0),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            err(
+                len.span(),
+                "the length of a shared array is an integer literal from 1 to u32::MAX",
+            )
+        })?;
+        if self.shared.iter().any(|a| a.name == name) || self.params.iter().any(|p| p.ident == name)
+        {
+            return Err(err(
+                local.pat.span(),
+                format!("`{name}` is already declared; give each shared array its own name"),
+            ));
+        }
+        let id = SharedId(self.shared.len() as u32);
+        self.shared.push(SharedArray {
+            name: name.clone(),
+            elem: elem_ty,
+            len,
+        });
+        self.bind(&name, Binding::Shared(id));
         Ok(())
     }
 
@@ -533,6 +654,20 @@ impl<'a> Lowerer<'a> {
                 Ok(())
             }
             syn::Expr::Macro(m) => self.macro_stmt(&m.mac, out),
+            syn::Expr::Call(c) if is_intrinsic_call(c, "barrier") => {
+                if !c.args.is_empty() {
+                    return Err(err(c.span(), "`barrier()` takes no arguments"));
+                }
+                if self.ret.is_some() {
+                    return Err(err(
+                        c.span(),
+                        "`barrier()` belongs in the kernel body: a helper cannot wait for the work-group",
+                    ));
+                }
+                self.barriers.push(c.span());
+                out.push(HStmt::Barrier);
+                Ok(())
+            }
             other => {
                 let v = self.expr(other)?;
                 out.push(HStmt::Eval(v));
@@ -567,6 +702,14 @@ impl<'a> Lowerer<'a> {
                             ),
                         ));
                     }
+                    Some(Binding::Shared(_)) => {
+                        return Err(err(
+                            span,
+                            format!(
+                                "cannot assign a whole shared array: assign its elements (`{name}[i] = v`)"
+                            ),
+                        ));
+                    }
                     None => return Err(err(span, format!("cannot find `{name}` in this kernel"))),
                 };
                 if !self.assignable[local.0 as usize] {
@@ -592,7 +735,7 @@ impl<'a> Lowerer<'a> {
                 Ok(())
             }
             syn::Expr::Index(ix) => {
-                let (buffer, elem) = self.buffer_of(&ix.expr, true)?;
+                let (target, elem) = self.indexed_of(&ix.expr, true)?;
                 let elem_ty = self.types.known(elem, span);
                 if let Some(op) = op {
                     // buf[i] op= v: as in Rust, v first, then the place (its index once).
@@ -610,22 +753,11 @@ impl<'a> Lowerer<'a> {
                         init: Some(index.clone()),
                     });
                     let idx = self.mk(HExprKind::Local(idx_local), index.ty, span);
-                    let current = self.mk(
-                        HExprKind::Load {
-                            buffer,
-                            index: Box::new(idx.clone()),
-                        },
-                        elem_ty,
-                        span,
-                    );
+                    let current = self.mk(load(target, idx.clone()), elem_ty, span);
                     let rhs = self.mk(HExprKind::Local(value_local), rhs_ty, value.span());
                     let v = self.binary(op, current, rhs, span)?;
                     self.types.unify(elem_ty, v.ty, value.span())?;
-                    out.push(HStmt::Store {
-                        buffer,
-                        index: idx,
-                        value: v,
-                    });
+                    out.push(store(target, idx, v));
                     return Ok(());
                 }
                 let index = self.index(&ix.index)?;
@@ -642,11 +774,7 @@ impl<'a> Lowerer<'a> {
                     self.expr(value)?
                 };
                 self.types.unify(elem_ty, v.ty, value.span())?;
-                out.push(HStmt::Store {
-                    buffer,
-                    index,
-                    value: v,
-                });
+                out.push(store(target, index, v));
                 Ok(())
             }
             syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => Err(unsupported(
@@ -871,17 +999,10 @@ impl<'a> Lowerer<'a> {
                         "index single elements (`buf[i]`) and pass offsets as parameters",
                     ));
                 }
-                let (buffer, elem) = self.buffer_of(&ix.expr, false)?;
+                let (target, elem) = self.indexed_of(&ix.expr, false)?;
                 let index = self.index(&ix.index)?;
                 let ty = self.types.known(elem, span);
-                Ok(self.mk(
-                    HExprKind::Load {
-                        buffer,
-                        index: Box::new(index),
-                    },
-                    ty,
-                    span,
-                ))
+                Ok(self.mk(load(target, index), ty, span))
             }
             syn::Expr::MethodCall(m) => self.method_call(m),
             syn::Expr::Call(c) => self.call(c),
@@ -1058,6 +1179,10 @@ impl<'a> Lowerer<'a> {
                         )),
                     }
                 }
+                Some(Binding::Shared(_)) => Err(err(
+                    span,
+                    format!("shared array `{name}` can only be indexed (`{name}[i]`) in a kernel"),
+                )),
                 None => Err(err(
                     span,
                     format!(
@@ -1132,6 +1257,20 @@ impl<'a> Lowerer<'a> {
         let index = self.expr(e)?;
         self.types.require(index.ty, ScalarType::U64, e.span())?;
         Ok(index)
+    }
+
+    /// The buffer parameter or shared array an indexed expression names, with its element
+    /// type.
+    fn indexed_of(&mut self, e: &syn::Expr, write: bool) -> syn::Result<(Indexed, ScalarType)> {
+        if let syn::Expr::Path(p) = strip_parens(e)
+            && let Some(ident) = p.path.get_ident()
+            && let Some(Binding::Shared(id)) = self.lookup(&ident.to_string())
+        {
+            let elem = self.shared[id.0 as usize].elem;
+            return Ok((Indexed::Shared(id), elem));
+        }
+        let (buffer, elem) = self.buffer_of(e, write)?;
+        Ok((Indexed::Buffer(buffer), elem))
     }
 
     /// The buffer parameter an expression names.
@@ -1507,6 +1646,58 @@ impl<'a> Lowerer<'a> {
 }
 
 /// Whether an initialiser or assigned value needs statement lowering (an `if` or a block).
+/// A read of a buffer or shared array element.
+fn load(target: Indexed, index: HExpr) -> HExprKind {
+    match target {
+        Indexed::Buffer(buffer) => HExprKind::Load {
+            buffer,
+            index: Box::new(index),
+        },
+        Indexed::Shared(array) => HExprKind::SharedLoad {
+            array,
+            index: Box::new(index),
+        },
+    }
+}
+
+/// A write of a buffer or shared array element.
+fn store(target: Indexed, index: HExpr, value: HExpr) -> HStmt {
+    match target {
+        Indexed::Buffer(buffer) => HStmt::Store {
+            buffer,
+            index,
+            value,
+        },
+        Indexed::Shared(array) => HStmt::SharedStore {
+            array,
+            index,
+            value,
+        },
+    }
+}
+
+/// `shared_array::<T, N>()` (or `kernel::shared_array`, `dotcompute::kernel::shared_array`).
+fn shared_array_call(e: &syn::Expr) -> Option<&syn::ExprCall> {
+    match strip_parens(e) {
+        syn::Expr::Call(c) if is_intrinsic_call(c, "shared_array") => Some(c),
+        _ => None,
+    }
+}
+
+/// Whether a call names the kernel intrinsic `name` (plain, or through `kernel::`).
+fn is_intrinsic_call(c: &syn::ExprCall, name: &str) -> bool {
+    let syn::Expr::Path(p) = &*c.func else {
+        return false;
+    };
+    let segments: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    intrinsics::intrinsic_name(&segments) == Some(name)
+}
+
 fn is_control_value(e: &syn::Expr) -> bool {
     match e {
         syn::Expr::If(_) => true,

@@ -1,4 +1,5 @@
-//! The intrinsics of the kernel language: work-item ids, grid sizes and atomics.
+//! The intrinsics of the kernel language: work-item ids, grid sizes, atomics, and the
+//! work-group's barrier and shared arrays.
 //!
 //! Inside a `#[kernel]` the macro gives these their meaning on every backend. Called from
 //! ordinary Rust they behave as in a grid of one work item: ids are 0, sizes are 1, and an
@@ -72,6 +73,36 @@ pub fn group_size_y() -> usize {
 /// Work items per group along z.
 pub fn group_size_z() -> usize {
     1
+}
+
+/// Groups along x (the grid's size divided by the group's, rounded up).
+pub fn num_groups_x() -> usize {
+    1
+}
+/// Groups along y.
+pub fn num_groups_y() -> usize {
+    1
+}
+/// Groups along z.
+pub fn num_groups_z() -> usize {
+    1
+}
+
+/// Waits until every work item of the group has reached this barrier; the group's writes
+/// to shared arrays and buffers before it are then visible to the whole group.
+///
+/// Every item of a group must reach each barrier: `#[kernel]` rejects a barrier under a
+/// condition or in a loop that is not uniform across the group, after a `return`, or in a
+/// loop left with `break`/`continue`. Items beyond the grid's end (when the grid is not a
+/// multiple of the group size) run no statement but take part in every barrier.
+pub fn barrier() {}
+
+/// A work-group shared array of `N` elements of `T`: one per group, zeroed when the group
+/// starts, seen by every item of the group. Declare it at the top of a kernel body,
+/// `let mut tile = shared_array::<f32, 256>();`, and index it like a buffer (accesses are
+/// bounds checked unless the kernel is `unchecked`). Outside a kernel this is a zeroed array.
+pub fn shared_array<T: Copy + Default, const N: usize>() -> [T; N] {
+    [T::default(); N]
 }
 
 /// Element types with `atomic_add` and `atomic_exchange`: the six kernel scalar types.

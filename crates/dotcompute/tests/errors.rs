@@ -304,6 +304,7 @@ fn panicking_definition() -> &'static KernelDefinition {
         body: vec![],
         functions: vec![],
         bounds_checks: BoundsChecks::Checked,
+        shared: vec![],
     };
     let hash = KernelHash::of(&ir);
     let bytes: &'static [u8] = Box::leak(ir.to_bytes().into_boxed_slice());

@@ -50,4 +50,6 @@ pub mod fault_codes {
     pub const ZERO_STEP: u32 = 5;
     /// `panic!`: the index field holds the message number (the program's `traps`).
     pub const PANIC: u32 = 6;
+    /// Out-of-bounds access of a shared array (the parameter field holds the array's number).
+    pub const SHARED_OUT_OF_BOUNDS: u32 = 7;
 }

@@ -155,7 +155,9 @@ fn can_fault(e: &Expr, checked: bool) -> bool {
     let mut faults = false;
     e.walk(&mut |e| {
         faults |= match &e.kind {
-            ExprKind::Load { .. } | ExprKind::Atomic { .. } => checked,
+            ExprKind::Load { .. } | ExprKind::Atomic { .. } | ExprKind::SharedLoad { .. } => {
+                checked
+            }
             ExprKind::Binary {
                 op: BinaryOp::Div | BinaryOp::Rem,
                 lhs,
@@ -257,6 +259,7 @@ impl<'k> Emitter<'k> {
         );
         out.push_str(&self.support_functions());
         out.push_str(&self.buffer_functions());
+        out.push_str(&self.shared_functions());
         // Helpers first declared, so that they can call each other in any order.
         for (i, f) in self.kernel.functions.iter().enumerate() {
             let _ = writeln!(out, "{};", Self::signature(i, f));
@@ -417,6 +420,24 @@ impl<'k> Emitter<'k> {
                 "{INLINE} {n} clamp_{s}(dc_ctx& c, {n} x, {n} lo, {n} hi) {{\n    if (isnan(lo) || isnan(hi) || lo > hi) {{ record_fault(c, {}u, 0u, 0ull); return x; }}\n    if (isnan(x)) return x;\n    return fmin{suffix}(fmax{suffix}(x, lo), hi);\n}}\n\
                  {INLINE} {n} powi_{s}({n} x, int e) {{\n    {n} base = x;\n    unsigned int k = e < 0 ? 0u - (unsigned int)e : (unsigned int)e;\n    {n} r = {one};\n    while (k != 0u) {{\n        if (k & 1u) r = r * base;\n        base = base * base;\n        k >>= 1;\n    }}\n    return e < 0 ? {one} / r : r;\n}}\n",
                 fault_codes::INVALID_CLAMP,
+            );
+        }
+        out
+    }
+
+    /// Each shared array (`__shared__`) with its checked accesses.
+    fn shared_functions(&self) -> String {
+        let mut out = String::new();
+        for (i, a) in self.kernel.shared.iter().enumerate() {
+            let n = ty(a.elem);
+            let len = a.len;
+            let code = fault_codes::SHARED_OUT_OF_BOUNDS;
+            let z = zero(a.elem);
+            let _ = write!(
+                out,
+                "__shared__ {n} sh{i}[{len}];\n\
+                 {INLINE} {n} shared_load_{i}(dc_ctx& c, unsigned long long idx) {{\n    if (idx >= {len}ull) {{ record_fault(c, {code}u, {i}u, idx); return {z}; }}\n    return sh{i}[idx];\n}}\n\
+                 {INLINE} void shared_store_{i}(dc_ctx& c, unsigned long long idx, {n} v) {{\n    if (c.faulted) return;\n    if (idx >= {len}ull) {{ record_fault(c, {code}u, {i}u, idx); return; }}\n    sh{i}[idx] = v;\n}}\n"
             );
         }
         out
@@ -587,6 +608,34 @@ impl<'k> Emitter<'k> {
                     ty(elem),
                     buffer.0
                 );
+            }
+            Stmt::SharedStore {
+                array,
+                index,
+                value,
+            } => {
+                let v = self.expr(body, value);
+                let i = self.expr(body, index);
+                let a = array.0;
+                let n = self
+                    .kernel
+                    .shared
+                    .get(a as usize)
+                    .map_or("int", |s| ty(s.elem));
+                if self.checked {
+                    let _ = writeln!(
+                        out,
+                        "{pad}{{ {n} sv = {v}; shared_store_{a}(c, {i}, sv); }}"
+                    );
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{pad}{{ {n} sv = {v}; if (!c.faulted) sh{a}[{i}] = sv; }}"
+                    );
+                }
+            }
+            Stmt::Barrier => {
+                let _ = writeln!(out, "{pad}__syncthreads();");
             }
             Stmt::If {
                 cond,
@@ -774,6 +823,14 @@ impl<'k> Emitter<'k> {
                 };
                 format!("{f}_{}(c, {i})", buffer.0)
             }
+            ExprKind::SharedLoad { array, index } => {
+                let i = self.expr(body, index);
+                if self.checked {
+                    format!("shared_load_{}(c, {i})", array.0)
+                } else {
+                    format!("sh{}[{i}]", array.0)
+                }
+            }
             ExprKind::Len(buffer) => format!("c.p.p{}", buffer.0),
             ExprKind::Builtin(b) => match b {
                 Builtin::GlobalId(a) => format!("g{}", a.letter()),
@@ -781,6 +838,10 @@ impl<'k> Emitter<'k> {
                 Builtin::GroupSize(a) => format!("c.p.group_{}", a.letter()),
                 Builtin::GroupId(a) => format!("(g{0} / c.p.group_{0})", a.letter()),
                 Builtin::LocalId(a) => format!("(g{0} % c.p.group_{0})", a.letter()),
+                Builtin::NumGroups(a) => format!(
+                    "((c.p.grid_{0} + c.p.group_{0} - 1ull) / c.p.group_{0})",
+                    a.letter()
+                ),
             },
             ExprKind::Unary { op, operand } => {
                 let v = self.expr(body, operand);

@@ -6,14 +6,24 @@
 //! whose affine buffer indices are all in bounds (see [`crate::affine`]) runs a version without
 //! per-access checks, so its loop vectorises.
 //!
+//! A cooperative kernel (shared arrays or `barrier()`) runs by work-groups instead: `run`'s
+//! range counts groups, and each group runs as loops over its items between barriers (the
+//! work-item loops of PoCL): the statements that hold a barrier run once per group (their
+//! conditions and bounds are uniform, see [`crate::cooperative`]), every other stretch of
+//! statements becomes one loop over the group's items that lie in the grid. A local that one
+//! stretch writes and another reads is kept per item (an array indexed by the local id);
+//! shared arrays are one block per group, zeroed when the group starts. No thread ever waits
+//! at a barrier: the loops run one after the other.
+//!
 //! Semantics are Rust's release-build semantics, spelled out so that they hold in any build:
 //! integer `+ - *` wrap, shifts mask the amount, and what would panic in Rust (division by
 //! zero, an index out of bounds, `clamp` with bad bounds, `step_by(0)`) returns a fault.
 
 use crate::affine::{Affine, AffineEnv, Poly};
+use crate::cooperative::holds_barrier;
 use crate::program::{
     AtomicOp, BinaryOp, BoundsChecks, Builtin, Expr, ExprKind, Function, Kernel, Literal, Local,
-    MathFn, Stmt, UnaryOp,
+    MathFn, Stmt, UnaryOp, stmt_exprs,
 };
 use crate::types::{Access, ParamKind, ScalarType};
 use std::fmt::Write;
@@ -66,6 +76,112 @@ struct Emitter<'k> {
 struct Body<'a> {
     locals: &'a [Local],
     mode: Mode,
+    /// In a cooperative kernel: where the code runs, and how its locals are kept.
+    coop: Option<(Place, &'a Storage)>,
+}
+
+/// Where code of a cooperative kernel runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Once per group (the statements that hold barriers).
+    Group,
+    /// In a loop over the group's items.
+    Item,
+}
+
+/// How a cooperative kernel keeps each local.
+#[derive(Default)]
+struct Storage {
+    /// Kept per item, in an array indexed by the local id.
+    per_item: Vec<bool>,
+    /// The variable of a loop that holds a barrier: one per group.
+    per_group: Vec<bool>,
+}
+
+impl Storage {
+    /// Locals that more than one stretch of item code (or a group statement) refers to are
+    /// kept per item.
+    fn of(kernel: &Kernel) -> Storage {
+        let n = kernel.locals.len();
+        let mut st = Storage {
+            per_item: vec![false; n],
+            per_group: vec![false; n],
+        };
+        let mut seen: Vec<Option<usize>> = vec![None; n];
+        let mut stretch = 0usize;
+        st.walk_group(&kernel.body, &mut seen, &mut stretch);
+        st
+    }
+
+    fn note(&mut self, local: u32, stretch: usize, seen: &mut [Option<usize>]) {
+        let i = local as usize;
+        match seen[i] {
+            Some(s) if s != stretch => self.per_item[i] = true,
+            _ => seen[i] = Some(stretch),
+        }
+    }
+
+    fn note_exprs(&mut self, s: &Stmt, stretch: usize, seen: &mut [Option<usize>]) {
+        let mut locals = Vec::new();
+        stmt_exprs(s, &mut |e| {
+            e.walk(&mut |e| {
+                if let ExprKind::Local(id) = e.kind {
+                    locals.push(id.0);
+                }
+            })
+        });
+        for l in locals {
+            self.note(l, stretch, seen);
+        }
+    }
+
+    fn walk_group(&mut self, block: &[Stmt], seen: &mut [Option<usize>], stretch: &mut usize) {
+        let mut in_items = false;
+        for s in block {
+            if holds_barrier(s) {
+                in_items = false;
+                // Group statements get a stretch number of their own: a local they read is
+                // kept per item (they read item 0's copy).
+                *stretch += 1;
+                let here = *stretch;
+                self.note_exprs(s, here, seen);
+                if let Stmt::For { var, .. } = s {
+                    self.per_group[var.0 as usize] = true;
+                }
+                match s {
+                    Stmt::If {
+                        then_body,
+                        else_body,
+                        ..
+                    } => {
+                        self.walk_group(then_body, seen, stretch);
+                        self.walk_group(else_body, seen, stretch);
+                    }
+                    Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Loop { body } => {
+                        self.walk_group(body, seen, stretch)
+                    }
+                    _ => {}
+                }
+            } else {
+                if !in_items {
+                    in_items = true;
+                    *stretch += 1;
+                }
+                let here = *stretch;
+                crate::program::walk_stmts(std::slice::from_ref(s), &mut |s| {
+                    let defined = match s {
+                        Stmt::Let { local, .. } | Stmt::Assign { local, .. } => Some(local.0),
+                        Stmt::For { var, .. } => Some(var.0),
+                        _ => None,
+                    };
+                    if let Some(l) = defined {
+                        self.note(l, here, seen);
+                    }
+                    self.note_exprs(s, here, seen);
+                });
+            }
+        }
+    }
 }
 
 impl<'k> Emitter<'k> {
@@ -111,6 +227,18 @@ impl<'k> Emitter<'k> {
         }
 
         let unchecked = self.kernel.bounds_checks == BoundsChecks::Unchecked;
+        if self.kernel.is_cooperative() {
+            out.push_str(&self.group_span(unchecked));
+        } else {
+            self.item_spans(&mut out, unchecked);
+        }
+        out.push_str(&self.entry_points(unchecked));
+        out
+    }
+
+    /// `run_span` of an ordinary kernel: runs of consecutive items, each through the fast or
+    /// the checked version.
+    fn item_spans(&mut self, out: &mut String, unchecked: bool) {
         let (fast_mode, fast_unsafe) = if unchecked {
             (Mode::Unchecked, true)
         } else {
@@ -138,7 +266,11 @@ impl<'k> Emitter<'k> {
             out.push_str("        for x in x0..x1 { item_checked(a, [x, y, z])?; }\n");
         }
         out.push_str("        l += x1 - x0;\n    }\n    Ok(())\n}\n");
+    }
 
+    /// The SIMD clones and `run`.
+    fn entry_points(&self, unchecked: bool) -> String {
+        let mut out = String::new();
         out.push_str(
             "#[cfg(target_arch = \"x86_64\")]\n#[target_feature(enable = \"avx512f,avx512vl,avx512bw,avx512dq,avx512cd,avx2,avx,fma,bmi1,bmi2,lzcnt,popcnt,f16c\")]\nunsafe fn run_avx512(a: &Args<'_>, start: u64, end: u64) -> Result<(), rt::Fault> { unsafe { run_span(a, start, end) } }\n",
         );
@@ -192,6 +324,179 @@ impl<'k> Emitter<'k> {
         out
     }
 
+    /// `run_span` of a cooperative kernel: `start..end` are linear group ids.
+    fn group_span(&mut self, unchecked: bool) -> String {
+        let storage = Storage::of(self.kernel);
+        let mode = if unchecked {
+            Mode::Unchecked
+        } else {
+            Mode::Checked
+        };
+        let mut out = String::from(
+            "#[inline(always)]\nunsafe fn run_span(a: &Args<'_>, start: u64, end: u64) -> Result<(), rt::Fault> {\n    let ng = rt::group_counts(a.gsize, a.group);\n    let glen = (a.group[0] * a.group[1] * a.group[2]) as usize;\n",
+        );
+        for (i, l) in self.kernel.locals.iter().enumerate() {
+            if storage.per_item[i] && !storage.per_group[i] {
+                let _ = writeln!(
+                    out,
+                    "    let mut s{i}: ::std::vec::Vec<{0}> = ::std::vec![<{0} as ::core::default::Default>::default(); glen];",
+                    l.ty.rust_name()
+                );
+            }
+        }
+        for (i, a) in self.kernel.shared.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "    let mut sh{i}: ::std::vec::Vec<{0}> = ::std::vec![<{0} as ::core::default::Default>::default(); {1}];",
+                a.elem.rust_name(),
+                a.len
+            );
+        }
+        out.push_str("    for g in start..end {\n        let (gx, gy, gz) = rt::split_linear(g, ng);\n        let grp = [gx, gy, gz];\n        let origin = [gx * a.group[0], gy * a.group[1], gz * a.group[2]];\n        let n = rt::items_in_grid(origin, a.group, a.gsize);\n");
+        for (i, a) in self.kernel.shared.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "        sh{i}.fill(<{} as ::core::default::Default>::default());",
+                a.elem.rust_name()
+            );
+        }
+        let body = Body {
+            locals: &self.kernel.locals,
+            mode,
+            coop: Some((Place::Group, &storage)),
+        };
+        let kernel = self.kernel;
+        self.group_block(&mut out, &body, &kernel.body, 2);
+        out.push_str("    }\n    Ok(())\n}\n");
+        out
+    }
+
+    /// Statements of a cooperative kernel at group level: those that hold a barrier run here,
+    /// each stretch of others becomes a loop over the group's items.
+    fn group_block(&mut self, out: &mut String, body: &Body<'_>, block: &[Stmt], depth: usize) {
+        let pad = "    ".repeat(depth);
+        let mut stretch: Vec<&Stmt> = Vec::new();
+        for s in block {
+            if !holds_barrier(s) {
+                stretch.push(s);
+                continue;
+            }
+            self.item_loop(out, body, &stretch, depth);
+            stretch.clear();
+            match s {
+                Stmt::Barrier => {
+                    let _ = writeln!(out, "{pad}// barrier()");
+                }
+                Stmt::If {
+                    cond,
+                    then_body,
+                    else_body,
+                } => {
+                    let c = self.expr_mut(body, cond);
+                    let _ = writeln!(out, "{pad}if {c} {{");
+                    self.group_block(out, body, then_body, depth + 1);
+                    let _ = writeln!(out, "{pad}}} else {{");
+                    self.group_block(out, body, else_body, depth + 1);
+                    let _ = writeln!(out, "{pad}}}");
+                }
+                Stmt::For {
+                    var,
+                    start,
+                    end,
+                    inclusive,
+                    step,
+                    body: loop_body,
+                } => {
+                    let iter = self.range(body, start, end, *inclusive, step.as_ref());
+                    let name = local_name(body.locals, var.0 as usize);
+                    let _ = writeln!(out, "{pad}for {name} in {iter} {{");
+                    self.group_block(out, body, loop_body, depth + 1);
+                    let _ = writeln!(out, "{pad}}}");
+                }
+                Stmt::While {
+                    cond,
+                    body: loop_body,
+                } => {
+                    let c = self.expr_mut(body, cond);
+                    let _ = writeln!(out, "{pad}while {c} {{");
+                    self.group_block(out, body, loop_body, depth + 1);
+                    let _ = writeln!(out, "{pad}}}");
+                }
+                Stmt::Loop { body: loop_body } => {
+                    let _ = writeln!(out, "{pad}loop {{");
+                    self.group_block(out, body, loop_body, depth + 1);
+                    let _ = writeln!(out, "{pad}}}");
+                }
+                // Only the statements above can hold a barrier.
+                other => self.stmt(out, body, other, depth),
+            }
+        }
+        self.item_loop(out, body, &stretch, depth);
+    }
+
+    /// One loop over the group's items in the grid, running `stmts` for each.
+    fn item_loop(&mut self, out: &mut String, body: &Body<'_>, stmts: &[&Stmt], depth: usize) {
+        if stmts.is_empty() {
+            return;
+        }
+        let pad = "    ".repeat(depth);
+        let Some((_, storage)) = body.coop else {
+            return;
+        };
+        let item_body = Body {
+            locals: body.locals,
+            mode: body.mode,
+            coop: Some((Place::Item, storage)),
+        };
+        let _ = writeln!(
+            out,
+            "{pad}for lz in 0..n[2] {{ for ly in 0..n[1] {{ 'items: for lx in 0..n[0] {{"
+        );
+        let _ = writeln!(
+            out,
+            "{pad}    let lid = (lx + a.group[0] * (ly + a.group[1] * lz)) as usize;\n{pad}    let local = [lx, ly, lz];\n{pad}    let gid = [origin[0] + lx, origin[1] + ly, origin[2] + lz];"
+        );
+        for s in stmts {
+            self.stmt(out, &item_body, s, depth + 1);
+        }
+        let _ = writeln!(out, "{pad}}} }} }}");
+    }
+
+    /// A `for` loop's iterator.
+    fn range(
+        &mut self,
+        body: &Body<'_>,
+        start: &Expr,
+        end: &Expr,
+        inclusive: bool,
+        step: Option<&Expr>,
+    ) -> String {
+        let s = self.expr_mut(body, start);
+        let e = self.expr_mut(body, end);
+        let range = if inclusive { "..=" } else { ".." };
+        let mut iter = format!("(({s}){range}({e}))");
+        if let Some(step) = step {
+            let st = self.expr_mut(body, step);
+            iter = format!("{iter}.step_by(rt::step({st})?)");
+        }
+        iter
+    }
+
+    /// How code refers to a local: by name, or through its per-item array.
+    fn local_ref(&self, body: &Body<'_>, i: usize) -> String {
+        match body.coop {
+            Some((place, _)) if per_item(body, i) => {
+                match place {
+                    Place::Item => format!("s{i}[lid]"),
+                    // Uniform: item 0's copy is everyone's (item 0 of a group is always in
+                    // the grid).
+                    Place::Group => format!("s{i}[0]"),
+                }
+            }
+            _ => local_name(body.locals, i),
+        }
+    }
+
     fn function(&mut self, index: usize, f: &Function) -> String {
         let mut out = String::new();
         let params: Vec<String> = (0..f.param_count as usize)
@@ -214,6 +519,7 @@ impl<'k> Emitter<'k> {
         let body = Body {
             locals: &f.locals,
             mode: Mode::Checked,
+            coop: None,
         };
         self.block(&mut out, &body, &f.body, 1);
         out.push_str("}\n");
@@ -230,6 +536,7 @@ impl<'k> Emitter<'k> {
         let body = Body {
             locals: &self.kernel.locals,
             mode,
+            coop: None,
         };
         self.block(&mut out, &body, &self.kernel.body, 1);
         out.push_str("    Ok(())\n}\n");
@@ -243,6 +550,7 @@ impl<'k> Emitter<'k> {
         let body = Body {
             locals: &self.kernel.locals,
             mode: Mode::Checked,
+            coop: None,
         };
         for (buffer, form) in self.proven.clone() {
             let mut poly = |p: &Poly| self.poly(&body, p);
@@ -287,6 +595,16 @@ impl<'k> Emitter<'k> {
     fn stmt(&mut self, out: &mut String, body: &Body<'_>, s: &Stmt, depth: usize) {
         let pad = "    ".repeat(depth);
         match s {
+            Stmt::Let { local, init } if per_item(body, local.0 as usize) => {
+                if let Some(init) = init {
+                    let v = self.expr_mut(body, init);
+                    let _ = writeln!(
+                        out,
+                        "{pad}{} = {v};",
+                        self.local_ref(body, local.0 as usize)
+                    );
+                }
+            }
             Stmt::Let { local, init } => {
                 let l = &body.locals[local.0 as usize];
                 let m = if l.mutable { "mut " } else { "" };
@@ -306,7 +624,7 @@ impl<'k> Emitter<'k> {
                 let _ = writeln!(
                     out,
                     "{pad}{} = {v};",
-                    local_name(body.locals, local.0 as usize)
+                    self.local_ref(body, local.0 as usize)
                 );
             }
             Stmt::Store {
@@ -346,14 +664,7 @@ impl<'k> Emitter<'k> {
                 step,
                 body: loop_body,
             } => {
-                let s = self.expr_mut(body, start);
-                let e = self.expr_mut(body, end);
-                let range = if *inclusive { "..=" } else { ".." };
-                let mut iter = format!("(({s}){range}({e}))");
-                if let Some(step) = step {
-                    let st = self.expr_mut(body, step);
-                    iter = format!("{iter}.step_by(rt::step({st})?)");
-                }
+                let iter = self.range(body, start, end, *inclusive, step.as_ref());
                 let m = if body.locals[var.0 as usize].mutable {
                     "mut "
                 } else {
@@ -387,6 +698,10 @@ impl<'k> Emitter<'k> {
             Stmt::Continue => {
                 let _ = writeln!(out, "{pad}continue;");
             }
+            Stmt::Return(None) if body.coop.is_some() => {
+                // Leaves this item's loop: no barrier and no other stretch follows a `return`.
+                let _ = writeln!(out, "{pad}continue 'items;");
+            }
             Stmt::Return(None) => {
                 let _ = writeln!(out, "{pad}return Ok(());");
             }
@@ -400,6 +715,23 @@ impl<'k> Emitter<'k> {
             Stmt::Eval(e) => {
                 let v = self.expr_mut(body, e);
                 let _ = writeln!(out, "{pad}let _ = {v};");
+            }
+            // The item loops are the barriers (see `group_block`).
+            Stmt::Barrier => {}
+            Stmt::SharedStore {
+                array,
+                index,
+                value,
+            } => {
+                let v = self.expr_mut(body, value);
+                let i = self.expr_mut(body, index);
+                let a = array.0;
+                let access = if body.mode == Mode::Unchecked {
+                    format!("unsafe {{ *sh{a}.get_unchecked_mut(__i as usize) = __v }}")
+                } else {
+                    format!("rt::shared_store(&mut sh{a}, {a}, __i, __v)?")
+                };
+                let _ = writeln!(out, "{pad}{{ let __v = {v}; let __i = {i}; {access}; }}");
             }
         }
     }
@@ -432,7 +764,16 @@ impl<'k> Emitter<'k> {
         let ty = e.ty;
         match &e.kind {
             ExprKind::Literal(lit) => out.push_str(&literal(*lit, ty)),
-            ExprKind::Local(id) => out.push_str(&local_name(body.locals, id.0 as usize)),
+            ExprKind::Local(id) => out.push_str(&self.local_ref(body, id.0 as usize)),
+            ExprKind::SharedLoad { array, index } => {
+                let i = self.sub(body, index);
+                let a = array.0;
+                let _ = if body.mode == Mode::Unchecked {
+                    write!(out, "unsafe {{ *sh{a}.get_unchecked(({i}) as usize) }}")
+                } else {
+                    write!(out, "rt::shared_load(&sh{a}, {a}, {i})?")
+                };
+            }
             ExprKind::Param(id) => {
                 let _ = write!(out, "a.p{}", id.0);
             }
@@ -448,10 +789,17 @@ impl<'k> Emitter<'k> {
                 let _ = write!(out, "a.p{}.len()", buffer.0);
             }
             ExprKind::Builtin(b) => {
+                let coop = body.coop.is_some();
                 let _ = match b {
                     Builtin::GlobalId(ax) => write!(out, "gid[{}]", ax.index()),
                     Builtin::GlobalSize(ax) => write!(out, "a.gsize[{}]", ax.index()),
                     Builtin::GroupSize(ax) => write!(out, "a.group[{}]", ax.index()),
+                    Builtin::NumGroups(ax) if coop => write!(out, "ng[{}]", ax.index()),
+                    Builtin::NumGroups(ax) => {
+                        write!(out, "a.gsize[{0}].div_ceil(a.group[{0}])", ax.index())
+                    }
+                    Builtin::GroupId(ax) if coop => write!(out, "grp[{}]", ax.index()),
+                    Builtin::LocalId(ax) if coop => write!(out, "local[{}]", ax.index()),
                     Builtin::GroupId(ax) => {
                         write!(out, "(gid[{0}] / a.group[{0}])", ax.index())
                     }
@@ -585,6 +933,12 @@ fn literal(lit: Literal, ty: ScalarType) -> String {
             }
         }
     }
+}
+
+/// Whether a cooperative kernel keeps local `i` in a per-item array.
+fn per_item(body: &Body<'_>, i: usize) -> bool {
+    body.coop
+        .is_some_and(|(_, st)| st.per_item[i] && !st.per_group[i])
 }
 
 fn local_name(locals: &[Local], i: usize) -> String {

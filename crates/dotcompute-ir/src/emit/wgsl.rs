@@ -186,7 +186,9 @@ fn can_fault(e: &Expr, checked: bool) -> bool {
     let mut faults = false;
     e.walk(&mut |e| {
         faults |= match &e.kind {
-            ExprKind::Load { .. } | ExprKind::Atomic { .. } => checked,
+            ExprKind::Load { .. } | ExprKind::Atomic { .. } | ExprKind::SharedLoad { .. } => {
+                checked
+            }
             ExprKind::Binary {
                 op: BinaryOp::Div | BinaryOp::Rem,
                 lhs,
@@ -505,6 +507,25 @@ impl<'k> Emitter<'k> {
             }
         }
         out.push_str(&self.buffer_functions());
+        out.push_str(&self.shared_functions());
+        out
+    }
+
+    /// Each shared array (`var<workgroup>`, which WGSL zeroes) with its checked accesses.
+    fn shared_functions(&self) -> String {
+        let mut out = String::new();
+        for (i, a) in self.kernel.shared.iter().enumerate() {
+            let n = ty(a.elem);
+            let len = a.len;
+            let code = fault_codes::SHARED_OUT_OF_BOUNDS;
+            let z = zero(a.elem);
+            let _ = write!(
+                out,
+                "var<workgroup> sh{i}: array<{n}, {len}>;\n\
+                 fn shared_load_{i}(idx: u64) -> {n} {{\n    if idx >= {len}lu {{ record_fault({code}u, {i}u, idx); return {z}; }}\n    return sh{i}[u32(idx)];\n}}\n\
+                 fn shared_store_{i}(idx: u64, v: {n}) {{\n    if faulted {{ return; }}\n    if idx >= {len}lu {{ record_fault({code}u, {i}u, idx); return; }}\n    sh{i}[u32(idx)] = v;\n}}\n"
+            );
+        }
         out
     }
 
@@ -746,6 +767,23 @@ impl<'k> Emitter<'k> {
                 };
                 let _ = writeln!(out, "{pad}{{ let sv = {v}; {f}_{}({i}, sv); }}", buffer.0);
             }
+            Stmt::SharedStore {
+                array,
+                index,
+                value,
+            } => {
+                let v = self.expr(body, value);
+                let i = self.expr(body, index);
+                let a = array.0;
+                if self.checked {
+                    let _ = writeln!(out, "{pad}{{ let sv = {v}; shared_store_{a}({i}, sv); }}");
+                } else {
+                    let _ = writeln!(out, "{pad}{{ let sv = {v}; sh{a}[u32({i})] = sv; }}");
+                }
+            }
+            Stmt::Barrier => {
+                let _ = writeln!(out, "{pad}workgroupBarrier();\n{pad}storageBarrier();");
+            }
             Stmt::If {
                 cond,
                 then_body,
@@ -905,6 +943,14 @@ impl<'k> Emitter<'k> {
                 };
                 format!("{f}_{}({i})", buffer.0)
             }
+            ExprKind::SharedLoad { array, index } => {
+                let i = self.expr(body, index);
+                if self.checked {
+                    format!("shared_load_{}({i})", array.0)
+                } else {
+                    format!("sh{}[u32({i})]", array.0)
+                }
+            }
             ExprKind::Len(buffer) => format!("params.p{}", buffer.0),
             ExprKind::Builtin(b) => match b {
                 Builtin::GlobalId(a) => format!("g{}", a.letter()),
@@ -912,6 +958,10 @@ impl<'k> Emitter<'k> {
                 Builtin::GroupSize(a) => format!("params.group_{}", a.letter()),
                 Builtin::GroupId(a) => format!("(g{0} / params.group_{0})", a.letter()),
                 Builtin::LocalId(a) => format!("(g{0} % params.group_{0})", a.letter()),
+                Builtin::NumGroups(a) => format!(
+                    "((params.grid_{0} + params.group_{0} - 1lu) / params.group_{0})",
+                    a.letter()
+                ),
             },
             ExprKind::Unary { op, operand } => {
                 let v = self.expr(body, operand);

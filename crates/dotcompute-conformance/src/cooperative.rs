@@ -1,0 +1,107 @@
+//! Cooperative kernels: work-groups that share arrays and wait at barriers.
+
+use dotcompute::KernelDefinition;
+use dotcompute::prelude::*;
+
+/// Every cooperative kernel (for the emitters' validation tests).
+pub fn all() -> Vec<&'static KernelDefinition> {
+    vec![
+        block_sum::definition(),
+        group_scan::definition(),
+        transpose_tiled::definition(),
+        shared_out_of_bounds::definition(),
+        tail_after_barrier::definition(),
+    ]
+}
+
+/// One sum per group of 256 (or fewer) items: a tree in a shared array, halving the stride
+/// in a loop whose barrier every item reaches. Items beyond the grid's end add nothing (their
+/// slots stay zero).
+#[kernel]
+pub fn block_sum(x: &[f32], sums: &mut [f32]) {
+    let mut tile = shared_array::<f32, 256>();
+    let lid = local_id_x();
+    tile[lid] = x[global_id_x()];
+    barrier();
+    let mut stride = group_size_x() / 2;
+    while stride > 0 {
+        if lid < stride {
+            tile[lid] += tile[lid + stride];
+        }
+        barrier();
+        stride /= 2;
+    }
+    if lid == 0 {
+        sums[group_id_x()] = tile[0];
+    }
+}
+
+/// An inclusive scan of each group (Hillis and Steele): `v` lives across a barrier, so each
+/// item keeps its own.
+#[kernel]
+pub fn group_scan(x: &[u32], out: &mut [u32]) {
+    let mut a = shared_array::<u32, 128>();
+    let lid = local_id_x();
+    a[lid] = x[global_id_x()];
+    barrier();
+    let mut offset = 1;
+    while offset < group_size_x() {
+        let v = if lid >= offset { a[lid - offset] } else { 0 };
+        barrier();
+        a[lid] += v;
+        barrier();
+        offset *= 2;
+    }
+    out[global_id_x()] = a[lid];
+}
+
+/// `t = aᵀ` for an `h x w` matrix through a 16 x 17 shared tile (16 x 16 groups; the grid is
+/// rounded up to whole tiles and the kernel guards with the true sizes, so that items outside
+/// the matrix still help).
+#[kernel]
+pub fn transpose_tiled(w: u64, h: u64, a: &[f32], t: &mut [f32]) {
+    let mut tile = shared_array::<f32, 272>();
+    let lx = local_id_x();
+    let ly = local_id_y();
+    let x = global_id_x();
+    let y = global_id_y();
+    let cols = w as usize;
+    let rows = h as usize;
+    if x < cols && y < rows {
+        tile[ly * 17 + lx] = a[y * cols + x];
+    }
+    barrier();
+    let ox = group_id_y() * 16 + lx;
+    let oy = group_id_x() * 16 + ly;
+    if ox < rows && oy < cols {
+        t[oy * rows + ox] = tile[lx * 17 + ly];
+    }
+}
+
+/// Reads one past the end of a shared array in the item with local id `bad`.
+#[kernel]
+pub fn shared_out_of_bounds(bad: u64, out: &mut [u32]) {
+    let mut slots = shared_array::<u32, 64>();
+    let lid = local_id_x();
+    slots[lid] = lid as u32;
+    barrier();
+    let i = if lid as u64 == bad { 64 } else { lid };
+    out[global_id_x()] = slots[i];
+}
+
+/// Items leave with `return` after the last barrier; the rest use what the group wrote.
+#[kernel]
+pub fn tail_after_barrier(out: &mut [u32]) {
+    let mut seen = shared_array::<u32, 64>();
+    let lid = local_id_x();
+    seen[lid] = 1;
+    barrier();
+    if lid % 2 == 1 {
+        return;
+    }
+    let mut count = 0u32;
+    for k in 0..group_size_x() {
+        count += seen[k];
+    }
+    out[global_id_x()] = count;
+}
