@@ -341,3 +341,133 @@ fn math_functions_keep_their_encoding() {
     assert_eq!(index(MathFn::FromBits), [41]);
     assert_eq!(index(MathFn::Ln1p), [42]);
 }
+
+/// `shifted` with a shared array `tile` of 64 f32 and `tile[local_id] = 1.0` before its
+/// body, followed by `stmt`.
+fn cooperative(stmt: Stmt) -> Kernel {
+    let mut k = shifted();
+    k.shared.push(SharedArray {
+        name: "tile".into(),
+        elem: ScalarType::F32,
+        len: 64,
+    });
+    k.body.insert(
+        0,
+        Stmt::SharedStore {
+            array: SharedId(0),
+            index: u64e(ExprKind::Builtin(Builtin::LocalId(Axis::X))),
+            value: Expr::literal(ScalarType::F32, Literal::Float(1.0)),
+        },
+    );
+    k.body.insert(1, stmt);
+    k
+}
+
+fn condition(lhs: Expr) -> Expr {
+    Expr {
+        ty: ScalarType::Bool,
+        kind: ExprKind::Binary {
+            op: BinaryOp::Lt,
+            lhs: Box::new(lhs),
+            rhs: Box::new(lit(ScalarType::U64, 8)),
+        },
+    }
+}
+
+#[test]
+fn barriers_in_uniform_control_flow_validate() {
+    // Under a condition on a parameter and in a loop over group-size bounds.
+    let k = cooperative(Stmt::If {
+        cond: condition(u64e(ExprKind::Param(ParamId(0)))),
+        then_body: vec![Stmt::Barrier],
+        else_body: vec![],
+    });
+    validate(&k).unwrap();
+    assert!(k.is_cooperative() && k.requirements().cooperative);
+    assert_eq!(k.requirements().shared_bytes, 256);
+    assert!(
+        k.to_string()
+            .contains("let mut tile = shared_array::<f32, 64>();")
+    );
+    assert!(k.to_string().contains("barrier();"));
+    let looped = cooperative(Stmt::For {
+        var: LocalId(1),
+        start: lit(ScalarType::U64, 0),
+        end: u64e(ExprKind::Builtin(Builtin::NumGroups(Axis::X))),
+        inclusive: false,
+        step: None,
+        body: vec![Stmt::Barrier],
+    });
+    let mut looped = looped;
+    looped.locals.push(Local {
+        name: "t".into(),
+        ty: ScalarType::U64,
+        mutable: false,
+    });
+    validate(&looped).unwrap();
+}
+
+#[test]
+fn barriers_that_not_every_item_reaches_are_rejected() {
+    let divergent = cooperative(Stmt::If {
+        cond: condition(gid()),
+        then_body: vec![Stmt::Barrier],
+        else_body: vec![],
+    });
+    assert!(
+        rule_broken(&divergent).contains("not uniform"),
+        "{}",
+        rule_broken(&divergent)
+    );
+    // A condition on shared contents is not uniform either.
+    let on_shared = cooperative(Stmt::While {
+        cond: Expr {
+            ty: ScalarType::Bool,
+            kind: ExprKind::Binary {
+                op: BinaryOp::Lt,
+                lhs: Box::new(Expr {
+                    ty: ScalarType::F32,
+                    kind: ExprKind::SharedLoad {
+                        array: SharedId(0),
+                        index: Box::new(lit(ScalarType::U64, 0)),
+                    },
+                }),
+                rhs: Box::new(Expr::literal(ScalarType::F32, Literal::Float(2.0))),
+            },
+        },
+        body: vec![Stmt::Barrier],
+    });
+    assert!(rule_broken(&on_shared).contains("not uniform"));
+    let after_return = cooperative(Stmt::If {
+        cond: condition(gid()),
+        then_body: vec![Stmt::Return(None)],
+        else_body: vec![],
+    });
+    let mut after_return = after_return;
+    after_return.body.push(Stmt::Barrier);
+    assert!(rule_broken(&after_return).contains("`return`"));
+    let left_with_break = cooperative(Stmt::Loop {
+        body: vec![Stmt::Barrier, Stmt::Break],
+    });
+    assert!(rule_broken(&left_with_break).contains("`break`"));
+}
+
+#[test]
+fn shared_arrays_are_checked() {
+    let mut k = cooperative(Stmt::Barrier);
+    k.shared[0].len = 0;
+    assert!(rule_broken(&k).contains("at least one element"));
+    let mut k = cooperative(Stmt::Barrier);
+    k.shared[0].name = "out".into();
+    assert!(rule_broken(&k).contains("declared twice"));
+    let mut k = cooperative(Stmt::Barrier);
+    if let Stmt::SharedStore { array, .. } = &mut k.body[0] {
+        *array = SharedId(3);
+    }
+    assert!(rule_broken(&k).contains("shared array #3 does not exist"));
+    let mut k = cooperative(Stmt::Barrier);
+    if let Stmt::SharedStore { value, .. } = &mut k.body[0] {
+        *value = lit(ScalarType::U32, 1);
+    }
+    assert!(rule_broken(&k).contains("the stored value must be f32"));
+}

@@ -295,7 +295,7 @@ pub fn expand_kernel(
             .unwrap_or_else(|| func.sig.ident.span());
         return Err(syn::Error::new(
             span,
-            format!("{}\n\nhelp: {}", e.message, e.help),
+            format!("{}\nhelp: {}", e.message, e.help),
         ));
     }
     let internal = |what: String| {
