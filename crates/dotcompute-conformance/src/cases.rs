@@ -201,6 +201,12 @@ pub const CASES: &[Case] = &[
         run: tail_after_barrier,
     },
     Case {
+        name: "return_in_group_branch",
+        description: "an item that returns inside a statement holding a barrier skips what follows it",
+        tolerance: Tolerance::EXACT,
+        run: return_in_group_branch,
+    },
+    Case {
         name: "group_ids",
         description: "group and local ids with an explicit group size",
         tolerance: Tolerance::EXACT,
@@ -1284,6 +1290,28 @@ fn tail_after_barrier(env: &Env) -> CaseResult {
         .map(|i| {
             let in_group = group.min(n - i / group * group) as u32;
             if (i % group) % 2 == 0 { in_group } else { 0 }
+        })
+        .collect();
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn return_in_group_branch(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    let (n, group) = (100usize, 64usize);
+    let mut out = env.dc.buffer_zeroed::<u32>(n)?;
+    cooperative::return_in_group_branch::launch(
+        &env.acc,
+        Grid::d1(n as u64).with_group_size([group as u32, 1, 1]),
+        &mut out,
+    )?;
+    // Odd local ids returned; even ones read their neighbour's 1 (0 beyond the grid), plus 10.
+    let want: Vec<u32> = (0..n)
+        .map(|i| match (i % group % 2, i + 1 < n) {
+            (1, _) => 0,
+            (_, true) => 11,
+            (_, false) => 10,
         })
         .collect();
     compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)

@@ -11,6 +11,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         transpose_tiled::definition(),
         shared_out_of_bounds::definition(),
         tail_after_barrier::definition(),
+        return_in_group_branch::definition(),
     ]
 }
 
@@ -104,4 +105,21 @@ pub fn tail_after_barrier(out: &mut [u32]) {
         count += seen[k];
     }
     out[global_id_x()] = count;
+}
+
+/// A `return` inside a statement that holds a barrier: the item also skips what follows
+/// that statement.
+#[kernel]
+pub fn return_in_group_branch(out: &mut [u32]) {
+    let mut seen = shared_array::<u32, 64>();
+    let lid = local_id_x();
+    seen[lid] = 1;
+    if group_size_x() > 1 {
+        barrier();
+        if lid % 2 == 1 {
+            return;
+        }
+        out[global_id()] = seen[lid + 1];
+    }
+    out[global_id()] += 10;
 }

@@ -117,7 +117,8 @@ macro_rules! conformance_tests {
             float_math, math_library, black_scholes, float_bits, control_flow, values_and_shadowing, atomics,
             grid_of_one, odd_sized_grid, empty_buffer, grid_2d, grid_3d, group_ids,
             grid_beyond_u32, poly8, poly32, triad, partial_sums,
-            block_sum, group_scan, transpose_tiled, shared_out_of_bounds, tail_after_barrier);
+            block_sum, group_scan, transpose_tiled, shared_out_of_bounds, tail_after_barrier,
+            return_in_group_branch);
     };
     (@stamp $setup:expr; $($case:ident),* $(,)?) => {
         $(

@@ -96,6 +96,9 @@ struct Storage {
     per_item: Vec<bool>,
     /// The variable of a loop that holds a barrier: one per group.
     per_group: Vec<bool>,
+    /// The kernel has a `return`: items that returned skip the stretches after the one they
+    /// returned in (a `done` flag per item).
+    returns: bool,
 }
 
 impl Storage {
@@ -106,7 +109,11 @@ impl Storage {
         let mut st = Storage {
             per_item: vec![false; n],
             per_group: vec![false; n],
+            returns: false,
         };
+        crate::program::walk_stmts(&kernel.body, &mut |s| {
+            st.returns |= matches!(s, Stmt::Return(_))
+        });
         let mut seen: Vec<Option<usize>> = vec![None; n];
         let mut stretch = 0usize;
         st.walk_group(&kernel.body, &mut seen, &mut stretch);
@@ -352,7 +359,14 @@ impl<'k> Emitter<'k> {
                 a.len
             );
         }
+        let returns = storage.returns;
+        if returns {
+            out.push_str("    let mut done = ::std::vec![false; glen];\n");
+        }
         out.push_str("    for g in start..end {\n        let (gx, gy, gz) = rt::split_linear(g, ng);\n        let grp = [gx, gy, gz];\n        let origin = [gx * a.group[0], gy * a.group[1], gz * a.group[2]];\n        let n = rt::items_in_grid(origin, a.group, a.gsize);\n");
+        if returns {
+            out.push_str("        done.fill(false);\n");
+        }
         for (i, a) in self.kernel.shared.iter().enumerate() {
             let _ = writeln!(
                 out,
@@ -448,6 +462,7 @@ impl<'k> Emitter<'k> {
             mode: body.mode,
             coop: Some((Place::Item, storage)),
         };
+        let returns = storage.returns;
         let _ = writeln!(
             out,
             "{pad}for lz in 0..n[2] {{ for ly in 0..n[1] {{ 'items: for lx in 0..n[0] {{"
@@ -456,6 +471,9 @@ impl<'k> Emitter<'k> {
             out,
             "{pad}    let lid = (lx + a.group[0] * (ly + a.group[1] * lz)) as usize;\n{pad}    let local = [lx, ly, lz];\n{pad}    let gid = [origin[0] + lx, origin[1] + ly, origin[2] + lz];"
         );
+        if returns {
+            let _ = writeln!(out, "{pad}    if done[lid] {{ continue 'items; }}");
+        }
         for s in stmts {
             self.stmt(out, &item_body, s, depth + 1);
         }
@@ -699,8 +717,8 @@ impl<'k> Emitter<'k> {
                 let _ = writeln!(out, "{pad}continue;");
             }
             Stmt::Return(None) if body.coop.is_some() => {
-                // Leaves this item's loop: no barrier and no other stretch follows a `return`.
-                let _ = writeln!(out, "{pad}continue 'items;");
+                // No barrier follows a `return` (see `cooperative`), but later stretches may.
+                let _ = writeln!(out, "{pad}done[lid] = true;\n{pad}continue 'items;");
             }
             Stmt::Return(None) => {
                 let _ = writeln!(out, "{pad}return Ok(());");
