@@ -49,22 +49,72 @@ pub fn holds_barrier(stmt: &Stmt) -> bool {
 
 /// Checks the kernel body's barriers (see the module documentation).
 pub fn check(kernel: &Kernel) -> Result<(), BarrierError> {
-    let mut uniform = vec![true; kernel.locals.len()];
-    // Marking a local non-uniform can make a condition, and so more locals, non-uniform:
-    // iterate to the fixed point (each round only removes locals).
-    loop {
-        let before = uniform.clone();
-        mark_locals(&kernel.body, true, &mut uniform);
-        if before == uniform {
-            break;
-        }
-    }
+    let uniformity = Uniformity::of(kernel);
     let mut walk = BarrierWalk {
-        uniform: &uniform,
+        uniform: &uniformity.locals,
         barriers: 0,
         returned: false,
     };
     walk.block(&kernel.body, true, None)
+}
+
+/// Which values of a kernel body are the same in every item of a group.
+#[derive(Clone, Debug)]
+pub struct Uniformity {
+    /// Per local of the kernel body: assigned only uniform values, in uniform control flow.
+    locals: Vec<bool>,
+}
+
+impl Uniformity {
+    /// The analysis of a kernel's body.
+    pub fn of(kernel: &Kernel) -> Uniformity {
+        let mut uniform = vec![true; kernel.locals.len()];
+        // Marking a local non-uniform can make a condition, and so more locals,
+        // non-uniform: iterate to the fixed point (each round only removes locals).
+        loop {
+            let before = uniform.clone();
+            mark_locals(&kernel.body, true, &mut uniform);
+            if before == uniform {
+                break;
+            }
+        }
+        Uniformity { locals: uniform }
+    }
+
+    /// Whether local `id` is uniform.
+    pub fn local(&self, id: LocalId) -> bool {
+        self.locals.get(id.0 as usize).copied().unwrap_or(false)
+    }
+
+    /// Whether an expression has the same value in every item of a group.
+    pub fn expr(&self, e: &Expr) -> bool {
+        is_uniform(e, &self.locals)
+    }
+
+    /// Whether a statement reached in uniform control flow keeps control flow uniform inside
+    /// it: an `if` on a uniform condition, a loop with uniform bounds that no item leaves
+    /// on its own. (Statements that hold a barrier are such statements.)
+    pub fn keeps_uniform(&self, s: &Stmt) -> bool {
+        let u = &self.locals;
+        match s {
+            Stmt::If { cond, .. } => is_uniform(cond, u),
+            Stmt::For {
+                start,
+                end,
+                step,
+                body,
+                ..
+            } => {
+                is_uniform(start, u)
+                    && is_uniform(end, u)
+                    && step.as_ref().is_none_or(|s| is_uniform(s, u))
+                    && !leaves_early(body, u)
+            }
+            Stmt::While { cond, body } => is_uniform(cond, u) && !leaves_early(body, u),
+            Stmt::Loop { body } => !leaves_early(body, u),
+            _ => false,
+        }
+    }
 }
 
 /// Whether an expression has the same value in every item of a group.

@@ -343,8 +343,8 @@ impl WgpuDevice {
                 float_atomics: true,
                 f64_device_math: false,
                 shared_memory_bytes: u64::from(limits.max_compute_workgroup_storage_size),
-                // Workgroups have one fixed size today, not the launch's groups.
-                cooperative: false,
+                // A cooperative kernel's pipeline is made for the launch's group size.
+                cooperative: true,
                 max_group_size: limits.max_compute_invocations_per_workgroup,
                 max_buffer_bytes: limits
                     .max_storage_buffer_binding_size

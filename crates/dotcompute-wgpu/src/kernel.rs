@@ -1,4 +1,6 @@
-//! Kernels compiled for a wgpu device: WGSL from the IR, one compute pipeline per kernel.
+//! Kernels compiled for a wgpu device: WGSL from the IR, one compute pipeline per kernel, or,
+//! for a cooperative kernel, one per group size it is launched with (its workgroups are its
+//! groups).
 
 use crate::device::Shared;
 use crate::error::{WgpuError, capture};
@@ -11,7 +13,7 @@ use dotcompute_core::{Error, Grid, KernelDefinition, KernelFault, ParameterBlock
 use dotcompute_ir::emit::wgsl::{self, WgslOptions, WgslProgram};
 use dotcompute_ir::{Access, ParamKind};
 use std::num::NonZeroU64;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use wgpu::util::DeviceExt;
 
 /// Bytes of a launch's fault record (eight `u32`s).
@@ -23,11 +25,19 @@ const WORKGROUP_SIZE: u32 = 256;
 pub(crate) struct WgpuKernel {
     shared: Arc<Shared>,
     def: &'static KernelDefinition,
-    program: WgslProgram,
     traps: Arc<Vec<String>>,
+    /// Ordinary kernels: the one pipeline. Cooperative kernels: one per group size, made
+    /// when a launch first uses it.
+    pipelines: Mutex<Vec<([u32; 3], Arc<Pipeline>)>>,
+    cooperative: bool,
+    device_times: Arc<DeviceTimeCounters>,
+}
+
+/// A compiled module and its pipeline.
+struct Pipeline {
+    program: WgslProgram,
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
-    device_times: Arc<DeviceTimeCounters>,
 }
 
 /// A compute-visible storage buffer binding.
@@ -51,17 +61,65 @@ impl WgpuKernel {
     ) -> Result<WgpuKernel, Error> {
         shared.check_lost()?;
         let ir = def.ir()?;
-        let program = wgsl::emit(
-            ir,
-            &WgslOptions {
-                workgroup_size: WORKGROUP_SIZE
-                    .min(shared.limits.max_compute_workgroup_size_x)
-                    .min(shared.limits.max_compute_invocations_per_workgroup)
-                    .max(1),
-                correct_rounding: shared.correct_rounding,
-                simulate_inexact_driver: shared.simulate_inexact_driver,
-            },
-        );
+        let cooperative = ir.is_cooperative();
+        let workgroup = [
+            WORKGROUP_SIZE
+                .min(shared.limits.max_compute_workgroup_size_x)
+                .min(shared.limits.max_compute_invocations_per_workgroup)
+                .max(1),
+            1,
+            1,
+        ];
+        let (traps, pipelines) = if cooperative {
+            // Pipelines wait for a group size; the panic messages do not depend on it.
+            let program = wgsl::emit(ir, &Self::options(&shared, workgroup));
+            (program.traps, Vec::new())
+        } else {
+            let pipeline = Self::pipeline(&shared, def, workgroup)?;
+            (
+                pipeline.program.traps.clone(),
+                vec![(workgroup, Arc::new(pipeline))],
+            )
+        };
+        Ok(WgpuKernel {
+            traps: Arc::new(traps),
+            shared,
+            def,
+            pipelines: Mutex::new(pipelines),
+            cooperative,
+            device_times: Arc::default(),
+        })
+    }
+
+    fn options(shared: &Shared, workgroup_size: [u32; 3]) -> WgslOptions {
+        WgslOptions {
+            workgroup_size,
+            correct_rounding: shared.correct_rounding,
+            simulate_inexact_driver: shared.simulate_inexact_driver,
+        }
+    }
+
+    /// The pipeline for workgroups of `workgroup` invocations: the cached one, or a new one.
+    fn pipeline_for(&self, workgroup: [u32; 3]) -> Result<Arc<Pipeline>, Error> {
+        let mut pipelines = self
+            .pipelines
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, p)) = pipelines.iter().find(|(w, _)| *w == workgroup) {
+            return Ok(p.clone());
+        }
+        let p = Arc::new(Self::pipeline(&self.shared, self.def, workgroup)?);
+        pipelines.push((workgroup, p.clone()));
+        Ok(p)
+    }
+
+    fn pipeline(
+        shared: &Shared,
+        def: &'static KernelDefinition,
+        workgroup: [u32; 3],
+    ) -> Result<Pipeline, Error> {
+        let ir = def.ir()?;
+        let program = wgsl::emit(ir, &Self::options(shared, workgroup));
         let device = &shared.device;
         // Validation, out-of-memory and internal (driver compiler) errors all fail the
         // compilation, so that a broken pipeline is never cached.
@@ -134,15 +192,76 @@ impl WgpuKernel {
             bytes = program.source.len(),
             "WGSL pipeline created"
         );
-        Ok(WgpuKernel {
-            traps: Arc::new(program.traps.clone()),
-            shared,
-            def,
+        Ok(Pipeline {
             program,
             pipeline,
             layout,
-            device_times: Arc::default(),
         })
+    }
+
+    /// The pipeline, workgroups along x and y, and invocations per workgroup of a launch.
+    fn dispatch(&self, grid: &Grid, work_items: u64) -> Result<(Arc<Pipeline>, u64, u64), Error> {
+        let limits = &self.shared.limits;
+        let (pipeline, groups, wg) = if self.cooperative {
+            let group = grid.group_size_or_default();
+            let max = [
+                limits.max_compute_workgroup_size_x,
+                limits.max_compute_workgroup_size_y,
+                limits.max_compute_workgroup_size_z,
+            ];
+            if (0..3).any(|i| group[i] > u64::from(max[i])) {
+                return Err(Error::InvalidGrid {
+                    grid: grid.to_string(),
+                    reason: format!(
+                        "groups of {group:?} work items; `{}` cooperates within groups, and `{}` runs groups of at most {max:?}",
+                        self.def.name(),
+                        self.shared.adapter_name()
+                    ),
+                });
+            }
+            // Each at most a device limit (a u32): checked above.
+            let workgroup = group.map(|g| g as u32);
+            let dims = grid.dims();
+            let groups: u64 = (0..3).map(|i| dims[i].div_ceil(group[i])).product();
+            (
+                self.pipeline_for(workgroup)?,
+                groups,
+                group.iter().product(),
+            )
+        } else {
+            let pipeline = self
+                .pipelines
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .first()
+                .map(|(_, p)| p.clone())
+                .ok_or_else(|| Error::Backend {
+                    backend: "wgpu".into(),
+                    message: format!("kernel `{}` has no pipeline", self.def.name()),
+                    source: None,
+                })?;
+            let wg = u64::from(pipeline.program.workgroup_size[0]);
+            (pipeline, work_items.div_ceil(wg), wg)
+        };
+        // Workgroups: (nx, ny, 1), so that grids beyond the per-dimension limit fit. The
+        // ordinary shader computes `id.y * groups.x * wg + id.x` from 32-bit builtins: keep
+        // `groups.x * wg` within u32.
+        let max_dim = u64::from(limits.max_compute_workgroups_per_dimension)
+            .min(u64::from(u32::MAX) / wg)
+            .max(1);
+        let nx = groups.min(max_dim);
+        let ny = groups.div_ceil(nx.max(1));
+        if ny > max_dim {
+            return Err(Error::InvalidGrid {
+                grid: grid.to_string(),
+                reason: format!(
+                    "`{}` runs at most {} work items in one launch",
+                    self.shared.adapter_name(),
+                    max_dim.saturating_mul(max_dim).saturating_mul(wg)
+                ),
+            });
+        }
+        Ok((pipeline, nx, ny))
     }
 }
 
@@ -158,29 +277,12 @@ impl CompiledKernel for WgpuKernel {
         let failed = |e: WgpuError| LaunchError::Failed(e.into());
         shared.check_lost().map_err(failed)?;
 
-        // Workgroups: (nx, ny, 1), so that grids beyond the per-dimension limit fit.
-        let wg = u64::from(self.program.workgroup_size);
-        let groups = work_items.div_ceil(wg);
-        // The shader computes `id.y * groups.x * wg + id.x` from 32-bit builtins: keep
-        // `groups.x * wg` within u32.
-        let max_dim = u64::from(shared.limits.max_compute_workgroups_per_dimension)
-            .min(u64::from(u32::MAX) / wg)
-            .max(1);
-        let nx = groups.min(max_dim);
-        let ny = groups.div_ceil(nx.max(1));
-        if ny > max_dim {
-            return Err(LaunchError::Failed(Error::InvalidGrid {
-                grid: grid.to_string(),
-                reason: format!(
-                    "`{}` runs at most {} work items in one launch",
-                    shared.adapter_name(),
-                    max_dim.saturating_mul(max_dim).saturating_mul(wg)
-                ),
-            }));
-        }
+        let (pipeline, nx, ny) = self
+            .dispatch(grid, work_items)
+            .map_err(LaunchError::Failed)?;
 
         // The parameter block and the buffer bindings.
-        let mut block = ParameterBlock::new(self.program.params.size, grid, work_items, args);
+        let mut block = ParameterBlock::new(pipeline.program.params.size, grid, work_items, args);
         let mut buffers: Vec<(u32, &WgpuMemory, u64)> = Vec::new();
         for (i, arg) in args.iter().enumerate() {
             match *arg {
@@ -259,7 +361,7 @@ impl CompiledKernel for WgpuKernel {
             }
             let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(self.def.name()),
-                layout: &self.layout,
+                layout: &pipeline.layout,
                 entries: &entries,
             });
             let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -274,7 +376,7 @@ impl CompiledKernel for WgpuKernel {
                         .zip(timestamp_slot)
                         .map(|(queries, slot)| queries.writes(slot)),
                 });
-                pass.set_pipeline(&self.pipeline);
+                pass.set_pipeline(&pipeline.pipeline);
                 pass.set_bind_group(0, &bind_group, &[]);
                 // nx, ny <= the per-dimension limit, a u32.
                 pass.dispatch_workgroups(nx as u32, ny as u32, 1);
@@ -317,7 +419,7 @@ pub(crate) fn shader_module(
     label: &str,
     wgsl: &str,
     words: Option<&[u32]>,
-    workgroup_size: u32,
+    workgroup_size: [u32; 3],
 ) -> wgpu::ShaderModule {
     match words {
         // SAFETY: naga made the words from WGSL that it validated, adding only `NoContraction`
@@ -329,7 +431,7 @@ pub(crate) fn shader_module(
                 label: Some(label),
                 entry_points: std::borrow::Cow::Owned(vec![wgpu::PassthroughShaderEntryPoint {
                     name: "main".into(),
-                    workgroup_size: (workgroup_size, 1, 1),
+                    workgroup_size: (workgroup_size[0], workgroup_size[1], workgroup_size[2]),
                 }]),
                 spirv: Some(std::borrow::Cow::Borrowed(words)),
                 ..Default::default()

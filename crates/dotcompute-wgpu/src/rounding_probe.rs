@@ -72,7 +72,7 @@ pub(crate) fn exact_division_and_sqrt(
             "dotcompute rounding probe",
             &src,
             words.as_deref(),
-            64,
+            [64, 1, 1],
         );
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("dotcompute rounding probe"),

@@ -21,6 +21,16 @@
 //! id, leaves if it is past the grid, and splits it into 64-bit `x, y, z`. Ids are `u64`, so
 //! the module needs 64-bit integer support (wgpu's `SHADER_INT64`).
 //!
+//! Cooperative kernels (shared arrays, `barrier()`) run with the launch's groups as
+//! workgroups: `@workgroup_size` is the group size ([`WgslOptions::workgroup_size`]), and the
+//! host dispatches one workgroup per group (folded into `(nx, ny, 1)` as above). Items beyond
+//! the grid's end stay alive for the barriers: the kernel body runs in `main` for every
+//! invocation, its locals are `var<private>`, and control flow that stays uniform (see
+//! [`crate::cooperative::Uniformity`]) and the assignments of uniform locals run in every
+//! invocation, while every other statement is a function of its own, called only while the
+//! item is in the grid, has not faulted and has not returned (a fault or a `return` leaves
+//! that function, not `main`).
+//!
 //! Layout: binding 0 is the parameter block, a uniform buffer of 8-byte slots (see
 //! [`super::abi::ParamsLayout`]); binding 1 the fault record (`array<atomic<u32>, 8>`); the
 //! buffer parameters follow from binding 2, in parameter order ([`buffer_bindings`]). Bindings are
@@ -28,6 +38,7 @@
 //! module handed to the driver as SPIR-V must use those numbers.
 
 use super::abi::{ParamsLayout, fault_codes, slots};
+use crate::cooperative::{Uniformity, holds_barrier};
 use crate::program::{
     AtomicOp, BinaryOp, BoundsChecks, Builtin, Expr, ExprKind, Function, Kernel, Literal, Local,
     MathFn, Stmt, UnaryOp,
@@ -38,8 +49,9 @@ use std::fmt::Write;
 /// What the target device supports, which changes the code.
 #[derive(Clone, Debug)]
 pub struct WgslOptions {
-    /// Invocations per workgroup (x only).
-    pub workgroup_size: u32,
+    /// Invocations per workgroup along x, y and z: `[n, 1, 1]` for ordinary kernels (any `n`
+    /// the device allows), the launch's group size for cooperative ones.
+    pub workgroup_size: [u32; 3],
     /// Write float division (`/`, `recip`) and `f32` `sqrt` as correctly rounded helpers
     /// instead of WGSL's, which Vulkan lets be 2.5 ulp (division) or about 2 ulp (`sqrt`,
     /// derived from `inversesqrt`) off: for devices where they are not exact.
@@ -54,7 +66,7 @@ pub struct WgslOptions {
 impl Default for WgslOptions {
     fn default() -> Self {
         WgslOptions {
-            workgroup_size: 64,
+            workgroup_size: [64, 1, 1],
             correct_rounding: false,
             simulate_inexact_driver: false,
         }
@@ -70,8 +82,8 @@ pub struct WgslProgram {
     pub params: ParamsLayout,
     /// The messages of the kernel's `panic!`s, by number.
     pub traps: Vec<String>,
-    /// Invocations per workgroup.
-    pub workgroup_size: u32,
+    /// Invocations per workgroup along x, y and z.
+    pub workgroup_size: [u32; 3],
 }
 
 /// The buffer parameters of `kernel` (their indices) with their bindings: 2 for the first
@@ -93,7 +105,11 @@ pub fn emit(kernel: &Kernel, options: &WgslOptions) -> WgslProgram {
 
 struct Emitter<'k> {
     kernel: &'k Kernel,
-    workgroup_size: u32,
+    workgroup_size: [u32; 3],
+    /// For a cooperative kernel: which locals and conditions are uniform.
+    uniformity: Option<Uniformity>,
+    /// Functions of the statements a cooperative kernel runs only in live items.
+    units: String,
     atomic: Vec<bool>,
     /// Whether the kernel uses `f64` (its helpers are emitted only then).
     uses_f64: bool,
@@ -113,6 +129,22 @@ struct Body<'a> {
     locals: &'a [Local],
     /// `None` for the kernel body, the return type for a helper.
     ret: Option<ScalarType>,
+    /// Where a cooperative kernel's code runs.
+    flow: Flow,
+}
+
+/// Where code runs, which decides how it leaves after a fault or a `return`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    /// A function of its own (a helper, or an ordinary kernel's body): it returns.
+    Function,
+    /// `main` of a cooperative kernel, in uniform control flow: it never leaves (every
+    /// invocation must reach the barriers); statements that need not run everywhere become
+    /// units.
+    Uniform,
+    /// A unit of a cooperative kernel: one statement in a function of its own, whose locals
+    /// are the kernel's private variables.
+    Unit,
 }
 
 /// WGSL spells the scalar types as Rust does.
@@ -219,7 +251,9 @@ impl<'k> Emitter<'k> {
         });
         Emitter {
             kernel,
-            workgroup_size: options.workgroup_size.max(1),
+            workgroup_size: options.workgroup_size.map(|n| n.max(1)),
+            uniformity: kernel.is_cooperative().then(|| Uniformity::of(kernel)),
+            units: String::new(),
             atomic,
             uses_f64: kernel.requirements().f64,
             traps: Vec::new(),
@@ -302,17 +336,74 @@ impl<'k> Emitter<'k> {
             let text = self.function(i, f);
             out.push_str(&text);
         }
-        // The kernel body.
+        if self.uniformity.is_some() {
+            self.cooperative_main(&mut out);
+        } else {
+            self.main(&mut out);
+        }
+        WgslProgram {
+            source: out,
+            params: ParamsLayout {
+                // Uniform blocks are sized in multiples of 16 bytes.
+                size: ((slots::FIRST_PARAM + self.kernel.params.len() as u32) * 8)
+                    .next_multiple_of(16),
+            },
+            traps: self.traps,
+            workgroup_size: self.workgroup_size,
+        }
+    }
+
+    /// `main` of a cooperative kernel: one workgroup per group, the body run by every
+    /// invocation (see the module documentation).
+    fn cooperative_main(&mut self, out: &mut String) {
+        out.push_str("var<private> gx: u64;\nvar<private> gy: u64;\nvar<private> gz: u64;\nvar<private> alive: bool;\n");
+        for (i, l) in self.kernel.locals.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "var<private> {}: {};",
+                local_name(&self.kernel.locals, i),
+                ty(l.ty)
+            );
+        }
+        let body = Body {
+            locals: &self.kernel.locals,
+            ret: None,
+            flow: Flow::Uniform,
+        };
+        let mut text = String::new();
+        self.block(&mut text, &body, &self.kernel.body, 1);
+        out.push_str(&self.units);
+        let [x, y, z] = self.workgroup_size;
+        let _ = write!(
+            out,
+            "@compute @workgroup_size({x}, {y}, {z})\n\
+             fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {{\n\
+             \x20   let ngx = (params.grid_x + params.group_x - 1lu) / params.group_x;\n\
+             \x20   let ngy = (params.grid_y + params.group_y - 1lu) / params.group_y;\n\
+             \x20   let ngz = (params.grid_z + params.group_z - 1lu) / params.group_z;\n\
+             \x20   let group = u64(wid.y) * u64(nwg.x) + u64(wid.x);\n\
+             \x20   let rest = group / ngx;\n\
+             \x20   gx = (group % ngx) * params.group_x + u64(lid.x);\n\
+             \x20   gy = (rest % ngy) * params.group_y + u64(lid.y);\n\
+             \x20   gz = (rest / ngy) * params.group_z + u64(lid.z);\n\
+             \x20   alive = rest / ngy < ngz && gx < params.grid_x && gy < params.grid_y && gz < params.grid_z;\n\
+             {text}}}\n"
+        );
+    }
+
+    /// `main` of an ordinary kernel: invocations past the grid leave at once.
+    fn main(&mut self, out: &mut String) {
         out.push_str("fn kernel_body(gx: u64, gy: u64, gz: u64) {\n");
         let body = Body {
             locals: &self.kernel.locals,
             ret: None,
+            flow: Flow::Function,
         };
         let mut text = String::new();
         self.block(&mut text, &body, &self.kernel.body, 1);
         out.push_str(&text);
         out.push_str("}\n");
-        let wg = self.workgroup_size;
+        let wg = self.workgroup_size[0];
         // Work-item coordinates: 64-bit division is slow everywhere (emulated on GPUs,
         // scalarised on lavapipe), so 1-D grids divide nothing and grids under 2^32 items
         // divide in 32 bits; the branches are uniform across a launch.
@@ -335,16 +426,6 @@ impl<'k> Emitter<'k> {
              \x20   kernel_body(linear % params.grid_x, row % params.grid_y, row / params.grid_y);\n\
              }}\n"
         );
-        WgslProgram {
-            source: out,
-            params: ParamsLayout {
-                // Uniform blocks are sized in multiples of 16 bytes.
-                size: ((slots::FIRST_PARAM + self.kernel.params.len() as u32) * 8)
-                    .next_multiple_of(16),
-            },
-            traps: self.traps,
-            workgroup_size: wg,
-        }
     }
 
     /// The type an atomic buffer of `elem` is declared with (floats through their bits).
@@ -678,6 +759,7 @@ impl<'k> Emitter<'k> {
         let body = Body {
             locals: &f.locals,
             ret: Some(f.ret),
+            flow: Flow::Function,
         };
         self.block(&mut out, &body, &f.body, 1);
         // Every path of a helper returns; WGSL wants it visible.
@@ -690,7 +772,9 @@ impl<'k> Emitter<'k> {
         format!("{prefix}{}", self.next_temp)
     }
 
-    /// The statement that leaves the current function after a fault.
+    /// The statement that leaves the current function after a fault. In a cooperative
+    /// kernel's uniform flow only a fault every invocation has together (a uniform one, such
+    /// as `step_by(0)` on uniform bounds) leaves, and it leaves `main` for all at once.
     fn leave(&self, body: &Body<'_>) -> String {
         match body.ret {
             None => "return;".into(),
@@ -699,12 +783,58 @@ impl<'k> Emitter<'k> {
     }
 
     fn bail(&self, body: &Body<'_>) -> String {
+        if body.flow == Flow::Uniform {
+            // A uniform expression faults in every item; the item's own fault flag, which an
+            // earlier unit may have set, must not send it away from the barriers. Its later
+            // units do not run.
+            return String::new();
+        }
         format!("if faulted {{ {} }}", self.leave(body))
     }
 
     fn block(&mut self, out: &mut String, body: &Body<'_>, block: &[Stmt], depth: usize) {
         for s in block {
-            self.stmt(out, body, s, depth);
+            if body.flow == Flow::Uniform {
+                self.uniform_stmt(out, body, s, depth);
+            } else {
+                self.stmt(out, body, s, depth);
+            }
+        }
+    }
+
+    /// A statement of a cooperative kernel reached in uniform control flow: control flow
+    /// that stays uniform and the assignments of uniform locals run in every invocation;
+    /// anything else becomes a unit, run only by live items.
+    fn uniform_stmt(&mut self, out: &mut String, body: &Body<'_>, s: &Stmt, depth: usize) {
+        let pad = "    ".repeat(depth);
+        let Some(uniformity) = self.uniformity.clone() else {
+            return self.stmt(out, body, s, depth);
+        };
+        let everywhere = match s {
+            Stmt::Let { local, .. } | Stmt::Assign { local, .. } => uniformity.local(*local),
+            Stmt::Barrier | Stmt::Break | Stmt::Continue => true,
+            _ => holds_barrier(s) || uniformity.keeps_uniform(s),
+        };
+        match s {
+            // Every item takes a `return` reached in uniform flow: it leaves no barrier
+            // behind (the rules forbid barriers after it), and its later units do not run.
+            Stmt::Return(None) => {
+                let _ = writeln!(out, "{pad}alive = false;");
+            }
+            _ if everywhere => self.stmt(out, body, s, depth),
+            _ => {
+                let unit = self.temp("unit");
+                let unit_body = Body {
+                    locals: body.locals,
+                    ret: None,
+                    flow: Flow::Unit,
+                };
+                let mut text = format!("fn {unit}() {{\n");
+                self.stmt(&mut text, &unit_body, s, 1);
+                text.push_str("}\n");
+                self.units.push_str(&text);
+                let _ = writeln!(out, "{pad}if alive && !faulted {{ {unit}(); }}");
+            }
         }
     }
 
@@ -731,6 +861,14 @@ impl<'k> Emitter<'k> {
         let mut faultable = false;
         crate::program::stmt_exprs(s, &mut |e| faultable |= can_fault(e, self.checked));
         match s {
+            Stmt::Let { local, init } if body.flow != Flow::Function => {
+                // A cooperative kernel's locals are private variables of the module.
+                if let Some(e) = init {
+                    let v = self.expr(body, e);
+                    let name = local_name(body.locals, local.0 as usize);
+                    let _ = writeln!(out, "{pad}{name} = {v};");
+                }
+            }
             Stmt::Let { local, init } => {
                 let l = &body.locals[local.0 as usize];
                 let name = local_name(body.locals, local.0 as usize);
@@ -844,7 +982,9 @@ impl<'k> Emitter<'k> {
                 // (`for mut i`), which changes that iteration only, as in Rust.
                 let ctr = self.temp("ctr");
                 let _ = writeln!(out, "{pad}    var {ctr}: {} = {lo};", ty(t));
-                let _ = writeln!(out, "{pad}    var {name}: {};", ty(t));
+                if body.flow == Flow::Function {
+                    let _ = writeln!(out, "{pad}    var {name}: {};", ty(t));
+                }
                 let _ = writeln!(out, "{pad}    if {lo} {enter} {hi} {{");
                 let _ = writeln!(out, "{pad}        loop {{");
                 let _ = writeln!(out, "{pad}            {name} = {ctr};");
@@ -890,6 +1030,9 @@ impl<'k> Emitter<'k> {
             }
             Stmt::Continue => {
                 let _ = writeln!(out, "{pad}continue;");
+            }
+            Stmt::Return(None) if body.flow == Flow::Unit => {
+                let _ = writeln!(out, "{pad}alive = false;\n{pad}return;");
             }
             Stmt::Return(None) => {
                 let _ = writeln!(out, "{pad}return;");
