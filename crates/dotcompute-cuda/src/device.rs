@@ -350,8 +350,8 @@ impl CudaDevice {
                 float_atomics: true,
                 f64_device_math: true,
                 shared_memory_bytes: shared_memory,
-                // Blocks are sized by occupancy today, not by the launch's groups.
-                cooperative: false,
+                // A cooperative kernel's blocks are the launch's groups.
+                cooperative: true,
                 max_group_size: max_threads,
                 max_buffer_bytes: total,
                 simd: None,

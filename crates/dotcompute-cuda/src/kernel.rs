@@ -20,6 +20,9 @@ use std::sync::Arc;
 const MAX_GRID_X: u64 = (1 << 31) - 1;
 /// The largest grid y dimension.
 const MAX_GRID_Y: u64 = 65_535;
+/// The largest block along x, y and z (the product is bounded by the device's threads per
+/// block, which the core checks).
+const MAX_BLOCK: [u64; 3] = [1024, 1024, 64];
 
 pub(crate) struct CudaKernel {
     shared: Arc<Shared>,
@@ -29,7 +32,10 @@ pub(crate) struct CudaKernel {
     function: CudaFunction,
     /// Keeps the module loaded while the function is in use.
     _module: Arc<CudaModule>,
+    /// Threads per block of an ordinary kernel (a cooperative kernel's blocks are its
+    /// groups).
     block_size: u32,
+    cooperative: bool,
     device_times: Arc<DeviceTimeCounters>,
 }
 
@@ -74,6 +80,7 @@ impl CudaKernel {
         let block_size = u32::try_from(block).unwrap_or(256).clamp(32, 1024);
         tracing::debug!(kernel = def.name(), block_size, "CUDA kernel loaded");
         Ok(CudaKernel {
+            cooperative: def.ir()?.is_cooperative(),
             params: program.params.clone(),
             traps: Arc::new(program.traps.clone()),
             shared,
@@ -96,8 +103,26 @@ impl CompiledKernel for CudaKernel {
     ) -> Result<(), LaunchError> {
         let context = &self.shared.context;
         context.bind().map_err(LaunchError::Failed)?;
-        let block = u64::from(self.block_size);
-        let blocks = work_items.div_ceil(block);
+        let (block_dims, blocks) = if self.cooperative {
+            let group = grid.group_size_or_default();
+            if (0..3).any(|i| group[i] > MAX_BLOCK[i]) {
+                return Err(LaunchError::Failed(Error::InvalidGrid {
+                    grid: grid.to_string(),
+                    reason: format!(
+                        "groups of {group:?} work items; `{}` cooperates within groups, and CUDA blocks are at most {MAX_BLOCK:?}",
+                        self.def.name()
+                    ),
+                }));
+            }
+            let dims = grid.dims();
+            let blocks: u64 = (0..3).map(|i| dims[i].div_ceil(group[i])).product();
+            // Each dimension at most 1024: checked above.
+            ((group[0] as u32, group[1] as u32, group[2] as u32), blocks)
+        } else {
+            let block = u64::from(self.block_size);
+            ((self.block_size, 1, 1), work_items.div_ceil(block))
+        };
+        let block = u64::from(block_dims.0) * u64::from(block_dims.1) * u64::from(block_dims.2);
         let nx = blocks.min(MAX_GRID_X);
         let ny = blocks.div_ceil(nx.max(1));
         if ny > MAX_GRID_Y {
@@ -181,7 +206,7 @@ impl CompiledKernel for CudaKernel {
                     cu::launch_kernel(
                         self.function.cu_function(),
                         (nx as u32, ny as u32, 1),
-                        (self.block_size, 1, 1),
+                        block_dims,
                         0,
                         stream,
                         &mut kernel_params,

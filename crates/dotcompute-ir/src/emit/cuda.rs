@@ -16,8 +16,18 @@
 //! the parameter block at the slots of [`super::abi::ParamsLayout`]). The grid is launched as
 //! `(nx, ny, 1)` blocks of `block_size` threads; each thread computes its 64-bit linear id,
 //! leaves if it is past the grid, and splits it into `x, y, z`.
+//!
+//! Cooperative kernels (shared arrays, `barrier()`) are launched with one block per group,
+//! of the group's size (folded into `(nx, ny, 1)` blocks). Their threads all run the kernel
+//! body, so that items beyond the grid reach the barriers, as in the WGSL emitter: locals are
+//! declared at the top of the body, control flow that stays uniform (see
+//! [`crate::cooperative::Uniformity`]) and the assignments of uniform locals run in every
+//! thread, and every other statement runs in a lambda called only while the item is in the
+//! grid, has not faulted and has not returned (a fault or a `return` leaves the lambda).
+//! Shared arrays are zeroed by the block before the body starts.
 
 use super::abi::{ParamsLayout, fault_codes, slots};
+use crate::cooperative::{Uniformity, holds_barrier};
 use crate::program::{
     AtomicOp, BinaryOp, BoundsChecks, Builtin, Expr, ExprKind, Function, Kernel, Literal, Local,
     MathFn, Stmt, UnaryOp,
@@ -63,6 +73,8 @@ struct Emitter<'k> {
     traps: Vec<String>,
     checked: bool,
     next_temp: usize,
+    /// For a cooperative kernel: which locals and conditions are uniform.
+    uniformity: Option<Uniformity>,
 }
 
 /// The function a body belongs to.
@@ -70,6 +82,19 @@ struct Body<'a> {
     locals: &'a [Local],
     /// `None` for the kernel body, the return type for a helper.
     ret: Option<ScalarType>,
+    /// Where a cooperative kernel's code runs.
+    flow: Flow,
+}
+
+/// Where code runs, which decides how it leaves after a fault or a `return`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    /// A function of its own (a helper, or an ordinary kernel's body): it returns.
+    Function,
+    /// A cooperative kernel's body in uniform control flow: it never leaves early.
+    Uniform,
+    /// A cooperative kernel's statement in a lambda of its own.
+    Unit,
 }
 
 fn ty(t: ScalarType) -> &'static str {
@@ -204,6 +229,7 @@ impl<'k> Emitter<'k> {
             traps: Vec::new(),
             checked: kernel.bounds_checks == BoundsChecks::Checked,
             next_temp: 0,
+            uniformity: kernel.is_cooperative().then(|| Uniformity::of(kernel)),
         }
     }
 
@@ -271,11 +297,40 @@ impl<'k> Emitter<'k> {
         // The kernel body.
         let _ = writeln!(
             out,
-            "{INLINE} void kernel_body(dc_ctx& c, unsigned long long gx, unsigned long long gy, unsigned long long gz) {{"
+            "{INLINE} void kernel_body(dc_ctx& c, unsigned long long gx, unsigned long long gy, unsigned long long gz, bool alive) {{"
         );
+        let cooperative = self.uniformity.is_some();
+        if cooperative {
+            for (i, l) in self.kernel.locals.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "    {} {} = {};",
+                    ty(l.ty),
+                    local_name(&self.kernel.locals, i),
+                    zero(l.ty)
+                );
+            }
+            if !self.kernel.shared.is_empty() {
+                out.push_str("    unsigned int tid = threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z);\n    unsigned int threads = blockDim.x * blockDim.y * blockDim.z;\n");
+                for (i, a) in self.kernel.shared.iter().enumerate() {
+                    let _ = writeln!(
+                        out,
+                        "    for (unsigned int k = tid; k < {}u; k += threads) sh{i}[k] = {};",
+                        a.len,
+                        zero(a.elem)
+                    );
+                }
+                out.push_str("    __syncthreads();\n");
+            }
+        }
         let body = Body {
             locals: &self.kernel.locals,
             ret: None,
+            flow: if cooperative {
+                Flow::Uniform
+            } else {
+                Flow::Function
+            },
         };
         let mut text = String::new();
         self.block(&mut text, &body, &self.kernel.body, 1);
@@ -300,27 +355,49 @@ impl<'k> Emitter<'k> {
             }
         }
         bind.push("false".into());
-        // Work-item coordinates: 1-D grids divide nothing; grids under 2^32 items divide in
-        // 32 bits (64-bit division is many instructions on a GPU).
-        let _ = write!(
-            out,
-            "extern \"C\" __global__ void {ENTRY_POINT}({}) {{\n\
-             \x20   unsigned long long linear = ((unsigned long long)blockIdx.y * gridDim.x + blockIdx.x) * blockDim.x + threadIdx.x;\n\
-             \x20   if (linear >= p.total) return;\n\
-             \x20   dc_ctx c{{{}}};\n\
-             \x20   if (p.grid_x == p.total) {{ kernel_body(c, linear, 0ull, 0ull); return; }}\n\
-             \x20   if (p.total <= 0xffffffffull) {{\n\
-             \x20       unsigned int l = (unsigned int)linear, nx = (unsigned int)p.grid_x, ny = (unsigned int)p.grid_y;\n\
-             \x20       unsigned int r = l / nx;\n\
-             \x20       kernel_body(c, l % nx, r % ny, r / ny);\n\
-             \x20       return;\n\
-             \x20   }}\n\
-             \x20   unsigned long long row = linear / p.grid_x;\n\
-             \x20   kernel_body(c, linear % p.grid_x, row % p.grid_y, row / p.grid_y);\n\
-             }}\n",
-            params.join(", "),
-            bind.join(", ")
-        );
+        if cooperative {
+            // One block per group, folded into (nx, ny): every thread runs the body.
+            let _ = write!(
+                out,
+                "extern \"C\" __global__ void {ENTRY_POINT}({}) {{\n\
+                 \x20   dc_ctx c{{{}}};\n\
+                 \x20   unsigned long long ngx = (p.grid_x + p.group_x - 1ull) / p.group_x;\n\
+                 \x20   unsigned long long ngy = (p.grid_y + p.group_y - 1ull) / p.group_y;\n\
+                 \x20   unsigned long long ngz = (p.grid_z + p.group_z - 1ull) / p.group_z;\n\
+                 \x20   unsigned long long group = (unsigned long long)blockIdx.y * gridDim.x + blockIdx.x;\n\
+                 \x20   unsigned long long rest = group / ngx;\n\
+                 \x20   unsigned long long gx = (group % ngx) * p.group_x + threadIdx.x;\n\
+                 \x20   unsigned long long gy = (rest % ngy) * p.group_y + threadIdx.y;\n\
+                 \x20   unsigned long long gz = (rest / ngy) * p.group_z + threadIdx.z;\n\
+                 \x20   bool alive = rest / ngy < ngz && gx < p.grid_x && gy < p.grid_y && gz < p.grid_z;\n\
+                 \x20   kernel_body(c, gx, gy, gz, alive);\n\
+                 }}\n",
+                params.join(", "),
+                bind.join(", ")
+            );
+        } else {
+            // Work-item coordinates: 1-D grids divide nothing; grids under 2^32 items divide in
+            // 32 bits (64-bit division is many instructions on a GPU).
+            let _ = write!(
+                out,
+                "extern \"C\" __global__ void {ENTRY_POINT}({}) {{\n\
+                 \x20   unsigned long long linear = ((unsigned long long)blockIdx.y * gridDim.x + blockIdx.x) * blockDim.x + threadIdx.x;\n\
+                 \x20   if (linear >= p.total) return;\n\
+                 \x20   dc_ctx c{{{}}};\n\
+                 \x20   if (p.grid_x == p.total) {{ kernel_body(c, linear, 0ull, 0ull, true); return; }}\n\
+                 \x20   if (p.total <= 0xffffffffull) {{\n\
+                 \x20       unsigned int l = (unsigned int)linear, nx = (unsigned int)p.grid_x, ny = (unsigned int)p.grid_y;\n\
+                 \x20       unsigned int r = l / nx;\n\
+                 \x20       kernel_body(c, l % nx, r % ny, r / ny, true);\n\
+                 \x20       return;\n\
+                 \x20   }}\n\
+                 \x20   unsigned long long row = linear / p.grid_x;\n\
+                 \x20   kernel_body(c, linear % p.grid_x, row % p.grid_y, row / p.grid_y, true);\n\
+                 }}\n",
+                params.join(", "),
+                bind.join(", ")
+            );
+        }
         CudaProgram {
             source: out,
             params: ParamsLayout {
@@ -515,6 +592,7 @@ impl<'k> Emitter<'k> {
         let body = Body {
             locals: &f.locals,
             ret: Some(f.ret),
+            flow: Flow::Function,
         };
         self.block(&mut out, &body, &f.body, 1);
         // Every path returns; the compiler does not know that.
@@ -536,12 +614,52 @@ impl<'k> Emitter<'k> {
     }
 
     fn bail(&self, body: &Body<'_>) -> String {
+        if body.flow == Flow::Uniform {
+            // A uniform expression faults in every thread together; the thread's own fault
+            // flag (an earlier unit's) must not take it away from the barriers.
+            return String::new();
+        }
         format!("if (c.faulted) {{ {} }}", self.leave(body))
     }
 
     fn block(&mut self, out: &mut String, body: &Body<'_>, block: &[Stmt], depth: usize) {
         for s in block {
-            self.stmt(out, body, s, depth);
+            if body.flow == Flow::Uniform {
+                self.uniform_stmt(out, body, s, depth);
+            } else {
+                self.stmt(out, body, s, depth);
+            }
+        }
+    }
+
+    /// A statement of a cooperative kernel reached in uniform control flow: control flow
+    /// that stays uniform and the assignments of uniform locals run in every thread; anything
+    /// else becomes a lambda, run only by live items.
+    fn uniform_stmt(&mut self, out: &mut String, body: &Body<'_>, s: &Stmt, depth: usize) {
+        let pad = "    ".repeat(depth);
+        let Some(uniformity) = self.uniformity.clone() else {
+            return self.stmt(out, body, s, depth);
+        };
+        let everywhere = match s {
+            Stmt::Let { local, .. } | Stmt::Assign { local, .. } => uniformity.local(*local),
+            Stmt::Barrier | Stmt::Break | Stmt::Continue => true,
+            _ => holds_barrier(s) || uniformity.keeps_uniform(s),
+        };
+        match s {
+            Stmt::Return(None) => {
+                let _ = writeln!(out, "{pad}alive = false;");
+            }
+            _ if everywhere => self.stmt(out, body, s, depth),
+            _ => {
+                let unit_body = Body {
+                    locals: body.locals,
+                    ret: None,
+                    flow: Flow::Unit,
+                };
+                let _ = writeln!(out, "{pad}if (alive && !c.faulted) [&]() {{");
+                self.stmt(out, &unit_body, s, depth + 1);
+                let _ = writeln!(out, "{pad}}}();");
+            }
         }
     }
 
@@ -568,6 +686,14 @@ impl<'k> Emitter<'k> {
         let mut faultable = false;
         crate::program::stmt_exprs(s, &mut |e| faultable |= can_fault(e, self.checked));
         match s {
+            Stmt::Let { local, init } if body.flow != Flow::Function => {
+                // Declared at the top of a cooperative kernel's body.
+                if let Some(e) = init {
+                    let v = self.expr(body, e);
+                    let name = local_name(body.locals, local.0 as usize);
+                    let _ = writeln!(out, "{pad}{name} = {v};");
+                }
+            }
             Stmt::Let { local, init } => {
                 let l = &body.locals[local.0 as usize];
                 let name = local_name(body.locals, local.0 as usize);
@@ -699,7 +825,11 @@ impl<'k> Emitter<'k> {
                     out,
                     "{pad}    if ({lo} {enter} {hi}) for ({n} {ctr} = {lo}; !{done}; {done} = (unsigned long long)(({u}){hi} - ({u}){ctr}) {leave} {stp}, {ctr} = {done} ? {ctr} : ({n})(({u}){ctr} + ({u}){stp})) {{"
                 );
-                let _ = writeln!(out, "{pad}        {n} {name} = {ctr};");
+                if body.flow == Flow::Function {
+                    let _ = writeln!(out, "{pad}        {n} {name} = {ctr};");
+                } else {
+                    let _ = writeln!(out, "{pad}        {name} = {ctr};");
+                }
                 self.block(out, body, loop_body, depth + 2);
                 let _ = writeln!(out, "{pad}    }}");
                 let _ = writeln!(out, "{pad}}}");
@@ -727,6 +857,9 @@ impl<'k> Emitter<'k> {
             }
             Stmt::Continue => {
                 let _ = writeln!(out, "{pad}continue;");
+            }
+            Stmt::Return(None) if body.flow == Flow::Unit => {
+                let _ = writeln!(out, "{pad}alive = false;\n{pad}return;");
             }
             Stmt::Return(None) => {
                 let _ = writeln!(out, "{pad}return;");
