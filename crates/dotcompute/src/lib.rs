@@ -36,8 +36,12 @@
 //!   where `T` is `f32 f64 i32 u32 i64 u64` (scalars may also be `usize`/`isize`, which are
 //!   64-bit).
 //! - **Ids**: [`global_id()`](kernel::global_id), `global_id_x/y/z()`, `global_size_x/y/z()`,
-//!   and the group intrinsics `group_id_*`, `local_id_*`, `group_size_*`; grids are 1-, 2- or
-//!   3-D and ids are 64-bit (`usize`).
+//!   and the group intrinsics `group_id_*`, `local_id_*`, `group_size_*`, `num_groups_*`;
+//!   grids are 1-, 2- or 3-D and ids are 64-bit (`usize`). A grid's work-group size is set
+//!   with [`Grid::with_group_size`] (else 64 x 1 x 1).
+//! - **Work-groups** (see [Cooperative kernels](#cooperative-kernels)):
+//!   [`shared_array::<T, N>()`](kernel::shared_array) declares an array one group shares,
+//!   [`barrier()`](kernel::barrier) waits for the whole group.
 //! - **Statements**: `let` / `let mut` (typed or inferred), assignment and compound assignment,
 //!   `if` / `else if` / `else` (also as a value: `let v = if c { a } else { b };`),
 //!   `for i in a..b` (also `..=` and `(a..b).step_by(k)`), `while`, `loop`, `break`,
@@ -112,6 +116,63 @@
 //! }
 //! # fn main() {}
 //! ```
+//!
+//! ## Cooperative kernels
+//!
+//! The items of a work-group can share arrays and wait for each other: block reductions,
+//! scans, tiles of a matrix. `let mut tile = shared_array::<f32, 256>();` at the top of the
+//! body declares one array per group, zeroed when the group starts and indexed like a buffer
+//! (checked: an index past its end is a fault that names the array). `barrier()` waits until
+//! every item of the group has reached it; the group's writes before it are then visible to
+//! the group.
+//!
+//! ```
+//! use dotcompute::prelude::*;
+//!
+//! /// One sum per group of 256 items: a tree in shared memory.
+//! #[kernel]
+//! fn block_sum(x: &[f32], sums: &mut [f32]) {
+//!     let mut tile = shared_array::<f32, 256>();
+//!     let lid = local_id_x();
+//!     tile[lid] = x[global_id()];
+//!     barrier();
+//!     let mut stride = group_size_x() / 2;
+//!     while stride > 0 {
+//!         if lid < stride {
+//!             tile[lid] += tile[lid + stride];
+//!         }
+//!         barrier();
+//!         stride /= 2;
+//!     }
+//!     if lid == 0 {
+//!         sums[group_id_x()] = tile[0];
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), dotcompute::Error> {
+//! let dc = ComputeService::new()?;
+//! let acc = dc.best_accelerator()?;
+//! let x = dc.buffer_from_slice(&vec![1.0f32; 1000])?;
+//! let mut sums = dc.buffer_zeroed::<f32>(4)?;
+//! block_sum::launch(&acc, Grid::d1(1000).with_group_size([256, 1, 1]), &x, &mut sums)?;
+//! // The last group holds 232 items: its other slots stay zero.
+//! assert_eq!(sums.to_vec()?, [256.0, 256.0, 256.0, 232.0]);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Every item of a group must reach each barrier, so `#[kernel]` rejects at compile time a
+//! `barrier()` under a condition or in a loop that is not *uniform* across the group (one
+//! computed from `global_id`, `local_id`, buffer or shared contents, or a variable assigned
+//! under such a condition; parameters, group ids and sizes, buffer lengths, constants and
+//! variables assigned only from them are uniform), after a `return`, or in a loop that items
+//! leave with `break`/`continue`. Items beyond the grid's end (a grid that is not a multiple
+//! of the group size) run no statement of the body but take part in every barrier; when such
+//! items must help (a tiled transpose of a ragged matrix), launch a grid rounded up to whole
+//! groups and compare the ids with the real sizes yourself. The CPU runs a group as loops
+//! over its items between barriers (no thread ever waits; a value that crosses a barrier is
+//! kept per item); wgpu and CUDA run groups as workgroups and blocks. Groups hold at most the
+//! device's `max_group_size` items.
 //!
 //! ## Memory
 //!
