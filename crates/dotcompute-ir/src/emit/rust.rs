@@ -474,8 +474,44 @@ impl<'k> Emitter<'k> {
         if returns {
             let _ = writeln!(out, "{pad}    if done[lid] {{ continue 'items; }}");
         }
+        // The item's copies of the per-item locals this stretch uses, in plain variables for
+        // the stretch (so that they live in registers), written back at its end.
+        let mut used = vec![false; body.locals.len()];
+        let mut written = vec![false; body.locals.len()];
+        for s in stmts {
+            crate::program::walk_stmts(std::slice::from_ref(*s), &mut |s| {
+                match s {
+                    Stmt::Let { local, .. } | Stmt::Assign { local, .. } => {
+                        used[local.0 as usize] = true;
+                        written[local.0 as usize] = true;
+                    }
+                    _ => {}
+                }
+                stmt_exprs(s, &mut |e| {
+                    e.walk(&mut |e| {
+                        if let ExprKind::Local(id) = e.kind {
+                            used[id.0 as usize] = true;
+                        }
+                    })
+                });
+            });
+        }
+        let kept: Vec<usize> = (0..body.locals.len())
+            .filter(|&i| used[i] && per_item(body, i))
+            .collect();
+        for &i in &kept {
+            let _ = writeln!(
+                out,
+                "{pad}    let mut {}: {} = s{i}[lid];",
+                local_name(body.locals, i),
+                body.locals[i].ty.rust_name()
+            );
+        }
         for s in stmts {
             self.stmt(out, &item_body, s, depth + 1);
+        }
+        for &i in kept.iter().filter(|&&i| written[i]) {
+            let _ = writeln!(out, "{pad}    s{i}[lid] = {};", local_name(body.locals, i));
         }
         let _ = writeln!(out, "{pad}}} }} }}");
     }
@@ -505,7 +541,8 @@ impl<'k> Emitter<'k> {
         match body.coop {
             Some((place, _)) if per_item(body, i) => {
                 match place {
-                    Place::Item => format!("s{i}[lid]"),
+                    // The stretch's copy (see `item_loop`).
+                    Place::Item => local_name(body.locals, i),
                     // Uniform: item 0's copy is everyone's (item 0 of a group is always in
                     // the grid).
                     Place::Group => format!("s{i}[0]"),
