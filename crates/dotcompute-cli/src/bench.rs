@@ -11,7 +11,7 @@ mod math;
 
 use crate::{CliError, c_peer, select_accelerators, table};
 use dotcompute::{Accelerator, ComputeService, Grid, SimdLevel, UnifiedBuffer};
-use dotcompute_conformance::{kernels, reference};
+use dotcompute_conformance::{cooperative, kernels, reference};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -623,6 +623,25 @@ fn streaming(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Resul
                     black_box(total);
                     Ok(())
                 }));
+                // The same sum as a cooperative kernel: groups of 256 items, each item a
+                // chunk, a tree in shared memory per group.
+                let item_chunk = 1u64 << 10;
+                let items = (n as u64).div_ceil(item_chunk);
+                let block_groups = items.div_ceil(256) as usize;
+                let dx = dc.buffer_from_slice(&a)?;
+                let mut sums = dc.buffer_zeroed::<f32>(block_groups)?;
+                contenders.push(Contender::variant("block reduce", acc, move || {
+                    cooperative::block_reduce::launch(
+                        acc,
+                        Grid::d1(items).with_group_size([256, 1, 1]),
+                        item_chunk,
+                        &dx,
+                        &mut sums,
+                    )?;
+                    let total: f32 = sums.read()?.iter().sum();
+                    black_box(total);
+                    Ok(())
+                }));
             }
             if c_peer::threads().is_some() {
                 let a = &a;
@@ -867,6 +886,22 @@ fn histogram(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Resul
         let mut db = dc.buffer_zeroed::<u32>(bins)?;
         contenders.push(Contender::dotcompute(acc, move || {
             kernels::histogram::launch(acc, n, &dv, &mut db)?;
+            sync(acc)
+        }));
+        // Per-group shared bins (a cooperative kernel): each item counts 1024 values.
+        let per_item = 1024usize;
+        let items = (n as u64).div_ceil(per_item as u64).next_multiple_of(256);
+        let dv = dc.buffer_from_slice(&values)?;
+        let mut db = dc.buffer_zeroed::<u32>(bins)?;
+        contenders.push(Contender::variant("shared bins", acc, move || {
+            db.copy_from_slice(&[0; 256])?;
+            cooperative::histogram_shared::launch(
+                acc,
+                Grid::d1(items).with_group_size([256, 1, 1]),
+                per_item as u64,
+                &dv,
+                &mut db,
+            )?;
             sync(acc)
         }));
     }

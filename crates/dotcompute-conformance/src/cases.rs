@@ -207,6 +207,12 @@ pub const CASES: &[Case] = &[
         run: return_in_group_branch,
     },
     Case {
+        name: "histogram_shared",
+        description: "a histogram with per-group shared bins (shared atomics) merged by global atomics",
+        tolerance: Tolerance::EXACT,
+        run: histogram_shared,
+    },
+    Case {
         name: "group_ids",
         description: "group and local ids with an explicit group size",
         tolerance: Tolerance::EXACT,
@@ -1315,6 +1321,32 @@ fn return_in_group_branch(env: &Env) -> CaseResult {
         })
         .collect();
     compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn histogram_shared(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    let (n, per_item, nbins) = (100_003usize, 37usize, 200usize);
+    let values: Vec<u32> = (0..n as u32)
+        .map(|i| i.wrapping_mul(0x9E37_79B9) >> 7)
+        .collect();
+    let dv = env.dc.buffer_from_slice(&values)?;
+    let mut bins = env.dc.buffer_zeroed::<u32>(nbins)?;
+    // Whole groups: every item of a group takes part in adding the group's bins.
+    let items = n.div_ceil(per_item).next_multiple_of(64) as u64;
+    cooperative::histogram_shared::launch(
+        &env.acc,
+        Grid::d1(items).with_group_size([64, 1, 1]),
+        per_item as u64,
+        &dv,
+        &mut bins,
+    )?;
+    let mut want = vec![0u32; nbins];
+    for v in &values {
+        want[*v as usize % nbins] += 1;
+    }
+    compare::exact("bins", &bins.to_vec()?, &want).map_err(mismatch)
 }
 
 fn grid_beyond_u32(env: &Env) -> CaseResult {

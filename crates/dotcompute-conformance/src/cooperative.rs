@@ -12,6 +12,8 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         shared_out_of_bounds::definition(),
         tail_after_barrier::definition(),
         return_in_group_branch::definition(),
+        block_reduce::definition(),
+        histogram_shared::definition(),
     ]
 }
 
@@ -122,4 +124,68 @@ pub fn return_in_group_branch(out: &mut [u32]) {
         out[global_id()] = seen[lid + 1];
     }
     out[global_id()] += 10;
+}
+
+/// A sum in one launch per group: each item adds a contiguous chunk of `chunk` elements with
+/// four accumulators (so that the additions overlap), then the group adds its items' sums by
+/// a tree in shared memory and item 0 writes the group's sum. Groups of 256 items.
+#[kernel]
+pub fn block_reduce(chunk: u64, x: &[f32], sums: &mut [f32]) {
+    let mut tile = shared_array::<f32, 256>();
+    let lid = local_id_x();
+    let start = global_id() * chunk as usize;
+    let end = (start + chunk as usize).min(x.len());
+    let mut s0 = 0.0f32;
+    let mut s1 = 0.0f32;
+    let mut s2 = 0.0f32;
+    let mut s3 = 0.0f32;
+    let mut k = start;
+    while k + 4 <= end {
+        s0 += x[k];
+        s1 += x[k + 1];
+        s2 += x[k + 2];
+        s3 += x[k + 3];
+        k += 4;
+    }
+    while k < end {
+        s0 += x[k];
+        k += 1;
+    }
+    tile[lid] = (s0 + s1) + (s2 + s3);
+    barrier();
+    let mut stride = group_size_x() / 2;
+    while stride > 0 {
+        if lid < stride {
+            tile[lid] += tile[lid + stride];
+        }
+        barrier();
+        stride /= 2;
+    }
+    if lid == 0 {
+        sums[group_id_x()] = tile[0];
+    }
+}
+
+/// A histogram of `values` into `bins.len()` bins (at most 256): each item counts `per_item`
+/// consecutive values into its group's shared bins with atomics; then the group adds its
+/// bins to the global ones, one atomic per bin and group. Launch whole groups (a grid that is a
+/// multiple of the group size): items beyond the grid would not add their share of the bins.
+#[kernel]
+pub fn histogram_shared(per_item: u64, values: &[u32], bins: &mut [u32]) {
+    let mut counts = shared_array::<u32, 256>();
+    let nbins = bins.len();
+    let start = global_id() * per_item as usize;
+    let end = (start + per_item as usize).min(values.len());
+    for k in start..end {
+        atomic_add(&mut counts[values[k] as usize % nbins], 1);
+    }
+    barrier();
+    let mut b = local_id_x();
+    while b < nbins {
+        let c = counts[b];
+        if c > 0 {
+            atomic_add(&mut bins[b], c);
+        }
+        b += group_size_x();
+    }
 }

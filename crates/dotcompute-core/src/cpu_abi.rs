@@ -369,6 +369,13 @@ pub trait AtomicElement: KernelScalar {
     ///
     /// As for [`AtomicElement::rmw`].
     unsafe fn compare_exchange(ptr: *mut Self, current: Self, new: Self) -> Self;
+
+    /// What `op` makes of `old` with operand `v` (the value [`AtomicElement::rmw`] stores),
+    /// without atomicity: for shared arrays, whose group's items run one at a time.
+    fn combine(old: Self, op: AtomicOp, v: Self) -> Self;
+
+    /// Equality as compare-and-swap sees it (floats by their bits).
+    fn same_bits(self, other: Self) -> bool;
 }
 
 macro_rules! atomic_int {
@@ -399,6 +406,24 @@ macro_rules! atomic_int {
                 match a.compare_exchange(current, new, Relaxed, Relaxed) {
                     Ok(old) | Err(old) => old,
                 }
+            }
+            #[inline(always)]
+            fn combine(old: $t, op: AtomicOp, v: $t) -> $t {
+                match op {
+                    AtomicOp::Add => old.wrapping_add(v),
+                    AtomicOp::Sub => old.wrapping_sub(v),
+                    AtomicOp::Min => old.min(v),
+                    AtomicOp::Max => old.max(v),
+                    AtomicOp::And => old & v,
+                    AtomicOp::Or => old | v,
+                    AtomicOp::Xor => old ^ v,
+                    AtomicOp::Exchange => v,
+                    AtomicOp::CompareExchange => old,
+                }
+            }
+            #[inline(always)]
+            fn same_bits(self, other: $t) -> bool {
+                self == other
             }
         }
     )*};
@@ -441,6 +466,25 @@ macro_rules! atomic_float {
                 match a.compare_exchange(current.to_bits(), new.to_bits(), Relaxed, Relaxed) {
                     Ok(old) | Err(old) => <$t>::from_bits(old),
                 }
+            }
+            #[inline(always)]
+            fn combine(x: $t, op: AtomicOp, v: $t) -> $t {
+                let old = x.to_bits();
+                <$t>::from_bits(match op {
+                    AtomicOp::Add => (x + v).to_bits(),
+                    AtomicOp::Sub => (x - v).to_bits(),
+                    AtomicOp::Min => x.min(v).to_bits(),
+                    AtomicOp::Max => x.max(v).to_bits(),
+                    AtomicOp::Exchange => v.to_bits(),
+                    AtomicOp::And => old & v.to_bits(),
+                    AtomicOp::Or => old | v.to_bits(),
+                    AtomicOp::Xor => old ^ v.to_bits(),
+                    AtomicOp::CompareExchange => old,
+                })
+            }
+            #[inline(always)]
+            fn same_bits(self, other: $t) -> bool {
+                self.to_bits() == other.to_bits()
             }
         }
     )*};
@@ -596,6 +640,54 @@ pub fn shared_store<T>(block: &mut [T], array: u32, i: u64, v: T) -> Result<(), 
             len,
         }),
     }
+}
+
+/// Applies atomic `op` to element `i` of shared array number `array` (checked), returning
+/// its old value. A group's items run one after another on the CPU, so the operation needs
+/// no atomicity; it has the meaning of the buffer atomics (wrapping, NaN rules).
+#[inline(always)]
+pub fn shared_atomic<T: AtomicElement>(
+    block: &mut [T],
+    array: u32,
+    i: u64,
+    op: AtomicOp,
+    v: T,
+) -> Result<T, Fault> {
+    let slot = shared_slot(block, array, i)?;
+    let old = *slot;
+    *slot = T::combine(old, op, v);
+    Ok(old)
+}
+
+/// Compare-and-swap of element `i` of shared array number `array` (checked), returning the
+/// old value.
+#[inline(always)]
+pub fn shared_compare_exchange<T: AtomicElement>(
+    block: &mut [T],
+    array: u32,
+    i: u64,
+    current: T,
+    new: T,
+) -> Result<T, Fault> {
+    let slot = shared_slot(block, array, i)?;
+    let old = *slot;
+    if old.same_bits(current) {
+        *slot = new;
+    }
+    Ok(old)
+}
+
+#[inline(always)]
+fn shared_slot<T>(block: &mut [T], array: u32, i: u64) -> Result<&mut T, Fault> {
+    let len = block.len() as u64;
+    usize::try_from(i)
+        .ok()
+        .and_then(|i| block.get_mut(i))
+        .ok_or(Fault::SharedOutOfBounds {
+            array,
+            index: i,
+            len,
+        })
 }
 
 /// `coeff * leaves[0] * leaves[1] * ...` exactly, or `None` on `i128` overflow.

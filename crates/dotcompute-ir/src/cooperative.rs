@@ -126,6 +126,7 @@ fn is_uniform(e: &Expr, uniform: &[bool]) -> bool {
             ExprKind::Builtin(Builtin::GlobalId(_) | Builtin::LocalId(_))
             | ExprKind::Load { .. }
             | ExprKind::SharedLoad { .. }
+            | ExprKind::SharedAtomic { .. }
             | ExprKind::Atomic { .. } => false,
             // Helpers see only their arguments.
             ExprKind::Literal(_)

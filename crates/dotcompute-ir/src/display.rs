@@ -194,6 +194,24 @@ impl<'k> Printer<'k> {
             ExprKind::Load { buffer, index } => {
                 format!("{}[{}]", self.param_name(buffer.0), self.expr(index))
             }
+            ExprKind::SharedAtomic {
+                op,
+                array,
+                index,
+                args,
+            } => {
+                let mut s = format!(
+                    "{}(&mut {}[{}]",
+                    op.intrinsic_name(),
+                    self.shared_name(array.0),
+                    self.expr(index)
+                );
+                for a in args {
+                    let _ = write!(s, ", {}", self.expr(a));
+                }
+                s.push(')');
+                s
+            }
             ExprKind::SharedLoad { array, index } => {
                 format!("{}[{}]", self.shared_name(array.0), self.expr(index))
             }

@@ -769,6 +769,17 @@ pub enum ExprKind {
         /// Element index (`u64`).
         index: Box<Expr>,
     },
+    /// An atomic read-modify-write of a shared array element; the value is the old one.
+    SharedAtomic {
+        /// Operation.
+        op: AtomicOp,
+        /// The array.
+        array: SharedId,
+        /// Element index (`u64`).
+        index: Box<Expr>,
+        /// Operands after the target.
+        args: Vec<Expr>,
+    },
 }
 
 impl Expr {
@@ -798,7 +809,7 @@ impl Expr {
             ExprKind::Math { args, .. } | ExprKind::Call { args, .. } => {
                 args.iter().for_each(|a| a.walk(f))
             }
-            ExprKind::Atomic { index, args, .. } => {
+            ExprKind::Atomic { index, args, .. } | ExprKind::SharedAtomic { index, args, .. } => {
                 index.walk(f);
                 args.iter().for_each(|a| a.walk(f));
             }
@@ -825,7 +836,7 @@ impl Expr {
             ExprKind::Math { args, .. } | ExprKind::Call { args, .. } => {
                 args.iter_mut().for_each(|a| a.walk_mut(f))
             }
-            ExprKind::Atomic { index, args, .. } => {
+            ExprKind::Atomic { index, args, .. } | ExprKind::SharedAtomic { index, args, .. } => {
                 index.walk_mut(f);
                 args.iter_mut().for_each(|a| a.walk_mut(f));
             }
@@ -1008,6 +1019,13 @@ impl Kernel {
                                 let t = p.scalar_type();
                                 req.atomics64 |= t.bits() == 64;
                                 req.float_atomics |= t.is_float();
+                            }
+                        }
+                        if let ExprKind::SharedAtomic { array, .. } = &e.kind {
+                            req.atomics = true;
+                            if let Some(a) = self.shared.get(array.0 as usize) {
+                                req.atomics64 |= a.elem.bits() == 64;
+                                req.float_atomics |= a.elem.is_float();
                             }
                         }
                     })

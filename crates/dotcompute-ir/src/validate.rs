@@ -380,6 +380,31 @@ impl<'k> Checker<'k> {
                 self.expect(index, ScalarType::U64, "a buffer index")?;
                 self.same(ty, elem, "a loaded element")
             }
+            ExprKind::SharedAtomic {
+                op,
+                array,
+                index,
+                args,
+            } => {
+                let elem = self.shared(*array)?;
+                self.expect(index, ScalarType::U64, "a shared array index")?;
+                if !op.supports(elem) {
+                    return Err(self.err(format!(
+                        "`{}` is not defined on {elem} elements",
+                        op.intrinsic_name()
+                    )));
+                }
+                if args.len() != op.operand_count() {
+                    return Err(self.err(format!(
+                        "`{}` takes {} operand(s)",
+                        op.intrinsic_name(),
+                        op.operand_count()
+                    )));
+                }
+                args.iter()
+                    .try_for_each(|a| self.expect(a, elem, "an atomic operand"))?;
+                self.same(ty, elem, "an atomic's result")
+            }
             ExprKind::SharedLoad { array, index } => {
                 let elem = self.shared(*array)?;
                 self.expect(index, ScalarType::U64, "a shared array index")?;

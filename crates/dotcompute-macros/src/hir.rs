@@ -48,6 +48,12 @@ pub enum HExprKind {
         array: SharedId,
         index: Box<HExpr>,
     },
+    SharedAtomic {
+        op: AtomicOp,
+        array: SharedId,
+        index: Box<HExpr>,
+        args: Vec<HExpr>,
+    },
     Len(ParamId),
     Builtin(Builtin),
     Unary {
@@ -237,6 +243,20 @@ impl Finisher<'_> {
             HExprKind::Load { buffer, index } => ExprKind::Load {
                 buffer: *buffer,
                 index: Box::new(self.expr(index)?),
+            },
+            HExprKind::SharedAtomic {
+                op,
+                array,
+                index,
+                args,
+            } => ExprKind::SharedAtomic {
+                op: *op,
+                array: *array,
+                index: Box::new(self.expr(index)?),
+                args: args
+                    .iter()
+                    .map(|a| self.expr(a))
+                    .collect::<syn::Result<_>>()?,
             },
             HExprKind::SharedLoad { array, index } => ExprKind::SharedLoad {
                 array: *array,

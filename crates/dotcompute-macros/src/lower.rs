@@ -1604,7 +1604,7 @@ impl<'a> Lowerer<'a> {
                 _ => {
                     return Err(err(
                         c.args[0].span(),
-                        format!("the target must be a buffer element: {usage}"),
+                        format!("the target must be a buffer or shared array element: {usage}"),
                     ));
                 }
             },
@@ -1615,7 +1615,7 @@ impl<'a> Lowerer<'a> {
                 ));
             }
         };
-        let (buffer, elem) = self.buffer_of(&target.expr, true)?;
+        let (target_kind, elem) = self.indexed_of(&target.expr, true)?;
         if !op.supports(elem) {
             return Err(err(
                 span,
@@ -1632,20 +1632,24 @@ impl<'a> Lowerer<'a> {
             args.push(v);
         }
         let ty = self.types.known(elem, span);
-        Ok(self.mk(
-            HExprKind::Atomic {
+        let kind = match target_kind {
+            Indexed::Buffer(buffer) => HExprKind::Atomic {
                 op,
                 buffer,
                 index: Box::new(index),
                 args,
             },
-            ty,
-            span,
-        ))
+            Indexed::Shared(array) => HExprKind::SharedAtomic {
+                op,
+                array,
+                index: Box::new(index),
+                args,
+            },
+        };
+        Ok(self.mk(kind, ty, span))
     }
 }
 
-/// Whether an initialiser or assigned value needs statement lowering (an `if` or a block).
 /// A read of a buffer or shared array element.
 fn load(target: Indexed, index: HExpr) -> HExprKind {
     match target {
@@ -1698,6 +1702,7 @@ fn is_intrinsic_call(c: &syn::ExprCall, name: &str) -> bool {
     intrinsics::intrinsic_name(&segments) == Some(name)
 }
 
+/// Whether an initialiser or assigned value needs statement lowering (an `if` or a block).
 fn is_control_value(e: &syn::Expr) -> bool {
     match e {
         syn::Expr::If(_) => true,

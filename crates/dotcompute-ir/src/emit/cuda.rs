@@ -180,9 +180,10 @@ fn can_fault(e: &Expr, checked: bool) -> bool {
     let mut faults = false;
     e.walk(&mut |e| {
         faults |= match &e.kind {
-            ExprKind::Load { .. } | ExprKind::Atomic { .. } | ExprKind::SharedLoad { .. } => {
-                checked
-            }
+            ExprKind::Load { .. }
+            | ExprKind::Atomic { .. }
+            | ExprKind::SharedLoad { .. }
+            | ExprKind::SharedAtomic { .. } => checked,
             ExprKind::Binary {
                 op: BinaryOp::Div | BinaryOp::Rem,
                 lhs,
@@ -202,7 +203,12 @@ fn can_fault(e: &Expr, checked: bool) -> bool {
 /// Whether evaluating an expression can fault or has side effects (atomics).
 fn has_effects(e: &Expr, checked: bool) -> bool {
     let mut atomic = false;
-    e.walk(&mut |e| atomic |= matches!(e.kind, ExprKind::Atomic { .. }));
+    e.walk(&mut |e| {
+        atomic |= matches!(
+            e.kind,
+            ExprKind::Atomic { .. } | ExprKind::SharedAtomic { .. }
+        )
+    });
     atomic || can_fault(e, checked)
 }
 
@@ -516,6 +522,29 @@ impl<'k> Emitter<'k> {
                  {INLINE} {n} shared_load_{i}(dc_ctx& c, unsigned long long idx) {{\n    if (idx >= {len}ull) {{ record_fault(c, {code}u, {i}u, idx); return {z}; }}\n    return sh{i}[idx];\n}}\n\
                  {INLINE} void shared_store_{i}(dc_ctx& c, unsigned long long idx, {n} v) {{\n    if (c.faulted) return;\n    if (idx >= {len}ull) {{ record_fault(c, {code}u, {i}u, idx); return; }}\n    sh{i}[idx] = v;\n}}\n"
             );
+            // The atomics the kernel uses on this array (checked even in unchecked kernels:
+            // the check is cheap next to the atomic).
+            let mut ops: Vec<AtomicOp> = Vec::new();
+            crate::program::walk_stmts(&self.kernel.body, &mut |s| {
+                crate::program::stmt_exprs(s, &mut |e| {
+                    e.walk(&mut |e| {
+                        if let ExprKind::SharedAtomic { op, array, .. } = &e.kind
+                            && array.0 as usize == i
+                            && !ops.contains(op)
+                        {
+                            ops.push(*op);
+                        }
+                    })
+                })
+            });
+            for op in ops {
+                let (params, body) = atomic_body(op, a.elem, &format!("&sh{i}[idx]"));
+                let _ = write!(
+                    out,
+                    "{INLINE} {n} {}_sh{i}(dc_ctx& c, unsigned long long idx, {params}) {{\n    if (c.faulted) return {z};\n    if (idx >= {len}ull) {{ record_fault(c, {code}u, {i}u, idx); return {z}; }}\n{body}}}\n",
+                    op.intrinsic_name()
+                );
+            }
         }
         out
     }
@@ -915,7 +944,7 @@ impl<'k> Emitter<'k> {
             } => Vec::new(),
             ExprKind::Binary { lhs, rhs, .. } => vec![&**lhs, &**rhs],
             ExprKind::Math { args, .. } | ExprKind::Call { args, .. } => args.iter().collect(),
-            ExprKind::Atomic { index, args, .. } => {
+            ExprKind::Atomic { index, args, .. } | ExprKind::SharedAtomic { index, args, .. } => {
                 std::iter::once(&**index).chain(args.iter()).collect()
             }
             _ => Vec::new(),
@@ -1062,6 +1091,21 @@ impl<'k> Emitter<'k> {
                     "{}{suffix}_{}(c, {i}, {})",
                     op.intrinsic_name(),
                     buffer.0,
+                    r.join(", ")
+                )
+            }
+            ExprKind::SharedAtomic {
+                op,
+                array,
+                index,
+                args,
+            } => {
+                let i = self.expr(body, index);
+                let r: Vec<String> = args.iter().map(|a| self.expr(body, a)).collect();
+                format!(
+                    "{}_sh{}(c, {i}, {})",
+                    op.intrinsic_name(),
+                    array.0,
                     r.join(", ")
                 )
             }

@@ -820,6 +820,32 @@ impl<'k> Emitter<'k> {
         match &e.kind {
             ExprKind::Literal(lit) => out.push_str(&literal(*lit, ty)),
             ExprKind::Local(id) => out.push_str(&self.local_ref(body, id.0 as usize)),
+            ExprKind::SharedAtomic {
+                op,
+                array,
+                index,
+                args,
+            } => {
+                // As for buffers: the place (its index) first, then the operands.
+                let i = self.sub(body, index);
+                let rendered: Vec<String> = args.iter().map(|a| self.sub(body, a)).collect();
+                let a = array.0;
+                let operands: String = rendered
+                    .iter()
+                    .enumerate()
+                    .map(|(k, r)| format!("let __v{k} = {r}; "))
+                    .collect();
+                let call = if *op == AtomicOp::CompareExchange {
+                    format!("rt::shared_compare_exchange(&mut sh{a}, {a}, __i, __v0, __v1)?")
+                } else {
+                    format!("rt::shared_atomic(&mut sh{a}, {a}, __i, rt::AtomicOp::{op:?}, __v0)?")
+                };
+                // As in Rust, `&mut sh[i]` is bounds checked before the operands are evaluated.
+                let _ = write!(
+                    out,
+                    "{{ let __i = {i}; rt::shared_load(&sh{a}, {a}, __i)?; {operands}{call} }}"
+                );
+            }
             ExprKind::SharedLoad { array, index } => {
                 let i = self.sub(body, index);
                 let a = array.0;

@@ -110,6 +110,8 @@ struct Emitter<'k> {
     uniformity: Option<Uniformity>,
     /// Functions of the statements a cooperative kernel runs only in live items.
     units: String,
+    /// Per shared array: used by atomics (so it holds atomics).
+    shared_atomic: Vec<bool>,
     atomic: Vec<bool>,
     /// Whether the kernel uses `f64` (its helpers are emitted only then).
     uses_f64: bool,
@@ -218,9 +220,10 @@ fn can_fault(e: &Expr, checked: bool) -> bool {
     let mut faults = false;
     e.walk(&mut |e| {
         faults |= match &e.kind {
-            ExprKind::Load { .. } | ExprKind::Atomic { .. } | ExprKind::SharedLoad { .. } => {
-                checked
-            }
+            ExprKind::Load { .. }
+            | ExprKind::Atomic { .. }
+            | ExprKind::SharedLoad { .. }
+            | ExprKind::SharedAtomic { .. } => checked,
             ExprKind::Binary {
                 op: BinaryOp::Div | BinaryOp::Rem,
                 lhs,
@@ -240,12 +243,13 @@ fn can_fault(e: &Expr, checked: bool) -> bool {
 impl<'k> Emitter<'k> {
     fn new(kernel: &'k Kernel, options: &WgslOptions) -> Self {
         let mut atomic = vec![false; kernel.params.len()];
+        let mut shared_atomic = vec![false; kernel.shared.len()];
         crate::program::walk_stmts(&kernel.body, &mut |s| {
             crate::program::stmt_exprs(s, &mut |e| {
-                e.walk(&mut |e| {
-                    if let ExprKind::Atomic { buffer, .. } = &e.kind {
-                        atomic[buffer.0 as usize] = true;
-                    }
+                e.walk(&mut |e| match &e.kind {
+                    ExprKind::Atomic { buffer, .. } => atomic[buffer.0 as usize] = true,
+                    ExprKind::SharedAtomic { array, .. } => shared_atomic[array.0 as usize] = true,
+                    _ => {}
                 })
             })
         });
@@ -254,6 +258,7 @@ impl<'k> Emitter<'k> {
             workgroup_size: options.workgroup_size.map(|n| n.max(1)),
             uniformity: kernel.is_cooperative().then(|| Uniformity::of(kernel)),
             units: String::new(),
+            shared_atomic,
             atomic,
             uses_f64: kernel.requirements().f64,
             traps: Vec::new(),
@@ -592,7 +597,9 @@ impl<'k> Emitter<'k> {
         out
     }
 
-    /// Each shared array (`var<workgroup>`, which WGSL zeroes) with its checked accesses.
+    /// Each shared array (`var<workgroup>`, which WGSL zeroes) with its checked accesses; an
+    /// array used by atomics holds atomics (floats as their bits), read and written with
+    /// `atomicLoad`/`atomicStore`.
     fn shared_functions(&self) -> String {
         let mut out = String::new();
         for (i, a) in self.kernel.shared.iter().enumerate() {
@@ -600,12 +607,44 @@ impl<'k> Emitter<'k> {
             let len = a.len;
             let code = fault_codes::SHARED_OUT_OF_BOUNDS;
             let z = zero(a.elem);
+            let (element, read, write) = if self.shared_atomic[i] {
+                let s = self.atomic_storage(a.elem);
+                let (read, write) = if a.elem.is_float() {
+                    (
+                        format!("bitcast<{n}>(atomicLoad(&sh{i}[u32(idx)]))"),
+                        format!("atomicStore(&sh{i}[u32(idx)], bitcast<{s}>(v));"),
+                    )
+                } else {
+                    (
+                        format!("atomicLoad(&sh{i}[u32(idx)])"),
+                        format!("atomicStore(&sh{i}[u32(idx)], v);"),
+                    )
+                };
+                (format!("atomic<{s}>"), read, write)
+            } else {
+                (
+                    n.to_string(),
+                    format!("sh{i}[u32(idx)]"),
+                    format!("sh{i}[u32(idx)] = v;"),
+                )
+            };
             let _ = write!(
                 out,
-                "var<workgroup> sh{i}: array<{n}, {len}>;\n\
-                 fn shared_load_{i}(idx: u64) -> {n} {{\n    if idx >= {len}lu {{ record_fault({code}u, {i}u, idx); return {z}; }}\n    return sh{i}[u32(idx)];\n}}\n\
-                 fn shared_store_{i}(idx: u64, v: {n}) {{\n    if faulted {{ return; }}\n    if idx >= {len}lu {{ record_fault({code}u, {i}u, idx); return; }}\n    sh{i}[u32(idx)] = v;\n}}\n"
+                "var<workgroup> sh{i}: array<{element}, {len}>;\n\
+                 fn shared_load_{i}(idx: u64) -> {n} {{\n    if idx >= {len}lu {{ record_fault({code}u, {i}u, idx); return {z}; }}\n    return {read};\n}}\n\
+                 fn shared_store_{i}(idx: u64, v: {n}) {{\n    if faulted {{ return; }}\n    if idx >= {len}lu {{ record_fault({code}u, {i}u, idx); return; }}\n    {write}\n}}\n"
             );
+            if self.shared_atomic[i] {
+                let check = format!(
+                    "    if idx >= {len}lu {{ record_fault({code}u, {i}u, idx); return {z}; }}\n"
+                );
+                out.push_str(&self.atomic_functions(
+                    &format!("sh{i}"),
+                    &format!("sh{i}"),
+                    &check,
+                    a.elem,
+                ));
+            }
         }
         out
     }
@@ -665,21 +704,35 @@ impl<'k> Emitter<'k> {
                     check("")
                 );
                 if atomic {
-                    out.push_str(&self.atomic_functions(i, elem));
+                    let check = format!(
+                        "    if idx >= params.p{i} {{ record_fault({}u, {i}u, idx); return {}; }}\n",
+                        fault_codes::OUT_OF_BOUNDS,
+                        zero(elem)
+                    );
+                    out.push_str(&self.atomic_functions(
+                        &i.to_string(),
+                        &format!("b{i}"),
+                        &check,
+                        elem,
+                    ));
                 }
             }
         }
         out
     }
 
-    fn atomic_functions(&self, i: usize, elem: ScalarType) -> String {
+    /// The atomics on the elements of array `target` (a buffer `b<i>` or a shared array
+    /// `sh<i>`), named `<op>_<suffix>` (checked with `check`) and `<op>_unchecked_<suffix>`.
+    fn atomic_functions(
+        &self,
+        suffix: &str,
+        target: &str,
+        check: &str,
+        elem: ScalarType,
+    ) -> String {
         let n = ty(elem);
         let mut out = String::new();
-        let check = format!(
-            "    if idx >= params.p{i} {{ record_fault({}u, {i}u, idx); return {}; }}\n",
-            fault_codes::OUT_OF_BOUNDS,
-            zero(elem)
-        );
+        let i = suffix;
         // No side effect once the work item faulted earlier in the statement.
         let skip = format!("    if faulted {{ return {}; }}\n", zero(elem));
         let body = |op: AtomicOp| -> String {
@@ -699,7 +752,7 @@ impl<'k> Emitter<'k> {
                 };
                 let zero = zero(elem);
                 format!(
-                    "    loop {{\n        let raw = atomicLoad(&b{i}[u32(idx)]);\n        let old = bitcast<{n}>(raw);\n        let r = atomicCompareExchangeWeak(&b{i}[u32(idx)], raw, bitcast<{bits}>({combine}));\n        if r.exchanged {{ return old; }}\n    }}\n    return {zero};\n"
+                    "    loop {{\n        let raw = atomicLoad(&{target}[u32(idx)]);\n        let old = bitcast<{n}>(raw);\n        let r = atomicCompareExchangeWeak(&{target}[u32(idx)], raw, bitcast<{bits}>({combine}));\n        if r.exchanged {{ return old; }}\n    }}\n    return {zero};\n"
                 )
             } else {
                 let f = match op {
@@ -712,7 +765,7 @@ impl<'k> Emitter<'k> {
                     AtomicOp::Xor => "atomicXor",
                     _ => "atomicExchange",
                 };
-                format!("    return {f}(&b{i}[u32(idx)], v);\n")
+                format!("    return {f}(&{target}[u32(idx)], v);\n")
             }
         };
         for op in AtomicOp::ALL {
@@ -729,7 +782,7 @@ impl<'k> Emitter<'k> {
         }
         if AtomicOp::CompareExchange.supports(elem) {
             let cas = format!(
-                "    loop {{\n        let r = atomicCompareExchangeWeak(&b{i}[u32(idx)], cur, nv);\n        if r.exchanged || r.old_value != cur {{ return r.old_value; }}\n    }}\n    return {};\n",
+                "    loop {{\n        let r = atomicCompareExchangeWeak(&{target}[u32(idx)], cur, nv);\n        if r.exchanged || r.old_value != cur {{ return r.old_value; }}\n    }}\n    return {};\n",
                 zero(elem)
             );
             let _ = write!(
@@ -913,7 +966,7 @@ impl<'k> Emitter<'k> {
                 let v = self.expr(body, value);
                 let i = self.expr(body, index);
                 let a = array.0;
-                if self.checked {
+                if self.checked || self.shared_atomic[a as usize] {
                     let _ = writeln!(out, "{pad}{{ let sv = {v}; shared_store_{a}({i}, sv); }}");
                 } else {
                     let _ = writeln!(out, "{pad}{{ let sv = {v}; sh{a}[u32({i})] = sv; }}");
@@ -1086,9 +1139,25 @@ impl<'k> Emitter<'k> {
                 };
                 format!("{f}_{}({i})", buffer.0)
             }
+            ExprKind::SharedAtomic {
+                op,
+                array,
+                index,
+                args,
+            } => {
+                let i = self.expr(body, index);
+                let r: Vec<String> = args.iter().map(|a| self.expr(body, a)).collect();
+                let suffix = if self.checked { "" } else { "_unchecked" };
+                format!(
+                    "{}{suffix}_sh{}({i}, {})",
+                    op.intrinsic_name(),
+                    array.0,
+                    r.join(", ")
+                )
+            }
             ExprKind::SharedLoad { array, index } => {
                 let i = self.expr(body, index);
-                if self.checked {
+                if self.checked || self.shared_atomic[array.0 as usize] {
                     format!("shared_load_{}({i})", array.0)
                 } else {
                     format!("sh{}[u32({i})]", array.0)
