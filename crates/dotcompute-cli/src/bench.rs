@@ -867,6 +867,64 @@ fn matmul(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Result<(
         (n * n) as u64,
         Work::Flops { flops, bytes },
         contenders,
+    )?;
+    matmul_f32(r, dc, accs)
+}
+
+/// `f32` matrix multiply: the naive kernel, and the cooperative one through 16 x 16 shared
+/// tiles.
+fn matmul_f32(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Result<(), CliError> {
+    let n = if r.quick { 128usize } else { 1024 };
+    let a = inputs(n * n, 6);
+    let b = inputs(n * n, 7);
+    let mut contenders = Vec::new();
+    for acc in accs {
+        let (da, db) = (dc.buffer_from_slice(&a)?, dc.buffer_from_slice(&b)?);
+        let mut dcm = dc.buffer_zeroed::<f32>(n * n)?;
+        contenders.push(Contender::dotcompute(acc, move || {
+            cooperative::matmul_naive_f32::launch(acc, (n, n), n as u64, &da, &db, &mut dcm)?;
+            sync(acc)
+        }));
+        let (da, db) = (dc.buffer_from_slice(&a)?, dc.buffer_from_slice(&b)?);
+        let mut dcm = dc.buffer_zeroed::<f32>(n * n)?;
+        let tiles = n.next_multiple_of(16) as u64;
+        contenders.push(Contender::variant("tiled (shared 16x16)", acc, move || {
+            cooperative::matmul_tiled_f32::launch(
+                acc,
+                Grid::d2(tiles, tiles).with_group_size([16, 16, 1]),
+                n as u64,
+                &da,
+                &db,
+                &mut dcm,
+            )?;
+            sync(acc)
+        }));
+    }
+    let (a2, b2) = (&a, &b);
+    let mut rayon_out = vec![0f32; n * n];
+    contenders.push(Contender::peer("rayon", move || {
+        rayon_out
+            .par_chunks_mut(n)
+            .enumerate()
+            .for_each(|(row, out)| {
+                for (col, o) in out.iter_mut().enumerate() {
+                    let mut sum = 0.0;
+                    for p in 0..n {
+                        sum += a2[row * n + p] * b2[p * n + col];
+                    }
+                    *o = sum;
+                }
+            });
+        Ok(())
+    }));
+    let flops = 2 * (n as u64).pow(3);
+    let bytes = 3 * 4 * (n * n) as u64;
+    r.race(
+        "matmul_f32",
+        &format!("{n}x{n}"),
+        (n * n) as u64,
+        Work::Flops { flops, bytes },
+        contenders,
     )
 }
 

@@ -213,6 +213,12 @@ pub const CASES: &[Case] = &[
         run: histogram_shared,
     },
     Case {
+        name: "matmul_tiled",
+        description: "an f32 matrix product through 16 x 16 shared tiles, on a size no multiple of 16, against the naive kernel",
+        tolerance: Tolerance::EXACT,
+        run: matmul_tiled,
+    },
+    Case {
         name: "group_ids",
         description: "group and local ids with an explicit group size",
         tolerance: Tolerance::EXACT,
@@ -1347,6 +1353,44 @@ fn histogram_shared(env: &Env) -> CaseResult {
         want[*v as usize % nbins] += 1;
     }
     compare::exact("bins", &bins.to_vec()?, &want).map_err(mismatch)
+}
+
+fn matmul_tiled(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    let n = 37usize;
+    let a = Rng::new(53).f32s(n * n, -1.0, 1.0);
+    let b = Rng::new(59).f32s(n * n, -1.0, 1.0);
+    let (da, db) = (env.dc.buffer_from_slice(&a)?, env.dc.buffer_from_slice(&b)?);
+    let mut c = env.dc.buffer_zeroed::<f32>(n * n)?;
+    let tiles = n.next_multiple_of(16) as u64;
+    cooperative::matmul_tiled_f32::launch(
+        &env.acc,
+        Grid::d2(tiles, tiles).with_group_size([16, 16, 1]),
+        n as u64,
+        &da,
+        &db,
+        &mut c,
+    )?;
+    // The same sums in the same order (the tiles' zeros add nothing: x + 0 * y is x, for the
+    // finite inputs here).
+    let mut want = vec![0.0f32; n * n];
+    for row in 0..n {
+        for col in 0..n {
+            let mut sum = 0.0f32;
+            for k in 0..n.next_multiple_of(16) {
+                let (x, y) = if k < n {
+                    (a[row * n + k], b[k * n + col])
+                } else {
+                    (0.0, 0.0)
+                };
+                sum += x * y;
+            }
+            want[row * n + col] = sum;
+        }
+    }
+    compare::floats_f32("c", &c.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
 }
 
 fn grid_beyond_u32(env: &Env) -> CaseResult {

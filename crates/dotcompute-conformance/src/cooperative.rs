@@ -14,6 +14,8 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         return_in_group_branch::definition(),
         block_reduce::definition(),
         histogram_shared::definition(),
+        matmul_tiled_f32::definition(),
+        matmul_naive_f32::definition(),
     ]
 }
 
@@ -188,4 +190,54 @@ pub fn histogram_shared(per_item: u64, values: &[u32], bins: &mut [u32]) {
         }
         b += group_size_x();
     }
+}
+
+/// `c = a * b` for `n x n` `f32` matrices through 16 x 16 shared tiles: groups of 16 x 16,
+/// a grid of `n x n` rounded up to whole tiles (items outside the matrix load zeros and store
+/// nothing). Each item adds its products in the order of `k`, as the naive kernel does.
+#[kernel]
+pub fn matmul_tiled_f32(n: u64, a: &[f32], b: &[f32], c: &mut [f32]) {
+    let mut ta = shared_array::<f32, 256>();
+    let mut tb = shared_array::<f32, 256>();
+    let size = n as usize;
+    let tx = local_id_x();
+    let ty = local_id_y();
+    let col = global_id_x();
+    let row = global_id_y();
+    let mut sum = 0.0f32;
+    for t in 0..(size + 15) / 16 {
+        let ka = t * 16 + tx;
+        let kb = t * 16 + ty;
+        ta[ty * 16 + tx] = if row < size && ka < size {
+            a[row * size + ka]
+        } else {
+            0.0
+        };
+        tb[ty * 16 + tx] = if kb < size && col < size {
+            b[kb * size + col]
+        } else {
+            0.0
+        };
+        barrier();
+        for k in 0..16 {
+            sum += ta[ty * 16 + k] * tb[k * 16 + tx];
+        }
+        barrier();
+    }
+    if row < size && col < size {
+        c[row * size + col] = sum;
+    }
+}
+
+/// `c = a * b` for `n x n` `f32` matrices, one item per element (the grid is `n x n`).
+#[kernel]
+pub fn matmul_naive_f32(n: u64, a: &[f32], b: &[f32], c: &mut [f32]) {
+    let size = n as usize;
+    let col = global_id_x();
+    let row = global_id_y();
+    let mut sum = 0.0f32;
+    for k in 0..size {
+        sum += a[row * size + k] * b[k * size + col];
+    }
+    c[row * size + col] = sum;
 }

@@ -365,6 +365,14 @@ impl BarrierWalk<'_> {
     }
 }
 
+/// Whether a loop body can leave its loop or iteration early: a `break` or `continue` for
+/// this loop, or a `return`.
+pub fn loop_exits_early(body: &[Stmt]) -> bool {
+    let (mut exits, mut returns) = (false, false);
+    scan_exits(body, 0, &mut exits, &mut returns);
+    exits || returns
+}
+
 /// Whether a loop body has a `break`/`continue` for this loop, and whether it has a `return`.
 fn scan_exits(block: &[Stmt], depth: u32, exits: &mut bool, returns: &mut bool) {
     for s in block {

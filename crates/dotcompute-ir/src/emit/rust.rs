@@ -20,7 +20,7 @@
 //! zero, an index out of bounds, `clamp` with bad bounds, `step_by(0)`) returns a fault.
 
 use crate::affine::{Affine, AffineEnv, Poly};
-use crate::cooperative::holds_barrier;
+use crate::cooperative::{Uniformity, holds_barrier, loop_exits_early};
 use crate::program::{
     AtomicOp, BinaryOp, BoundsChecks, Builtin, Expr, ExprKind, Function, Kernel, Literal, Local,
     MathFn, Stmt, UnaryOp, stmt_exprs,
@@ -90,7 +90,6 @@ enum Place {
 }
 
 /// How a cooperative kernel keeps each local.
-#[derive(Default)]
 struct Storage {
     /// Kept per item, in an array indexed by the local id.
     per_item: Vec<bool>,
@@ -99,6 +98,7 @@ struct Storage {
     /// The kernel has a `return`: items that returned skip the stretches after the one they
     /// returned in (a `done` flag per item).
     returns: bool,
+    uniformity: Uniformity,
 }
 
 impl Storage {
@@ -110,6 +110,7 @@ impl Storage {
             per_item: vec![false; n],
             per_group: vec![false; n],
             returns: false,
+            uniformity: Uniformity::of(kernel),
         };
         crate::program::walk_stmts(&kernel.body, &mut |s| {
             st.returns |= matches!(s, Stmt::Return(_))
@@ -118,6 +119,21 @@ impl Storage {
         let mut stretch = 0usize;
         st.walk_group(&kernel.body, &mut seen, &mut stretch);
         st
+    }
+
+    /// Whether a statement (reached in uniform control flow) runs once per group: it holds a
+    /// barrier, or it is a loop with uniform bounds that no item leaves early. Such a loop
+    /// runs its iterations for the whole group, each stretch of its body over the items:
+    /// the item loop becomes the innermost one, which vectorises across items (items of a
+    /// stretch do not synchronise, so running their iterations interleaved means the same).
+    fn per_group_statement(&self, s: &Stmt) -> bool {
+        holds_barrier(s)
+            || match s {
+                Stmt::For { body, .. } | Stmt::While { body, .. } => {
+                    self.uniformity.keeps_uniform(s) && !loop_exits_early(body)
+                }
+                _ => false,
+            }
     }
 
     fn note(&mut self, local: u32, stretch: usize, seen: &mut [Option<usize>]) {
@@ -145,7 +161,7 @@ impl Storage {
     fn walk_group(&mut self, block: &[Stmt], seen: &mut [Option<usize>], stretch: &mut usize) {
         let mut in_items = false;
         for s in block {
-            if holds_barrier(s) {
+            if self.per_group_statement(s) {
                 in_items = false;
                 // Group statements get a stretch number of their own: a local they read is
                 // kept per item (they read item 0's copy).
@@ -385,13 +401,14 @@ impl<'k> Emitter<'k> {
         out
     }
 
-    /// Statements of a cooperative kernel at group level: those that hold a barrier run here,
-    /// each stretch of others becomes a loop over the group's items.
+    /// Statements of a cooperative kernel at group level: those that run once per group (see
+    /// `Storage::per_group_statement`) run here, each stretch of others becomes a loop over
+    /// the group's items.
     fn group_block(&mut self, out: &mut String, body: &Body<'_>, block: &[Stmt], depth: usize) {
         let pad = "    ".repeat(depth);
         let mut stretch: Vec<&Stmt> = Vec::new();
         for s in block {
-            if !holds_barrier(s) {
+            if !body.coop.is_some_and(|(_, st)| st.per_group_statement(s)) {
                 stretch.push(s);
                 continue;
             }
