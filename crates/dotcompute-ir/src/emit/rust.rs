@@ -480,19 +480,7 @@ impl<'k> Emitter<'k> {
             coop: Some((Place::Item, storage)),
         };
         let returns = storage.returns;
-        let _ = writeln!(
-            out,
-            "{pad}for lz in 0..n[2] {{ for ly in 0..n[1] {{ 'items: for lx in 0..n[0] {{"
-        );
-        let _ = writeln!(
-            out,
-            "{pad}    let lid = (lx + a.group[0] * (ly + a.group[1] * lz)) as usize;\n{pad}    let local = [lx, ly, lz];\n{pad}    let gid = [origin[0] + lx, origin[1] + ly, origin[2] + lz];"
-        );
-        if returns {
-            let _ = writeln!(out, "{pad}    if done[lid] {{ continue 'items; }}");
-        }
-        // The item's copies of the per-item locals this stretch uses, in plain variables for
-        // the stretch (so that they live in registers), written back at its end.
+        // The per-item locals this stretch uses, and those it writes.
         let mut used = vec![false; body.locals.len()];
         let mut written = vec![false; body.locals.len()];
         for s in stmts {
@@ -516,10 +504,33 @@ impl<'k> Emitter<'k> {
         let kept: Vec<usize> = (0..body.locals.len())
             .filter(|&i| used[i] && per_item(body, i))
             .collect();
+        // Per row of the group (fixed y, z), each per-item array is cut to the row's items in
+        // the grid, so that indexing it by the item needs no bounds check and the item loop
+        // can vectorise.
+        let _ = writeln!(
+            out,
+            "{pad}for lz in 0..n[2] {{ for ly in 0..n[1] {{\n{pad}    let row = (a.group[0] * (ly + a.group[1] * lz)) as usize;\n{pad}    let w = n[0] as usize;"
+        );
+        for &i in &kept {
+            let m = if written[i] { "mut " } else { "" };
+            let _ = writeln!(out, "{pad}    let r{i} = &{m}s{i}[row..row + w];");
+        }
+        if returns {
+            let _ = writeln!(out, "{pad}    let rdone = &mut done[row..row + w];");
+        }
+        let _ = writeln!(
+            out,
+            "{pad}    'items: for i in 0..w {{\n{pad}    let lx = i as u64;\n{pad}    let local = [lx, ly, lz];\n{pad}    let gid = [origin[0] + lx, origin[1] + ly, origin[2] + lz];"
+        );
+        if returns {
+            let _ = writeln!(out, "{pad}    if rdone[i] {{ continue 'items; }}");
+        }
+        // The item's copies of the per-item locals, in plain variables for the stretch (so
+        // that they live in registers), written back at its end.
         for &i in &kept {
             let _ = writeln!(
                 out,
-                "{pad}    let mut {}: {} = s{i}[lid];",
+                "{pad}    let mut {}: {} = r{i}[i];",
                 local_name(body.locals, i),
                 body.locals[i].ty.rust_name()
             );
@@ -528,7 +539,7 @@ impl<'k> Emitter<'k> {
             self.stmt(out, &item_body, s, depth + 1);
         }
         for &i in kept.iter().filter(|&&i| written[i]) {
-            let _ = writeln!(out, "{pad}    s{i}[lid] = {};", local_name(body.locals, i));
+            let _ = writeln!(out, "{pad}    r{i}[i] = {};", local_name(body.locals, i));
         }
         let _ = writeln!(out, "{pad}}} }} }}");
     }
@@ -772,7 +783,7 @@ impl<'k> Emitter<'k> {
             }
             Stmt::Return(None) if body.coop.is_some() => {
                 // No barrier follows a `return` (see `cooperative`), but later stretches may.
-                let _ = writeln!(out, "{pad}done[lid] = true;\n{pad}continue 'items;");
+                let _ = writeln!(out, "{pad}rdone[i] = true;\n{pad}continue 'items;");
             }
             Stmt::Return(None) => {
                 let _ = writeln!(out, "{pad}return Ok(());");
