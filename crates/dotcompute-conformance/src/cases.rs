@@ -219,6 +219,24 @@ pub const CASES: &[Case] = &[
         run: matmul_tiled,
     },
     Case {
+        name: "register_tile",
+        description: "a matrix product with a private-array register tile per item",
+        tolerance: Tolerance::EXACT,
+        run: register_tile,
+    },
+    Case {
+        name: "private_across_barrier",
+        description: "a private array kept by each item across a barrier",
+        tolerance: Tolerance::EXACT,
+        run: private_across_barrier,
+    },
+    Case {
+        name: "private_out_of_bounds",
+        description: "a private array read out of bounds faults, naming the array and index",
+        tolerance: Tolerance::EXACT,
+        run: private_out_of_bounds,
+    },
+    Case {
         name: "group_ids",
         description: "group and local ids with an explicit group size",
         tolerance: Tolerance::EXACT,
@@ -1391,6 +1409,71 @@ fn matmul_tiled(env: &Env) -> CaseResult {
         }
     }
     compare::floats_f32("c", &c.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
+}
+
+fn register_tile(env: &Env) -> CaseResult {
+    let n = 36usize;
+    let a = Rng::new(61).f32s(n * n, -1.0, 1.0);
+    let b = Rng::new(67).f32s(n * n, -1.0, 1.0);
+    let (da, db) = (env.dc.buffer_from_slice(&a)?, env.dc.buffer_from_slice(&b)?);
+    let mut c = env.dc.buffer_zeroed::<f32>(n * n)?;
+    cooperative::matmul_register_tile::launch(&env.acc, (n / 4, n), n as u64, &da, &db, &mut c)?;
+    let mut want = vec![0.0f32; n * n];
+    for row in 0..n {
+        for col in 0..n {
+            let mut sum = 0.0f32;
+            for k in 0..n {
+                sum += a[row * n + k] * b[k * n + col];
+            }
+            want[row * n + col] = sum;
+        }
+    }
+    compare::floats_f32("c", &c.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
+}
+
+fn private_across_barrier(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    let (n, group) = (128usize, 64usize);
+    let mut out = env.dc.buffer_zeroed::<u32>(n)?;
+    cooperative::private_across_barrier::launch(
+        &env.acc,
+        Grid::d1(n as u64).with_group_size([group as u32, 1, 1]),
+        &mut out,
+    )?;
+    let want: Vec<u32> = (0..n)
+        .map(|i| {
+            let lid = i % group;
+            let next = (lid + 1) % group;
+            (lid * 10 + lid * 10 + 1 + next * 10 + 2) as u32
+        })
+        .collect();
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn private_out_of_bounds(env: &Env) -> CaseResult {
+    let mut out = env.dc.buffer_zeroed::<u32>(100)?;
+    let result = cooperative::private_out_of_bounds::launch(&env.acc, 100, 37, &mut out)
+        .and_then(|()| env.acc.synchronize());
+    match result {
+        Err(dotcompute::Error::KernelFault { message, .. })
+            if message.contains("array `acc`") && message.contains("index 4") =>
+        {
+            Ok(Outcome {
+                compared: 1,
+                max_ulp: 0,
+            })
+        }
+        Err(e) => Err(CaseError::Launch(e)),
+        Ok(()) => Err(CaseError::Mismatch(compare::Mismatch {
+            output: "fault",
+            index: 0,
+            got: "no fault".into(),
+            want: "index 4 is out of bounds for array `acc` of length 4".into(),
+            ulp: None,
+        })),
+    }
 }
 
 fn grid_beyond_u32(env: &Env) -> CaseResult {

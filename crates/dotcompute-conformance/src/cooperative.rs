@@ -16,6 +16,9 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         histogram_shared::definition(),
         matmul_tiled_f32::definition(),
         matmul_naive_f32::definition(),
+        matmul_register_tile::definition(),
+        private_across_barrier::definition(),
+        private_out_of_bounds::definition(),
     ]
 }
 
@@ -240,4 +243,47 @@ pub fn matmul_naive_f32(n: u64, a: &[f32], b: &[f32], c: &mut [f32]) {
         sum += a[row * size + k] * b[k * size + col];
     }
     c[row * size + col] = sum;
+}
+
+/// `c = a * b` for `n x n` `f32` matrices (`n` a multiple of 4) with a register tile: item
+/// `(x, y)` computes `c[y][4x .. 4x + 4]` in a private array.
+#[kernel]
+pub fn matmul_register_tile(n: u64, a: &[f32], b: &[f32], c: &mut [f32]) {
+    let size = n as usize;
+    let row = global_id_y();
+    let col = global_id_x() * 4;
+    let mut acc = [0.0f32; 4];
+    for k in 0..size {
+        let x = a[row * size + k];
+        for j in 0..4 {
+            acc[j] += x * b[k * size + col + j];
+        }
+    }
+    for j in 0..4 {
+        c[row * size + col + j] = acc[j];
+    }
+}
+
+/// A private array that lives across a barrier: each item keeps three values, and the group
+/// trades one of them through shared memory.
+#[kernel]
+pub fn private_across_barrier(out: &mut [u32]) {
+    let mut slots = shared_array::<u32, 64>();
+    let lid = local_id_x();
+    let mut mine = [0u32; 3];
+    for j in 0..3 {
+        mine[j] = (lid * 10 + j) as u32;
+    }
+    slots[lid] = mine[2];
+    barrier();
+    let next = (lid + 1) % group_size_x();
+    out[global_id_x()] = mine[0] + mine[1] + slots[next];
+}
+
+/// Reads one past the end of a private array in the item `bad`.
+#[kernel]
+pub fn private_out_of_bounds(bad: u64, out: &mut [u32]) {
+    let acc = [1u32; 4];
+    let i = if global_id() as u64 == bad { 4 } else { 0 };
+    out[global_id()] = acc[i];
 }

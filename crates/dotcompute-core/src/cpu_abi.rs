@@ -612,12 +612,12 @@ pub fn items_in_grid(origin: [u64; 3], group: [u64; 3], gsize: [u64; 3]) -> [u64
     ]
 }
 
-/// Reads element `i` of shared array number `array`, checked.
+/// Reads element `i` of array number `array` (shared or private), checked.
 #[inline(always)]
-pub fn shared_load<T: Copy>(block: &[T], array: u32, i: u64) -> Result<T, Fault> {
+pub fn array_load<T: Copy>(block: &[T], array: u32, i: u64) -> Result<T, Fault> {
     match usize::try_from(i).ok().and_then(|i| block.get(i)) {
         Some(v) => Ok(*v),
-        None => Err(Fault::SharedOutOfBounds {
+        None => Err(Fault::ArrayOutOfBounds {
             array,
             index: i,
             len: block.len() as u64,
@@ -625,16 +625,16 @@ pub fn shared_load<T: Copy>(block: &[T], array: u32, i: u64) -> Result<T, Fault>
     }
 }
 
-/// Writes element `i` of shared array number `array`, checked.
+/// Writes element `i` of array number `array` (shared or private), checked.
 #[inline(always)]
-pub fn shared_store<T>(block: &mut [T], array: u32, i: u64, v: T) -> Result<(), Fault> {
+pub fn array_store<T>(block: &mut [T], array: u32, i: u64, v: T) -> Result<(), Fault> {
     let len = block.len() as u64;
     match usize::try_from(i).ok().and_then(|i| block.get_mut(i)) {
         Some(slot) => {
             *slot = v;
             Ok(())
         }
-        None => Err(Fault::SharedOutOfBounds {
+        None => Err(Fault::ArrayOutOfBounds {
             array,
             index: i,
             len,
@@ -683,7 +683,7 @@ fn shared_slot<T>(block: &mut [T], array: u32, i: u64) -> Result<&mut T, Fault> 
     usize::try_from(i)
         .ok()
         .and_then(|i| block.get_mut(i))
-        .ok_or(Fault::SharedOutOfBounds {
+        .ok_or(Fault::ArrayOutOfBounds {
             array,
             index: i,
             len,

@@ -103,11 +103,16 @@ impl KernelDefinition {
     pub fn subject_name(&self, subject: FaultSubject) -> String {
         match subject {
             FaultSubject::Param(p) => self.param_name(p),
-            FaultSubject::SharedArray(a) => self
-                .ir()
-                .ok()
-                .and_then(|k| k.shared.get(a as usize))
-                .map_or_else(|| format!("shared #{a}"), |s| s.name.clone()),
+            FaultSubject::Array(a) => self.ir().ok().and_then(|k| k.array(a)).map_or_else(
+                || format!("array #{a}"),
+                |(name, _, shared)| {
+                    if shared {
+                        format!("shared array `{name}`")
+                    } else {
+                        format!("array `{name}`")
+                    }
+                },
+            ),
         }
     }
 

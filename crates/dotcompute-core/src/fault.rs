@@ -18,9 +18,10 @@ pub enum KernelFault {
         /// The buffer's length.
         len: u64,
     },
-    /// A checked access outside a work-group shared array.
-    SharedOutOfBounds {
-        /// Index of the array in the kernel's shared arrays.
+    /// A checked access outside a kernel's array: a work-group shared array or a private one.
+    ArrayOutOfBounds {
+        /// The array's number: the kernel's shared arrays first, then its private arrays
+        /// (see [`FaultSubject::Array`]).
         array: u32,
         /// The index used.
         index: u64,
@@ -63,9 +64,9 @@ impl KernelFault {
                 "index {index} is out of bounds for buffer `{}` of length {len}",
                 name(FaultSubject::Param(*param))
             ),
-            KernelFault::SharedOutOfBounds { array, index, len } => format!(
-                "index {index} is out of bounds for shared array `{}` of length {len}",
-                name(FaultSubject::SharedArray(*array))
+            KernelFault::ArrayOutOfBounds { array, index, len } => format!(
+                "index {index} is out of bounds for {} of length {len}",
+                name(FaultSubject::Array(*array))
             ),
             KernelFault::DivisionByZero => "integer division or remainder by zero".into(),
             KernelFault::DivisionOverflow => {
@@ -86,7 +87,7 @@ impl fmt::Display for KernelFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.describe(&|s| match s {
             FaultSubject::Param(p) => format!("#{p}"),
-            FaultSubject::SharedArray(a) => format!("shared #{a}"),
+            FaultSubject::Array(a) => format!("array #{a}"),
         }))
     }
 }
@@ -96,6 +97,7 @@ impl fmt::Display for KernelFault {
 pub enum FaultSubject {
     /// A kernel parameter.
     Param(u32),
-    /// A work-group shared array.
-    SharedArray(u32),
+    /// One of a kernel's arrays, numbered across its shared arrays, then its private
+    /// arrays; its name reads "shared array `tile`" or "array `acc`".
+    Array(u32),
 }

@@ -39,15 +39,15 @@ pub fn fault_from_record(
             index,
             len: launch.buffer_lens.get(param as usize).copied().unwrap_or(0),
         },
-        fault_codes::SHARED_OUT_OF_BOUNDS => KernelFault::SharedOutOfBounds {
+        fault_codes::ARRAY_OUT_OF_BOUNDS => KernelFault::ArrayOutOfBounds {
             array: param,
             index,
             len: launch
                 .kernel
                 .ir()
                 .ok()
-                .and_then(|k| k.shared.get(param as usize))
-                .map_or(0, |a| u64::from(a.len)),
+                .and_then(|k| k.array(param))
+                .map_or(0, |(_, len, _)| u64::from(len)),
         },
         fault_codes::DIVISION_BY_ZERO => KernelFault::DivisionByZero,
         fault_codes::DIVISION_OVERFLOW => KernelFault::DivisionOverflow,

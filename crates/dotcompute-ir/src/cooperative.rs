@@ -127,6 +127,7 @@ fn is_uniform(e: &Expr, uniform: &[bool]) -> bool {
             | ExprKind::Load { .. }
             | ExprKind::SharedLoad { .. }
             | ExprKind::SharedAtomic { .. }
+            | ExprKind::PrivateLoad { .. }
             | ExprKind::Atomic { .. } => false,
             // Helpers see only their arguments.
             ExprKind::Literal(_)
@@ -193,6 +194,8 @@ fn mark_locals(block: &[Stmt], ctx: bool, uniform: &mut [bool]) {
             Stmt::Let { init: None, .. }
             | Stmt::Store { .. }
             | Stmt::SharedStore { .. }
+            | Stmt::PrivateInit { .. }
+            | Stmt::PrivateStore { .. }
             | Stmt::Break
             | Stmt::Continue
             | Stmt::Return(_)

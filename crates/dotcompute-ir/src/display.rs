@@ -78,6 +78,14 @@ impl<'k> Printer<'k> {
             .map_or_else(|| format!("?shared{i}"), |a| a.name.clone())
     }
 
+    /// A private array's name and length.
+    fn private(&self, i: u32) -> (String, u32) {
+        self.kernel
+            .private
+            .get(i as usize)
+            .map_or_else(|| (format!("?private{i}"), 0), |a| (a.name.clone(), a.len))
+    }
+
     fn block(&self, f: &mut fmt::Formatter<'_>, block: &[Stmt], depth: usize) -> fmt::Result {
         for s in block {
             self.stmt(f, s, depth)?;
@@ -170,6 +178,21 @@ impl<'k> Printer<'k> {
             Stmt::Trap { message } => writeln!(f, "{pad}panic!({message:?});"),
             Stmt::Eval(e) => writeln!(f, "{pad}{};", self.expr(e)),
             Stmt::Barrier => writeln!(f, "{pad}barrier();"),
+            Stmt::PrivateInit { array, value } => {
+                let (name, len) = self.private(array.0);
+                writeln!(f, "{pad}let mut {name} = [{}; {len}];", self.expr(value))
+            }
+            Stmt::PrivateStore {
+                array,
+                index,
+                value,
+            } => writeln!(
+                f,
+                "{pad}{}[{}] = {};",
+                self.private(array.0).0,
+                self.expr(index),
+                self.expr(value)
+            ),
             Stmt::SharedStore {
                 array,
                 index,
@@ -214,6 +237,9 @@ impl<'k> Printer<'k> {
             }
             ExprKind::SharedLoad { array, index } => {
                 format!("{}[{}]", self.shared_name(array.0), self.expr(index))
+            }
+            ExprKind::PrivateLoad { array, index } => {
+                format!("{}[{}]", self.private(array.0).0, self.expr(index))
             }
             ExprKind::Len(buffer) => format!("{}.len()", self.param_name(buffer.0)),
             ExprKind::Builtin(b) => {

@@ -26,6 +26,7 @@
 //!     functions: vec![],
 //!     bounds_checks: BoundsChecks::Checked,
 //!     shared: vec![],
+//!     private: vec![],
 //! };
 //! validate(&kernel)?;
 //! assert!(kernel.to_string().contains("out[global_id_x()] = (global_id_x() as f32);"));

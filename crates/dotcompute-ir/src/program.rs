@@ -29,6 +29,10 @@ pub struct LocalId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SharedId(pub u32);
 
+/// Index of a private array in [`Kernel::private`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PrivateId(pub u32);
+
 /// Index of a helper function in [`Kernel::functions`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FunctionId(pub u32);
@@ -59,9 +63,14 @@ pub struct Kernel {
     pub bounds_checks: BoundsChecks,
     /// Work-group shared arrays: one of each per group, zeroed when the group starts.
     pub shared: Vec<SharedArray>,
+    /// Private arrays of the kernel body: one of each per work item (`let mut acc =
+    /// [0.0f32; 8];`), filled by [`Stmt::PrivateInit`].
+    pub private: Vec<SharedArray>,
 }
 
-/// A work-group shared array (`shared_array::<T, N>()` in kernel source).
+/// An array with a length fixed at compile time: a work-group shared array
+/// (`shared_array::<T, N>()` in kernel source, in [`Kernel::shared`]) or a private array
+/// (`[v; N]`, in [`Kernel::private`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SharedArray {
     /// Name in the source.
@@ -215,6 +224,22 @@ pub enum Stmt {
     /// `barrier()`: waits until every work item of the group has reached it; the group's
     /// writes to shared arrays and buffers before it are visible to the group after it.
     Barrier,
+    /// `let mut a = [value; N];`: sets every element of a private array.
+    PrivateInit {
+        /// The array.
+        array: PrivateId,
+        /// The value of every element.
+        value: Expr,
+    },
+    /// Writes an element of a private array.
+    PrivateStore {
+        /// The array.
+        array: PrivateId,
+        /// Element index (`u64`).
+        index: Expr,
+        /// Value written.
+        value: Expr,
+    },
     /// Writes an element of a shared array.
     SharedStore {
         /// The array.
@@ -762,6 +787,13 @@ pub enum ExprKind {
         /// Operands after the target.
         args: Vec<Expr>,
     },
+    /// Reads an element of a private array.
+    PrivateLoad {
+        /// The array.
+        array: PrivateId,
+        /// Element index (`u64`).
+        index: Box<Expr>,
+    },
     /// Reads an element of a shared array.
     SharedLoad {
         /// The array.
@@ -800,7 +832,9 @@ impl Expr {
             | ExprKind::Param(_)
             | ExprKind::Len(_)
             | ExprKind::Builtin(_) => {}
-            ExprKind::Load { index, .. } | ExprKind::SharedLoad { index, .. } => index.walk(f),
+            ExprKind::Load { index, .. }
+            | ExprKind::SharedLoad { index, .. }
+            | ExprKind::PrivateLoad { index, .. } => index.walk(f),
             ExprKind::Unary { operand, .. } | ExprKind::Cast(operand) => operand.walk(f),
             ExprKind::Binary { lhs, rhs, .. } => {
                 lhs.walk(f);
@@ -827,7 +861,9 @@ impl Expr {
             | ExprKind::Param(_)
             | ExprKind::Len(_)
             | ExprKind::Builtin(_) => {}
-            ExprKind::Load { index, .. } | ExprKind::SharedLoad { index, .. } => index.walk_mut(f),
+            ExprKind::Load { index, .. }
+            | ExprKind::SharedLoad { index, .. }
+            | ExprKind::PrivateLoad { index, .. } => index.walk_mut(f),
             ExprKind::Unary { operand, .. } | ExprKind::Cast(operand) => operand.walk_mut(f),
             ExprKind::Binary { lhs, rhs, .. } => {
                 lhs.walk_mut(f);
@@ -854,10 +890,13 @@ pub fn walk_exprs_mut(block: &mut [Stmt], f: &mut dyn FnMut(&mut Expr)) {
             | Stmt::Assign { value: e, .. }
             | Stmt::Eval(e)
             | Stmt::Return(Some(e)) => e.walk_mut(f),
-            Stmt::Store { index, value, .. } | Stmt::SharedStore { index, value, .. } => {
+            Stmt::Store { index, value, .. }
+            | Stmt::SharedStore { index, value, .. }
+            | Stmt::PrivateStore { index, value, .. } => {
                 index.walk_mut(f);
                 value.walk_mut(f);
             }
+            Stmt::PrivateInit { value, .. } => value.walk_mut(f),
             Stmt::If {
                 cond,
                 then_body,
@@ -922,10 +961,13 @@ pub fn stmt_exprs(stmt: &Stmt, f: &mut dyn FnMut(&Expr)) {
     match stmt {
         Stmt::Let { init: Some(e), .. } | Stmt::Assign { value: e, .. } | Stmt::Eval(e) => f(e),
         Stmt::Return(Some(e)) => f(e),
-        Stmt::Store { index, value, .. } | Stmt::SharedStore { index, value, .. } => {
+        Stmt::Store { index, value, .. }
+        | Stmt::SharedStore { index, value, .. }
+        | Stmt::PrivateStore { index, value, .. } => {
             f(index);
             f(value);
         }
+        Stmt::PrivateInit { value, .. } => f(value),
         Stmt::If { cond, .. } | Stmt::While { cond, .. } => f(cond),
         Stmt::For {
             start, end, step, ..
@@ -975,6 +1017,19 @@ impl Kernel {
         self.params.get(id.0 as usize)
     }
 
+    /// Array number `n` of the fault record: the shared arrays, then the private ones. Gives
+    /// its name, length, and whether it is shared.
+    pub fn array(&self, n: u32) -> Option<(&str, u32, bool)> {
+        let n = n as usize;
+        match self.shared.get(n) {
+            Some(a) => Some((&a.name, a.len, true)),
+            None => self
+                .private
+                .get(n - self.shared.len())
+                .map(|a| (a.name.as_str(), a.len, false)),
+        }
+    }
+
     /// Whether the kernel's work items cooperate (it declares shared arrays or has a
     /// barrier): its groups must then run as groups.
     pub fn is_cooperative(&self) -> bool {
@@ -995,6 +1050,9 @@ impl Kernel {
         req.int64 = true;
         for p in &self.params {
             note_type(p.scalar_type(), &mut req);
+        }
+        for a in &self.private {
+            note_type(a.elem, &mut req);
         }
         for a in &self.shared {
             note_type(a.elem, &mut req);

@@ -34,7 +34,7 @@ impl Kernel {
     /// # use dotcompute_ir::*;
     /// let k = Kernel { name: "noop".into(), params: vec![], locals: vec![], body: vec![],
     ///                  functions: vec![], bounds_checks: BoundsChecks::Checked,
-    ///                  shared: vec![] };
+    ///                  shared: vec![], private: vec![] };
     /// assert_eq!(Kernel::from_bytes(&k.to_bytes()).unwrap(), k);
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Kernel, IrError> {

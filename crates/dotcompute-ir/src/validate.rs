@@ -6,7 +6,7 @@
 use crate::error::IrError;
 use crate::program::{
     BinaryOp, Block, Expr, ExprKind, FunctionId, Kernel, Literal, Local, LocalId, MathSignature,
-    ParamId, SharedId, Stmt, UnaryOp,
+    ParamId, PrivateId, SharedId, Stmt, UnaryOp,
 };
 use crate::types::{Access, ParamKind, ScalarType};
 
@@ -73,6 +73,25 @@ pub fn validate(kernel: &Kernel) -> Result<(), IrError> {
             return Err(invalid(
                 kernel,
                 "shared arrays",
+                format!(
+                    "`{}` must hold at least one element of a buffer element type, not {} x {}",
+                    a.name, a.len, a.elem
+                ),
+            ));
+        }
+    }
+    for a in &kernel.private {
+        if !is_identifier(&a.name) || !names.insert(a.name.as_str()) {
+            return Err(invalid(
+                kernel,
+                "private arrays",
+                format!("`{}` is not an identifier, or is declared twice", a.name),
+            ));
+        }
+        if !a.elem.is_buffer_element() || a.len == 0 {
+            return Err(invalid(
+                kernel,
+                "private arrays",
                 format!(
                     "`{}` must hold at least one element of a buffer element type, not {} x {}",
                     a.name, a.len, a.elem
@@ -230,6 +249,17 @@ impl<'k> Checker<'k> {
             .ok_or_else(|| self.err(format!("shared array #{} does not exist", id.0)))
     }
 
+    fn private(&self, id: PrivateId) -> Result<ScalarType, IrError> {
+        if self.ret.is_some() {
+            return Err(self.err("helper functions cannot access the kernel's arrays"));
+        }
+        self.kernel
+            .private
+            .get(id.0 as usize)
+            .map(|a| a.elem)
+            .ok_or_else(|| self.err(format!("private array #{} does not exist", id.0)))
+    }
+
     fn block(&mut self, block: &Block) -> Check {
         let mut scope = Vec::new();
         let result = block.iter().try_for_each(|s| self.stmt(s, &mut scope));
@@ -335,6 +365,19 @@ impl<'k> Checker<'k> {
                     Ok(())
                 }
             }
+            Stmt::PrivateInit { array, value } => {
+                let elem = self.private(*array)?;
+                self.expect(value, elem, "the initial value")
+            }
+            Stmt::PrivateStore {
+                array,
+                index,
+                value,
+            } => {
+                let elem = self.private(*array)?;
+                self.expect(index, ScalarType::U64, "an array index")?;
+                self.expect(value, elem, "the stored value")
+            }
             Stmt::SharedStore {
                 array,
                 index,
@@ -404,6 +447,11 @@ impl<'k> Checker<'k> {
                 args.iter()
                     .try_for_each(|a| self.expect(a, elem, "an atomic operand"))?;
                 self.same(ty, elem, "an atomic's result")
+            }
+            ExprKind::PrivateLoad { array, index } => {
+                let elem = self.private(*array)?;
+                self.expect(index, ScalarType::U64, "an array index")?;
+                self.same(ty, elem, "a loaded element")
             }
             ExprKind::SharedLoad { array, index } => {
                 let elem = self.shared(*array)?;

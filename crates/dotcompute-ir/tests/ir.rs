@@ -71,6 +71,7 @@ fn shifted() -> Kernel {
         functions: vec![],
         bounds_checks: BoundsChecks::Checked,
         shared: vec![],
+        private: vec![],
     }
 }
 
@@ -98,10 +99,10 @@ fn hashes_are_stable_and_distinguish_programs() {
     unchecked.bounds_checks = BoundsChecks::Unchecked;
     assert_ne!(KernelHash::of(&k), KernelHash::of(&unchecked));
     // Pinned: the hash of this program must not change unless the IR format version does
-    // (version 2 added shared arrays, barriers and `num_groups`).
+    // (version 2 added shared and private arrays, barriers and `num_groups`).
     assert_eq!(
         KernelHash::of(&k).to_string(),
-        "d0b588e1a64076da0568220227b4d47abd328914e73c9d93de3cd656f65c3b9c"
+        "a0a64c9f81345dcb90c34671ddda15cda9bd71a2f839c8ffe6d22d4da8077b71"
     );
 }
 

@@ -278,6 +278,7 @@ pub fn expand_kernel(
         locals: lowered.locals,
         body: lowered.body,
         shared: lowered.shared,
+        private: lowered.private,
         functions,
         bounds_checks: if options.unchecked {
             BoundsChecks::Unchecked

@@ -4,7 +4,7 @@
 use crate::infer::{TyVar, Types};
 use dotcompute_ir::{
     AtomicOp, BinaryOp, Block, Builtin, Expr, ExprKind, FunctionId, Literal, Local, LocalId,
-    MathFn, ParamId, ScalarType, SharedId, Stmt, UnaryOp,
+    MathFn, ParamId, PrivateId, ScalarType, SharedId, Stmt, UnaryOp,
 };
 use proc_macro2::Span;
 
@@ -53,6 +53,10 @@ pub enum HExprKind {
         array: SharedId,
         index: Box<HExpr>,
         args: Vec<HExpr>,
+    },
+    PrivateLoad {
+        array: PrivateId,
+        index: Box<HExpr>,
     },
     Len(ParamId),
     Builtin(Builtin),
@@ -123,6 +127,15 @@ pub enum HStmt {
     Trap(String),
     Eval(HExpr),
     Barrier,
+    PrivateInit {
+        array: PrivateId,
+        value: HExpr,
+    },
+    PrivateStore {
+        array: PrivateId,
+        index: HExpr,
+        value: HExpr,
+    },
     SharedStore {
         array: SharedId,
         index: HExpr,
@@ -189,6 +202,19 @@ impl Finisher<'_> {
                 value: self.expr(value)?,
             },
             HStmt::Barrier => Stmt::Barrier,
+            HStmt::PrivateInit { array, value } => Stmt::PrivateInit {
+                array: *array,
+                value: self.expr(value)?,
+            },
+            HStmt::PrivateStore {
+                array,
+                index,
+                value,
+            } => Stmt::PrivateStore {
+                array: *array,
+                index: self.expr(index)?,
+                value: self.expr(value)?,
+            },
             HStmt::If {
                 cond,
                 then_body,
@@ -257,6 +283,10 @@ impl Finisher<'_> {
                     .iter()
                     .map(|a| self.expr(a))
                     .collect::<syn::Result<_>>()?,
+            },
+            HExprKind::PrivateLoad { array, index } => ExprKind::PrivateLoad {
+                array: *array,
+                index: Box::new(self.expr(index)?),
             },
             HExprKind::SharedLoad { array, index } => ExprKind::SharedLoad {
                 array: *array,

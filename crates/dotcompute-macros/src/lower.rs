@@ -9,7 +9,7 @@ use crate::intrinsics::{self, Constant};
 use crate::signature::{HelperSignature, KernelParam, scalar_type};
 use dotcompute_ir::{
     Access, AtomicOp, BinaryOp, Block, Function, FunctionId, Local, LocalId, MathFn, MathSignature,
-    ParamId, ParamKind, ScalarType, SharedArray, SharedId, UnaryOp,
+    ParamId, ParamKind, PrivateId, ScalarType, SharedArray, SharedId, UnaryOp,
 };
 use proc_macro2::Span;
 use std::collections::HashMap;
@@ -43,6 +43,7 @@ enum Binding {
     Local(LocalId),
     Param(ParamId),
     Shared(SharedId),
+    Private(PrivateId),
 }
 
 /// What an indexing expression reads or writes.
@@ -50,6 +51,7 @@ enum Binding {
 enum Indexed {
     Buffer(ParamId),
     Shared(SharedId),
+    Private(PrivateId),
 }
 
 /// A lowered kernel body.
@@ -58,6 +60,8 @@ pub struct KernelBody {
     pub body: Block,
     /// Shared arrays declared with `shared_array::<T, N>()`.
     pub shared: Vec<SharedArray>,
+    /// Private arrays declared with `[v; N]`.
+    pub private: Vec<SharedArray>,
     /// Where each `barrier()` is, in source order (for the uniformity check's errors).
     pub barriers: Vec<Span>,
 }
@@ -90,6 +94,8 @@ struct Lowerer<'a> {
     shared: Vec<SharedArray>,
     /// Spans of the `barrier()` calls so far.
     barriers: Vec<Span>,
+    /// Private arrays declared so far: name, element type, length.
+    private: Vec<(String, TyVar, u32)>,
 }
 
 /// Lowers a kernel body.
@@ -127,10 +133,22 @@ pub fn lower_kernel(
     };
     let ir_body = fin.block(&body)?;
     let locals = fin.locals(&l.locals)?;
+    let private = l
+        .private
+        .iter()
+        .map(|(name, ty, len)| {
+            Ok(SharedArray {
+                name: name.clone(),
+                elem: fin.types.resolve(*ty)?,
+                len: *len,
+            })
+        })
+        .collect::<syn::Result<Vec<_>>>()?;
     Ok(KernelBody {
         locals,
         body: ir_body,
         shared: l.shared,
+        private,
         barriers: l.barriers,
     })
 }
@@ -191,6 +209,7 @@ impl<'a> Lowerer<'a> {
             assignable: Vec::new(),
             shared: Vec::new(),
             barriers: Vec::new(),
+            private: Vec::new(),
         }
     }
 
@@ -305,6 +324,11 @@ impl<'a> Lowerer<'a> {
             && let Some(call) = shared_array_call(&init.expr)
         {
             return self.shared_array(local, call);
+        }
+        if let Some(init) = &local.init
+            && let syn::Expr::Repeat(r) = strip_parens(&init.expr)
+        {
+            return self.private_array(local, r, out);
         }
         let (pat, annotation) = match &local.pat {
             syn::Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
@@ -466,6 +490,72 @@ impl<'a> Lowerer<'a> {
             len,
         });
         self.bind(&name, Binding::Shared(id));
+        Ok(())
+    }
+
+    /// `let mut acc = [value; N];`: a private array, one per work item.
+    fn private_array(
+        &mut self,
+        local: &syn::Local,
+        r: &syn::ExprRepeat,
+        out: &mut Vec<HStmt>,
+    ) -> syn::Result<()> {
+        let span = r.span();
+        if self.ret.is_some() {
+            return Err(unsupported(
+                span,
+                "an array in a helper",
+                "declare arrays in the kernel body (helpers take and return scalars)",
+            ));
+        }
+        let (pat, annotation) = match &local.pat {
+            syn::Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
+            p => (p, None),
+        };
+        let name = match pat {
+            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.to_string(),
+            other => {
+                return Err(err(
+                    other.span(),
+                    "bind an array to a name: `let mut acc = [0.0f32; 8];`",
+                ));
+            }
+        };
+        let len = match strip_parens(&r.len) {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(i),
+                ..
+            }) => i.base10_parse::<u32>().ok().filter(|n| *n > 0),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            err(
+                r.len.span(),
+                "the length of a kernel array is an integer literal from 1 to u32::MAX (`[0.0f32; 8]`)",
+            )
+        })?;
+        let value = self.expr(&r.expr)?;
+        if let Some(syn::Type::Array(a)) = annotation {
+            let st = scalar_type(&a.elem)
+                .ok_or_else(|| err(a.elem.span(), "array elements are scalars"))?;
+            self.types.require(value.ty, st, a.elem.span())?;
+        }
+        // Arrays are per kernel in the IR: a name used twice gets a suffix.
+        let taken = |n: &str, l: &Self| {
+            l.private.iter().any(|(p, _, _)| p == n)
+                || l.shared.iter().any(|a| a.name == n)
+                || l.params.iter().any(|p| p.ident == n)
+        };
+        let mut ir_name = name.clone();
+        let mut k = 1;
+        while taken(&ir_name, self) {
+            ir_name = format!("{name}_{k}");
+            k += 1;
+        }
+        let id = PrivateId(self.private.len() as u32);
+        self.private.push((ir_name, value.ty, len));
+        out.push(HStmt::PrivateInit { array: id, value });
+        self.bind(&name, Binding::Private(id));
         Ok(())
     }
 
@@ -702,11 +792,11 @@ impl<'a> Lowerer<'a> {
                             ),
                         ));
                     }
-                    Some(Binding::Shared(_)) => {
+                    Some(Binding::Shared(_) | Binding::Private(_)) => {
                         return Err(err(
                             span,
                             format!(
-                                "cannot assign a whole shared array: assign its elements (`{name}[i] = v`)"
+                                "cannot assign a whole array: assign its elements (`{name}[i] = v`)"
                             ),
                         ));
                     }
@@ -735,8 +825,7 @@ impl<'a> Lowerer<'a> {
                 Ok(())
             }
             syn::Expr::Index(ix) => {
-                let (target, elem) = self.indexed_of(&ix.expr, true)?;
-                let elem_ty = self.types.known(elem, span);
+                let (target, elem_ty) = self.indexed_of(&ix.expr, true)?;
                 if let Some(op) = op {
                     // buf[i] op= v: as in Rust, v first, then the place (its index once).
                     let rhs = self.expr(value)?;
@@ -999,9 +1088,8 @@ impl<'a> Lowerer<'a> {
                         "index single elements (`buf[i]`) and pass offsets as parameters",
                     ));
                 }
-                let (target, elem) = self.indexed_of(&ix.expr, false)?;
+                let (target, ty) = self.indexed_of(&ix.expr, false)?;
                 let index = self.index(&ix.index)?;
-                let ty = self.types.known(elem, span);
                 Ok(self.mk(load(target, index), ty, span))
             }
             syn::Expr::MethodCall(m) => self.method_call(m),
@@ -1179,9 +1267,9 @@ impl<'a> Lowerer<'a> {
                         )),
                     }
                 }
-                Some(Binding::Shared(_)) => Err(err(
+                Some(Binding::Shared(_) | Binding::Private(_)) => Err(err(
                     span,
-                    format!("shared array `{name}` can only be indexed (`{name}[i]`) in a kernel"),
+                    format!("array `{name}` can only be indexed (`{name}[i]`) in a kernel"),
                 )),
                 None => Err(err(
                     span,
@@ -1261,16 +1349,24 @@ impl<'a> Lowerer<'a> {
 
     /// The buffer parameter or shared array an indexed expression names, with its element
     /// type.
-    fn indexed_of(&mut self, e: &syn::Expr, write: bool) -> syn::Result<(Indexed, ScalarType)> {
+    fn indexed_of(&mut self, e: &syn::Expr, write: bool) -> syn::Result<(Indexed, TyVar)> {
+        let span = e.span();
         if let syn::Expr::Path(p) = strip_parens(e)
             && let Some(ident) = p.path.get_ident()
-            && let Some(Binding::Shared(id)) = self.lookup(&ident.to_string())
         {
-            let elem = self.shared[id.0 as usize].elem;
-            return Ok((Indexed::Shared(id), elem));
+            match self.lookup(&ident.to_string()) {
+                Some(Binding::Shared(id)) => {
+                    let elem = self.shared[id.0 as usize].elem;
+                    return Ok((Indexed::Shared(id), self.types.known(elem, span)));
+                }
+                Some(Binding::Private(id)) => {
+                    return Ok((Indexed::Private(id), self.private[id.0 as usize].1));
+                }
+                _ => {}
+            }
         }
         let (buffer, elem) = self.buffer_of(e, write)?;
-        Ok((Indexed::Buffer(buffer), elem))
+        Ok((Indexed::Buffer(buffer), self.types.known(elem, span)))
     }
 
     /// The buffer parameter an expression names.
@@ -1615,7 +1711,14 @@ impl<'a> Lowerer<'a> {
                 ));
             }
         };
-        let (target_kind, elem) = self.indexed_of(&target.expr, true)?;
+        let (target_kind, elem_ty) = self.indexed_of(&target.expr, true)?;
+        if let Indexed::Private(_) = target_kind {
+            return Err(err(
+                c.args[0].span(),
+                "an array of the work item is its own: update it with `acc[i] += v`, no atomic needed",
+            ));
+        }
+        let elem = self.types.resolve(elem_ty)?;
         if !op.supports(elem) {
             return Err(err(
                 span,
@@ -1645,6 +1748,11 @@ impl<'a> Lowerer<'a> {
                 index: Box::new(index),
                 args,
             },
+            // Refused above.
+            Indexed::Private(array) => HExprKind::PrivateLoad {
+                array,
+                index: Box::new(index),
+            },
         };
         Ok(self.mk(kind, ty, span))
     }
@@ -1661,6 +1769,10 @@ fn load(target: Indexed, index: HExpr) -> HExprKind {
             array,
             index: Box::new(index),
         },
+        Indexed::Private(array) => HExprKind::PrivateLoad {
+            array,
+            index: Box::new(index),
+        },
     }
 }
 
@@ -1673,6 +1785,11 @@ fn store(target: Indexed, index: HExpr, value: HExpr) -> HStmt {
             value,
         },
         Indexed::Shared(array) => HStmt::SharedStore {
+            array,
+            index,
+            value,
+        },
+        Indexed::Private(array) => HStmt::PrivateStore {
             array,
             index,
             value,

@@ -305,6 +305,7 @@ fn panicking_definition() -> &'static KernelDefinition {
         functions: vec![],
         bounds_checks: BoundsChecks::Checked,
         shared: vec![],
+        private: vec![],
     };
     let hash = KernelHash::of(&ir);
     let bytes: &'static [u8] = Box::leak(ir.to_bytes().into_boxed_slice());

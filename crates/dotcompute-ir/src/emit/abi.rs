@@ -50,6 +50,7 @@ pub mod fault_codes {
     pub const ZERO_STEP: u32 = 5;
     /// `panic!`: the index field holds the message number (the program's `traps`).
     pub const PANIC: u32 = 6;
-    /// Out-of-bounds access of a shared array (the parameter field holds the array's number).
-    pub const SHARED_OUT_OF_BOUNDS: u32 = 7;
+    /// Out-of-bounds access of a shared or private array (the parameter field holds the
+    /// array's number: shared arrays first, then private ones; see `Kernel::array`).
+    pub const ARRAY_OUT_OF_BOUNDS: u32 = 7;
 }

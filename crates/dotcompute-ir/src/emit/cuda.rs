@@ -183,6 +183,7 @@ fn can_fault(e: &Expr, checked: bool) -> bool {
             ExprKind::Load { .. }
             | ExprKind::Atomic { .. }
             | ExprKind::SharedLoad { .. }
+            | ExprKind::PrivateLoad { .. }
             | ExprKind::SharedAtomic { .. } => checked,
             ExprKind::Binary {
                 op: BinaryOp::Div | BinaryOp::Rem,
@@ -292,6 +293,12 @@ impl<'k> Emitter<'k> {
         out.push_str(&self.support_functions());
         out.push_str(&self.buffer_functions());
         out.push_str(&self.shared_functions());
+        let code = fault_codes::ARRAY_OUT_OF_BOUNDS;
+        let _ = write!(
+            out,
+            "template <typename T, unsigned int N> {INLINE} T private_load(dc_ctx& c, const T (&a)[N], unsigned int id, unsigned long long idx) {{\n    if (idx >= N) {{ record_fault(c, {code}u, id, idx); return T(); }}\n    return a[idx];\n}}\n\
+             template <typename T, unsigned int N> {INLINE} void private_store(dc_ctx& c, T (&a)[N], unsigned int id, unsigned long long idx, T v) {{\n    if (c.faulted) return;\n    if (idx >= N) {{ record_fault(c, {code}u, id, idx); return; }}\n    a[idx] = v;\n}}\n"
+        );
         // Helpers first declared, so that they can call each other in any order.
         for (i, f) in self.kernel.functions.iter().enumerate() {
             let _ = writeln!(out, "{};", Self::signature(i, f));
@@ -306,6 +313,9 @@ impl<'k> Emitter<'k> {
             "{INLINE} void kernel_body(dc_ctx& c, unsigned long long gx, unsigned long long gy, unsigned long long gz, bool alive) {{"
         );
         let cooperative = self.uniformity.is_some();
+        for (i, a) in self.kernel.private.iter().enumerate() {
+            let _ = writeln!(out, "    {} pa{i}[{}] = {{}};", ty(a.elem), a.len);
+        }
         if cooperative {
             for (i, l) in self.kernel.locals.iter().enumerate() {
                 let _ = writeln!(
@@ -514,7 +524,7 @@ impl<'k> Emitter<'k> {
         for (i, a) in self.kernel.shared.iter().enumerate() {
             let n = ty(a.elem);
             let len = a.len;
-            let code = fault_codes::SHARED_OUT_OF_BOUNDS;
+            let code = fault_codes::ARRAY_OUT_OF_BOUNDS;
             let z = zero(a.elem);
             let _ = write!(
                 out,
@@ -791,6 +801,42 @@ impl<'k> Emitter<'k> {
             }
             Stmt::Barrier => {
                 let _ = writeln!(out, "{pad}__syncthreads();");
+            }
+            Stmt::PrivateInit { array, value } => {
+                let v = self.expr(body, value);
+                let a = array.0;
+                let p = self.kernel.private.get(a as usize);
+                let (n, len) = p.map_or(("int", 0), |p| (ty(p.elem), p.len));
+                let _ = writeln!(
+                    out,
+                    "{pad}{{ {n} pv = {v}; for (unsigned int k = 0; k < {len}u; k++) pa{a}[k] = pv; }}"
+                );
+            }
+            Stmt::PrivateStore {
+                array,
+                index,
+                value,
+            } => {
+                let v = self.expr(body, value);
+                let i = self.expr(body, index);
+                let a = array.0;
+                let n = self
+                    .kernel
+                    .private
+                    .get(a as usize)
+                    .map_or("int", |p| ty(p.elem));
+                let number = self.kernel.shared.len() + a as usize;
+                if self.checked {
+                    let _ = writeln!(
+                        out,
+                        "{pad}{{ {n} sv = {v}; private_store(c, pa{a}, {number}u, {i}, sv); }}"
+                    );
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{pad}{{ {n} sv = {v}; if (!c.faulted) pa{a}[{i}] = sv; }}"
+                    );
+                }
             }
             Stmt::If {
                 cond,
@@ -1093,6 +1139,15 @@ impl<'k> Emitter<'k> {
                     buffer.0,
                     r.join(", ")
                 )
+            }
+            ExprKind::PrivateLoad { array, index } => {
+                let i = self.expr(body, index);
+                let number = self.kernel.shared.len() + array.0 as usize;
+                if self.checked {
+                    format!("private_load(c, pa{}, {number}u, {i})", array.0)
+                } else {
+                    format!("pa{}[{i}]", array.0)
+                }
             }
             ExprKind::SharedAtomic {
                 op,

@@ -95,6 +95,8 @@ struct Storage {
     per_item: Vec<bool>,
     /// The variable of a loop that holds a barrier: one per group.
     per_group: Vec<bool>,
+    /// Private arrays that more than one stretch uses: kept per item.
+    arrays_per_item: Vec<bool>,
     /// The kernel has a `return`: items that returned skip the stretches after the one they
     /// returned in (a `done` flag per item).
     returns: bool,
@@ -109,6 +111,7 @@ impl Storage {
         let mut st = Storage {
             per_item: vec![false; n],
             per_group: vec![false; n],
+            arrays_per_item: vec![false; kernel.private.len()],
             returns: false,
             uniformity: Uniformity::of(kernel),
         };
@@ -116,8 +119,9 @@ impl Storage {
             st.returns |= matches!(s, Stmt::Return(_))
         });
         let mut seen: Vec<Option<usize>> = vec![None; n];
+        let mut arrays_seen: Vec<Option<usize>> = vec![None; kernel.private.len()];
         let mut stretch = 0usize;
-        st.walk_group(&kernel.body, &mut seen, &mut stretch);
+        st.walk_group(&kernel.body, &mut seen, &mut arrays_seen, &mut stretch);
         st
     }
 
@@ -158,7 +162,13 @@ impl Storage {
         }
     }
 
-    fn walk_group(&mut self, block: &[Stmt], seen: &mut [Option<usize>], stretch: &mut usize) {
+    fn walk_group(
+        &mut self,
+        block: &[Stmt],
+        seen: &mut [Option<usize>],
+        arrays_seen: &mut [Option<usize>],
+        stretch: &mut usize,
+    ) {
         let mut in_items = false;
         for s in block {
             if self.per_group_statement(s) {
@@ -177,11 +187,11 @@ impl Storage {
                         else_body,
                         ..
                     } => {
-                        self.walk_group(then_body, seen, stretch);
-                        self.walk_group(else_body, seen, stretch);
+                        self.walk_group(then_body, seen, arrays_seen, stretch);
+                        self.walk_group(else_body, seen, arrays_seen, stretch);
                     }
                     Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Loop { body } => {
-                        self.walk_group(body, seen, stretch)
+                        self.walk_group(body, seen, arrays_seen, stretch)
                     }
                     _ => {}
                 }
@@ -201,6 +211,12 @@ impl Storage {
                         self.note(l, here, seen);
                     }
                     self.note_exprs(s, here, seen);
+                    for a in private_arrays_of(s) {
+                        match arrays_seen[a] {
+                            Some(other) if other != here => self.arrays_per_item[a] = true,
+                            _ => arrays_seen[a] = Some(here),
+                        }
+                    }
                 });
             }
         }
@@ -379,6 +395,16 @@ impl<'k> Emitter<'k> {
         if returns {
             out.push_str("    let mut done = ::std::vec![false; glen];\n");
         }
+        for (i, a) in self.kernel.private.iter().enumerate() {
+            if storage.arrays_per_item[i] {
+                let _ = writeln!(
+                    out,
+                    "    let mut pas{i}: ::std::vec::Vec<[{0}; {1}]> = ::std::vec![[<{0} as ::core::default::Default>::default(); {1}]; glen];",
+                    a.elem.rust_name(),
+                    a.len
+                );
+            }
+        }
         out.push_str("    for g in start..end {\n        let (gx, gy, gz) = rt::split_linear(g, ng);\n        let grp = [gx, gy, gz];\n        let origin = [gx * a.group[0], gy * a.group[1], gz * a.group[2]];\n        let n = rt::items_in_grid(origin, a.group, a.gsize);\n");
         if returns {
             out.push_str("        done.fill(false);\n");
@@ -504,6 +530,18 @@ impl<'k> Emitter<'k> {
         let kept: Vec<usize> = (0..body.locals.len())
             .filter(|&i| used[i] && per_item(body, i))
             .collect();
+        let mut arrays_used = vec![false; self.kernel.private.len()];
+        let mut arrays_written = vec![false; self.kernel.private.len()];
+        for s in stmts {
+            crate::program::walk_stmts(std::slice::from_ref(*s), &mut |s| {
+                for a in private_arrays_of(s) {
+                    arrays_used[a] = true;
+                }
+                if let Stmt::PrivateInit { array, .. } | Stmt::PrivateStore { array, .. } = s {
+                    arrays_written[array.0 as usize] = true;
+                }
+            });
+        }
         // Per row of the group (fixed y, z), each per-item array is cut to the row's items in
         // the grid, so that indexing it by the item needs no bounds check and the item loop
         // can vectorise.
@@ -517,6 +555,12 @@ impl<'k> Emitter<'k> {
         }
         if returns {
             let _ = writeln!(out, "{pad}    let rdone = &mut done[row..row + w];");
+        }
+        for (a, used) in arrays_used.iter().enumerate() {
+            if *used && storage.arrays_per_item[a] {
+                let m = if arrays_written[a] { "mut " } else { "" };
+                let _ = writeln!(out, "{pad}    let rpa{a} = &{m}pas{a}[row..row + w];");
+            }
         }
         let _ = writeln!(
             out,
@@ -535,11 +579,36 @@ impl<'k> Emitter<'k> {
                 body.locals[i].ty.rust_name()
             );
         }
+        for (a, arr) in self.kernel.private.iter().enumerate() {
+            if !arrays_used[a] {
+                continue;
+            }
+            let init = if storage.arrays_per_item[a] {
+                format!("rpa{a}[i]")
+            } else {
+                format!(
+                    "[<{0} as ::core::default::Default>::default(); {1}]",
+                    arr.elem.rust_name(),
+                    arr.len
+                )
+            };
+            let _ = writeln!(
+                out,
+                "{pad}    let mut pa{a}: [{}; {}] = {init};",
+                arr.elem.rust_name(),
+                arr.len
+            );
+        }
         for s in stmts {
             self.stmt(out, &item_body, s, depth + 1);
         }
         for &i in kept.iter().filter(|&&i| written[i]) {
             let _ = writeln!(out, "{pad}    r{i}[i] = {};", local_name(body.locals, i));
+        }
+        for (a, written) in arrays_written.iter().enumerate() {
+            if *written && storage.arrays_per_item[a] {
+                let _ = writeln!(out, "{pad}    rpa{a}[i] = pa{a};");
+            }
         }
         let _ = writeln!(out, "{pad}}} }} }}");
     }
@@ -621,6 +690,14 @@ impl<'k> Emitter<'k> {
             mode,
             coop: None,
         };
+        for (a, arr) in self.kernel.private.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "    let mut pa{a}: [{0}; {1}] = [<{0} as ::core::default::Default>::default(); {1}];",
+                arr.elem.rust_name(),
+                arr.len
+            );
+        }
         self.block(&mut out, &body, &self.kernel.body, 1);
         out.push_str("    Ok(())\n}\n");
         out
@@ -801,6 +878,30 @@ impl<'k> Emitter<'k> {
             }
             // The item loops are the barriers (see `group_block`).
             Stmt::Barrier => {}
+            Stmt::PrivateInit { array, value } => {
+                let v = self.expr_mut(body, value);
+                let a = array.0;
+                let _ = writeln!(
+                    out,
+                    "{pad}{{ let __v = {v}; for __e in pa{a}.iter_mut() {{ *__e = __v; }} }}"
+                );
+            }
+            Stmt::PrivateStore {
+                array,
+                index,
+                value,
+            } => {
+                let v = self.expr_mut(body, value);
+                let i = self.expr_mut(body, index);
+                let a = array.0;
+                let number = self.kernel.shared.len() as u32 + a;
+                let access = if body.mode == Mode::Unchecked {
+                    format!("unsafe {{ *pa{a}.get_unchecked_mut(__i as usize) = __v }}")
+                } else {
+                    format!("rt::array_store(&mut pa{a}, {number}, __i, __v)?")
+                };
+                let _ = writeln!(out, "{pad}{{ let __v = {v}; let __i = {i}; {access}; }}");
+            }
             Stmt::SharedStore {
                 array,
                 index,
@@ -812,7 +913,7 @@ impl<'k> Emitter<'k> {
                 let access = if body.mode == Mode::Unchecked {
                     format!("unsafe {{ *sh{a}.get_unchecked_mut(__i as usize) = __v }}")
                 } else {
-                    format!("rt::shared_store(&mut sh{a}, {a}, __i, __v)?")
+                    format!("rt::array_store(&mut sh{a}, {a}, __i, __v)?")
                 };
                 let _ = writeln!(out, "{pad}{{ let __v = {v}; let __i = {i}; {access}; }}");
             }
@@ -871,8 +972,18 @@ impl<'k> Emitter<'k> {
                 // As in Rust, `&mut sh[i]` is bounds checked before the operands are evaluated.
                 let _ = write!(
                     out,
-                    "{{ let __i = {i}; rt::shared_load(&sh{a}, {a}, __i)?; {operands}{call} }}"
+                    "{{ let __i = {i}; rt::array_load(&sh{a}, {a}, __i)?; {operands}{call} }}"
                 );
+            }
+            ExprKind::PrivateLoad { array, index } => {
+                let i = self.sub(body, index);
+                let a = array.0;
+                let number = self.kernel.shared.len() as u32 + a;
+                let _ = if body.mode == Mode::Unchecked {
+                    write!(out, "unsafe {{ *pa{a}.get_unchecked(({i}) as usize) }}")
+                } else {
+                    write!(out, "rt::array_load(&pa{a}, {number}, {i})?")
+                };
             }
             ExprKind::SharedLoad { array, index } => {
                 let i = self.sub(body, index);
@@ -880,7 +991,7 @@ impl<'k> Emitter<'k> {
                 let _ = if body.mode == Mode::Unchecked {
                     write!(out, "unsafe {{ *sh{a}.get_unchecked(({i}) as usize) }}")
                 } else {
-                    write!(out, "rt::shared_load(&sh{a}, {a}, {i})?")
+                    write!(out, "rt::array_load(&sh{a}, {a}, {i})?")
                 };
             }
             ExprKind::Param(id) => {
@@ -1042,6 +1153,22 @@ fn literal(lit: Literal, ty: ScalarType) -> String {
             }
         }
     }
+}
+
+/// The private arrays a statement (not its nested blocks) uses.
+fn private_arrays_of(s: &Stmt) -> Vec<usize> {
+    let mut arrays = Vec::new();
+    if let Stmt::PrivateInit { array, .. } | Stmt::PrivateStore { array, .. } = s {
+        arrays.push(array.0 as usize);
+    }
+    stmt_exprs(s, &mut |e| {
+        e.walk(&mut |e| {
+            if let ExprKind::PrivateLoad { array, .. } = e.kind {
+                arrays.push(array.0 as usize);
+            }
+        })
+    });
+    arrays
 }
 
 /// Whether a cooperative kernel keeps local `i` in a per-item array.

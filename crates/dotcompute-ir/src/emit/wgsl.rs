@@ -223,6 +223,7 @@ fn can_fault(e: &Expr, checked: bool) -> bool {
             ExprKind::Load { .. }
             | ExprKind::Atomic { .. }
             | ExprKind::SharedLoad { .. }
+            | ExprKind::PrivateLoad { .. }
             | ExprKind::SharedAtomic { .. } => checked,
             ExprKind::Binary {
                 op: BinaryOp::Div | BinaryOp::Rem,
@@ -594,6 +595,7 @@ impl<'k> Emitter<'k> {
         }
         out.push_str(&self.buffer_functions());
         out.push_str(&self.shared_functions());
+        out.push_str(&self.private_functions());
         out
     }
 
@@ -605,7 +607,7 @@ impl<'k> Emitter<'k> {
         for (i, a) in self.kernel.shared.iter().enumerate() {
             let n = ty(a.elem);
             let len = a.len;
-            let code = fault_codes::SHARED_OUT_OF_BOUNDS;
+            let code = fault_codes::ARRAY_OUT_OF_BOUNDS;
             let z = zero(a.elem);
             let (element, read, write) = if self.shared_atomic[i] {
                 let s = self.atomic_storage(a.elem);
@@ -645,6 +647,27 @@ impl<'k> Emitter<'k> {
                     a.elem,
                 ));
             }
+        }
+        out
+    }
+
+    /// Each private array (`var<private>`: one per invocation, zeroed) with its checked
+    /// accesses.
+    fn private_functions(&self) -> String {
+        let mut out = String::new();
+        let first = self.kernel.shared.len();
+        for (i, a) in self.kernel.private.iter().enumerate() {
+            let n = ty(a.elem);
+            let len = a.len;
+            let code = fault_codes::ARRAY_OUT_OF_BOUNDS;
+            let number = first + i;
+            let z = zero(a.elem);
+            let _ = write!(
+                out,
+                "var<private> pa{i}: array<{n}, {len}>;\n\
+                 fn private_load_{i}(idx: u64) -> {n} {{\n    if idx >= {len}lu {{ record_fault({code}u, {number}u, idx); return {z}; }}\n    return pa{i}[u32(idx)];\n}}\n\
+                 fn private_store_{i}(idx: u64, v: {n}) {{\n    if faulted {{ return; }}\n    if idx >= {len}lu {{ record_fault({code}u, {number}u, idx); return; }}\n    pa{i}[u32(idx)] = v;\n}}\n"
+            );
         }
         out
     }
@@ -975,6 +998,29 @@ impl<'k> Emitter<'k> {
             Stmt::Barrier => {
                 let _ = writeln!(out, "{pad}workgroupBarrier();\n{pad}storageBarrier();");
             }
+            Stmt::PrivateInit { array, value } => {
+                let v = self.expr(body, value);
+                let a = array.0;
+                let len = self.kernel.private.get(a as usize).map_or(0, |p| p.len);
+                let _ = writeln!(
+                    out,
+                    "{pad}{{ let pv = {v}; for (var k = 0u; k < {len}u; k++) {{ pa{a}[k] = pv; }} }}"
+                );
+            }
+            Stmt::PrivateStore {
+                array,
+                index,
+                value,
+            } => {
+                let v = self.expr(body, value);
+                let i = self.expr(body, index);
+                let a = array.0;
+                if self.checked {
+                    let _ = writeln!(out, "{pad}{{ let sv = {v}; private_store_{a}({i}, sv); }}");
+                } else {
+                    let _ = writeln!(out, "{pad}{{ let sv = {v}; pa{a}[u32({i})] = sv; }}");
+                }
+            }
             Stmt::If {
                 cond,
                 then_body,
@@ -1138,6 +1184,14 @@ impl<'k> Emitter<'k> {
                     "load_unchecked"
                 };
                 format!("{f}_{}({i})", buffer.0)
+            }
+            ExprKind::PrivateLoad { array, index } => {
+                let i = self.expr(body, index);
+                if self.checked {
+                    format!("private_load_{}({i})", array.0)
+                } else {
+                    format!("pa{}[u32({i})]", array.0)
+                }
             }
             ExprKind::SharedAtomic {
                 op,
