@@ -871,8 +871,8 @@ fn matmul(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Result<(
     matmul_f32(r, dc, accs)
 }
 
-/// `f32` matrix multiply: the naive kernel, and the cooperative one through 16 x 16 shared
-/// tiles.
+/// `f32` matrix multiply: the naive kernel, the cooperative one through 16 x 16 shared tiles
+/// (with and without a 1 x 4 register tile per item), and a register tile alone.
 fn matmul_f32(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Result<(), CliError> {
     let n = if r.quick { 128usize } else { 1024 };
     let a = inputs(n * n, 6);
@@ -892,6 +892,36 @@ fn matmul_f32(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Resu
             cooperative::matmul_tiled_f32::launch(
                 acc,
                 Grid::d2(tiles, tiles).with_group_size([16, 16, 1]),
+                n as u64,
+                &da,
+                &db,
+                &mut dcm,
+            )?;
+            sync(acc)
+        }));
+        let (da, db) = (dc.buffer_from_slice(&a)?, dc.buffer_from_slice(&b)?);
+        let mut dct = dc.buffer_zeroed::<f32>(n * n)?;
+        let grid = Grid::d2(
+            n.div_ceil(4).next_multiple_of(16) as u64,
+            n.next_multiple_of(16) as u64,
+        )
+        .with_group_size([16, 16, 1]);
+        contenders.push(Contender::variant(
+            "tiled + register tile",
+            acc,
+            move || {
+                cooperative::matmul_tiled_register_f32::launch(
+                    acc, grid, n as u64, &da, &db, &mut dct,
+                )?;
+                sync(acc)
+            },
+        ));
+        let (da, db) = (dc.buffer_from_slice(&a)?, dc.buffer_from_slice(&b)?);
+        let mut dcm = dc.buffer_zeroed::<f32>(n * n)?;
+        contenders.push(Contender::variant("register tile 1x4", acc, move || {
+            cooperative::matmul_register_tile::launch(
+                acc,
+                (n / 4, n),
                 n as u64,
                 &da,
                 &db,

@@ -225,6 +225,12 @@ pub const CASES: &[Case] = &[
         run: register_tile,
     },
     Case {
+        name: "matmul_tiled_register",
+        description: "a matrix product through shared tiles with a private register tile per item, on a size no multiple of the tiles",
+        tolerance: Tolerance::EXACT,
+        run: matmul_tiled_register,
+    },
+    Case {
         name: "private_across_barrier",
         description: "a private array kept by each item across a barrier",
         tolerance: Tolerance::EXACT,
@@ -1424,6 +1430,40 @@ fn register_tile(env: &Env) -> CaseResult {
             let mut sum = 0.0f32;
             for k in 0..n {
                 sum += a[row * n + k] * b[k * n + col];
+            }
+            want[row * n + col] = sum;
+        }
+    }
+    compare::floats_f32("c", &c.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
+}
+
+fn matmul_tiled_register(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    let n = 37usize;
+    let a = Rng::new(71).f32s(n * n, -1.0, 1.0);
+    let b = Rng::new(73).f32s(n * n, -1.0, 1.0);
+    let (da, db) = (env.dc.buffer_from_slice(&a)?, env.dc.buffer_from_slice(&b)?);
+    let mut c = env.dc.buffer_zeroed::<f32>(n * n)?;
+    let grid = Grid::d2(
+        n.div_ceil(4).next_multiple_of(16) as u64,
+        n.next_multiple_of(16) as u64,
+    )
+    .with_group_size([16, 16, 1]);
+    cooperative::matmul_tiled_register_f32::launch(&env.acc, grid, n as u64, &da, &db, &mut c)?;
+    // Products in the order of k, with the tiles' zeros past the end.
+    let mut want = vec![0.0f32; n * n];
+    for row in 0..n {
+        for col in 0..n {
+            let mut sum = 0.0f32;
+            for k in 0..n.next_multiple_of(16) {
+                let (x, y) = if k < n {
+                    (a[row * n + k], b[k * n + col])
+                } else {
+                    (0.0, 0.0)
+                };
+                sum += x * y;
             }
             want[row * n + col] = sum;
         }

@@ -17,6 +17,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         matmul_tiled_f32::definition(),
         matmul_naive_f32::definition(),
         matmul_register_tile::definition(),
+        matmul_tiled_register_f32::definition(),
         private_across_barrier::definition(),
         private_out_of_bounds::definition(),
     ]
@@ -286,4 +287,51 @@ pub fn private_out_of_bounds(bad: u64, out: &mut [u32]) {
     let acc = [1u32; 4];
     let i = if global_id() as u64 == bad { 4 } else { 0 };
     out[global_id()] = acc[i];
+}
+
+/// `c = a * b` for `n x n` `f32` matrices through shared tiles, with a 1 x 4 register tile
+/// per item: groups of 16 x 16 items cover 16 rows and 64 columns of `c`, with a 16 x 16 tile
+/// of `a` and a 16 x 64 tile of `b` in shared memory. The grid is `(n / 4, n)` rounded up
+/// to whole groups.
+#[kernel]
+pub fn matmul_tiled_register_f32(n: u64, a: &[f32], b: &[f32], c: &mut [f32]) {
+    let mut ta = shared_array::<f32, 256>();
+    let mut tb = shared_array::<f32, 1024>();
+    let size = n as usize;
+    let tx = local_id_x();
+    let ty = local_id_y();
+    let row = group_id_y() * 16 + ty;
+    let col0 = group_id_x() * 64;
+    let mut acc = [0.0f32; 4];
+    for t in 0..(size + 15) / 16 {
+        let ka = t * 16 + tx;
+        ta[ty * 16 + tx] = if row < size && ka < size {
+            a[row * size + ka]
+        } else {
+            0.0
+        };
+        let kb = t * 16 + ty;
+        for j in 0..4 {
+            let cb = col0 + j * 16 + tx;
+            tb[ty * 64 + j * 16 + tx] = if kb < size && cb < size {
+                b[kb * size + cb]
+            } else {
+                0.0
+            };
+        }
+        barrier();
+        for k in 0..16 {
+            let x = ta[ty * 16 + k];
+            for j in 0..4 {
+                acc[j] += x * tb[k * 64 + tx * 4 + j];
+            }
+        }
+        barrier();
+    }
+    for j in 0..4 {
+        let cc = col0 + tx * 4 + j;
+        if row < size && cc < size {
+            c[row * size + cc] = acc[j];
+        }
+    }
 }

@@ -119,7 +119,7 @@ macro_rules! conformance_tests {
             grid_beyond_u32, poly8, poly32, triad, partial_sums,
             block_sum, group_scan, transpose_tiled, shared_out_of_bounds, tail_after_barrier,
             return_in_group_branch, histogram_shared, matmul_tiled, register_tile,
-            private_across_barrier, private_out_of_bounds);
+            matmul_tiled_register, private_across_barrier, private_out_of_bounds);
     };
     (@stamp $setup:expr; $($case:ident),* $(,)?) => {
         $(

@@ -121,7 +121,13 @@ impl Storage {
         let mut seen: Vec<Option<usize>> = vec![None; n];
         let mut arrays_seen: Vec<Option<usize>> = vec![None; kernel.private.len()];
         let mut stretch = 0usize;
-        st.walk_group(&kernel.body, &mut seen, &mut arrays_seen, &mut stretch);
+        st.walk_group(
+            &kernel.body,
+            &mut seen,
+            &mut arrays_seen,
+            &mut stretch,
+            false,
+        );
         st
     }
 
@@ -130,14 +136,17 @@ impl Storage {
     /// runs its iterations for the whole group, each stretch of its body over the items:
     /// the item loop becomes the innermost one, which vectorises across items (items of a
     /// stretch do not synchronise, so running their iterations interleaved means the same).
-    fn per_group_statement(&self, s: &Stmt) -> bool {
+    /// Inside such a loop (`in_loop`), loops without barriers stay in the item code: they
+    /// are the work of each item, unrolled and kept in registers there.
+    fn per_group_statement(&self, s: &Stmt, in_loop: bool) -> bool {
         holds_barrier(s)
-            || match s {
-                Stmt::For { body, .. } | Stmt::While { body, .. } => {
-                    self.uniformity.keeps_uniform(s) && !loop_exits_early(body)
+            || !in_loop
+                && match s {
+                    Stmt::For { body, .. } | Stmt::While { body, .. } => {
+                        self.uniformity.keeps_uniform(s) && !loop_exits_early(body)
+                    }
+                    _ => false,
                 }
-                _ => false,
-            }
     }
 
     fn note(&mut self, local: u32, stretch: usize, seen: &mut [Option<usize>]) {
@@ -168,10 +177,12 @@ impl Storage {
         seen: &mut [Option<usize>],
         arrays_seen: &mut [Option<usize>],
         stretch: &mut usize,
+        in_loop: bool,
     ) {
         let mut in_items = false;
         for s in block {
-            if self.per_group_statement(s) {
+            if self.per_group_statement(s, in_loop) {
+                let inner = in_loop || (!holds_barrier(s) && !matches!(s, Stmt::If { .. }));
                 in_items = false;
                 // Group statements get a stretch number of their own: a local they read is
                 // kept per item (they read item 0's copy).
@@ -187,11 +198,11 @@ impl Storage {
                         else_body,
                         ..
                     } => {
-                        self.walk_group(then_body, seen, arrays_seen, stretch);
-                        self.walk_group(else_body, seen, arrays_seen, stretch);
+                        self.walk_group(then_body, seen, arrays_seen, stretch, inner);
+                        self.walk_group(else_body, seen, arrays_seen, stretch, inner);
                     }
                     Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Loop { body } => {
-                        self.walk_group(body, seen, arrays_seen, stretch)
+                        self.walk_group(body, seen, arrays_seen, stretch, inner)
                     }
                     _ => {}
                 }
@@ -422,7 +433,7 @@ impl<'k> Emitter<'k> {
             coop: Some((Place::Group, &storage)),
         };
         let kernel = self.kernel;
-        self.group_block(&mut out, &body, &kernel.body, 2);
+        self.group_block(&mut out, &body, &kernel.body, 2, false);
         out.push_str("    }\n    Ok(())\n}\n");
         out
     }
@@ -430,14 +441,25 @@ impl<'k> Emitter<'k> {
     /// Statements of a cooperative kernel at group level: those that run once per group (see
     /// `Storage::per_group_statement`) run here, each stretch of others becomes a loop over
     /// the group's items.
-    fn group_block(&mut self, out: &mut String, body: &Body<'_>, block: &[Stmt], depth: usize) {
+    fn group_block(
+        &mut self,
+        out: &mut String,
+        body: &Body<'_>,
+        block: &[Stmt],
+        depth: usize,
+        in_loop: bool,
+    ) {
         let pad = "    ".repeat(depth);
         let mut stretch: Vec<&Stmt> = Vec::new();
         for s in block {
-            if !body.coop.is_some_and(|(_, st)| st.per_group_statement(s)) {
+            if !body
+                .coop
+                .is_some_and(|(_, st)| st.per_group_statement(s, in_loop))
+            {
                 stretch.push(s);
                 continue;
             }
+            let inner = in_loop || (!holds_barrier(s) && !matches!(s, Stmt::If { .. }));
             self.item_loop(out, body, &stretch, depth);
             stretch.clear();
             match s {
@@ -451,9 +473,9 @@ impl<'k> Emitter<'k> {
                 } => {
                     let c = self.expr_mut(body, cond);
                     let _ = writeln!(out, "{pad}if {c} {{");
-                    self.group_block(out, body, then_body, depth + 1);
+                    self.group_block(out, body, then_body, depth + 1, inner);
                     let _ = writeln!(out, "{pad}}} else {{");
-                    self.group_block(out, body, else_body, depth + 1);
+                    self.group_block(out, body, else_body, depth + 1, inner);
                     let _ = writeln!(out, "{pad}}}");
                 }
                 Stmt::For {
@@ -467,7 +489,7 @@ impl<'k> Emitter<'k> {
                     let iter = self.range(body, start, end, *inclusive, step.as_ref());
                     let name = local_name(body.locals, var.0 as usize);
                     let _ = writeln!(out, "{pad}for {name} in {iter} {{");
-                    self.group_block(out, body, loop_body, depth + 1);
+                    self.group_block(out, body, loop_body, depth + 1, inner);
                     let _ = writeln!(out, "{pad}}}");
                 }
                 Stmt::While {
@@ -476,12 +498,12 @@ impl<'k> Emitter<'k> {
                 } => {
                     let c = self.expr_mut(body, cond);
                     let _ = writeln!(out, "{pad}while {c} {{");
-                    self.group_block(out, body, loop_body, depth + 1);
+                    self.group_block(out, body, loop_body, depth + 1, inner);
                     let _ = writeln!(out, "{pad}}}");
                 }
                 Stmt::Loop { body: loop_body } => {
                     let _ = writeln!(out, "{pad}loop {{");
-                    self.group_block(out, body, loop_body, depth + 1);
+                    self.group_block(out, body, loop_body, depth + 1, inner);
                     let _ = writeln!(out, "{pad}}}");
                 }
                 // Only the statements above can hold a barrier.
