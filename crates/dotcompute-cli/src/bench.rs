@@ -339,17 +339,18 @@ impl Runner {
         }
         let group: Vec<usize> = (first_row..self.rows.len()).collect();
         for &i in &group {
-            if self.rows[i].implementation != "dotcompute" {
+            // Rows on an accelerator (the library's default path and its variants, such as
+            // `fast_math` or a cooperative kernel) are compared with the host peers and with
+            // the other rows on the same accelerator.
+            let Some(mine_acc) = self.rows[i].accelerator.clone() else {
                 continue;
-            }
+            };
             for &j in &group {
-                // Peers run on the host; a variant on an accelerator (e.g. `fast_math`) is
-                // compared on its own accelerator only.
                 let other_accelerator = self.rows[j]
                     .accelerator
                     .as_ref()
-                    .is_some_and(|a| Some(a) != self.rows[i].accelerator.as_ref());
-                if self.rows[j].implementation == "dotcompute" || other_accelerator {
+                    .is_some_and(|a| *a != mine_acc);
+                if i == j || other_accelerator {
                     continue;
                 }
                 let (mine, theirs) = (self.rows[i].throughput, self.rows[j].throughput);
@@ -453,7 +454,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
             if let Some(bytes) = row.bytes {
                 row.floor_s = Some(bytes as f64 / (gbps * 1e9));
             }
-            if row.unit == "GB/s" && row.implementation == "dotcompute" {
+            if row.unit == "GB/s" && row.accelerator.is_some() {
                 row.vs.insert("STREAM triad".into(), row.throughput / gbps);
             }
         }

@@ -40,8 +40,11 @@
 //!   grids are 1-, 2- or 3-D and ids are 64-bit (`usize`). A grid's work-group size is set
 //!   with [`Grid::with_group_size`] (else 64 x 1 x 1).
 //! - **Work-groups** (see [Cooperative kernels](#cooperative-kernels)):
-//!   [`shared_array::<T, N>()`](kernel::shared_array) declares an array one group shares,
-//!   [`barrier()`](kernel::barrier) waits for the whole group.
+//!   [`shared_array::<T, N>()`](kernel::shared_array) declares an array one group shares
+//!   (atomics work on its elements too), [`barrier()`](kernel::barrier) waits for the whole
+//!   group.
+//! - **Arrays**: `let mut acc = [0.0f32; 4];` is an array of each work item (a literal length;
+//!   indexed like a buffer and bounds checked), for register tiles.
 //! - **Statements**: `let` / `let mut` (typed or inferred), assignment and compound assignment,
 //!   `if` / `else if` / `else` (also as a value: `let v = if c { a } else { b };`),
 //!   `for i in a..b` (also `..=` and `(a..b).step_by(k)`), `while`, `loop`, `break`,
