@@ -243,6 +243,24 @@ pub const CASES: &[Case] = &[
         run: private_out_of_bounds,
     },
     Case {
+        name: "return_then_uniform_loop",
+        description: "a uniform loop after item 0 of each group returned",
+        tolerance: Tolerance::EXACT,
+        run: return_then_uniform_loop,
+    },
+    Case {
+        name: "uniform_return_in_loop",
+        description: "a loop left by a return under a uniform condition",
+        tolerance: Tolerance::EXACT,
+        run: uniform_return_in_loop,
+    },
+    Case {
+        name: "dead_items_do_not_fault",
+        description: "items that returned (or lie beyond the grid) report no fault from uniform code",
+        tolerance: Tolerance::EXACT,
+        run: dead_items_do_not_fault,
+    },
+    Case {
         name: "group_ids",
         description: "group and local ids with an explicit group size",
         tolerance: Tolerance::EXACT,
@@ -1514,6 +1532,62 @@ fn private_out_of_bounds(env: &Env) -> CaseResult {
             ulp: None,
         })),
     }
+}
+
+fn return_then_uniform_loop(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    let n = 128usize;
+    let mut out = env.dc.buffer_zeroed::<u32>(n)?;
+    cooperative::return_then_uniform_loop::launch(
+        &env.acc,
+        Grid::d1(n as u64).with_group_size([64, 1, 1]),
+        100,
+        &mut out,
+    )?;
+    let want: Vec<u32> = (0..n).map(|i| if i % 64 == 0 { 0 } else { 100 }).collect();
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn uniform_return_in_loop(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    let (n, group, steps) = (128usize, 64usize, 100u32);
+    let x: Vec<u32> = (0..n as u32).collect();
+    let dx = env.dc.buffer_from_slice(&x)?;
+    let mut out = env.dc.buffer_zeroed::<u32>(n)?;
+    cooperative::uniform_return_in_loop::launch(
+        &env.acc,
+        Grid::d1(n as u64).with_group_size([group as u32, 1, 1]),
+        steps,
+        &dx,
+        &mut out,
+    )?;
+    let want: Vec<u32> = (0..n)
+        .map(|i| {
+            let base = i / group * group;
+            (0..steps as usize).map(|s| x[base + s % 64]).sum()
+        })
+        .collect();
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn dead_items_do_not_fault(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    // 100 items in groups of 64: the second group also has 28 items beyond the grid.
+    let mut out = env.dc.buffer_zeroed::<u32>(100)?;
+    cooperative::dead_items_do_not_fault::launch(
+        &env.acc,
+        Grid::d1(100).with_group_size([64, 1, 1]),
+        0,
+        &mut out,
+    )?;
+    env.acc.synchronize()?;
+    compare::exact("out", &out.to_vec()?, &[0u32; 100]).map_err(mismatch)
 }
 
 fn grid_beyond_u32(env: &Env) -> CaseResult {

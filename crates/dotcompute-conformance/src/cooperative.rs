@@ -20,6 +20,9 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         matmul_tiled_register_f32::definition(),
         private_across_barrier::definition(),
         private_out_of_bounds::definition(),
+        return_then_uniform_loop::definition(),
+        uniform_return_in_loop::definition(),
+        dead_items_do_not_fault::definition(),
     ]
 }
 
@@ -334,4 +337,54 @@ pub fn matmul_tiled_register_f32(n: u64, a: &[f32], b: &[f32], c: &mut [f32]) {
             c[row * size + cc] = acc[j];
         }
     }
+}
+
+/// Item 0 of each group returns after the barrier; the others then run a loop whose bounds
+/// are uniform (the CPU must not take them from item 0, which never computed them).
+#[kernel]
+pub fn return_then_uniform_loop(n: u32, out: &mut [u32]) {
+    let mut seen = shared_array::<u32, 64>();
+    seen[local_id_x()] = 1;
+    barrier();
+    if local_id_x() == 0 {
+        return;
+    }
+    let mut k = 0u32;
+    let mut total = 0u32;
+    while k < n {
+        total += seen[k as usize % 64];
+        k += 1;
+    }
+    out[global_id()] = total;
+}
+
+/// Leaves a loop by a `return` under a uniform condition: every item of the group leaves
+/// together.
+#[kernel]
+pub fn uniform_return_in_loop(n: u32, x: &[u32], out: &mut [u32]) {
+    let mut t = shared_array::<u32, 64>();
+    t[local_id_x()] = x[global_id()];
+    barrier();
+    let mut s = 0u32;
+    loop {
+        if s >= n {
+            return;
+        }
+        out[global_id()] += t[(s % 64) as usize];
+        s += 1;
+    }
+}
+
+/// Every item returns (by a condition the analysis cannot call uniform) before a division
+/// by zero that depends only on a parameter: no live item divides, so nothing faults.
+#[kernel]
+pub fn dead_items_do_not_fault(d: u32, out: &mut [u32]) {
+    let mut t = shared_array::<u32, 64>();
+    t[local_id_x()] = 1;
+    barrier();
+    if global_id() < 1_000_000 {
+        return;
+    }
+    let q = 1000 / d;
+    out[global_id()] = q + t[local_id_x()];
 }

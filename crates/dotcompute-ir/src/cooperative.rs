@@ -54,8 +54,9 @@ pub fn check(kernel: &Kernel) -> Result<(), BarrierError> {
         uniform: &uniformity.locals,
         barriers: 0,
         returned: false,
+        loop_vars: Vec::new(),
     };
-    walk.block(&kernel.body, true, None)
+    walk.block(&kernel.body, true)
 }
 
 /// Which values of a kernel body are the same in every item of a group.
@@ -241,9 +242,25 @@ struct BarrierWalk<'a> {
     barriers: usize,
     /// A `return` came before this point.
     returned: bool,
+    /// The variables of the enclosing loops that hold a barrier, with the number of each
+    /// loop's first barrier (where an error about the variable points).
+    loop_vars: Vec<(LocalId, usize)>,
 }
 
 impl BarrierWalk<'_> {
+    fn loop_var_error(&self, local: LocalId) -> BarrierError {
+        let barrier = self
+            .loop_vars
+            .iter()
+            .find(|(v, _)| *v == local)
+            .map_or(self.barriers, |(_, first)| *first);
+        BarrierError {
+            barrier,
+            message: LOOP_VAR_ASSIGNED.0.into(),
+            help: LOOP_VAR_ASSIGNED.1.into(),
+        }
+    }
+
     fn error(&self, message: &str, help: &str) -> BarrierError {
         BarrierError {
             barrier: self.barriers,
@@ -252,26 +269,15 @@ impl BarrierWalk<'_> {
         }
     }
 
-    /// `ctx`: control flow here is uniform; `group_loop_var`: the variable of the innermost
-    /// enclosing loop that holds a barrier.
-    fn block(
-        &mut self,
-        block: &[Stmt],
-        ctx: bool,
-        group_loop_var: Option<LocalId>,
-    ) -> Result<(), BarrierError> {
+    /// `ctx`: control flow here is uniform.
+    fn block(&mut self, block: &[Stmt], ctx: bool) -> Result<(), BarrierError> {
         for s in block {
-            self.stmt(s, ctx, group_loop_var)?;
+            self.stmt(s, ctx)?;
         }
         Ok(())
     }
 
-    fn stmt(
-        &mut self,
-        s: &Stmt,
-        ctx: bool,
-        group_loop_var: Option<LocalId>,
-    ) -> Result<(), BarrierError> {
+    fn stmt(&mut self, s: &Stmt, ctx: bool) -> Result<(), BarrierError> {
         match s {
             Stmt::Barrier => {
                 if self.returned {
@@ -293,8 +299,8 @@ impl BarrierWalk<'_> {
                 self.returned = true;
                 Ok(())
             }
-            Stmt::Assign { local, .. } if Some(*local) == group_loop_var => {
-                Err(self.error(LOOP_VAR_ASSIGNED.0, LOOP_VAR_ASSIGNED.1))
+            Stmt::Assign { local, .. } if self.loop_vars.iter().any(|(v, _)| v == local) => {
+                Err(self.loop_var_error(*local))
             }
             Stmt::If {
                 cond,
@@ -302,8 +308,8 @@ impl BarrierWalk<'_> {
                 else_body,
             } => {
                 let inner = ctx && is_uniform(cond, self.uniform);
-                self.block(then_body, inner, group_loop_var)?;
-                self.block(else_body, inner, group_loop_var)
+                self.block(then_body, inner)?;
+                self.block(else_body, inner)
             }
             Stmt::For {
                 var,
@@ -316,13 +322,13 @@ impl BarrierWalk<'_> {
                 let bounds = is_uniform(start, self.uniform)
                     && is_uniform(end, self.uniform)
                     && step.as_ref().is_none_or(|s| is_uniform(s, self.uniform));
-                self.loop_body(body, ctx && bounds, Some(*var), group_loop_var)
+                self.loop_body(body, ctx && bounds, Some(*var))
             }
             Stmt::While { cond, body } => {
                 let inner = ctx && is_uniform(cond, self.uniform);
-                self.loop_body(body, inner, None, group_loop_var)
+                self.loop_body(body, inner, None)
             }
-            Stmt::Loop { body } => self.loop_body(body, ctx, None, group_loop_var),
+            Stmt::Loop { body } => self.loop_body(body, ctx, None),
             _ => Ok(()),
         }
     }
@@ -332,19 +338,22 @@ impl BarrierWalk<'_> {
         body: &[Stmt],
         ctx: bool,
         var: Option<LocalId>,
-        outer_var: Option<LocalId>,
     ) -> Result<(), BarrierError> {
         if !body.iter().any(holds_barrier) {
             // No barrier inside: only a `return`, and an assignment to the enclosing group
             // loop's variable, matter.
             let mut returns = false;
-            let mut assigns = false;
+            let mut assigns = None;
             walk_stmts(body, &mut |s| {
                 returns |= matches!(s, Stmt::Return(_));
-                assigns |= matches!(s, Stmt::Assign { local, .. } if Some(*local) == outer_var);
+                if let Stmt::Assign { local, .. } = s
+                    && self.loop_vars.iter().any(|(v, _)| v == local)
+                {
+                    assigns = Some(*local);
+                }
             });
-            if assigns {
-                return Err(self.error(LOOP_VAR_ASSIGNED.0, LOOP_VAR_ASSIGNED.1));
+            if let Some(local) = assigns {
+                return Err(self.loop_var_error(local));
             }
             self.returned |= returns;
             return Ok(());
@@ -364,7 +373,13 @@ impl BarrierWalk<'_> {
                 "loop with `for` over uniform bounds or `while` on a uniform condition, without `break`/`continue`",
             ));
         }
-        self.block(body, ctx, var.or(outer_var))
+        let first = self.barriers;
+        self.loop_vars.extend(var.map(|v| (v, first)));
+        let result = self.block(body, ctx);
+        if var.is_some() {
+            self.loop_vars.pop();
+        }
+        result
     }
 }
 

@@ -29,6 +29,10 @@ pub struct LocalId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SharedId(pub u32);
 
+/// The most bytes a private array may hold: it lives in registers or on the stack of the
+/// thread running the item.
+pub const MAX_PRIVATE_ARRAY_BYTES: u64 = 16 * 1024;
+
 /// Index of a private array in [`Kernel::private`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PrivateId(pub u32);

@@ -88,6 +88,18 @@ pub fn validate(kernel: &Kernel) -> Result<(), IrError> {
                 format!("`{}` is not an identifier, or is declared twice", a.name),
             ));
         }
+        if a.bytes() > crate::program::MAX_PRIVATE_ARRAY_BYTES {
+            return Err(invalid(
+                kernel,
+                "private arrays",
+                format!(
+                    "`{}` holds {} bytes, more than the {} a work item's array may",
+                    a.name,
+                    a.bytes(),
+                    crate::program::MAX_PRIVATE_ARRAY_BYTES
+                ),
+            ));
+        }
         if !a.elem.is_buffer_element() || a.len == 0 {
             return Err(invalid(
                 kernel,

@@ -91,7 +91,7 @@ struct Lowerer<'a> {
     /// Spans of the `barrier()` calls so far.
     barriers: Vec<Span>,
     /// Private arrays declared so far: name, element type, length.
-    private: Vec<(String, TyVar, u32)>,
+    private: Vec<(String, TyVar, u32, Span)>,
 }
 
 /// Lowers a kernel body.
@@ -132,12 +132,23 @@ pub fn lower_kernel(
     let private = l
         .private
         .iter()
-        .map(|(name, ty, len)| {
-            Ok(SharedArray {
+        .map(|(name, ty, len, span)| {
+            let array = SharedArray {
                 name: name.clone(),
                 elem: fin.types.resolve(*ty)?,
                 len: *len,
-            })
+            };
+            if array.bytes() > dotcompute_ir::MAX_PRIVATE_ARRAY_BYTES {
+                return Err(err(
+                    *span,
+                    format!(
+                        "an array of a work item holds at most {} bytes (this one {}): it lives in registers or on the stack; use a shared array or a buffer for more",
+                        dotcompute_ir::MAX_PRIVATE_ARRAY_BYTES,
+                        array.bytes()
+                    ),
+                ));
+            }
+            Ok(array)
         })
         .collect::<syn::Result<Vec<_>>>()?;
     Ok(KernelBody {

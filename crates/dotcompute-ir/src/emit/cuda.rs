@@ -276,10 +276,13 @@ impl<'k> Emitter<'k> {
                 let _ = writeln!(out, "    {constness}{}* __restrict__ b{i};", ty(elem));
             }
         }
-        out.push_str("    bool faulted;\n};\n");
+        // `alive`: in a cooperative kernel, whether this item is in the grid and has not
+        // returned; only live items record faults (every thread runs the uniform code).
+        out.push_str("    bool faulted;\n    bool alive;\n};\n");
         let _ = write!(
             out,
             "{INLINE} void record_fault(dc_ctx& c, unsigned int code, unsigned int param, unsigned long long index) {{\n\
+             \x20   if (!c.alive) return;\n\
              \x20   c.faulted = true;\n\
              \x20   if (atomicCAS(&c.fault[0], 0u, code) == 0u) {{\n\
              \x20       c.fault[1] = param;\n\
@@ -310,7 +313,7 @@ impl<'k> Emitter<'k> {
         // The kernel body.
         let _ = writeln!(
             out,
-            "{INLINE} void kernel_body(dc_ctx& c, unsigned long long gx, unsigned long long gy, unsigned long long gz, bool alive) {{"
+            "{INLINE} void kernel_body(dc_ctx& c, unsigned long long gx, unsigned long long gy, unsigned long long gz) {{"
         );
         let cooperative = self.uniformity.is_some();
         for (i, a) in self.kernel.private.iter().enumerate() {
@@ -371,6 +374,7 @@ impl<'k> Emitter<'k> {
             }
         }
         bind.push("false".into());
+        bind.push("true".into());
         if cooperative {
             // One block per group, folded into (nx, ny): every thread runs the body.
             let _ = write!(
@@ -385,8 +389,8 @@ impl<'k> Emitter<'k> {
                  \x20   unsigned long long gx = (group % ngx) * p.group_x + threadIdx.x;\n\
                  \x20   unsigned long long gy = (rest % ngy) * p.group_y + threadIdx.y;\n\
                  \x20   unsigned long long gz = (rest / ngy) * p.group_z + threadIdx.z;\n\
-                 \x20   bool alive = rest / ngy < ngz && gx < p.grid_x && gy < p.grid_y && gz < p.grid_z;\n\
-                 \x20   kernel_body(c, gx, gy, gz, alive);\n\
+                 \x20   c.alive = rest / ngy < ngz && gx < p.grid_x && gy < p.grid_y && gz < p.grid_z;\n\
+                 \x20   kernel_body(c, gx, gy, gz);\n\
                  }}\n",
                 params.join(", "),
                 bind.join(", ")
@@ -400,15 +404,15 @@ impl<'k> Emitter<'k> {
                  \x20   unsigned long long linear = ((unsigned long long)blockIdx.y * gridDim.x + blockIdx.x) * blockDim.x + threadIdx.x;\n\
                  \x20   if (linear >= p.total) return;\n\
                  \x20   dc_ctx c{{{}}};\n\
-                 \x20   if (p.grid_x == p.total) {{ kernel_body(c, linear, 0ull, 0ull, true); return; }}\n\
+                 \x20   if (p.grid_x == p.total) {{ kernel_body(c, linear, 0ull, 0ull); return; }}\n\
                  \x20   if (p.total <= 0xffffffffull) {{\n\
                  \x20       unsigned int l = (unsigned int)linear, nx = (unsigned int)p.grid_x, ny = (unsigned int)p.grid_y;\n\
                  \x20       unsigned int r = l / nx;\n\
-                 \x20       kernel_body(c, l % nx, r % ny, r / ny, true);\n\
+                 \x20       kernel_body(c, l % nx, r % ny, r / ny);\n\
                  \x20       return;\n\
                  \x20   }}\n\
                  \x20   unsigned long long row = linear / p.grid_x;\n\
-                 \x20   kernel_body(c, linear % p.grid_x, row % p.grid_y, row / p.grid_y, true);\n\
+                 \x20   kernel_body(c, linear % p.grid_x, row % p.grid_y, row / p.grid_y);\n\
                  }}\n",
                 params.join(", "),
                 bind.join(", ")
@@ -685,8 +689,9 @@ impl<'k> Emitter<'k> {
             _ => holds_barrier(s) || uniformity.keeps_uniform(s),
         };
         match s {
+            // As in the WGSL emitter: the whole group returns together.
             Stmt::Return(None) => {
-                let _ = writeln!(out, "{pad}alive = false;");
+                let _ = writeln!(out, "{pad}return;");
             }
             _ if everywhere => self.stmt(out, body, s, depth),
             _ => {
@@ -695,7 +700,7 @@ impl<'k> Emitter<'k> {
                     ret: None,
                     flow: Flow::Unit,
                 };
-                let _ = writeln!(out, "{pad}if (alive && !c.faulted) [&]() {{");
+                let _ = writeln!(out, "{pad}if (c.alive && !c.faulted) [&]() {{");
                 self.stmt(out, &unit_body, s, depth + 1);
                 let _ = writeln!(out, "{pad}}}();");
             }
@@ -934,7 +939,7 @@ impl<'k> Emitter<'k> {
                 let _ = writeln!(out, "{pad}continue;");
             }
             Stmt::Return(None) if body.flow == Flow::Unit => {
-                let _ = writeln!(out, "{pad}alive = false;\n{pad}return;");
+                let _ = writeln!(out, "{pad}c.alive = false;\n{pad}return;");
             }
             Stmt::Return(None) => {
                 let _ = writeln!(out, "{pad}return;");

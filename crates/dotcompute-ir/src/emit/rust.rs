@@ -139,10 +139,22 @@ impl Storage {
     /// Inside such a loop (`in_loop`), loops without barriers stay in the item code: they
     /// are the work of each item, unrolled and kept in registers there.
     fn per_group_statement(&self, s: &Stmt, in_loop: bool) -> bool {
+        // A group statement reads item 0's copies of uniform locals, so item 0 must not have
+        // returned: no `return` comes before a barrier, but one may come before any other
+        // loop, so such loops are hoisted only in kernels without `return`.
         holds_barrier(s)
             || !in_loop
+                && !self.returns
                 && match s {
-                    Stmt::For { body, .. } | Stmt::While { body, .. } => {
+                    // The loop variable steps the group: no item may assign its own.
+                    Stmt::For { var, body, .. } => {
+                        let mut assigned = false;
+                        crate::program::walk_stmts(body, &mut |s| {
+                            assigned |= matches!(s, Stmt::Assign { local, .. } if local == var)
+                        });
+                        !assigned && self.uniformity.keeps_uniform(s) && !loop_exits_early(body)
+                    }
+                    Stmt::While { body, .. } => {
                         self.uniformity.keeps_uniform(s) && !loop_exits_early(body)
                     }
                     _ => false,

@@ -320,10 +320,16 @@ impl<'k> Emitter<'k> {
                 );
             }
         }
+        // In a cooperative kernel every invocation runs the uniform code, also those outside
+        // the grid or done: only live items may report what goes wrong there.
         out.push_str(
-            "var<private> faulted: bool;\n\
-             fn record_fault(code: u32, param: u32, index: u64) {\n\
-             \x20   faulted = true;\n\
+            "var<private> faulted: bool;\nfn record_fault(code: u32, param: u32, index: u64) {\n",
+        );
+        if self.uniformity.is_some() {
+            out.push_str("    if !alive { return; }\n");
+        }
+        out.push_str(
+            "\x20   faulted = true;\n\
              \x20   loop {\n\
              \x20       let r = atomicCompareExchangeWeak(&fault[0], 0u, code);\n\
              \x20       if r.exchanged {\n\
@@ -892,10 +898,10 @@ impl<'k> Emitter<'k> {
             _ => holds_barrier(s) || uniformity.keeps_uniform(s),
         };
         match s {
-            // Every item takes a `return` reached in uniform flow: it leaves no barrier
-            // behind (the rules forbid barriers after it), and its later units do not run.
+            // Every invocation of the group takes a `return` reached in uniform flow
+            // together, and no barrier comes after it (the rules forbid it): leave `main`.
             Stmt::Return(None) => {
-                let _ = writeln!(out, "{pad}alive = false;");
+                let _ = writeln!(out, "{pad}return;");
             }
             _ if everywhere => self.stmt(out, body, s, depth),
             _ => {

@@ -150,7 +150,7 @@ impl Lowerer<'_> {
         }
         // Arrays are per kernel in the IR: a name used twice gets a suffix.
         let taken = |n: &str, l: &Self| {
-            l.private.iter().any(|(p, _, _)| p == n)
+            l.private.iter().any(|(p, _, _, _)| p == n)
                 || l.shared.iter().any(|a| a.name == n)
                 || l.params.iter().any(|p| p.ident == n)
         };
@@ -161,7 +161,7 @@ impl Lowerer<'_> {
             k += 1;
         }
         let id = PrivateId(self.private.len() as u32);
-        self.private.push((ir_name, value.ty, len));
+        self.private.push((ir_name, value.ty, len, span));
         out.push(HStmt::PrivateInit { array: id, value });
         self.bind(&name, Binding::Private(id));
         Ok(())
