@@ -174,14 +174,18 @@ impl CompiledKernel for CpuCompiled {
             options: &self.options,
         };
         tracing::trace!(kernel = self.kernel.name, work_items, "cpu launch");
-        let units = if self.cooperative {
+        let (units, items_per_unit) = if self.cooperative {
             let group = grid.group_size_or_default();
             let dims = grid.dims();
-            (0..3).map(|i| dims[i].div_ceil(group[i])).product()
+            let groups = (0..3).map(|i| dims[i].div_ceil(group[i])).product();
+            (groups, group.iter().product())
         } else {
-            work_items
+            (work_items, 1)
         };
         // SAFETY: the caller's guarantees are those `run` needs.
-        Ok(unsafe { self.kernel.run(&exec, grid, units, &cpu_args) }?)
+        Ok(unsafe {
+            self.kernel
+                .run(&exec, grid, units, items_per_unit, &cpu_args)
+        }?)
     }
 }

@@ -216,14 +216,24 @@ impl CpuKernel {
 
     /// The span size for a parallel launch, or `None` to run inline: on one thread, when the
     /// launch is expected to take less than waking the pool, or when it cannot be split.
-    fn plan(&self, work_items: u64, threads: u64, options: &CpuOptions) -> Option<u64> {
+    /// `work_items` counts the entry's units (work items, or groups of `items_per_unit`
+    /// items for a cooperative kernel); the first launch judges by items.
+    fn plan(
+        &self,
+        work_items: u64,
+        items_per_unit: u64,
+        threads: u64,
+        options: &CpuOptions,
+    ) -> Option<u64> {
         if threads <= 1 {
             return None;
         }
         let ps = self.ps_per_item.load(Ordering::Relaxed);
         let min_span = match ps {
-            0 if work_items < options.inline_work_items => return None,
-            0 => MIN_SPAN,
+            0 if work_items.saturating_mul(items_per_unit) < options.inline_work_items => {
+                return None;
+            }
+            0 => MIN_SPAN.div_ceil(items_per_unit.max(1)),
             ps if work_items.saturating_mul(ps) / 1000 < options.inline_budget_ns => return None,
             ps => (MIN_SPAN_NS * 1000 / ps).max(1),
         };
@@ -259,15 +269,18 @@ impl CpuKernel {
         exec: &Executor<'_>,
         grid: &Grid,
         work_items: u64,
+        items_per_unit: u64,
         args: &[CpuArg],
     ) -> Result<(), KernelFault> {
+        // The SIMD tuner sizes its classes by work items.
+        let items = work_items.saturating_mul(items_per_unit.max(1));
         let group = grid.group_size_or_default();
-        let (simd, trial) = self.tuner.pick(work_items);
+        let (simd, trial) = self.tuner.pick(items);
         // The trial ends however the launch does (one left running would keep its size class
         // from ever choosing).
         let mut trial = trial.map(|candidate| Trial {
             tuner: &self.tuner,
-            work_items,
+            work_items: items,
             candidate,
             ps_per_item: None,
         });
@@ -275,7 +288,7 @@ impl CpuKernel {
             .pool
             .map_or_else(rayon::current_num_threads, |p| p.current_num_threads())
             .max(1) as u64;
-        let plan = self.plan(work_items, threads, exec.options);
+        let plan = self.plan(work_items, items_per_unit.max(1), threads, exec.options);
         // Timed: SIMD trials, and a sample of inline runs (their cost decides later plans);
         // other parallel launches need no clock.
         let timed = trial.is_some()
@@ -339,7 +352,7 @@ impl CpuKernel {
         };
         if let (Some(trial), Some(started), Ok(())) = (&mut trial, started, &result) {
             // A failed launch's time means nothing.
-            trial.ps_per_item = Some(ps_per_item(started, work_items));
+            trial.ps_per_item = Some(ps_per_item(started, items));
         }
         drop(trial);
         result
@@ -389,13 +402,13 @@ mod tests {
         };
         let k = CpuKernel::new("count_runs", count_runs, vec![SimdLevel::Generic]);
         assert!(
-            k.plan(ITEMS as u64, 4, &options).is_some(),
+            k.plan(ITEMS as u64, 1, 4, &options).is_some(),
             "must run in parallel"
         );
         WIDEN_CLAIM_WINDOW.store(true, Ordering::Relaxed);
         for launch in 1..=40 {
             // SAFETY: the kernel takes no buffers.
-            unsafe { k.run(&exec, &Grid::from(ITEMS), ITEMS as u64, &[]) }.unwrap();
+            unsafe { k.run(&exec, &Grid::from(ITEMS), ITEMS as u64, 1, &[]) }.unwrap();
             let short: Vec<usize> = (0..ITEMS)
                 .filter(|&i| RUNS[i].load(Ordering::Relaxed) != launch)
                 .collect();
@@ -421,17 +434,21 @@ mod tests {
     fn small_or_unsplittable_launches_run_inline() {
         let k = kernel();
         let opts = CpuOptions::default();
-        assert_eq!(k.plan(1 << 20, 1, &opts), None, "one thread: always inline");
-        assert_eq!(k.plan(100, 2, &opts), None, "unknown cost, few items");
-        assert_eq!(k.plan(1 << 20, 2, &opts), Some((1 << 20) / 16));
+        assert_eq!(
+            k.plan(1 << 20, 1, 1, &opts),
+            None,
+            "one thread: always inline"
+        );
+        assert_eq!(k.plan(100, 1, 2, &opts), None, "unknown cost, few items");
+        assert_eq!(k.plan(1 << 20, 1, 2, &opts), Some((1 << 20) / 16));
         // Known to be cheap: a launch well under the budget stays inline.
         k.learn_cost(500);
-        assert_eq!(k.plan(10_000, 2, &opts), None);
+        assert_eq!(k.plan(10_000, 1, 2, &opts), None);
         // Known to be expensive (50 µs per item): spans of one item are worth it.
         let heavy = kernel();
         heavy.learn_cost(50_000_000);
-        assert_eq!(heavy.plan(4, 2, &opts), Some(1));
-        assert_eq!(heavy.plan(1, 2, &opts), None, "one item cannot be split");
+        assert_eq!(heavy.plan(4, 1, 2, &opts), Some(1));
+        assert_eq!(heavy.plan(1, 1, 2, &opts), None, "one item cannot be split");
     }
 
     #[test]
@@ -440,7 +457,11 @@ mod tests {
         let opts = CpuOptions::default();
         k.learn_cost(200_000); // 200 ns for one item
         k.learn_cost(60_000_000); // one run interrupted for 60 µs
-        assert_eq!(k.plan(1, 2, &opts), None);
+        assert_eq!(k.plan(1, 1, 2, &opts), None);
+        // A cooperative kernel's units are groups: an unknown kernel with few groups of many
+        // items still goes to the pool.
+        let groups = kernel();
+        assert_eq!(groups.plan(64, 256, 2, &opts), Some(4));
         for _ in 0..20 {
             k.learn_cost(200_000);
         }
