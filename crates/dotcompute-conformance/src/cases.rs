@@ -261,6 +261,12 @@ pub const CASES: &[Case] = &[
         run: dead_items_do_not_fault,
     },
     Case {
+        name: "group_census",
+        description: "3-D groups, partial at the grid's edges: group and local ids, num_groups, a shared array",
+        tolerance: Tolerance::EXACT,
+        run: group_census,
+    },
+    Case {
         name: "group_ids",
         description: "group and local ids with an explicit group size",
         tolerance: Tolerance::EXACT,
@@ -1588,6 +1594,52 @@ fn dead_items_do_not_fault(env: &Env) -> CaseResult {
     )?;
     env.acc.synchronize()?;
     compare::exact("out", &out.to_vec()?, &[0u32; 100]).map_err(mismatch)
+}
+
+fn group_census(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    // 4 x 4 x 2 groups over a 10 x 6 x 3 grid: the edge groups are partial.
+    let dims = [10usize, 6, 3];
+    let group = [4usize, 4, 2];
+    let mut out = env.dc.buffer_zeroed::<u64>(dims.iter().product())?;
+    let grid = Grid::d3(dims[0] as u64, dims[1] as u64, dims[2] as u64).with_group_size([
+        group[0] as u32,
+        group[1] as u32,
+        group[2] as u32,
+    ]);
+    cooperative::group_census::launch(&env.acc, grid, &mut out)?;
+    let ng = [
+        dims[0].div_ceil(group[0]),
+        dims[1].div_ceil(group[1]),
+        dims[2].div_ceil(group[2]),
+    ];
+    let mut want = vec![0u64; dims.iter().product()];
+    for z in 0..dims[2] {
+        for y in 0..dims[1] {
+            for x in 0..dims[0] {
+                let g = [x / group[0], y / group[1], z / group[2]];
+                // Only items in the grid wrote their local id; the other slots stay 0.
+                let mut total = 0;
+                for lz in 0..group[2] {
+                    for ly in 0..group[1] {
+                        for lx in 0..group[0] {
+                            let inside = g[0] * group[0] + lx < dims[0]
+                                && g[1] * group[1] + ly < dims[1]
+                                && g[2] * group[2] + lz < dims[2];
+                            if inside {
+                                total += lx + group[0] * (ly + group[1] * lz);
+                            }
+                        }
+                    }
+                }
+                let linear_group = g[0] + ng[0] * (g[1] + ng[1] * g[2]);
+                want[x + dims[0] * (y + dims[1] * z)] = (total * 1_000_000 + linear_group) as u64;
+            }
+        }
+    }
+    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
 }
 
 fn grid_beyond_u32(env: &Env) -> CaseResult {

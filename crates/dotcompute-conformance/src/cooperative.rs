@@ -23,6 +23,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         return_then_uniform_loop::definition(),
         uniform_return_in_loop::definition(),
         dead_items_do_not_fault::definition(),
+        group_census::definition(),
     ]
 }
 
@@ -387,4 +388,22 @@ pub fn dead_items_do_not_fault(d: u32, out: &mut [u32]) {
     }
     let q = 1000 / d;
     out[global_id()] = q + t[local_id_x()];
+}
+
+/// 3-D groups: each item writes the sum of the local ids its group's items in the grid wrote
+/// to a shared array, and its group's linear number (from `group_id_*` and `num_groups_*`).
+#[kernel]
+pub fn group_census(out: &mut [u64]) {
+    let mut ids = shared_array::<u64, 64>();
+    let lid = local_id_x() + group_size_x() * (local_id_y() + group_size_y() * local_id_z());
+    ids[lid] = lid as u64;
+    barrier();
+    let items = group_size_x() * group_size_y() * group_size_z();
+    let mut total = 0u64;
+    for k in 0..items {
+        total += ids[k];
+    }
+    let at = global_id_x() + global_size_x() * (global_id_y() + global_size_y() * global_id_z());
+    let group = group_id_x() + num_groups_x() * (group_id_y() + num_groups_y() * group_id_z());
+    out[at] = total * 1_000_000 + group as u64;
 }

@@ -120,7 +120,8 @@ macro_rules! conformance_tests {
             block_sum, group_scan, transpose_tiled, shared_out_of_bounds, tail_after_barrier,
             return_in_group_branch, histogram_shared, matmul_tiled, register_tile,
             matmul_tiled_register, private_across_barrier, private_out_of_bounds,
-            return_then_uniform_loop, uniform_return_in_loop, dead_items_do_not_fault);
+            return_then_uniform_loop, uniform_return_in_loop, dead_items_do_not_fault,
+            group_census);
     };
     (@stamp $setup:expr; $($case:ident),* $(,)?) => {
         $(
