@@ -52,6 +52,10 @@ fn capabilities(c: &dotcompute::Capabilities) -> Vec<String> {
     if let Some(simd) = &c.simd {
         v.push(format!("simd={simd}"));
     }
+    if c.cooperative {
+        // Runs barrier() and shared arrays, with groups of at most this many items.
+        v.push(format!("groups<={}", c.max_group_size));
+    }
     if c.shared_memory_bytes > 0 {
         v.push(format!("shared={}", table::bytes(c.shared_memory_bytes)));
     }
