@@ -1314,10 +1314,17 @@ fn shared_out_of_bounds(env: &Env) -> CaseResult {
         &mut out,
     )
     .and_then(|()| env.acc.synchronize());
+    expect_fault(
+        result,
+        "index 64 is out of bounds for shared array `slots` of length 64",
+    )
+}
+
+/// A launch (and the synchronize after it) must fail with a fault whose description
+/// contains `want`.
+fn expect_fault(result: Result<(), dotcompute::Error>, want: &str) -> CaseResult {
     match result {
-        Err(dotcompute::Error::KernelFault { message, .. })
-            if message.contains("shared array `slots`") && message.contains("index 64") =>
-        {
+        Err(dotcompute::Error::KernelFault { message, .. }) if message.contains(want) => {
             Ok(Outcome {
                 compared: 1,
                 max_ulp: 0,
@@ -1328,7 +1335,7 @@ fn shared_out_of_bounds(env: &Env) -> CaseResult {
             output: "fault",
             index: 0,
             got: "no fault".into(),
-            want: "index 64 is out of bounds for shared array `slots` of length 64".into(),
+            want: want.into(),
             ulp: None,
         })),
     }
@@ -1403,6 +1410,27 @@ fn histogram_shared(env: &Env) -> CaseResult {
     compare::exact("bins", &bins.to_vec()?, &want).map_err(mismatch)
 }
 
+/// `a * b` for `n x n` `f32` matrices, each element summed in the order of `k` over `depth`
+/// steps, the steps past `n` adding `0 * 0` (as a tiled kernel's zero padding does).
+fn matmul_reference(a: &[f32], b: &[f32], n: usize, depth: usize) -> Vec<f32> {
+    let mut c = vec![0.0f32; n * n];
+    for row in 0..n {
+        for col in 0..n {
+            let mut sum = 0.0f32;
+            for k in 0..depth {
+                let (x, y) = if k < n {
+                    (a[row * n + k], b[k * n + col])
+                } else {
+                    (0.0, 0.0)
+                };
+                sum += x * y;
+            }
+            c[row * n + col] = sum;
+        }
+    }
+    c
+}
+
 fn matmul_tiled(env: &Env) -> CaseResult {
     if let Some(r) = refused_without_cooperation(env) {
         return r;
@@ -1421,23 +1449,8 @@ fn matmul_tiled(env: &Env) -> CaseResult {
         &db,
         &mut c,
     )?;
-    // The same sums in the same order (the tiles' zeros add nothing: x + 0 * y is x, for the
-    // finite inputs here).
-    let mut want = vec![0.0f32; n * n];
-    for row in 0..n {
-        for col in 0..n {
-            let mut sum = 0.0f32;
-            for k in 0..n.next_multiple_of(16) {
-                let (x, y) = if k < n {
-                    (a[row * n + k], b[k * n + col])
-                } else {
-                    (0.0, 0.0)
-                };
-                sum += x * y;
-            }
-            want[row * n + col] = sum;
-        }
-    }
+    // The tiles' zeros past the end take part in the sums, in the order of k.
+    let want = matmul_reference(&a, &b, n, n.next_multiple_of(16));
     compare::floats_f32("c", &c.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
 }
 
@@ -1448,16 +1461,7 @@ fn register_tile(env: &Env) -> CaseResult {
     let (da, db) = (env.dc.buffer_from_slice(&a)?, env.dc.buffer_from_slice(&b)?);
     let mut c = env.dc.buffer_zeroed::<f32>(n * n)?;
     cooperative::matmul_register_tile::launch(&env.acc, (n / 4, n), n as u64, &da, &db, &mut c)?;
-    let mut want = vec![0.0f32; n * n];
-    for row in 0..n {
-        for col in 0..n {
-            let mut sum = 0.0f32;
-            for k in 0..n {
-                sum += a[row * n + k] * b[k * n + col];
-            }
-            want[row * n + col] = sum;
-        }
-    }
+    let want = matmul_reference(&a, &b, n, n);
     compare::floats_f32("c", &c.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
 }
 
@@ -1476,22 +1480,7 @@ fn matmul_tiled_register(env: &Env) -> CaseResult {
     )
     .with_group_size([16, 16, 1]);
     cooperative::matmul_tiled_register_f32::launch(&env.acc, grid, n as u64, &da, &db, &mut c)?;
-    // Products in the order of k, with the tiles' zeros past the end.
-    let mut want = vec![0.0f32; n * n];
-    for row in 0..n {
-        for col in 0..n {
-            let mut sum = 0.0f32;
-            for k in 0..n.next_multiple_of(16) {
-                let (x, y) = if k < n {
-                    (a[row * n + k], b[k * n + col])
-                } else {
-                    (0.0, 0.0)
-                };
-                sum += x * y;
-            }
-            want[row * n + col] = sum;
-        }
-    }
+    let want = matmul_reference(&a, &b, n, n.next_multiple_of(16));
     compare::floats_f32("c", &c.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)
 }
 
@@ -1520,24 +1509,10 @@ fn private_out_of_bounds(env: &Env) -> CaseResult {
     let mut out = env.dc.buffer_zeroed::<u32>(100)?;
     let result = cooperative::private_out_of_bounds::launch(&env.acc, 100, 37, &mut out)
         .and_then(|()| env.acc.synchronize());
-    match result {
-        Err(dotcompute::Error::KernelFault { message, .. })
-            if message.contains("array `acc`") && message.contains("index 4") =>
-        {
-            Ok(Outcome {
-                compared: 1,
-                max_ulp: 0,
-            })
-        }
-        Err(e) => Err(CaseError::Launch(e)),
-        Ok(()) => Err(CaseError::Mismatch(compare::Mismatch {
-            output: "fault",
-            index: 0,
-            got: "no fault".into(),
-            want: "index 4 is out of bounds for array `acc` of length 4".into(),
-            ulp: None,
-        })),
-    }
+    expect_fault(
+        result,
+        "index 4 is out of bounds for array `acc` of length 4",
+    )
 }
 
 fn return_then_uniform_loop(env: &Env) -> CaseResult {

@@ -92,6 +92,18 @@ impl Uniformity {
         is_uniform(e, &self.locals)
     }
 
+    /// Whether a GPU runs a statement reached in uniform control flow in every invocation of
+    /// the group (items beyond the grid and items that returned included): barriers, loop
+    /// exits, control flow that stays uniform, and the assignments of uniform locals (which
+    /// the uniform conditions after them read). Everything else runs only in live items.
+    pub fn runs_everywhere(&self, s: &Stmt) -> bool {
+        match s {
+            Stmt::Let { local, .. } | Stmt::Assign { local, .. } => self.local(*local),
+            Stmt::Barrier | Stmt::Break | Stmt::Continue => true,
+            _ => holds_barrier(s) || self.keeps_uniform(s),
+        }
+    }
+
     /// Whether a statement reached in uniform control flow keeps control flow uniform inside
     /// it: an `if` on a uniform condition, a loop with uniform bounds that no item leaves
     /// on its own. (Statements that hold a barrier are such statements.)

@@ -5,8 +5,8 @@
 
 use crate::error::IrError;
 use crate::program::{
-    BinaryOp, Block, Expr, ExprKind, FunctionId, Kernel, Literal, Local, LocalId, MathSignature,
-    ParamId, PrivateId, SharedId, Stmt, UnaryOp,
+    AtomicOp, BinaryOp, Block, Expr, ExprKind, FunctionId, Kernel, Literal, Local, LocalId,
+    MathSignature, ParamId, PrivateId, SharedId, Stmt, UnaryOp,
 };
 use crate::types::{Access, ParamKind, ScalarType};
 
@@ -54,25 +54,27 @@ pub fn validate(kernel: &Kernel) -> Result<(), IrError> {
             ));
         }
     }
-    for a in &kernel.shared {
+    let arrays = (kernel.shared.iter().map(|a| ("shared arrays", a)))
+        .chain(kernel.private.iter().map(|a| ("private arrays", a)));
+    for (location, a) in arrays {
         if !is_identifier(&a.name) {
             return Err(invalid(
                 kernel,
-                "shared arrays",
+                location,
                 format!("`{}` is not an identifier", a.name),
             ));
         }
         if !names.insert(a.name.as_str()) {
             return Err(invalid(
                 kernel,
-                "shared arrays",
+                location,
                 format!("`{}` is declared twice", a.name),
             ));
         }
         if !a.elem.is_buffer_element() || a.len == 0 {
             return Err(invalid(
                 kernel,
-                "shared arrays",
+                location,
                 format!(
                     "`{}` must hold at least one element of a buffer element type, not {} x {}",
                     a.name, a.len, a.elem
@@ -81,13 +83,6 @@ pub fn validate(kernel: &Kernel) -> Result<(), IrError> {
         }
     }
     for a in &kernel.private {
-        if !is_identifier(&a.name) || !names.insert(a.name.as_str()) {
-            return Err(invalid(
-                kernel,
-                "private arrays",
-                format!("`{}` is not an identifier, or is declared twice", a.name),
-            ));
-        }
         if a.bytes() > crate::program::MAX_PRIVATE_ARRAY_BYTES {
             return Err(invalid(
                 kernel,
@@ -97,16 +92,6 @@ pub fn validate(kernel: &Kernel) -> Result<(), IrError> {
                     a.name,
                     a.bytes(),
                     crate::program::MAX_PRIVATE_ARRAY_BYTES
-                ),
-            ));
-        }
-        if !a.elem.is_buffer_element() || a.len == 0 {
-            return Err(invalid(
-                kernel,
-                "private arrays",
-                format!(
-                    "`{}` must hold at least one element of a buffer element type, not {} x {}",
-                    a.name, a.len, a.elem
                 ),
             ));
         }
@@ -443,22 +428,7 @@ impl<'k> Checker<'k> {
             } => {
                 let elem = self.shared(*array)?;
                 self.expect(index, ScalarType::U64, "a shared array index")?;
-                if !op.supports(elem) {
-                    return Err(self.err(format!(
-                        "`{}` is not defined on {elem} elements",
-                        op.intrinsic_name()
-                    )));
-                }
-                if args.len() != op.operand_count() {
-                    return Err(self.err(format!(
-                        "`{}` takes {} operand(s)",
-                        op.intrinsic_name(),
-                        op.operand_count()
-                    )));
-                }
-                args.iter()
-                    .try_for_each(|a| self.expect(a, elem, "an atomic operand"))?;
-                self.same(ty, elem, "an atomic's result")
+                self.atomic(*op, elem, args, ty)
             }
             ExprKind::PrivateLoad { array, index } => {
                 let elem = self.private(*array)?;
@@ -617,24 +587,30 @@ impl<'k> Checker<'k> {
             } => {
                 let elem = self.buffer(*buffer, true)?;
                 self.expect(index, ScalarType::U64, "a buffer index")?;
-                if !op.supports(elem) {
-                    return Err(self.err(format!(
-                        "`{}` is not defined on {elem} elements",
-                        op.intrinsic_name()
-                    )));
-                }
-                if args.len() != op.operand_count() {
-                    return Err(self.err(format!(
-                        "`{}` takes {} operand(s)",
-                        op.intrinsic_name(),
-                        op.operand_count()
-                    )));
-                }
-                args.iter()
-                    .try_for_each(|a| self.expect(a, elem, "an atomic operand"))?;
-                self.same(ty, elem, "an atomic's result")
+                self.atomic(*op, elem, args, ty)
             }
         }
+    }
+
+    /// An atomic's operation, operands and result on an element of type `elem` (in a buffer
+    /// or a shared array).
+    fn atomic(&self, op: AtomicOp, elem: ScalarType, args: &[Expr], ty: ScalarType) -> Check {
+        if !op.supports(elem) {
+            return Err(self.err(format!(
+                "`{}` is not defined on {elem} elements",
+                op.intrinsic_name()
+            )));
+        }
+        if args.len() != op.operand_count() {
+            return Err(self.err(format!(
+                "`{}` takes {} operand(s)",
+                op.intrinsic_name(),
+                op.operand_count()
+            )));
+        }
+        args.iter()
+            .try_for_each(|a| self.expect(a, elem, "an atomic operand"))?;
+        self.same(ty, elem, "an atomic's result")
     }
 
     fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, ty: ScalarType) -> Check {

@@ -26,10 +26,11 @@ pub(crate) struct WgpuKernel {
     shared: Arc<Shared>,
     def: &'static KernelDefinition,
     traps: Arc<Vec<String>>,
-    /// Ordinary kernels: the one pipeline. Cooperative kernels: one per group size, made
-    /// when a launch first uses it.
-    pipelines: Mutex<Vec<([u32; 3], Arc<Pipeline>)>>,
-    cooperative: bool,
+    /// An ordinary kernel's pipeline (none for a cooperative kernel).
+    pipeline: Option<Arc<Pipeline>>,
+    /// A cooperative kernel's pipelines, one per group size, made when a launch first uses
+    /// it.
+    group_pipelines: Mutex<Vec<([u32; 3], Arc<Pipeline>)>>,
     device_times: Arc<DeviceTimeCounters>,
 }
 
@@ -70,23 +71,20 @@ impl WgpuKernel {
             1,
             1,
         ];
-        let (traps, pipelines) = if cooperative {
+        let (traps, pipeline) = if cooperative {
             // Pipelines wait for a group size; the panic messages do not depend on it.
             let program = wgsl::emit(ir, &Self::options(&shared, workgroup));
-            (program.traps, Vec::new())
+            (program.traps, None)
         } else {
             let pipeline = Self::pipeline(&shared, def, workgroup)?;
-            (
-                pipeline.program.traps.clone(),
-                vec![(workgroup, Arc::new(pipeline))],
-            )
+            (pipeline.program.traps.clone(), Some(Arc::new(pipeline)))
         };
         Ok(WgpuKernel {
             traps: Arc::new(traps),
             shared,
             def,
-            pipelines: Mutex::new(pipelines),
-            cooperative,
+            pipeline,
+            group_pipelines: Mutex::new(Vec::new()),
             device_times: Arc::default(),
         })
     }
@@ -102,7 +100,7 @@ impl WgpuKernel {
     /// The pipeline for workgroups of `workgroup` invocations: the cached one, or a new one.
     fn pipeline_for(&self, workgroup: [u32; 3]) -> Result<Arc<Pipeline>, Error> {
         let mut pipelines = self
-            .pipelines
+            .group_pipelines
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if let Some((_, p)) = pipelines.iter().find(|(w, _)| *w == workgroup) {
@@ -202,7 +200,10 @@ impl WgpuKernel {
     /// The pipeline, workgroups along x and y, and invocations per workgroup of a launch.
     fn dispatch(&self, grid: &Grid, work_items: u64) -> Result<(Arc<Pipeline>, u64, u64), Error> {
         let limits = &self.shared.limits;
-        let (pipeline, groups, wg) = if self.cooperative {
+        let (pipeline, groups, wg) = if let Some(pipeline) = &self.pipeline {
+            let wg = u64::from(pipeline.program.workgroup_size[0]);
+            (pipeline.clone(), work_items.div_ceil(wg), wg)
+        } else {
             let group = grid.group_size_or_default();
             let max = [
                 limits.max_compute_workgroup_size_x,
@@ -228,20 +229,6 @@ impl WgpuKernel {
                 groups,
                 group.iter().product(),
             )
-        } else {
-            let pipeline = self
-                .pipelines
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .first()
-                .map(|(_, p)| p.clone())
-                .ok_or_else(|| Error::Backend {
-                    backend: "wgpu".into(),
-                    message: format!("kernel `{}` has no pipeline", self.def.name()),
-                    source: None,
-                })?;
-            let wg = u64::from(pipeline.program.workgroup_size[0]);
-            (pipeline, work_items.div_ceil(wg), wg)
         };
         // Workgroups: (nx, ny, 1), so that grids beyond the per-dimension limit fit. The
         // ordinary shader computes `id.y * groups.x * wg + id.x` from 32-bit builtins: keep

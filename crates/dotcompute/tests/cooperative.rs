@@ -5,26 +5,7 @@
 
 use dotcompute::prelude::*;
 use dotcompute::{CpuOptions, Error};
-
-/// Per group: the sum of its slice, by a tree in shared memory.
-#[kernel]
-fn tree_sum(x: &[u64], sums: &mut [u64]) {
-    let mut tile = shared_array::<u64, 128>();
-    let lid = local_id_x();
-    tile[lid] = x[global_id()];
-    barrier();
-    let mut stride = group_size_x() / 2;
-    while stride > 0 {
-        if lid < stride {
-            tile[lid] += tile[lid + stride];
-        }
-        barrier();
-        stride /= 2;
-    }
-    if lid == 0 {
-        sums[group_id_x()] = tile[0];
-    }
-}
+use dotcompute_conformance::cooperative::block_sum;
 
 fn cpu(threads: usize) -> (ComputeService, Accelerator) {
     let dc = ComputeService::builder()
@@ -43,17 +24,18 @@ fn cpu(threads: usize) -> (ComputeService, Accelerator) {
 #[test]
 fn many_groups_give_the_same_sums_on_any_number_of_threads() {
     let n = 300_001usize;
-    let x: Vec<u64> = (0..n as u64)
-        .map(|i| i.wrapping_mul(2_654_435_761) % 1000)
+    // Whole numbers below 1000: every partial sum is exact in f32, whatever the order.
+    let x: Vec<f32> = (0..n as u64)
+        .map(|i| (i.wrapping_mul(2_654_435_761) % 1000) as f32)
         .collect();
-    let want: Vec<u64> = x.chunks(128).map(|c| c.iter().sum()).collect();
+    let want: Vec<f32> = x.chunks(256).map(|c| c.iter().sum()).collect();
     for threads in [1, 2, 3] {
         let (dc, acc) = cpu(threads);
         let dx = dc.buffer_from_slice(&x).unwrap();
-        let mut sums = dc.buffer_zeroed::<u64>(want.len()).unwrap();
-        tree_sum::launch(
+        let mut sums = dc.buffer_zeroed::<f32>(want.len()).unwrap();
+        block_sum::launch(
             &acc,
-            Grid::d1(n as u64).with_group_size([128, 1, 1]),
+            Grid::d1(n as u64).with_group_size([256, 1, 1]),
             &dx,
             &mut sums,
         )
@@ -65,9 +47,9 @@ fn many_groups_give_the_same_sums_on_any_number_of_threads() {
 #[test]
 fn a_group_larger_than_the_device_runs_is_refused() {
     let (dc, acc) = cpu(1);
-    let x = dc.buffer_zeroed::<u64>(4096).unwrap();
-    let mut sums = dc.buffer_zeroed::<u64>(1).unwrap();
-    let err = tree_sum::launch(
+    let x = dc.buffer_zeroed::<f32>(4096).unwrap();
+    let mut sums = dc.buffer_zeroed::<f32>(1).unwrap();
+    let err = block_sum::launch(
         &acc,
         Grid::d1(4096).with_group_size([4096, 1, 1]),
         &x,

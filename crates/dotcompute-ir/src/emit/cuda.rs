@@ -27,7 +27,7 @@
 //! Shared arrays are zeroed by the block before the body starts.
 
 use super::abi::{ParamsLayout, fault_codes, slots};
-use crate::cooperative::{Uniformity, holds_barrier};
+use crate::cooperative::Uniformity;
 use crate::program::{
     AtomicOp, BinaryOp, BoundsChecks, Builtin, Expr, ExprKind, Function, Kernel, Literal, Local,
     MathFn, Stmt, UnaryOp,
@@ -680,13 +680,8 @@ impl<'k> Emitter<'k> {
     /// else becomes a lambda, run only by live items.
     fn uniform_stmt(&mut self, out: &mut String, body: &Body<'_>, s: &Stmt, depth: usize) {
         let pad = "    ".repeat(depth);
-        let Some(uniformity) = self.uniformity.clone() else {
+        let Some(everywhere) = self.uniformity.as_ref().map(|u| u.runs_everywhere(s)) else {
             return self.stmt(out, body, s, depth);
-        };
-        let everywhere = match s {
-            Stmt::Let { local, .. } | Stmt::Assign { local, .. } => uniformity.local(*local),
-            Stmt::Barrier | Stmt::Break | Stmt::Continue => true,
-            _ => holds_barrier(s) || uniformity.keeps_uniform(s),
         };
         match s {
             // As in the WGSL emitter: the whole group returns together.
