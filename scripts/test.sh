@@ -69,7 +69,7 @@ if [ "${DOTCOMPUTE_REQUIRE_WGPU:-}" = 1 ]; then
   echo "== wgpu: an inexact driver simulated: the probe and the correctly rounded helpers"
   DOTCOMPUTE_WGPU_SIMULATE_INEXACT_DRIVER=1 \
     cargo test --workspace --locked --test conformance --test discovery -- \
-    math_library black_scholes float_math nbody the_rounding_probe_reports_its_verdict
+    math_library black_scholes float_math nbody roots_and_quotients the_rounding_probe_reports_its_verdict
 fi
 
 echo "== all tests passed"

@@ -117,6 +117,12 @@ pub const CASES: &[Case] = &[
         run: black_scholes,
     },
     Case {
+        name: "roots_and_quotients",
+        description: "sqrt, / and recip on f32 and f64 of every exponent: the correctly rounded bits",
+        tolerance: Tolerance::EXACT,
+        run: roots_and_quotients,
+    },
+    Case {
         name: "float_bits",
         description: "to_bits, from_bits, copysign on f32 and f64, signed zeros, NaN, subnormals",
         tolerance: Tolerance::EXACT,
@@ -904,6 +910,80 @@ fn black_scholes(env: &Env) -> CaseResult {
     compare::floats_f64("call (f64)", &call.to_vec()?, &want_call, Tolerance::EXACT)
         .map_err(mismatch)?;
     compare::floats_f64("put (f64)", &put.to_vec()?, &want_put, Tolerance::EXACT).map_err(mismatch)
+}
+
+fn roots_and_quotients(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(29);
+    let specials32 = [
+        0.0f32,
+        -0.0,
+        1.0,
+        4.0,
+        2.0,
+        -2.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        f32::from_bits(1),
+        f32::MIN_POSITIVE,
+        f32::MAX,
+    ];
+    let specials64 = [
+        0.0f64,
+        -0.0,
+        1.0,
+        4.0,
+        2.0,
+        -2.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        f64::from_bits(1),
+        f64::MIN_POSITIVE,
+        f64::MAX,
+    ];
+    // Every pair of specials, then random bit patterns (every exponent, subnormals included)
+    // and positive values of moderate size, whose roots and quotients stay normal.
+    let mut x: Vec<f32> = specials32
+        .iter()
+        .flat_map(|&a| specials32.map(|_| a))
+        .collect();
+    let mut y: Vec<f32> = specials32.iter().flat_map(|_| specials32).collect();
+    let mut d: Vec<f64> = specials64
+        .iter()
+        .flat_map(|&a| specials64.map(|_| a))
+        .collect();
+    let mut e: Vec<f64> = specials64.iter().flat_map(|_| specials64).collect();
+    for _ in 0..3000 {
+        x.push(f32::from_bits(rng.next_u64() as u32));
+        y.push(f32::from_bits(rng.next_u64() as u32));
+        d.push(f64::from_bits(rng.next_u64()));
+        e.push(f64::from_bits(rng.next_u64()));
+    }
+    for _ in 0..3000 {
+        x.push(rng.f32_in(0.0, 1e4));
+        y.push(rng.f32_in(0.5, 2.0));
+        d.push(rng.f64_in(0.0, 1e4));
+        e.push(rng.f64_in(0.5, 2.0));
+    }
+    let n = x.len();
+    let (dx, dy, dd, de) = (
+        env.dc.buffer_from_slice(&x)?,
+        env.dc.buffer_from_slice(&y)?,
+        env.dc.buffer_from_slice(&d)?,
+        env.dc.buffer_from_slice(&e)?,
+    );
+    let mut out = env.dc.buffer_zeroed::<f32>(3 * n)?;
+    let mut out64 = env.dc.buffer_zeroed::<f64>(3 * n)?;
+    kernels::roots_and_quotients::launch(&env.acc, n, &dx, &dy, &dd, &de, &mut out, &mut out64)?;
+    let want: Vec<f32> = (0..n)
+        .flat_map(|i| [x[i].sqrt(), x[i] / y[i], y[i].recip()])
+        .collect();
+    let want64: Vec<f64> = (0..n)
+        .flat_map(|i| [d[i].sqrt(), d[i] / e[i], e[i].recip()])
+        .collect();
+    compare::floats_f32("out", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)?;
+    compare::floats_f64("out64", &out64.to_vec()?, &want64, Tolerance::EXACT).map_err(mismatch)
 }
 
 fn float_bits(env: &Env) -> CaseResult {

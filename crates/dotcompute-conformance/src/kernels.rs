@@ -31,6 +31,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         partial_sums::definition(),
         poly32::definition(),
         float_bits::definition(),
+        roots_and_quotients::definition(),
         math_library_f32::definition(),
         math_library_f64::definition(),
         black_scholes_f32::definition(),
@@ -490,6 +491,27 @@ pub fn math_library_f64(x: &[f64], n: &[i32], out: &mut [f64]) {
     c += 0.0;
     out[o + 22] = s;
     out[o + 23] = c;
+}
+
+/// Square roots, quotients and reciprocals of `f32` and `f64`: IEEE 754 rounds each
+/// correctly, so every backend must give the host's bits (Vulkan drivers that do not get the
+/// correctly rounded helpers).
+#[kernel]
+pub fn roots_and_quotients(
+    x: &[f32],
+    y: &[f32],
+    d: &[f64],
+    e: &[f64],
+    out: &mut [f32],
+    out64: &mut [f64],
+) {
+    let i = global_id();
+    out[3 * i] = x[i].sqrt();
+    out[3 * i + 1] = x[i] / y[i];
+    out[3 * i + 2] = y[i].recip();
+    out64[3 * i] = d[i].sqrt();
+    out64[3 * i + 1] = d[i] / e[i];
+    out64[3 * i + 2] = e[i].recip();
 }
 
 /// Bit casts and sign copies: `to_bits`, `from_bits`, `copysign` on `f32` and `f64`.

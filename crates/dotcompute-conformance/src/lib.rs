@@ -114,7 +114,8 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@stamp $setup;
             vector_add, saxpy, mandelbrot, nbody, matmul_f64, histogram,
             int_ops_i32, int_ops_u32, int_ops_i64, int_ops_u64, saturating_casts,
-            float_math, math_library, black_scholes, float_bits, control_flow, values_and_shadowing, atomics,
+            float_math, math_library, black_scholes, float_bits, roots_and_quotients,
+            control_flow, values_and_shadowing, atomics,
             grid_of_one, odd_sized_grid, empty_buffer, grid_2d, grid_3d, group_ids,
             grid_beyond_u32, poly8, poly32, triad, partial_sums,
             block_sum, group_scan, transpose_tiled, shared_out_of_bounds, tail_after_barrier,

@@ -54,7 +54,7 @@ pub(crate) struct Shared {
     /// Kernels go to the driver as SPIR-V with exact float operations (Vulkan with
     /// passthrough shaders; see `spirv.rs`), not as WGSL.
     pub(crate) exact_spirv: bool,
-    /// Float division and `f32` `sqrt` are written as correctly rounded helpers: the driver's
+    /// Float division and `sqrt` are written as correctly rounded helpers: the driver's
     /// are not exact (`rounding_probe.rs`), or `DOTCOMPUTE_WGPU_CORRECT_ROUNDING=1`.
     pub(crate) correct_rounding: bool,
     /// Tests only (`DOTCOMPUTE_WGPU_SIMULATE_INEXACT_DRIVER=1`): the helper starts 2 ulp
@@ -262,6 +262,7 @@ impl WgpuDevice {
                 &queue,
                 exact_spirv,
                 simulate_inexact_driver,
+                features.contains(wgpu::Features::SHADER_F64),
                 &name,
             );
         let lost = Arc::new(Mutex::new(None));

@@ -14,11 +14,12 @@ use std::sync::Arc;
 /// Each device is probed at creation: where its float division or square root is not
 /// correctly rounded (Vulkan lets a driver's `/` be 2.5 ulp off and its `sqrt` about 2, and the
 /// math library gives the CPU's bits only where both are exact), every float division (`/`,
-/// `recip`) and `f32` `sqrt` of its kernels is written as a correctly rounded helper; the
-/// verdict is in the device's `versions` ("division and sqrt").
+/// `recip`) and `sqrt` of its kernels is written as a correctly rounded helper (the probe
+/// checks `f32`, and `f64` where the device has it); the verdict is in the device's
+/// `versions` ("division and sqrt").
 /// `DOTCOMPUTE_WGPU_CORRECT_ROUNDING=1` (or `=0`) forces the helpers (or the driver's
 /// operations). Zero, subnormal, infinite and NaN operands, and quotients outside the normal
-/// range, keep the driver's operations; `f64` `sqrt` is not covered yet.
+/// range, keep the driver's operations.
 #[derive(Clone, Debug)]
 pub struct WgpuPlugin {
     backends: Result<wgpu::Backends, String>,

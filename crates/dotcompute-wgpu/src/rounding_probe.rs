@@ -7,8 +7,63 @@
 
 use crate::kernel::storage_entry;
 
+/// A float width the probe checks: its WGSL names and the host's correctly rounded results.
+trait ProbeFloat: Copy + bytemuck::Pod {
+    /// WGSL's name of the type.
+    const WGSL: &'static str;
+    /// WGSL's unsigned integer of the same width, and its literal suffix.
+    const BITS: (&'static str, &'static str);
+    /// A normal value of random sign and mantissa and an exponent in -40..=40, from random
+    /// bits.
+    fn normal(random: u64) -> Self;
+    /// The host's a / b and sqrt(|a|) (Rust's are correctly rounded), as bits.
+    fn exact(a: Self, b: Self) -> [u64; 2];
+    /// The value's bits.
+    fn bits(self) -> u64;
+    /// |self|.
+    fn abs(self) -> Self;
+}
+
+impl ProbeFloat for f32 {
+    const WGSL: &'static str = "f32";
+    const BITS: (&'static str, &'static str) = ("u32", "u");
+    fn normal(r: u64) -> f32 {
+        let exponent = (127 - 40 + (r >> 32) % 81) as u32;
+        f32::from_bits(((r as u32) & 0x807f_ffff) | (exponent << 23))
+    }
+    fn exact(a: f32, b: f32) -> [u64; 2] {
+        [(a / b).bits(), a.abs().sqrt().bits()]
+    }
+    fn bits(self) -> u64 {
+        u64::from(self.to_bits())
+    }
+    fn abs(self) -> f32 {
+        f32::abs(self)
+    }
+}
+
+impl ProbeFloat for f64 {
+    const WGSL: &'static str = "f64";
+    const BITS: (&'static str, &'static str) = ("u64", "lu");
+    fn normal(r: u64) -> f64 {
+        // The exponent from the top bits, the mantissa from the rest (shared bits only
+        // correlate the two, which the probe does not need to avoid).
+        let exponent = 1023 - 40 + (r >> 52) % 81;
+        f64::from_bits((r & 0x800f_ffff_ffff_ffff) | (exponent << 52))
+    }
+    fn exact(a: f64, b: f64) -> [u64; 2] {
+        [(a / b).to_bits(), a.abs().sqrt().to_bits()]
+    }
+    fn bits(self) -> u64 {
+        self.to_bits()
+    }
+    fn abs(self) -> f64 {
+        f64::abs(self)
+    }
+}
+
 /// Operand pairs: 4,096 of them, of every exponent whose quotient and root stay normal.
-fn operands() -> (Vec<f32>, Vec<f32>) {
+fn operands<T: ProbeFloat>() -> (Vec<T>, Vec<T>) {
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     let mut next = move || {
         state ^= state << 13;
@@ -16,30 +71,27 @@ fn operands() -> (Vec<f32>, Vec<f32>) {
         state ^= state << 17;
         state
     };
-    let mut normal = move || {
-        let r = next();
-        // Exponents 2^-40 .. 2^40, any mantissa and sign.
-        let exponent = (127 - 40 + (r >> 32) % 81) as u32;
-        f32::from_bits(((r as u32) & 0x807f_ffff) | (exponent << 23))
-    };
-    (0..4096).map(|_| (normal(), normal().abs())).unzip()
+    (0..4096)
+        .map(|_| (T::normal(next()), T::normal(next()).abs()))
+        .unzip()
 }
 
 /// The probe kernel: `out[2i] = a[i] / b[i]`, `out[2i + 1] = sqrt(|a[i]|)`; with
 /// `simulate_inexact`, both 2 ulp off (tests only).
-fn source(simulate_inexact: bool) -> String {
+fn source<T: ProbeFloat>(simulate_inexact: bool) -> String {
+    let (n, (bits, sfx)) = (T::WGSL, T::BITS);
     let (div, root) = if simulate_inexact {
         (
-            "bitcast<f32>(bitcast<u32>(a[i] / b[i]) + 2u)",
-            "bitcast<f32>(bitcast<u32>(sqrt(abs(a[i]))) + 2u)",
+            format!("bitcast<{n}>(bitcast<{bits}>(a[i] / b[i]) + 2{sfx})"),
+            format!("bitcast<{n}>(bitcast<{bits}>(sqrt(abs(a[i]))) + 2{sfx})"),
         )
     } else {
-        ("a[i] / b[i]", "sqrt(abs(a[i]))")
+        ("a[i] / b[i]".into(), "sqrt(abs(a[i]))".into())
     };
     format!(
-        "@group(0) @binding(0) var<storage, read> a: array<f32>;\n\
-         @group(0) @binding(1) var<storage, read> b: array<f32>;\n\
-         @group(0) @binding(2) var<storage, read_write> out: array<f32>;\n\
+        "@group(0) @binding(0) var<storage, read> a: array<{n}>;\n\
+         @group(0) @binding(1) var<storage, read> b: array<{n}>;\n\
+         @group(0) @binding(2) var<storage, read_write> out: array<{n}>;\n\
          @compute @workgroup_size(64)\n\
          fn main(@builtin(global_invocation_id) id: vec3<u32>) {{\n\
          \x20   let i = id.x;\n\
@@ -50,17 +102,17 @@ fn source(simulate_inexact: bool) -> String {
     )
 }
 
-/// Runs the probe: `Ok(true)` when every quotient and root is the correctly rounded one.
-/// `exact_spirv`: the device takes kernels as SPIR-V with exact float operations (as the
-/// kernels themselves will be), else as WGSL.
-pub(crate) fn exact_division_and_sqrt(
+/// Runs the probe in `T`: `Ok(true)` when every quotient and root is the correctly rounded
+/// one. `exact_spirv`: the device takes kernels as SPIR-V with exact float operations (as
+/// the kernels themselves will be), else as WGSL.
+fn exact_division_and_sqrt<T: ProbeFloat>(
     device: &wgpu::Device,
     queue: &wgpu::Queue,
     exact_spirv: bool,
     simulate_inexact: bool,
 ) -> Result<bool, String> {
-    let (a, b) = operands();
-    let src = source(simulate_inexact);
+    let (a, b) = operands::<T>();
+    let src = source::<T>(simulate_inexact);
     let words = if exact_spirv {
         Some(crate::spirv::exact_spirv(&src)?)
     } else {
@@ -100,7 +152,6 @@ pub(crate) fn exact_division_and_sqrt(
     if let Some(e) = error {
         return Err(e.to_string());
     }
-    let bytes = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
     let input = |data: &[u8]| {
         let buffer = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("dotcompute rounding probe input"),
@@ -111,8 +162,11 @@ pub(crate) fn exact_division_and_sqrt(
         queue.write_buffer(&buffer, 0, data);
         buffer
     };
-    let (buf_a, buf_b) = (input(&bytes(&a)), input(&bytes(&b)));
-    let out_bytes = 8 * a.len() as u64;
+    let (buf_a, buf_b) = (
+        input(bytemuck::cast_slice(&a)),
+        input(bytemuck::cast_slice(&b)),
+    );
+    let out_bytes = 2 * std::mem::size_of_val(a.as_slice()) as u64;
     let out = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("dotcompute rounding probe output"),
         size: out_bytes,
@@ -154,22 +208,19 @@ pub(crate) fn exact_division_and_sqrt(
     }
     encoder.copy_buffer_to_buffer(&out, 0, &readback, 0, out_bytes);
     let index = queue.submit([encoder.finish()]);
-    let got: Vec<f32> = crate::device::read_mapped(device, &readback, index, out_bytes)?
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
+    let bytes = crate::device::read_mapped(device, &readback, index, out_bytes)?;
+    // The mapped bytes need not be aligned for T.
+    let got: Vec<T> = bytemuck::pod_collect_to_vec(&bytes);
     Ok(all_correctly_rounded(&a, &b, &got))
 }
 
 /// Whether `got` holds the correctly rounded a / b and sqrt(|a|), interleaved.
-fn all_correctly_rounded(a: &[f32], b: &[f32], got: &[f32]) -> bool {
+fn all_correctly_rounded<T: ProbeFloat>(a: &[T], b: &[T], got: &[T]) -> bool {
     got.len() == 2 * a.len()
         && a.iter()
             .zip(b)
             .zip(got.chunks_exact(2))
-            .all(|((&x, &y), r)| {
-                r[0].to_bits() == (x / y).to_bits() && r[1].to_bits() == x.abs().sqrt().to_bits()
-            })
+            .all(|((&x, &y), r)| T::exact(x, y) == [r[0].bits(), r[1].bits()])
 }
 
 /// Whether the device's kernels need the correctly rounded helpers: forced by
@@ -180,6 +231,7 @@ pub(crate) fn needs_correct_rounding(
     queue: &wgpu::Queue,
     exact_spirv: bool,
     simulate_inexact: bool,
+    f64: bool,
     adapter: &str,
 ) -> bool {
     match std::env::var("DOTCOMPUTE_WGPU_CORRECT_ROUNDING").as_deref() {
@@ -187,7 +239,15 @@ pub(crate) fn needs_correct_rounding(
         Ok("0") => return false,
         _ => {}
     }
-    match exact_division_and_sqrt(device, queue, exact_spirv, simulate_inexact) {
+    let probe = exact_division_and_sqrt::<f32>(device, queue, exact_spirv, simulate_inexact)
+        .and_then(|exact_f32| {
+            if exact_f32 && f64 {
+                exact_division_and_sqrt::<f64>(device, queue, exact_spirv, simulate_inexact)
+            } else {
+                Ok(exact_f32)
+            }
+        });
+    match probe {
         Ok(exact) => {
             if !exact {
                 tracing::info!(
@@ -209,28 +269,38 @@ pub(crate) fn needs_correct_rounding(
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_check_accepts_exact_results_and_refuses_one_ulp_off() {
-        let (a, b) = operands();
-        let exact: Vec<f32> = a
+    /// The check accepts the host's results and refuses any one of them an ulp off.
+    fn accepts_exact_and_refuses_one_ulp_off<T: ProbeFloat>(from_bits: fn(u64) -> T) {
+        let (a, b) = operands::<T>();
+        let exact: Vec<T> = a
             .iter()
             .zip(&b)
-            .flat_map(|(&x, &y)| [x / y, x.abs().sqrt()])
+            .flat_map(|(&x, &y)| T::exact(x, y).map(from_bits))
             .collect();
         assert!(all_correctly_rounded(&a, &b, &exact));
         for k in [0, 1, 2 * 4095 + 1] {
             let mut off = exact.clone();
-            off[k] = f32::from_bits(off[k].to_bits() + 1);
+            off[k] = from_bits(off[k].bits() + 1);
             assert!(!all_correctly_rounded(&a, &b, &off), "{k}");
         }
         assert!(!all_correctly_rounded(&a, &b, &exact[1..]));
     }
 
     #[test]
+    fn the_check_accepts_exact_results_and_refuses_one_ulp_off() {
+        accepts_exact_and_refuses_one_ulp_off::<f32>(|b| f32::from_bits(b as u32));
+        accepts_exact_and_refuses_one_ulp_off::<f64>(f64::from_bits);
+    }
+
+    #[test]
     fn the_operands_keep_quotients_and_roots_normal() {
-        let (a, b) = operands();
+        let (a, b) = operands::<f32>();
         for (x, y) in a.iter().zip(&b) {
-            assert!((x / y).is_normal() && x.abs().sqrt().is_normal());
+            assert!((x / y).is_normal() && x.abs().sqrt().is_normal() && *y > 0.0);
+        }
+        let (a, b) = operands::<f64>();
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x / y).is_normal() && x.abs().sqrt().is_normal() && *y > 0.0);
         }
     }
 }

@@ -52,7 +52,7 @@ pub struct WgslOptions {
     /// Invocations per workgroup along x, y and z: `[n, 1, 1]` for ordinary kernels (any `n`
     /// the device allows), the launch's group size for cooperative ones.
     pub workgroup_size: [u32; 3],
-    /// Write float division (`/`, `recip`) and `f32` `sqrt` as correctly rounded helpers
+    /// Write float division (`/`, `recip`) and `sqrt` as correctly rounded helpers
     /// instead of WGSL's, which Vulkan lets be 2.5 ulp (division) or about 2 ulp (`sqrt`,
     /// derived from `inversesqrt`) off: for devices where they are not exact.
     pub correct_rounding: bool,
@@ -117,7 +117,7 @@ struct Emitter<'k> {
     uses_f64: bool,
     traps: Vec<String>,
     checked: bool,
-    /// Float division and `f32` `sqrt` through `div_cr_*` / `sqrt_cr_f32` (see
+    /// Float division and `sqrt` through `div_cr_*` / `sqrt_cr_*` (see
     /// [`WgslOptions`]).
     correct_rounding: bool,
     /// See [`WgslOptions::simulate_inexact_driver`].
@@ -547,6 +547,9 @@ impl<'k> Emitter<'k> {
                 out.push_str(&correct_rounding_helpers(f, self.simulate_inexact_driver));
             }
             out.push_str(&correct_sqrt_f32(self.simulate_inexact_driver));
+            if self.uses_f64 {
+                out.push_str(&correct_sqrt_f64(self.simulate_inexact_driver));
+            }
         }
         // WGSL leaves builtins' results for NaN operands indeterminate: each wrapper returns a
         // NaN operand, as Rust's functions do.
@@ -1320,7 +1323,7 @@ impl<'k> Emitter<'k> {
     }
 }
 
-/// `func` of `r` in WGSL; `correct_rounding`: `recip` and `f32` `sqrt` through the correctly
+/// `func` of `r` in WGSL; `correct_rounding`: `recip` and `sqrt` through the correctly
 /// rounded helpers (see [`WgslOptions::correct_rounding`]).
 fn math(func: MathFn, t: ScalarType, r: &[String], correct_rounding: bool) -> String {
     let n = ty(t);
@@ -1328,7 +1331,7 @@ fn math(func: MathFn, t: ScalarType, r: &[String], correct_rounding: bool) -> St
     let b = || r.get(1).cloned().unwrap_or_default();
     let unary = |f: &str| format!("m_{f}_{n}({a})");
     match func {
-        MathFn::Sqrt if correct_rounding && t == ScalarType::F32 => format!("sqrt_cr_f32({a})"),
+        MathFn::Sqrt if correct_rounding => format!("sqrt_cr_{n}({a})"),
         MathFn::Sqrt => unary("sqrt"),
         MathFn::Exp => unary("exp"),
         MathFn::Exp2 => unary("exp2"),
@@ -1462,6 +1465,44 @@ fn correct_rounding_helpers(f: ScalarType, simulate_inexact: bool) -> String {
          \x20   let e = i32((bitcast<{bits}>(m) & {exp_mask}) >> {shift}) + ea - eb;\n\
          \x20   if e < 1 || e > {max_exp} {{ return q; }}\n\
          \x20   return bitcast<{n}>(((ua ^ ub) & {sign}) | ({bits}(e) << {shift}) | (bitcast<{bits}>(m) & {mant}));\n\
+         }}\n"
+    )
+}
+
+/// `sqrt_cr_f64(x)`: sqrt(x) correctly rounded, from the device's `sqrt` and exact residuals
+/// (`residual_f64` of the division helpers: only `+ - *` are trusted). x is scaled to X in
+/// [1, 4) by an even power of two, so the root s lies in [1, 2). s is the correctly rounded
+/// root iff X lies between the squares of the midpoints around s: with r = X - s^2 (exact
+/// near those bounds: s is within an ulp there) and u, d the ulps above and below s, s moves
+/// up while r > s u and down while r <= -s d (r is a multiple of 2^-104, which leaves no
+/// room between s u and s u + u^2/4, the exact bound). Three steps absorb a driver 2 ulp off.
+/// Zero, subnormal, negative, infinite and NaN inputs keep the device's `sqrt`.
+fn correct_sqrt_f64(simulate_inexact: bool) -> String {
+    // Tests only: start 2 ulp off, as an inexact driver's root could be.
+    let start = if simulate_inexact {
+        "bitcast<f64>(bitcast<u64>(sqrt(xs)) + 2lu)"
+    } else {
+        "sqrt(xs)"
+    };
+    format!(
+        "fn sqrt_cr_f64(x: f64) -> f64 {{\n\
+         \x20   let ux = bitcast<u64>(x);\n\
+         \x20   let ex = i32(ux >> 52u);\n\
+         \x20   if ex == 0 || ex >= 2047 {{ return sqrt(x); }}\n\
+         \x20   let e = ex - 1023;\n\
+         \x20   let odd = e & 1;\n\
+         \x20   let xs = bitcast<f64>((ux & 0x000ffffffffffffflu) | (u64(1023 + odd) << 52u));\n\
+         \x20   var s = {start};\n\
+         \x20   for (var i = 0; i < 3; i++) {{\n\
+         \x20       let sb = bitcast<u64>(s);\n\
+         \x20       let u = bitcast<f64>((sb & 0x7ff0000000000000lu) - (52lu << 52u));\n\
+         \x20       let d = select(u, u * 0.5, (sb & 0x000ffffffffffffflu) == 0lu);\n\
+         \x20       let r = residual_f64(xs, s, s);\n\
+         \x20       if r > s * u + params.nz64 {{ s = bitcast<f64>(sb + 1lu); }}\n\
+         \x20       else if r <= -(s * d + params.nz64) {{ s = bitcast<f64>(sb - 1lu); }}\n\
+         \x20   }}\n\
+         \x20   let field = u64(((e - odd) >> 1u) + 1023);\n\
+         \x20   return bitcast<f64>((bitcast<u64>(s) & 0x000ffffffffffffflu) | (field << 52u));\n\
          }}\n"
     )
 }
