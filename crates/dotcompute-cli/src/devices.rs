@@ -56,6 +56,9 @@ fn capabilities(c: &dotcompute::Capabilities) -> Vec<String> {
         // Runs barrier() and shared arrays, with groups of at most this many items.
         v.push(format!("groups<={}", c.max_group_size));
     }
+    if c.subgroup_size > 0 {
+        v.push(format!("subgroup={}", c.subgroup_size));
+    }
     if c.shared_memory_bytes > 0 {
         v.push(format!("shared={}", table::bytes(c.shared_memory_bytes)));
     }

@@ -7,6 +7,7 @@ use crate::cooperative;
 use crate::kernels;
 use crate::random::Rng;
 use crate::reference;
+use crate::subgroups;
 use crate::{CaseError, Env};
 use dotcompute::Grid;
 
@@ -175,6 +176,54 @@ pub const CASES: &[Case] = &[
         description: "a 3-D grid",
         tolerance: Tolerance::EXACT,
         run: grid_3d,
+    },
+    Case {
+        name: "subgroup_reduce",
+        description: "subgroup_add/min/max of f32 (mixed magnitudes) and i64, in the language's butterfly order; items beyond the grid count as identities",
+        tolerance: Tolerance::EXACT,
+        run: subgroups::reduce,
+    },
+    Case {
+        name: "subgroup_scan",
+        description: "subgroup_inclusive_add / exclusive_add of u32 (wrapping) and f32, in the language's Hillis-Steele order",
+        tolerance: Tolerance::EXACT,
+        run: subgroups::scan,
+    },
+    Case {
+        name: "subgroup_exchange",
+        description: "subgroup_broadcast, shuffle (reversal) and shuffle_xor of f64 and i32",
+        tolerance: Tolerance::EXACT,
+        run: subgroups::exchange,
+    },
+    Case {
+        name: "subgroup_vote",
+        description: "subgroup_any / subgroup_all",
+        tolerance: Tolerance::EXACT,
+        run: subgroups::vote,
+    },
+    Case {
+        name: "subgroup_ids",
+        description: "subgroup_size() and subgroup_lane() in 2-D groups: lanes follow the linear local id",
+        tolerance: Tolerance::EXACT,
+        run: subgroups::ids,
+    },
+    Case {
+        name: "subgroup_block_sum",
+        description: "a two-level block sum: subgroup sums kept by lane 0 in a shared array, a barrier, their sum per group",
+        tolerance: Tolerance::EXACT,
+        run: subgroups::block_sum,
+    },
+    Case {
+        name: "subgroup_in_loop",
+        description: "subgroup sums in a uniform loop, each round's operand computed in it",
+        tolerance: Tolerance::EXACT,
+        run: subgroups::in_loop,
+    },
+    Case {
+        name: "partial_subgroups_refused",
+        description: "a subgroup kernel launched with groups that are no multiple of the subgroup size: Error::InvalidGrid",
+        tolerance: Tolerance::EXACT,
+        run: subgroups::partial_subgroups_refused,
     },
     Case {
         name: "block_sum",

@@ -48,6 +48,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
     ]
     .into_iter()
     .chain(crate::cooperative::all())
+    .chain(crate::subgroups::all())
     .collect()
 }
 

@@ -19,6 +19,7 @@ pub mod kernels;
 mod random;
 pub mod reference;
 pub mod stress;
+pub mod subgroups;
 
 pub use cases::MATH;
 pub use cases::{CASES, Case};
@@ -38,16 +39,19 @@ impl Env {
     /// The CPU backend, with `simd` forced to a level (`None`: the best this CPU has).
     /// `None` when this CPU lacks the level.
     pub fn cpu(simd: Option<SimdLevel>) -> Option<Env> {
-        if simd.is_some_and(|l| !l.is_supported()) {
+        Env::cpu_with(CpuOptions {
+            simd,
+            ..CpuOptions::default()
+        })
+    }
+
+    /// The CPU backend with these options; `None` when their SIMD level is not supported
+    /// here.
+    pub fn cpu_with(options: CpuOptions) -> Option<Env> {
+        if options.simd.is_some_and(|l| !l.is_supported()) {
             return None;
         }
-        let dc = ComputeService::builder()
-            .cpu(CpuOptions {
-                simd,
-                ..CpuOptions::default()
-            })
-            .build()
-            .ok()?;
+        let dc = ComputeService::builder().cpu(options).build().ok()?;
         let acc = dc.accelerator(BackendKind::Cpu).ok()?;
         Some(Env { dc, acc })
     }
@@ -122,7 +126,8 @@ macro_rules! conformance_tests {
             return_in_group_branch, histogram_shared, matmul_tiled, register_tile,
             matmul_tiled_register, private_across_barrier, private_out_of_bounds,
             return_then_uniform_loop, uniform_return_in_loop, dead_items_do_not_fault,
-            group_census);
+            group_census, subgroup_reduce, subgroup_scan, subgroup_exchange, subgroup_vote,
+            subgroup_ids, subgroup_block_sum, subgroup_in_loop, partial_subgroups_refused);
     };
     (@stamp $setup:expr; $($case:ident),* $(,)?) => {
         $(

@@ -191,6 +191,17 @@ impl Accelerator {
                     ),
                 });
             }
+            let subgroup = u64::from(self.info().capabilities.subgroup_size);
+            if entry.subgroups && subgroup > 0 && !items.is_multiple_of(subgroup) {
+                return Err(Error::InvalidGrid {
+                    grid: grid.to_string(),
+                    reason: format!(
+                        "groups of {items} work items; `{}` uses subgroup operations, and {}'s subgroups hold {subgroup} items: use a multiple of {subgroup}",
+                        def.name(),
+                        self.info().name
+                    ),
+                });
+            }
         }
 
         let space = self.device.memory_space();

@@ -136,6 +136,7 @@ pub enum CpuArg {
 pub struct CpuLaunch<'a> {
     grid: [u64; 3],
     group: [u64; 3],
+    subgroup: u64,
     simd: SimdLevel,
     args: &'a [CpuArg],
 }
@@ -164,9 +165,23 @@ impl<'a> CpuLaunch<'a> {
         CpuLaunch {
             grid,
             group,
+            subgroup: DEFAULT_SUBGROUP_SIZE,
             simd,
             args,
         }
+    }
+
+    /// The same launch with subgroups of `size` items (a power of two, at most
+    /// [`MAX_SUBGROUP_SIZE`]; other values are rounded down to one).
+    pub fn with_subgroup_size(mut self, size: u32) -> Self {
+        let size = size.clamp(1, MAX_SUBGROUP_SIZE as u32);
+        self.subgroup = 1 << (31 - size.leading_zeros());
+        self
+    }
+
+    /// Items per subgroup.
+    pub fn subgroup_size(&self) -> u64 {
+        self.subgroup
     }
 
     /// Grid size along x, y, z.
@@ -589,6 +604,89 @@ pub fn split_linear(l: u64, gsize: [u64; 3]) -> (u64, u64, u64) {
 #[inline(always)]
 pub fn run_end(x0: u64, l: u64, end: u64, gx: u64) -> u64 {
     gx.min(x0 + (end - l))
+}
+
+/// Subgroup size of CPU launches unless the backend sets another: 16 lanes, one AVX-512
+/// vector of `f32`.
+pub const DEFAULT_SUBGROUP_SIZE: u64 = 16;
+
+/// The largest subgroup a CPU launch can have.
+pub const MAX_SUBGROUP_SIZE: u64 = 64;
+
+/// What a subgroup operation does with its lanes' values (see `dotcompute_ir::SubgroupOp`,
+/// whose combination orders these follow exactly).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubgroupKind {
+    /// Every lane gets the combination of all, by the butterfly `v[l] = f(v[l], v[l ^ d])`
+    /// for `d = 1, 2, 4, ..`.
+    Reduce,
+    /// Lane l gets the combination of lanes `0..=l`: `v[l] = f(v[l - d], v[l])` for lanes
+    /// `l >= d`, `d = 1, 2, 4, ..`.
+    Inclusive,
+    /// Lane l gets the inclusive result of lane `l - 1` (lane 0: the identity).
+    Exclusive,
+    /// Lane l gets `v[lane[l] % size]`.
+    Shuffle,
+    /// Lane l gets `v[l ^ (lane[l] % size)]`.
+    ShuffleXor,
+}
+
+/// Runs a subgroup operation over a group's items: `values` and `lanes` hold each item's
+/// operands (by linear local id; absent items hold the identity), `out` receives each item's
+/// result; subgroups are runs of `size` consecutive items (`size` a power of two, at most
+/// [`MAX_SUBGROUP_SIZE`], dividing the group's length: the launch checks both).
+pub fn subgroup<T: Copy>(
+    kind: SubgroupKind,
+    values: &[T],
+    lanes: &[u64],
+    out: &mut [T],
+    size: usize,
+    identity: T,
+    combine: impl Fn(T, T) -> T,
+) {
+    let size = size.clamp(1, MAX_SUBGROUP_SIZE as usize);
+    let mut cur = [identity; MAX_SUBGROUP_SIZE as usize];
+    let mut next = [identity; MAX_SUBGROUP_SIZE as usize];
+    for ((v, lane), o) in values
+        .chunks_exact(size)
+        .zip(lanes.chunks_exact(size))
+        .zip(out.chunks_exact_mut(size))
+    {
+        let (cur, next) = (&mut cur[..size], &mut next[..size]);
+        cur.copy_from_slice(v);
+        match kind {
+            SubgroupKind::Reduce | SubgroupKind::Inclusive | SubgroupKind::Exclusive => {
+                let mut d = 1;
+                while d < size {
+                    for l in 0..size {
+                        next[l] = match kind {
+                            SubgroupKind::Reduce => combine(cur[l], cur[l ^ d]),
+                            _ if l >= d => combine(cur[l - d], cur[l]),
+                            _ => cur[l],
+                        };
+                    }
+                    cur.copy_from_slice(next);
+                    d *= 2;
+                }
+                if kind == SubgroupKind::Exclusive {
+                    o[0] = identity;
+                    o[1..].copy_from_slice(&cur[..size - 1]);
+                } else {
+                    o.copy_from_slice(cur);
+                }
+            }
+            SubgroupKind::Shuffle => {
+                for l in 0..size {
+                    o[l] = cur[(lane[l] % size as u64) as usize];
+                }
+            }
+            SubgroupKind::ShuffleXor => {
+                for l in 0..size {
+                    o[l] = cur[l ^ (lane[l] % size as u64) as usize];
+                }
+            }
+        }
+    }
 }
 
 /// Groups along each axis of a grid (cooperative kernels).

@@ -100,6 +100,10 @@ pub struct Capabilities {
     pub cooperative: bool,
     /// Most work items in one group.
     pub max_group_size: u32,
+    /// Items per subgroup (the largest size the device may pick; a power of two), or 0 when
+    /// the device has no subgroup operations. A kernel that uses them is launched in groups
+    /// of a multiple of this size.
+    pub subgroup_size: u32,
     /// Largest buffer in bytes.
     pub max_buffer_bytes: u64,
     /// SIMD instruction set kernels run with (CPU), e.g. `avx2`.

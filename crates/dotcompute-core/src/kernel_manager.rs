@@ -19,6 +19,8 @@ pub(crate) struct CompiledEntry {
     pub(crate) reads: Vec<bool>,
     /// The kernel's groups cooperate (barriers, shared arrays): their size is bounded.
     pub(crate) cooperative: bool,
+    /// The kernel uses subgroup operations: its groups are whole subgroups.
+    pub(crate) subgroups: bool,
     name: &'static str,
     compile_time: Duration,
 }
@@ -69,6 +71,7 @@ impl KernelManager {
             counters: KernelCounters::default(),
             reads: buffer_reads(ir),
             cooperative: ir.is_cooperative(),
+            subgroups: ir.uses_subgroups(),
             name: def.name(),
             compile_time,
         });
@@ -169,6 +172,10 @@ fn check_requirements(
         (
             needs.cooperative && !caps.cooperative,
             "cooperative work-groups (`barrier()` and shared arrays)",
+        ),
+        (
+            needs.subgroups && caps.subgroup_size == 0,
+            "subgroup operations",
         ),
         (needs.int64 && !caps.int64, "64-bit integers"),
         (needs.atomics && !caps.atomics, "atomics"),

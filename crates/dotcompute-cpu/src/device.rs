@@ -56,6 +56,12 @@ impl CpuDevice {
             None => tuner::candidates(SimdLevel::detect()),
         };
         let simd = simd_candidates[0];
+        let subgroup = options.subgroup_size;
+        if !subgroup.is_power_of_two()
+            || u64::from(subgroup) > dotcompute_core::cpu_abi::MAX_SUBGROUP_SIZE
+        {
+            return Err(CpuError::InvalidSubgroupSize(subgroup));
+        }
         let pool = match options.threads {
             Some(threads) => Some(Arc::new(
                 rayon::ThreadPoolBuilder::new()
@@ -101,6 +107,7 @@ impl CpuDevice {
                 shared_memory_bytes: CPU_SHARED_MEMORY_BYTES,
                 cooperative: true,
                 max_group_size: 1024,
+                subgroup_size: subgroup,
                 max_buffer_bytes: isize::MAX as u64,
                 simd: Some(simd.name().into()),
                 device_timing: false,

@@ -16,6 +16,9 @@ pub enum CpuError {
     /// `DOTCOMPUTE_CPU_SIMD` names no SIMD level.
     #[error("DOTCOMPUTE_CPU_SIMD=`{0}` is not one of generic, neon, avx2, avx512")]
     UnknownSimd(String),
+    /// `CpuOptions::subgroup_size` is not a power of two from 1 to 64.
+    #[error("a CPU subgroup size must be a power of two from 1 to 64, not {0}")]
+    InvalidSubgroupSize(u32),
 }
 
 impl From<CpuError> for Error {

@@ -103,6 +103,7 @@ struct SharedLaunch {
     finished: AtomicU64,
     stop: AtomicBool,
     fault: Mutex<Option<KernelFault>>,
+    subgroup: u32,
 }
 
 // SAFETY: the raw pointers in `args` are dereferenced only inside claimed spans, which all
@@ -131,7 +132,8 @@ impl SharedLaunch {
                 // SAFETY: span k was claimed and the launch waits for it to finish, so the
                 // buffers are alive; they are valid per the launching call's contract.
                 let launch =
-                    unsafe { CpuLaunch::new(self.grid, self.group, self.simd, &self.args) };
+                    unsafe { CpuLaunch::new(self.grid, self.group, self.simd, &self.args) }
+                        .with_subgroup_size(self.subgroup);
                 // SAFETY: as above.
                 if let Err(fault) = unsafe { run_span(self.entry, &launch, start, end) } {
                     self.stop.store(true, Ordering::Relaxed);
@@ -312,6 +314,7 @@ impl CpuKernel {
                 finished: AtomicU64::new(0),
                 stop: AtomicBool::new(false),
                 fault: Mutex::new(None),
+                subgroup: exec.options.subgroup_size,
             });
             // Whatever happens on this thread from here on, do not return (or unwind) while a
             // helper may still run a span over the caller's buffers.
@@ -340,7 +343,8 @@ impl CpuKernel {
         } else {
             // SAFETY: the caller guarantees the buffers; every candidate level was checked
             // against the CPU when the device was created.
-            let launch = unsafe { CpuLaunch::new(grid.dims(), group, simd, args) };
+            let launch = unsafe { CpuLaunch::new(grid.dims(), group, simd, args) }
+                .with_subgroup_size(exec.options.subgroup_size);
             // SAFETY: the caller's guarantees.
             let result = unsafe { run_span(self.entry, &launch, 0, work_items) };
             // Inline runs measure the kernel's single-thread cost, which decides later

@@ -22,6 +22,11 @@ pub struct CpuOptions {
     pub inline_budget_ns: u64,
     /// Launches of a kernel never timed before run inline below this many work items.
     pub inline_work_items: u64,
+    /// Items per subgroup for subgroup operations: a power of two from 1 to 64 (16 by
+    /// default: one AVX-512 vector of `f32`). Kernels written for any subgroup size (as they
+    /// must be, since GPUs differ) give the same results at every size; this setting lets
+    /// them be tested at several.
+    pub subgroup_size: u32,
 }
 
 impl Default for CpuOptions {
@@ -31,6 +36,7 @@ impl Default for CpuOptions {
             simd: None,
             inline_budget_ns: 20_000,
             inline_work_items: 4096,
+            subgroup_size: dotcompute_core::cpu_abi::DEFAULT_SUBGROUP_SIZE as u32,
         }
     }
 }

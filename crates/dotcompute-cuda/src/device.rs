@@ -353,6 +353,8 @@ impl CudaDevice {
                 // A cooperative kernel's blocks are the launch's groups.
                 cooperative: true,
                 max_group_size: max_threads,
+                // Warps.
+                subgroup_size: 32,
                 max_buffer_bytes: total,
                 simd: None,
                 device_timing: timing,

@@ -1,5 +1,6 @@
 //! The rules that make `barrier()` well defined: every work item of a group must reach each
-//! barrier, the same number of times.
+//! barrier, the same number of times. Subgroup operations ([`Stmt::Subgroup`]) are
+//! collective too, and held to the same rules (a *collective* below is either).
 //!
 //! A barrier is accepted only where control flow is *uniform* across the group: under
 //! conditions and loop bounds computed from scalar parameters, buffer lengths, group ids and
@@ -37,12 +38,12 @@ impl fmt::Display for BarrierError {
     }
 }
 
-/// Whether a statement is a barrier or holds one: such statements run once per group, the
-/// others once per work item.
+/// Whether a statement is a collective (a barrier or a subgroup operation) or holds one:
+/// such statements run once per group, the others once per work item.
 pub fn holds_barrier(stmt: &Stmt) -> bool {
     let mut found = false;
     walk_stmts(std::slice::from_ref(stmt), &mut |s| {
-        found |= matches!(s, Stmt::Barrier)
+        found |= matches!(s, Stmt::Barrier | Stmt::Subgroup { .. })
     });
     found
 }
@@ -99,7 +100,7 @@ impl Uniformity {
     pub fn runs_everywhere(&self, s: &Stmt) -> bool {
         match s {
             Stmt::Let { local, .. } | Stmt::Assign { local, .. } => self.local(*local),
-            Stmt::Barrier | Stmt::Break | Stmt::Continue => true,
+            Stmt::Barrier | Stmt::Subgroup { .. } | Stmt::Break | Stmt::Continue => true,
             _ => holds_barrier(s) || self.keeps_uniform(s),
         }
     }
@@ -136,7 +137,9 @@ fn is_uniform(e: &Expr, uniform: &[bool]) -> bool {
     e.walk(&mut |e| {
         ok &= match &e.kind {
             ExprKind::Local(LocalId(i)) => uniform.get(*i as usize).copied().unwrap_or(false),
-            ExprKind::Builtin(Builtin::GlobalId(_) | Builtin::LocalId(_))
+            ExprKind::Builtin(
+                Builtin::GlobalId(_) | Builtin::LocalId(_) | Builtin::SubgroupLane,
+            )
             | ExprKind::Load { .. }
             | ExprKind::SharedLoad { .. }
             | ExprKind::SharedAtomic { .. }
@@ -204,6 +207,8 @@ fn mark_locals(block: &[Stmt], ctx: bool, uniform: &mut [bool]) {
                 let inner = ctx && !leaves_early(body, uniform);
                 mark_locals(body, inner, uniform);
             }
+            // A subgroup's result differs between subgroups (and lanes).
+            Stmt::Subgroup { dest, .. } => uniform[dest.0 as usize] = false,
             Stmt::Let { init: None, .. }
             | Stmt::Store { .. }
             | Stmt::SharedStore { .. }
@@ -291,6 +296,26 @@ impl BarrierWalk<'_> {
 
     fn stmt(&mut self, s: &Stmt, ctx: bool) -> Result<(), BarrierError> {
         match s {
+            Stmt::Subgroup { op, dest, .. } => {
+                let name = op.intrinsic_name();
+                if self.returned {
+                    return Err(self.error(
+                        &format!("items may have left with an earlier `return`, and every item of a group must reach each `{name}`"),
+                        "instead of returning early, put the rest of the item's work under an `if`",
+                    ));
+                }
+                if !ctx {
+                    return Err(self.error(
+                        &format!("this `{name}` is under a condition or in a loop that is not uniform across the work-group (it depends on `global_id`, `local_id`, buffer or shared contents, or on a value assigned under such a condition)"),
+                        "call it where every item of the group reaches it, with the item's contribution computed before (`let v = if c { x } else { 0.0 };`)",
+                    ));
+                }
+                if self.loop_vars.iter().any(|(v, _)| v == dest) {
+                    return Err(self.loop_var_error(*dest));
+                }
+                self.barriers += 1;
+                Ok(())
+            }
             Stmt::Barrier => {
                 if self.returned {
                     return Err(self.error(

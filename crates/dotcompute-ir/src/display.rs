@@ -177,6 +177,24 @@ impl<'k> Printer<'k> {
             Stmt::Return(Some(e)) => writeln!(f, "{pad}return {};", self.expr(e)),
             Stmt::Trap { message } => writeln!(f, "{pad}panic!({message:?});"),
             Stmt::Eval(e) => writeln!(f, "{pad}{};", self.expr(e)),
+            Stmt::Subgroup {
+                op,
+                dest,
+                value,
+                lane,
+            } => {
+                write!(
+                    f,
+                    "{pad}{} = {}({}",
+                    self.local_name(dest.0 as usize),
+                    op.intrinsic_name(),
+                    self.expr(value)
+                )?;
+                if let Some(l) = lane {
+                    write!(f, ", {}", self.expr(l))?;
+                }
+                writeln!(f, ");")
+            }
             Stmt::Barrier => writeln!(f, "{pad}barrier();"),
             Stmt::PrivateInit { array, value } => {
                 let (name, len) = self.private(array.0);
@@ -244,6 +262,8 @@ impl<'k> Printer<'k> {
             ExprKind::Len(buffer) => format!("{}.len()", self.param_name(buffer.0)),
             ExprKind::Builtin(b) => {
                 let (name, axis) = match b {
+                    Builtin::SubgroupSize => return "subgroup_size()".into(),
+                    Builtin::SubgroupLane => return "subgroup_lane()".into(),
                     Builtin::GlobalId(a) => ("global_id", a),
                     Builtin::GlobalSize(a) => ("global_size", a),
                     Builtin::GroupId(a) => ("group_id", a),

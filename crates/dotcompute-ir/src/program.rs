@@ -7,15 +7,15 @@
 //!
 //! Cooperative kernels declare work-group [`SharedArray`]s and synchronise with
 //! [`Stmt::Barrier`]; the rules that make a barrier well defined (every item of a group
-//! reaches it) are checked by [`crate::cooperative`]. Later versions (subgroup operations,
-//! private arrays) add variants to [`Stmt`], [`ExprKind`] and [`Builtin`]; nothing here
-//! assumes the set is closed.
+//! reaches it) are checked by [`crate::cooperative`], which holds [`Stmt::Subgroup`] to the
+//! same rules. Later versions add variants to [`Stmt`], [`ExprKind`] and [`Builtin`]; nothing
+//! here assumes the set is closed.
 
 use crate::types::{Access, ParamKind, ScalarType};
 use serde::{Deserialize, Serialize};
 
 /// Version of the IR's serialized form; part of every kernel hash.
-pub const IR_FORMAT_VERSION: u32 = 2;
+pub const IR_FORMAT_VERSION: u32 = 3;
 
 /// Index of a kernel parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -253,6 +253,115 @@ pub enum Stmt {
         /// Value written.
         value: Expr,
     },
+    /// A subgroup operation: every item of the subgroup contributes `value` and receives its
+    /// result in `dest`. Like a barrier, every item of the group must reach it (the rules of
+    /// [`crate::cooperative`]). Items beyond the grid and items that returned contribute the
+    /// operation's identity ([`SubgroupOp::identity`]). Subgroups are runs of
+    /// [`Builtin::SubgroupSize`] consecutive items of the group (by linear local id).
+    Subgroup {
+        /// What it computes.
+        op: SubgroupOp,
+        /// The local that receives the result (declared before).
+        dest: LocalId,
+        /// This item's contribution: a local or a literal (nothing that could fault).
+        value: Expr,
+        /// For [`SubgroupOp::Shuffle`] and [`SubgroupOp::ShuffleXor`]: the lane read, or the
+        /// mask xor-ed with this item's lane (`u64`, a local or a literal; taken modulo the
+        /// subgroup size).
+        lane: Option<Expr>,
+    },
+}
+
+/// What a [`Stmt::Subgroup`] computes over the subgroup's values `v[0..size]` for the item in
+/// lane `l`. Float results do not depend on the backend: every backend combines in the
+/// order given here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SubgroupOp {
+    /// The sum of all lanes (wrapping for integers), combined by a butterfly: for
+    /// `d = 1, 2, 4, ..`, each lane adds `v[l] + v[l ^ d]`.
+    Add,
+    /// The least value, by the same butterfly with `min` (the language's `min`).
+    Min,
+    /// The greatest value, by the same butterfly with `max`.
+    Max,
+    /// `v[0] + .. + v[l]`: for `d = 1, 2, 4, ..`, lanes `l >= d` take `v[l - d] + v[l]`.
+    InclusiveAdd,
+    /// `v[0] + .. + v[l - 1]` (0 in lane 0): the inclusive sum of the lane below.
+    ExclusiveAdd,
+    /// `v[lane % size]` (broadcast when every item names the same lane).
+    Shuffle,
+    /// `v[l ^ (mask % size)]`.
+    ShuffleXor,
+    /// Whether any lane's value is true.
+    Any,
+    /// Whether every lane's value is true.
+    All,
+}
+
+impl SubgroupOp {
+    /// The value an absent item (beyond the grid, or returned) contributes, for a value of
+    /// type `ty`: 0 for sums and shuffles, the type's largest value for `Min` (+inf for
+    /// floats), its smallest for `Max`, `false` for `Any` and `true` for `All`.
+    pub fn identity(self, ty: ScalarType) -> Literal {
+        match self {
+            SubgroupOp::Any => Literal::Bool(false),
+            SubgroupOp::All => Literal::Bool(true),
+            SubgroupOp::Min | SubgroupOp::Max => {
+                let max = self == SubgroupOp::Min;
+                if ty.is_float() {
+                    Literal::Float(if max {
+                        f64::INFINITY
+                    } else {
+                        f64::NEG_INFINITY
+                    })
+                } else {
+                    match ty.int_range() {
+                        Some((lo, hi)) => Literal::Int(if max { hi } else { lo }),
+                        None => Literal::Int(0),
+                    }
+                }
+            }
+            _ if ty == ScalarType::Bool => Literal::Bool(false),
+            _ if ty.is_float() => Literal::Float(0.0),
+            _ => Literal::Int(0),
+        }
+    }
+
+    /// Whether the operation takes a lane operand.
+    pub fn takes_lane(self) -> bool {
+        matches!(self, SubgroupOp::Shuffle | SubgroupOp::ShuffleXor)
+    }
+
+    /// The kernel language's name of the operation.
+    pub fn intrinsic_name(self) -> &'static str {
+        match self {
+            SubgroupOp::Add => "subgroup_add",
+            SubgroupOp::Min => "subgroup_min",
+            SubgroupOp::Max => "subgroup_max",
+            SubgroupOp::InclusiveAdd => "subgroup_inclusive_add",
+            SubgroupOp::ExclusiveAdd => "subgroup_exclusive_add",
+            SubgroupOp::Shuffle => "subgroup_shuffle",
+            SubgroupOp::ShuffleXor => "subgroup_shuffle_xor",
+            SubgroupOp::Any => "subgroup_any",
+            SubgroupOp::All => "subgroup_all",
+        }
+    }
+
+    /// The operation a kernel-language name stands for (`subgroup_broadcast` is a shuffle).
+    pub fn from_intrinsic_name(name: &str) -> Option<SubgroupOp> {
+        Some(match name {
+            "subgroup_add" => SubgroupOp::Add,
+            "subgroup_min" => SubgroupOp::Min,
+            "subgroup_max" => SubgroupOp::Max,
+            "subgroup_inclusive_add" => SubgroupOp::InclusiveAdd,
+            "subgroup_exclusive_add" => SubgroupOp::ExclusiveAdd,
+            "subgroup_shuffle" | "subgroup_broadcast" => SubgroupOp::Shuffle,
+            "subgroup_shuffle_xor" => SubgroupOp::ShuffleXor,
+            "subgroup_any" => SubgroupOp::Any,
+            "subgroup_all" => SubgroupOp::All,
+            _ => return None,
+        })
+    }
 }
 
 /// A typed expression.
@@ -291,6 +400,11 @@ pub enum Builtin {
     /// `num_groups_*()`: groups along an axis (the grid's size divided by the group's,
     /// rounded up).
     NumGroups(Axis),
+    /// `subgroup_size()`: items per subgroup on this device (a power of two).
+    SubgroupSize,
+    /// `subgroup_lane()`: this item's lane in its subgroup (its linear local id modulo the
+    /// subgroup size).
+    SubgroupLane,
 }
 
 /// A grid axis.
@@ -901,6 +1015,12 @@ pub fn walk_exprs_mut(block: &mut [Stmt], f: &mut dyn FnMut(&mut Expr)) {
                 value.walk_mut(f);
             }
             Stmt::PrivateInit { value, .. } => value.walk_mut(f),
+            Stmt::Subgroup { value, lane, .. } => {
+                value.walk_mut(f);
+                if let Some(l) = lane {
+                    l.walk_mut(f);
+                }
+            }
             Stmt::If {
                 cond,
                 then_body,
@@ -972,6 +1092,12 @@ pub fn stmt_exprs(stmt: &Stmt, f: &mut dyn FnMut(&Expr)) {
             f(value);
         }
         Stmt::PrivateInit { value, .. } => f(value),
+        Stmt::Subgroup { value, lane, .. } => {
+            f(value);
+            if let Some(l) = lane {
+                f(l);
+            }
+        }
         Stmt::If { cond, .. } | Stmt::While { cond, .. } => f(cond),
         Stmt::For {
             start, end, step, ..
@@ -1008,9 +1134,11 @@ pub struct Requirements {
     /// Calls a device's own `f64` transcendental function (`fast_math` kernels; the math
     /// library replaces them in the others).
     pub f64_device_math: bool,
-    /// Uses `barrier()` or shared arrays: the device's work-groups must be the launch's
-    /// groups.
+    /// Uses `barrier()`, shared arrays or subgroup operations: the device's work-groups must
+    /// be the launch's groups.
     pub cooperative: bool,
+    /// Uses subgroup operations (or `subgroup_size()` / `subgroup_lane()`).
+    pub subgroups: bool,
     /// Bytes of shared arrays per group.
     pub shared_bytes: u64,
 }
@@ -1034,12 +1162,31 @@ impl Kernel {
         }
     }
 
-    /// Whether the kernel's work items cooperate (it declares shared arrays or has a
-    /// barrier): its groups must then run as groups.
+    /// Whether the kernel's work items cooperate (it declares shared arrays, has a barrier
+    /// or uses subgroups): its groups must then run as groups.
     pub fn is_cooperative(&self) -> bool {
         let mut barrier = false;
-        walk_stmts(&self.body, &mut |s| barrier |= matches!(s, Stmt::Barrier));
-        barrier || !self.shared.is_empty()
+        walk_stmts(&self.body, &mut |s| {
+            barrier |= matches!(s, Stmt::Barrier | Stmt::Subgroup { .. })
+        });
+        barrier || !self.shared.is_empty() || self.uses_subgroups()
+    }
+
+    /// Whether the kernel uses subgroup operations or subgroup builtins.
+    pub fn uses_subgroups(&self) -> bool {
+        let mut found = false;
+        walk_stmts(&self.body, &mut |s| {
+            found |= matches!(s, Stmt::Subgroup { .. });
+            stmt_exprs(s, &mut |e| {
+                e.walk(&mut |e| {
+                    found |= matches!(
+                        e.kind,
+                        ExprKind::Builtin(Builtin::SubgroupSize | Builtin::SubgroupLane)
+                    )
+                })
+            });
+        });
+        found
     }
 
     /// What the kernel needs from a device (for capability checks).
@@ -1063,6 +1210,7 @@ impl Kernel {
             req.shared_bytes = req.shared_bytes.saturating_add(a.bytes());
         }
         req.cooperative = self.is_cooperative();
+        req.subgroups = self.uses_subgroups();
         let bodies = std::iter::once(&self.body).chain(self.functions.iter().map(|f| &f.body));
         for body in bodies {
             walk_stmts(body, &mut |s| {

@@ -6,7 +6,7 @@
 use crate::error::IrError;
 use crate::program::{
     AtomicOp, BinaryOp, Block, Expr, ExprKind, FunctionId, Kernel, Literal, Local, LocalId,
-    MathSignature, ParamId, PrivateId, SharedId, Stmt, UnaryOp,
+    MathSignature, ParamId, PrivateId, SharedId, Stmt, SubgroupOp, UnaryOp,
 };
 use crate::types::{Access, ParamKind, ScalarType};
 
@@ -360,6 +360,52 @@ impl<'k> Checker<'k> {
                     Err(self.err("`barrier()` belongs in the kernel body, not in a helper"))
                 } else {
                     Ok(())
+                }
+            }
+            Stmt::Subgroup {
+                op,
+                dest,
+                value,
+                lane,
+            } => {
+                let name = op.intrinsic_name();
+                if self.ret.is_some() {
+                    return Err(self.err(format!(
+                        "`{name}` belongs in the kernel body, not in a helper"
+                    )));
+                }
+                let l = self.declared_local(*dest)?;
+                if !l.mutable {
+                    return Err(self.err(format!("local `{}` is not mutable", l.name)));
+                }
+                let ty = l.ty;
+                let operand = match op {
+                    SubgroupOp::Any | SubgroupOp::All => ScalarType::Bool,
+                    _ => ty,
+                };
+                if ty != operand {
+                    return Err(self.err(format!("`{name}` gives a bool, not {ty}")));
+                }
+                if ty == ScalarType::Bool
+                    && !matches!(op, SubgroupOp::Any | SubgroupOp::All)
+                    && !op.takes_lane()
+                {
+                    return Err(self.err(format!("`{name}` takes a number, not a bool")));
+                }
+                // Every item evaluates these in the collective, also items beyond the grid:
+                // nothing that could fault or differ in effect.
+                let plain = |e: &Expr| matches!(e.kind, ExprKind::Local(_) | ExprKind::Literal(_));
+                if !plain(value) || lane.as_ref().is_some_and(|l| !plain(l)) {
+                    return Err(self.err(format!(
+                        "the operands of `{name}` must be locals or literals"
+                    )));
+                }
+                self.expect(value, operand, "a subgroup operand")?;
+                match (lane, op.takes_lane()) {
+                    (Some(l), true) => self.expect(l, ScalarType::U64, "a lane"),
+                    (None, false) => Ok(()),
+                    (Some(_), false) => Err(self.err(format!("`{name}` takes no lane"))),
+                    (None, true) => Err(self.err(format!("`{name}` needs a lane"))),
                 }
             }
             Stmt::PrivateInit { array, value } => {

@@ -99,10 +99,11 @@ fn hashes_are_stable_and_distinguish_programs() {
     unchecked.bounds_checks = BoundsChecks::Unchecked;
     assert_ne!(KernelHash::of(&k), KernelHash::of(&unchecked));
     // Pinned: the hash of this program must not change unless the IR format version does
-    // (version 2 added shared and private arrays, barriers and `num_groups`).
+    // (version 2 added shared and private arrays, barriers and `num_groups`; version 3
+    // subgroup operations).
     assert_eq!(
         KernelHash::of(&k).to_string(),
-        "a0a64c9f81345dcb90c34671ddda15cda9bd71a2f839c8ffe6d22d4da8077b71"
+        "fb313e396a7bfb505e11fa37ce3d07248726d377a8e4f566622fcf2c8eabf335"
     );
 }
 
@@ -471,4 +472,111 @@ fn shared_arrays_are_checked() {
         *value = lit(ScalarType::U32, 1);
     }
     assert!(rule_broken(&k).contains("the stored value must be f32"));
+}
+
+/// `shifted` with a mutable f32 local `s` (local 1) declared first, then `stmt`: a subgroup
+/// operation writes `s`.
+fn with_subgroup(stmt: Stmt) -> Kernel {
+    let mut k = shifted();
+    k.locals.push(Local {
+        name: "s".into(),
+        ty: ScalarType::F32,
+        mutable: true,
+    });
+    k.body.insert(
+        1,
+        Stmt::Let {
+            local: LocalId(1),
+            init: None,
+        },
+    );
+    k.body.insert(2, stmt);
+    k
+}
+
+fn subgroup_sum(value: Expr) -> Stmt {
+    Stmt::Subgroup {
+        op: SubgroupOp::Add,
+        dest: LocalId(1),
+        value,
+        lane: None,
+    }
+}
+
+#[test]
+fn subgroup_operations_follow_the_barrier_rules() {
+    let one = Expr::literal(ScalarType::F32, Literal::Float(1.0));
+    let k = with_subgroup(subgroup_sum(one.clone()));
+    validate(&k).unwrap();
+    assert!(k.is_cooperative() && k.uses_subgroups() && k.requirements().subgroups);
+    assert!(k.to_string().contains("s_1 = subgroup_add(1.0f32);"), "{k}");
+    // The result differs between subgroups: a barrier under it is not uniform.
+    let mut divergent_after = with_subgroup(subgroup_sum(one.clone()));
+    divergent_after.body.push(Stmt::If {
+        cond: Expr {
+            ty: ScalarType::Bool,
+            kind: ExprKind::Binary {
+                op: BinaryOp::Lt,
+                lhs: Box::new(Expr {
+                    ty: ScalarType::F32,
+                    kind: ExprKind::Local(LocalId(1)),
+                }),
+                rhs: Box::new(one.clone()),
+            },
+        },
+        then_body: vec![Stmt::Barrier],
+        else_body: vec![],
+    });
+    assert!(rule_broken(&divergent_after).contains("not uniform"));
+    // Under a condition on the item's id.
+    let divergent = with_subgroup(Stmt::If {
+        cond: condition(gid()),
+        then_body: vec![subgroup_sum(one.clone())],
+        else_body: vec![],
+    });
+    assert!(rule_broken(&divergent).contains("`subgroup_add` is under a condition"));
+    // Operands that could fault (a load) are not allowed: every item evaluates them.
+    let load = Expr {
+        ty: ScalarType::F32,
+        kind: ExprKind::Load {
+            buffer: ParamId(1),
+            index: Box::new(gid()),
+        },
+    };
+    assert!(rule_broken(&with_subgroup(subgroup_sum(load))).contains("locals or literals"));
+    // Types: a bool operand for a sum, a missing lane for a shuffle.
+    let truth = Expr::literal(ScalarType::Bool, Literal::Bool(true));
+    assert!(rule_broken(&with_subgroup(subgroup_sum(truth))).contains("must be f32"));
+    let shuffle = with_subgroup(Stmt::Subgroup {
+        op: SubgroupOp::Shuffle,
+        dest: LocalId(1),
+        value: one,
+        lane: None,
+    });
+    assert!(rule_broken(&shuffle).contains("needs a lane"));
+}
+
+#[test]
+fn subgroup_identities_are_those_of_their_operations() {
+    assert_eq!(
+        SubgroupOp::Min.identity(ScalarType::I32),
+        Literal::Int(i32::MAX.into())
+    );
+    assert_eq!(
+        SubgroupOp::Max.identity(ScalarType::F64),
+        Literal::Float(f64::NEG_INFINITY)
+    );
+    assert_eq!(SubgroupOp::Max.identity(ScalarType::U64), Literal::Int(0));
+    assert_eq!(
+        SubgroupOp::All.identity(ScalarType::Bool),
+        Literal::Bool(true)
+    );
+    assert_eq!(
+        SubgroupOp::Add.identity(ScalarType::F32),
+        Literal::Float(0.0)
+    );
+    assert_eq!(
+        SubgroupOp::from_intrinsic_name("subgroup_broadcast"),
+        Some(SubgroupOp::Shuffle)
+    );
 }

@@ -4,7 +4,7 @@
 use crate::infer::{TyVar, Types};
 use dotcompute_ir::{
     AtomicOp, BinaryOp, Block, Builtin, Expr, ExprKind, FunctionId, Literal, Local, LocalId,
-    MathFn, ParamId, PrivateId, ScalarType, SharedId, Stmt, UnaryOp,
+    MathFn, ParamId, PrivateId, ScalarType, SharedId, Stmt, SubgroupOp, UnaryOp,
 };
 use proc_macro2::Span;
 
@@ -127,6 +127,12 @@ pub enum HStmt {
     Trap(String),
     Eval(HExpr),
     Barrier,
+    Subgroup {
+        op: SubgroupOp,
+        dest: LocalId,
+        value: HExpr,
+        lane: Option<HExpr>,
+    },
     PrivateInit {
         array: PrivateId,
         value: HExpr,
@@ -202,6 +208,17 @@ impl Finisher<'_> {
                 value: self.expr(value)?,
             },
             HStmt::Barrier => Stmt::Barrier,
+            HStmt::Subgroup {
+                op,
+                dest,
+                value,
+                lane,
+            } => Stmt::Subgroup {
+                op: *op,
+                dest: *dest,
+                value: self.expr(value)?,
+                lane: lane.as_ref().map(|l| self.expr(l)).transpose()?,
+            },
             HStmt::PrivateInit { array, value } => Stmt::PrivateInit {
                 array: *array,
                 value: self.expr(value)?,

@@ -1,6 +1,6 @@
 //! The names the kernel language gives a meaning to: index intrinsics, atomics, constants.
 
-use dotcompute_ir::{AtomicOp, Axis, Builtin, ScalarType};
+use dotcompute_ir::{AtomicOp, Axis, Builtin, ScalarType, SubgroupOp};
 
 /// Index intrinsics by name (all return `usize`).
 pub fn builtin(name: &str) -> Option<Builtin> {
@@ -17,6 +17,8 @@ pub fn builtin(name: &str) -> Option<Builtin> {
         "local_id" => Builtin::LocalId(axis),
         "group_size" => Builtin::GroupSize(axis),
         "num_groups" => Builtin::NumGroups(axis),
+        "subgroup_size" => Builtin::SubgroupSize,
+        "subgroup_lane" => Builtin::SubgroupLane,
         _ => return None,
     })
 }
@@ -24,6 +26,11 @@ pub fn builtin(name: &str) -> Option<Builtin> {
 /// Atomic intrinsics by name.
 pub fn atomic(name: &str) -> Option<AtomicOp> {
     AtomicOp::from_intrinsic_name(name)
+}
+
+/// Subgroup operations by name.
+pub fn subgroup(name: &str) -> Option<SubgroupOp> {
+    SubgroupOp::from_intrinsic_name(name)
 }
 
 /// Whether a call path names a kernel intrinsic: `f`, `kernel::f` or `dotcompute::kernel::f`
@@ -36,8 +43,11 @@ pub fn intrinsic_name(segments: &[String]) -> Option<&str> {
         [] | ["kernel"] | ["dotcompute", "kernel"] | ["dotcompute", "prelude"]
     );
     let statement = matches!(last.as_str(), "barrier" | "shared_array");
-    (ok && (statement || builtin(last).is_some() || atomic(last).is_some()))
-        .then_some(last.as_str())
+    (ok && (statement
+        || builtin(last).is_some()
+        || atomic(last).is_some()
+        || subgroup(last).is_some()))
+    .then_some(last.as_str())
 }
 
 /// Associated constants of the primitive types: `f32::MAX`, `u32::MAX`,

@@ -21,7 +21,8 @@ pub(crate) const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
     .union(wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS)
     .union(wgpu::Features::SHADER_INT64_ATOMIC_MIN_MAX)
     .union(wgpu::Features::TIMESTAMP_QUERY)
-    .union(wgpu::Features::PASSTHROUGH_SHADERS);
+    .union(wgpu::Features::PASSTHROUGH_SHADERS)
+    .union(wgpu::Features::SUBGROUP);
 
 /// Bytes of one fault record (`array<atomic<u32>, 8>`).
 const FAULT_BYTES: u64 = 32;
@@ -347,6 +348,13 @@ impl WgpuDevice {
                 // A cooperative kernel's pipeline is made for the launch's group size.
                 cooperative: true,
                 max_group_size: limits.max_compute_invocations_per_workgroup,
+                // The largest size the driver may pick: groups of a multiple of it hold
+                // whole subgroups whatever it picks.
+                subgroup_size: if features.contains(wgpu::Features::SUBGROUP) {
+                    a.subgroup_max_size
+                } else {
+                    0
+                },
                 max_buffer_bytes: limits
                     .max_storage_buffer_binding_size
                     .min(limits.max_buffer_size),

@@ -11,7 +11,8 @@ fn every_conformance_kernel_validates() {
     let caps = Capabilities::SHADER_INT64
         | Capabilities::FLOAT64
         | Capabilities::SHADER_INT64_ATOMIC_ALL_OPS
-        | Capabilities::SHADER_INT64_ATOMIC_MIN_MAX;
+        | Capabilities::SHADER_INT64_ATOMIC_MIN_MAX
+        | Capabilities::SUBGROUP;
     let mut failures = Vec::new();
     let options = [
         WgslOptions::default(),

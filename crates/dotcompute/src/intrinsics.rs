@@ -1,10 +1,10 @@
-//! The intrinsics of the kernel language: work-item ids, grid sizes, atomics, and the
-//! work-group's barrier and shared arrays.
+//! The intrinsics of the kernel language: work-item ids, grid sizes, atomics, the
+//! work-group's barrier and shared arrays, and subgroup operations.
 //!
 //! Inside a `#[kernel]` the macro gives these their meaning on every backend. Called from
 //! ordinary Rust they behave as in a grid of one work item: ids are 0, sizes are 1, and an
 //! atomic is a plain read-modify-write (the `&mut` target is already exclusive). That is also
-//! what lets rustc type-check kernels as ordinary functions.
+//! what lets rustc type-check kernels as ordinary functions. A subgroup is then one item.
 
 /// This work item's id along x (the same as [`global_id_x`]).
 pub fn global_id() -> usize {
@@ -86,6 +86,113 @@ pub fn num_groups_y() -> usize {
 /// Groups along z.
 pub fn num_groups_z() -> usize {
     1
+}
+
+/// The number types subgroup sums, minima, maxima and scans work on (the kernel language's
+/// integers and floats).
+pub trait SubgroupNumber: Copy + sealed::Sealed {
+    /// Zero: what the exclusive sum of lane 0 is.
+    const ZERO: Self;
+}
+
+mod sealed {
+    /// Only the kernel language's number types are [`super::SubgroupNumber`]s.
+    pub trait Sealed {}
+}
+
+macro_rules! subgroup_numbers {
+    ($($t:ty = $zero:expr),* $(,)?) => {$(
+        impl sealed::Sealed for $t {}
+        impl SubgroupNumber for $t {
+            const ZERO: Self = $zero;
+        }
+    )*};
+}
+subgroup_numbers!(
+    i32 = 0,
+    u32 = 0,
+    i64 = 0,
+    u64 = 0,
+    isize = 0,
+    usize = 0,
+    f32 = 0.0,
+    f64 = 0.0
+);
+
+/// Items per subgroup on the device running the kernel: a power of two (32 on NVIDIA GPUs,
+/// the driver's choice on wgpu devices, 16 on the CPU unless `CpuOptions::subgroup_size`
+/// says otherwise). Subgroups are runs of this many consecutive items of a group, by linear
+/// local id (`local_id_x + group_size_x * (local_id_y + group_size_y * local_id_z)`).
+pub fn subgroup_size() -> usize {
+    1
+}
+
+/// This item's lane in its subgroup: its linear local id modulo [`subgroup_size`].
+pub fn subgroup_lane() -> usize {
+    0
+}
+
+/// The sum of `value` over the subgroup, in every lane (wrapping for integers).
+///
+/// Like [`barrier`], every item of the group must reach a subgroup operation, so the rules
+/// of barriers apply (uniform control flow, no earlier `return`), and its result must be
+/// bound: `let s = subgroup_add(x);`. Items beyond the grid and items that returned count as
+/// 0 here (each operation's identity: see the crate docs). Floats are added by a fixed
+/// butterfly (lane l adds lane l ^ 1, then l ^ 2, ...), so every backend gives the same bits
+/// for the same subgroup size. Kernels using subgroups launch groups whose size is a
+/// multiple of the device's subgroup size (`Capabilities::subgroup_size`).
+pub fn subgroup_add<T: SubgroupNumber>(value: T) -> T {
+    value
+}
+
+/// The least `value` of the subgroup, in every lane (floats by the language's `min`).
+pub fn subgroup_min<T: SubgroupNumber>(value: T) -> T {
+    value
+}
+
+/// The greatest `value` of the subgroup, in every lane (floats by the language's `max`).
+pub fn subgroup_max<T: SubgroupNumber>(value: T) -> T {
+    value
+}
+
+/// The sum of `value` over lanes `0..=subgroup_lane()` (floats in the order of a
+/// Hillis-Steele scan: lane l adds lane l - 1, then l - 2, l - 4, ...).
+pub fn subgroup_inclusive_add<T: SubgroupNumber>(value: T) -> T {
+    value
+}
+
+/// The sum of `value` over lanes `0..subgroup_lane()` (0 in lane 0): the inclusive sum of
+/// the lane below.
+pub fn subgroup_exclusive_add<T: SubgroupNumber>(_value: T) -> T {
+    T::ZERO
+}
+
+/// `value` of lane `lane % subgroup_size()`, for every item (the same lane everywhere
+/// broadcasts it).
+pub fn subgroup_shuffle<T: Copy>(value: T, _lane: usize) -> T {
+    value
+}
+
+/// `value` of lane `lane % subgroup_size()`, meant for a lane that every item names (a
+/// broadcast); the same operation as [`subgroup_shuffle`].
+pub fn subgroup_broadcast<T: Copy>(value: T, _lane: usize) -> T {
+    value
+}
+
+/// `value` of lane `subgroup_lane() ^ (mask % subgroup_size())`: the exchange pattern of
+/// butterfly reductions.
+pub fn subgroup_shuffle_xor<T: Copy>(value: T, _mask: usize) -> T {
+    value
+}
+
+/// Whether `value` is true in any lane of the subgroup.
+pub fn subgroup_any(value: bool) -> bool {
+    value
+}
+
+/// Whether `value` is true in every lane of the subgroup.
+pub fn subgroup_all(value: bool) -> bool {
+    value
 }
 
 /// Waits until every work item of the group has reached this barrier; the group's writes

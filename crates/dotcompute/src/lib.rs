@@ -42,7 +42,10 @@
 //! - **Work-groups** (see [Cooperative kernels](#cooperative-kernels)):
 //!   [`shared_array::<T, N>()`](kernel::shared_array) declares an array one group shares
 //!   (atomics work on its elements too), [`barrier()`](kernel::barrier) waits for the whole
-//!   group.
+//!   group, and subgroup operations ([`subgroup_add`](kernel::subgroup_add), `_min`, `_max`,
+//!   `_inclusive_add`, `_exclusive_add`, `_broadcast`, `_shuffle`, `_shuffle_xor`, `_any`,
+//!   `_all`, with `subgroup_size()` and `subgroup_lane()`) combine values across a subgroup
+//!   (see [Subgroups](#subgroups)).
 //! - **Arrays**: `let mut acc = [0.0f32; 4];` is an array of each work item (a literal length;
 //!   indexed like a buffer and bounds checked), for register tiles.
 //! - **Statements**: `let` / `let mut` (typed or inferred), assignment and compound assignment,
@@ -176,6 +179,69 @@
 //! over its items between barriers (no thread ever waits; a value that crosses a barrier is
 //! kept per item); wgpu and CUDA run groups as workgroups and blocks. Groups hold at most the
 //! device's `max_group_size` items.
+//!
+//! ## Subgroups
+//!
+//! A subgroup (a warp on NVIDIA GPUs, a wave or SIMD group elsewhere) is a run of
+//! [`subgroup_size()`](kernel::subgroup_size) consecutive items of a group, by linear local
+//! id; `subgroup_lane()` is an item's place in it. Subgroup operations combine one value
+//! from each item of the subgroup and give each item its result, without shared memory or
+//! barriers:
+//!
+//! | operation | result for the item in lane `l` | order of float operations |
+//! | --- | --- | --- |
+//! | `subgroup_add(v)`, `subgroup_min(v)`, `subgroup_max(v)` | the sum (wrapping for integers), least, greatest `v` of the subgroup | butterfly: lane `l` combines with lane `l ^ 1`, then `l ^ 2`, `l ^ 4`, ... |
+//! | `subgroup_inclusive_add(v)`, `subgroup_exclusive_add(v)` | the sum over lanes `0..=l`, `0..l` | Hillis-Steele: lanes `l >= d` add lane `l - d`, for `d = 1, 2, 4, ...` |
+//! | `subgroup_broadcast(v, k)`, `subgroup_shuffle(v, k)` | `v` of lane `k % size` | - |
+//! | `subgroup_shuffle_xor(v, m)` | `v` of lane `l ^ (m % size)` | - |
+//! | `subgroup_any(b)`, `subgroup_all(b)` | whether `b` holds in any, every lane | - |
+//!
+//! The combination orders are part of the language, so a float sum has the same bits on every
+//! backend for the same subgroup size. The size is the device's: 32 on NVIDIA GPUs, the
+//! driver's on wgpu devices (8 on lavapipe), 16 on the CPU unless
+//! [`CpuOptions::subgroup_size`] picks another power of two up to 64
+//! ([`Capabilities::subgroup_size`] says which). Write kernels for any size.
+//!
+//! Like barriers, subgroup operations are reached by every item of the group (the same
+//! uniformity rules, checked at compile time), their results are bound with `let`
+//! (`let s = subgroup_add(x);`), and items beyond the grid's end contribute the operation's
+//! identity (0, the type's largest or smallest value, `false` for `any`, `true` for `all`).
+//! A kernel that uses them is launched with groups of a multiple of the subgroup size
+//! (else [`Error::InvalidGrid`]), and is refused with [`Error::Unsupported`] on devices
+//! without subgroups.
+//!
+//! ```
+//! use dotcompute::prelude::*;
+//!
+//! /// One sum per group: a sum per subgroup, then the subgroups' sums.
+//! #[kernel]
+//! fn block_sum(x: &[f32], sums: &mut [f32]) {
+//!     let mut partial = shared_array::<f32, 64>();
+//!     let lid = local_id_x();
+//!     let s = subgroup_add(x[global_id()]);
+//!     if subgroup_lane() == 0 {
+//!         partial[lid / subgroup_size()] = s;
+//!     }
+//!     barrier();
+//!     if lid == 0 {
+//!         let mut total = 0.0;
+//!         for k in 0..group_size_x() / subgroup_size() {
+//!             total += partial[k];
+//!         }
+//!         sums[group_id_x()] = total;
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), dotcompute::Error> {
+//! let dc = ComputeService::new()?;
+//! let acc = dc.best_accelerator()?;
+//! let x = dc.buffer_from_slice(&vec![1.0f32; 1000])?;
+//! let mut sums = dc.buffer_zeroed::<f32>(4)?;
+//! block_sum::launch(&acc, Grid::d1(1000).with_group_size([256, 1, 1]), &x, &mut sums)?;
+//! assert_eq!(sums.to_vec()?, [256.0, 256.0, 256.0, 232.0]);
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! ## Memory
 //!

@@ -71,3 +71,88 @@ fn outside_kernels_the_intrinsics_act_as_one_item() {
     assert_eq!(tile, [0.0; 4]);
     assert_eq!(num_groups_x(), 1);
 }
+
+/// A plugin device that runs cooperative kernels but has no subgroup operations: kernels
+/// that use them must be refused before they reach its compiler (which has none here).
+struct NoSubgroupsDevice(dotcompute::AcceleratorInfo);
+
+impl dotcompute::backend::Device for NoSubgroupsDevice {
+    fn info(&self) -> &dotcompute::AcceleratorInfo {
+        &self.0
+    }
+    fn compile(
+        &self,
+        kernel: &'static dotcompute::KernelDefinition,
+    ) -> Result<std::sync::Arc<dyn dotcompute::backend::CompiledKernel>, Error> {
+        Err(Error::Backend {
+            backend: "no-subgroups".into(),
+            message: format!(
+                "this test device compiles nothing (asked for `{}`)",
+                kernel.name()
+            ),
+            source: None,
+        })
+    }
+    fn synchronize(&self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+struct NoSubgroupsPlugin;
+
+impl dotcompute::backend::BackendPlugin for NoSubgroupsPlugin {
+    fn name(&self) -> &str {
+        "no-subgroups"
+    }
+    fn backend(&self) -> BackendKind {
+        BackendKind::Plugin("no-subgroups")
+    }
+    fn discover(&self) -> Result<Vec<std::sync::Arc<dyn dotcompute::backend::Device>>, Error> {
+        let cpu = cpu(1).1.info().clone();
+        let mut info = cpu.clone();
+        info.id = dotcompute::AcceleratorId {
+            backend: self.backend(),
+            index: 0,
+        };
+        info.name = "a device without subgroups".into();
+        info.capabilities.subgroup_size = 0;
+        Ok(vec![std::sync::Arc::new(NoSubgroupsDevice(info))])
+    }
+}
+
+#[test]
+fn subgroup_kernels_are_refused_where_there_are_no_subgroups() {
+    let dc = ComputeService::builder()
+        .plugin(Box::new(NoSubgroupsPlugin))
+        .build()
+        .unwrap();
+    let acc = dc.accelerator(BackendKind::Plugin("no-subgroups")).unwrap();
+    let mut out = dc.buffer_zeroed::<u64>(64).unwrap();
+    let err = dotcompute_conformance::subgroups::subgroup_ids::launch(
+        &acc,
+        Grid::d1(64).with_group_size([64, 1, 1]),
+        &mut out,
+    )
+    .unwrap_err();
+    match err {
+        Error::Unsupported { need, .. } => assert_eq!(need, "subgroup operations"),
+        other => panic!("expected Unsupported, got {other}"),
+    }
+}
+
+#[test]
+fn the_cpu_subgroup_size_is_a_power_of_two_up_to_64() {
+    for bad in [0, 3, 128] {
+        let built = ComputeService::builder()
+            .cpu(CpuOptions {
+                subgroup_size: bad,
+                ..CpuOptions::default()
+            })
+            .build()
+            .and_then(|dc| dc.accelerator(BackendKind::Cpu));
+        let err = built.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("power of two from 1 to 64"), "{bad}: {err}");
+    }
+    let (_, acc) = cpu(1);
+    assert_eq!(acc.info().capabilities.subgroup_size, 16);
+}

@@ -30,7 +30,7 @@ use super::abi::{ParamsLayout, fault_codes, slots};
 use crate::cooperative::Uniformity;
 use crate::program::{
     AtomicOp, BinaryOp, BoundsChecks, Builtin, Expr, ExprKind, Function, Kernel, Literal, Local,
-    MathFn, Stmt, UnaryOp,
+    MathFn, Stmt, SubgroupOp, UnaryOp,
 };
 use crate::types::{Access, ParamKind, ScalarType};
 use std::fmt::Write;
@@ -96,6 +96,28 @@ enum Flow {
     /// A cooperative kernel's statement in a lambda of its own.
     Unit,
 }
+
+/// Subgroup (warp) helpers: lanes by linear thread id, and sums and scans in the order
+/// `SubgroupOp` defines (every lane of a warp takes part: groups are whole warps).
+const SUBGROUP_FUNCTIONS: &str = "__device__ __forceinline__ unsigned int dc_lane() {\n\
+    return (threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)) & 31u;\n\
+}\n\
+template <typename T, typename F> __device__ __forceinline__ T dc_sg_reduce(T v, F f) {\n\
+    for (unsigned int d = 1; d < 32u; d <<= 1) v = f(v, __shfl_xor_sync(0xffffffffu, v, d));\n\
+    return v;\n\
+}\n\
+template <typename T, typename F> __device__ __forceinline__ T dc_sg_inclusive(T v, F f) {\n\
+    unsigned int l = dc_lane();\n\
+    for (unsigned int d = 1; d < 32u; d <<= 1) {\n\
+        T t = __shfl_up_sync(0xffffffffu, v, d);\n\
+        if (l >= d) v = f(t, v);\n\
+    }\n\
+    return v;\n\
+}\n\
+template <typename T, typename F> __device__ __forceinline__ T dc_sg_exclusive(T v, T identity, F f) {\n\
+    T t = __shfl_up_sync(0xffffffffu, dc_sg_inclusive(v, f), 1);\n\
+    return dc_lane() >= 1u ? t : identity;\n\
+}\n";
 
 fn ty(t: ScalarType) -> &'static str {
     match t {
@@ -296,6 +318,9 @@ impl<'k> Emitter<'k> {
         out.push_str(&self.support_functions());
         out.push_str(&self.buffer_functions());
         out.push_str(&self.shared_functions());
+        if self.kernel.uses_subgroups() {
+            out.push_str(SUBGROUP_FUNCTIONS);
+        }
         let code = fault_codes::ARRAY_OUT_OF_BOUNDS;
         let _ = write!(
             out,
@@ -802,6 +827,62 @@ impl<'k> Emitter<'k> {
             Stmt::Barrier => {
                 let _ = writeln!(out, "{pad}__syncthreads();");
             }
+            Stmt::Subgroup {
+                op,
+                dest,
+                value,
+                lane,
+            } => {
+                // Every thread runs this (uniform flow); absent ones contribute the identity.
+                // Warps are subgroups of 32 threads, by linear thread id.
+                let t = value.ty;
+                // CUDA shuffles no `bool`: it travels as an int.
+                let n = if t == ScalarType::Bool { "int" } else { ty(t) };
+                let identity = literal(op.identity(t), t);
+                let v = self.expr(body, value);
+                let lane = lane.as_ref().map(|l| self.expr(body, l));
+                let combine = match op {
+                    SubgroupOp::Min | SubgroupOp::Max => {
+                        let func = if *op == SubgroupOp::Min {
+                            MathFn::Min
+                        } else {
+                            MathFn::Max
+                        };
+                        math(func, t, &["a".to_string(), "b".to_string()])
+                    }
+                    _ if t.is_int() => {
+                        format!("(({})(({u})a + ({u})b))", ty(t), u = ty(unsigned(t)))
+                    }
+                    _ => "(a + b)".to_string(),
+                };
+                let f = format!("[](const {n} a, const {n} b) {{ return ({n}){combine}; }}");
+                let call = match (op, lane) {
+                    (SubgroupOp::Shuffle, Some(l)) => {
+                        format!("__shfl_sync(0xffffffffu, sgv, (unsigned int)({l}) & 31u)")
+                    }
+                    (SubgroupOp::ShuffleXor, Some(l)) => {
+                        format!("__shfl_xor_sync(0xffffffffu, sgv, (unsigned int)({l}) & 31u)")
+                    }
+                    (SubgroupOp::Any, _) => "__any_sync(0xffffffffu, sgv)".to_string(),
+                    (SubgroupOp::All, _) => "__all_sync(0xffffffffu, sgv)".to_string(),
+                    (SubgroupOp::InclusiveAdd, _) => format!("dc_sg_inclusive(sgv, {f})"),
+                    (SubgroupOp::ExclusiveAdd, _) => {
+                        format!("dc_sg_exclusive(sgv, ({n}){identity}, {f})")
+                    }
+                    _ => format!("dc_sg_reduce(sgv, {f})"),
+                };
+                let dest = local_name(body.locals, dest.0 as usize);
+                let result =
+                    if t == ScalarType::Bool || matches!(op, SubgroupOp::Any | SubgroupOp::All) {
+                        format!("(({call}) != 0)")
+                    } else {
+                        call
+                    };
+                let _ = writeln!(
+                    out,
+                    "{pad}{{ {n} sgv = ({n}){identity}; if (c.alive) sgv = ({n})({v}); {dest} = {result}; }}"
+                );
+            }
             Stmt::PrivateInit { array, value } => {
                 let v = self.expr(body, value);
                 let a = array.0;
@@ -1041,6 +1122,8 @@ impl<'k> Emitter<'k> {
             }
             ExprKind::Len(buffer) => format!("c.p.p{}", buffer.0),
             ExprKind::Builtin(b) => match b {
+                Builtin::SubgroupSize => "32ull".to_string(),
+                Builtin::SubgroupLane => "((unsigned long long)dc_lane())".to_string(),
                 Builtin::GlobalId(a) => format!("g{}", a.letter()),
                 Builtin::GlobalSize(a) => format!("c.p.grid_{}", a.letter()),
                 Builtin::GroupSize(a) => format!("c.p.group_{}", a.letter()),

@@ -23,7 +23,7 @@ use crate::affine::{Affine, AffineEnv, Poly};
 use crate::cooperative::{Uniformity, holds_barrier, loop_exits_early};
 use crate::program::{
     AtomicOp, BinaryOp, BoundsChecks, Builtin, Expr, ExprKind, Function, Kernel, Literal, Local,
-    MathFn, Stmt, UnaryOp, stmt_exprs,
+    LocalId, MathFn, Stmt, SubgroupOp, UnaryOp, stmt_exprs,
 };
 use crate::types::{Access, ParamKind, ScalarType};
 use std::fmt::Write;
@@ -204,6 +204,10 @@ impl Storage {
                 if let Stmt::For { var, .. } = s {
                     self.per_group[var.0 as usize] = true;
                 }
+                // The group code writes every item's result.
+                if let Stmt::Subgroup { dest, .. } = s {
+                    self.per_item[dest.0 as usize] = true;
+                }
                 match s {
                     Stmt::If {
                         then_body,
@@ -267,7 +271,7 @@ impl<'k> Emitter<'k> {
         );
         // Arguments, unpacked once per span.
         out.push_str(
-            "#[derive(Clone, Copy)]\nstruct Args<'a> {\n    gsize: [u64; 3],\n    group: [u64; 3],\n    launch: ::core::marker::PhantomData<&'a ()>,\n",
+            "#[derive(Clone, Copy)]\nstruct Args<'a> {\n    gsize: [u64; 3],\n    group: [u64; 3],\n    sgsize: u64,\n    launch: ::core::marker::PhantomData<&'a ()>,\n",
         );
         for (i, p) in self.kernel.params.iter().enumerate() {
             let _ = match p.kind {
@@ -350,7 +354,7 @@ impl<'k> Emitter<'k> {
             "/// Runs work items `start..end` of a launch.\npub {safety}fn run(launch: &rt::CpuLaunch<'_>, start: u64, end: u64) -> Result<(), rt::Fault> {{"
         );
         out.push_str(
-            "    let a = Args {\n        gsize: launch.grid(),\n        group: launch.group(),\n        launch: ::core::marker::PhantomData,\n",
+            "    let a = Args {\n        gsize: launch.grid(),\n        group: launch.group(),\n        sgsize: launch.subgroup_size(),\n        launch: ::core::marker::PhantomData,\n",
         );
         for (i, p) in self.kernel.params.iter().enumerate() {
             let _ = match p.kind {
@@ -418,6 +422,25 @@ impl<'k> Emitter<'k> {
         if returns {
             out.push_str("    let mut done = ::std::vec![false; glen];\n");
         }
+        // Subgroup operands of every item of a group: one vector per operand type.
+        let mut subgroup_types: Vec<ScalarType> = Vec::new();
+        crate::program::walk_stmts(&self.kernel.body, &mut |s| {
+            if let Stmt::Subgroup { value, .. } = s
+                && !subgroup_types.contains(&value.ty)
+            {
+                subgroup_types.push(value.ty);
+            }
+        });
+        for t in &subgroup_types {
+            let _ = writeln!(
+                out,
+                "    let mut sgv_{0}: ::std::vec::Vec<{0}> = ::std::vec![<{0} as ::core::default::Default>::default(); glen];",
+                t.rust_name()
+            );
+        }
+        if !subgroup_types.is_empty() {
+            out.push_str("    let mut sgl: ::std::vec::Vec<u64> = ::std::vec![0; glen];\n");
+        }
         for (i, a) in self.kernel.private.iter().enumerate() {
             if storage.arrays_per_item[i] {
                 let _ = writeln!(
@@ -478,6 +501,12 @@ impl<'k> Emitter<'k> {
                 Stmt::Barrier => {
                     let _ = writeln!(out, "{pad}// barrier()");
                 }
+                Stmt::Subgroup {
+                    op,
+                    dest,
+                    value,
+                    lane,
+                } => self.subgroup(out, body, *op, *dest, value, lane.as_ref(), depth),
                 Stmt::If {
                     cond,
                     then_body,
@@ -523,6 +552,83 @@ impl<'k> Emitter<'k> {
             }
         }
         self.item_loop(out, body, &stretch, depth);
+    }
+
+    /// A subgroup operation at group level: every live item's operands are gathered (absent
+    /// items keep the identity), then `rt::subgroup` computes every item's result.
+    #[allow(clippy::too_many_arguments)]
+    fn subgroup(
+        &mut self,
+        out: &mut String,
+        body: &Body<'_>,
+        op: SubgroupOp,
+        dest: LocalId,
+        value: &Expr,
+        lane: Option<&Expr>,
+        depth: usize,
+    ) {
+        let pad = "    ".repeat(depth);
+        let t = value.ty;
+        let tn = t.rust_name();
+        let identity = literal(op.identity(t), t);
+        // An operand at item `li` (a local or a literal: see the IR's rules).
+        let at = |e: &Expr| match &e.kind {
+            ExprKind::Local(id) if per_item(body, id.0 as usize) => format!("s{}[li]", id.0),
+            ExprKind::Local(id) => local_name(body.locals, id.0 as usize),
+            ExprKind::Literal(l) => literal(*l, e.ty),
+            _ => literal(op.identity(e.ty), e.ty),
+        };
+        let skip = if body.coop.is_some_and(|(_, st)| st.returns) {
+            "if done[li] { continue; } "
+        } else {
+            ""
+        };
+        let lane_store = lane.map_or(String::new(), |l| format!(" sgl[li] = {};", at(l)));
+        let _ = writeln!(
+            out,
+            "{pad}sgv_{tn}.fill({identity});\n{pad}sgl.fill(0);\n{pad}for lz in 0..n[2] {{ for ly in 0..n[1] {{\n{pad}    let row = (a.group[0] * (ly + a.group[1] * lz)) as usize;\n{pad}    for li in row..row + n[0] as usize {{ {skip}sgv_{tn}[li] = {};{lane_store} }}\n{pad}}} }}",
+            at(value)
+        );
+        let (kind, combine) = match op {
+            SubgroupOp::Add if t.is_int() => ("Reduce", "x.wrapping_add(y)".to_string()),
+            SubgroupOp::Add => ("Reduce", "x + y".to_string()),
+            SubgroupOp::InclusiveAdd if t.is_int() => {
+                ("Inclusive", "x.wrapping_add(y)".to_string())
+            }
+            SubgroupOp::InclusiveAdd => ("Inclusive", "x + y".to_string()),
+            SubgroupOp::ExclusiveAdd if t.is_int() => {
+                ("Exclusive", "x.wrapping_add(y)".to_string())
+            }
+            SubgroupOp::ExclusiveAdd => ("Exclusive", "x + y".to_string()),
+            SubgroupOp::Min | SubgroupOp::Max => {
+                let func = if op == SubgroupOp::Min {
+                    MathFn::Min
+                } else {
+                    MathFn::Max
+                };
+                let operand = Expr {
+                    ty: t,
+                    kind: ExprKind::Literal(op.identity(t)),
+                };
+                (
+                    "Reduce",
+                    math(
+                        func,
+                        &[operand.clone(), operand],
+                        &["x".to_string(), "y".to_string()],
+                    ),
+                )
+            }
+            SubgroupOp::Any => ("Reduce", "x || y".to_string()),
+            SubgroupOp::All => ("Reduce", "x && y".to_string()),
+            SubgroupOp::Shuffle => ("Shuffle", "x".to_string()),
+            SubgroupOp::ShuffleXor => ("ShuffleXor", "x".to_string()),
+        };
+        let _ = writeln!(
+            out,
+            "{pad}rt::subgroup(rt::SubgroupKind::{kind}, &sgv_{tn}, &sgl, &mut s{}, a.sgsize as usize, {identity}, |x: {tn}, y: {tn}| {combine});",
+            dest.0
+        );
     }
 
     /// One loop over the group's items in the grid, running `stmts` for each.
@@ -910,8 +1016,9 @@ impl<'k> Emitter<'k> {
                 let v = self.expr_mut(body, e);
                 let _ = writeln!(out, "{pad}let _ = {v};");
             }
-            // The item loops are the barriers (see `group_block`).
-            Stmt::Barrier => {}
+            // The item loops are the barriers, and subgroup operations run at group level
+            // (see `group_block`).
+            Stmt::Barrier | Stmt::Subgroup { .. } => {}
             Stmt::PrivateInit { array, value } => {
                 let v = self.expr_mut(body, value);
                 let a = array.0;
@@ -1047,6 +1154,9 @@ impl<'k> Emitter<'k> {
                 let _ = match b {
                     Builtin::GlobalId(ax) => write!(out, "gid[{}]", ax.index()),
                     Builtin::GlobalSize(ax) => write!(out, "a.gsize[{}]", ax.index()),
+                    Builtin::SubgroupSize => write!(out, "a.sgsize"),
+                    // Item code of a cooperative kernel (the only place it can be).
+                    Builtin::SubgroupLane => write!(out, "((row + i) as u64 % a.sgsize)"),
                     Builtin::GroupSize(ax) => write!(out, "a.group[{}]", ax.index()),
                     Builtin::NumGroups(ax) if coop => write!(out, "ng[{}]", ax.index()),
                     Builtin::NumGroups(ax) => {

@@ -41,7 +41,7 @@ use super::abi::{ParamsLayout, fault_codes, slots};
 use crate::cooperative::Uniformity;
 use crate::program::{
     AtomicOp, BinaryOp, BoundsChecks, Builtin, Expr, ExprKind, Function, Kernel, Literal, Local,
-    MathFn, Stmt, UnaryOp,
+    MathFn, Stmt, SubgroupOp, UnaryOp,
 };
 use crate::types::{Access, ParamKind, ScalarType};
 use std::fmt::Write;
@@ -344,6 +344,7 @@ impl<'k> Emitter<'k> {
              }\n",
         );
         out.push_str(&self.support_functions());
+        out.push_str(&self.subgroup_functions());
         for (i, f) in self.kernel.functions.iter().enumerate() {
             let text = self.function(i, f);
             out.push_str(&text);
@@ -369,6 +370,10 @@ impl<'k> Emitter<'k> {
     /// invocation (see the module documentation).
     fn cooperative_main(&mut self, out: &mut String) {
         out.push_str("var<private> gx: u64;\nvar<private> gy: u64;\nvar<private> gz: u64;\nvar<private> alive: bool;\n");
+        let subgroups = self.kernel.uses_subgroups();
+        if subgroups {
+            out.push_str("var<private> sglane: u32;\nvar<private> sgsize: u32;\n");
+        }
         for (i, l) in self.kernel.locals.iter().enumerate() {
             let _ = writeln!(
                 out,
@@ -386,10 +391,26 @@ impl<'k> Emitter<'k> {
         self.block(&mut text, &body, &self.kernel.body, 1);
         out.push_str(&self.units);
         let [x, y, z] = self.workgroup_size;
+        // Subgroups: the device's lanes. WGSL defines `subgroup_invocation_id` for 1-D
+        // workgroups only; in others the lane is the local index modulo the size, which is
+        // where every known implementation puts its subgroups (the language defines lanes
+        // that way; conformance case `subgroup_ids` checks it).
+        let (sg_params, sg_init) = match (subgroups, y * z) {
+            (false, _) => ("", ""),
+            (true, 1) => (
+                ", @builtin(subgroup_invocation_id) sgid: u32, @builtin(subgroup_size) sgs: u32",
+                "    sglane = sgid;\n    sgsize = sgs;\n",
+            ),
+            (true, _) => (
+                ", @builtin(local_invocation_index) lindex: u32, @builtin(subgroup_size) sgs: u32",
+                "    sglane = lindex % sgs;\n    sgsize = sgs;\n",
+            ),
+        };
         let _ = write!(
             out,
             "@compute @workgroup_size({x}, {y}, {z})\n\
-             fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {{\n\
+             fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>{sg_params}) {{\n\
+             {sg_init}\
              \x20   let ngx = (params.grid_x + params.group_x - 1lu) / params.group_x;\n\
              \x20   let ngy = (params.grid_y + params.group_y - 1lu) / params.group_y;\n\
              \x20   let ngz = (params.grid_z + params.group_z - 1lu) / params.group_z;\n\
@@ -447,6 +468,86 @@ impl<'k> Emitter<'k> {
             ScalarType::F64 => "u64",
             other => ty(other),
         }
+    }
+
+    /// The subgroup helpers of the kernel's subgroup operations: shuffles of any type through
+    /// 32-bit shuffles (WGSL has them for 32-bit values only), and sums, minima, maxima and
+    /// scans in the order `SubgroupOp` defines (WGSL's `subgroupAdd` leaves it open), so
+    /// that they give the CPU's bits.
+    fn subgroup_functions(&self) -> String {
+        let mut ops: Vec<(SubgroupOp, ScalarType)> = Vec::new();
+        crate::program::walk_stmts(&self.kernel.body, &mut |s| {
+            if let Stmt::Subgroup { op, value, .. } = s
+                && !ops.contains(&(*op, value.ty))
+            {
+                ops.push((*op, value.ty));
+            }
+        });
+        let mut out = String::new();
+        let mut shuffled: Vec<ScalarType> = Vec::new();
+        for &(_, t) in &ops {
+            if !shuffled.contains(&t) {
+                shuffled.push(t);
+            }
+        }
+        for t in shuffled {
+            let n = ty(t);
+            for (name, builtin) in [
+                ("xor", "subgroupShuffleXor"),
+                ("idx", "subgroupShuffle"),
+                ("up", "subgroupShuffleUp"),
+            ] {
+                let body = match t {
+                    ScalarType::Bool => format!("return {builtin}(select(0u, 1u, v), m) != 0u;"),
+                    t if t.bits() == 64 => format!(
+                        "let b = bitcast<u64>(v);\n    let lo = {builtin}(u32(b & 0xfffffffflu), m);\n    let hi = {builtin}(u32(b >> 32u), m);\n    return bitcast<{n}>((u64(hi) << 32u) | u64(lo));"
+                    ),
+                    _ => format!("return bitcast<{n}>({builtin}(bitcast<u32>(v), m));"),
+                };
+                let _ = writeln!(
+                    out,
+                    "fn sg_{name}_{n}(v: {n}, m: u32) -> {n} {{\n    {body}\n}}"
+                );
+            }
+        }
+        for (op, t) in ops {
+            let n = ty(t);
+            let combine = |a: &str, b: &str| match op {
+                SubgroupOp::Min | SubgroupOp::Max => {
+                    let func = if op == SubgroupOp::Min {
+                        MathFn::Min
+                    } else {
+                        MathFn::Max
+                    };
+                    math(func, t, &[a.to_string(), b.to_string()], false)
+                }
+                _ => format!("({a} + {b})"),
+            };
+            let identity = literal(op.identity(t), t);
+            let f = subgroup_function(op);
+            let text = match op {
+                SubgroupOp::Add | SubgroupOp::Min | SubgroupOp::Max => format!(
+                    "fn sg_{f}_{n}(v0: {n}) -> {n} {{\n    var v = v0;\n    for (var d = 1u; d < sgsize; d = d << 1u) {{ v = {}; }}\n    return v;\n}}",
+                    combine("v", &format!("sg_xor_{n}(v, d)"))
+                ),
+                SubgroupOp::InclusiveAdd | SubgroupOp::ExclusiveAdd => {
+                    let last = if op == SubgroupOp::ExclusiveAdd {
+                        format!(
+                            "let t = sg_up_{n}(v, 1u);\n    return select({identity}, t, sglane >= 1u);"
+                        )
+                    } else {
+                        "return v;".to_string()
+                    };
+                    format!(
+                        "fn sg_{f}_{n}(v0: {n}) -> {n} {{\n    var v = v0;\n    for (var d = 1u; d < sgsize; d = d << 1u) {{\n        let t = sg_up_{n}(v, d);\n        if sglane >= d {{ v = {}; }}\n    }}\n    {last}\n}}",
+                        combine("t", "v")
+                    )
+                }
+                _ => continue,
+            };
+            let _ = writeln!(out, "{text}");
+        }
+        out
     }
 
     /// Helpers for the operations WGSL does not have with Rust's meaning, for every type the
@@ -1002,6 +1103,41 @@ impl<'k> Emitter<'k> {
             Stmt::Barrier => {
                 let _ = writeln!(out, "{pad}workgroupBarrier();\n{pad}storageBarrier();");
             }
+            Stmt::Subgroup {
+                op,
+                dest,
+                value,
+                lane,
+            } => {
+                // Every invocation runs this (uniform flow); absent ones contribute the
+                // identity. The operands are locals or literals: nothing can fault.
+                let t = value.ty;
+                let identity = literal(op.identity(t), t);
+                let v = self.expr(body, value);
+                let n = ty(t);
+                let call = match (op, lane) {
+                    (SubgroupOp::Shuffle, Some(l)) => {
+                        format!(
+                            "sg_idx_{n}(sgv, u32({}) & (sgsize - 1u))",
+                            self.expr(body, l)
+                        )
+                    }
+                    (SubgroupOp::ShuffleXor, Some(l)) => {
+                        format!(
+                            "sg_xor_{n}(sgv, u32({}) & (sgsize - 1u))",
+                            self.expr(body, l)
+                        )
+                    }
+                    (SubgroupOp::Any, _) => "subgroupAny(sgv)".to_string(),
+                    (SubgroupOp::All, _) => "subgroupAll(sgv)".to_string(),
+                    (op, _) => format!("sg_{}_{n}(sgv)", subgroup_function(*op)),
+                };
+                let _ = writeln!(
+                    out,
+                    "{pad}{{ var sgv: {n} = {identity}; if alive {{ sgv = {v}; }} {} = {call}; }}",
+                    local_name(body.locals, dest.0 as usize)
+                );
+            }
             Stmt::PrivateInit { array, value } => {
                 let v = self.expr(body, value);
                 let a = array.0;
@@ -1223,6 +1359,8 @@ impl<'k> Emitter<'k> {
             }
             ExprKind::Len(buffer) => format!("params.p{}", buffer.0),
             ExprKind::Builtin(b) => match b {
+                Builtin::SubgroupSize => "u64(sgsize)".to_string(),
+                Builtin::SubgroupLane => "u64(sglane)".to_string(),
                 Builtin::GlobalId(a) => format!("g{}", a.letter()),
                 Builtin::GlobalSize(a) => format!("params.grid_{}", a.letter()),
                 Builtin::GroupSize(a) => format!("params.group_{}", a.letter()),
@@ -1467,6 +1605,21 @@ fn correct_rounding_helpers(f: ScalarType, simulate_inexact: bool) -> String {
          \x20   return bitcast<{n}>(((ua ^ ub) & {sign}) | ({bits}(e) << {shift}) | (bitcast<{bits}>(m) & {mant}));\n\
          }}\n"
     )
+}
+
+/// The name of a subgroup operation's helper (`sg_<name>_<type>`).
+fn subgroup_function(op: SubgroupOp) -> &'static str {
+    match op {
+        SubgroupOp::Add => "add",
+        SubgroupOp::Min => "min",
+        SubgroupOp::Max => "max",
+        SubgroupOp::InclusiveAdd => "inclusive",
+        SubgroupOp::ExclusiveAdd => "exclusive",
+        SubgroupOp::Shuffle => "idx",
+        SubgroupOp::ShuffleXor => "xor",
+        SubgroupOp::Any => "any",
+        SubgroupOp::All => "all",
+    }
 }
 
 /// `sqrt_cr_f64(x)`: sqrt(x) correctly rounded, from the device's `sqrt` and exact residuals

@@ -216,6 +216,14 @@ impl Lowerer<'_> {
             if let Some(op) = intrinsics::atomic(name) {
                 return self.atomic(op, c);
             }
+            if intrinsics::subgroup(name).is_some() {
+                return Err(err(
+                    span,
+                    format!(
+                        "`{name}` is a statement of its own: every item of the group must reach it, so it cannot sit inside an expression\nhelp: bind its result first: `let s = {name}(...);`"
+                    ),
+                ));
+            }
         }
         // `f32::sqrt(x)`, `f64::max(a, b)`: the math methods called as functions.
         if let [ty_name, method] = segments.as_slice()

@@ -5,8 +5,9 @@ use super::arrays::{load, shared_array_call, store};
 use super::calls::is_intrinsic_call;
 use super::{Binding, Lowerer, Tail, err, strip_parens, unsupported};
 use crate::hir::{HExpr, HExprKind, HStmt};
+use crate::intrinsics;
 use crate::signature::scalar_type;
-use dotcompute_ir::{BinaryOp, MathFn, ScalarType, UnaryOp};
+use dotcompute_ir::{BinaryOp, LocalId, MathFn, ScalarType, SubgroupOp, UnaryOp};
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 
@@ -155,6 +156,17 @@ impl Lowerer<'_> {
                 init: None,
             });
             self.value_into(&init.expr, Tail::Assign(id), out)?;
+            self.bind(&name, Binding::Local(id));
+            return Ok(());
+        }
+        if let Some((op, call)) = subgroup_call(&init.expr) {
+            // `let s = subgroup_add(v);`: declared, then given its value by the operation.
+            let id = self.new_local(&name, ty, true);
+            out.push(HStmt::Let {
+                local: id,
+                init: None,
+            });
+            self.subgroup(op, call, id, out)?;
             self.bind(&name, Binding::Local(id));
             return Ok(());
         }
@@ -381,6 +393,80 @@ impl Lowerer<'_> {
         }
     }
 
+    /// A subgroup operation whose result goes to `dest`: its operands are bound to hidden
+    /// locals first (the IR wants locals or literals there: every item of the group, also
+    /// items beyond the grid, evaluates them in the collective).
+    fn subgroup(
+        &mut self,
+        op: SubgroupOp,
+        c: &syn::ExprCall,
+        dest: LocalId,
+        out: &mut Vec<HStmt>,
+    ) -> syn::Result<()> {
+        let name = op.intrinsic_name();
+        let span = c.span();
+        if self.ret.is_some() {
+            return Err(err(
+                span,
+                format!(
+                    "`{name}` belongs in the kernel body: a helper cannot cooperate with the subgroup"
+                ),
+            ));
+        }
+        let arity = if op.takes_lane() { 2 } else { 1 };
+        if c.args.len() != arity {
+            let what = if op.takes_lane() {
+                "a value and a lane"
+            } else {
+                "one value"
+            };
+            return Err(err(span, format!("`{name}` takes {what}")));
+        }
+        let value = self.expr(&c.args[0])?;
+        let vt = value.ty;
+        let dest_ty = self.locals[dest.0 as usize].ty;
+        if matches!(op, SubgroupOp::Any | SubgroupOp::All) {
+            let b = self.types.known(ScalarType::Bool, span);
+            self.types.unify(vt, b, c.args[0].span())?;
+        } else if !op.takes_lane() && self.types.known_now(vt) == Some(ScalarType::Bool) {
+            return Err(err(
+                c.args[0].span(),
+                format!(
+                    "`{name}` combines numbers, not `bool`s\nhelp: `subgroup_any` and `subgroup_all` combine `bool`s"
+                ),
+            ));
+        }
+        self.types.unify(dest_ty, vt, span)?;
+        let hidden = self.new_local("__subgroup_value", vt, false);
+        out.push(HStmt::Let {
+            local: hidden,
+            init: Some(value),
+        });
+        let value = self.mk(HExprKind::Local(hidden), vt, span);
+        let lane = if op.takes_lane() {
+            let l = self.expr(&c.args[1])?;
+            let u = self.types.known(ScalarType::U64, span);
+            self.types.unify(l.ty, u, c.args[1].span())?;
+            let hidden = self.new_local("__subgroup_lane", u, false);
+            out.push(HStmt::Let {
+                local: hidden,
+                init: Some(l),
+            });
+            Some(self.mk(HExprKind::Local(hidden), u, span))
+        } else {
+            None
+        };
+        // The uniformity check numbers collectives (barriers and these) in source order.
+        self.barriers.push(span);
+        out.push(HStmt::Subgroup {
+            op,
+            dest,
+            value,
+            lane,
+        });
+        Ok(())
+    }
+
     pub(super) fn assign(
         &mut self,
         place: &syn::Expr,
@@ -424,6 +510,11 @@ impl Lowerer<'_> {
                             "cannot assign twice to immutable variable `{name}`: declare it `let mut {name}`"
                         ),
                     ));
+                }
+                if op.is_none()
+                    && let Some((sg, call)) = subgroup_call(value)
+                {
+                    return self.subgroup(sg, call, local, out);
                 }
                 let ty = self.locals[local.0 as usize].ty;
                 let v = if let Some(op) = op {
@@ -718,4 +809,22 @@ pub(super) fn sin_cos_pattern(
         )),
         _ => None,
     }
+}
+
+/// `subgroup_add(v)` (or another subgroup operation), possibly in parentheses.
+pub(super) fn subgroup_call(e: &syn::Expr) -> Option<(SubgroupOp, &syn::ExprCall)> {
+    let syn::Expr::Call(c) = strip_parens(e) else {
+        return None;
+    };
+    let syn::Expr::Path(p) = &*c.func else {
+        return None;
+    };
+    let segments: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let name = intrinsics::intrinsic_name(&segments)?;
+    intrinsics::subgroup(name).map(|op| (op, c))
 }
