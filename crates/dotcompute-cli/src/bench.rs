@@ -38,7 +38,8 @@ pub struct BenchArgs {
     /// Repetitions of each measurement (default 7; 3 with --quick).
     #[arg(long)]
     pub reps: Option<usize>,
-    /// Only the benchmarks whose name contains this.
+    /// Only the benchmarks whose name contains this, or one of several separated by commas
+    /// (`--filter triad,sum`: a sum with the run's STREAM triad beside it).
     #[arg(long)]
     pub filter: Option<String>,
 }
@@ -239,7 +240,9 @@ fn median(v: &mut [f64]) -> f64 {
 
 impl Runner {
     fn wants(&self, benchmark: &str) -> bool {
-        self.filter.as_deref().is_none_or(|f| benchmark.contains(f))
+        self.filter
+            .as_deref()
+            .is_none_or(|f| f.split(',').any(|part| benchmark.contains(part.trim())))
     }
 
     /// The accelerators that can bind a buffer of `bytes` bytes; the others are left out of
