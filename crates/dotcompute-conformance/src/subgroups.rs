@@ -104,11 +104,16 @@ pub fn subgroup_vote(x: &[u32], any: &mut [u32], all: &mut [u32]) {
     all[i] = if e { 1 } else { 0 };
 }
 
-/// Each item's subgroup size and lane, in 2-D groups (lanes follow the linear local id).
+/// Each item's subgroup size and lane, and the linear local id of lane 0 of its subgroup
+/// (read by a broadcast, so that the device's own lanes must be runs of consecutive linear
+/// local ids, as the language defines them, also in 2-D groups).
 #[kernel]
-pub fn subgroup_ids(out: &mut [u64]) {
+pub fn subgroup_ids(out: &mut [u64], first: &mut [u64]) {
     let i = global_id_x() + global_size_x() * global_id_y();
+    let local = local_id_x() + group_size_x() * local_id_y();
+    let f = subgroup_broadcast(local, 0);
     out[i] = (subgroup_size() * 1000 + subgroup_lane()) as u64;
+    first[i] = f as u64;
 }
 
 /// One sum per group: each subgroup's sum (lane 0 keeps it in a shared array), then item 0
@@ -144,17 +149,37 @@ pub fn subgroup_in_loop(x: &[u32], out: &mut [u32]) {
     out[i] = acc;
 }
 
-/// The subgroup size the references assume (the accelerator's), or an error when it has
-/// none.
+/// The subgroup size kernels run with here, as a kernel reads it (a driver may pick less
+/// than `Capabilities::subgroup_size`, the largest it may pick), or an error when the
+/// accelerator has no subgroups.
 fn size(env: &Env) -> Result<usize, CaseError> {
-    match env.acc.info().capabilities.subgroup_size {
-        0 => Err(CaseError::Launch(dotcompute::Error::Unsupported {
+    let largest = env.acc.info().capabilities.subgroup_size as usize;
+    if largest == 0 {
+        return Err(CaseError::Launch(dotcompute::Error::Unsupported {
             kernel: "subgroup cases".into(),
             need: "subgroup operations".into(),
             accelerator: env.acc.info().name.clone(),
-        })),
-        s => Ok(s as usize),
+        }));
     }
+    let mut out = env.dc.buffer_zeroed::<u64>(GROUP)?;
+    let mut first = env.dc.buffer_zeroed::<u64>(GROUP)?;
+    subgroup_ids::launch(
+        &env.acc,
+        Grid::d1(GROUP as u64).with_group_size([GROUP as u32, 1, 1]),
+        &mut out,
+        &mut first,
+    )?;
+    let size = (out.to_vec()?[0] / 1000) as usize;
+    if size == 0 || size > largest || !size.is_power_of_two() {
+        return Err(CaseError::Mismatch(compare::Mismatch {
+            output: "subgroup_size()",
+            index: 0,
+            got: size.to_string(),
+            want: format!("a power of two up to {largest}"),
+            ulp: None,
+        }));
+    }
+    Ok(size)
 }
 
 fn grid() -> Grid {
@@ -355,19 +380,25 @@ pub fn ids(env: &Env) -> CaseResult {
     let s = size(env)?;
     let (w, h) = (40usize, 10usize);
     let mut out = env.dc.buffer_zeroed::<u64>(w * h)?;
+    let mut first = env.dc.buffer_zeroed::<u64>(w * h)?;
     subgroup_ids::launch(
         &env.acc,
         Grid::d2(w as u64, h as u64).with_group_size([16, 4, 1]),
         &mut out,
+        &mut first,
     )?;
+    let local = |i: usize| (i % w) % 16 + 16 * ((i / w) % 4);
     let want: Vec<u64> = (0..w * h)
-        .map(|i| {
-            let (x, y) = (i % w, i / w);
-            let local = x % 16 + 16 * (y % 4);
-            (s * 1000 + local % s) as u64
-        })
+        .map(|i| (s * 1000 + local(i) % s) as u64)
         .collect();
-    compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+    // Every subgroup that holds an item of the grid has its lane 0 in the grid too (lane 0 is
+    // at local x = 0, or x = 8 for subgroups of 8, whose items all lie beyond x = 40).
+    let want_first: Vec<u64> = (0..w * h)
+        .map(|i| (local(i) - local(i) % s) as u64)
+        .collect();
+    let a = compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)?;
+    let b = compare::exact("first", &first.to_vec()?, &want_first).map_err(mismatch)?;
+    Ok(a.merge(b))
 }
 
 /// A group whose size is no multiple of the subgroup size is refused before anything runs.
@@ -380,10 +411,12 @@ pub fn partial_subgroups_refused(env: &Env) -> CaseResult {
         });
     }
     let mut out = env.dc.buffer_zeroed::<u64>(s + 1)?;
+    let mut first = env.dc.buffer_zeroed::<u64>(s + 1)?;
     let result = subgroup_ids::launch(
         &env.acc,
         Grid::d1(s as u64 + 1).with_group_size([s as u32 + 1, 1, 1]),
         &mut out,
+        &mut first,
     );
     match result {
         Err(dotcompute::Error::InvalidGrid { reason, .. }) if reason.contains("subgroup") => {

@@ -23,9 +23,9 @@ pub struct CpuOptions {
     /// Launches of a kernel never timed before run inline below this many work items.
     pub inline_work_items: u64,
     /// Items per subgroup for subgroup operations: a power of two from 1 to 64 (16 by
-    /// default: one AVX-512 vector of `f32`). Kernels written for any subgroup size (as they
-    /// must be, since GPUs differ) give the same results at every size; this setting lets
-    /// them be tested at several.
+    /// default: one AVX-512 vector of `f32`). Kernels must work at any subgroup size, since
+    /// GPUs differ; this setting lets them be tested at several. (Float sums and scans have
+    /// the same bits as a GPU's for the same size, not across sizes.)
     pub subgroup_size: u32,
 }
 

@@ -248,10 +248,19 @@ fn leaves_early(body: &[Stmt], uniform: &[bool]) -> bool {
     exits(body, true, 0, uniform)
 }
 
-const LOOP_VAR_ASSIGNED: (&str, &str) = (
-    "the variable of a loop that holds a `barrier()` is assigned in the loop",
-    "use another variable: the loop variable steps the whole group at once",
-);
+/// How errors name the first collective of a block: `` `barrier()` `` or the subgroup
+/// operation's name.
+fn collective_name(block: &[Stmt]) -> String {
+    let mut name = None;
+    walk_stmts(block, &mut |s| match s {
+        Stmt::Barrier if name.is_none() => name = Some("`barrier()`".to_string()),
+        Stmt::Subgroup { op, .. } if name.is_none() => {
+            name = Some(format!("`{}`", op.intrinsic_name()))
+        }
+        _ => {}
+    });
+    name.unwrap_or_else(|| "`barrier()`".into())
+}
 
 struct BarrierWalk<'a> {
     uniform: &'a [bool],
@@ -259,22 +268,24 @@ struct BarrierWalk<'a> {
     barriers: usize,
     /// A `return` came before this point.
     returned: bool,
-    /// The variables of the enclosing loops that hold a barrier, with the number of each
-    /// loop's first barrier (where an error about the variable points).
-    loop_vars: Vec<(LocalId, usize)>,
+    /// The variables of the enclosing loops that hold a collective, with the number of each
+    /// loop's first collective (where an error about the variable points) and its name.
+    loop_vars: Vec<(LocalId, usize, String)>,
 }
 
 impl BarrierWalk<'_> {
     fn loop_var_error(&self, local: LocalId) -> BarrierError {
-        let barrier = self
+        let (barrier, name) = self
             .loop_vars
             .iter()
-            .find(|(v, _)| *v == local)
-            .map_or(self.barriers, |(_, first)| *first);
+            .find(|(v, _, _)| *v == local)
+            .map_or((self.barriers, "`barrier()`"), |(_, first, name)| {
+                (*first, name.as_str())
+            });
         BarrierError {
             barrier,
-            message: LOOP_VAR_ASSIGNED.0.into(),
-            help: LOOP_VAR_ASSIGNED.1.into(),
+            message: format!("the variable of a loop that holds a {name} is assigned in the loop"),
+            help: "use another variable: the loop variable steps the whole group at once".into(),
         }
     }
 
@@ -310,7 +321,7 @@ impl BarrierWalk<'_> {
                         "call it where every item of the group reaches it, with the item's contribution computed before (`let v = if c { x } else { 0.0 };`)",
                     ));
                 }
-                if self.loop_vars.iter().any(|(v, _)| v == dest) {
+                if self.loop_vars.iter().any(|(v, _, _)| v == dest) {
                     return Err(self.loop_var_error(*dest));
                 }
                 self.barriers += 1;
@@ -336,7 +347,7 @@ impl BarrierWalk<'_> {
                 self.returned = true;
                 Ok(())
             }
-            Stmt::Assign { local, .. } if self.loop_vars.iter().any(|(v, _)| v == local) => {
+            Stmt::Assign { local, .. } if self.loop_vars.iter().any(|(v, _, _)| v == local) => {
                 Err(self.loop_var_error(*local))
             }
             Stmt::If {
@@ -384,7 +395,7 @@ impl BarrierWalk<'_> {
             walk_stmts(body, &mut |s| {
                 returns |= matches!(s, Stmt::Return(_));
                 if let Stmt::Assign { local, .. } = s
-                    && self.loop_vars.iter().any(|(v, _)| v == local)
+                    && self.loop_vars.iter().any(|(v, _, _)| v == local)
                 {
                     assigns = Some(*local);
                 }
@@ -398,20 +409,21 @@ impl BarrierWalk<'_> {
         let mut exits = false;
         let mut returns = false;
         scan_exits(body, 0, &mut exits, &mut returns);
+        let name = collective_name(body);
         if returns {
             return Err(self.error(
-                "this `barrier()` is in a loop that holds a `return`: items that returned would miss the next iteration's barriers",
+                &format!("this {name} is in a loop that holds a `return`: items that returned would miss it in the next iteration"),
                 "instead of returning early, put the rest of the item's work under an `if`",
             ));
         }
         if exits {
             return Err(self.error(
-                "this `barrier()` is in a loop that items leave with `break` or `continue`, so some could miss it",
+                &format!("this {name} is in a loop that items leave with `break` or `continue`, so some could miss it"),
                 "loop with `for` over uniform bounds or `while` on a uniform condition, without `break`/`continue`",
             ));
         }
         let first = self.barriers;
-        self.loop_vars.extend(var.map(|v| (v, first)));
+        self.loop_vars.extend(var.map(|v| (v, first, name)));
         let result = self.block(body, ctx);
         if var.is_some() {
             self.loop_vars.pop();

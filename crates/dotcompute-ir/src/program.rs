@@ -255,7 +255,7 @@ pub enum Stmt {
     },
     /// A subgroup operation: every item of the subgroup contributes `value` and receives its
     /// result in `dest`. Like a barrier, every item of the group must reach it (the rules of
-    /// [`crate::cooperative`]). Items beyond the grid and items that returned contribute the
+    /// [`crate::cooperative`]). Items beyond the grid contribute the
     /// operation's identity ([`SubgroupOp::identity`]). Subgroups are runs of
     /// [`Builtin::SubgroupSize`] consecutive items of the group (by linear local id).
     Subgroup {
@@ -299,7 +299,7 @@ pub enum SubgroupOp {
 }
 
 impl SubgroupOp {
-    /// The value an absent item (beyond the grid, or returned) contributes, for a value of
+    /// The value an absent item (beyond the grid) contributes, for a value of
     /// type `ty`: 0 for sums and shuffles, the type's largest value for `Min` (+inf for
     /// floats), its smallest for `Max`, `false` for `Any` and `true` for `All`.
     pub fn identity(self, ty: ScalarType) -> Literal {
@@ -345,22 +345,6 @@ impl SubgroupOp {
             SubgroupOp::Any => "subgroup_any",
             SubgroupOp::All => "subgroup_all",
         }
-    }
-
-    /// The operation a kernel-language name stands for (`subgroup_broadcast` is a shuffle).
-    pub fn from_intrinsic_name(name: &str) -> Option<SubgroupOp> {
-        Some(match name {
-            "subgroup_add" => SubgroupOp::Add,
-            "subgroup_min" => SubgroupOp::Min,
-            "subgroup_max" => SubgroupOp::Max,
-            "subgroup_inclusive_add" => SubgroupOp::InclusiveAdd,
-            "subgroup_exclusive_add" => SubgroupOp::ExclusiveAdd,
-            "subgroup_shuffle" | "subgroup_broadcast" => SubgroupOp::Shuffle,
-            "subgroup_shuffle_xor" => SubgroupOp::ShuffleXor,
-            "subgroup_any" => SubgroupOp::Any,
-            "subgroup_all" => SubgroupOp::All,
-            _ => return None,
-        })
     }
 }
 
@@ -809,13 +793,6 @@ impl AtomicOp {
             AtomicOp::Exchange => "atomic_exchange",
             AtomicOp::CompareExchange => "atomic_compare_exchange",
         }
-    }
-
-    /// The operation for an intrinsic name.
-    pub fn from_intrinsic_name(name: &str) -> Option<AtomicOp> {
-        AtomicOp::ALL
-            .into_iter()
-            .find(|op| op.intrinsic_name() == name)
     }
 
     /// Value operands after the target (1, or 2 for compare-exchange).

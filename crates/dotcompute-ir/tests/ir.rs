@@ -575,8 +575,4 @@ fn subgroup_identities_are_those_of_their_operations() {
         SubgroupOp::Add.identity(ScalarType::F32),
         Literal::Float(0.0)
     );
-    assert_eq!(
-        SubgroupOp::from_intrinsic_name("subgroup_broadcast"),
-        Some(SubgroupOp::Shuffle)
-    );
 }

@@ -1,36 +1,31 @@
-//! The names the kernel language gives a meaning to: index intrinsics, atomics, constants.
+//! The names the kernel language gives a meaning to: intrinsics (from the IR crate's one
+//! table, which also defines their host stand-ins) and constants.
 
-use dotcompute_ir::{AtomicOp, Axis, Builtin, ScalarType, SubgroupOp};
+use dotcompute_ir::intrinsics::{Intrinsic, intrinsic};
+use dotcompute_ir::{AtomicOp, Builtin, ScalarType, SubgroupOp};
 
 /// Index intrinsics by name (all return `usize`).
 pub fn builtin(name: &str) -> Option<Builtin> {
-    let (base, axis) = match name.rsplit_once('_') {
-        Some((base, "x")) => (base, Axis::X),
-        Some((base, "y")) => (base, Axis::Y),
-        Some((base, "z")) => (base, Axis::Z),
-        _ => (name, Axis::X),
-    };
-    Some(match base {
-        "global_id" => Builtin::GlobalId(axis),
-        "global_size" => Builtin::GlobalSize(axis),
-        "group_id" => Builtin::GroupId(axis),
-        "local_id" => Builtin::LocalId(axis),
-        "group_size" => Builtin::GroupSize(axis),
-        "num_groups" => Builtin::NumGroups(axis),
-        "subgroup_size" => Builtin::SubgroupSize,
-        "subgroup_lane" => Builtin::SubgroupLane,
-        _ => return None,
-    })
+    match intrinsic(name)? {
+        Intrinsic::Builtin(b) => Some(b),
+        _ => None,
+    }
 }
 
 /// Atomic intrinsics by name.
 pub fn atomic(name: &str) -> Option<AtomicOp> {
-    AtomicOp::from_intrinsic_name(name)
+    match intrinsic(name)? {
+        Intrinsic::Atomic(op) => Some(op),
+        _ => None,
+    }
 }
 
 /// Subgroup operations by name.
 pub fn subgroup(name: &str) -> Option<SubgroupOp> {
-    SubgroupOp::from_intrinsic_name(name)
+    match intrinsic(name)? {
+        Intrinsic::Subgroup(op) => Some(op),
+        _ => None,
+    }
 }
 
 /// Whether a call path names a kernel intrinsic: `f`, `kernel::f` or `dotcompute::kernel::f`
@@ -42,12 +37,7 @@ pub fn intrinsic_name(segments: &[String]) -> Option<&str> {
         prefix.as_slice(),
         [] | ["kernel"] | ["dotcompute", "kernel"] | ["dotcompute", "prelude"]
     );
-    let statement = matches!(last.as_str(), "barrier" | "shared_array");
-    (ok && (statement
-        || builtin(last).is_some()
-        || atomic(last).is_some()
-        || subgroup(last).is_some()))
-    .then_some(last.as_str())
+    (ok && intrinsic(last).is_some()).then_some(last.as_str())
 }
 
 /// Associated constants of the primitive types: `f32::MAX`, `u32::MAX`,

@@ -122,12 +122,13 @@ impl WgpuKernel {
         // Validation, out-of-memory and internal (driver compiler) errors all fail the
         // compilation, so that a broken pipeline is never cached.
         let spirv = if shared.exact_spirv {
-            let words =
-                crate::spirv::exact_spirv(&program.source).map_err(|reason| WgpuError::Device {
+            let words = crate::spirv::exact_spirv(&program.source, ir.uses_subgroups()).map_err(
+                |reason| WgpuError::Device {
                     what: format!("translating kernel `{}` to SPIR-V", def.name()),
                     adapter: shared.adapter_name(),
                     reason,
-                })?;
+                },
+            )?;
             Some(words)
         } else {
             None

@@ -114,7 +114,7 @@ fn exact_division_and_sqrt<T: ProbeFloat>(
     let (a, b) = operands::<T>();
     let src = source::<T>(simulate_inexact);
     let words = if exact_spirv {
-        Some(crate::spirv::exact_spirv(&src)?)
+        Some(crate::spirv::exact_spirv(&src, false)?)
     } else {
         None
     };

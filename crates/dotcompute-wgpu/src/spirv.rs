@@ -29,8 +29,9 @@ const ANNOTATIONS: [u32; 5] = [71, 72, 73, 74, 75];
 const TYPE_DECLARATIONS: std::ops::RangeInclusive<u32> = 19..=39;
 
 /// The kernel's WGSL as SPIR-V for compute entry point `main`, with every float operation
-/// decorated `NoContraction`.
-pub(crate) fn exact_spirv(wgsl: &str) -> Result<Vec<u32>, String> {
+/// decorated `NoContraction`. `subgroups`: the kernel uses subgroup operations, which need
+/// SPIR-V 1.3 (naga writes 1.0 unless told, and the module is passed to the driver as is).
+pub(crate) fn exact_spirv(wgsl: &str, subgroups: bool) -> Result<Vec<u32>, String> {
     let module = naga::front::wgsl::parse_str(wgsl).map_err(|e| e.emit_to_string(wgsl))?;
     let info = naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
@@ -38,9 +39,15 @@ pub(crate) fn exact_spirv(wgsl: &str) -> Result<Vec<u32>, String> {
     )
     .validate(&module)
     .map_err(|e| e.emit_to_string(wgsl))?;
+    let defaults = naga::back::spv::Options::default();
     let options = naga::back::spv::Options {
         flags: naga::back::spv::WriterFlags::empty(),
-        ..Default::default()
+        lang_version: if subgroups {
+            (1, 3)
+        } else {
+            defaults.lang_version
+        },
+        ..defaults
     };
     let pipeline = naga::back::spv::PipelineOptions {
         shader_stage: naga::ShaderStage::Compute,
@@ -96,7 +103,7 @@ mod tests {
     fn every_float_operation_is_decorated_once() {
         let wgsl = "@group(0) @binding(0) var<storage, read_write> b: array<f32>;\n\
                     @compute @workgroup_size(1) fn main() { b[0] = (b[1] + b[2]) * b[3] - b[4] / b[5]; }";
-        let words = exact_spirv(wgsl).unwrap();
+        let words = exact_spirv(wgsl, false).unwrap();
         let mut decorated = Vec::new();
         let mut float_ops = Vec::new();
         let mut at = 5;
@@ -115,5 +122,16 @@ mod tests {
         decorated.sort_unstable();
         float_ops.sort_unstable();
         assert_eq!(decorated, float_ops);
+    }
+
+    #[test]
+    fn subgroup_kernels_are_spirv_1_3() {
+        let wgsl = "@group(0) @binding(0) var<storage, read_write> b: array<u32>;\n\
+                    @compute @workgroup_size(64) fn main(@builtin(subgroup_invocation_id) l: u32) { b[l] = subgroupShuffleXor(l, 1u); }";
+        // The header's second word is the version: 0x00MMmm00.
+        assert_eq!(exact_spirv(wgsl, true).unwrap()[1], 0x0001_0300);
+        let plain = "@group(0) @binding(0) var<storage, read_write> b: array<f32>;\n\
+                     @compute @workgroup_size(1) fn main() { b[0] = b[1]; }";
+        assert_eq!(exact_spirv(plain, false).unwrap()[1], 0x0001_0000);
     }
 }

@@ -199,8 +199,12 @@
 //! The combination orders are part of the language, so a float sum has the same bits on every
 //! backend for the same subgroup size. The size is the device's: 32 on NVIDIA GPUs, the
 //! driver's on wgpu devices (8 on lavapipe), 16 on the CPU unless
-//! [`CpuOptions::subgroup_size`] picks another power of two up to 64
-//! ([`Capabilities::subgroup_size`] says which). Write kernels for any size.
+//! [`CpuOptions::subgroup_size`] picks another power of two up to 64.
+//! [`Capabilities::subgroup_size`] is the largest size a device may pick (some GPUs pick
+//! smaller ones per kernel); `subgroup_size()` in a kernel is the one it runs with. Write
+//! kernels for any size. Two details: the sign of a zero that `subgroup_min`/`max` return
+//! when both zeros are present is unspecified, as for `min`/`max`; and absent items add
+//! `+0.0`, so the sum of `-0.0`s in a partial subgroup is `+0.0`.
 //!
 //! Like barriers, subgroup operations are reached by every item of the group (the same
 //! uniformity rules, checked at compile time), their results are bound with `let`
@@ -213,10 +217,10 @@
 //! ```
 //! use dotcompute::prelude::*;
 //!
-//! /// One sum per group: a sum per subgroup, then the subgroups' sums.
+//! /// One sum per group (of at most 256 items): a sum per subgroup, then the subgroups' sums.
 //! #[kernel]
 //! fn block_sum(x: &[f32], sums: &mut [f32]) {
-//!     let mut partial = shared_array::<f32, 64>();
+//!     let mut partial = shared_array::<f32, 256>();
 //!     let lid = local_id_x();
 //!     let s = subgroup_add(x[global_id()]);
 //!     if subgroup_lane() == 0 {

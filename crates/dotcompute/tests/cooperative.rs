@@ -128,10 +128,12 @@ fn subgroup_kernels_are_refused_where_there_are_no_subgroups() {
         .unwrap();
     let acc = dc.accelerator(BackendKind::Plugin("no-subgroups")).unwrap();
     let mut out = dc.buffer_zeroed::<u64>(64).unwrap();
+    let mut first = dc.buffer_zeroed::<u64>(64).unwrap();
     let err = dotcompute_conformance::subgroups::subgroup_ids::launch(
         &acc,
         Grid::d1(64).with_group_size([64, 1, 1]),
         &mut out,
+        &mut first,
     )
     .unwrap_err();
     match err {

@@ -1122,12 +1122,12 @@ impl<'k> Emitter<'k> {
                             self.expr(body, l)
                         )
                     }
-                    (SubgroupOp::ShuffleXor, Some(l)) => {
-                        format!(
-                            "sg_xor_{n}(sgv, u32({}) & (sgsize - 1u))",
-                            self.expr(body, l)
-                        )
-                    }
+                    // WGSL wants `subgroupShuffleXor`'s mask the same in the whole subgroup;
+                    // the language lets it differ, so the partner's lane is computed here.
+                    (SubgroupOp::ShuffleXor, Some(l)) => format!(
+                        "sg_idx_{n}(sgv, sglane ^ (u32({}) & (sgsize - 1u)))",
+                        self.expr(body, l)
+                    ),
                     (SubgroupOp::Any, _) => "subgroupAny(sgv)".to_string(),
                     (SubgroupOp::All, _) => "subgroupAll(sgv)".to_string(),
                     (op, _) => format!("sg_{}_{n}(sgv)", subgroup_function(*op)),
