@@ -258,7 +258,7 @@ pub fn reduce(env: &Env) -> CaseResult {
         &mut ksums,
         &mut kmins,
     )?;
-    let sum = per_subgroup(&x, 0.0, s, |l| butterfly(l, |a, b| a + b));
+    let sum = per_subgroup(&x, -0.0, s, |l| butterfly(l, |a, b| a + b));
     let min = per_subgroup(&x, f32::INFINITY, s, |l| butterfly(l, f32::min));
     let max = per_subgroup(&x, f32::NEG_INFINITY, s, |l| butterfly(l, f32::max));
     let ksum = per_subgroup(&k, 0, s, |l| butterfly(l, i64::wrapping_add));
@@ -293,7 +293,7 @@ pub fn scan(env: &Env) -> CaseResult {
             .chain(incl[..l.len() - 1].iter().copied())
             .collect()
     });
-    let want_f = per_subgroup(&f, 0.0, s, |l| hillis_steele(l, |a, b| a + b));
+    let want_f = per_subgroup(&f, -0.0, s, |l| hillis_steele(l, |a, b| a + b));
     let a = compare::exact("incl", &incl.to_vec()?, &want_incl).map_err(mismatch)?;
     let b = compare::exact("excl", &excl.to_vec()?, &want_excl).map_err(mismatch)?;
     let c = compare::floats_f32("fincl", &fincl.to_vec()?, &want_f, Tolerance::EXACT)
@@ -444,7 +444,7 @@ pub fn block_sum(env: &Env) -> CaseResult {
     let groups = ITEMS.div_ceil(GROUP);
     let mut sums = env.dc.buffer_zeroed::<f32>(groups)?;
     subgroup_block_sum::launch(&env.acc, grid(), &dx, &mut sums)?;
-    let per_lane = per_subgroup(&x, 0.0, s, |l| butterfly(l, |a, b| a + b));
+    let per_lane = per_subgroup(&x, -0.0, s, |l| butterfly(l, |a, b| a + b));
     let want: Vec<f32> = (0..groups)
         .map(|g| {
             (0..GROUP / s)

@@ -155,7 +155,7 @@ macro_rules! kernel_intrinsics {
             /// Like [`barrier`], every item of the group must reach a subgroup operation, so
             /// the rules of barriers apply (uniform control flow, no earlier `return`), and its
             /// result must be bound: `let s = subgroup_add(x);`. Items beyond the grid count
-            /// as 0 here (each operation's identity: see the crate docs). Floats are added by
+            /// as 0 here, `-0.0` for floats (each operation's identity: see the crate docs). Floats are added by
             /// a fixed butterfly (lane l adds lane l ^ 1, then l ^ 2, ...), so every backend
             /// gives the same bits for the same subgroup size. Kernels using subgroups launch
             /// groups whose size is a multiple of the device's subgroup size
@@ -178,7 +178,7 @@ macro_rules! kernel_intrinsics {
             /// sum of the lane below.
             fn subgroup_exclusive_add[T: SubgroupNumber](value: T) -> T {
                 let _ = value;
-                T::ZERO
+                T::ADD_IDENTITY
             } => Intrinsic::Subgroup(SubgroupOp::ExclusiveAdd);
             /// `value` of lane `lane % subgroup_size()`, for every item (the same lane
             /// everywhere broadcasts it).

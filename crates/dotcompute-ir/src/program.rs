@@ -300,8 +300,9 @@ pub enum SubgroupOp {
 
 impl SubgroupOp {
     /// The value an absent item (beyond the grid) contributes, for a value of
-    /// type `ty`: 0 for sums and shuffles, the type's largest value for `Min` (+inf for
-    /// floats), its smallest for `Max`, `false` for `Any` and `true` for `All`.
+    /// type `ty`: 0 for sums (`-0.0` for floats: the identity of IEEE addition, where Rust's
+    /// `sum` starts too) and shuffles, the type's largest value for `Min` (+inf for floats),
+    /// its smallest for `Max`, `false` for `Any` and `true` for `All`.
     pub fn identity(self, ty: ScalarType) -> Literal {
         match self {
             SubgroupOp::Any => Literal::Bool(false),
@@ -322,6 +323,11 @@ impl SubgroupOp {
                 }
             }
             _ if ty == ScalarType::Bool => Literal::Bool(false),
+            SubgroupOp::Add | SubgroupOp::InclusiveAdd | SubgroupOp::ExclusiveAdd
+                if ty.is_float() =>
+            {
+                Literal::Float(-0.0)
+            }
             _ if ty.is_float() => Literal::Float(0.0),
             _ => Literal::Int(0),
         }

@@ -9,8 +9,9 @@
 /// The number types subgroup sums, minima, maxima and scans work on (the kernel language's
 /// integers and floats).
 pub trait SubgroupNumber: Copy + sealed::Sealed {
-    /// Zero: what the exclusive sum of lane 0 is.
-    const ZERO: Self;
+    /// The identity of addition, what the exclusive sum of lane 0 is: 0, and `-0.0` for
+    /// floats (`-0.0 + x` is `x` for every `x`, `+0.0` included).
+    const ADD_IDENTITY: Self;
 }
 
 mod sealed {
@@ -22,7 +23,7 @@ macro_rules! subgroup_numbers {
     ($($t:ty = $zero:expr),* $(,)?) => {$(
         impl sealed::Sealed for $t {}
         impl SubgroupNumber for $t {
-            const ZERO: Self = $zero;
+            const ADD_IDENTITY: Self = $zero;
         }
     )*};
 }
@@ -33,8 +34,8 @@ subgroup_numbers!(
     u64 = 0,
     isize = 0,
     usize = 0,
-    f32 = 0.0,
-    f64 = 0.0
+    f32 = -0.0,
+    f64 = -0.0
 );
 
 /// Element types with `atomic_add` and `atomic_exchange`: the six kernel scalar types.

@@ -203,13 +203,14 @@
 //! [`Capabilities::subgroup_size`] is the largest size a device may pick (some GPUs pick
 //! smaller ones per kernel); `subgroup_size()` in a kernel is the one it runs with. Write
 //! kernels for any size. Two details: the sign of a zero that `subgroup_min`/`max` return
-//! when both zeros are present is unspecified, as for `min`/`max`; and absent items add
-//! `+0.0`, so the sum of `-0.0`s in a partial subgroup is `+0.0`.
+//! when both zeros are present is unspecified, as for `min`/`max`; and float sums count
+//! absent items as `-0.0`, the identity of IEEE addition (so the sign of a zero sum is kept).
 //!
 //! Like barriers, subgroup operations are reached by every item of the group (the same
 //! uniformity rules, checked at compile time), their results are bound with `let`
 //! (`let s = subgroup_add(x);`), and items beyond the grid's end contribute the operation's
-//! identity (0, the type's largest or smallest value, `false` for `any`, `true` for `all`).
+//! identity (0, `-0.0` for float sums, the type's largest or smallest value, `false` for
+//! `any`, `true` for `all`).
 //! A kernel that uses them is launched with groups of a multiple of the subgroup size
 //! (else [`Error::InvalidGrid`]), and is refused with [`Error::Unsupported`] on devices
 //! without subgroups.
