@@ -101,6 +101,15 @@ struct Storage {
     /// returned in (a `done` flag per item).
     returns: bool,
     uniformity: Uniformity,
+    /// Locals computed again in every stretch that reads them instead of being kept per
+    /// item: declared once, never assigned, from ids, sizes, parameters, literals and other
+    /// such locals by operations that cannot fault (`let lid = local_id_x();`). Recomputing
+    /// keeps an index like `base + k * 256 + lid` affine in the item, so that its loads are
+    /// contiguous (vectorisable) instead of gathers through a per-item array.
+    remat: Vec<Option<Expr>>,
+    /// Read by a group-level statement in the last walk (such locals are kept, not
+    /// recomputed: group code has no item to compute them for).
+    group_read: Vec<bool>,
 }
 
 impl Storage {
@@ -114,21 +123,56 @@ impl Storage {
             arrays_per_item: vec![false; kernel.private.len()],
             returns: false,
             uniformity: Uniformity::of(kernel),
+            remat: rematerialisable(kernel),
+            group_read: vec![false; n],
         };
         crate::program::walk_stmts(&kernel.body, &mut |s| {
             st.returns |= matches!(s, Stmt::Return(_))
         });
-        let mut seen: Vec<Option<usize>> = vec![None; n];
-        let mut arrays_seen: Vec<Option<usize>> = vec![None; kernel.private.len()];
-        let mut stretch = 0usize;
-        st.walk_group(
-            &kernel.body,
-            &mut seen,
-            &mut arrays_seen,
-            &mut stretch,
-            false,
-        );
-        st
+        // A local read by group code is kept after all; dropping one from `remat` can only
+        // add kept locals, so this settles in a few walks.
+        loop {
+            st.per_item.fill(false);
+            st.per_group.fill(false);
+            st.arrays_per_item.fill(false);
+            st.group_read.fill(false);
+            let mut seen: Vec<Option<usize>> = vec![None; n];
+            let mut arrays_seen: Vec<Option<usize>> = vec![None; kernel.private.len()];
+            let mut stretch = 0usize;
+            let before = st.remat.clone();
+            st.walk_group(
+                &kernel.body,
+                &mut seen,
+                &mut arrays_seen,
+                &mut stretch,
+                false,
+            );
+            // The walk drops subgroup operands (its notes before that were skipped).
+            let mut changed = st.remat != before;
+            for i in 0..n {
+                // Group code can compute a local only from what a group knows.
+                let group_computable = st.remat[i]
+                    .as_ref()
+                    .is_some_and(|e| group_computable(&st.remat, e));
+                if st.group_read[i] && st.remat[i].is_some() && !group_computable {
+                    st.remat[i] = None;
+                    changed = true;
+                }
+            }
+            // A recomputed local's inputs must be recomputable too.
+            for i in 0..n {
+                let inputs_ok = st.remat[i]
+                    .as_ref()
+                    .is_none_or(|e| locals_of(e).iter().all(|&l| st.remat[l].is_some()));
+                if !inputs_ok {
+                    st.remat[i] = None;
+                    changed = true;
+                }
+            }
+            if !changed {
+                return st;
+            }
+        }
     }
 
     /// Whether a statement (reached in uniform control flow) runs once per group: it holds a
@@ -157,12 +201,18 @@ impl Storage {
                     Stmt::While { body, .. } => {
                         self.uniformity.keeps_uniform(s) && !loop_exits_early(body)
                     }
+                    // A uniform `if` around such loops (a full chunk, or the tail): taken
+                    // once for the group, so that the loops inside can be hoisted too.
+                    Stmt::If { .. } => self.uniformity.keeps_uniform(s),
                     _ => false,
                 }
     }
 
     fn note(&mut self, local: u32, stretch: usize, seen: &mut [Option<usize>]) {
         let i = local as usize;
+        if self.remat[i].is_some() {
+            return;
+        }
         match seen[i] {
             Some(s) if s != stretch => self.per_item[i] = true,
             _ => seen[i] = Some(stretch),
@@ -200,6 +250,17 @@ impl Storage {
                 // kept per item (they read item 0's copy).
                 *stretch += 1;
                 let here = *stretch;
+                // A subgroup operation's operands are gathered per item (`Emitter::subgroup`),
+                // where group code cannot compute an item's value: they are kept.
+                let subgroup = matches!(s, Stmt::Subgroup { .. });
+                stmt_exprs(s, &mut |e| {
+                    for l in locals_of(e) {
+                        self.group_read[l] = true;
+                        if subgroup {
+                            self.remat[l] = None;
+                        }
+                    }
+                });
                 self.note_exprs(s, here, seen);
                 if let Stmt::For { var, .. } = s {
                     self.per_group[var.0 as usize] = true;
@@ -709,6 +770,29 @@ impl<'k> Emitter<'k> {
         if returns {
             let _ = writeln!(out, "{pad}    if rdone[i] {{ continue 'items; }}");
         }
+        // Recomputed locals the stretch reads (and those they read), in declaration order.
+        let mut needed = vec![false; body.locals.len()];
+        for i in (0..body.locals.len()).rev() {
+            if (used[i] || needed[i])
+                && let Some(e) = &storage.remat[i]
+            {
+                needed[i] = true;
+                for l in locals_of(e) {
+                    needed[l] = true;
+                }
+            }
+        }
+        for (i, needed) in needed.iter().enumerate() {
+            if let (true, Some(e)) = (*needed, &storage.remat[i]) {
+                let v = self.expr_mut(&item_body, e);
+                let _ = writeln!(
+                    out,
+                    "{pad}    let {}: {} = {v};",
+                    local_name(body.locals, i),
+                    body.locals[i].ty.rust_name()
+                );
+            }
+        }
         // The item's copies of the per-item locals, in plain variables for the stretch (so
         // that they live in registers), written back at its end.
         for &i in &kept {
@@ -1089,7 +1173,18 @@ impl<'k> Emitter<'k> {
         let ty = e.ty;
         match &e.kind {
             ExprKind::Literal(lit) => out.push_str(&literal(*lit, ty)),
-            ExprKind::Local(id) => out.push_str(&self.local_ref(body, id.0 as usize)),
+            ExprKind::Local(id) => match body.coop {
+                // Group code computes a recomputed local where it reads it (its expression
+                // reads no item's ids: see `Storage::of`).
+                Some((Place::Group, st)) if st.remat[id.0 as usize].is_some() => {
+                    if let Some(e) = st.remat[id.0 as usize].clone() {
+                        out.push('(');
+                        self.render(out, body, &e);
+                        out.push(')');
+                    }
+                }
+                _ => out.push_str(&self.local_ref(body, id.0 as usize)),
+            },
             ExprKind::SharedAtomic {
                 op,
                 array,
@@ -1188,6 +1283,11 @@ impl<'k> Emitter<'k> {
                     BinaryOp::Add if int => write!(out, "({l}).wrapping_add({r})"),
                     BinaryOp::Sub if int => write!(out, "({l}).wrapping_sub({r})"),
                     BinaryOp::Mul if int => write!(out, "({l}).wrapping_mul({r})"),
+                    // A literal divisor other than 0 and -1 cannot fault: plain `/` and `%`
+                    // (which LLVM turns into shifts and multiplications).
+                    BinaryOp::Div | BinaryOp::Rem if int && safe_divisor(rhs) => {
+                        write!(out, "(({l}) {} ({r}))", op.symbol())
+                    }
                     BinaryOp::Div if int => write!(out, "rt::int_div({l}, {r})?"),
                     BinaryOp::Rem if int => write!(out, "rt::int_rem({l}, {r})?"),
                     BinaryOp::Shl => write!(out, "({l}).wrapping_shl(({r}) as u32)"),
@@ -1343,4 +1443,86 @@ fn function_name(index: usize, f: &Function) -> String {
     } else {
         format!("f{index}")
     }
+}
+
+/// Every local an expression reads.
+fn locals_of(e: &Expr) -> Vec<usize> {
+    let mut out = Vec::new();
+    e.walk(&mut |e| {
+        if let ExprKind::Local(id) = e.kind {
+            out.push(id.0 as usize);
+        }
+    });
+    out
+}
+
+/// The locals a cooperative kernel can compute again wherever they are read (see
+/// `Storage::remat`), with their defining expressions.
+fn rematerialisable(kernel: &Kernel) -> Vec<Option<Expr>> {
+    let n = kernel.locals.len();
+    let mut lets = vec![0u32; n];
+    let mut assigned = vec![false; n];
+    let mut init: Vec<Option<Expr>> = vec![None; n];
+    crate::program::walk_stmts(&kernel.body, &mut |s| match s {
+        Stmt::Let { local, init: e } => {
+            let i = local.0 as usize;
+            lets[i] += 1;
+            init[i] = e.clone();
+        }
+        Stmt::Assign { local, .. } | Stmt::Subgroup { dest: local, .. } => {
+            assigned[local.0 as usize] = true
+        }
+        Stmt::For { var, .. } => assigned[var.0 as usize] = true,
+        _ => {}
+    });
+    let mut remat: Vec<Option<Expr>> = vec![None; n];
+    // Declaration order: a local's inputs come before it.
+    for i in 0..n {
+        let Some(e) = &init[i] else { continue };
+        if lets[i] != 1 || assigned[i] {
+            continue;
+        }
+        let mut pure = true;
+        e.walk(&mut |e| {
+            pure &= match &e.kind {
+                ExprKind::Literal(_)
+                | ExprKind::Param(_)
+                | ExprKind::Len(_)
+                | ExprKind::Builtin(_)
+                | ExprKind::Cast(_)
+                | ExprKind::Unary { .. } => true,
+                ExprKind::Local(id) => remat.get(id.0 as usize).is_some_and(Option::is_some),
+                // Division and remainder can fault (by zero), so they run once, in place.
+                ExprKind::Binary { op, .. } => !matches!(op, BinaryOp::Div | BinaryOp::Rem),
+                _ => false,
+            }
+        });
+        if pure {
+            remat[i] = Some(e.clone());
+        }
+    }
+    remat
+}
+
+/// Whether group code can compute a recomputed local's expression: it reads no item's ids,
+/// also through the locals it reads.
+fn group_computable(remat: &[Option<Expr>], e: &Expr) -> bool {
+    let mut ok = true;
+    e.walk(&mut |e| match &e.kind {
+        ExprKind::Builtin(Builtin::GlobalId(_) | Builtin::LocalId(_) | Builtin::SubgroupLane) => {
+            ok = false
+        }
+        ExprKind::Local(id) => match remat.get(id.0 as usize) {
+            Some(Some(input)) => ok &= group_computable(remat, input),
+            _ => ok = false,
+        },
+        _ => {}
+    });
+    ok
+}
+
+/// Whether an integer divisor is a literal that can neither be 0 nor -1 (the divisions that
+/// fault: by zero, and `MIN / -1`).
+fn safe_divisor(rhs: &Expr) -> bool {
+    matches!(rhs.kind, ExprKind::Literal(Literal::Int(v)) if v != 0 && v != -1)
 }

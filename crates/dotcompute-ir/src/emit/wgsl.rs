@@ -1097,7 +1097,8 @@ impl<'k> Emitter<'k> {
                 if self.checked || self.shared_atomic[a as usize] {
                     let _ = writeln!(out, "{pad}{{ let sv = {v}; shared_store_{a}({i}, sv); }}");
                 } else {
-                    let _ = writeln!(out, "{pad}{{ let sv = {v}; sh{a}[u32({i})] = sv; }}");
+                    let i = index32(index, &i);
+                    let _ = writeln!(out, "{pad}{{ let sv = {v}; sh{a}[{i}] = sv; }}");
                 }
             }
             Stmt::Barrier => {
@@ -1158,7 +1159,8 @@ impl<'k> Emitter<'k> {
                 if self.checked {
                     let _ = writeln!(out, "{pad}{{ let sv = {v}; private_store_{a}({i}, sv); }}");
                 } else {
-                    let _ = writeln!(out, "{pad}{{ let sv = {v}; pa{a}[u32({i})] = sv; }}");
+                    let i = index32(index, &i);
+                    let _ = writeln!(out, "{pad}{{ let sv = {v}; pa{a}[{i}] = sv; }}");
                 }
             }
             Stmt::If {
@@ -1330,7 +1332,7 @@ impl<'k> Emitter<'k> {
                 if self.checked {
                     format!("private_load_{}({i})", array.0)
                 } else {
-                    format!("pa{}[u32({i})]", array.0)
+                    format!("pa{}[{}]", array.0, index32(index, &i))
                 }
             }
             ExprKind::SharedAtomic {
@@ -1354,7 +1356,7 @@ impl<'k> Emitter<'k> {
                 if self.checked || self.shared_atomic[array.0 as usize] {
                     format!("shared_load_{}({i})", array.0)
                 } else {
-                    format!("sh{}[u32({i})]", array.0)
+                    format!("sh{}[{}]", array.0, index32(index, &i))
                 }
             }
             ExprKind::Len(buffer) => format!("params.p{}", buffer.0),
@@ -1605,6 +1607,17 @@ fn correct_rounding_helpers(f: ScalarType, simulate_inexact: bool) -> String {
          \x20   return bitcast<{n}>(((ua ^ ub) & {sign}) | ({bits}(e) << {shift}) | (bitcast<{bits}>(m) & {mant}));\n\
          }}\n"
     )
+}
+
+/// An array index as WGSL's `u32`: a literal directly (naga does not convert a `u64`
+/// constant to `u32`), anything else converted.
+fn index32(index: &Expr, rendered: &str) -> String {
+    match index.kind {
+        ExprKind::Literal(Literal::Int(v)) if (0..=i128::from(u32::MAX)).contains(&v) => {
+            format!("{v}u")
+        }
+        _ => format!("u32({rendered})"),
+    }
 }
 
 /// The name of a subgroup operation's helper (`sg_<name>_<type>`).
