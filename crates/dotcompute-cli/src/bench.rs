@@ -634,6 +634,13 @@ fn streaming(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Resul
                 let block_groups = items.div_ceil(256) as usize;
                 let dx = dc.buffer_from_slice(&a)?;
                 let mut sums = dc.buffer_zeroed::<f32>(block_groups)?;
+                // The algorithms library's deterministic sum (fixed order, the same bits on
+                // every accelerator).
+                let dx_alg = dc.buffer_from_slice(&a)?;
+                contenders.push(Contender::variant("algorithms::sum", acc, move || {
+                    black_box(dotcompute::algorithms::sum(acc, &dx_alg)?);
+                    Ok(())
+                }));
                 contenders.push(Contender::variant("block reduce", acc, move || {
                     cooperative::block_reduce::launch(
                         acc,

@@ -226,6 +226,12 @@ pub const CASES: &[Case] = &[
         run: subgroups::partial_subgroups_refused,
     },
     Case {
+        name: "deterministic_reductions",
+        description: "algorithms::sum/product/min/max of f32, f64 and integers of mixed magnitudes, 0 to 300,001 elements (one and two passes): the bits of the documented order",
+        tolerance: Tolerance::EXACT,
+        run: crate::algorithms::reductions,
+    },
+    Case {
         name: "block_sum",
         description: "a shared-memory tree sum per group, barriers in a uniform loop, a grid that is no multiple of the group",
         tolerance: Tolerance::EXACT,

@@ -49,6 +49,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
     .into_iter()
     .chain(crate::cooperative::all())
     .chain(crate::subgroups::all())
+    .chain(dotcompute::algorithms::kernels())
     .collect()
 }
 

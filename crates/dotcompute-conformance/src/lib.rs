@@ -10,6 +10,7 @@
 //! dotcompute_conformance::conformance_tests!(|| dotcompute_conformance::Env::cpu(None));
 //! ```
 
+pub mod algorithms;
 pub mod cases;
 mod compare;
 pub mod cooperative;
@@ -127,7 +128,8 @@ macro_rules! conformance_tests {
             matmul_tiled_register, private_across_barrier, private_out_of_bounds,
             return_then_uniform_loop, uniform_return_in_loop, dead_items_do_not_fault,
             group_census, subgroup_reduce, subgroup_scan, subgroup_exchange, subgroup_vote,
-            subgroup_ids, subgroup_block_sum, subgroup_in_loop, partial_subgroups_refused);
+            subgroup_ids, subgroup_block_sum, subgroup_in_loop, partial_subgroups_refused,
+            deterministic_reductions);
     };
     (@stamp $setup:expr; $($case:ident),* $(,)?) => {
         $(

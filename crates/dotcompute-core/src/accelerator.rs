@@ -94,6 +94,12 @@ impl Accelerator {
         self.device.info()
     }
 
+    /// A buffer of `len` zeroed elements from the service this accelerator belongs to (as
+    /// `ComputeService::buffer_zeroed`), for code that holds only the accelerator.
+    pub fn buffer_zeroed<T: bytemuck::Pod>(&self, len: usize) -> Result<UnifiedBuffer<T>, Error> {
+        self.context.buffer_zeroed(len)
+    }
+
     /// Its id, e.g. `cpu:0`.
     pub fn id(&self) -> AcceleratorId {
         self.device.info().id

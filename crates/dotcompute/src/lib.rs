@@ -347,6 +347,11 @@
 //! Every fallible call returns [`Error`]. Compilation, launches and discovery emit `tracing`
 //! spans and events (target `dotcompute_core`, `dotcompute_cpu`, `dotcompute_wgpu`).
 
+// The algorithms library's kernels are `#[kernel]`s in this crate: the macro's code names
+// `::dotcompute`.
+extern crate self as dotcompute;
+
+pub mod algorithms;
 mod intrinsics;
 mod service;
 

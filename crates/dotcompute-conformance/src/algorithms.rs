@@ -1,0 +1,155 @@
+//! The algorithms library on each backend: results compared bit for bit with host references
+//! that follow the library's documented order of operations.
+
+use crate::compare::{self, Outcome};
+use crate::random::Rng;
+use crate::{CaseError, Env};
+use dotcompute::algorithms::{self, reduce::CHUNK};
+
+type CaseResult = Result<Outcome, CaseError>;
+
+/// The library's reduction order on the host: chunks of `CHUNK`, lane `l` of 256 combining
+/// elements `l, l + 256, ..` in order from the identity, a halving tree over the lanes, and
+/// the chunk values reduced again until one is left.
+pub fn ordered_reduce<T: Copy>(x: &[T], identity: T, f: impl Fn(T, T) -> T) -> T {
+    if x.is_empty() {
+        return identity;
+    }
+    let mut values = x.to_vec();
+    loop {
+        values = values
+            .chunks(CHUNK)
+            .map(|chunk| {
+                let mut lanes: Vec<T> = (0..256)
+                    .map(|l| {
+                        chunk
+                            .iter()
+                            .skip(l)
+                            .step_by(256)
+                            .fold(identity, |acc, &v| f(acc, v))
+                    })
+                    .collect();
+                let mut s = 128;
+                while s > 0 {
+                    for l in 0..s {
+                        lanes[l] = f(lanes[l], lanes[l + s]);
+                    }
+                    s /= 2;
+                }
+                lanes[0]
+            })
+            .collect();
+        if values.len() == 1 {
+            return values[0];
+        }
+    }
+}
+
+/// Floats of mixed magnitudes (1e-8 to 1e8) and signs, some zeros of either sign: sums of
+/// these differ in the last bits with any other order.
+pub fn mixed_f32(rng: &mut Rng, n: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| match i % 97 {
+            0 => -0.0,
+            1 => 0.0,
+            _ => {
+                let scale = 10f32.powi((rng.next_u64() % 17) as i32 - 8);
+                rng.f32_in(-1.0, 1.0) * scale
+            }
+        })
+        .collect()
+}
+
+fn mixed_f64(rng: &mut Rng, n: usize) -> Vec<f64> {
+    mixed_f32(rng, n)
+        .into_iter()
+        .map(|v| f64::from(v) * (1.0 + 1e-9 * rng.f64_in(-1.0, 1.0)))
+        .collect()
+}
+
+fn mismatch(m: compare::Mismatch) -> CaseError {
+    CaseError::Mismatch(m)
+}
+
+fn same_bits(output: &'static str, got: u64, want: u64) -> CaseResult {
+    compare::exact(output, &[got], &[want]).map_err(mismatch)
+}
+
+/// `sum`, `product`, `min`, `max` of f32, f64 and integers, at sizes of one and two passes,
+/// and of nothing.
+pub fn reductions(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(101);
+    let mut total = Outcome {
+        compared: 0,
+        max_ulp: 0,
+    };
+    for n in [0usize, 1, 255, 4096, 4097, 300_001] {
+        let x = mixed_f32(&mut rng, n);
+        let d = mixed_f64(&mut rng, n);
+        let k: Vec<i64> = (0..n).map(|_| rng.next_u64() as i64).collect();
+        let u: Vec<u32> = (0..n).map(|_| rng.next_u64() as u32).collect();
+        // Products of values near 1, so that they stay finite and show the order.
+        let p: Vec<f32> = (0..n).map(|_| 1.0 + rng.f32_in(-1e-3, 1e-3)).collect();
+        let (dx, dd) = (env.dc.buffer_from_slice(&x)?, env.dc.buffer_from_slice(&d)?);
+        let (dk, du) = (env.dc.buffer_from_slice(&k)?, env.dc.buffer_from_slice(&u)?);
+        let dp = env.dc.buffer_from_slice(&p)?;
+        let acc = &env.acc;
+        let checks = [
+            (
+                "sum f32",
+                u64::from(algorithms::sum(acc, &dx)?.to_bits()),
+                u64::from(ordered_reduce(&x, -0.0f32, |a, b| a + b).to_bits()),
+            ),
+            (
+                "sum f64",
+                algorithms::sum(acc, &dd)?.to_bits(),
+                ordered_reduce(&d, -0.0f64, |a, b| a + b).to_bits(),
+            ),
+            (
+                "min f32",
+                u64::from(algorithms::min(acc, &dx)?.to_bits()),
+                u64::from(ordered_reduce(&x, f32::INFINITY, f32::min).to_bits()),
+            ),
+            (
+                "max f64",
+                algorithms::max(acc, &dd)?.to_bits(),
+                ordered_reduce(&d, f64::NEG_INFINITY, f64::max).to_bits(),
+            ),
+            (
+                "product f32",
+                u64::from(algorithms::product(acc, &dp)?.to_bits()),
+                u64::from(ordered_reduce(&p, 1.0f32, |a, b| a * b).to_bits()),
+            ),
+            (
+                "sum i64",
+                algorithms::sum(acc, &dk)? as u64,
+                k.iter().fold(0i64, |a, &b| a.wrapping_add(b)) as u64,
+            ),
+            (
+                "min i64",
+                algorithms::min(acc, &dk)? as u64,
+                k.iter().copied().min().unwrap_or(i64::MAX) as u64,
+            ),
+            (
+                "product u32",
+                u64::from(algorithms::product(acc, &du)?),
+                u64::from(u.iter().fold(1u32, |a, &b| a.wrapping_mul(b))),
+            ),
+            (
+                "max u32",
+                u64::from(algorithms::max(acc, &du)?),
+                u64::from(u.iter().copied().max().unwrap_or(0)),
+            ),
+        ];
+        for (what, got, want) in checks {
+            total = total.merge(same_bits(what, got, want).map_err(|e| match e {
+                CaseError::Mismatch(mut m) => {
+                    m.got = format!("{} (n = {n}, {what}: bits {got:#x})", m.got);
+                    CaseError::Mismatch(m)
+                }
+                other => other,
+            })?);
+        }
+    }
+    Ok(total)
+}

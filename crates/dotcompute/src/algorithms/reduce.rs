@@ -1,0 +1,232 @@
+//! Deterministic reductions: [`sum`], [`product`], [`min`] and [`max`] of a buffer, on any
+//! accelerator, with a result whose bits depend only on the input.
+//!
+//! The order of combination is fixed by the input's length alone: the input is cut into
+//! chunks of [`CHUNK`] elements, each reduced by the same two-level tree (lane `l` of 256
+//! combines elements `l, l + 256, .., l + 3840` in order, then the 256 lane values are
+//! combined pairwise, halving: `t[l] op t[l + 128]`, then `+ 64`, ..), and the chunk values
+//! are reduced the same way, pass after pass, until one is left. Every backend runs the same
+//! kernels (written in the kernel language), so the CPU at any thread count and SIMD level,
+//! wgpu and CUDA give the same bits: the property CUB's and PyTorch's reductions only promise
+//! on one device.
+//!
+//! Semantics: integer sums and products wrap; float sums start from `-0.0` (as Rust's `sum`
+//! does: `-0.0` is the identity of addition), float products from 1; `min` and `max` follow
+//! the kernel language's `min`/`max` (a NaN is ignored unless every element is NaN). Sums
+//! propagate NaN and infinities as IEEE arithmetic does. An empty buffer reduces to the
+//! identity (`-0.0`, 0, 1, or the type's largest or smallest value: `+inf` and `-inf` for
+//! floats).
+//!
+//! ```
+//! use dotcompute::prelude::*;
+//! use dotcompute::algorithms;
+//!
+//! # fn main() -> Result<(), dotcompute::Error> {
+//! let dc = ComputeService::new()?;
+//! let acc = dc.best_accelerator()?;
+//! let x = dc.buffer_from_slice(&[3.0f32, -1.5, 8.0, 0.25])?;
+//! assert_eq!(algorithms::sum(&acc, &x)?, 9.75);
+//! assert_eq!(algorithms::max(&acc, &x)?, 8.0);
+//! let empty = dc.buffer_zeroed::<u32>(0)?;
+//! assert_eq!(algorithms::min(&acc, &empty)?, u32::MAX);
+//! # Ok(())
+//! # }
+//! ```
+
+use super::reduce_kernels as k;
+use crate::{Accelerator, Error, Grid, UnifiedBuffer};
+
+/// Elements per chunk: a group of [`GROUP`] items reduces one.
+pub const CHUNK: usize = 4096;
+/// Items per group of the reduction kernels.
+pub const GROUP: u32 = 256;
+
+mod sealed {
+    use crate::{Accelerator, Error, Grid, UnifiedBuffer};
+
+    /// A reduction.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Op {
+        Sum,
+        Product,
+        Min,
+        Max,
+    }
+
+    /// What [`super::Reducible`] types provide: their identities and kernels.
+    pub trait Reduce: Copy + bytemuck::Pod {
+        /// The identity of `op`.
+        fn identity(op: Op) -> Self;
+        /// One pass: `out[g]` is chunk `g` of `x[..n]` reduced by `op`.
+        ///
+        /// # Safety
+        ///
+        /// `n <= x.len()` and `out.len() >= n.div_ceil(CHUNK)`; `grid` has one group of
+        /// `GROUP` items per chunk.
+        unsafe fn pass(
+            op: Op,
+            acc: &Accelerator,
+            grid: Grid,
+            n: u64,
+            x: &UnifiedBuffer<Self>,
+            out: &mut UnifiedBuffer<Self>,
+        ) -> Result<(), Error>;
+    }
+}
+
+use sealed::Op;
+
+/// Element types the reductions work on: `f32 f64 i32 u32 i64 u64`.
+pub trait Reducible: sealed::Reduce {}
+
+macro_rules! reducible {
+    ($t:ty, $zero:expr, $one:expr, $lo:expr, $hi:expr, $sum:ident, $product:ident, $min:ident, $max:ident) => {
+        impl sealed::Reduce for $t {
+            fn identity(op: Op) -> $t {
+                match op {
+                    Op::Sum => $zero,
+                    Op::Product => $one,
+                    Op::Min => $hi,
+                    Op::Max => $lo,
+                }
+            }
+
+            unsafe fn pass(
+                op: Op,
+                acc: &Accelerator,
+                grid: Grid,
+                n: u64,
+                x: &UnifiedBuffer<$t>,
+                out: &mut UnifiedBuffer<$t>,
+            ) -> Result<(), Error> {
+                // SAFETY: the caller's contract: every index the kernels use is below n (of
+                // x), below the group count (of out) or below GROUP (of their tile).
+                unsafe {
+                    match op {
+                        Op::Sum => k::$sum::launch(acc, grid, n, x, out),
+                        Op::Product => k::$product::launch(acc, grid, n, x, out),
+                        Op::Min => k::$min::launch(acc, grid, n, x, out),
+                        Op::Max => k::$max::launch(acc, grid, n, x, out),
+                    }
+                }
+            }
+        }
+        impl Reducible for $t {}
+    };
+}
+
+reducible!(
+    f32,
+    -0.0,
+    1.0,
+    f32::NEG_INFINITY,
+    f32::INFINITY,
+    sum_f32,
+    product_f32,
+    min_f32,
+    max_f32
+);
+reducible!(
+    f64,
+    -0.0,
+    1.0,
+    f64::NEG_INFINITY,
+    f64::INFINITY,
+    sum_f64,
+    product_f64,
+    min_f64,
+    max_f64
+);
+reducible!(
+    i32,
+    0,
+    1,
+    i32::MIN,
+    i32::MAX,
+    sum_i32,
+    product_i32,
+    min_i32,
+    max_i32
+);
+reducible!(
+    u32,
+    0,
+    1,
+    0,
+    u32::MAX,
+    sum_u32,
+    product_u32,
+    min_u32,
+    max_u32
+);
+reducible!(
+    i64,
+    0,
+    1,
+    i64::MIN,
+    i64::MAX,
+    sum_i64,
+    product_i64,
+    min_i64,
+    max_i64
+);
+reducible!(
+    u64,
+    0,
+    1,
+    0,
+    u64::MAX,
+    sum_u64,
+    product_u64,
+    min_u64,
+    max_u64
+);
+
+/// The sum of `x`'s elements on `acc` (wrapping for integers; see the module docs for the
+/// order, which makes the bits the same on every accelerator).
+pub fn sum<T: Reducible>(acc: &Accelerator, x: &UnifiedBuffer<T>) -> Result<T, Error> {
+    reduce(acc, x, Op::Sum)
+}
+
+/// The product of `x`'s elements on `acc` (wrapping for integers).
+pub fn product<T: Reducible>(acc: &Accelerator, x: &UnifiedBuffer<T>) -> Result<T, Error> {
+    reduce(acc, x, Op::Product)
+}
+
+/// The least element of `x` (floats by the kernel language's `min`: NaNs are ignored).
+pub fn min<T: Reducible>(acc: &Accelerator, x: &UnifiedBuffer<T>) -> Result<T, Error> {
+    reduce(acc, x, Op::Min)
+}
+
+/// The greatest element of `x` (floats by the kernel language's `max`: NaNs are ignored).
+pub fn max<T: Reducible>(acc: &Accelerator, x: &UnifiedBuffer<T>) -> Result<T, Error> {
+    reduce(acc, x, Op::Max)
+}
+
+fn reduce<T: Reducible>(acc: &Accelerator, x: &UnifiedBuffer<T>, op: Op) -> Result<T, Error> {
+    let mut len = x.len();
+    if len == 0 {
+        return Ok(T::identity(op));
+    }
+    let mut current: Option<UnifiedBuffer<T>> = None;
+    loop {
+        let groups = len.div_ceil(CHUNK);
+        let mut out = acc.buffer_zeroed::<T>(groups)?;
+        let grid = Grid::d1(groups as u64 * u64::from(GROUP)).with_group_size([GROUP, 1, 1]);
+        let input = current.as_ref().unwrap_or(x);
+        // SAFETY: n = len is the input's length (x's, or the previous pass's output, which
+        // holds exactly len values); out holds one value per chunk; the grid has one group
+        // of GROUP items per chunk.
+        unsafe { T::pass(op, acc, grid, len as u64, input, &mut out) }?;
+        len = groups;
+        if len == 1 {
+            let values = out.to_vec()?;
+            return values.first().copied().ok_or_else(|| Error::Backend {
+                backend: acc.info().id.backend.to_string(),
+                message: "a reduction's last pass returned no value".into(),
+                source: None,
+            });
+        }
+        current = Some(out);
+    }
+}

@@ -1,0 +1,111 @@
+//! The algorithms library on the CPU beyond the conformance cases: the same bits at every
+//! thread count, inputs of three passes, and bad input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+use dotcompute::algorithms;
+use dotcompute::prelude::*;
+use dotcompute::{CpuOptions, Error};
+use dotcompute_conformance::algorithms::ordered_reduce;
+
+fn cpu(threads: usize) -> (ComputeService, Accelerator) {
+    let dc = ComputeService::builder()
+        .cpu(CpuOptions {
+            threads: Some(threads),
+            inline_work_items: 0,
+            inline_budget_ns: 0,
+            ..CpuOptions::default()
+        })
+        .build()
+        .unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    (dc, acc)
+}
+
+/// Mixed magnitudes and signs (the order shows in the bits).
+fn mixed(n: usize) -> Vec<f32> {
+    (0..n as u64)
+        .map(|i| {
+            let h = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+            let mantissa = (h % 2001) as f32 / 1000.0 - 1.0;
+            mantissa * 10f32.powi((h % 13) as i32 - 6)
+        })
+        .collect()
+}
+
+#[test]
+fn sums_have_the_same_bits_on_one_two_and_three_threads() {
+    let x = mixed(1_000_003);
+    let want = ordered_reduce(&x, -0.0f32, |a, b| a + b);
+    // Another order gives other bits here, or the test would prove nothing.
+    let sequential: f32 = x.iter().sum();
+    assert_ne!(sequential.to_bits(), want.to_bits());
+    for threads in [1, 2, 3] {
+        let (dc, acc) = cpu(threads);
+        let dx = dc.buffer_from_slice(&x).unwrap();
+        let got = algorithms::sum(&acc, &dx).unwrap();
+        assert_eq!(got.to_bits(), want.to_bits(), "{threads} threads");
+    }
+}
+
+#[test]
+fn three_passes_reduce_like_the_documented_order() {
+    // 4096^2 + 5 elements: 4,097 chunk values, then 2, then 1.
+    let n = 4096 * 4096 + 5;
+    let x: Vec<f64> = mixed(n).into_iter().map(f64::from).collect();
+    let (dc, acc) = cpu(2);
+    let dx = dc.buffer_from_slice(&x).unwrap();
+    let want = ordered_reduce(&x, -0.0f64, |a, b| a + b);
+    assert_eq!(
+        algorithms::sum(&acc, &dx).unwrap().to_bits(),
+        want.to_bits()
+    );
+    let m: Vec<u64> = (0..n as u64)
+        .map(|i| i.wrapping_mul(2_654_435_761))
+        .collect();
+    let dm = dc.buffer_from_slice(&m).unwrap();
+    assert_eq!(
+        algorithms::max(&acc, &dm).unwrap(),
+        *m.iter().max().unwrap()
+    );
+}
+
+#[test]
+fn empty_inputs_give_the_identities() {
+    let (dc, acc) = cpu(1);
+    let f = dc.buffer_zeroed::<f32>(0).unwrap();
+    let s = algorithms::sum(&acc, &f).unwrap();
+    assert!(
+        s == 0.0 && s.is_sign_negative(),
+        "the sum of nothing is -0.0, as in Rust"
+    );
+    assert_eq!(algorithms::product(&acc, &f).unwrap(), 1.0);
+    assert_eq!(algorithms::min(&acc, &f).unwrap(), f32::INFINITY);
+    assert_eq!(algorithms::max(&acc, &f).unwrap(), f32::NEG_INFINITY);
+    let i = dc.buffer_zeroed::<i32>(0).unwrap();
+    assert_eq!(algorithms::min(&acc, &i).unwrap(), i32::MAX);
+    assert_eq!(algorithms::max(&acc, &i).unwrap(), i32::MIN);
+}
+
+#[test]
+fn nans_and_signed_zeros_follow_the_documented_rules() {
+    let (dc, acc) = cpu(1);
+    let zeros = dc.buffer_from_slice(&[-0.0f32; 5000]).unwrap();
+    assert!(algorithms::sum(&acc, &zeros).unwrap().is_sign_negative());
+    let mut v = vec![1.0f32; 5000];
+    v[4321] = f32::NAN;
+    let with_nan = dc.buffer_from_slice(&v).unwrap();
+    assert!(algorithms::sum(&acc, &with_nan).unwrap().is_nan());
+    // min and max ignore a NaN, as the kernel language's `min`/`max` (and Rust's) do.
+    assert_eq!(algorithms::min(&acc, &with_nan).unwrap(), 1.0);
+    assert_eq!(algorithms::max(&acc, &with_nan).unwrap(), 1.0);
+}
+
+#[test]
+fn a_buffer_of_another_service_is_refused() {
+    let (_dc, acc) = cpu(1);
+    let (other, _) = cpu(1);
+    let x = other.buffer_from_slice(&[1.0f32; 10]).unwrap();
+    let err = algorithms::sum(&acc, &x).unwrap_err();
+    assert!(matches!(err, Error::ForeignBuffer { .. }), "{err}");
+}
