@@ -75,8 +75,8 @@ fn same_bits(output: &'static str, got: u64, want: u64) -> CaseResult {
     compare::exact(output, &[got], &[want]).map_err(mismatch)
 }
 
-/// `sum`, `product`, `min`, `max` of f32, f64 and integers, at sizes of one and two passes,
-/// and of nothing.
+/// `sum`, `product`, `min`, `max`, `argmin`, `argmax` of f32, f64 and integers, at sizes of
+/// one and two passes, and of nothing.
 pub fn reductions(env: &Env) -> CaseResult {
     let mut rng = Rng::new(101);
     let mut total = Outcome {
@@ -141,6 +141,58 @@ pub fn reductions(env: &Env) -> CaseResult {
                 u64::from(u.iter().copied().max().unwrap_or(0)),
             ),
         ];
+        // Indices: ties (values repeat) go to the first; NaNs lose; -0.0 equals 0.0.
+        let mut t: Vec<f32> = x.iter().map(|v| (v * 4.0).round()).collect();
+        for (i, v) in t.iter_mut().enumerate() {
+            if i % 7 == 3 {
+                *v = f32::NAN;
+            }
+        }
+        let dt = env.dc.buffer_from_slice(&t)?;
+        let first_best = |better: &dyn Fn(f32, f32) -> bool| -> u64 {
+            let mut best: Option<usize> = None;
+            for (i, &v) in t.iter().enumerate() {
+                best = match best {
+                    None => Some(i),
+                    Some(b) if t[b].is_nan() && !v.is_nan() => Some(i),
+                    Some(b) if !v.is_nan() && better(v, t[b]) => Some(i),
+                    keep => keep,
+                };
+            }
+            best.map_or(u64::MAX, |b| b as u64)
+        };
+        let index = |r: Option<usize>| r.map_or(u64::MAX, |i| i as u64);
+        let k_first = |better: &dyn Fn(i64, i64) -> bool| -> u64 {
+            let mut best: Option<usize> = None;
+            for (i, &v) in k.iter().enumerate() {
+                if best.is_none_or(|b| better(v, k[b])) {
+                    best = Some(i);
+                }
+            }
+            best.map_or(u64::MAX, |b| b as u64)
+        };
+        let checks = checks.into_iter().chain([
+            (
+                "argmin f32",
+                index(algorithms::argmin(acc, &dt)?),
+                first_best(&|v, b| v < b),
+            ),
+            (
+                "argmax f32",
+                index(algorithms::argmax(acc, &dt)?),
+                first_best(&|v, b| v > b),
+            ),
+            (
+                "argmin i64",
+                index(algorithms::argmin(acc, &dk)?),
+                k_first(&|v, b| v < b),
+            ),
+            (
+                "argmax i64",
+                index(algorithms::argmax(acc, &dk)?),
+                k_first(&|v, b| v > b),
+            ),
+        ]);
         for (what, got, want) in checks {
             total = total.merge(same_bits(what, got, want).map_err(|e| match e {
                 CaseError::Mismatch(mut m) => {

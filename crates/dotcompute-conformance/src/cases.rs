@@ -227,7 +227,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         name: "deterministic_reductions",
-        description: "algorithms::sum/product/min/max of f32, f64 and integers of mixed magnitudes, 0 to 300,001 elements (one and two passes): the bits of the documented order",
+        description: "algorithms::sum/product/min/max/argmin/argmax of f32, f64 and integers of mixed magnitudes, 0 to 300,001 elements (one and two passes): the bits of the documented order",
         tolerance: Tolerance::EXACT,
         run: crate::algorithms::reductions,
     },

@@ -248,6 +248,13 @@
 //! # }
 //! ```
 //!
+//! ## Algorithms
+//!
+//! [`algorithms`] holds what users reach for before writing a kernel: so far deterministic
+//! reductions ([`algorithms::sum`], `product`, `min`, `max`: the same bits on every
+//! accelerator) and [`algorithms::argmin`] / `argmax`, written in the kernel language as
+//! cooperative kernels.
+//!
 //! ## Memory
 //!
 //! [`UnifiedBuffer`]s hold a host copy (and, on GPU backends, device copies) and move data

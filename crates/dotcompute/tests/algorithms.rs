@@ -109,3 +109,34 @@ fn a_buffer_of_another_service_is_refused() {
     let err = algorithms::sum(&acc, &x).unwrap_err();
     assert!(matches!(err, Error::ForeignBuffer { .. }), "{err}");
 }
+
+#[test]
+fn argmin_and_argmax_pick_the_first_of_equals_and_ignore_nans() {
+    let (dc, acc) = cpu(2);
+    let mut v = vec![5.0f32; 10_000];
+    v[17] = f32::NAN;
+    v[4500] = -3.0;
+    v[9000] = -3.0;
+    v[6000] = 9.0;
+    v[6001] = 9.0;
+    let x = dc.buffer_from_slice(&v).unwrap();
+    assert_eq!(algorithms::argmin(&acc, &x).unwrap(), Some(4500));
+    assert_eq!(algorithms::argmax(&acc, &x).unwrap(), Some(6000));
+    let nans = dc.buffer_from_slice(&[f32::NAN; 3]).unwrap();
+    assert_eq!(algorithms::argmin(&acc, &nans).unwrap(), Some(0));
+    let zeros = dc.buffer_from_slice(&[0.0f64, -0.0, 0.0]).unwrap();
+    assert_eq!(algorithms::argmin(&acc, &zeros).unwrap(), Some(0));
+    let empty = dc.buffer_zeroed::<u64>(0).unwrap();
+    assert_eq!(algorithms::argmax(&acc, &empty).unwrap(), None);
+    let same = dc.buffer_from_slice(&vec![u32::MAX; 5000]).unwrap();
+    assert_eq!(algorithms::argmin(&acc, &same).unwrap(), Some(0));
+    assert_eq!(algorithms::argmax(&acc, &same).unwrap(), Some(0));
+}
+
+#[test]
+fn min_and_max_of_nans_only_are_the_identities() {
+    let (dc, acc) = cpu(1);
+    let nans = dc.buffer_from_slice(&[f64::NAN; 5]).unwrap();
+    assert_eq!(algorithms::min(&acc, &nans).unwrap(), f64::INFINITY);
+    assert_eq!(algorithms::max(&acc, &nans).unwrap(), f64::NEG_INFINITY);
+}

@@ -202,8 +202,19 @@ impl Storage {
                         self.uniformity.keeps_uniform(s) && !loop_exits_early(body)
                     }
                     // A uniform `if` around such loops (a full chunk, or the tail): taken
-                    // once for the group, so that the loops inside can be hoisted too.
-                    Stmt::If { .. } => self.uniformity.keeps_uniform(s),
+                    // once for the group, so that the loops inside can be hoisted too. (Not
+                    // other ifs: splitting a stretch there would only keep more per item.)
+                    Stmt::If {
+                        then_body,
+                        else_body,
+                        ..
+                    } => {
+                        self.uniformity.keeps_uniform(s)
+                            && then_body
+                                .iter()
+                                .chain(else_body)
+                                .any(|inner| self.per_group_statement(inner, false))
+                    }
                     _ => false,
                 }
     }

@@ -1,5 +1,6 @@
 //! Deterministic reductions: [`sum`], [`product`], [`min`] and [`max`] of a buffer, on any
-//! accelerator, with a result whose bits depend only on the input.
+//! accelerator, with a result whose bits depend only on the input, and [`argmin`] /
+//! [`argmax`] (the first index of the least or greatest element).
 //!
 //! The order of combination is fixed by the input's length alone: the input is cut into
 //! chunks of [`CHUNK`] elements, each reduced by the same two-level tree (lane `l` of 256
@@ -8,12 +9,15 @@
 //! are reduced the same way, pass after pass, until one is left. Every backend runs the same
 //! kernels (written in the kernel language), so the CPU at any thread count and SIMD level,
 //! wgpu and CUDA give the same bits: the property CUB's and PyTorch's reductions only promise
-//! on one device.
+//! on one device. (Where IEEE arithmetic leaves bits open they may still differ: the payload
+//! and sign of a NaN result, the sign of a zero that `min`/`max` pick between `-0.0` and
+//! `0.0`, and subnormals on a Vulkan device that flushes them.)
 //!
 //! Semantics: integer sums and products wrap; float sums start from `-0.0` (as Rust's `sum`
 //! does: `-0.0` is the identity of addition), float products from 1; `min` and `max` follow
-//! the kernel language's `min`/`max` (a NaN is ignored unless every element is NaN). Sums
-//! propagate NaN and infinities as IEEE arithmetic does. An empty buffer reduces to the
+//! the kernel language's `min`/`max`, which ignore NaNs (so an input of NaNs only gives
+//! `+inf` for `min` and `-inf` for `max`, the identities). Sums propagate NaN and infinities
+//! as IEEE arithmetic does. An empty buffer reduces to the
 //! identity (`-0.0`, 0, 1, or the type's largest or smallest value: `+inf` and `-inf` for
 //! floats).
 //!
@@ -33,6 +37,7 @@
 //! # }
 //! ```
 
+use super::arg_kernels as a;
 use super::reduce_kernels as k;
 use crate::{Accelerator, Error, Grid, UnifiedBuffer};
 
@@ -71,6 +76,24 @@ mod sealed {
             x: &UnifiedBuffer<Self>,
             out: &mut UnifiedBuffer<Self>,
         ) -> Result<(), Error>;
+
+        /// One pass of `argmin` (or `argmax` when `max`): the best (value, index) pair of
+        /// each chunk of `x[..n]`, the indices from `ix` (or the positions, without it).
+        ///
+        /// # Safety
+        ///
+        /// As [`Reduce::pass`], and `ix`, when given, holds at least `n` indices.
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn arg_pass(
+            max: bool,
+            acc: &Accelerator,
+            grid: Grid,
+            n: u64,
+            x: &UnifiedBuffer<Self>,
+            ix: Option<&UnifiedBuffer<u64>>,
+            vals: &mut UnifiedBuffer<Self>,
+            idxs: &mut UnifiedBuffer<u64>,
+        ) -> Result<(), Error>;
     }
 }
 
@@ -80,7 +103,8 @@ use sealed::Op;
 pub trait Reducible: sealed::Reduce {}
 
 macro_rules! reducible {
-    ($t:ty, $zero:expr, $one:expr, $lo:expr, $hi:expr, $sum:ident, $product:ident, $min:ident, $max:ident) => {
+    ($t:ty, $zero:expr, $one:expr, $lo:expr, $hi:expr, $sum:ident, $product:ident, $min:ident, $max:ident,
+     $argmin:ident, $argmin_next:ident, $argmax:ident, $argmax_next:ident) => {
         impl sealed::Reduce for $t {
             fn identity(op: Op) -> $t {
                 match op {
@@ -110,6 +134,31 @@ macro_rules! reducible {
                     }
                 }
             }
+
+            unsafe fn arg_pass(
+                max: bool,
+                acc: &Accelerator,
+                grid: Grid,
+                n: u64,
+                x: &UnifiedBuffer<$t>,
+                ix: Option<&UnifiedBuffer<u64>>,
+                vals: &mut UnifiedBuffer<$t>,
+                idxs: &mut UnifiedBuffer<u64>,
+            ) -> Result<(), Error> {
+                // SAFETY: the caller's contract, as for `pass` (ix holds n indices).
+                unsafe {
+                    match (max, ix) {
+                        (false, None) => a::$argmin::launch(acc, grid, n, x, vals, idxs),
+                        (false, Some(ix)) => {
+                            a::$argmin_next::launch(acc, grid, n, x, ix, vals, idxs)
+                        }
+                        (true, None) => a::$argmax::launch(acc, grid, n, x, vals, idxs),
+                        (true, Some(ix)) => {
+                            a::$argmax_next::launch(acc, grid, n, x, ix, vals, idxs)
+                        }
+                    }
+                }
+            }
         }
         impl Reducible for $t {}
     };
@@ -124,7 +173,11 @@ reducible!(
     sum_f32,
     product_f32,
     min_f32,
-    max_f32
+    max_f32,
+    argmin_f32,
+    argmin_next_f32,
+    argmax_f32,
+    argmax_next_f32
 );
 reducible!(
     f64,
@@ -135,7 +188,11 @@ reducible!(
     sum_f64,
     product_f64,
     min_f64,
-    max_f64
+    max_f64,
+    argmin_f64,
+    argmin_next_f64,
+    argmax_f64,
+    argmax_next_f64
 );
 reducible!(
     i32,
@@ -146,7 +203,11 @@ reducible!(
     sum_i32,
     product_i32,
     min_i32,
-    max_i32
+    max_i32,
+    argmin_i32,
+    argmin_next_i32,
+    argmax_i32,
+    argmax_next_i32
 );
 reducible!(
     u32,
@@ -157,7 +218,11 @@ reducible!(
     sum_u32,
     product_u32,
     min_u32,
-    max_u32
+    max_u32,
+    argmin_u32,
+    argmin_next_u32,
+    argmax_u32,
+    argmax_next_u32
 );
 reducible!(
     i64,
@@ -168,7 +233,11 @@ reducible!(
     sum_i64,
     product_i64,
     min_i64,
-    max_i64
+    max_i64,
+    argmin_i64,
+    argmin_next_i64,
+    argmax_i64,
+    argmax_next_i64
 );
 reducible!(
     u64,
@@ -179,7 +248,11 @@ reducible!(
     sum_u64,
     product_u64,
     min_u64,
-    max_u64
+    max_u64,
+    argmin_u64,
+    argmin_next_u64,
+    argmax_u64,
+    argmax_next_u64
 );
 
 /// The sum of `x`'s elements on `acc` (wrapping for integers; see the module docs for the
@@ -201,6 +274,55 @@ pub fn min<T: Reducible>(acc: &Accelerator, x: &UnifiedBuffer<T>) -> Result<T, E
 /// The greatest element of `x` (floats by the kernel language's `max`: NaNs are ignored).
 pub fn max<T: Reducible>(acc: &Accelerator, x: &UnifiedBuffer<T>) -> Result<T, Error> {
     reduce(acc, x, Op::Max)
+}
+
+/// The index of the least element of `x` (the first of equal ones; floats: NaNs lose to
+/// every number, and the first NaN wins when all are NaN; `-0.0` and `0.0` are equal), or
+/// `None` when `x` is empty. The result does not depend on the order of combination.
+pub fn argmin<T: Reducible>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+) -> Result<Option<usize>, Error> {
+    arg(acc, x, false)
+}
+
+/// The index of the greatest element of `x` (the first of equal ones; NaNs as for
+/// [`argmin`]), or `None` when `x` is empty.
+pub fn argmax<T: Reducible>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+) -> Result<Option<usize>, Error> {
+    arg(acc, x, true)
+}
+
+fn arg<T: Reducible>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+    max: bool,
+) -> Result<Option<usize>, Error> {
+    let mut len = x.len();
+    if len == 0 {
+        return Ok(None);
+    }
+    let mut current: Option<(UnifiedBuffer<T>, UnifiedBuffer<u64>)> = None;
+    loop {
+        let groups = len.div_ceil(CHUNK);
+        let mut vals = acc.buffer_zeroed::<T>(groups)?;
+        let mut idxs = acc.buffer_zeroed::<u64>(groups)?;
+        let grid = Grid::d1(groups as u64 * u64::from(GROUP)).with_group_size([GROUP, 1, 1]);
+        let (input, ix) = match &current {
+            Some((v, i)) => (v, Some(i)),
+            None => (x, None),
+        };
+        // SAFETY: as in `reduce`; the previous pass's indices hold len values too.
+        unsafe { T::arg_pass(max, acc, grid, len as u64, input, ix, &mut vals, &mut idxs) }?;
+        len = groups;
+        if len == 1 {
+            let index = idxs.to_vec()?.first().copied();
+            return Ok(index.map(|i| i as usize));
+        }
+        current = Some((vals, idxs));
+    }
 }
 
 fn reduce<T: Reducible>(acc: &Accelerator, x: &UnifiedBuffer<T>, op: Op) -> Result<T, Error> {
