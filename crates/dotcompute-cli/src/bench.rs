@@ -674,6 +674,65 @@ fn streaming(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Resul
                 contenders,
             )?;
         }
+        if r.wants("scan") && n == *sizes.last().unwrap_or(&n) {
+            let accs = r.fitting(accs, 8 * n as u64, &format!("scan {size}"));
+            let mut contenders = Vec::new();
+            for acc in &accs {
+                let dx = dc.buffer_from_slice(&a)?;
+                let mut y = dc.buffer_zeroed::<f32>(n)?;
+                contenders.push(Contender::dotcompute(acc, move || {
+                    dotcompute::algorithms::inclusive_scan(acc, &dx, &mut y)?;
+                    Ok(())
+                }));
+            }
+            let a2 = &a;
+            let mut seq = vec![0f32; n];
+            contenders.push(Contender::peer("sequential", move || {
+                let mut running = -0.0f32;
+                for (o, v) in seq.iter_mut().zip(a2) {
+                    running += v;
+                    *o = running;
+                }
+                black_box(&seq);
+                Ok(())
+            }));
+            // Rayon, two passes: chunk sums in parallel, their prefix, then each chunk's
+            // scan from its carry in parallel.
+            let a3 = &a;
+            let mut out = vec![0f32; n];
+            contenders.push(Contender::peer("rayon (two passes)", move || {
+                let chunk = 1 << 16;
+                let sums: Vec<f32> = a3.par_chunks(chunk).map(|c| c.iter().sum()).collect();
+                let mut carry = -0.0f32;
+                let carries: Vec<f32> = sums
+                    .iter()
+                    .map(|s| {
+                        let c = carry;
+                        carry += s;
+                        c
+                    })
+                    .collect();
+                out.par_chunks_mut(chunk)
+                    .zip(a3.par_chunks(chunk))
+                    .zip(carries.par_iter())
+                    .for_each(|((o, x), &c)| {
+                        let mut running = c;
+                        for (o, v) in o.iter_mut().zip(x) {
+                            running += v;
+                            *o = running;
+                        }
+                    });
+                black_box(&out);
+                Ok(())
+            }));
+            r.race(
+                "inclusive scan",
+                &size,
+                n as u64,
+                Work::Bytes(8 * n as u64),
+                contenders,
+            )?;
+        }
     }
     Ok(())
 }

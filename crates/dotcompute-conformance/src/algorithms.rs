@@ -205,3 +205,129 @@ pub fn reductions(env: &Env) -> CaseResult {
     }
     Ok(total)
 }
+
+/// The library's scan order on the host (see `dotcompute::algorithms::scan`).
+pub fn ordered_scan<T: Copy>(
+    x: &[T],
+    exclusive: bool,
+    identity: T,
+    f: &dyn Fn(T, T) -> T,
+) -> Vec<T> {
+    if x.is_empty() {
+        return Vec::new();
+    }
+    let chunks: Vec<&[T]> = x.chunks(CHUNK).collect();
+    // Per chunk: the lane totals and their Hillis-Steele scan.
+    let lane_scans: Vec<Vec<T>> = chunks
+        .iter()
+        .map(|chunk| {
+            let mut lanes: Vec<T> = (0..256)
+                .map(|l| {
+                    chunk
+                        .iter()
+                        .skip(16 * l)
+                        .take(16)
+                        .fold(identity, |acc, &v| f(acc, v))
+                })
+                .collect();
+            let mut d = 1;
+            while d < 256 {
+                lanes = (0..256)
+                    .map(|l| {
+                        if l >= d {
+                            f(lanes[l - d], lanes[l])
+                        } else {
+                            lanes[l]
+                        }
+                    })
+                    .collect();
+                d *= 2;
+            }
+            lanes
+        })
+        .collect();
+    let carries = if chunks.len() == 1 {
+        vec![identity]
+    } else {
+        let totals: Vec<T> = lane_scans.iter().map(|lanes| lanes[255]).collect();
+        ordered_scan(&totals, true, identity, f)
+    };
+    let mut out = Vec::with_capacity(x.len());
+    for (c, chunk) in chunks.iter().enumerate() {
+        for (l, segment) in chunk.chunks(16).enumerate() {
+            let prefix = if l > 0 {
+                lane_scans[c][l - 1]
+            } else {
+                identity
+            };
+            let mut running = f(carries[c], prefix);
+            for &v in segment {
+                let next = f(running, v);
+                out.push(if exclusive { running } else { next });
+                running = next;
+            }
+        }
+    }
+    out
+}
+
+/// `inclusive_scan` and `exclusive_scan` of f32 (mixed magnitudes), f64 and integers, at
+/// sizes of one and two levels of carries, and of nothing.
+pub fn scans(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(103);
+    let mut total = Outcome {
+        compared: 0,
+        max_ulp: 0,
+    };
+    for n in [0usize, 1, 17, 4096, 4097, 70_001] {
+        let x = mixed_f32(&mut rng, n);
+        let d = mixed_f64(&mut rng, n);
+        let u: Vec<u32> = (0..n).map(|_| rng.next_u64() as u32).collect();
+        let k: Vec<i64> = (0..n).map(|_| rng.next_u64() as i64).collect();
+        let (dx, dd) = (env.dc.buffer_from_slice(&x)?, env.dc.buffer_from_slice(&d)?);
+        let (du, dk) = (env.dc.buffer_from_slice(&u)?, env.dc.buffer_from_slice(&k)?);
+        let acc = &env.acc;
+        for exclusive in [false, true] {
+            let scan_f32 = |x: &dotcompute::UnifiedBuffer<f32>| -> Result<Vec<f32>, CaseError> {
+                let mut y = env.dc.buffer_zeroed::<f32>(n)?;
+                if exclusive {
+                    algorithms::exclusive_scan(acc, x, &mut y)?;
+                } else {
+                    algorithms::inclusive_scan(acc, x, &mut y)?;
+                }
+                Ok(y.to_vec()?)
+            };
+            let got: Vec<u32> = scan_f32(&dx)?.iter().map(|v| v.to_bits()).collect();
+            let want: Vec<u32> = ordered_scan(&x, exclusive, -0.0f32, &|a, b| a + b)
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            total = total.merge(compare::exact("scan f32 (bits)", &got, &want).map_err(mismatch)?);
+            let mut yd = env.dc.buffer_zeroed::<f64>(n)?;
+            let mut yu = env.dc.buffer_zeroed::<u32>(n)?;
+            let mut yk = env.dc.buffer_zeroed::<i64>(n)?;
+            if exclusive {
+                algorithms::exclusive_scan(acc, &dd, &mut yd)?;
+                algorithms::exclusive_scan(acc, &du, &mut yu)?;
+                algorithms::exclusive_scan(acc, &dk, &mut yk)?;
+            } else {
+                algorithms::inclusive_scan(acc, &dd, &mut yd)?;
+                algorithms::inclusive_scan(acc, &du, &mut yu)?;
+                algorithms::inclusive_scan(acc, &dk, &mut yk)?;
+            }
+            let got: Vec<u64> = yd.to_vec()?.iter().map(|v| v.to_bits()).collect();
+            let want: Vec<u64> = ordered_scan(&d, exclusive, -0.0f64, &|a, b| a + b)
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            total = total.merge(compare::exact("scan f64 (bits)", &got, &want).map_err(mismatch)?);
+            let want = ordered_scan(&u, exclusive, 0u32, &|a, b| a.wrapping_add(b));
+            total =
+                total.merge(compare::exact("scan u32", &yu.to_vec()?, &want).map_err(mismatch)?);
+            let want = ordered_scan(&k, exclusive, 0i64, &|a, b| a.wrapping_add(b));
+            total =
+                total.merge(compare::exact("scan i64", &yk.to_vec()?, &want).map_err(mismatch)?);
+        }
+    }
+    Ok(total)
+}

@@ -232,6 +232,12 @@ pub const CASES: &[Case] = &[
         run: crate::algorithms::reductions,
     },
     Case {
+        name: "deterministic_scans",
+        description: "algorithms::inclusive_scan / exclusive_scan of f32 (mixed magnitudes), f64, u32 and i64, 0 to 70,001 elements: the bits of the documented order",
+        tolerance: Tolerance::EXACT,
+        run: crate::algorithms::scans,
+    },
+    Case {
         name: "block_sum",
         description: "a shared-memory tree sum per group, barriers in a uniform loop, a grid that is no multiple of the group",
         tolerance: Tolerance::EXACT,

@@ -131,6 +131,14 @@ pub enum Error {
         /// Slice length.
         found: usize,
     },
+    /// An algorithm's arguments do not fit together (lengths, shapes, counts).
+    #[error("`{operation}`: {reason}")]
+    InvalidArgument {
+        /// The algorithm, e.g. `inclusive_scan`.
+        operation: String,
+        /// What does not fit.
+        reason: String,
+    },
     /// No accelerator of the kind asked for.
     #[error("no {kind} accelerator is available{reason}")]
     NoAccelerator {

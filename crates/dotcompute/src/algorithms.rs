@@ -3,17 +3,22 @@
 //! - [`sum`], [`product`], [`min`], [`max`]: deterministic reductions (the same bits on every
 //!   accelerator, thread count and SIMD level, for finite results; see [`reduce`]);
 //!   [`argmin`], [`argmax`].
+//! - [`inclusive_scan`], [`exclusive_scan`]: deterministic prefix sums (see [`scan`]).
 
 mod arg_kernels;
 pub mod reduce;
 mod reduce_kernels;
+pub mod scan;
+mod scan_kernels;
 
 pub use reduce::{Reducible, argmax, argmin, max, min, product, sum};
+pub use scan::{exclusive_scan, inclusive_scan};
 
 /// Every kernel the library launches, for tests that compile or validate them all (each
 /// backend's emitter, NVRTC, naga).
 pub fn kernels() -> Vec<&'static crate::KernelDefinition> {
     let mut all = reduce_kernels::all();
     all.extend(arg_kernels::all());
+    all.extend(scan_kernels::all());
     all
 }

@@ -252,7 +252,8 @@
 //!
 //! [`algorithms`] holds what users reach for before writing a kernel: so far deterministic
 //! reductions ([`algorithms::sum`], `product`, `min`, `max`: the same bits on every
-//! accelerator) and [`algorithms::argmin`] / `argmax`, written in the kernel language as
+//! accelerator), [`algorithms::argmin`] / `argmax`, and deterministic prefix sums
+//! ([`algorithms::inclusive_scan`], `exclusive_scan`), written in the kernel language as
 //! cooperative kernels.
 //!
 //! ## Memory

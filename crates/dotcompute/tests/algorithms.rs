@@ -140,3 +140,40 @@ fn min_and_max_of_nans_only_are_the_identities() {
     assert_eq!(algorithms::min(&acc, &nans).unwrap(), f64::INFINITY);
     assert_eq!(algorithms::max(&acc, &nans).unwrap(), f64::NEG_INFINITY);
 }
+
+#[test]
+fn scans_have_the_same_bits_on_one_two_and_three_threads_and_three_levels() {
+    use dotcompute_conformance::algorithms::ordered_scan;
+    // 4096^2 + 3 elements: three levels of carries.
+    let n = 4096 * 4096 + 3;
+    let x = mixed(n);
+    let want: Vec<u32> = ordered_scan(&x, false, -0.0f32, &|a, b| a + b)
+        .iter()
+        .map(|v| v.to_bits())
+        .collect();
+    for threads in [1, 2, 3] {
+        let (dc, acc) = cpu(threads);
+        let dx = dc.buffer_from_slice(&x).unwrap();
+        let mut y = dc.buffer_zeroed::<f32>(n).unwrap();
+        algorithms::inclusive_scan(&acc, &dx, &mut y).unwrap();
+        let got: Vec<u32> = y.to_vec().unwrap().iter().map(|v| v.to_bits()).collect();
+        assert!(got == want, "{threads} threads");
+    }
+}
+
+#[test]
+fn a_scan_into_a_buffer_of_another_length_is_refused_and_leaves_it() {
+    let (dc, acc) = cpu(1);
+    let x = dc.buffer_from_slice(&[1u64, 2, 3]).unwrap();
+    let mut y = dc.buffer_from_slice(&[7u64, 7]).unwrap();
+    let err = algorithms::inclusive_scan(&acc, &x, &mut y).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`inclusive_scan`: the output holds 2 elements, the input 3"),
+        "{err}"
+    );
+    assert_eq!(y.to_vec().unwrap(), [7, 7]);
+    let empty = dc.buffer_zeroed::<u64>(0).unwrap();
+    let mut out = dc.buffer_zeroed::<u64>(0).unwrap();
+    algorithms::exclusive_scan(&acc, &empty, &mut out).unwrap();
+}

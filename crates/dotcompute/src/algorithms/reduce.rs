@@ -39,6 +39,7 @@
 
 use super::arg_kernels as a;
 use super::reduce_kernels as k;
+use super::scan_kernels as sc;
 use crate::{Accelerator, Error, Grid, UnifiedBuffer};
 
 /// Elements per chunk: a group of [`GROUP`] items reduces one.
@@ -94,17 +95,52 @@ mod sealed {
             vals: &mut UnifiedBuffer<Self>,
             idxs: &mut UnifiedBuffer<u64>,
         ) -> Result<(), Error>;
+
+        /// The scan's first pass: `totals[c]` is chunk `c`'s total (see `scan`).
+        ///
+        /// # Safety
+        ///
+        /// As [`Reduce::pass`] (`totals` for `out`).
+        unsafe fn scan_totals(
+            acc: &Accelerator,
+            grid: Grid,
+            n: u64,
+            x: &UnifiedBuffer<Self>,
+            totals: &mut UnifiedBuffer<Self>,
+        ) -> Result<(), Error>;
+
+        /// The scan's last pass: every element's prefix from its chunk's carry.
+        ///
+        /// # Safety
+        ///
+        /// As [`Reduce::pass`]; `carries` holds a value per chunk, `y` at least `n`.
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn scan_chunks(
+            acc: &Accelerator,
+            grid: Grid,
+            n: u64,
+            exclusive: bool,
+            x: &UnifiedBuffer<Self>,
+            carries: &UnifiedBuffer<Self>,
+            y: &mut UnifiedBuffer<Self>,
+        ) -> Result<(), Error>;
     }
 }
 
 use sealed::Op;
 
-/// Element types the reductions work on: `f32 f64 i32 u32 i64 u64`.
-pub trait Reducible: sealed::Reduce {}
+/// Element types the reductions and scans work on: `f32 f64 i32 u32 i64 u64`.
+pub trait Reducible: sealed::Reduce {
+    /// The identity of the sums: 0, and `-0.0` for floats.
+    fn sum_identity() -> Self {
+        Self::identity(Op::Sum)
+    }
+}
 
 macro_rules! reducible {
     ($t:ty, $zero:expr, $one:expr, $lo:expr, $hi:expr, $sum:ident, $product:ident, $min:ident, $max:ident,
-     $argmin:ident, $argmin_next:ident, $argmax:ident, $argmax_next:ident) => {
+     $argmin:ident, $argmin_next:ident, $argmax:ident, $argmax_next:ident,
+     $scan_totals:ident, $scan_chunks:ident) => {
         impl sealed::Reduce for $t {
             fn identity(op: Op) -> $t {
                 match op {
@@ -159,6 +195,33 @@ macro_rules! reducible {
                     }
                 }
             }
+
+            unsafe fn scan_totals(
+                acc: &Accelerator,
+                grid: Grid,
+                n: u64,
+                x: &UnifiedBuffer<$t>,
+                totals: &mut UnifiedBuffer<$t>,
+            ) -> Result<(), Error> {
+                // SAFETY: the caller's contract, as for `pass`.
+                unsafe { sc::$scan_totals::launch(acc, grid, n, x, totals) }
+            }
+
+            unsafe fn scan_chunks(
+                acc: &Accelerator,
+                grid: Grid,
+                n: u64,
+                exclusive: bool,
+                x: &UnifiedBuffer<$t>,
+                carries: &UnifiedBuffer<$t>,
+                y: &mut UnifiedBuffer<$t>,
+            ) -> Result<(), Error> {
+                // SAFETY: the caller's contract: indices below n (x, y), below the chunk
+                // count (carries) and below GROUP (the lane array).
+                unsafe {
+                    sc::$scan_chunks::launch(acc, grid, n, u32::from(exclusive), x, carries, y)
+                }
+            }
         }
         impl Reducible for $t {}
     };
@@ -177,7 +240,9 @@ reducible!(
     argmin_f32,
     argmin_next_f32,
     argmax_f32,
-    argmax_next_f32
+    argmax_next_f32,
+    scan_totals_f32,
+    scan_chunks_f32
 );
 reducible!(
     f64,
@@ -192,7 +257,9 @@ reducible!(
     argmin_f64,
     argmin_next_f64,
     argmax_f64,
-    argmax_next_f64
+    argmax_next_f64,
+    scan_totals_f64,
+    scan_chunks_f64
 );
 reducible!(
     i32,
@@ -207,7 +274,9 @@ reducible!(
     argmin_i32,
     argmin_next_i32,
     argmax_i32,
-    argmax_next_i32
+    argmax_next_i32,
+    scan_totals_i32,
+    scan_chunks_i32
 );
 reducible!(
     u32,
@@ -222,7 +291,9 @@ reducible!(
     argmin_u32,
     argmin_next_u32,
     argmax_u32,
-    argmax_next_u32
+    argmax_next_u32,
+    scan_totals_u32,
+    scan_chunks_u32
 );
 reducible!(
     i64,
@@ -237,7 +308,9 @@ reducible!(
     argmin_i64,
     argmin_next_i64,
     argmax_i64,
-    argmax_next_i64
+    argmax_next_i64,
+    scan_totals_i64,
+    scan_chunks_i64
 );
 reducible!(
     u64,
@@ -252,7 +325,9 @@ reducible!(
     argmin_u64,
     argmin_next_u64,
     argmax_u64,
-    argmax_next_u64
+    argmax_next_u64,
+    scan_totals_u64,
+    scan_chunks_u64
 );
 
 /// The sum of `x`'s elements on `acc` (wrapping for integers; see the module docs for the
