@@ -1051,6 +1051,23 @@ fn histogram(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Resul
         let items = (n as u64).div_ceil(per_item as u64).next_multiple_of(256);
         let dv = dc.buffer_from_slice(&values)?;
         let mut db = dc.buffer_zeroed::<u32>(bins)?;
+        // The algorithms library's histogram: 256 bins of equal width over the values'
+        // range (every value is below 2^25), instead of the value modulo 256.
+        let dv_alg = dc.buffer_from_slice(&values)?;
+        contenders.push(Contender::variant(
+            "algorithms::histogram",
+            acc,
+            move || {
+                black_box(dotcompute::algorithms::histogram(
+                    acc,
+                    &dv_alg,
+                    bins,
+                    0u32,
+                    1 << 25,
+                )?);
+                sync(acc)
+            },
+        ));
         contenders.push(Contender::variant("shared bins", acc, move || {
             db.copy_from_slice(&[0; 256])?;
             cooperative::histogram_shared::launch(

@@ -331,3 +331,56 @@ pub fn scans(env: &Env) -> CaseResult {
     }
     Ok(total)
 }
+
+/// `histogram` of f32 (with NaNs and values at and beyond the edges), i32 over a negative
+/// range and u64 over nearly all of u64, into 1, 7 and 4096 bins.
+pub fn histograms(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(107);
+    let acc = &env.acc;
+    let n = 200_003;
+    let mut x: Vec<f32> = (0..n).map(|_| rng.f32_in(-1.5, 11.5)).collect();
+    x[..6].copy_from_slice(&[f32::NAN, 0.0, 10.0, -0.0, 9.999999, f32::INFINITY]);
+    let k: Vec<i32> = (0..n).map(|_| rng.next_u64() as i32 % 1000 - 500).collect();
+    let u: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
+    let (dx, dk, du) = (
+        env.dc.buffer_from_slice(&x)?,
+        env.dc.buffer_from_slice(&k)?,
+        env.dc.buffer_from_slice(&u)?,
+    );
+    let mut total = Outcome {
+        compared: 0,
+        max_ulp: 0,
+    };
+    for bins in [1usize, 7, 4096] {
+        let scale = bins as f32 / 10.0;
+        let mut want = vec![0u32; bins];
+        for &v in &x {
+            if (0.0..10.0).contains(&v) {
+                want[(((v - 0.0) * scale) as usize).min(bins - 1)] += 1;
+            }
+        }
+        let got = algorithms::histogram(acc, &dx, bins, 0.0f32, 10.0)?.to_vec()?;
+        total = total.merge(compare::exact("histogram f32", &got, &want).map_err(mismatch)?);
+        let width = 600u64.div_ceil(bins as u64);
+        let mut want = vec![0u32; bins];
+        for &v in &k {
+            if (-400..200).contains(&v) {
+                let d = (v as u64).wrapping_sub(-400i32 as u64);
+                want[((d / width) as usize).min(bins - 1)] += 1;
+            }
+        }
+        let got = algorithms::histogram(acc, &dk, bins, -400i32, 200)?.to_vec()?;
+        total = total.merge(compare::exact("histogram i32", &got, &want).map_err(mismatch)?);
+        let (lo, hi) = (5u64, u64::MAX - 3);
+        let width = (hi - lo).div_ceil(bins as u64);
+        let mut want = vec![0u32; bins];
+        for &v in &u {
+            if v >= lo && v < hi {
+                want[(((v - lo) / width) as usize).min(bins - 1)] += 1;
+            }
+        }
+        let got = algorithms::histogram(acc, &du, bins, lo, hi)?.to_vec()?;
+        total = total.merge(compare::exact("histogram u64", &got, &want).map_err(mismatch)?);
+    }
+    Ok(total)
+}

@@ -238,6 +238,12 @@ pub const CASES: &[Case] = &[
         run: crate::algorithms::scans,
     },
     Case {
+        name: "histograms",
+        description: "algorithms::histogram of f32 (NaNs, edges, infinities), i32 over a negative range and u64 over nearly all of u64, into 1, 7 and 4096 bins",
+        tolerance: Tolerance::EXACT,
+        run: crate::algorithms::histograms,
+    },
+    Case {
         name: "block_sum",
         description: "a shared-memory tree sum per group, barriers in a uniform loop, a grid that is no multiple of the group",
         tolerance: Tolerance::EXACT,

@@ -4,13 +4,17 @@
 //!   accelerator, thread count and SIMD level, for finite results; see [`reduce`]);
 //!   [`argmin`], [`argmax`].
 //! - [`inclusive_scan`], [`exclusive_scan`]: deterministic prefix sums (see [`scan`]).
+//! - [`histogram`]: counts in bins of equal width over a range, integers and floats.
 
 mod arg_kernels;
+pub mod histogram;
+mod histogram_kernels;
 pub mod reduce;
 mod reduce_kernels;
 pub mod scan;
 mod scan_kernels;
 
+pub use histogram::{Histogrammable, histogram};
 pub use reduce::{Reducible, argmax, argmin, max, min, product, sum};
 pub use scan::{exclusive_scan, inclusive_scan};
 
@@ -20,5 +24,6 @@ pub fn kernels() -> Vec<&'static crate::KernelDefinition> {
     let mut all = reduce_kernels::all();
     all.extend(arg_kernels::all());
     all.extend(scan_kernels::all());
+    all.extend(histogram_kernels::all());
     all
 }

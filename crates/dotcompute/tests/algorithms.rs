@@ -177,3 +177,27 @@ fn a_scan_into_a_buffer_of_another_length_is_refused_and_leaves_it() {
     let mut out = dc.buffer_zeroed::<u64>(0).unwrap();
     algorithms::exclusive_scan(&acc, &empty, &mut out).unwrap();
 }
+
+#[test]
+fn histograms_refuse_what_they_cannot_bin() {
+    let (dc, acc) = cpu(1);
+    let x = dc.buffer_from_slice(&[1.0f32, 2.0]).unwrap();
+    let message = |r: Result<dotcompute::UnifiedBuffer<u32>, Error>| r.unwrap_err().to_string();
+    assert!(message(algorithms::histogram(&acc, &x, 0, 0.0, 1.0)).contains("0 bins"));
+    assert!(message(algorithms::histogram(&acc, &x, 4097, 0.0, 1.0)).contains("1 to 4096"));
+    assert!(message(algorithms::histogram(&acc, &x, 4, 2.0, 2.0)).contains("empty"));
+    assert!(message(algorithms::histogram(&acc, &x, 4, f32::NAN, 2.0)).contains("empty"));
+    assert!(message(algorithms::histogram(&acc, &x, 4, f32::MIN, f32::MAX)).contains("not finite"));
+    let k = dc.buffer_from_slice(&[5u64]).unwrap();
+    assert!(message(algorithms::histogram(&acc, &k, 4, 9, 3)).contains("empty"));
+    // Nothing to count: zero counts.
+    let empty = dc.buffer_zeroed::<i32>(0).unwrap();
+    let counts = algorithms::histogram(&acc, &empty, 3, -5, 5).unwrap();
+    assert_eq!(counts.to_vec().unwrap(), [0, 0, 0]);
+    // Integer bins of width ceil(10 / 3) = 4: [-5, -1), [-1, 3), [3, 5).
+    let v = dc
+        .buffer_from_slice(&[-5i32, -2, -1, 0, 2, 3, 4, 5, 100])
+        .unwrap();
+    let counts = algorithms::histogram(&acc, &v, 3, -5, 5).unwrap();
+    assert_eq!(counts.to_vec().unwrap(), [2, 3, 2]);
+}
