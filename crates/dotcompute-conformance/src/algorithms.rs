@@ -384,3 +384,35 @@ pub fn histograms(env: &Env) -> CaseResult {
     }
     Ok(total)
 }
+
+/// `transpose` of f64 and u32 matrices of shapes that are not multiples of the tile.
+pub fn transposes(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(109);
+    let mut total = Outcome {
+        compared: 0,
+        max_ulp: 0,
+    };
+    for (rows, cols) in [(1usize, 1usize), (17, 33), (300, 7), (64, 64), (5, 1000)] {
+        let a: Vec<f64> = (0..rows * cols)
+            .map(|_| f64::from_bits(rng.next_u64() >> 2))
+            .collect();
+        let u: Vec<u32> = (0..rows * cols).map(|_| rng.next_u64() as u32).collect();
+        let want_a: Vec<u64> = (0..rows * cols)
+            .map(|i| a[(i % rows) * cols + i / rows].to_bits())
+            .collect();
+        let want_u: Vec<u32> = (0..rows * cols)
+            .map(|i| u[(i % rows) * cols + i / rows])
+            .collect();
+        let da = env.dc.buffer_from_slice(&a)?;
+        let du = env.dc.buffer_from_slice(&u)?;
+        let mut ta = env.dc.buffer_zeroed::<f64>(rows * cols)?;
+        let mut tu = env.dc.buffer_zeroed::<u32>(rows * cols)?;
+        algorithms::transpose(&env.acc, &da, rows, cols, &mut ta)?;
+        algorithms::transpose(&env.acc, &du, rows, cols, &mut tu)?;
+        let got_a: Vec<u64> = ta.to_vec()?.iter().map(|v| v.to_bits()).collect();
+        total = total.merge(compare::exact("transpose f64", &got_a, &want_a).map_err(mismatch)?);
+        total =
+            total.merge(compare::exact("transpose u32", &tu.to_vec()?, &want_u).map_err(mismatch)?);
+    }
+    Ok(total)
+}

@@ -244,6 +244,12 @@ pub const CASES: &[Case] = &[
         run: crate::algorithms::histograms,
     },
     Case {
+        name: "transposes",
+        description: "algorithms::transpose of f64 and u32 matrices of shapes that are not multiples of the 16 x 16 tile",
+        tolerance: Tolerance::EXACT,
+        run: crate::algorithms::transposes,
+    },
+    Case {
         name: "block_sum",
         description: "a shared-memory tree sum per group, barriers in a uniform loop, a grid that is no multiple of the group",
         tolerance: Tolerance::EXACT,

@@ -5,6 +5,7 @@
 //!   [`argmin`], [`argmax`].
 //! - [`inclusive_scan`], [`exclusive_scan`]: deterministic prefix sums (see [`scan`]).
 //! - [`histogram`]: counts in bins of equal width over a range, integers and floats.
+//! - [`transpose`]: a row-major matrix's transpose.
 
 mod arg_kernels;
 pub mod histogram;
@@ -13,10 +14,13 @@ pub mod reduce;
 mod reduce_kernels;
 pub mod scan;
 mod scan_kernels;
+pub mod transpose;
+mod transpose_kernels;
 
 pub use histogram::{Histogrammable, histogram};
 pub use reduce::{Reducible, argmax, argmin, max, min, product, sum};
 pub use scan::{exclusive_scan, inclusive_scan};
+pub use transpose::{Transposable, transpose};
 
 /// Every kernel the library launches, for tests that compile or validate them all (each
 /// backend's emitter, NVRTC, naga).
@@ -25,5 +29,6 @@ pub fn kernels() -> Vec<&'static crate::KernelDefinition> {
     all.extend(arg_kernels::all());
     all.extend(scan_kernels::all());
     all.extend(histogram_kernels::all());
+    all.extend(transpose_kernels::all());
     all
 }

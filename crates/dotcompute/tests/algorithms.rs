@@ -201,3 +201,19 @@ fn histograms_refuse_what_they_cannot_bin() {
     let counts = algorithms::histogram(&acc, &v, 3, -5, 5).unwrap();
     assert_eq!(counts.to_vec().unwrap(), [2, 3, 2]);
 }
+
+#[test]
+fn a_transpose_of_the_wrong_size_is_refused() {
+    let (dc, acc) = cpu(1);
+    let a = dc.buffer_from_slice(&[1u32; 6]).unwrap();
+    let mut t = dc.buffer_from_slice(&[9u32; 5]).unwrap();
+    let err = algorithms::transpose(&acc, &a, 2, 3, &mut t).unwrap_err();
+    assert!(
+        err.to_string().contains("the input holds 6, the output 5"),
+        "{err}"
+    );
+    assert_eq!(t.to_vec().unwrap(), [9; 5]);
+    let mut t = dc.buffer_zeroed::<u32>(6).unwrap();
+    let err = algorithms::transpose(&acc, &a, usize::MAX, 2, &mut t).unwrap_err();
+    assert!(err.to_string().contains("overflow"), "{err}");
+}
