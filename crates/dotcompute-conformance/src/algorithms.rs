@@ -416,3 +416,29 @@ pub fn transposes(env: &Env) -> CaseResult {
     }
     Ok(total)
 }
+
+/// `sort_u32` of random keys, of keys with few distinct values, and of nothing.
+pub fn sorts(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(113);
+    let mut total = Outcome {
+        compared: 0,
+        max_ulp: 0,
+    };
+    for n in [0usize, 1, 5000, 100_003] {
+        for few in [false, true] {
+            let keys: Vec<u32> = (0..n)
+                .map(|_| {
+                    let r = rng.next_u64() as u32;
+                    if few { r % 7 * 0x0101_0101 } else { r }
+                })
+                .collect();
+            let mut want = keys.clone();
+            want.sort_unstable();
+            let mut dk = env.dc.buffer_from_slice(&keys)?;
+            algorithms::sort_u32(&env.acc, &mut dk)?;
+            total =
+                total.merge(compare::exact("sorted keys", &dk.to_vec()?, &want).map_err(mismatch)?);
+        }
+    }
+    Ok(total)
+}

@@ -250,6 +250,12 @@ pub const CASES: &[Case] = &[
         run: crate::algorithms::transposes,
     },
     Case {
+        name: "radix_sort",
+        description: "algorithms::sort_u32 of random keys and of keys with few distinct values, 0 to 100,003 keys",
+        tolerance: Tolerance::EXACT,
+        run: crate::algorithms::sorts,
+    },
+    Case {
         name: "block_sum",
         description: "a shared-memory tree sum per group, barriers in a uniform loop, a grid that is no multiple of the group",
         tolerance: Tolerance::EXACT,

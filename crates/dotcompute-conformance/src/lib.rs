@@ -129,7 +129,8 @@ macro_rules! conformance_tests {
             return_then_uniform_loop, uniform_return_in_loop, dead_items_do_not_fault,
             group_census, subgroup_reduce, subgroup_scan, subgroup_exchange, subgroup_vote,
             subgroup_ids, subgroup_block_sum, subgroup_in_loop, partial_subgroups_refused,
-            deterministic_reductions, deterministic_scans, histograms, transposes);
+            deterministic_reductions, deterministic_scans, histograms, transposes,
+            radix_sort);
     };
     (@stamp $setup:expr; $($case:ident),* $(,)?) => {
         $(

@@ -6,6 +6,7 @@
 //! - [`inclusive_scan`], [`exclusive_scan`]: deterministic prefix sums (see [`scan`]).
 //! - [`histogram`]: counts in bins of equal width over a range, integers and floats.
 //! - [`transpose`]: a row-major matrix's transpose.
+//! - [`sort_u32`]: a stable LSD radix sort of `u32` keys.
 
 mod arg_kernels;
 pub mod histogram;
@@ -14,12 +15,15 @@ pub mod reduce;
 mod reduce_kernels;
 pub mod scan;
 mod scan_kernels;
+pub mod sort;
+mod sort_kernels;
 pub mod transpose;
 mod transpose_kernels;
 
 pub use histogram::{Histogrammable, histogram};
 pub use reduce::{Reducible, argmax, argmin, max, min, product, sum};
 pub use scan::{exclusive_scan, inclusive_scan};
+pub use sort::sort_u32;
 pub use transpose::{Transposable, transpose};
 
 /// Every kernel the library launches, for tests that compile or validate them all (each
@@ -30,5 +34,6 @@ pub fn kernels() -> Vec<&'static crate::KernelDefinition> {
     all.extend(scan_kernels::all());
     all.extend(histogram_kernels::all());
     all.extend(transpose_kernels::all());
+    all.extend(sort_kernels::all());
     all
 }
