@@ -417,7 +417,8 @@ pub fn transposes(env: &Env) -> CaseResult {
     Ok(total)
 }
 
-/// `sort_u32` of random keys, of keys with few distinct values, and of nothing.
+/// `sort_u32` of random keys, of keys with few distinct values, and of nothing; `sort_f32`
+/// (every bit pattern, special values) and `sort_i32`.
 pub fn sorts(env: &Env) -> CaseResult {
     let mut rng = Rng::new(113);
     let mut total = Outcome {
@@ -439,6 +440,38 @@ pub fn sorts(env: &Env) -> CaseResult {
             total =
                 total.merge(compare::exact("sorted keys", &dk.to_vec()?, &want).map_err(mismatch)?);
         }
+        // Floats in total_cmp order (compared by bits: signed zeros and NaNs), and i32.
+        let mut f: Vec<f32> = (0..n)
+            .map(|_| f32::from_bits(rng.next_u64() as u32))
+            .collect();
+        let specials = [
+            0.0,
+            -0.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            -f32::NAN,
+            1.0,
+            -1.0,
+        ];
+        for (v, s) in f.iter_mut().zip(specials) {
+            *v = s;
+        }
+        let mut want = f.clone();
+        want.sort_by(f32::total_cmp);
+        let mut df = env.dc.buffer_from_slice(&f)?;
+        algorithms::sort_f32(&env.acc, &mut df)?;
+        let bits = |v: &[f32]| -> Vec<u32> { v.iter().map(|x| x.to_bits()).collect() };
+        total = total.merge(
+            compare::exact("sorted f32 (bits)", &bits(&df.to_vec()?), &bits(&want))
+                .map_err(mismatch)?,
+        );
+        let s: Vec<i32> = (0..n).map(|_| rng.next_u64() as i32).collect();
+        let mut want = s.clone();
+        want.sort_unstable();
+        let mut ds = env.dc.buffer_from_slice(&s)?;
+        algorithms::sort_i32(&env.acc, &mut ds)?;
+        total = total.merge(compare::exact("sorted i32", &ds.to_vec()?, &want).map_err(mismatch)?);
     }
     Ok(total)
 }

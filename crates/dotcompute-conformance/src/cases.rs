@@ -251,7 +251,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         name: "radix_sort",
-        description: "algorithms::sort_u32 of random keys and of keys with few distinct values, 0 to 100,003 keys",
+        description: "algorithms::sort_u32 of random keys and of keys with few distinct values, sort_f32 (total_cmp order, every bit pattern) and sort_i32, 0 to 100,003 keys",
         tolerance: Tolerance::EXACT,
         run: crate::algorithms::sorts,
     },

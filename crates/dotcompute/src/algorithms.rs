@@ -6,7 +6,8 @@
 //! - [`inclusive_scan`], [`exclusive_scan`]: deterministic prefix sums (see [`scan`]).
 //! - [`histogram`]: counts in bins of equal width over a range, integers and floats.
 //! - [`transpose`]: a row-major matrix's transpose.
-//! - [`sort_u32`]: a stable LSD radix sort of `u32` keys.
+//! - [`sort_u32`], [`sort_i32`], [`sort_f32`]: a stable LSD radix sort of 32-bit keys (floats in
+//!   `total_cmp` order).
 
 mod arg_kernels;
 pub mod histogram;
@@ -23,7 +24,7 @@ mod transpose_kernels;
 pub use histogram::{Histogrammable, histogram};
 pub use reduce::{Reducible, argmax, argmin, max, min, product, sum};
 pub use scan::{exclusive_scan, inclusive_scan};
-pub use sort::sort_u32;
+pub use sort::{sort_f32, sort_i32, sort_u32};
 pub use transpose::{Transposable, transpose};
 
 /// Every kernel the library launches, for tests that compile or validate them all (each

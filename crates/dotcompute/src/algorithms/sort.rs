@@ -1,4 +1,6 @@
-//! [`sort_u32`]: a stable LSD radix sort of `u32` keys on any accelerator, from the library's
+//! [`sort_u32`], [`sort_i32`], [`sort_f32`] (in `total_cmp` order): a stable LSD radix sort
+//! of 32-bit keys on any accelerator (signed and float keys through `u32` keys in the same
+//! order), from the library's
 //! own kernels: per pass (8 bits of the key), each run of [`RUN`] keys counts its digits,
 //! the counts in digit-major order are scanned into offsets ([`transpose`] and
 //! [`exclusive_scan`]), and each run writes its keys in order to their places.
@@ -62,4 +64,27 @@ pub fn sort_u32(acc: &Accelerator, keys: &mut UnifiedBuffer<u32>) -> Result<(), 
         unsafe { k::radix_scatter_u32::launch(acc, runs, RUN as u64, shift, src, &offsets, dst) }?;
     }
     Ok(())
+}
+
+/// Sorts `f32` keys in place in `f32::total_cmp` order (`-NaN < -inf < .. < -0.0 < 0.0 < ..
+/// < inf < NaN`), through `u32` keys in the same order.
+pub fn sort_f32(acc: &Accelerator, keys: &mut UnifiedBuffer<f32>) -> Result<(), Error> {
+    if keys.len() < 2 {
+        return Ok(());
+    }
+    let mut bits = acc.buffer_zeroed::<u32>(keys.len())?;
+    k::f32_to_key::launch(acc, keys.len(), keys, &mut bits)?;
+    sort_u32(acc, &mut bits)?;
+    k::key_to_f32::launch(acc, keys.len(), &bits, keys)
+}
+
+/// Sorts `i32` keys in place, ascending, through `u32` keys in the same order.
+pub fn sort_i32(acc: &Accelerator, keys: &mut UnifiedBuffer<i32>) -> Result<(), Error> {
+    if keys.len() < 2 {
+        return Ok(());
+    }
+    let mut bits = acc.buffer_zeroed::<u32>(keys.len())?;
+    k::i32_to_key::launch(acc, keys.len(), keys, &mut bits)?;
+    sort_u32(acc, &mut bits)?;
+    k::key_to_i32::launch(acc, keys.len(), &bits, keys)
 }

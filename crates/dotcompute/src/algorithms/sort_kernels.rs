@@ -38,10 +38,46 @@ pub fn radix_scatter_u32(run_len: u64, shift: u32, keys: &[u32], offsets: &[u32]
     }
 }
 
+/// `f32` bits as keys whose unsigned order is `f32::total_cmp`'s: negative values (sign
+/// set) have all bits flipped, the others only the sign.
+#[kernel]
+pub fn f32_to_key(x: &[f32], keys: &mut [u32]) {
+    let i = global_id();
+    let b = x[i].to_bits();
+    keys[i] = if b >> 31 == 1 { !b } else { b | 0x8000_0000 };
+}
+
+/// The inverse of [`f32_to_key`].
+#[kernel]
+pub fn key_to_f32(keys: &[u32], x: &mut [f32]) {
+    let i = global_id();
+    let k = keys[i];
+    let b = if k >> 31 == 1 { k & 0x7fff_ffff } else { !k };
+    x[i] = f32::from_bits(b);
+}
+
+/// `i32` values as keys in the same unsigned order: the sign bit flipped.
+#[kernel]
+pub fn i32_to_key(x: &[i32], keys: &mut [u32]) {
+    let i = global_id();
+    keys[i] = (x[i] as u32) ^ 0x8000_0000;
+}
+
+/// The inverse of [`i32_to_key`].
+#[kernel]
+pub fn key_to_i32(keys: &[u32], x: &mut [i32]) {
+    let i = global_id();
+    x[i] = (keys[i] ^ 0x8000_0000) as i32;
+}
+
 /// Every sort kernel.
 pub fn all() -> Vec<&'static crate::KernelDefinition> {
     vec![
         radix_count_u32::definition(),
         radix_scatter_u32::definition(),
+        f32_to_key::definition(),
+        key_to_f32::definition(),
+        i32_to_key::definition(),
+        key_to_i32::definition(),
     ]
 }
