@@ -8,13 +8,25 @@
 use crate::prelude::*;
 
 /// `$first(n, x, vals, idxs)` and `$next(n, x, ix, vals, idxs)`: one chunk of 4096 pairs per
-/// group of 256 items, as the reductions.
+/// group of 256 items, as the reductions; they differ only in where an element's index
+/// comes from (`@kernel` is their one body).
 macro_rules! arg_kernels {
     ($first:ident, $next:ident, $t:ty, $identity:tt,
      |$a:ident, $ia:ident, $b:ident, $ib:ident| $better:expr) => {
-        /// The first pass: pairs (x[i], i).
+        arg_kernels!(@kernel
+            /// The first pass: pairs (x[i], i).
+            $first, $t, $identity, (), |i| (i as u64),
+            |$a, $ia, $b, $ib| $better);
+        arg_kernels!(@kernel
+            /// Later passes: the pairs (x[i], ix[i]) of the previous pass.
+            $next, $t, $identity, (ix: &[u64],), |i| ix[i],
+            |$a, $ia, $b, $ib| $better);
+    };
+    (@kernel #[$doc:meta] $name:ident, $t:ty, $identity:tt, ($($index_param:tt)*),
+     |$i:ident| $index:expr, |$a:ident, $ia:ident, $b:ident, $ib:ident| $better:expr) => {
+        #[$doc]
         #[kernel(unchecked)]
-        pub fn $first(n: u64, x: &[$t], vals: &mut [$t], idxs: &mut [u64]) {
+        pub fn $name(n: u64, x: &[$t], $($index_param)* vals: &mut [$t], idxs: &mut [u64]) {
             let mut tv = shared_array::<$t, 256>();
             let mut ti = shared_array::<u64, 256>();
             let lid = local_id_x();
@@ -22,53 +34,10 @@ macro_rules! arg_kernels {
             let mut $a: $t = $identity;
             let mut $ia = u64::MAX;
             for k in 0..16usize {
-                let i = base + k * 256 + lid;
-                if i < n as usize {
-                    let $b = x[i];
-                    let $ib = i as u64;
-                    if $better {
-                        $a = $b;
-                        $ia = $ib;
-                    }
-                }
-            }
-            tv[lid] = $a;
-            ti[lid] = $ia;
-            barrier();
-            for level in 0..8usize {
-                let s = 128usize >> level;
-                if lid < s {
-                    let $a = tv[lid];
-                    let $ia = ti[lid];
-                    let $b = tv[lid + s];
-                    let $ib = ti[lid + s];
-                    if $better {
-                        tv[lid] = $b;
-                        ti[lid] = $ib;
-                    }
-                }
-                barrier();
-            }
-            if lid == 0 {
-                vals[group_id_x()] = tv[0];
-                idxs[group_id_x()] = ti[0];
-            }
-        }
-
-        /// Later passes: the pairs (x[i], ix[i]) of the previous pass.
-        #[kernel(unchecked)]
-        pub fn $next(n: u64, x: &[$t], ix: &[u64], vals: &mut [$t], idxs: &mut [u64]) {
-            let mut tv = shared_array::<$t, 256>();
-            let mut ti = shared_array::<u64, 256>();
-            let lid = local_id_x();
-            let base = group_id_x() * 4096;
-            let mut $a: $t = $identity;
-            let mut $ia = u64::MAX;
-            for k in 0..16usize {
-                let i = base + k * 256 + lid;
-                if i < n as usize {
-                    let $b = x[i];
-                    let $ib = ix[i];
+                let $i = base + k * 256 + lid;
+                if $i < n as usize {
+                    let $b = x[$i];
+                    let $ib = $index;
                     if $better {
                         $a = $b;
                         $ia = $ib;
