@@ -7,6 +7,7 @@
 //! before each timed run so that no contender's idle-spinning threads slow the next; the
 //! figures are medians over the repetitions, and ratios are ratios of medians.
 
+mod gemm;
 mod math;
 
 use crate::{CliError, c_peer, select_accelerators, table};
@@ -439,6 +440,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
     poly8(&mut r, &dc, &accs)?;
     mandelbrot(&mut r, &dc, &accs)?;
     matmul(&mut r, &dc, &accs)?;
+    gemm::run(&mut r, &dc, &accs)?;
     histogram(&mut r, &dc, &accs)?;
     sort(&mut r, &dc, &accs)?;
     math::run(&mut r, &dc, &accs)?;

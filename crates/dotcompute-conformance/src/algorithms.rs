@@ -475,3 +475,184 @@ pub fn sorts(env: &Env) -> CaseResult {
     }
     Ok(total)
 }
+
+/// One GEMM of the `gemms` case: `c = alpha op(a) op(b) + beta c0` in `T`, against a
+/// reference in `f64` with the standard error bound: each element within
+/// `2 (k + 2) u (|alpha| sum_p |a_ip b_pj| + |beta c0_ij|)`, `u` the unit roundoff of `T`
+/// (the factor 2 covers the `f64` reference's own rounding for `T = f64`).
+#[allow(clippy::too_many_arguments)]
+fn check_gemm<T>(
+    env: &Env,
+    output: &'static str,
+    shape: [usize; 3],
+    transposes: [bool; 2],
+    alpha: T,
+    beta: T,
+    rng: &mut Rng,
+    unit_roundoff: f64,
+) -> CaseResult
+where
+    T: algorithms::GemmElement + Into<f64> + Copy + std::fmt::Debug,
+    T: FromF64,
+{
+    let [m, n, k] = shape;
+    let a: Vec<T> = (0..m * k)
+        .map(|_| T::from_f64(rng.f64_in(-1.0, 1.0)))
+        .collect();
+    let b: Vec<T> = (0..k * n)
+        .map(|_| T::from_f64(rng.f64_in(-1.0, 1.0)))
+        .collect();
+    // With beta == 0 the old C must not be read: NaNs there would show.
+    let zero_beta = Into::<f64>::into(beta) == 0.0;
+    let c0: Vec<T> = (0..m * n)
+        .map(|_| {
+            T::from_f64(if zero_beta {
+                f64::NAN
+            } else {
+                rng.f64_in(-1.0, 1.0)
+            })
+        })
+        .collect();
+    let at = |i: usize, p: usize| -> f64 {
+        if transposes[0] {
+            a[p * m + i]
+        } else {
+            a[i * k + p]
+        }
+        .into()
+    };
+    let bt = |p: usize, j: usize| -> f64 {
+        if transposes[1] {
+            b[j * k + p]
+        } else {
+            b[p * n + j]
+        }
+        .into()
+    };
+    let (alpha64, beta64): (f64, f64) = (alpha.into(), beta.into());
+    let da = env.dc.buffer_from_slice(&a)?;
+    let db = env.dc.buffer_from_slice(&b)?;
+    let mut dc = env.dc.buffer_from_slice(&c0)?;
+    let mut spec = algorithms::Gemm::new(m, n, k).alpha(alpha).beta(beta);
+    if transposes[0] {
+        spec = spec.transpose_a();
+    }
+    if transposes[1] {
+        spec = spec.transpose_b();
+    }
+    spec.run(&env.acc, &da, &db, &mut dc)?;
+    let got = dc.to_vec()?;
+    let mut max_ulp = 0;
+    for i in 0..m {
+        for j in 0..n {
+            let (mut dot, mut magnitude) = (0.0f64, 0.0f64);
+            for p in 0..k {
+                dot += at(i, p) * bt(p, j);
+                magnitude += (at(i, p) * bt(p, j)).abs();
+            }
+            let old: f64 = c0[i * n + j].into();
+            let (want, old_term) = if zero_beta {
+                (alpha64 * dot, 0.0)
+            } else {
+                (alpha64 * dot + beta64 * old, (beta64 * old).abs())
+            };
+            let bound =
+                2.0 * (k as f64 + 2.0) * unit_roundoff * (alpha64.abs() * magnitude + old_term);
+            let value: f64 = got[i * n + j].into();
+            let ulp = T::ulps(got[i * n + j], want);
+            if (value - want).abs() > bound || value.is_nan() {
+                return Err(mismatch(compare::Mismatch {
+                    output,
+                    index: i * n + j,
+                    got: format!("{value:e}"),
+                    want: format!(
+                        "{want:e} (bound {bound:e}; m {m} n {n} k {k}, transposes {transposes:?})"
+                    ),
+                    ulp: None,
+                }));
+            }
+            max_ulp = max_ulp.max(ulp);
+        }
+    }
+    Ok(Outcome {
+        compared: m * n,
+        max_ulp,
+    })
+}
+
+/// Conversion of the reference's random values into the element type.
+trait FromF64: Sized {
+    fn from_f64(v: f64) -> Self;
+    /// ULPs (of `Self`) between `got` and `want` rounded to `Self`.
+    fn ulps(got: Self, want: f64) -> u64;
+}
+
+impl FromF64 for f32 {
+    fn from_f64(v: f64) -> f32 {
+        v as f32
+    }
+    fn ulps(got: f32, want: f64) -> u64 {
+        compare::ulp_distance_f32(got, want as f32)
+    }
+}
+
+impl FromF64 for f64 {
+    fn from_f64(v: f64) -> f64 {
+        v
+    }
+    fn ulps(got: f64, want: f64) -> u64 {
+        compare::ulp_distance_f64(got, want)
+    }
+}
+
+/// `Gemm` of f32 and f64 over shapes that are not multiples of the 64 x 64 block (and `k`
+/// of 0 and 1), every transpose combination with `alpha`/`beta` 1/0 (the old `C` all NaN:
+/// it must not be read), and 0.5/-2 and 0/1.5 on two shapes.
+pub fn gemms(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(127);
+    let mut total = Outcome::default();
+    let shapes = [
+        [1, 1, 1],
+        [67, 45, 33],
+        [64, 64, 64],
+        [130, 3, 200],
+        [5, 70, 0],
+    ];
+    let transposes = [[false, false], [true, false], [false, true], [true, true]];
+    // Every shape and transpose with alpha 1, beta 0; the other scalings on two shapes.
+    let mut runs = Vec::new();
+    for shape in shapes {
+        for t in transposes {
+            runs.push((shape, t, 1.0, 0.0));
+        }
+    }
+    for shape in [[67, 45, 33], [5, 70, 0]] {
+        for (alpha, beta) in [(0.5, -2.0), (0.0, 1.5)] {
+            runs.push((shape, [true, false], alpha, beta));
+        }
+    }
+    for (shape, t, alpha, beta) in runs {
+        let one = check_gemm::<f32>(
+            env,
+            "gemm f32",
+            shape,
+            t,
+            alpha as f32,
+            beta as f32,
+            &mut rng,
+            f64::from(f32::EPSILON) / 2.0,
+        )?;
+        let two = check_gemm::<f64>(
+            env,
+            "gemm f64",
+            shape,
+            t,
+            alpha,
+            beta,
+            &mut rng,
+            f64::EPSILON / 2.0,
+        )?;
+        total = total.merge(one).merge(two);
+    }
+    Ok(total)
+}

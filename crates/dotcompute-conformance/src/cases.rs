@@ -29,7 +29,11 @@ pub struct Case {
 /// backend computes them with DotCompute's math library (within an ulp of the exact result,
 /// as `std`'s are), so a few ulp, or a tiny absolute error next to zero. (Kernels marked
 /// `fast_math` use the devices' own functions, whose bounds are far wider: no case has one.)
-pub const MATH: Tolerance = Tolerance { ulp: 4, abs: 1e-6 };
+pub const MATH: Tolerance = Tolerance {
+    ulp: 4,
+    abs: 1e-6,
+    own_bound: false,
+};
 
 /// Every case.
 pub const CASES: &[Case] = &[
@@ -248,6 +252,12 @@ pub const CASES: &[Case] = &[
         description: "algorithms::transpose of f64 and u32 matrices of shapes that are not multiples of the 16 x 16 tile",
         tolerance: Tolerance::EXACT,
         run: crate::algorithms::transposes,
+    },
+    Case {
+        name: "gemm",
+        description: "algorithms::Gemm of f32 and f64, shapes that are no multiples of the 64 x 64 block (k = 0 and 1 too), every transpose, alpha/beta 1/0 (the old C all NaN), 0.5/-2, 0/1.5: within the standard error bound of an f64 reference",
+        tolerance: Tolerance::OWN_BOUND,
+        run: crate::algorithms::gemms,
     },
     Case {
         name: "radix_sort",

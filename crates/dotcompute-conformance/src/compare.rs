@@ -11,21 +11,41 @@ pub struct Tolerance {
     pub ulp: u64,
     /// Largest absolute difference.
     pub abs: f64,
+    /// The case checks each value against an error bound of its own (the largest ULP
+    /// distance is then only reported): e.g. GEMM's `k u sum |a b|`.
+    pub own_bound: bool,
 }
 
 impl Tolerance {
     /// Bit-exact results.
-    pub const EXACT: Tolerance = Tolerance { ulp: 0, abs: 0.0 };
+    pub const EXACT: Tolerance = Tolerance {
+        ulp: 0,
+        abs: 0.0,
+        own_bound: false,
+    };
+
+    /// Each value within an error bound that the case computes (described in the case).
+    pub const OWN_BOUND: Tolerance = Tolerance {
+        ulp: 0,
+        abs: 0.0,
+        own_bound: true,
+    };
 
     /// Within `ulp` ULPs.
     pub const fn ulp(ulp: u64) -> Tolerance {
-        Tolerance { ulp, abs: 0.0 }
+        Tolerance {
+            ulp,
+            abs: 0.0,
+            own_bound: false,
+        }
     }
 }
 
 impl fmt::Display for Tolerance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.abs > 0.0 {
+        if self.own_bound {
+            write!(f, "the case's error bound")
+        } else if self.abs > 0.0 {
             write!(f, "{} ulp or {:e} absolute", self.ulp, self.abs)
         } else if self.ulp > 0 {
             write!(f, "{} ulp", self.ulp)

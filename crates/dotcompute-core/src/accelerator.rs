@@ -117,6 +117,14 @@ impl Accelerator {
         self.device.memory_statistics()
     }
 
+    /// Runs `task` inside the thread pool of an accelerator whose kernels run on the host's
+    /// cores (the CPU), passing the pool's thread count; `false` (without running it) for
+    /// others. Rayon-parallel code in `task` then runs on the accelerator's threads: this is
+    /// how the algorithms library hands GEMM to a host crate on the CPU.
+    pub fn run_in_host_pool(&self, task: &mut (dyn FnMut(usize) + Send)) -> bool {
+        self.device.run_in_host_pool(task)
+    }
+
     /// Waits for every launch on this accelerator to finish, and returns the oldest fault
     /// that no earlier `synchronize()` returned.
     ///

@@ -64,6 +64,15 @@ pub trait Device: Send + Sync {
     fn memory_statistics(&self) -> Option<PoolStatistics> {
         None
     }
+    /// For devices whose kernels run on the host's cores: runs `task` inside the thread pool
+    /// its kernels use, passing the pool's thread count, and returns `true`. Library routines
+    /// that hand work to host code (GEMM and FFT crates, which parallelise with rayon) use
+    /// it, so that they run on the threads the accelerator was configured with. Other devices
+    /// return `false` without running `task` (the default).
+    fn run_in_host_pool(&self, task: &mut (dyn FnMut(usize) + Send)) -> bool {
+        let _ = task;
+        false
+    }
 }
 
 /// A copy of a buffer in a device's memory.

@@ -150,6 +150,14 @@ impl Device for CpuDevice {
         // CPU launches complete before they return.
         Ok(())
     }
+
+    fn run_in_host_pool(&self, task: &mut (dyn FnMut(usize) + Send)) -> bool {
+        match &self.pool {
+            Some(pool) => pool.install(|| task(pool.current_num_threads())),
+            None => task(rayon::current_num_threads()),
+        }
+        true
+    }
 }
 
 struct CpuCompiled {

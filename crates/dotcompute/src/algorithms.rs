@@ -6,10 +6,14 @@
 //! - [`inclusive_scan`], [`exclusive_scan`]: deterministic prefix sums (see [`scan`]).
 //! - [`histogram`]: counts in bins of equal width over a range, integers and floats.
 //! - [`transpose`]: a row-major matrix's transpose.
+//! - [`Gemm`]: `C = alpha * op(A) * op(B) + beta * C`, `f32` and `f64` (on the CPU through the
+//!   `gemm` crate).
 //! - [`sort_u32`], [`sort_i32`], [`sort_f32`]: a stable LSD radix sort of 32-bit keys (floats in
 //!   `total_cmp` order).
 
 mod arg_kernels;
+pub mod gemm;
+mod gemm_kernels;
 pub mod histogram;
 mod histogram_kernels;
 pub mod reduce;
@@ -21,6 +25,7 @@ mod sort_kernels;
 pub mod transpose;
 mod transpose_kernels;
 
+pub use gemm::{Gemm, GemmElement};
 pub use histogram::{Histogrammable, histogram};
 pub use reduce::{Reducible, argmax, argmin, max, min, product, sum};
 pub use scan::{exclusive_scan, inclusive_scan};
@@ -36,5 +41,6 @@ pub fn kernels() -> Vec<&'static crate::KernelDefinition> {
     all.extend(histogram_kernels::all());
     all.extend(transpose_kernels::all());
     all.extend(sort_kernels::all());
+    all.extend(gemm_kernels::all());
     all
 }

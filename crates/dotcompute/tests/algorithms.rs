@@ -217,3 +217,75 @@ fn a_transpose_of_the_wrong_size_is_refused() {
     let err = algorithms::transpose(&acc, &a, usize::MAX, 2, &mut t).unwrap_err();
     assert!(err.to_string().contains("overflow"), "{err}");
 }
+
+#[test]
+fn gemm_refuses_shapes_that_do_not_agree_and_leaves_c() {
+    let (dc, acc) = cpu(2);
+    let a = dc.buffer_from_slice(&[1.0f64; 6]).unwrap();
+    let short = dc.buffer_from_slice(&[1.0f64; 4]).unwrap();
+    let b = dc.buffer_from_slice(&[1.0f64; 6]).unwrap();
+    let mut c = dc.buffer_from_slice(&[7.0f64; 4]).unwrap();
+    // B must hold 3 x 2 elements.
+    let err = algorithms::Gemm::new(2, 2, 3)
+        .run(&acc, &a, &short, &mut c)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument { operation, reason }
+            if operation == "gemm" && reason.contains("`b` must be a 3 x 2 matrix")),
+        "{err}"
+    );
+    assert_eq!(c.to_vec().unwrap(), [7.0; 4]);
+    algorithms::Gemm::new(2, 2, 3)
+        .transpose_b()
+        .run(&acc, &a, &b, &mut c)
+        .unwrap();
+    assert_eq!(c.to_vec().unwrap(), [3.0; 4]);
+    // k = 0: C = beta C, A and B empty.
+    let empty = dc.buffer_zeroed::<f64>(0).unwrap();
+    algorithms::Gemm::new(2, 2, 0)
+        .beta(-2.0)
+        .run(&acc, &empty, &empty, &mut c)
+        .unwrap();
+    assert_eq!(c.to_vec().unwrap(), [-6.0; 4]);
+    let (other, _) = cpu(1);
+    let foreign = other.buffer_from_slice(&[1.0f64; 6]).unwrap();
+    let err = algorithms::Gemm::new(2, 2, 3)
+        .transpose_b()
+        .run(&acc, &foreign, &b, &mut c)
+        .unwrap_err();
+    assert!(matches!(err, Error::ForeignBuffer { .. }), "{err}");
+}
+
+#[test]
+fn gemm_on_one_two_and_three_threads_agrees() {
+    let (m, n, k) = (300, 200, 150);
+    let a: Vec<f32> = mixed(m * k).iter().map(|v| v.clamp(-1.0, 1.0)).collect();
+    let b: Vec<f32> = mixed(k * n + 3)[3..]
+        .iter()
+        .map(|v| v.clamp(-1.0, 1.0))
+        .collect();
+    let mut results = Vec::new();
+    for threads in [1, 2, 3] {
+        let (dc, acc) = cpu(threads);
+        let da = dc.buffer_from_slice(&a).unwrap();
+        let db = dc.buffer_from_slice(&b).unwrap();
+        let mut c = dc.buffer_zeroed::<f32>(m * n).unwrap();
+        algorithms::Gemm::new(m, n, k)
+            .run(&acc, &da, &db, &mut c)
+            .unwrap();
+        results.push(c.to_vec().unwrap());
+    }
+    for i in (0..m * n).step_by(97) {
+        let (r, col) = (i / n, i % n);
+        let want: f64 = (0..k)
+            .map(|p| f64::from(a[r * k + p]) * f64::from(b[p * n + col]))
+            .sum();
+        for (t, got) in results.iter().enumerate() {
+            assert!(
+                (f64::from(got[i]) - want).abs() < 1e-4,
+                "{} threads [{i}]",
+                t + 1
+            );
+        }
+    }
+}
