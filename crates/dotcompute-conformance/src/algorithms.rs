@@ -656,3 +656,161 @@ pub fn gemms(env: &Env) -> CaseResult {
     }
     Ok(total)
 }
+
+/// Composition of affine maps `x -> a x + b` modulo 2^32, packed as `a << 32 | b`: `first`
+/// then `second`. Associative with identity `1 << 32`, and not commutative, so any change of
+/// the order of combination shows.
+#[dotcompute::kernel_fn]
+pub fn compose_affine(first: u64, second: u64) -> u64 {
+    let a1 = (first >> 32) as u32;
+    let b1 = first as u32;
+    let a2 = (second >> 32) as u32;
+    let b2 = second as u32;
+    let a = a2.wrapping_mul(a1);
+    let b = a2.wrapping_mul(b1).wrapping_add(b2);
+    ((a as u64) << 32) | b as u64
+}
+
+/// The larger magnitude.
+#[dotcompute::kernel_fn]
+pub fn max_magnitude(a: f32, b: f32) -> f32 {
+    a.abs().max(b.abs())
+}
+
+/// `a + b` for `f64`: a custom reduction must follow the library's order (the bits of
+/// `algorithms::sum`).
+#[dotcompute::kernel_fn]
+pub fn add_f64(a: f64, b: f64) -> f64 {
+    a + b
+}
+
+/// Odd integers.
+#[dotcompute::kernel_fn]
+pub fn is_odd(v: u32) -> bool {
+    v % 2 == 1
+}
+
+/// Positive floats (not NaN).
+#[dotcompute::kernel_fn]
+pub fn is_positive(v: f64) -> bool {
+    v > 0.0
+}
+
+dotcompute::define_reduction! {
+    /// Affine maps composed in order.
+    pub mod affine: u64 = compose_affine, identity 1u64 << 32
+}
+
+dotcompute::define_reduction! {
+    /// The largest magnitude.
+    pub mod magnitude: f32 = max_magnitude, identity 0.0
+}
+
+dotcompute::define_reduction! {
+    /// A sum by a helper.
+    pub mod helper_sum: f64 = add_f64, identity -0.0
+}
+
+dotcompute::define_compaction! {
+    /// The odd integers.
+    pub mod odds: u32 = is_odd
+}
+
+dotcompute::define_compaction! {
+    /// The positive floats.
+    pub mod positives: f64 = is_positive
+}
+
+/// The kernels of the custom reductions and compactions above.
+pub fn custom_kernels() -> Vec<&'static dotcompute::KernelDefinition> {
+    let mut all = affine::kernels();
+    all.extend(magnitude::kernels());
+    all.extend(helper_sum::kernels());
+    all.extend(odds::kernels());
+    all.extend(positives::kernels());
+    all
+}
+
+/// `define_reduction!` (a non-commutative combiner of packed affine maps, the largest
+/// magnitude, an `f64` sum whose bits must equal `algorithms::sum`'s) and
+/// `define_compaction!` (odd integers; positive floats among NaNs and zeros), 0 to 300,001
+/// elements.
+pub fn custom_algorithms(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(131);
+    let mut total = Outcome::default();
+    for n in [0usize, 1, 4096, 70_001, 300_001] {
+        let maps: Vec<u64> = (0..n).map(|_| rng.next_u64() | (1 << 32)).collect();
+        let floats: Vec<f32> = mixed_f32(&mut rng, n);
+        let wide = mixed_f64(&mut rng, n);
+        let dm = env.dc.buffer_from_slice(&maps)?;
+        let df = env.dc.buffer_from_slice(&floats)?;
+        let dw = env.dc.buffer_from_slice(&wide)?;
+        total = total.merge(same_bits(
+            "affine reduce",
+            affine::reduce(&env.acc, &dm)?,
+            ordered_reduce(&maps, 1 << 32, compose_affine),
+        )?);
+        let mut y = env.dc.buffer_zeroed::<u64>(n)?;
+        for exclusive in [false, true] {
+            if exclusive {
+                affine::exclusive_scan(&env.acc, &dm, &mut y)?;
+            } else {
+                affine::inclusive_scan(&env.acc, &dm, &mut y)?;
+            }
+            let want = ordered_scan(&maps, exclusive, 1 << 32, &compose_affine);
+            total =
+                total.merge(compare::exact("affine scan", &y.to_vec()?, &want).map_err(mismatch)?);
+        }
+        total = total.merge(same_bits(
+            "magnitude reduce",
+            u64::from(magnitude::reduce(&env.acc, &df)?.to_bits()),
+            u64::from(ordered_reduce(&floats, 0.0, max_magnitude).to_bits()),
+        )?);
+        total = total.merge(same_bits(
+            "helper sum = algorithms::sum",
+            helper_sum::reduce(&env.acc, &dw)?.to_bits(),
+            algorithms::sum(&env.acc, &dw)?.to_bits(),
+        )?);
+        let mut s = env.dc.buffer_zeroed::<f64>(n)?;
+        helper_sum::inclusive_scan(&env.acc, &dw, &mut s)?;
+        let want: Vec<u64> = ordered_scan(&wide, false, -0.0, &add_f64)
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        let got: Vec<u64> = s.to_vec()?.iter().map(|v| v.to_bits()).collect();
+        total = total.merge(compare::exact("helper sum scan", &got, &want).map_err(mismatch)?);
+
+        let ints: Vec<u32> = (0..n).map(|_| rng.next_u64() as u32).collect();
+        let want: Vec<u32> = ints.iter().copied().filter(|&v| is_odd(v)).collect();
+        let got = odds::compact(&env.acc, &env.dc.buffer_from_slice(&ints)?)?.to_vec()?;
+        total = total.merge(compare::exact("odds", &got, &want).map_err(mismatch)?);
+        let specials: Vec<f64> = (0..n)
+            .map(|i| match i % 7 {
+                0 => f64::NAN,
+                1 => 0.0,
+                2 => -0.0,
+                _ => wide[i],
+            })
+            .collect();
+        let want: Vec<u64> = specials
+            .iter()
+            .copied()
+            .filter(|&v| is_positive(v))
+            .map(f64::to_bits)
+            .collect();
+        let got: Vec<u64> = positives::compact(&env.acc, &env.dc.buffer_from_slice(&specials)?)?
+            .to_vec()?
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        total = total.merge(compare::exact("positives", &got, &want).map_err(mismatch)?);
+    }
+    // Every element kept, and none.
+    let all: Vec<u32> = (0..10_000).map(|i| 2 * i + 1).collect();
+    let got = odds::compact(&env.acc, &env.dc.buffer_from_slice(&all)?)?.to_vec()?;
+    total = total.merge(compare::exact("odds (all)", &got, &all).map_err(mismatch)?);
+    let none: Vec<u32> = (0..10_000).map(|i| 2 * i).collect();
+    let got = odds::compact(&env.acc, &env.dc.buffer_from_slice(&none)?)?.to_vec()?;
+    total = total.merge(compare::exact("odds (none)", &got, &[]).map_err(mismatch)?);
+    Ok(total)
+}

@@ -254,6 +254,12 @@ pub const CASES: &[Case] = &[
         run: crate::algorithms::transposes,
     },
     Case {
+        name: "custom_algorithms",
+        description: "define_reduction! (a non-commutative combiner of packed affine maps, the largest magnitude, an f64 sum that must give algorithms::sum's bits) and define_compaction! (odd integers; positive floats among NaNs and zeros; all and none kept), 0 to 300,001 elements: the bits of the documented order",
+        tolerance: Tolerance::EXACT,
+        run: crate::algorithms::custom_algorithms,
+    },
+    Case {
         name: "gemm",
         description: "algorithms::Gemm of f32 and f64, shapes that are no multiples of the 64 x 64 block (k = 0 and 1 too), every transpose, alpha/beta 1/0 (the old C all NaN), 0.5/-2, 0/1.5: within the standard error bound of an f64 reference",
         tolerance: Tolerance::OWN_BOUND,

@@ -50,6 +50,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
     .chain(crate::cooperative::all())
     .chain(crate::subgroups::all())
     .chain(dotcompute::algorithms::kernels())
+    .chain(crate::algorithms::custom_kernels())
     .collect()
 }
 

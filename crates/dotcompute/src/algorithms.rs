@@ -10,8 +10,14 @@
 //!   `gemm` crate).
 //! - [`sort_u32`], [`sort_i32`], [`sort_f32`]: a stable LSD radix sort of 32-bit keys (floats in
 //!   `total_cmp` order).
+//! - [`define_reduction!`](crate::define_reduction) and
+//!   [`define_compaction!`](crate::define_compaction): a reduction and scans with your own
+//!   associative `#[kernel_fn]` combiner, and stream compaction by your own predicate (see
+//!   [`custom`]).
 
 mod arg_kernels;
+mod compact_kernels;
+pub mod custom;
 pub mod gemm;
 mod gemm_kernels;
 pub mod histogram;

@@ -401,9 +401,26 @@ fn arg<T: Reducible>(
 }
 
 fn reduce<T: Reducible>(acc: &Accelerator, x: &UnifiedBuffer<T>, op: Op) -> Result<T, Error> {
+    reduce_by(acc, x, T::identity(op), |grid, n, input, out| {
+        // SAFETY: `reduce_by`'s guarantees are `pass`'s contract.
+        unsafe { T::pass(op, acc, grid, n, input, out) }
+    })
+}
+
+/// The passes of a reduction in the documented order, each launched by `pass(grid, n, input,
+/// out)` with a chunk kernel: `input` holds `n` values, `out` one per chunk of [`CHUNK`]
+/// (`n.div_ceil(CHUNK)`), and `grid` one group of [`GROUP`] items per chunk. The
+/// reduction of nothing is `identity`. (`define_reduction!` builds on it.)
+#[doc(hidden)]
+pub fn reduce_by<T: bytemuck::Pod>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+    identity: T,
+    mut pass: impl FnMut(Grid, u64, &UnifiedBuffer<T>, &mut UnifiedBuffer<T>) -> Result<(), Error>,
+) -> Result<T, Error> {
     let mut len = x.len();
     if len == 0 {
-        return Ok(T::identity(op));
+        return Ok(identity);
     }
     let mut current: Option<UnifiedBuffer<T>> = None;
     loop {
@@ -411,10 +428,9 @@ fn reduce<T: Reducible>(acc: &Accelerator, x: &UnifiedBuffer<T>, op: Op) -> Resu
         let mut out = acc.buffer_zeroed::<T>(groups)?;
         let grid = Grid::d1(groups as u64 * u64::from(GROUP)).with_group_size([GROUP, 1, 1]);
         let input = current.as_ref().unwrap_or(x);
-        // SAFETY: n = len is the input's length (x's, or the previous pass's output, which
-        // holds exactly len values); out holds one value per chunk; the grid has one group
-        // of GROUP items per chunk.
-        unsafe { T::pass(op, acc, grid, len as u64, input, &mut out) }?;
+        // n = len is the input's length (x's, or the previous pass's output, which holds
+        // exactly len values); out holds one value per chunk.
+        pass(grid, len as u64, input, &mut out)?;
         len = groups;
         if len == 1 {
             let values = out.to_vec()?;

@@ -14,15 +14,24 @@ use crate::prelude::*;
 /// operator; `method`: by a method (`wrapping_add`, `min`, ...).
 macro_rules! reduce_kernel {
     ($name:ident, $t:ty, $identity:tt, op $op:tt) => {
-        reduce_kernel!(@kernel $name, $t, $identity, |acc, v| (acc $op v));
+        crate::__dotcompute_reduce_kernel!((unchecked) $name, $t, $identity, [], |acc, v| (acc $op v));
     };
     ($name:ident, $t:ty, $identity:tt, method $method:ident) => {
-        reduce_kernel!(@kernel $name, $t, $identity, |acc, v| acc.$method(v));
+        crate::__dotcompute_reduce_kernel!((unchecked) $name, $t, $identity, [], |acc, v| acc.$method(v));
     };
-    (@kernel $name:ident, $t:ty, $identity:tt, |$acc:ident, $v:ident| $combine:expr) => {
-        /// One chunk of 4096 elements per group of 256 items (see the module docs).
-        #[kernel(unchecked)]
-        pub fn $name(n: u64, x: &[$t], out: &mut [$t]) {
+}
+
+/// The reduction kernel's template, exported for `define_reduction!`: `$mode` is
+/// `unchecked` or nothing (checked); `$identity` is a literal or a name among the leading
+/// `$param`s (a custom reduction passes its identity as a parameter).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __dotcompute_reduce_kernel {
+    (($($mode:ident)?) $name:ident, $t:ty, $identity:tt, [$($param:ident: $pty:ty),*], |$acc:ident, $v:ident| $combine:expr) => {
+        /// One chunk of 4096 elements per group of 256 items (see
+        /// `dotcompute::algorithms::reduce`).
+        #[$crate::kernel($($mode)?)]
+        pub fn $name($($param: $pty,)* n: u64, x: &[$t], out: &mut [$t]) {
             let mut tile = shared_array::<$t, 256>();
             let lid = local_id_x();
             let base = group_id_x() * 4096;

@@ -57,6 +57,58 @@ fn scan<T: Reducible>(
     exclusive: bool,
     operation: &str,
 ) -> Result<(), Error> {
+    scan_by(
+        acc,
+        x,
+        y,
+        exclusive,
+        operation,
+        T::sum_identity(),
+        &mut |grid, n, x, totals| {
+            // SAFETY: `scan_by`'s guarantees are the contract of `scan_totals`.
+            unsafe { T::scan_totals(acc, grid, n, x, totals) }
+        },
+        &mut |grid, n, exclusive, x, carries, y| {
+            // SAFETY: `scan_by`'s guarantees are the contract of `scan_chunks`.
+            unsafe { T::scan_chunks(acc, grid, n, exclusive, x, carries, y) }
+        },
+    )
+}
+
+/// Launches one pass of a scan: grid, element count, input, output.
+#[doc(hidden)]
+pub type TotalsPass<'a, T> =
+    dyn FnMut(Grid, u64, &UnifiedBuffer<T>, &mut UnifiedBuffer<T>) -> Result<(), Error> + 'a;
+
+/// Launches the last pass of a scan: grid, element count, exclusive, input, carries, output.
+#[doc(hidden)]
+pub type ChunksPass<'a, T> = dyn FnMut(
+        Grid,
+        u64,
+        bool,
+        &UnifiedBuffer<T>,
+        &UnifiedBuffer<T>,
+        &mut UnifiedBuffer<T>,
+    ) -> Result<(), Error>
+    + 'a;
+
+/// A scan in the documented order from its two chunk kernels (`define_reduction!` builds on
+/// it): `totals(grid, n, x, totals)` and `chunks(grid, n, exclusive, x, carries, y)` are
+/// launched with `x` (and `y`) holding `n` values, `totals` and `carries` one per chunk of
+/// [`CHUNK`], and `grid` one group of [`GROUP`] items per chunk. `y` must be as long as `x`
+/// ([`Error::InvalidArgument`] naming `operation` otherwise, `y` untouched).
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub fn scan_by<T: bytemuck::Pod>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+    y: &mut UnifiedBuffer<T>,
+    exclusive: bool,
+    operation: &str,
+    identity: T,
+    totals_pass: &mut TotalsPass<'_, T>,
+    chunks_pass: &mut ChunksPass<'_, T>,
+) -> Result<(), Error> {
     let n = x.len();
     if y.len() != n {
         return Err(Error::InvalidArgument {
@@ -71,17 +123,23 @@ fn scan<T: Reducible>(
     let grid = Grid::d1(groups as u64 * u64::from(GROUP)).with_group_size([GROUP, 1, 1]);
     let carries = if groups == 1 {
         let mut carry = acc.buffer_zeroed::<T>(1)?;
-        carry.copy_from_slice(&[T::sum_identity()])?;
+        carry.copy_from_slice(&[identity])?;
         carry
     } else {
         let mut totals = acc.buffer_zeroed::<T>(groups)?;
-        // SAFETY: n is x's length, totals holds a value per chunk, one group per chunk.
-        unsafe { T::scan_totals(acc, grid, n as u64, x, &mut totals) }?;
+        totals_pass(grid, n as u64, x, &mut totals)?;
         let mut carries = acc.buffer_zeroed::<T>(groups)?;
-        scan(acc, &totals, &mut carries, true, operation)?;
+        scan_by(
+            acc,
+            &totals,
+            &mut carries,
+            true,
+            operation,
+            identity,
+            totals_pass,
+            chunks_pass,
+        )?;
         carries
     };
-    // SAFETY: n is the length of x and y, carries holds a value per chunk, one group per
-    // chunk.
-    unsafe { T::scan_chunks(acc, grid, n as u64, exclusive, x, &carries, y) }
+    chunks_pass(grid, n as u64, exclusive, x, &carries, y)
 }

@@ -12,9 +12,19 @@ use crate::prelude::*;
 
 macro_rules! scan_kernels {
     ($totals:ident, $chunks:ident, $t:ty, $identity:tt, |$a:ident, $b:ident| $add:expr) => {
+        crate::__dotcompute_scan_kernels!((unchecked) $totals, $chunks, $t, $identity, [], |$a, $b| $add);
+    };
+}
+
+/// The scan kernels' template, exported for `define_reduction!` (as the reduction's: `$mode`
+/// `unchecked` or nothing; a custom scan passes its identity as a leading parameter).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __dotcompute_scan_kernels {
+    (($($mode:ident)?) $totals:ident, $chunks:ident, $t:ty, $identity:tt, [$($param:ident: $pty:ty),*], |$a:ident, $b:ident| $add:expr) => {
         /// Each chunk's total: the Hillis-Steele scan of its lane totals, at lane 255.
-        #[kernel(unchecked)]
-        pub fn $totals(n: u64, x: &[$t], totals: &mut [$t]) {
+        #[$crate::kernel($($mode)?)]
+        pub fn $totals($($param: $pty,)* n: u64, x: &[$t], totals: &mut [$t]) {
             let mut lanes = shared_array::<$t, 256>();
             let lid = local_id_x();
             let start = group_id_x() * 4096 + 16 * lid;
@@ -47,8 +57,15 @@ macro_rules! scan_kernels {
         /// Each element's prefix: lane `l` continues from the chunk's carry plus the lanes
         /// before it (`carry + exclusive lane prefix`), element by element; `exclusive`
         /// writes the value before adding the element.
-        #[kernel(unchecked)]
-        pub fn $chunks(n: u64, exclusive: u32, x: &[$t], carries: &[$t], y: &mut [$t]) {
+        #[$crate::kernel($($mode)?)]
+        pub fn $chunks(
+            $($param: $pty,)*
+            n: u64,
+            exclusive: u32,
+            x: &[$t],
+            carries: &[$t],
+            y: &mut [$t],
+        ) {
             let mut lanes = shared_array::<$t, 256>();
             let lid = local_id_x();
             let start = group_id_x() * 4096 + 16 * lid;
