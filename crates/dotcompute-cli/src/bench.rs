@@ -9,6 +9,7 @@
 
 mod gemm;
 mod math;
+mod sort;
 
 use crate::{CliError, c_peer, select_accelerators, table};
 use dotcompute::{Accelerator, ComputeService, Grid, SimdLevel, UnifiedBuffer};
@@ -442,7 +443,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
     matmul(&mut r, &dc, &accs)?;
     gemm::run(&mut r, &dc, &accs)?;
     histogram(&mut r, &dc, &accs)?;
-    sort(&mut r, &dc, &accs)?;
+    sort::run(&mut r, &dc, &accs)?;
     math::run(&mut r, &dc, &accs)?;
     launch_latency(&mut r, &dc, &accs)?;
     cold_start(&mut r)?;
@@ -1027,44 +1028,6 @@ fn matmul_f32(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Resu
         &format!("{n}x{n}"),
         (n * n) as u64,
         Work::Flops { flops, bytes },
-        contenders,
-    )
-}
-
-/// Sorting 16M `u32` keys (each repetition copies the unsorted keys in first, as the peer
-/// does).
-fn sort(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Result<(), CliError> {
-    if !r.wants("sort") {
-        return Ok(());
-    }
-    let n = if r.quick { 1 << 18 } else { 1 << 24 };
-    let keys: Vec<u32> = (0..n as u32)
-        .map(|i| i.wrapping_mul(0x9E37_79B9).rotate_left(13) ^ i)
-        .collect();
-    let accs = r.fitting(accs, 4 * n as u64, "sort");
-    let mut contenders = Vec::new();
-    for acc in &accs {
-        let mut dk = dc.buffer_from_slice(&keys)?;
-        let k = &keys;
-        contenders.push(Contender::dotcompute(acc, move || {
-            dk.copy_from_slice(k)?;
-            dotcompute::algorithms::sort_u32(acc, &mut dk)?;
-            Ok(())
-        }));
-    }
-    let k2 = &keys;
-    let mut v = keys.clone();
-    contenders.push(Contender::peer("rayon par_sort_unstable", move || {
-        v.copy_from_slice(k2);
-        v.par_sort_unstable();
-        black_box(&v);
-        Ok(())
-    }));
-    r.race(
-        "sort u32",
-        &format!("{}M", n >> 20),
-        n as u64,
-        Work::Elements(n as u64),
         contenders,
     )
 }

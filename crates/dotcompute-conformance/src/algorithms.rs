@@ -472,7 +472,100 @@ pub fn sorts(env: &Env) -> CaseResult {
         let mut ds = env.dc.buffer_from_slice(&s)?;
         algorithms::sort_i32(&env.acc, &mut ds)?;
         total = total.merge(compare::exact("sorted i32", &ds.to_vec()?, &want).map_err(mismatch)?);
+        total = total.merge(sorts_64(env, &mut rng, n)?);
+        total = total.merge(pairs_and_argsort(env, &mut rng, n)?);
     }
+    Ok(total)
+}
+
+/// `sort` of u64, i64 and f64 (every bit pattern, special values) keys.
+fn sorts_64(env: &Env, rng: &mut Rng, n: usize) -> CaseResult {
+    let mut total = Outcome::default();
+    let u: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
+    let mut want = u.clone();
+    want.sort_unstable();
+    let mut du = env.dc.buffer_from_slice(&u)?;
+    algorithms::sort(&env.acc, &mut du)?;
+    total = total.merge(compare::exact("sorted u64", &du.to_vec()?, &want).map_err(mismatch)?);
+    let i: Vec<i64> = (0..n).map(|_| rng.next_u64() as i64).collect();
+    let mut want = i.clone();
+    want.sort_unstable();
+    let mut di = env.dc.buffer_from_slice(&i)?;
+    algorithms::sort(&env.acc, &mut di)?;
+    total = total.merge(compare::exact("sorted i64", &di.to_vec()?, &want).map_err(mismatch)?);
+    let mut f: Vec<f64> = (0..n).map(|_| f64::from_bits(rng.next_u64())).collect();
+    let specials = [
+        0.0,
+        -0.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        -f64::NAN,
+        f64::MIN_POSITIVE / 2.0,
+        -1.0,
+    ];
+    for (v, s) in f.iter_mut().zip(specials) {
+        *v = s;
+    }
+    let mut want = f.clone();
+    want.sort_by(f64::total_cmp);
+    let mut df = env.dc.buffer_from_slice(&f)?;
+    algorithms::sort(&env.acc, &mut df)?;
+    let bits = |v: &[f64]| -> Vec<u64> { v.iter().map(|x| x.to_bits()).collect() };
+    total = total.merge(
+        compare::exact("sorted f64 (bits)", &bits(&df.to_vec()?), &bits(&want))
+            .map_err(mismatch)?,
+    );
+    Ok(total)
+}
+
+/// `sort_pairs` (keys with few distinct values, so stability shows: values are the original
+/// positions, or floats derived from them) and `argsort`, against the host's stable sort.
+fn pairs_and_argsort(env: &Env, rng: &mut Rng, n: usize) -> CaseResult {
+    let mut total = Outcome::default();
+    let keys: Vec<u32> = (0..n)
+        .map(|_| (rng.next_u64() % 13) as u32 * 1_000_003)
+        .collect();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by_key(|&i| keys[i as usize]);
+    let want_keys: Vec<u32> = order.iter().map(|&i| keys[i as usize]).collect();
+    let mut dk = env.dc.buffer_from_slice(&keys)?;
+    let mut dv = env
+        .dc
+        .buffer_from_slice(&(0..n as u32).collect::<Vec<u32>>())?;
+    algorithms::sort_pairs(&env.acc, &mut dk, &mut dv)?;
+    total = total.merge(compare::exact("pair keys", &dk.to_vec()?, &want_keys).map_err(mismatch)?);
+    total = total.merge(compare::exact("pair values", &dv.to_vec()?, &order).map_err(mismatch)?);
+    let argsorted = algorithms::argsort(&env.acc, &env.dc.buffer_from_slice(&keys)?)?;
+    total =
+        total.merge(compare::exact("argsort u32", &argsorted.to_vec()?, &order).map_err(mismatch)?);
+
+    // f64 keys with repeats (-0.0 and 0.0 are distinct keys in total_cmp order), f32 values.
+    let fkeys: Vec<f64> = (0..n)
+        .map(|_| match rng.next_u64() % 5 {
+            0 => -0.0,
+            1 => 0.0,
+            2 => f64::NAN,
+            3 => -2.5,
+            _ => 1e300,
+        })
+        .collect();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by(|&a, &b| fkeys[a as usize].total_cmp(&fkeys[b as usize]));
+    let values: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
+    let want_values: Vec<u32> = order
+        .iter()
+        .map(|&i| values[i as usize].to_bits())
+        .collect();
+    let mut dk = env.dc.buffer_from_slice(&fkeys)?;
+    let mut dv = env.dc.buffer_from_slice(&values)?;
+    algorithms::sort_pairs(&env.acc, &mut dk, &mut dv)?;
+    let got: Vec<u32> = dv.to_vec()?.iter().map(|v| v.to_bits()).collect();
+    total = total
+        .merge(compare::exact("f64 -> f32 pair values", &got, &want_values).map_err(mismatch)?);
+    let argsorted = algorithms::argsort(&env.acc, &env.dc.buffer_from_slice(&fkeys)?)?;
+    total =
+        total.merge(compare::exact("argsort f64", &argsorted.to_vec()?, &order).map_err(mismatch)?);
     Ok(total)
 }
 

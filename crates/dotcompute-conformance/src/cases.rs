@@ -267,7 +267,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         name: "radix_sort",
-        description: "algorithms::sort_u32 of random keys and of keys with few distinct values, sort_f32 (total_cmp order, every bit pattern) and sort_i32, 0 to 100,003 keys",
+        description: "algorithms::sort of u32 keys (random, and few distinct values), i32, u64, i64, f32 and f64 (total_cmp order, every bit pattern); sort_pairs (stable: few distinct keys, u32 and f64 keys with u32 and f32 values) and argsort; 0 to 100,003 keys",
         tolerance: Tolerance::EXACT,
         run: crate::algorithms::sorts,
     },

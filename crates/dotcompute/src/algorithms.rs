@@ -8,8 +8,9 @@
 //! - [`transpose`]: a row-major matrix's transpose.
 //! - [`Gemm`]: `C = alpha * op(A) * op(B) + beta * C`, `f32` and `f64` (on the CPU through the
 //!   `gemm` crate).
-//! - [`sort_u32`], [`sort_i32`], [`sort_f32`]: a stable LSD radix sort of 32-bit keys (floats in
-//!   `total_cmp` order).
+//! - [`sort`], [`sort_pairs`], [`argsort`]: a stable LSD radix sort of `u32 i32 f32 u64 i64
+//!   f64` keys (floats in `total_cmp` order), alone, with values of any of those types, or as
+//!   a permutation.
 //! - [`define_reduction!`](crate::define_reduction) and
 //!   [`define_compaction!`](crate::define_compaction): a reduction and scans with your own
 //!   associative `#[kernel_fn]` combiner, and stream compaction by your own predicate (see
@@ -35,7 +36,7 @@ pub use gemm::{Gemm, GemmElement};
 pub use histogram::{Histogrammable, histogram};
 pub use reduce::{Reducible, argmax, argmin, max, min, product, sum};
 pub use scan::{exclusive_scan, inclusive_scan};
-pub use sort::{sort_f32, sort_i32, sort_u32};
+pub use sort::{SortKey, SortValue, argsort, sort, sort_f32, sort_i32, sort_pairs, sort_u32};
 pub use transpose::{Transposable, transpose};
 
 /// Every kernel the library launches, for tests that compile or validate them all (each

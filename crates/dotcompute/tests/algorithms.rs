@@ -289,3 +289,34 @@ fn gemm_on_one_two_and_three_threads_agrees() {
         }
     }
 }
+
+#[test]
+fn sort_pairs_of_other_lengths_are_refused_and_left() {
+    let (dc, acc) = cpu(2);
+    let mut keys = dc.buffer_from_slice(&[3u64, 1, 2]).unwrap();
+    let mut values = dc.buffer_from_slice(&[1.0f32, 2.0]).unwrap();
+    let err = algorithms::sort_pairs(&acc, &mut keys, &mut values).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument { operation, reason }
+            if operation == "sort_pairs" && reason.contains("3 keys but 2 values")),
+        "{err}"
+    );
+    assert_eq!(keys.to_vec().unwrap(), [3, 1, 2]);
+    assert_eq!(values.to_vec().unwrap(), [1.0, 2.0]);
+    // Nothing and one key sort trivially; argsort of nothing is empty.
+    let mut none = dc.buffer_zeroed::<f64>(0).unwrap();
+    let mut no_values = dc.buffer_zeroed::<i64>(0).unwrap();
+    algorithms::sort_pairs(&acc, &mut none, &mut no_values).unwrap();
+    assert!(
+        algorithms::argsort(&acc, &none)
+            .unwrap()
+            .to_vec()
+            .unwrap()
+            .is_empty()
+    );
+    let one = dc.buffer_from_slice(&[f32::NAN]).unwrap();
+    assert_eq!(
+        algorithms::argsort(&acc, &one).unwrap().to_vec().unwrap(),
+        [0]
+    );
+}

@@ -1,9 +1,15 @@
-//! [`sort_u32`], [`sort_i32`], [`sort_f32`] (in `total_cmp` order): a stable LSD radix sort
-//! of 32-bit keys on any accelerator (signed and float keys through `u32` keys in the same
-//! order), from the library's
-//! own kernels: per pass (8 bits of the key), each run of [`RUN`] keys counts its digits,
-//! the counts in digit-major order are scanned into offsets ([`transpose`] and
-//! [`exclusive_scan`]), and each run writes its keys in order to their places.
+//! Sorting on any accelerator: [`sort`] (keys in place), [`sort_pairs`] (keys and their
+//! values, stable) and [`argsort`] (the stable sorting permutation), for `u32 i32 f32 u64 i64
+//! f64` keys, floats in `total_cmp` order (`-NaN < -inf < .. < -0.0 < 0.0 < .. < inf <
+//! NaN`). [`sort_u32`], [`sort_i32`] and [`sort_f32`] are [`sort`] for one type.
+//!
+//! A stable LSD radix sort from the library's own kernels: signed and float keys become
+//! unsigned words in the same order (32 or 64 bits), then per pass (8 bits of the word), each
+//! run of [`RUN`] keys counts its digits, the counts in digit-major order are scanned into
+//! offsets ([`transpose`] and [`exclusive_scan`]), and each run writes its keys in order to
+//! their places. Pairs and `argsort` carry each key's original index through the passes (so
+//! equal keys keep their order) and gather the values by it at the end. Counts and indices
+//! are `u32`: at most `u32::MAX` keys ([`Error::InvalidArgument`] beyond).
 //!
 //! ```
 //! use dotcompute::prelude::*;
@@ -13,8 +19,16 @@
 //! let dc = ComputeService::new()?;
 //! let acc = dc.best_accelerator()?;
 //! let mut keys = dc.buffer_from_slice(&[5u32, 3, 900, 3, 0, 70_000])?;
-//! algorithms::sort_u32(&acc, &mut keys)?;
+//! algorithms::sort(&acc, &mut keys)?;
 //! assert_eq!(keys.to_vec()?, [0, 3, 3, 5, 900, 70_000]);
+//!
+//! let mut keys = dc.buffer_from_slice(&[2.5f64, -1.0, 2.5, f64::NAN, -0.0])?;
+//! let mut names = dc.buffer_from_slice(&[0u32, 1, 2, 3, 4])?;
+//! algorithms::sort_pairs(&acc, &mut keys, &mut names)?;
+//! assert_eq!(names.to_vec()?, [1, 4, 0, 2, 3]); // equal keys keep their order
+//!
+//! let order = algorithms::argsort(&acc, &dc.buffer_from_slice(&[30i64, -5, 7])?)?;
+//! assert_eq!(order.to_vec()?, [1, 2, 0]);
 //! # Ok(())
 //! # }
 //! ```
@@ -26,65 +40,379 @@ use crate::{Accelerator, Error, UnifiedBuffer};
 /// Keys per work item and pass.
 pub const RUN: usize = 4096;
 
-/// Sorts `keys` in place, ascending (stable; for `u32` keys stability is not visible, but
-/// the passes rely on it). Counts are `u32`: at most `u32::MAX` keys.
-pub fn sort_u32(acc: &Accelerator, keys: &mut UnifiedBuffer<u32>) -> Result<(), Error> {
-    let n = keys.len();
-    if n < 2 {
-        return Ok(());
+mod sealed {
+    use super::k;
+    use crate::{Accelerator, Error, UnifiedBuffer};
+
+    /// An unsigned key word the passes sort: `u32` or `u64`.
+    pub trait Word: Copy + bytemuck::Pod {
+        /// Passes of 8 bits.
+        const PASSES: u32;
+        /// Counts each run's digits at `shift`.
+        ///
+        /// # Safety
+        ///
+        /// `counts` holds 256 values per run of `run` keys, `runs` covers the keys.
+        unsafe fn count(
+            acc: &Accelerator,
+            runs: usize,
+            shift: u32,
+            keys: &UnifiedBuffer<Self>,
+            counts: &mut UnifiedBuffer<u32>,
+        ) -> Result<(), Error>;
+        /// Scatters each run's keys (and indices, when given) to their offsets.
+        ///
+        /// # Safety
+        ///
+        /// `offsets` are the exclusive scan, in digit-major order, of the counts that
+        /// [`Word::count`] gave for the same keys and shift; the outputs hold as many values
+        /// as the keys (and `index` too).
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn scatter(
+            acc: &Accelerator,
+            runs: usize,
+            shift: u32,
+            keys: &UnifiedBuffer<Self>,
+            index: Option<(&UnifiedBuffer<u32>, &mut UnifiedBuffer<u32>)>,
+            offsets: &UnifiedBuffer<u32>,
+            out: &mut UnifiedBuffer<Self>,
+        ) -> Result<(), Error>;
     }
-    if n as u64 > u64::from(u32::MAX) {
-        return Err(Error::InvalidArgument {
-            operation: "sort_u32".into(),
-            reason: format!("{n} keys: at most {}", u32::MAX),
-        });
+
+    macro_rules! word {
+        ($w:ty, $passes:literal, $count:ident, $scatter:ident, $indexed:ident) => {
+            impl Word for $w {
+                const PASSES: u32 = $passes;
+                unsafe fn count(
+                    acc: &Accelerator,
+                    runs: usize,
+                    shift: u32,
+                    keys: &UnifiedBuffer<$w>,
+                    counts: &mut UnifiedBuffer<u32>,
+                ) -> Result<(), Error> {
+                    let run = super::RUN as u64;
+                    // SAFETY: the caller's contract.
+                    unsafe { k::$count::launch(acc, runs, run, shift, keys, counts) }
+                }
+                unsafe fn scatter(
+                    acc: &Accelerator,
+                    runs: usize,
+                    shift: u32,
+                    keys: &UnifiedBuffer<$w>,
+                    index: Option<(&UnifiedBuffer<u32>, &mut UnifiedBuffer<u32>)>,
+                    offsets: &UnifiedBuffer<u32>,
+                    out: &mut UnifiedBuffer<$w>,
+                ) -> Result<(), Error> {
+                    let run = super::RUN as u64;
+                    // SAFETY: the caller's contract: every offset plus the run's count of
+                    // its digit is at most the key count.
+                    unsafe {
+                        match index {
+                            None => k::$scatter::launch(acc, runs, run, shift, keys, offsets, out),
+                            Some((index, out_index)) => k::$indexed::launch(
+                                acc, runs, run, shift, keys, index, offsets, out, out_index,
+                            ),
+                        }
+                    }
+                }
+            }
+        };
     }
+
+    word!(
+        u32,
+        4,
+        radix_count_u32,
+        radix_scatter_u32,
+        radix_scatter_indexed_u32
+    );
+    word!(
+        u64,
+        8,
+        radix_count_u64,
+        radix_scatter_u64,
+        radix_scatter_indexed_u64
+    );
+
+    /// What [`super::SortKey`] types provide: their word and the conversions.
+    pub trait Key: Copy + bytemuck::Pod {
+        /// The unsigned word in the same order.
+        type Word: Word;
+        /// `Some` when the key is its own word (no conversion): sorts in place.
+        fn as_word(keys: &mut UnifiedBuffer<Self>) -> Option<&mut UnifiedBuffer<Self::Word>>;
+        /// The keys as words.
+        fn to_words(
+            acc: &Accelerator,
+            keys: &UnifiedBuffer<Self>,
+        ) -> Result<UnifiedBuffer<Self::Word>, Error>;
+        /// Words back to keys.
+        fn from_words(
+            acc: &Accelerator,
+            words: &UnifiedBuffer<Self::Word>,
+            keys: &mut UnifiedBuffer<Self>,
+        ) -> Result<(), Error>;
+    }
+
+    macro_rules! own_word {
+        ($t:ty, $copy:ident) => {
+            impl Key for $t {
+                type Word = $t;
+                fn as_word(keys: &mut UnifiedBuffer<$t>) -> Option<&mut UnifiedBuffer<$t>> {
+                    Some(keys)
+                }
+                fn to_words(
+                    acc: &Accelerator,
+                    keys: &UnifiedBuffer<$t>,
+                ) -> Result<UnifiedBuffer<$t>, Error> {
+                    // A copy on the accelerator (through the host would move the data twice).
+                    let mut words = acc.buffer_zeroed::<$t>(keys.len())?;
+                    k::$copy::launch(acc, keys.len(), keys, &mut words)?;
+                    Ok(words)
+                }
+                fn from_words(
+                    acc: &Accelerator,
+                    words: &UnifiedBuffer<$t>,
+                    keys: &mut UnifiedBuffer<$t>,
+                ) -> Result<(), Error> {
+                    k::$copy::launch(acc, keys.len(), words, keys)
+                }
+            }
+        };
+    }
+
+    own_word!(u32, copy_u32);
+    own_word!(u64, copy_u64);
+
+    macro_rules! mapped_word {
+        ($t:ty, $w:ty, $to:ident, $from:ident) => {
+            impl Key for $t {
+                type Word = $w;
+                fn as_word(_keys: &mut UnifiedBuffer<$t>) -> Option<&mut UnifiedBuffer<$w>> {
+                    None
+                }
+                fn to_words(
+                    acc: &Accelerator,
+                    keys: &UnifiedBuffer<$t>,
+                ) -> Result<UnifiedBuffer<$w>, Error> {
+                    let mut words = acc.buffer_zeroed::<$w>(keys.len())?;
+                    k::$to::launch(acc, keys.len(), keys, &mut words)?;
+                    Ok(words)
+                }
+                fn from_words(
+                    acc: &Accelerator,
+                    words: &UnifiedBuffer<$w>,
+                    keys: &mut UnifiedBuffer<$t>,
+                ) -> Result<(), Error> {
+                    k::$from::launch(acc, keys.len(), words, keys)
+                }
+            }
+        };
+    }
+
+    mapped_word!(i32, u32, i32_to_key, key_to_i32);
+    mapped_word!(f32, u32, f32_to_key, key_to_f32);
+    mapped_word!(i64, u64, i64_to_key, key_to_i64);
+    mapped_word!(f64, u64, f64_to_key, key_to_f64);
+
+    /// What [`super::SortValue`] types provide: a gather by index.
+    pub trait Value: Copy + bytemuck::Pod {
+        /// `out[i] = x[index[i]]`.
+        fn gather(
+            acc: &Accelerator,
+            index: &UnifiedBuffer<u32>,
+            x: &UnifiedBuffer<Self>,
+            out: &mut UnifiedBuffer<Self>,
+        ) -> Result<(), Error>;
+    }
+
+    macro_rules! value {
+        ($t:ty, $gather:ident) => {
+            impl Value for $t {
+                fn gather(
+                    acc: &Accelerator,
+                    index: &UnifiedBuffer<u32>,
+                    x: &UnifiedBuffer<$t>,
+                    out: &mut UnifiedBuffer<$t>,
+                ) -> Result<(), Error> {
+                    k::$gather::launch(acc, out.len(), index, x, out)
+                }
+            }
+        };
+    }
+
+    value!(f32, gather_f32);
+    value!(f64, gather_f64);
+    value!(i32, gather_i32);
+    value!(u32, gather_u32);
+    value!(i64, gather_i64);
+    value!(u64, gather_u64);
+}
+
+/// Key types of [`sort`], [`sort_pairs`] and [`argsort`]: `u32 i32 f32 u64 i64 f64`.
+pub trait SortKey: sealed::Key {}
+impl SortKey for u32 {}
+impl SortKey for i32 {}
+impl SortKey for f32 {}
+impl SortKey for u64 {}
+impl SortKey for i64 {}
+impl SortKey for f64 {}
+
+/// Value types of [`sort_pairs`]: `f32 f64 i32 u32 i64 u64`.
+pub trait SortValue: sealed::Value {}
+impl SortValue for f32 {}
+impl SortValue for f64 {}
+impl SortValue for i32 {}
+impl SortValue for u32 {}
+impl SortValue for i64 {}
+impl SortValue for u64 {}
+
+use sealed::Word;
+
+/// The radix passes over `words`, in place, carrying `index` along when given.
+fn radix<W: Word>(
+    acc: &Accelerator,
+    words: &mut UnifiedBuffer<W>,
+    mut index: Option<&mut UnifiedBuffer<u32>>,
+) -> Result<(), Error> {
+    let n = words.len();
     let runs = n.div_ceil(RUN);
-    let mut other = acc.buffer_zeroed::<u32>(n)?;
+    let mut other = acc.buffer_zeroed::<W>(n)?;
+    let mut other_index = match index {
+        Some(_) => Some(acc.buffer_zeroed::<u32>(n)?),
+        None => None,
+    };
     let mut counts = acc.buffer_zeroed::<u32>(runs * 256)?;
     let mut by_digit = acc.buffer_zeroed::<u32>(runs * 256)?;
     let mut scanned = acc.buffer_zeroed::<u32>(runs * 256)?;
     let mut offsets = acc.buffer_zeroed::<u32>(runs * 256)?;
-    // Four passes: the keys end where they started.
-    for pass in 0..4u32 {
+    // An even number of passes: the keys end where they started.
+    for pass in 0..W::PASSES {
         let shift = 8 * pass;
-        let (src, dst) = if pass % 2 == 0 {
-            (&*keys, &mut other)
+        let even = pass % 2 == 0;
+        let (src, dst) = if even {
+            (&*words, &mut other)
         } else {
-            (&other, &mut *keys)
+            (&other, &mut *words)
+        };
+        let index_pair = match (index.as_deref_mut(), other_index.as_mut()) {
+            (Some(a), Some(b)) => Some(if even { (&*a, b) } else { (&*b, a) }),
+            _ => None,
         };
         // SAFETY: one item per run of RUN keys; counts holds 256 per run.
-        unsafe { k::radix_count_u32::launch(acc, runs, RUN as u64, shift, src, &mut counts) }?;
+        unsafe { W::count(acc, runs, shift, src, &mut counts) }?;
         // Offsets: the digit-major order (all runs' digit 0, then digit 1, ..) scanned.
         transpose(acc, &counts, runs, 256, &mut by_digit)?;
         exclusive_scan(acc, &by_digit, &mut scanned)?;
         transpose(acc, &scanned, 256, runs, &mut offsets)?;
-        // SAFETY: every offset plus the run's count of its digit is at most n (the offsets
-        // are an exclusive scan of all counts, which sum to n).
-        unsafe { k::radix_scatter_u32::launch(acc, runs, RUN as u64, shift, src, &offsets, dst) }?;
+        // SAFETY: the offsets are the exclusive scan of all counts (which sum to n) in
+        // digit-major order; the outputs hold n values.
+        unsafe { W::scatter(acc, runs, shift, src, index_pair, &offsets, dst) }?;
     }
     Ok(())
 }
 
-/// Sorts `f32` keys in place in `f32::total_cmp` order (`-NaN < -inf < .. < -0.0 < 0.0 < ..
-/// < inf < NaN`), through `u32` keys in the same order.
-pub fn sort_f32(acc: &Accelerator, keys: &mut UnifiedBuffer<f32>) -> Result<(), Error> {
-    if keys.len() < 2 {
-        return Ok(());
+fn check_len(operation: &str, n: usize) -> Result<(), Error> {
+    if n as u64 > u64::from(u32::MAX) {
+        return Err(Error::InvalidArgument {
+            operation: operation.into(),
+            reason: format!("{n} keys: at most {}", u32::MAX),
+        });
     }
-    let mut bits = acc.buffer_zeroed::<u32>(keys.len())?;
-    k::f32_to_key::launch(acc, keys.len(), keys, &mut bits)?;
-    sort_u32(acc, &mut bits)?;
-    k::key_to_f32::launch(acc, keys.len(), &bits, keys)
+    Ok(())
 }
 
-/// Sorts `i32` keys in place, ascending, through `u32` keys in the same order.
-pub fn sort_i32(acc: &Accelerator, keys: &mut UnifiedBuffer<i32>) -> Result<(), Error> {
-    if keys.len() < 2 {
+/// Sorts `keys` in place, ascending (floats in `total_cmp` order).
+pub fn sort<K: SortKey>(acc: &Accelerator, keys: &mut UnifiedBuffer<K>) -> Result<(), Error> {
+    let n = keys.len();
+    check_len("sort", n)?;
+    if n < 2 {
         return Ok(());
     }
-    let mut bits = acc.buffer_zeroed::<u32>(keys.len())?;
-    k::i32_to_key::launch(acc, keys.len(), keys, &mut bits)?;
-    sort_u32(acc, &mut bits)?;
-    k::key_to_i32::launch(acc, keys.len(), &bits, keys)
+    if let Some(words) = K::as_word(keys) {
+        return radix(acc, words, None);
+    }
+    let mut words = K::to_words(acc, keys)?;
+    radix(acc, &mut words, None)?;
+    K::from_words(acc, &words, keys)
+}
+
+/// Sorts `keys` and returns the stable sorting permutation (`index[i]` is the position in
+/// the unsorted `keys` of the `i`-th smallest key).
+fn sorted_index<K: SortKey>(
+    acc: &Accelerator,
+    keys: &mut UnifiedBuffer<K>,
+) -> Result<UnifiedBuffer<u32>, Error> {
+    let n = keys.len();
+    let mut index = acc.buffer_zeroed::<u32>(n)?;
+    if n == 0 {
+        return Ok(index);
+    }
+    k::iota_u32::launch(acc, n, &mut index)?;
+    if let Some(words) = K::as_word(keys) {
+        radix(acc, words, Some(&mut index))?;
+        return Ok(index);
+    }
+    let mut words = K::to_words(acc, keys)?;
+    radix(acc, &mut words, Some(&mut index))?;
+    K::from_words(acc, &words, keys)?;
+    Ok(index)
+}
+
+/// Sorts `keys` in place and reorders `values` with them (`values[i]` stays with `keys[i]`);
+/// stable: elements with equal keys keep their order. `values` must be as long as `keys`
+/// ([`Error::InvalidArgument`] otherwise, both untouched).
+pub fn sort_pairs<K: SortKey, V: SortValue>(
+    acc: &Accelerator,
+    keys: &mut UnifiedBuffer<K>,
+    values: &mut UnifiedBuffer<V>,
+) -> Result<(), Error> {
+    let n = keys.len();
+    if values.len() != n {
+        return Err(Error::InvalidArgument {
+            operation: "sort_pairs".into(),
+            reason: format!("{n} keys but {} values", values.len()),
+        });
+    }
+    check_len("sort_pairs", n)?;
+    if n < 2 {
+        return Ok(());
+    }
+    let index = sorted_index(acc, keys)?;
+    let mut sorted = acc.buffer_zeroed::<V>(n)?;
+    V::gather(acc, &index, values, &mut sorted)?;
+    std::mem::swap(values, &mut sorted);
+    Ok(())
+}
+
+/// The stable sorting permutation of `keys`: `result[i]` is the index in `keys` of the
+/// `i`-th smallest key (equal keys in their order). `keys` is not modified.
+pub fn argsort<K: SortKey>(
+    acc: &Accelerator,
+    keys: &UnifiedBuffer<K>,
+) -> Result<UnifiedBuffer<u32>, Error> {
+    let n = keys.len();
+    check_len("argsort", n)?;
+    let mut index = acc.buffer_zeroed::<u32>(n)?;
+    if n == 0 {
+        return Ok(index);
+    }
+    let mut words = K::to_words(acc, keys)?;
+    k::iota_u32::launch(acc, n, &mut index)?;
+    radix(acc, &mut words, Some(&mut index))?;
+    Ok(index)
+}
+
+/// [`sort`] of `u32` keys.
+pub fn sort_u32(acc: &Accelerator, keys: &mut UnifiedBuffer<u32>) -> Result<(), Error> {
+    sort(acc, keys)
+}
+
+/// [`sort`] of `i32` keys.
+pub fn sort_i32(acc: &Accelerator, keys: &mut UnifiedBuffer<i32>) -> Result<(), Error> {
+    sort(acc, keys)
+}
+
+/// [`sort`] of `f32` keys, in `f32::total_cmp` order.
+pub fn sort_f32(acc: &Accelerator, keys: &mut UnifiedBuffer<f32>) -> Result<(), Error> {
+    sort(acc, keys)
 }
