@@ -7,6 +7,7 @@
 //! before each timed run so that no contender's idle-spinning threads slow the next; the
 //! figures are medians over the repetitions, and ratios are ratios of medians.
 
+mod fft;
 mod gemm;
 mod math;
 mod sort;
@@ -442,6 +443,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
     mandelbrot(&mut r, &dc, &accs)?;
     matmul(&mut r, &dc, &accs)?;
     gemm::run(&mut r, &dc, &accs)?;
+    fft::run(&mut r, &dc, &accs)?;
     histogram(&mut r, &dc, &accs)?;
     sort::run(&mut r, &dc, &accs)?;
     math::run(&mut r, &dc, &accs)?;

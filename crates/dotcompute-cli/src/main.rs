@@ -13,6 +13,7 @@ mod bench;
 mod c_peer;
 mod chart;
 mod devices;
+mod fftw_peer;
 mod openblas_peer;
 mod report;
 mod selftest;

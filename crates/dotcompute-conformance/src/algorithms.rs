@@ -907,3 +907,126 @@ pub fn custom_algorithms(env: &Env) -> CaseResult {
     total = total.merge(compare::exact("odds (none)", &got, &[]).map_err(mismatch)?);
     Ok(total)
 }
+
+/// `Fft` of f32 and f64 data, powers of two and other lengths (primes among them), batches of
+/// 1 and 3, forward and inverse, against a DFT in `f64` (angles from `j k mod n`, exact):
+/// every component within `10 (log2 m + 2) u sum |x|`, `m` the largest power-of-two length
+/// any backend's method uses (Bluestein's `2 n - 1` rounded up) and `u` the unit roundoff.
+pub fn ffts(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(137);
+    let mut total = Outcome::default();
+    for len in [1usize, 2, 8, 1024, 3, 5, 100, 1009] {
+        for batch in [1usize, 3] {
+            for inverse in [false, true] {
+                let x: Vec<f64> = (0..2 * len * batch)
+                    .map(|_| rng.f64_in(-1.0, 1.0))
+                    .collect();
+                let narrow: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+                let wide_of_narrow: Vec<f64> = narrow.iter().map(|&v| f64::from(v)).collect();
+                let mut d32 = env.dc.buffer_from_slice(&narrow)?;
+                let mut d64 = env.dc.buffer_from_slice(&x)?;
+                let mut plan32 = algorithms::Fft::<f32>::new(len).batch(batch);
+                let mut plan64 = algorithms::Fft::<f64>::new(len).batch(batch);
+                if inverse {
+                    plan32 = plan32.inverse();
+                    plan64 = plan64.inverse();
+                }
+                plan32.run(&env.acc, &mut d32)?;
+                plan64.run(&env.acc, &mut d64)?;
+                let got32: Vec<f64> = d32.to_vec()?.iter().map(|&v| f64::from(v)).collect();
+                let f32_roundoff = f64::from(f32::EPSILON) / 2.0;
+                total = total.merge(check_dft(
+                    "fft f32",
+                    &got32,
+                    &wide_of_narrow,
+                    len,
+                    inverse,
+                    f32_roundoff,
+                )?);
+                total = total.merge(check_dft(
+                    "fft f64",
+                    &d64.to_vec()?,
+                    &x,
+                    len,
+                    inverse,
+                    f64::EPSILON / 2.0,
+                )?);
+            }
+        }
+    }
+    // Length 0 is refused; a buffer of the wrong size too, untouched.
+    let mut d = env.dc.buffer_from_slice(&[1.0f32, 2.0, 3.0])?;
+    for plan in [
+        algorithms::Fft::<f32>::new(0),
+        algorithms::Fft::<f32>::new(2),
+    ] {
+        if plan.run(&env.acc, &mut d).is_ok() {
+            return Err(mismatch(compare::Mismatch {
+                output: "fft refusals",
+                index: 0,
+                got: format!("{plan:?} accepted 3 floats"),
+                want: "Error::InvalidArgument".into(),
+                ulp: None,
+            }));
+        }
+    }
+    total = total.merge(
+        compare::exact("fft refusal leaves data", &d.to_vec()?, &[1.0f32, 2.0, 3.0])
+            .map_err(mismatch)?,
+    );
+    Ok(total)
+}
+
+/// Each transform of `got` against the DFT of `x` (interleaved, batches of `len`).
+fn check_dft(
+    output: &'static str,
+    got: &[f64],
+    x: &[f64],
+    len: usize,
+    inverse: bool,
+    roundoff: f64,
+) -> CaseResult {
+    let sign = if inverse { 1.0 } else { -1.0 };
+    let m = if len.is_power_of_two() {
+        len
+    } else {
+        (2 * len - 1).next_power_of_two()
+    };
+    let (cos, sin): (Vec<f64>, Vec<f64>) = (0..len)
+        .map(|t| {
+            let angle = 2.0 * std::f64::consts::PI * t as f64 / len as f64;
+            (angle.cos(), sign * angle.sin())
+        })
+        .unzip();
+    for (b, (xs, gs)) in x.chunks(2 * len).zip(got.chunks(2 * len)).enumerate() {
+        let magnitude: f64 = xs.iter().map(|v| v.abs()).sum();
+        let bound = 10.0 * ((m as f64).log2() + 2.0) * roundoff * magnitude.max(f64::MIN_POSITIVE);
+        for k in 0..len {
+            let (mut re, mut im) = (0.0, 0.0);
+            for j in 0..len {
+                let t = j * k % len;
+                let (xr, xi) = (xs[2 * j], xs[2 * j + 1]);
+                re += xr * cos[t] - xi * sin[t];
+                im += xr * sin[t] + xi * cos[t];
+            }
+            for (part, want, value) in [(0, re, gs[2 * k]), (1, im, gs[2 * k + 1])] {
+                if (value - want).abs() > bound || value.is_nan() {
+                    return Err(mismatch(compare::Mismatch {
+                        output,
+                        index: b * 2 * len + 2 * k + part,
+                        got: format!("{value:e}"),
+                        want: format!(
+                            "{want:e} (bound {bound:e}; length {len}, inverse {inverse})"
+                        ),
+                        ulp: None,
+                    }));
+                }
+            }
+        }
+    }
+    // No ULP figure: components near zero make it meaningless (the bound is absolute).
+    Ok(Outcome {
+        compared: got.len(),
+        max_ulp: 0,
+    })
+}

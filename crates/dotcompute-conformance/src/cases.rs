@@ -260,6 +260,12 @@ pub const CASES: &[Case] = &[
         run: crate::algorithms::custom_algorithms,
     },
     Case {
+        name: "fft",
+        description: "algorithms::Fft of f32 and f64, lengths 1, 2, 8, 1024 and 3, 5, 100, 1009 (Bluestein on GPUs), batches of 1 and 3, forward and inverse: within 10 (log2 m + 2) u sum|x| of an f64 DFT; length 0 and wrong sizes refused",
+        tolerance: Tolerance::OWN_BOUND,
+        run: crate::algorithms::ffts,
+    },
+    Case {
         name: "gemm",
         description: "algorithms::Gemm of f32 and f64, shapes that are no multiples of the 64 x 64 block (k = 0 and 1 too), every transpose, alpha/beta 1/0 (the old C all NaN), 0.5/-2, 0/1.5: within the standard error bound of an f64 reference",
         tolerance: Tolerance::OWN_BOUND,

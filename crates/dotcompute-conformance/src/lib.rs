@@ -130,7 +130,7 @@ macro_rules! conformance_tests {
             group_census, subgroup_reduce, subgroup_scan, subgroup_exchange, subgroup_vote,
             subgroup_ids, subgroup_block_sum, subgroup_in_loop, partial_subgroups_refused,
             deterministic_reductions, deterministic_scans, histograms, transposes,
-            custom_algorithms, gemm, radix_sort);
+            custom_algorithms, fft, gemm, radix_sort);
     };
     (@stamp $setup:expr; $($case:ident),* $(,)?) => {
         $(

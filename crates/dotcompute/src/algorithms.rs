@@ -8,6 +8,8 @@
 //! - [`transpose`]: a row-major matrix's transpose.
 //! - [`Gemm`]: `C = alpha * op(A) * op(B) + beta * C`, `f32` and `f64` (on the CPU through the
 //!   `gemm` crate).
+//! - [`Fft`]: 1-D complex FFTs of any length, forward and inverse, batched, `f32` and `f64` (on
+//!   the CPU through `rustfft`).
 //! - [`sort`], [`sort_pairs`], [`argsort`]: a stable LSD radix sort of `u32 i32 f32 u64 i64
 //!   f64` keys (floats in `total_cmp` order), alone, with values of any of those types, or as
 //!   a permutation.
@@ -19,6 +21,8 @@
 mod arg_kernels;
 mod compact_kernels;
 pub mod custom;
+pub mod fft;
+mod fft_kernels;
 pub mod gemm;
 mod gemm_kernels;
 pub mod histogram;
@@ -32,6 +36,7 @@ mod sort_kernels;
 pub mod transpose;
 mod transpose_kernels;
 
+pub use fft::{Fft, FftElement};
 pub use gemm::{Gemm, GemmElement};
 pub use histogram::{Histogrammable, histogram};
 pub use reduce::{Reducible, argmax, argmin, max, min, product, sum};
@@ -49,5 +54,25 @@ pub fn kernels() -> Vec<&'static crate::KernelDefinition> {
     all.extend(transpose_kernels::all());
     all.extend(sort_kernels::all());
     all.extend(gemm_kernels::all());
+    all.extend(fft_kernels::all());
     all
+}
+
+/// [`Error::ForeignBuffer`] for the first buffer (named) of another service than `acc`'s.
+fn check_services(
+    acc: &crate::Accelerator,
+    operation: &str,
+    buffers: &[(&str, dotcompute_core::ServiceId)],
+) -> Result<(), crate::Error> {
+    match buffers
+        .iter()
+        .find(|(_, service)| *service != acc.context().id())
+    {
+        Some((name, _)) => Err(crate::Error::ForeignBuffer {
+            kernel: operation.into(),
+            param: (*name).into(),
+            accelerator: acc.info().name.clone(),
+        }),
+        None => Ok(()),
+    }
 }

@@ -204,20 +204,15 @@ impl<T: GemmElement> Gemm<T> {
                 )));
             }
         }
-        let accelerator = &acc.info().name;
-        for (name, service) in [
-            ("a", a.raw().service()),
-            ("b", b.raw().service()),
-            ("c", c.raw().service()),
-        ] {
-            if service != acc.context().id() {
-                return Err(Error::ForeignBuffer {
-                    kernel: "gemm".into(),
-                    param: name.into(),
-                    accelerator: accelerator.clone(),
-                });
-            }
-        }
+        super::check_services(
+            acc,
+            "gemm",
+            &[
+                ("a", a.raw().service()),
+                ("b", b.raw().service()),
+                ("c", c.raw().service()),
+            ],
+        )?;
         if m == 0 || n == 0 {
             return Ok(());
         }
