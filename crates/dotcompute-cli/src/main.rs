@@ -101,6 +101,9 @@ fn main() -> ExitCode {
 /// - `OMP_WAIT_POLICY=PASSIVE`: the C peer's OpenMP workers would otherwise spin after each
 ///   run, taking cores from whichever contender runs next. libgomp reads the variable when it
 ///   is loaded, before `main`, so setting it here would be too late.
+/// - `OPENBLAS_THREAD_TIMEOUT=4`: the same for the GEMM peer, whose threads otherwise spin for
+///   about 2^28 cycles after each call (measured here: the next contender's GEMM ran at 0.53x
+///   to 1.20x of OpenBLAS from run to run, bimodally; OpenBLAS reads it when loaded).
 /// - `XDG_RUNTIME_DIR`: Mesa's Vulkan drivers complain on stderr without one (containers and
 ///   CI runners often have none); a private directory under the temporary directory does.
 fn restart_with_environment() {
@@ -111,6 +114,9 @@ fn restart_with_environment() {
         let mut env: Vec<(&str, std::ffi::OsString)> = Vec::new();
         if std::env::var_os("OMP_WAIT_POLICY").is_none() {
             env.push(("OMP_WAIT_POLICY", "PASSIVE".into()));
+        }
+        if std::env::var_os("OPENBLAS_THREAD_TIMEOUT").is_none() {
+            env.push(("OPENBLAS_THREAD_TIMEOUT", "4".into()));
         }
         let runtime_dir_ok =
             std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).is_dir());
@@ -133,7 +139,7 @@ fn restart_with_environment() {
                 .exec();
             // exec returns only on failure; carry on in this environment then.
             eprintln!(
-                "warning: could not restart with OMP_WAIT_POLICY and XDG_RUNTIME_DIR set: {err}"
+                "warning: could not restart with OMP_WAIT_POLICY, OPENBLAS_THREAD_TIMEOUT and XDG_RUNTIME_DIR set: {err}"
             );
         }
     }
