@@ -123,8 +123,12 @@ fn tan_kernel_f32(rh: f32, rl: f32, cotangent: bool) -> f32 {
 }
 
 /// sin(x + offset pi/2) of `f32` x for `function` 0 (sine, offset 0) or 1 (cosine,
-/// offset 1), tan(x) for 2; special values included.
-fn trig_f32(x: f32, function: u32) -> f32 {
+/// offset 1), tan(x) for 2; special values included. With `full` false the large reduction
+/// is never chosen (the result is then right only for |x| < 4096, NaN and infinities): the
+/// CPU backend speculates with that form, where the constant lets the compiler drop the
+/// large reduction, and reruns a block of items with `full` true when any argument was
+/// large (see the `rust` emitter's `speculative` calls).
+pub fn trig_f32(x: f32, function: u32, full: bool) -> f32 {
     // Medium reduction (|x| < 4096; larger x is clamped, and takes the other result).
     let xm = x.clamp(-4096.0, 4096.0);
     let z = xm * 0.63661975 + 1.2582912e7;
@@ -178,7 +182,7 @@ fn trig_f32(x: f32, function: u32) -> f32 {
     };
     let sign = if negative { -sign } else { sign };
 
-    let large = x.abs() >= 4096.0;
+    let large = full && x.abs() >= 4096.0;
     let q = if large { q_large } else { q_medium };
     let rh = if large { sign * ph } else { rh_medium };
     let rl = if large { sign * pl } else { rl_medium };
@@ -210,17 +214,17 @@ fn trig_f32(x: f32, function: u32) -> f32 {
 
 /// The sine of `f32` `x`.
 pub fn sin_f32(x: f32) -> f32 {
-    trig_f32(x, 0)
+    trig_f32(x, 0, true)
 }
 
 /// The cosine of `f32` `x`.
 pub fn cos_f32(x: f32) -> f32 {
-    trig_f32(x, 1)
+    trig_f32(x, 1, true)
 }
 
 /// The tangent of `f32` `x`.
 pub fn tan_f32(x: f32) -> f32 {
-    trig_f32(x, 2)
+    trig_f32(x, 2, true)
 }
 
 /// Word `i` of 2/pi's binary expansion for `f64` reduction (1,216 bits: enough for the
@@ -312,8 +316,9 @@ fn cos_tail_f64(rh: f64, rl: f64) -> f64 {
 /// The reduction x = q pi/2 + r: for |x| < 2^20, msun's three rounds of pi/2 in 33-bit
 /// parts (each product with q exact); beyond, Payne and Hanek's method with 192 bits of 2/pi
 /// (inline: the language has no tuples to return q and r in). Both are computed and one is
-/// chosen, as for `f32`.
-fn trig_f64(x: f64, function: u32) -> f64 {
+/// chosen, as for `f32` (and `full` false never chooses the large one, as for `f32`: right
+/// for |x| < 2^20, NaN and infinities).
+pub fn trig_f64(x: f64, function: u32, full: bool) -> f64 {
     // Medium reduction.
     let xm = x.clamp(-1048576.0, 1048576.0);
     let magic = xm * std::f64::consts::FRAC_2_PI + 6.755399441055744e15;
@@ -406,7 +411,7 @@ fn trig_f64(x: f64, function: u32) -> f64 {
     let rh_large = if negative { -rh } else { rh };
     let rl_large = if negative { -rl } else { rl };
 
-    let large = x.abs() >= 1048576.0;
+    let large = full && x.abs() >= 1048576.0;
     let q = if large { q_large } else { q_medium };
     let rh = if large { rh_large } else { rh_medium };
     let rl = if large { rl_large } else { rl_medium };
@@ -451,15 +456,15 @@ fn trig_f64(x: f64, function: u32) -> f64 {
 
 /// The sine of `f64` `x`.
 pub fn sin_f64(x: f64) -> f64 {
-    trig_f64(x, 0)
+    trig_f64(x, 0, true)
 }
 
 /// The cosine of `f64` `x`.
 pub fn cos_f64(x: f64) -> f64 {
-    trig_f64(x, 1)
+    trig_f64(x, 1, true)
 }
 
 /// The tangent of `f64` `x`.
 pub fn tan_f64(x: f64) -> f64 {
-    trig_f64(x, 2)
+    trig_f64(x, 2, true)
 }

@@ -78,6 +78,10 @@ struct Body<'a> {
     mode: Mode,
     /// In a cooperative kernel: where the code runs, and how its locals are kept.
     coop: Option<(Place, &'a Storage)>,
+    /// The speculative item version: direct calls of `sin`/`cos`/`tan` skip the large
+    /// argument reduction and set `__dc_slow` when an argument needed it (see
+    /// `item_spans`).
+    spec: bool,
 }
 
 /// Where code of a cooperative kernel runs.
@@ -382,10 +386,10 @@ impl<'k> Emitter<'k> {
         } else {
             (Mode::Fast, true)
         };
-        let fast = self.item("item_fast", fast_mode, fast_unsafe);
+        let fast = self.item("item_fast", fast_mode, fast_unsafe, false);
         let needs_two_versions = unchecked || !self.proven.is_empty();
         if !unchecked {
-            out.push_str(&self.item("item_checked", Mode::Checked, false));
+            out.push_str(&self.item("item_checked", Mode::Checked, false, false));
         }
         if needs_two_versions {
             out.push_str(&fast);
@@ -393,13 +397,32 @@ impl<'k> Emitter<'k> {
         if !unchecked && needs_two_versions {
             out.push_str(&self.in_range());
         }
+        // Speculation: the fast items of a block first run with `sin`/`cos`/`tan` reduced for
+        // ordinary arguments only (no per-element large-argument reduction, which would keep
+        // the loop from vectorising well); a block in which any argument was large runs again
+        // in full. Only kernels whose blocks may run twice (see `speculable`).
+        let speculate = needs_two_versions && speculable(self.kernel);
+        if speculate {
+            out.push_str(&self.item("item_spec", fast_mode, fast_unsafe, true));
+        }
+        let fast_loop = if speculate {
+            "let mut b0 = x0;\n            while b0 < x1 {\n                let b1 = (b0 + SPEC_BLOCK).min(x1);\n                let mut slow = false;\n                let mut fault = None;\n                for x in b0..b1 { if let Err(f) = unsafe { item_spec(a, [x, y, z], &mut slow) } { fault = Some(f); break; } }\n                if slow {\n                    for x in b0..b1 { unsafe { item_fast(a, [x, y, z]) }?; }\n                } else if let Some(f) = fault {\n                    return Err(f);\n                }\n                b0 = b1;\n            }"
+        } else {
+            "for x in x0..x1 { unsafe { item_fast(a, [x, y, z]) }?; }"
+        };
+        if speculate {
+            out.push_str("/// Items per speculative block.\nconst SPEC_BLOCK: u64 = 256;\n");
+        }
 
         out.push_str("#[inline(always)]\nunsafe fn run_span(a: &Args<'_>, start: u64, end: u64) -> Result<(), rt::Fault> {\n");
         out.push_str("    let mut l = start;\n    while l < end {\n        let (x0, y, z) = rt::split_linear(l, a.gsize);\n        let x1 = rt::run_end(x0, l, end, a.gsize[0]);\n");
         if unchecked {
-            out.push_str("        for x in x0..x1 { unsafe { item_fast(a, [x, y, z]) }?; }\n");
+            let _ = writeln!(out, "        {fast_loop}");
         } else if needs_two_versions {
-            out.push_str("        if in_range(a, y, z, x0, x1) {\n            for x in x0..x1 { unsafe { item_fast(a, [x, y, z]) }?; }\n        } else {\n            for x in x0..x1 { item_checked(a, [x, y, z])?; }\n        }\n");
+            let _ = writeln!(
+                out,
+                "        if in_range(a, y, z, x0, x1) {{\n            {fast_loop}\n        }} else {{\n            for x in x0..x1 {{ item_checked(a, [x, y, z])?; }}\n        }}"
+            );
         } else {
             out.push_str("        for x in x0..x1 { item_checked(a, [x, y, z])?; }\n");
         }
@@ -538,6 +561,7 @@ impl<'k> Emitter<'k> {
             locals: &self.kernel.locals,
             mode,
             coop: Some((Place::Group, &storage)),
+            spec: false,
         };
         let kernel = self.kernel;
         self.group_block(&mut out, &body, &kernel.body, 2, false);
@@ -716,6 +740,7 @@ impl<'k> Emitter<'k> {
             locals: body.locals,
             mode: body.mode,
             coop: Some((Place::Item, storage)),
+            spec: false,
         };
         let returns = storage.returns;
         // The per-item locals this stretch uses, and those it writes.
@@ -907,23 +932,26 @@ impl<'k> Emitter<'k> {
             locals: &f.locals,
             mode: Mode::Checked,
             coop: None,
+            spec: false,
         };
         self.block(&mut out, &body, &f.body, 1);
         out.push_str("}\n");
         out
     }
 
-    fn item(&mut self, name: &str, mode: Mode, is_unsafe: bool) -> String {
+    fn item(&mut self, name: &str, mode: Mode, is_unsafe: bool, spec: bool) -> String {
         let mut out = String::new();
         let safety = if is_unsafe { "unsafe " } else { "" };
+        let slow = if spec { ", __dc_slow: &mut bool" } else { "" };
         let _ = writeln!(
             out,
-            "#[inline(always)]\n{safety}fn {name}(a: &Args<'_>, gid: [u64; 3]) -> Result<(), rt::Fault> {{"
+            "#[inline(always)]\n{safety}fn {name}(a: &Args<'_>, gid: [u64; 3]{slow}) -> Result<(), rt::Fault> {{"
         );
         let body = Body {
             locals: &self.kernel.locals,
             mode,
             coop: None,
+            spec,
         };
         for (a, arr) in self.kernel.private.iter().enumerate() {
             let _ = writeln!(
@@ -946,6 +974,7 @@ impl<'k> Emitter<'k> {
             locals: &self.kernel.locals,
             mode: Mode::Checked,
             coop: None,
+            spec: false,
         };
         for (buffer, form) in self.proven.clone() {
             let mut poly = |p: &Poly| self.poly(&body, p);
@@ -1317,6 +1346,19 @@ impl<'k> Emitter<'k> {
             ExprKind::Call { function, args } => {
                 let rendered: Vec<String> = args.iter().map(|a| self.sub(body, a)).collect();
                 let f = &self.kernel.functions[function.0 as usize];
+                if body.spec
+                    && let Some((target, code, limit)) = speculative_target(f)
+                    && let Some(t) = self.kernel.functions.iter().position(|g| g.name == target)
+                {
+                    // The argument once, the flag, then the reduction without its large path.
+                    let _ = write!(
+                        out,
+                        "{{ let __dc_v = {}; *__dc_slow |= __dc_v.abs() >= {limit}; {}(__dc_v, {code}u32, false)? }}",
+                        rendered[0],
+                        function_name(t, &self.kernel.functions[t])
+                    );
+                    return;
+                }
                 let _ = write!(
                     out,
                     "{}({})?",
@@ -1536,4 +1578,59 @@ fn group_computable(remat: &[Option<Expr>], e: &Expr) -> bool {
 /// fault: by zero, and `MIN / -1`).
 fn safe_divisor(rhs: &Expr) -> bool {
     matches!(rhs.kind, ExprKind::Literal(Literal::Int(v)) if v != 0 && v != -1)
+}
+
+/// The library function a direct call of `f` speculates with (the `full` form of `sin`,
+/// `cos`, `tan`), its function code and the argument magnitude from which the large
+/// reduction is needed.
+fn speculative_target(f: &Function) -> Option<(&'static str, u32, &'static str)> {
+    match f.name.as_str() {
+        "sin_f32" => Some(("trig_f32", 0, "4096.0f32")),
+        "cos_f32" => Some(("trig_f32", 1, "4096.0f32")),
+        "tan_f32" => Some(("trig_f32", 2, "4096.0f32")),
+        "sin_f64" => Some(("trig_f64", 0, "1048576.0f64")),
+        "cos_f64" => Some(("trig_f64", 1, "1048576.0f64")),
+        "tan_f64" => Some(("trig_f64", 2, "1048576.0f64")),
+        _ => None,
+    }
+}
+
+/// Whether a block of a kernel's items may run a second time with the same result, and it
+/// calls a speculable function directly: no atomics, no reads of a buffer it may write (so
+/// that what the first run stored is only overwritten), and not cooperative. A fault ends a
+/// launch with the written buffers' contents undefined, so stores of a first run that a
+/// fault of the second interrupts need no undoing.
+fn speculable(kernel: &Kernel) -> bool {
+    if kernel.is_cooperative() {
+        return false;
+    }
+    let (mut calls, mut rerunnable) = (false, true);
+    crate::program::walk_stmts(&kernel.body, &mut |s| {
+        stmt_exprs(s, &mut |e| {
+            e.walk(&mut |e| match &e.kind {
+                ExprKind::Call { function, .. }
+                    if kernel
+                        .functions
+                        .get(function.0 as usize)
+                        .is_some_and(|f| speculative_target(f).is_some()) =>
+                {
+                    calls = true;
+                }
+                ExprKind::Atomic { .. } => rerunnable = false,
+                ExprKind::Load { buffer, .. } => {
+                    if matches!(
+                        kernel.params.get(buffer.0 as usize).map(|p| p.kind),
+                        Some(ParamKind::Buffer {
+                            access: Access::ReadWrite,
+                            ..
+                        })
+                    ) {
+                        rerunnable = false;
+                    }
+                }
+                _ => {}
+            })
+        })
+    });
+    calls && rerunnable
 }
