@@ -1,7 +1,7 @@
 //! Sorting 16M `u32` keys, and 16M `u32 -> u32` pairs, against rayon (each repetition copies
 //! the unsorted data in first, as the peers do).
 
-use super::{Contender, Runner, Work};
+use super::{Contender, Runner, Work, size_label};
 use crate::CliError;
 use dotcompute::{Accelerator, ComputeService};
 use rayon::prelude::*;
@@ -50,7 +50,7 @@ fn keys_only(
     }));
     r.race(
         "sort u32",
-        &format!("{}M", n >> 20),
+        &size_label(n, "u32"),
         n as u64,
         Work::Elements(n as u64),
         contenders,
@@ -103,7 +103,7 @@ fn pairs(
     ));
     r.race(
         "sort pairs u32",
-        &format!("{}M", n >> 20),
+        &size_label(n, "u32"),
         n as u64,
         Work::Elements(n as u64),
         contenders,
