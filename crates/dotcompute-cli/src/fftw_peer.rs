@@ -24,8 +24,9 @@ pub struct Fftw {
 pub struct FftwPlan<'a> {
     fftw: &'a Fftw,
     plan: *mut c_void,
-    /// Interleaved complex `f32`, transformed in place.
-    pub data: Vec<f32>,
+    /// Interleaved complex `f32`, transformed in place; private, so that it never moves or
+    /// changes length under the plan.
+    data: Vec<f32>,
 }
 
 impl Fftw {
@@ -88,7 +89,12 @@ impl Fftw {
 }
 
 impl FftwPlan<'_> {
-    /// Transforms `data` in place.
+    /// The buffer the plan transforms (its length fixed).
+    pub fn data_mut(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+
+    /// Transforms the buffer in place.
     pub fn execute(&mut self) {
         // SAFETY: the plan was made for self.data, which has not moved (never resized).
         unsafe { (self.fftw.execute)(self.plan) }

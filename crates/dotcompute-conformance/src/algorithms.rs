@@ -644,13 +644,20 @@ where
                 magnitude += (at(i, p) * bt(p, j)).abs();
             }
             let old: f64 = c0[i * n + j].into();
-            let (want, old_term) = if zero_beta {
-                (alpha64 * dot, 0.0)
+            // BLAS: with alpha 0 or k 0 the product term is absent (not alpha * 0).
+            let no_product = alpha64 == 0.0 || k == 0;
+            let product = if no_product { 0.0 } else { alpha64 * dot };
+            let product_magnitude = if no_product {
+                0.0
             } else {
-                (alpha64 * dot + beta64 * old, (beta64 * old).abs())
+                alpha64.abs() * magnitude
             };
-            let bound =
-                2.0 * (k as f64 + 2.0) * unit_roundoff * (alpha64.abs() * magnitude + old_term);
+            let (want, old_term) = if zero_beta {
+                (product, 0.0)
+            } else {
+                (product + beta64 * old, (beta64 * old).abs())
+            };
+            let bound = 2.0 * (k as f64 + 2.0) * unit_roundoff * (product_magnitude + old_term);
             let value: f64 = got[i * n + j].into();
             let ulp = T::ulps(got[i * n + j], want);
             if (value - want).abs() > bound || value.is_nan() {
@@ -700,7 +707,7 @@ impl FromF64 for f64 {
 
 /// `Gemm` of f32 and f64 over shapes that are not multiples of the 64 x 64 block (and `k`
 /// of 0 and 1), every transpose combination with `alpha`/`beta` 1/0 (the old `C` all NaN:
-/// it must not be read), and 0.5/-2 and 0/1.5 on two shapes.
+/// it must not be read), 0.5/-2 and 0/1.5 on two shapes, and an infinite `alpha` with k = 0.
 pub fn gemms(env: &Env) -> CaseResult {
     let mut rng = Rng::new(127);
     let mut total = Outcome::default();
@@ -724,6 +731,8 @@ pub fn gemms(env: &Env) -> CaseResult {
             runs.push((shape, [true, false], alpha, beta));
         }
     }
+    // k = 0 with an infinite alpha: C = beta C, not NaN.
+    runs.push(([5, 70, 0], [false, false], f64::INFINITY, 1.5));
     for (shape, t, alpha, beta) in runs {
         let one = check_gemm::<f32>(
             env,

@@ -26,6 +26,28 @@ fn sin_in_place(x: &mut [f32]) {
     x[i] = x[i].sin();
 }
 
+/// A store decided by a sine: speculation would store where the full value does not.
+#[kernel]
+fn store_if_sine_negative(x: &[f32], y: &mut [f32]) {
+    let i = global_id();
+    if x[i].sin() < -0.5 {
+        y[i] = 1.0;
+    }
+}
+
+/// A loop decided by a sine: speculation with sin(4096) (about -0.595) would never end.
+#[kernel]
+fn loop_on_sine(x: &[f32], y: &mut [f32]) {
+    let i = global_id();
+    let mut v = x[i];
+    let mut n = 0u32;
+    while v.sin() < -0.5 && n < 1000 {
+        v += 1.0;
+        n += 1;
+    }
+    y[i] = n as f32;
+}
+
 /// Blocks of only small arguments, a large one alone in a block, large ones everywhere,
 /// infinities and NaN; a length that is no multiple of the block.
 fn inputs(n: usize) -> Vec<f64> {
@@ -74,5 +96,33 @@ fn in_place_kernels_are_not_run_twice() {
     sin_in_place::launch(&acc, narrow.len(), &mut dx).unwrap();
     for (i, (&v, got)) in narrow.iter().zip(dx.to_vec().unwrap()).enumerate() {
         assert_eq!(got.to_bits(), trig::sin_f32(v).to_bits(), "[{i}] sin({v})");
+    }
+}
+
+#[test]
+fn values_that_decide_are_never_speculated() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    // sin(1e6) is about -0.35; the clamped speculative argument 4096 would give -0.595.
+    let x: Vec<f32> = (0..600)
+        .map(|i| if i == 300 { 1.0e6 } else { 0.5 })
+        .collect();
+    let dx = dc.buffer_from_slice(&x).unwrap();
+    let mut y = dc.buffer_zeroed::<f32>(x.len()).unwrap();
+    store_if_sine_negative::launch(&acc, x.len(), &dx, &mut y).unwrap();
+    for (i, (&v, got)) in x.iter().zip(y.to_vec().unwrap()).enumerate() {
+        let want = if trig::sin_f32(v) < -0.5 { 1.0 } else { 0.0 };
+        assert_eq!(got, want, "[{i}] at {v}");
+    }
+    let mut n = dc.buffer_zeroed::<f32>(x.len()).unwrap();
+    loop_on_sine::launch(&acc, x.len(), &dx, &mut n).unwrap();
+    for (i, (&v, got)) in x.iter().zip(n.to_vec().unwrap()).enumerate() {
+        let mut w = v;
+        let mut want = 0u32;
+        while trig::sin_f32(w) < -0.5 && want < 1000 {
+            w += 1.0;
+            want += 1;
+        }
+        assert_eq!(got, want as f32, "[{i}] at {v}");
     }
 }

@@ -53,7 +53,7 @@ pub(super) fn run(
         if let Some(mut plan) = fftw.as_ref().and_then(|f| f.plan(n, 2.0)) {
             let x = &x;
             contenders.push(Contender::peer("fftw", move || {
-                plan.data.copy_from_slice(x);
+                plan.data_mut().copy_from_slice(x);
                 plan.execute();
                 Ok(())
             }));

@@ -1595,42 +1595,200 @@ fn speculative_target(f: &Function) -> Option<(&'static str, u32, &'static str)>
     }
 }
 
-/// Whether a block of a kernel's items may run a second time with the same result, and it
-/// calls a speculable function directly: no atomics, no reads of a buffer it may write (so
-/// that what the first run stored is only overwritten), and not cooperative. A fault ends a
-/// launch with the written buffers' contents undefined, so stores of a first run that a
-/// fault of the second interrupts need no undoing.
+/// Whether a kernel's blocks of items may be speculated: it calls a speculable function
+/// directly, and a first run with wrong values for those calls can only have stored values
+/// that the full rerun overwrites. So: not cooperative, no atomics, no loads from a buffer it
+/// may write (the rerun must read what the first run read), and no value derived from a
+/// speculated call ("tainted") decides anything: not an `if`/`while` condition, a `for`
+/// bound, an index of a load or store (a wrong index could store where the rerun does not,
+/// or reach out of bounds in an unchecked kernel), nor an argument of another function (whose
+/// loops could depend on it). Tainted values may only be computed with and stored. A fault
+/// ends a launch with the written buffers' contents undefined, so stores of a first run that
+/// a fault of the rerun interrupts need no undoing.
 fn speculable(kernel: &Kernel) -> bool {
     if kernel.is_cooperative() {
         return false;
     }
-    let (mut calls, mut rerunnable) = (false, true);
-    crate::program::walk_stmts(&kernel.body, &mut |s| {
-        stmt_exprs(s, &mut |e| {
+    let is_spec_call = |e: &Expr| match &e.kind {
+        ExprKind::Call { function, .. } => kernel
+            .functions
+            .get(function.0 as usize)
+            .is_some_and(|f| speculative_target(f).is_some()),
+        _ => false,
+    };
+    let mut calls = false;
+    let mut rerunnable = true;
+    crate::program::walk_stmts(&kernel.body, &mut |st| {
+        stmt_exprs(st, &mut |e| {
             e.walk(&mut |e| match &e.kind {
-                ExprKind::Call { function, .. }
-                    if kernel
-                        .functions
-                        .get(function.0 as usize)
-                        .is_some_and(|f| speculative_target(f).is_some()) =>
-                {
-                    calls = true;
-                }
+                ExprKind::Call { .. } if is_spec_call(e) => calls = true,
                 ExprKind::Atomic { .. } => rerunnable = false,
-                ExprKind::Load { buffer, .. } => {
+                ExprKind::Load { buffer, .. }
                     if matches!(
                         kernel.params.get(buffer.0 as usize).map(|p| p.kind),
                         Some(ParamKind::Buffer {
                             access: Access::ReadWrite,
                             ..
                         })
-                    ) {
-                        rerunnable = false;
-                    }
+                    ) =>
+                {
+                    rerunnable = false;
                 }
                 _ => {}
             })
         })
     });
-    calls && rerunnable
+    if !calls || !rerunnable {
+        return false;
+    }
+    // Tainted locals (and private arrays, as one), to a fixed point over loops.
+    let mut taint = Taint {
+        locals: vec![false; kernel.locals.len()],
+        private: false,
+        decides: false,
+    };
+    loop {
+        let before = (taint.locals.clone(), taint.private);
+        taint.block(&kernel.body, &is_spec_call);
+        if taint.decides {
+            return false;
+        }
+        if (taint.locals.clone(), taint.private) == before {
+            return true;
+        }
+    }
+}
+
+/// The taint walk of [`speculable`].
+struct Taint {
+    locals: Vec<bool>,
+    private: bool,
+    /// A tainted value decides something (see [`speculable`]).
+    decides: bool,
+}
+
+impl Taint {
+    /// Whether `e` is tainted; flags tainted arguments of other calls and tainted indices.
+    fn expr(&mut self, e: &Expr, spec: &dyn Fn(&Expr) -> bool) -> bool {
+        match &e.kind {
+            ExprKind::Literal(_) | ExprKind::Param(_) | ExprKind::Len(_) | ExprKind::Builtin(_) => {
+                false
+            }
+            ExprKind::Local(l) => self.locals.get(l.0 as usize).copied().unwrap_or(true),
+            ExprKind::Call { args, .. } if spec(e) => {
+                // A tainted argument is fine here: the flag is set from the argument itself,
+                // and the value is tainted anyway.
+                for a in args {
+                    self.expr(a, spec);
+                }
+                true
+            }
+            ExprKind::Call { args, .. } => {
+                let mut any = false;
+                for a in args {
+                    any |= self.expr(a, spec);
+                }
+                self.decides |= any;
+                any
+            }
+            ExprKind::Load { index, .. } | ExprKind::SharedLoad { index, .. } => {
+                self.decides |= self.expr(index, spec);
+                false
+            }
+            ExprKind::PrivateLoad { index, .. } => {
+                self.decides |= self.expr(index, spec);
+                self.private
+            }
+            ExprKind::Unary { operand, .. } | ExprKind::Cast(operand) => self.expr(operand, spec),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                let l = self.expr(lhs, spec);
+                let r = self.expr(rhs, spec);
+                l || r
+            }
+            ExprKind::Math { args, .. } => {
+                let mut any = false;
+                for a in args {
+                    any |= self.expr(a, spec);
+                }
+                any
+            }
+            ExprKind::Atomic { .. } | ExprKind::SharedAtomic { .. } => {
+                self.decides = true;
+                true
+            }
+        }
+    }
+
+    fn block(&mut self, block: &[Stmt], spec: &dyn Fn(&Expr) -> bool) {
+        for st in block {
+            match st {
+                Stmt::Let { local, init } => {
+                    let t = init.as_ref().is_some_and(|e| self.expr(e, spec));
+                    self.set(*local, t);
+                }
+                Stmt::Assign { local, value } => {
+                    let t = self.expr(value, spec);
+                    self.set(*local, t);
+                }
+                Stmt::Store { index, value, .. } => {
+                    self.decides |= self.expr(index, spec);
+                    self.expr(value, spec);
+                }
+                Stmt::PrivateInit { value, .. } => {
+                    self.private |= self.expr(value, spec);
+                }
+                Stmt::PrivateStore { index, value, .. }
+                | Stmt::SharedStore { index, value, .. } => {
+                    self.decides |= self.expr(index, spec);
+                    self.private |= self.expr(value, spec);
+                }
+                Stmt::If {
+                    cond,
+                    then_body,
+                    else_body,
+                } => {
+                    self.decides |= self.expr(cond, spec);
+                    self.block(then_body, spec);
+                    self.block(else_body, spec);
+                }
+                Stmt::For {
+                    var,
+                    start,
+                    end,
+                    step,
+                    body,
+                    ..
+                } => {
+                    self.decides |= self.expr(start, spec);
+                    self.decides |= self.expr(end, spec);
+                    if let Some(step) = step {
+                        self.decides |= self.expr(step, spec);
+                    }
+                    self.set(*var, false);
+                    self.block(body, spec);
+                }
+                Stmt::While { cond, body } => {
+                    self.decides |= self.expr(cond, spec);
+                    self.block(body, spec);
+                }
+                Stmt::Loop { body } => self.block(body, spec),
+                Stmt::Return(Some(e)) | Stmt::Eval(e) => {
+                    self.expr(e, spec);
+                }
+                Stmt::Break
+                | Stmt::Continue
+                | Stmt::Return(None)
+                | Stmt::Trap { .. }
+                | Stmt::Barrier => {}
+                Stmt::Subgroup { .. } => self.decides = true,
+            }
+        }
+    }
+
+    /// Taint only grows: a local tainted anywhere stays tainted (loops carry it around).
+    fn set(&mut self, local: LocalId, tainted: bool) {
+        if let Some(t) = self.locals.get_mut(local.0 as usize) {
+            *t |= tainted;
+        }
+    }
 }

@@ -48,11 +48,14 @@ use super::reduce::{CHUNK, GROUP};
 use crate::{Accelerator, Error, Grid, UnifiedBuffer};
 
 /// Defines a module with a deterministic reduction and scans of `T` by a `#[kernel_fn]`
-/// combiner `fn(T, T) -> T` in scope, which must be associative with the given identity
-/// (`combine(identity, x) == x`); the order of combination is that of
+/// combiner `fn(T, T) -> T` in scope. The result is the combiner applied in the order of
 /// [`algorithms::reduce`](crate::algorithms::reduce) and
-/// [`algorithms::scan`](crate::algorithms::scan), so the result's bits depend on the input
-/// alone, on every accelerator.
+/// [`algorithms::scan`](crate::algorithms::scan), with every lane starting from the
+/// identity and padding (lanes past the end, the tree's spare slots) combined with it on
+/// either side; so its bits depend on the input alone, on every accelerator, and it is the
+/// plain fold of the elements when the combiner is associative and the identity neutral on
+/// both sides (`combine(identity, v) == v == combine(v, identity)` for the values that
+/// combinations produce).
 ///
 /// `define_reduction! { /// docs  pub mod name: T = combiner, identity EXPR }` defines
 /// `name::reduce(&acc, &x) -> Result<T, Error>` (the identity for an empty `x`),

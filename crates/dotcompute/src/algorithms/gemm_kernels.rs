@@ -82,7 +82,9 @@ macro_rules! gemm_kernel {
                     let r = row0 + ty + 16 * i;
                     let cc = col0 + tx + 16 * j;
                     if r < rows && cc < cols {
-                        let product = if alpha == $zero {
+                        // With alpha 0 or k 0, C = beta C (alpha * 0 would be NaN for an
+                        // infinite alpha).
+                        let product = if alpha == $zero || depth == 0 {
                             $zero
                         } else {
                             alpha * acc[i * 4 + j]

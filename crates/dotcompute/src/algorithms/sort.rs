@@ -3,7 +3,8 @@
 //! f64` keys, floats in `total_cmp` order (`-NaN < -inf < .. < -0.0 < 0.0 < .. < inf <
 //! NaN`). [`sort_u32`], [`sort_i32`] and [`sort_f32`] are [`sort`] for one type.
 //!
-//! A stable LSD radix sort from the library's own kernels: signed and float keys become
+//! On the CPU, [`sort`] runs the `rdst` crate's parallel radix sort (over the same words as
+//! below); everything else is a stable LSD radix sort from the library's own kernels: signed and float keys become
 //! unsigned words in the same order (32 or 64 bits), then per pass (8 bits of the word), each
 //! run of [`RUN`] keys counts its digits, the counts in digit-major order are scanned into
 //! offsets ([`transpose`] and [`exclusive_scan`]), and each run writes its keys in order to
@@ -135,7 +136,7 @@ mod sealed {
     );
 
     /// What [`super::SortKey`] types provide: their word and the conversions.
-    pub trait Key: Copy + bytemuck::Pod {
+    pub trait Key: Copy + bytemuck::Pod + Send + Sync {
         /// The unsigned word in the same order.
         type Word: Word;
         /// `Some` when the key is its own word (no conversion): sorts in place.
@@ -151,6 +152,9 @@ mod sealed {
             words: &UnifiedBuffer<Self::Word>,
             keys: &mut UnifiedBuffer<Self>,
         ) -> Result<(), Error>;
+        /// Sorts keys in host memory (the CPU's path): as words in the same order, by `rdst`.
+        #[cfg(feature = "cpu")]
+        fn host_sort(keys: &mut [Self]);
     }
 
     macro_rules! own_word {
@@ -176,6 +180,10 @@ mod sealed {
                 ) -> Result<(), Error> {
                     k::$copy::launch(acc, keys.len(), words, keys)
                 }
+                #[cfg(feature = "cpu")]
+                fn host_sort(keys: &mut [$t]) {
+                    rdst::RadixSort::radix_sort_unstable(keys);
+                }
             }
         };
     }
@@ -184,7 +192,7 @@ mod sealed {
     own_word!(u64, copy_u64);
 
     macro_rules! mapped_word {
-        ($t:ty, $w:ty, $to:ident, $from:ident) => {
+        ($t:ty, $w:ty, $to:ident, $from:ident, |$b:ident| $to_word:expr, |$k:ident| $from_word:expr) => {
             impl Key for $t {
                 type Word = $w;
                 fn as_word(_keys: &mut UnifiedBuffer<$t>) -> Option<&mut UnifiedBuffer<$w>> {
@@ -205,14 +213,58 @@ mod sealed {
                 ) -> Result<(), Error> {
                     k::$from::launch(acc, keys.len(), words, keys)
                 }
+                #[cfg(feature = "cpu")]
+                fn host_sort(keys: &mut [$t]) {
+                    // The kernels' mapping (`$to`, `$from`), on the bits in place.
+                    let words: &mut [$w] = bytemuck::cast_slice_mut(keys);
+                    for w in words.iter_mut() {
+                        let $b = *w;
+                        *w = $to_word;
+                    }
+                    rdst::RadixSort::radix_sort_unstable(&mut *words);
+                    for w in words.iter_mut() {
+                        let $k = *w;
+                        *w = $from_word;
+                    }
+                }
             }
         };
     }
 
-    mapped_word!(i32, u32, i32_to_key, key_to_i32);
-    mapped_word!(f32, u32, f32_to_key, key_to_f32);
-    mapped_word!(i64, u64, i64_to_key, key_to_i64);
-    mapped_word!(f64, u64, f64_to_key, key_to_f64);
+    mapped_word!(i32, u32, i32_to_key, key_to_i32, |b| b ^ 0x8000_0000, |k| k
+        ^ 0x8000_0000);
+    mapped_word!(
+        f32,
+        u32,
+        f32_to_key,
+        key_to_f32,
+        |b| if b >> 31 == 1 { !b } else { b | 0x8000_0000 },
+        |k| if k >> 31 == 1 { k & 0x7fff_ffff } else { !k }
+    );
+    mapped_word!(
+        i64,
+        u64,
+        i64_to_key,
+        key_to_i64,
+        |b| b ^ 0x8000_0000_0000_0000,
+        |k| k ^ 0x8000_0000_0000_0000
+    );
+    mapped_word!(
+        f64,
+        u64,
+        f64_to_key,
+        key_to_f64,
+        |b| if b >> 63 == 1 {
+            !b
+        } else {
+            b | 0x8000_0000_0000_0000
+        },
+        |k| if k >> 63 == 1 {
+            k & 0x7fff_ffff_ffff_ffff
+        } else {
+            !k
+        }
+    );
 
     /// What [`super::SortValue`] types provide: a gather by index.
     pub trait Value: Copy + bytemuck::Pod {
@@ -321,12 +373,26 @@ fn check_len(operation: &str, n: usize) -> Result<(), Error> {
     Ok(())
 }
 
-/// Sorts `keys` in place, ascending (floats in `total_cmp` order).
+/// Sorts `keys` in place, ascending (floats in `total_cmp` order). On the CPU this is the
+/// `rdst` crate's parallel radix sort on the accelerator's threads (over the same unsigned
+/// words as the kernels; equal words are equal keys, so stability cannot show); elsewhere the
+/// library's kernels.
 pub fn sort<K: SortKey>(acc: &Accelerator, keys: &mut UnifiedBuffer<K>) -> Result<(), Error> {
     let n = keys.len();
     check_len("sort", n)?;
+    super::check_services(acc, "sort", &[("keys", keys.raw().service())])?;
     if n < 2 {
         return Ok(());
+    }
+    #[cfg(feature = "cpu")]
+    {
+        let mut outcome = None;
+        let keys_ref = &mut *keys;
+        if acc.run_in_host_pool(&mut |_threads| {
+            outcome = Some(keys_ref.write().map(|mut w| K::host_sort(&mut w)));
+        }) {
+            return outcome.unwrap_or(Ok(()));
+        }
     }
     if let Some(words) = K::as_word(keys) {
         return radix(acc, words, None);
@@ -374,6 +440,15 @@ pub fn sort_pairs<K: SortKey, V: SortValue>(
         });
     }
     check_len("sort_pairs", n)?;
+    // Both checked before anything moves: an error must leave keys and values paired.
+    super::check_services(
+        acc,
+        "sort_pairs",
+        &[
+            ("keys", keys.raw().service()),
+            ("values", values.raw().service()),
+        ],
+    )?;
     if n < 2 {
         return Ok(());
     }
@@ -392,6 +467,7 @@ pub fn argsort<K: SortKey>(
 ) -> Result<UnifiedBuffer<u32>, Error> {
     let n = keys.len();
     check_len("argsort", n)?;
+    super::check_services(acc, "argsort", &[("keys", keys.raw().service())])?;
     let mut index = acc.buffer_zeroed::<u32>(n)?;
     if n == 0 {
         return Ok(index);
@@ -415,4 +491,35 @@ pub fn sort_i32(acc: &Accelerator, keys: &mut UnifiedBuffer<i32>) -> Result<(), 
 /// [`sort`] of `f32` keys, in `f32::total_cmp` order.
 pub fn sort_f32(acc: &Accelerator, keys: &mut UnifiedBuffer<f32>) -> Result<(), Error> {
     sort(acc, keys)
+}
+
+#[cfg(all(test, feature = "cpu"))]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests fail by panicking
+
+    use super::*;
+    use crate::{BackendKind, ComputeService};
+
+    /// The radix passes (what other accelerators run for `sort`) on the CPU, 32- and 64-bit
+    /// words, against std's sort.
+    #[test]
+    fn the_kernel_passes_sort_words() {
+        let dc = ComputeService::new().unwrap();
+        let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+        let n = 3 * RUN + 17;
+        let wide: Vec<u64> = (0..n as u64)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17))
+            .collect();
+        let narrow: Vec<u32> = wide.iter().map(|&v| (v >> 40) as u32 % 1000).collect();
+        let mut words = dc.buffer_from_slice(&wide).unwrap();
+        radix(&acc, &mut words, None).unwrap();
+        let mut want = wide.clone();
+        want.sort_unstable();
+        assert_eq!(words.to_vec().unwrap(), want);
+        let mut words = dc.buffer_from_slice(&narrow).unwrap();
+        radix(&acc, &mut words, None).unwrap();
+        let mut want = narrow.clone();
+        want.sort_unstable();
+        assert_eq!(words.to_vec().unwrap(), want);
+    }
 }
