@@ -85,7 +85,7 @@ fn main() -> ExitCode {
         Command::Report { results } => report::run(&results),
         Command::Selftest { accelerator, json } => selftest::run(accelerator.as_deref(), json),
         Command::Stress(args) => stress::run(&args),
-        Command::ColdStartProbe => bench::cold_start_probe(started),
+        Command::ColdStartProbe => bench::launch::cold_start_probe(started),
     };
     match result {
         Ok(code) => code,
