@@ -305,11 +305,16 @@ pub fn expand_kernel(
             format!("DotCompute internal error ({what}); please report this kernel"),
         )
     };
-    if !options.fast_math {
-        math_library::link(&mut kernel).map_err(|e| internal(format!("the math library: {e}")))?;
-    }
+    let library_functions = if options.fast_math {
+        0
+    } else {
+        math_library::link(&mut kernel).map_err(|e| internal(format!("the math library: {e}")))?
+    };
     dotcompute_ir::validate(&kernel).map_err(|e| internal(e.to_string()))?;
-    let cpu_options = emit::rust::RustOptions::for_kernel(&kernel.name);
+    let cpu_options = emit::rust::RustOptions {
+        library_functions,
+        ..emit::rust::RustOptions::for_kernel(&kernel.name)
+    };
     let cpu_code: TokenStream = emit::rust::emit(&kernel, &cpu_options)
         .parse()
         .map_err(|e| internal(format!("generated CPU code does not parse: {e}")))?;

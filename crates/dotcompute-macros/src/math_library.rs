@@ -106,7 +106,9 @@ fn implementation(library: &Library, func: MathFn, args: &[dotcompute_ir::Expr])
 
 /// Replaces every call of a math method the library implements by a call of the library's
 /// function, and puts the functions used (and those they call) ahead of the kernel's helpers.
-pub fn link(kernel: &mut Kernel) -> Result<(), String> {
+/// Returns how many library functions lead `kernel.functions` (the CPU emitter speculates only
+/// with those, never with a user helper of the same name).
+pub fn link(kernel: &mut Kernel) -> Result<usize, String> {
     // The library is lowered only for kernels that call it.
     let mut calls_library = false;
     let mut find = |e: &mut dotcompute_ir::Expr| {
@@ -123,7 +125,7 @@ pub fn link(kernel: &mut Kernel) -> Result<(), String> {
         dotcompute_ir::walk_exprs_mut(&mut f.body, &mut find);
     }
     if !calls_library {
-        return Ok(());
+        return Ok(0);
     }
     let library = library()?;
     let mut used = vec![false; library.functions.len()];
@@ -181,7 +183,7 @@ pub fn link(kernel: &mut Kernel) -> Result<(), String> {
     }
     linked.append(&mut kernel.functions);
     kernel.functions = linked;
-    Ok(())
+    Ok(shift as usize)
 }
 
 /// The library functions `function` calls directly.

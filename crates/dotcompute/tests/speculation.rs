@@ -48,6 +48,26 @@ fn loop_on_sine(x: &[f32], y: &mut [f32]) {
     y[i] = n as f32;
 }
 
+/// A helper that shares the library's name: it must be called, not taken for the sine.
+#[kernel_fn]
+fn sin_f32(v: f32) -> f32 {
+    v * 2.0
+}
+
+#[kernel]
+fn helper_named_like_the_library(x: &[f32], out: &mut [f32]) {
+    let i = global_id();
+    out[i] = sin_f32(x[i]) + x[i].cos();
+}
+
+/// A short-circuit decided by a sine: the right side (a load) runs only when it holds.
+#[kernel]
+fn short_circuit_on_sine(x: &[f32], t: &[f32], out: &mut [f32]) {
+    let i = global_id();
+    let hit = x[i].sin() < -0.5 && t[i] > 0.0;
+    out[i] = if hit { 1.0 } else { 0.0 };
+}
+
 /// Blocks of only small arguments, a large one alone in a block, large ones everywhere,
 /// infinities and NaN; a length that is no multiple of the block.
 fn inputs(n: usize) -> Vec<f64> {
@@ -124,5 +144,30 @@ fn values_that_decide_are_never_speculated() {
             want += 1;
         }
         assert_eq!(got, want as f32, "[{i}] at {v}");
+    }
+}
+
+#[test]
+fn helpers_and_short_circuits_keep_their_meaning() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let x: Vec<f32> = (0..600)
+        .map(|i| if i == 300 { 1.0e4 } else { i as f32 * 0.01 })
+        .collect();
+    let dx = dc.buffer_from_slice(&x).unwrap();
+    let mut out = dc.buffer_zeroed::<f32>(x.len()).unwrap();
+    helper_named_like_the_library::launch(&acc, x.len(), &dx, &mut out).unwrap();
+    for (i, (&v, got)) in x.iter().zip(out.to_vec().unwrap()).enumerate() {
+        assert_eq!(
+            got.to_bits(),
+            (v * 2.0 + trig::cos_f32(v)).to_bits(),
+            "[{i}] at {v}"
+        );
+    }
+    let t = dc.buffer_from_slice(&vec![1.0f32; x.len()]).unwrap();
+    short_circuit_on_sine::launch(&acc, x.len(), &dx, &t, &mut out).unwrap();
+    for (i, (&v, got)) in x.iter().zip(out.to_vec().unwrap()).enumerate() {
+        let want = if trig::sin_f32(v) < -0.5 { 1.0 } else { 0.0 };
+        assert_eq!(got, want, "[{i}] at {v}");
     }
 }

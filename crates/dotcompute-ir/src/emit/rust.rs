@@ -35,6 +35,10 @@ pub struct RustOptions {
     pub runtime: String,
     /// Name of the generated module.
     pub module: String,
+    /// How many of the kernel's functions, from the first, are the math library's (linked
+    /// ahead of the user's helpers). Speculation (`item_spans`) replaces only calls of these,
+    /// never of a user helper that happens to share a name; 0 turns it off.
+    pub library_functions: usize,
 }
 
 impl RustOptions {
@@ -43,6 +47,7 @@ impl RustOptions {
         RustOptions {
             runtime: "::dotcompute::__private::cpu_abi".into(),
             module: format!("__dotcompute_cpu_{name}"),
+            library_functions: 0,
         }
     }
 }
@@ -71,6 +76,8 @@ struct Emitter<'k> {
     env: AffineEnv,
     /// Distinct (buffer, affine index) pairs the fast version relies on.
     proven: Vec<(u32, Affine)>,
+    /// `RustOptions::library_functions`.
+    library: usize,
 }
 
 struct Body<'a> {
@@ -334,6 +341,7 @@ impl<'k> Emitter<'k> {
             module: &options.module,
             env: AffineEnv::of(kernel),
             proven: Vec::new(),
+            library: options.library_functions,
         }
     }
 
@@ -401,7 +409,7 @@ impl<'k> Emitter<'k> {
         // ordinary arguments only (no per-element large-argument reduction, which would keep
         // the loop from vectorising well); a block in which any argument was large runs again
         // in full. Only kernels whose blocks may run twice (see `speculable`).
-        let speculate = needs_two_versions && speculable(self.kernel);
+        let speculate = needs_two_versions && speculable(self.kernel, self.library);
         if speculate {
             out.push_str(&self.item("item_spec", fast_mode, fast_unsafe, true));
         }
@@ -1347,8 +1355,14 @@ impl<'k> Emitter<'k> {
                 let rendered: Vec<String> = args.iter().map(|a| self.sub(body, a)).collect();
                 let f = &self.kernel.functions[function.0 as usize];
                 if body.spec
+                    && (function.0 as usize) < self.library
                     && let Some((target, code, limit)) = speculative_target(f)
-                    && let Some(t) = self.kernel.functions.iter().position(|g| g.name == target)
+                    && let Some(t) = self
+                        .kernel
+                        .functions
+                        .iter()
+                        .take(self.library)
+                        .position(|g| g.name == target)
                 {
                     // The argument once, the flag, then the reduction without its large path.
                     let _ = write!(
@@ -1600,20 +1614,21 @@ fn speculative_target(f: &Function) -> Option<(&'static str, u32, &'static str)>
 /// that the full rerun overwrites. So: not cooperative, no atomics, no loads from a buffer it
 /// may write (the rerun must read what the first run read), and no value derived from a
 /// speculated call ("tainted") decides anything: not an `if`/`while` condition, a `for`
-/// bound, an index of a load or store (a wrong index could store where the rerun does not,
+/// bound, the left side of `&&`/`||`, an index of a load or store (a wrong index could store where the rerun does not,
 /// or reach out of bounds in an unchecked kernel), nor an argument of another function (whose
 /// loops could depend on it). Tainted values may only be computed with and stored. A fault
 /// ends a launch with the written buffers' contents undefined, so stores of a first run that
 /// a fault of the rerun interrupts need no undoing.
-fn speculable(kernel: &Kernel) -> bool {
+fn speculable(kernel: &Kernel, library: usize) -> bool {
     if kernel.is_cooperative() {
         return false;
     }
+    // Only the library's functions (the first `library`), never a helper of the same name.
     let is_spec_call = |e: &Expr| match &e.kind {
         ExprKind::Call { function, .. } => kernel
             .functions
             .get(function.0 as usize)
-            .is_some_and(|f| speculative_target(f).is_some()),
+            .is_some_and(|f| (function.0 as usize) < library && speculative_target(f).is_some()),
         _ => false,
     };
     let mut calls = false;
@@ -1700,9 +1715,14 @@ impl Taint {
                 self.private
             }
             ExprKind::Unary { operand, .. } | ExprKind::Cast(operand) => self.expr(operand, spec),
-            ExprKind::Binary { lhs, rhs, .. } => {
+            ExprKind::Binary { op, lhs, rhs } => {
                 let l = self.expr(lhs, spec);
                 let r = self.expr(rhs, spec);
+                // `&&` and `||` short-circuit: a tainted left side decides whether the right
+                // side (its loads, calls, faults) runs at all.
+                if l && matches!(op, BinaryOp::And | BinaryOp::Or) {
+                    self.decides = true;
+                }
                 l || r
             }
             ExprKind::Math { args, .. } => {
