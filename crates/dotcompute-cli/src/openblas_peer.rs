@@ -87,57 +87,50 @@ impl OpenBlas {
         })
     }
 
-    /// `c = a b` for row-major `n x n` matrices.
-    pub fn sgemm(&self, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-        let Some(dim) = square(n, [a.len(), b.len(), c.len()]) else {
-            return;
-        };
-        // SAFETY: each slice holds n * n elements (checked), c does not overlap a or b.
-        unsafe {
-            (self.sgemm)(
-                ROW_MAJOR,
-                NO_TRANS,
-                NO_TRANS,
-                dim,
-                dim,
-                dim,
-                1.0,
-                a.as_ptr(),
-                dim,
-                b.as_ptr(),
-                dim,
-                0.0,
-                c.as_mut_ptr(),
-                dim,
-            );
-        }
+    /// `c = a b` for row-major `n x n` matrices; `None` (nothing done) when a length is
+    /// not `n * n`.
+    pub fn sgemm(&self, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> Option<()> {
+        square_product(self.sgemm, 1.0, 0.0, n, a, b, c)
     }
 
-    /// `c = a b` for row-major `n x n` matrices.
-    pub fn dgemm(&self, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
-        let Some(dim) = square(n, [a.len(), b.len(), c.len()]) else {
-            return;
-        };
-        // SAFETY: as in `sgemm`.
-        unsafe {
-            (self.dgemm)(
-                ROW_MAJOR,
-                NO_TRANS,
-                NO_TRANS,
-                dim,
-                dim,
-                dim,
-                1.0,
-                a.as_ptr(),
-                dim,
-                b.as_ptr(),
-                dim,
-                0.0,
-                c.as_mut_ptr(),
-                dim,
-            );
-        }
+    /// `c = a b` for row-major `n x n` matrices; `None` as for [`OpenBlas::sgemm`].
+    pub fn dgemm(&self, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) -> Option<()> {
+        square_product(self.dgemm, 1.0, 0.0, n, a, b, c)
     }
+}
+
+/// `c = a b` through a CBLAS `?gemm` for row-major `n x n` matrices.
+fn square_product<T>(
+    gemm: Gemm<T>,
+    one: T,
+    zero: T,
+    n: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+) -> Option<()> {
+    let dim = square(n, [a.len(), b.len(), c.len()])?;
+    // SAFETY: each slice holds n * n elements (checked), c does not overlap a or b (it is
+    // borrowed mutably), and `gemm` is CBLAS's function of this element type.
+    unsafe {
+        gemm(
+            ROW_MAJOR,
+            NO_TRANS,
+            NO_TRANS,
+            dim,
+            dim,
+            dim,
+            one,
+            a.as_ptr(),
+            dim,
+            b.as_ptr(),
+            dim,
+            zero,
+            c.as_mut_ptr(),
+            dim,
+        );
+    }
+    Some(())
 }
 
 /// `n` as a C int when every length is `n * n`.

@@ -35,17 +35,16 @@ fn store_if_sine_negative(x: &[f32], y: &mut [f32]) {
     }
 }
 
-/// A loop decided by a sine: speculation with sin(4096) (about -0.595) would never end.
+/// A loop decided by a sine: the first pass of speculation (sin of the clamped argument 4096,
+/// about -0.595) would enter it and store, where the exact sine of 1e6 (about -0.35) does not.
 #[kernel]
 fn loop_on_sine(x: &[f32], y: &mut [f32]) {
     let i = global_id();
     let mut v = x[i];
-    let mut n = 0u32;
-    while v.sin() < -0.5 && n < 1000 {
-        v += 1.0;
-        n += 1;
+    while v.sin() < -0.5 {
+        y[i] = 1.0;
+        v = 0.0;
     }
-    y[i] = n as f32;
 }
 
 /// A helper that shares the library's name: it must be called, not taken for the sine.
@@ -60,7 +59,9 @@ fn helper_named_like_the_library(x: &[f32], out: &mut [f32]) {
     out[i] = sin_f32(x[i]) + x[i].cos();
 }
 
-/// A short-circuit decided by a sine: the right side (a load) runs only when it holds.
+/// A short-circuit decided by a sine: the right side (a load) runs only when it holds. (What
+/// speculation would risk here, a load out of bounds in an unchecked kernel or a helper that
+/// never returns, cannot be observed safely; this checks that the results stay right.)
 #[kernel]
 fn short_circuit_on_sine(x: &[f32], t: &[f32], out: &mut [f32]) {
     let i = global_id();
@@ -134,16 +135,11 @@ fn values_that_decide_are_never_speculated() {
         let want = if trig::sin_f32(v) < -0.5 { 1.0 } else { 0.0 };
         assert_eq!(got, want, "[{i}] at {v}");
     }
-    let mut n = dc.buffer_zeroed::<f32>(x.len()).unwrap();
-    loop_on_sine::launch(&acc, x.len(), &dx, &mut n).unwrap();
-    for (i, (&v, got)) in x.iter().zip(n.to_vec().unwrap()).enumerate() {
-        let mut w = v;
-        let mut want = 0u32;
-        while trig::sin_f32(w) < -0.5 && want < 1000 {
-            w += 1.0;
-            want += 1;
-        }
-        assert_eq!(got, want as f32, "[{i}] at {v}");
+    let mut y = dc.buffer_zeroed::<f32>(x.len()).unwrap();
+    loop_on_sine::launch(&acc, x.len(), &dx, &mut y).unwrap();
+    for (i, (&v, got)) in x.iter().zip(y.to_vec().unwrap()).enumerate() {
+        let want = if trig::sin_f32(v) < -0.5 { 1.0 } else { 0.0 };
+        assert_eq!(got, want, "[{i}] loop at {v}");
     }
 }
 

@@ -67,7 +67,7 @@ fn square<T: GemmElement + Default>(
     n: usize,
     a: &[T],
     b: &[T],
-    peer: Option<impl Fn(&[T], &[T], &mut [T])>,
+    peer: Option<impl Fn(&[T], &[T], &mut [T]) -> Option<()>>,
 ) -> Result<(), CliError> {
     let bytes = 3 * (n * n * size_of::<T>()) as u64;
     let accs = r.fitting(accs, bytes, &format!("{name} {n}"));
@@ -83,7 +83,8 @@ fn square<T: GemmElement + Default>(
     if let Some(peer) = peer {
         let mut c = vec![T::default(); n * n];
         contenders.push(Contender::peer("openblas", move || {
-            peer(a, b, &mut c);
+            peer(a, b, &mut c)
+                .ok_or_else(|| CliError::Message("OpenBLAS peer: wrong sizes".into()))?;
             Ok(())
         }));
     }
