@@ -27,6 +27,12 @@ pub mod gemm;
 mod gemm_kernels;
 pub mod histogram;
 mod histogram_kernels;
+#[cfg(feature = "cpu")]
+mod host_radix;
+#[cfg(feature = "cpu")]
+mod host_scan;
+#[cfg(feature = "cpu")]
+mod host_scan_avx512;
 pub mod reduce;
 mod reduce_kernels;
 pub mod scan;

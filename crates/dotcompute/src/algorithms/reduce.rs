@@ -60,7 +60,7 @@ mod sealed {
     }
 
     /// What [`super::Reducible`] types provide: their identities and kernels.
-    pub trait Reduce: Copy + bytemuck::Pod {
+    pub trait Reduce: Copy + bytemuck::Pod + Send + Sync {
         /// The identity of `op`.
         fn identity(op: Op) -> Self;
         /// One pass: `out[g]` is chunk `g` of `x[..n]` reduced by `op`.
@@ -124,6 +124,10 @@ mod sealed {
             carries: &UnifiedBuffer<Self>,
             y: &mut UnifiedBuffer<Self>,
         ) -> Result<(), Error>;
+
+        /// The CPU's scan of host memory, with the kernels' bits (`y` as long as `x`).
+        #[cfg(feature = "cpu")]
+        fn host_scan(x: &[Self], y: &mut [Self], exclusive: bool);
     }
 }
 
@@ -221,6 +225,11 @@ macro_rules! reducible {
                 unsafe {
                     sc::$scan_chunks::launch(acc, grid, n, u32::from(exclusive), x, carries, y)
                 }
+            }
+
+            #[cfg(feature = "cpu")]
+            fn host_scan(x: &[$t], y: &mut [$t], exclusive: bool) {
+                super::host_scan::scan(x, y, exclusive);
             }
         }
         impl Reducible for $t {}

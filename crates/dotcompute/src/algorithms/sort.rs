@@ -4,7 +4,8 @@
 //! NaN`). [`sort_u32`], [`sort_i32`] and [`sort_f32`] are [`sort`] for one type.
 //!
 //! On the CPU, [`sort`] runs the `rdst` crate's parallel radix sort (over the same words as
-//! below); everything else is a stable LSD radix sort from the library's own kernels: signed and float keys become
+//! below), and [`sort_pairs`] and [`argsort`] a host LSD radix sort that moves each value with
+//! its key. Elsewhere everything is a stable LSD radix sort from the library's own kernels: signed and float keys become
 //! unsigned words in the same order (32 or 64 bits), then per pass (8 bits of the word), each
 //! run of [`RUN`] keys counts its digits, the counts in digit-major order are scanned into
 //! offsets ([`transpose`] and [`exclusive_scan`]), and each run writes its keys in order to
@@ -155,6 +156,16 @@ mod sealed {
         /// Sorts keys in host memory (the CPU's path): as words in the same order, by `rdst`.
         #[cfg(feature = "cpu")]
         fn host_sort(keys: &mut [Self]);
+        /// Sorts keys and moves values with them in host memory (the CPU's path), stably:
+        /// as words in the same order, by the host radix sort on `threads` threads, with
+        /// scratch arrays as long as `keys`.
+        #[cfg(feature = "cpu")]
+        fn host_sort_pairs<V: Copy + Send + Sync>(
+            keys: &mut [Self],
+            values: &mut [V],
+            scratch: (&mut [Self], &mut [V]),
+            threads: usize,
+        );
     }
 
     macro_rules! own_word {
@@ -183,6 +194,21 @@ mod sealed {
                 #[cfg(feature = "cpu")]
                 fn host_sort(keys: &mut [$t]) {
                     rdst::RadixSort::radix_sort_unstable(keys);
+                }
+                #[cfg(feature = "cpu")]
+                fn host_sort_pairs<V: Copy + Send + Sync>(
+                    keys: &mut [$t],
+                    values: &mut [V],
+                    (other_keys, other_values): (&mut [$t], &mut [V]),
+                    threads: usize,
+                ) {
+                    super::super::host_radix::sort_pairs(
+                        keys,
+                        values,
+                        other_keys,
+                        other_values,
+                        threads,
+                    );
                 }
             }
         };
@@ -222,6 +248,30 @@ mod sealed {
                         *w = $to_word;
                     }
                     rdst::RadixSort::radix_sort_unstable(&mut *words);
+                    for w in words.iter_mut() {
+                        let $k = *w;
+                        *w = $from_word;
+                    }
+                }
+                #[cfg(feature = "cpu")]
+                fn host_sort_pairs<V: Copy + Send + Sync>(
+                    keys: &mut [$t],
+                    values: &mut [V],
+                    (other_keys, other_values): (&mut [$t], &mut [V]),
+                    threads: usize,
+                ) {
+                    let words: &mut [$w] = bytemuck::cast_slice_mut(keys);
+                    for w in words.iter_mut() {
+                        let $b = *w;
+                        *w = $to_word;
+                    }
+                    super::super::host_radix::sort_pairs(
+                        &mut *words,
+                        values,
+                        bytemuck::cast_slice_mut(other_keys),
+                        other_values,
+                        threads,
+                    );
                     for w in words.iter_mut() {
                         let $k = *w;
                         *w = $from_word;
@@ -267,7 +317,7 @@ mod sealed {
     );
 
     /// What [`super::SortValue`] types provide: a gather by index.
-    pub trait Value: Copy + bytemuck::Pod {
+    pub trait Value: Copy + bytemuck::Pod + Send + Sync {
         /// `out[i] = x[index[i]]`.
         fn gather(
             acc: &Accelerator,
@@ -452,6 +502,24 @@ pub fn sort_pairs<K: SortKey, V: SortValue>(
     if n < 2 {
         return Ok(());
     }
+    #[cfg(feature = "cpu")]
+    if acc.id().backend == crate::BackendKind::Cpu {
+        // Scratch from the accelerator's pool: reused memory, no page faults.
+        let mut other_keys = acc.buffer_zeroed::<K>(n)?;
+        let mut other_values = acc.buffer_zeroed::<V>(n)?;
+        let mut outcome = None;
+        let (keys_ref, values_ref) = (&mut *keys, &mut *values);
+        if acc.run_in_host_pool(&mut |threads| {
+            outcome = Some((|| {
+                let (mut k, mut v) = (keys_ref.write()?, values_ref.write()?);
+                let (mut ok, mut ov) = (other_keys.write()?, other_values.write()?);
+                K::host_sort_pairs(&mut k, &mut v, (&mut ok, &mut ov), threads);
+                Ok(())
+            })());
+        }) {
+            return outcome.unwrap_or(Ok(()));
+        }
+    }
     let index = sorted_index(acc, keys)?;
     let mut sorted = acc.buffer_zeroed::<V>(n)?;
     V::gather(acc, &index, values, &mut sorted)?;
@@ -471,6 +539,29 @@ pub fn argsort<K: SortKey>(
     let mut index = acc.buffer_zeroed::<u32>(n)?;
     if n == 0 {
         return Ok(index);
+    }
+    #[cfg(feature = "cpu")]
+    if acc.id().backend == crate::BackendKind::Cpu {
+        // Scratch from the accelerator's pool: reused memory, no page faults.
+        let mut sorted = acc.buffer_zeroed::<K>(n)?;
+        let mut other_keys = acc.buffer_zeroed::<K>(n)?;
+        let mut other_index = acc.buffer_zeroed::<u32>(n)?;
+        let mut outcome = None;
+        let index_ref = &mut index;
+        if acc.run_in_host_pool(&mut |threads| {
+            outcome = Some((|| {
+                let (mut s, mut ix) = (sorted.write()?, index_ref.write()?);
+                s.copy_from_slice(&keys.read()?);
+                for (i, slot) in ix.iter_mut().enumerate() {
+                    *slot = i as u32; // at most u32::MAX keys (checked above)
+                }
+                let (mut ok, mut oi) = (other_keys.write()?, other_index.write()?);
+                K::host_sort_pairs(&mut s, &mut ix, (&mut ok, &mut oi), threads);
+                Ok(())
+            })());
+        }) {
+            return outcome.unwrap_or(Ok(())).map(|()| index);
+        }
     }
     let mut words = K::to_words(acc, keys)?;
     k::iota_u32::launch(acc, n, &mut index)?;
