@@ -3,10 +3,11 @@
 //!
 //! The kernels' route (carrying a 32-bit index through the passes and gathering the values at
 //! the end) reads and writes more per pass and ends with a random gather; here keys and values
-//! move together. Each pass: every part of the input (one per thread) counts its digits; a
-//! digit's place starts after all smaller digits, and within a digit after the earlier parts
+//! move together. A parallel pass: every part of the input (one per thread) counts its digits;
+//! a digit's place starts after all smaller digits, and within a digit after the earlier parts
 //! (so equal digits keep their order: stable); every part then writes its pairs to their
-//! places. A pass whose digit is the same for every key moves nothing and is skipped.
+//! places, staged per digit. A pass whose digit is the same for every key moves nothing and is
+//! skipped. [`sort_pairs`] says when the top digit goes first.
 
 use rayon::prelude::*;
 
@@ -40,7 +41,13 @@ const MIN_PART: usize = 1 << 14;
 /// Sorts `keys` ascending, moving `values[i]` with `keys[i]`; stable. `values` and the
 /// scratch arrays `other_keys` and `other_values` are as long as `keys` (memory that has
 /// been used before saves the page faults of fresh memory: the caller takes it from its
-/// pool). Uses up to `threads` parts.
+/// pool). Uses up to `threads` threads.
+///
+/// When the top digit spreads the keys (no bucket holds a quarter of them), one parallel
+/// pass on the top digit splits the pairs into 256 buckets, and each bucket is then sorted on
+/// its own by the lower digits (buckets in parallel, each small enough to stay in the cache:
+/// one pass over memory instead of one per digit). Otherwise every digit is a parallel pass
+/// over the whole input, least significant first.
 pub fn sort_pairs<W: RadixWord, V: Copy + Send + Sync>(
     keys: &mut [W],
     values: &mut [V],
@@ -54,58 +61,163 @@ pub fn sort_pairs<W: RadixWord, V: Copy + Send + Sync>(
         return;
     }
     let parts = threads.clamp(1, n.div_ceil(MIN_PART).max(1));
-    let part_len = n.div_ceil(parts);
-    // Which pair of arrays holds the data now: `false` the caller's, `true` the others.
-    let mut in_other = false;
+    let top = W::BITS - 8;
+    let counts = count_parts(keys, parts, top);
+    let totals = digit_totals(&counts);
+    if totals.iter().any(|&t| 4 * t > n) {
+        let mut in_other = false;
+        for shift in (0..W::BITS).step_by(8) {
+            let moved = if in_other {
+                pass(other_keys, other_values, keys, values, parts, shift, None)
+            } else {
+                pass(keys, values, other_keys, other_values, parts, shift, None)
+            };
+            in_other ^= moved;
+        }
+        if in_other {
+            keys.copy_from_slice(other_keys);
+            values.copy_from_slice(other_values);
+        }
+        return;
+    }
+    pass(
+        keys,
+        values,
+        other_keys,
+        other_values,
+        parts,
+        top,
+        Some(counts),
+    );
+    // Bucket b of the others, with the same range of the caller's arrays as its scratch.
+    let mut buckets = Vec::with_capacity(256);
+    let (mut ok, mut ov, mut k, mut v) = (other_keys, other_values, keys, values);
+    for &total in &totals {
+        let (ok_b, ok_rest) = ok.split_at_mut(total);
+        let (ov_b, ov_rest) = ov.split_at_mut(total);
+        let (k_b, k_rest) = k.split_at_mut(total);
+        let (v_b, v_rest) = v.split_at_mut(total);
+        buckets.push((ok_b, ov_b, k_b, v_b));
+        (ok, ov, k, v) = (ok_rest, ov_rest, k_rest, v_rest);
+    }
+    buckets
+        .into_par_iter()
+        .for_each(|(bucket_keys, bucket_values, keys, values)| {
+            // The bucket ends in the caller's arrays: sorted there, or copied back.
+            if !local_sort(bucket_keys, bucket_values, keys, values, top) {
+                keys.copy_from_slice(bucket_keys);
+                values.copy_from_slice(bucket_values);
+            }
+        });
+}
+
+/// Each part's digit counts at `shift` (parts of `keys.len() / parts`, rounded up).
+fn count_parts<W: RadixWord>(keys: &[W], parts: usize, shift: u32) -> Vec<[usize; 256]> {
     let mut counts = vec![[0usize; 256]; parts];
-    for shift in (0..W::BITS).step_by(8) {
+    keys.par_chunks(keys.len().div_ceil(parts))
+        .zip(counts.par_iter_mut())
+        .for_each(|(part, count)| {
+            for &key in part {
+                count[key.digit(shift)] += 1;
+            }
+        });
+    counts
+}
+
+/// All parts' counts per digit.
+fn digit_totals(counts: &[[usize; 256]]) -> [usize; 256] {
+    let mut totals = [0usize; 256];
+    for count in counts {
+        for (total, c) in totals.iter_mut().zip(count) {
+            *total += c;
+        }
+    }
+    totals
+}
+
+/// One parallel pass on the digit at `shift`, from `keys`/`values` to `dst_*`, with the
+/// parts' `counts` when already known; `false` (nothing written) when every key has the same
+/// digit.
+fn pass<W: RadixWord, V: Copy + Send + Sync>(
+    keys: &[W],
+    values: &[V],
+    dst_keys: &mut [W],
+    dst_values: &mut [V],
+    parts: usize,
+    shift: u32,
+    counts: Option<Vec<[usize; 256]>>,
+) -> bool {
+    let n = keys.len();
+    let part_len = n.div_ceil(parts);
+    let counts = counts.unwrap_or_else(|| count_parts(keys, parts, shift));
+    if digit_totals(&counts).contains(&n) {
+        return false;
+    }
+    // Starting places: digit-major, then part order.
+    let mut place = 0;
+    let mut starts = vec![[0usize; 256]; parts];
+    for digit in 0..256 {
+        for (start, count) in starts.iter_mut().zip(&counts) {
+            start[digit] = place;
+            place += count[digit];
+        }
+    }
+    let dst_keys = Scatter::new(dst_keys);
+    let dst_values = Scatter::new(dst_values);
+    keys.par_chunks(part_len)
+        .zip(values.par_chunks(part_len))
+        .zip(starts.par_iter_mut())
+        .for_each(|((part_keys, part_values), next)| {
+            scatter_part(part_keys, part_values, shift, next, &dst_keys, &dst_values);
+        });
+    true
+}
+
+/// Sorts one bucket by the digits below `end` on this thread, with `other_*` (as long) as
+/// scratch; `true` when the result ended in `other_*`, `false` when in `keys`/`values`.
+fn local_sort<W: RadixWord, V: Copy>(
+    keys: &mut [W],
+    values: &mut [V],
+    other_keys: &mut [W],
+    other_values: &mut [V],
+    end: u32,
+) -> bool {
+    let mut in_other = false;
+    if keys.len() < 2 {
+        return in_other;
+    }
+    // A digit's counts do not depend on the order: all digits' counts in one read.
+    let digits = (end / 8) as usize;
+    let mut counts = [[0usize; 256]; 7];
+    for &key in keys.iter() {
+        for (d, count) in counts[..digits].iter_mut().enumerate() {
+            count[key.digit(8 * d as u32)] += 1;
+        }
+    }
+    for (d, count) in counts[..digits].iter().enumerate() {
+        if count.contains(&keys.len()) {
+            continue;
+        }
+        let shift = 8 * d as u32;
         let (src_keys, src_values, dst_keys, dst_values) = if in_other {
             (&*other_keys, &*other_values, &mut *keys, &mut *values)
         } else {
             (&*keys, &*values, &mut *other_keys, &mut *other_values)
         };
-        src_keys
-            .par_chunks(part_len)
-            .zip(counts.par_iter_mut())
-            .for_each(|(part, count)| {
-                *count = [0; 256];
-                for &key in part {
-                    count[key.digit(shift)] += 1;
-                }
-            });
-        let mut totals = [0usize; 256];
-        for count in &counts {
-            for (total, c) in totals.iter_mut().zip(count) {
-                *total += c;
-            }
-        }
-        if totals.contains(&n) {
-            continue; // one digit for every key: the order stays as it is
-        }
-        // Starting places: digit-major, then part order.
+        let mut next = [0usize; 256];
         let mut place = 0;
-        let mut starts = vec![[0usize; 256]; parts];
-        for digit in 0..256 {
-            for (start, count) in starts.iter_mut().zip(&counts) {
-                start[digit] = place;
-                place += count[digit];
-            }
+        for (slot, &c) in next.iter_mut().zip(count) {
+            (*slot, place) = (place, place + c);
         }
-        let dst_keys = Scatter::new(dst_keys);
-        let dst_values = Scatter::new(dst_values);
-        src_keys
-            .par_chunks(part_len)
-            .zip(src_values.par_chunks(part_len))
-            .zip(starts.par_iter_mut())
-            .for_each(|((part_keys, part_values), next)| {
-                scatter_part(part_keys, part_values, shift, next, &dst_keys, &dst_values);
-            });
+        for (&key, &value) in src_keys.iter().zip(src_values) {
+            let slot = &mut next[key.digit(shift)];
+            dst_keys[*slot] = key;
+            dst_values[*slot] = value;
+            *slot += 1;
+        }
         in_other = !in_other;
     }
-    if in_other {
-        keys.copy_from_slice(other_keys);
-        values.copy_from_slice(other_values);
-    }
+    in_other
 }
 
 /// Pairs gathered per digit before they are written: a run of this many lands at once (a
@@ -209,8 +321,9 @@ impl<'a, T> Scatter<'a, T> {
 mod tests {
     use super::*;
 
-    /// Against std's stable sort, on 1, 2 and 3 parts, with many equal keys (stability shows)
-    /// and with a digit shared by every key (skipped passes).
+    /// Against std's stable sort, on 1, 2 and 3 parts, with many equal keys (stability shows),
+    /// with a digit shared by every key (skipped passes, the all-parallel route) and with
+    /// spread top digits (the bucket route).
     #[test]
     fn sorts_pairs_stably() {
         for n in [0usize, 1, 2, 1000, 3 * MIN_PART + 7] {
@@ -227,6 +340,19 @@ mod tests {
                 let got: Vec<(u64, u32)> = k.into_iter().zip(v).collect();
                 assert!(got == want, "n = {n}, {threads} threads");
             }
+            // Top digits spread (the bucket route), few distinct lower digits (stability).
+            let mut spread: Vec<u32> = (0..n as u32)
+                .map(|i| (i.wrapping_mul(0x9e37_79b9) & 0xff00_0000) | (i % 7) << 9)
+                .collect();
+            let mut v = values.clone();
+            let mut want: Vec<(u32, u32)> = spread.iter().copied().zip(values.clone()).collect();
+            want.sort_by_key(|&(k, _)| k);
+            let (mut ok, mut ov) = (vec![0; n], vec![0; n]);
+            sort_pairs(&mut spread, &mut v, &mut ok, &mut ov, 3);
+            assert!(
+                spread.into_iter().zip(v).eq(want),
+                "spread u32 keys, n = {n}"
+            );
             let mut narrow: Vec<u32> = keys.iter().map(|&k| (k >> 20) as u32).collect();
             let mut v = values.clone();
             let mut want: Vec<(u32, u32)> = narrow.iter().copied().zip(values.clone()).collect();
