@@ -8,6 +8,20 @@ void dc_peer_add(float *restrict c, const float *restrict a, const float *restri
     for (size_t i = 0; i < n; i++) c[i] = a[i] + b[i];
 }
 
+void dc_peer_copy(float *restrict c, const float *restrict a, size_t n) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) c[i] = a[i];
+}
+
+/* A sequential inclusive scan: one thread, in order. */
+void dc_peer_scan(float *restrict out, const float *restrict a, size_t n) {
+    float running = -0.0f;
+    for (size_t i = 0; i < n; i++) {
+        running += a[i];
+        out[i] = running;
+    }
+}
+
 void dc_peer_triad(float *restrict a, const float *restrict b, const float *restrict c, float s, size_t n) {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) a[i] = b[i] + s * c[i];

@@ -5,6 +5,8 @@
 mod ffi {
     unsafe extern "C" {
         pub fn dc_peer_add(c: *mut f32, a: *const f32, b: *const f32, n: usize);
+        pub fn dc_peer_copy(c: *mut f32, a: *const f32, n: usize);
+        pub fn dc_peer_scan(out: *mut f32, a: *const f32, n: usize);
         pub fn dc_peer_triad(a: *mut f32, b: *const f32, c: *const f32, s: f32, n: usize);
         pub fn dc_peer_sum(a: *const f32, n: usize) -> f64;
         pub fn dc_peer_poly8(x: *const f32, out: *mut f32, n: usize);
@@ -20,6 +22,34 @@ pub fn add(c: &mut [f32], a: &[f32], b: &[f32]) -> Option<()> {
         // SAFETY: the three slices have n = c.len() elements and do not overlap (one is
         // borrowed mutably).
         unsafe { ffi::dc_peer_add(c.as_mut_ptr(), a.as_ptr(), b.as_ptr(), c.len()) };
+        Some(())
+    }
+    #[cfg(not(dotcompute_c_peer))]
+    None
+}
+
+/// STREAM copy, `c = a`; `None` without the C peer or when the lengths differ.
+pub fn copy(c: &mut [f32], a: &[f32]) -> Option<()> {
+    (c.len() == a.len()).then_some(())?;
+    #[cfg(dotcompute_c_peer)]
+    {
+        // SAFETY: both slices have n = c.len() elements and do not overlap (one is borrowed
+        // mutably).
+        unsafe { ffi::dc_peer_copy(c.as_mut_ptr(), a.as_ptr(), c.len()) };
+        Some(())
+    }
+    #[cfg(not(dotcompute_c_peer))]
+    None
+}
+
+/// The inclusive scan of `a` into `out`, sequential (one thread, in order, from `-0.0`);
+/// `None` without the C peer or when the lengths differ.
+pub fn scan(out: &mut [f32], a: &[f32]) -> Option<()> {
+    (out.len() == a.len()).then_some(())?;
+    #[cfg(dotcompute_c_peer)]
+    {
+        // SAFETY: as in `copy`.
+        unsafe { ffi::dc_peer_scan(out.as_mut_ptr(), a.as_ptr(), out.len()) };
         Some(())
     }
     #[cfg(not(dotcompute_c_peer))]

@@ -190,17 +190,34 @@ pub(super) fn run(
                     Ok(())
                 }));
             }
-            let a2 = &a;
-            let mut seq = vec![0f32; n];
-            contenders.push(Contender::peer("sequential", move || {
-                let mut running = -0.0f32;
-                for (o, v) in seq.iter_mut().zip(a2) {
-                    running += v;
-                    *o = running;
-                }
-                black_box(&seq);
-                Ok(())
-            }));
+            if c_peer::threads().is_some() {
+                // The floor the issue sets the scan against: a STREAM copy moves the same
+                // bytes (one read, one write per element).
+                let a1 = &a;
+                let mut copied = vec![0f32; n];
+                contenders.push(Contender::peer("STREAM copy (stream-c)", move || {
+                    c_peer::copy(&mut copied, a1)
+                        .ok_or_else(|| CliError::Message("C peer failed".into()))
+                }));
+                let a2 = &a;
+                let mut seq = vec![0f32; n];
+                contenders.push(Contender::peer("sequential C", move || {
+                    c_peer::scan(&mut seq, a2)
+                        .ok_or_else(|| CliError::Message("C peer failed".into()))
+                }));
+            } else {
+                let a2 = &a;
+                let mut seq = vec![0f32; n];
+                contenders.push(Contender::peer("sequential", move || {
+                    let mut running = -0.0f32;
+                    for (o, v) in seq.iter_mut().zip(a2) {
+                        running += v;
+                        *o = running;
+                    }
+                    black_box(&seq);
+                    Ok(())
+                }));
+            }
             // Rayon, two passes: chunk sums in parallel, their prefix, then each chunk's
             // scan from its carry in parallel.
             let a3 = &a;

@@ -256,40 +256,77 @@ impl<T: HostScan> CarryLevel<T> {
 
 /// `y` = the inclusive (or exclusive) scan of `x` in the kernels' order, on the current
 /// rayon pool. `y` is as long as `x`.
+///
+/// Blocks go through two steps, overlapped: while some threads write block `k`'s prefixes
+/// (from the cache), others read block `k + 1` and scan its lanes, so memory is read and
+/// written at the same time; between the two, one thread turns block `k + 1`'s chunk totals
+/// into carries.
 pub fn scan<T: HostScan>(x: &[T], y: &mut [T], exclusive: bool) {
     let chunks = x.len().div_ceil(CHUNK);
     // The chunk carries: the identity for a single chunk, as the kernels' driver does.
     let mut carries = (chunks > 1).then(|| CarryLevel::<T>::new(chunks));
     let per_block = BLOCK_CHUNKS.min(chunks);
-    let mut scanned = vec![[T::IDENTITY; LANES]; per_block];
-    let mut block_carries = vec![T::IDENTITY; per_block];
+    // Two blocks in flight: the one being read and the one being written.
+    let mut scanned = [
+        vec![[T::IDENTITY; LANES]; per_block],
+        vec![[T::IDENTITY; LANES]; per_block],
+    ];
+    let mut block_carries = [vec![T::IDENTITY; per_block], vec![T::IDENTITY; per_block]];
     let span = BLOCK_CHUNKS * CHUNK;
     // An output larger than the caches is written past them (no read of each line first).
     let stream = std::mem::size_of_val(y) > STREAM_BYTES;
-    for (xb, yb) in x.chunks(span).zip(y.chunks_mut(span)) {
-        let count = xb.len().div_ceil(CHUNK);
-        xb.par_chunks(CHUNK)
-            .zip(scanned[..count].par_iter_mut())
-            .for_each(|(xc, lanes)| {
-                lane_totals(xc, lanes);
-                hillis_steele(lanes);
-            });
-        for (carry, lanes) in block_carries.iter_mut().zip(&scanned[..count]) {
-            *carry = match carries.as_mut() {
-                Some(level) => {
-                    let carry = level.peek();
-                    level.push(lanes[LANES - 1]);
-                    carry
-                }
-                None => T::IDENTITY,
-            };
+    let mut blocks = x.chunks(span).zip(y.chunks_mut(span));
+    // The block whose lanes are scanned and carries known, waiting for its prefixes.
+    let mut pending: Option<(&[T], &mut [T])> = None;
+    for k in 0.. {
+        let next = blocks.next();
+        if next.is_none() && pending.is_none() {
+            break;
         }
-        xb.par_chunks(CHUNK)
-            .zip(yb.par_chunks_mut(CHUNK))
-            .zip(scanned[..count].par_iter().zip(&block_carries[..count]))
-            .for_each(|((xc, yc), (lanes, &carry))| {
-                prefixes(xc, &lane_starts(lanes, carry), exclusive, stream, yc);
-            });
+        let [even, odd] = &mut scanned;
+        let (reading, writing) = if k % 2 == 0 { (even, odd) } else { (odd, even) };
+        let [even_carries, odd_carries] = &mut block_carries;
+        let (new_carries, old_carries) = if k % 2 == 0 {
+            (even_carries, &*odd_carries)
+        } else {
+            (odd_carries, &*even_carries)
+        };
+        rayon::join(
+            || {
+                if let Some((xb, _)) = &next {
+                    xb.par_chunks(CHUNK)
+                        .zip(reading.par_iter_mut())
+                        .for_each(|(xc, lanes)| {
+                            lane_totals(xc, lanes);
+                            hillis_steele(lanes);
+                        });
+                }
+            },
+            || {
+                if let Some((xb, yb)) = pending.take() {
+                    xb.par_chunks(CHUNK)
+                        .zip(yb.par_chunks_mut(CHUNK))
+                        .zip(writing.par_iter().zip(old_carries.par_iter()))
+                        .for_each(|((xc, yc), (lanes, &carry))| {
+                            prefixes(xc, &lane_starts(lanes, carry), exclusive, stream, yc);
+                        });
+                }
+            },
+        );
+        if let Some((xb, yb)) = next {
+            let count = xb.len().div_ceil(CHUNK);
+            for (carry, lanes) in new_carries.iter_mut().zip(&reading[..count]) {
+                *carry = match carries.as_mut() {
+                    Some(level) => {
+                        let carry = level.peek();
+                        level.push(lanes[LANES - 1]);
+                        carry
+                    }
+                    None => T::IDENTITY,
+                };
+            }
+            pending = Some((xb, yb));
+        }
     }
 }
 
