@@ -30,6 +30,8 @@ mod histogram_kernels;
 #[cfg(feature = "cpu")]
 mod host_radix;
 #[cfg(feature = "cpu")]
+mod host_reduce;
+#[cfg(feature = "cpu")]
 mod host_scan;
 #[cfg(feature = "cpu")]
 mod host_scan_avx512;

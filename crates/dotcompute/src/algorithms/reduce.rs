@@ -7,9 +7,10 @@
 //! combines elements `l, l + 256, .., l + 3840` in order, then the 256 lane values are
 //! combined pairwise, halving: `t[l] op t[l + 128]`, then `+ 64`, ..), and the chunk values
 //! are reduced the same way, pass after pass, until one is left. Every backend runs the same
-//! kernels (written in the kernel language), so the CPU at any thread count and SIMD level,
-//! wgpu and CUDA give the same bits: the property CUB's and PyTorch's reductions only promise
-//! on one device. (Where IEEE arithmetic leaves bits open they may still differ: the payload
+//! kernels (written in the kernel language; on the CPU, sums and products run the same
+//! combinations as host code), so the CPU at any thread count and SIMD level, wgpu and CUDA
+//! give the same bits: the property CUB's and PyTorch's reductions only promise on one
+//! device. (Where IEEE arithmetic leaves bits open they may still differ: the payload
 //! and sign of a NaN result, the sign of a zero that `min`/`max` pick between `-0.0` and
 //! `0.0`, and subnormals on a Vulkan device that flushes them.)
 //!
@@ -125,6 +126,10 @@ mod sealed {
             y: &mut UnifiedBuffer<Self>,
         ) -> Result<(), Error>;
 
+        /// The CPU's sum (or product) of host memory, with the kernels' bits.
+        #[cfg(feature = "cpu")]
+        fn host_reduce(x: &[Self], identity: Self, product: bool) -> Self;
+
         /// The CPU's scan of host memory, with the kernels' bits (`y` as long as `x`).
         #[cfg(feature = "cpu")]
         fn host_scan(x: &[Self], y: &mut [Self], exclusive: bool);
@@ -225,6 +230,11 @@ macro_rules! reducible {
                 unsafe {
                     sc::$scan_chunks::launch(acc, grid, n, u32::from(exclusive), x, carries, y)
                 }
+            }
+
+            #[cfg(feature = "cpu")]
+            fn host_reduce(x: &[$t], identity: $t, product: bool) -> $t {
+                super::host_reduce::reduce(x, identity, product)
             }
 
             #[cfg(feature = "cpu")]
@@ -410,6 +420,21 @@ fn arg<T: Reducible>(
 }
 
 fn reduce<T: Reducible>(acc: &Accelerator, x: &UnifiedBuffer<T>, op: Op) -> Result<T, Error> {
+    #[cfg(feature = "cpu")]
+    if matches!(op, Op::Sum | Op::Product) {
+        let operation = if op == Op::Sum { "sum" } else { "product" };
+        super::check_services(acc, operation, &[("x", x.raw().service())])?;
+        // The kernels' combinations in their order, read once at memory speed.
+        let mut outcome = None;
+        if acc.run_in_host_pool(&mut |_threads| {
+            outcome = Some(
+                x.read()
+                    .map(|x| T::host_reduce(&x, T::identity(op), op == Op::Product)),
+            );
+        }) {
+            return outcome.unwrap_or(Ok(T::identity(op)));
+        }
+    }
     reduce_by(acc, x, T::identity(op), |grid, n, input, out| {
         // SAFETY: `reduce_by`'s guarantees are `pass`'s contract.
         unsafe { T::pass(op, acc, grid, n, input, out) }
