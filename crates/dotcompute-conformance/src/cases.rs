@@ -260,6 +260,12 @@ pub const CASES: &[Case] = &[
         run: crate::algorithms::custom_algorithms,
     },
     Case {
+        name: "queries",
+        description: "query! chains, 0 to 70,001 elements: map.filter.sum of f32 with captures (the bits of algorithms::sum over the mapped values), filter.map.collect of u32 (the filter guards a division by zero), map.collect u32 to f64, map.sum u32 to u64, filter.count of i64",
+        tolerance: Tolerance::EXACT,
+        run: crate::queries::queries,
+    },
+    Case {
         name: "fft",
         description: "algorithms::Fft of f32 and f64, lengths 1, 2, 8, 1024 and 3, 5, 100, 1009 (Bluestein on GPUs), batches of 1 and 3, forward and inverse: within 10 (log2 m + 2) u sum|x| of an f64 DFT; length 0 and wrong sizes refused",
         tolerance: Tolerance::OWN_BOUND,

@@ -51,6 +51,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
     .chain(crate::subgroups::all())
     .chain(dotcompute::algorithms::kernels())
     .chain(crate::algorithms::custom_kernels())
+    .chain(crate::queries::kernels())
     .collect()
 }
 

@@ -17,6 +17,7 @@ pub mod cooperative;
 pub mod fault_rules;
 pub mod faulting;
 pub mod kernels;
+pub mod queries;
 mod random;
 pub mod reference;
 pub mod stress;
@@ -130,7 +131,7 @@ macro_rules! conformance_tests {
             group_census, subgroup_reduce, subgroup_scan, subgroup_exchange, subgroup_vote,
             subgroup_ids, subgroup_block_sum, subgroup_in_loop, partial_subgroups_refused,
             deterministic_reductions, deterministic_scans, histograms, transposes,
-            custom_algorithms, fft, gemm, radix_sort);
+            custom_algorithms, fft, gemm, radix_sort, queries);
     };
     (@stamp $setup:expr; $($case:ident),* $(,)?) => {
         $(

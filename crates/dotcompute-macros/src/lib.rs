@@ -12,6 +12,7 @@ mod infer;
 mod intrinsics;
 mod lower;
 mod math_library;
+mod query;
 mod scan;
 mod signature;
 
@@ -61,6 +62,28 @@ pub fn kernel_fn(attr: TokenStream, item: TokenStream) -> TokenStream {
 pub fn kernel_with_fns(input: TokenStream) -> TokenStream {
     syn::parse::<expand::ChainState>(input)
         .and_then(expand::kernel_with_fns)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// A query over a buffer: a chain of closures fused into kernels at compile time (see
+/// `dotcompute::query`).
+///
+/// ```text
+/// let total: f32 = query!(acc.query(&xs).map(|x: f32| x * x).filter(|x| x > 1.0).sum())?;
+/// ```
+#[proc_macro]
+pub fn query(input: TokenStream) -> TokenStream {
+    query::expand_query(input.into(), query::Mode::Run)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// The kernels a `query!` chain compiles to, without running it (the same input): a
+/// `Vec<&'static KernelDefinition>`, empty for a chain without operators.
+#[proc_macro]
+pub fn query_kernels(input: TokenStream) -> TokenStream {
+    query::expand_query(input.into(), query::Mode::Kernels)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -11,6 +11,7 @@ mod statements;
 use crate::hir::{Finisher, HExpr, HExprKind, HLocal, HStmt};
 use crate::infer::{TyVar, Types};
 use crate::signature::{HelperSignature, KernelParam};
+use dotcompute_ir::ScalarType;
 use dotcompute_ir::{
     Block, Function, FunctionId, Local, LocalId, ParamId, ParamKind, PrivateId, SharedArray,
     SharedId,
@@ -92,6 +93,66 @@ struct Lowerer<'a> {
     barriers: Vec<Span>,
     /// Private arrays declared so far: name, element type, length.
     private: Vec<(String, TyVar, u32, Span)>,
+    /// When typing a closure of `query!`: its free names (captured scalars), as locals of
+    /// types their uses decide.
+    captures: Option<Vec<(syn::Ident, LocalId)>>,
+}
+
+/// What `query!` needs to know of a closure: the type of its value and its captured scalars
+/// with their types.
+pub struct ClosureTypes {
+    /// The type of the closure's value.
+    pub ret: ScalarType,
+    /// Free names of the body, in order of first use, with their types.
+    pub captures: Vec<(syn::Ident, ScalarType)>,
+}
+
+/// Types a closure of `query!` whose parameter `param` has type `param_ty`: the kernel
+/// language's rules applied to `body`, with free names taken as captured scalars. Calls to
+/// `#[kernel_fn]`s cannot be typed here (they are not visible to this macro): a value that
+/// depends on one needs `declared_ret`, the closure's `-> T`.
+pub fn infer_closure(
+    param: &syn::Ident,
+    param_ty: ScalarType,
+    body: &syn::Expr,
+    declared_ret: Option<(ScalarType, Span)>,
+) -> syn::Result<ClosureTypes> {
+    let helpers = Helpers::new();
+    let mut l = Lowerer::new(&[], &helpers, true);
+    l.captures = Some(Vec::new());
+    // The outermost scope holds the captures; the next the parameter.
+    l.scopes.push(Vec::new());
+    l.scopes.push(Vec::new());
+    let v = l.types.known(param_ty, param.span());
+    let local = l.new_local(&param.to_string(), v, false);
+    l.bind(&param.to_string(), Binding::Local(local));
+    let ret = match declared_ret {
+        Some((t, span)) => l.types.known(t, span),
+        None => l.types.unknown(body.span()),
+    };
+    l.ret = Some(ret);
+    let block: syn::Block = syn::parse_quote!({ #body });
+    l.block_stmts(&block, Tail::Return)?;
+    let ret = l.types.resolve(ret).map_err(|_| {
+        err(
+            body.span(),
+            "cannot infer the type of this closure's value (it depends on a `#[kernel_fn]`, which `query!` cannot see); write it: `|x: f32| -> f32 { .. }`",
+        )
+    })?;
+    let mut captures = Vec::new();
+    for (ident, local) in l.captures.take().unwrap_or_default() {
+        let ty = l.locals[local.0 as usize].ty;
+        let ty = l.types.resolve(ty).map_err(|_| {
+            err(
+                ident.span(),
+                format!(
+                    "cannot infer the type of the captured `{ident}` from its uses in this closure (a cast does not tell it); convert it before the query: `let {ident} = {ident} as f32;`"
+                ),
+            )
+        })?;
+        captures.push((ident, ty));
+    }
+    Ok(ClosureTypes { ret, captures })
 }
 
 /// Lowers a kernel body.
@@ -217,6 +278,7 @@ impl<'a> Lowerer<'a> {
             shared: Vec::new(),
             barriers: Vec::new(),
             private: Vec::new(),
+            captures: None,
         }
     }
 
@@ -235,6 +297,20 @@ impl<'a> Lowerer<'a> {
         if let Some(scope) = self.scopes.last_mut() {
             scope.push((name.to_string(), b));
         }
+    }
+
+    /// A free name of a `query!` closure: a captured scalar, bound in the outermost scope.
+    fn capture(&mut self, ident: &syn::Ident) -> Option<LocalId> {
+        self.captures.as_ref()?;
+        let ty = self.types.unknown(ident.span());
+        let local = self.new_local(&ident.to_string(), ty, false);
+        if let Some(outer) = self.scopes.first_mut() {
+            outer.push((ident.to_string(), Binding::Local(local)));
+        }
+        if let Some(captures) = self.captures.as_mut() {
+            captures.push((ident.clone(), local));
+        }
+        Some(local)
     }
 
     fn lookup(&self, name: &str) -> Option<Binding> {

@@ -361,6 +361,7 @@ extern crate self as dotcompute;
 
 pub mod algorithms;
 mod intrinsics;
+pub mod query;
 mod service;
 
 pub use dotcompute_core::backend;
@@ -379,7 +380,7 @@ pub use dotcompute_cpu::{CpuError, CpuOptions};
 pub use dotcompute_cuda::{CudaError, CudaPlugin};
 /// The kernel IR: what every backend compiles (for tools and plugins).
 pub use dotcompute_ir as ir;
-pub use dotcompute_macros::{kernel, kernel_fn};
+pub use dotcompute_macros::{kernel, kernel_fn, query, query_kernels};
 #[cfg(feature = "wgpu")]
 pub use dotcompute_wgpu::{WgpuError, WgpuPlugin};
 pub use service::{ComputeService, ComputeServiceBuilder};

@@ -248,7 +248,11 @@ impl Lowerer<'_> {
             && let Some(ident) = p.path.get_ident()
         {
             let name = ident.to_string();
-            return match self.lookup(&name) {
+            let binding = match self.lookup(&name) {
+                None => self.capture(ident).map(Binding::Local),
+                found => found,
+            };
+            return match binding {
                 Some(Binding::Local(id)) => {
                     let ty = self.locals[id.0 as usize].ty;
                     Ok(self.mk(HExprKind::Local(id), ty, span))

@@ -1,0 +1,93 @@
+//! `query!` chains on the accelerator under test: fused sums with the bits of
+//! `algorithms::sum`, order-preserving collects, counts, captures, a later stage guarded by a
+//! filter, and empty inputs.
+
+use crate::compare::{self, Outcome};
+use crate::random::Rng;
+use crate::{CaseError, Env};
+use dotcompute::{KernelDefinition, UnifiedBuffer, algorithms, query, query_kernels};
+
+type CaseResult = Result<Outcome, CaseError>;
+
+fn mismatch(m: compare::Mismatch) -> CaseError {
+    CaseError::Mismatch(m)
+}
+
+/// The kernels of the case's chains (for the NVRTC and naga tests).
+pub fn kernels() -> Vec<&'static KernelDefinition> {
+    let mut all = query_kernels!(acc.query(&x).map(|v: f32| v * k).filter(|v| v > lo).sum());
+    all.extend(query_kernels!(
+        acc.query(&x)
+            .filter(|v: u32| v % 7 != 0)
+            .map(|v| 7000 / (v % 7))
+            .collect()
+    ));
+    all.extend(query_kernels!(
+        acc.query(&x).map(|v: u32| v as f64 * 0.5).collect()
+    ));
+    all.extend(query_kernels!(acc.query(&x).filter(|v: i64| v < 0).count()));
+    all.extend(query_kernels!(acc.query(&x).map(|v: u32| v as u64).sum()));
+    all
+}
+
+/// The chains above at 0 to 70,001 elements, against the same computations on the host (or,
+/// for the float sum, `algorithms::sum` of the mapped values: the same bits).
+pub fn queries(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(149);
+    let mut total = Outcome::default();
+    let acc = &env.acc;
+    for n in [0usize, 1, 4097, 70_001] {
+        let x = crate::algorithms::mixed_f32(&mut rng, n);
+        let dx = env.dc.buffer_from_slice(&x)?;
+        let (k, lo) = (3.0f32, 0.001f32);
+        let got = query!(acc.query(&dx).map(|v: f32| v * k).filter(|v| v > lo).sum())?;
+        let mapped: Vec<f32> = x
+            .iter()
+            .map(|v| v * k)
+            .map(|v| if v > lo { v } else { -0.0 })
+            .collect();
+        let want = algorithms::sum(acc, &env.dc.buffer_from_slice(&mapped)?)?;
+        total = total.merge(
+            compare::exact("map.filter.sum (bits)", &[got.to_bits()], &[want.to_bits()])
+                .map_err(mismatch)?,
+        );
+
+        let ids: Vec<u32> = (0..n).map(|_| rng.next_u64() as u32 % 1000).collect();
+        let d = env.dc.buffer_from_slice(&ids)?;
+        let kept: UnifiedBuffer<u32> = query!(
+            acc.query(&d)
+                .filter(|v: u32| v % 7 != 0)
+                .map(|v| 7000 / (v % 7))
+                .collect()
+        )?;
+        let want: Vec<u32> = ids
+            .iter()
+            .filter(|v| *v % 7 != 0)
+            .map(|v| 7000 / (v % 7))
+            .collect();
+        total = total
+            .merge(compare::exact("filter.map.collect", &kept.to_vec()?, &want).map_err(mismatch)?);
+        let wide: UnifiedBuffer<f64> =
+            query!(acc.query(&d).map(|v: u32| v as f64 * 0.5).collect())?;
+        let want: Vec<u64> = ids
+            .iter()
+            .map(|&v| (f64::from(v) * 0.5).to_bits())
+            .collect();
+        let got: Vec<u64> = wide.to_vec()?.iter().map(|v| v.to_bits()).collect();
+        total = total.merge(compare::exact("map.collect", &got, &want).map_err(mismatch)?);
+        let total_u64 = query!(acc.query(&d).map(|v: u32| v as u64).sum())?;
+        let want = ids.iter().map(|&v| u64::from(v)).sum::<u64>();
+        total =
+            total.merge(compare::exact("map.sum u64", &[total_u64], &[want]).map_err(mismatch)?);
+
+        let signed: Vec<i64> = (0..n).map(|_| rng.next_u64() as i64).collect();
+        let ds = env.dc.buffer_from_slice(&signed)?;
+        let negatives = query!(acc.query(&ds).filter(|v: i64| v < 0).count())?;
+        let want = signed.iter().filter(|v| **v < 0).count();
+        total = total.merge(
+            compare::exact("filter.count", &[negatives as u64], &[want as u64])
+                .map_err(mismatch)?,
+        );
+    }
+    Ok(total)
+}

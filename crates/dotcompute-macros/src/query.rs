@@ -1,0 +1,588 @@
+//! `query!`: a chain of closures over a buffer becomes fused kernels at compile time.
+//!
+//! The macro reads `acc.query(&xs).map(|x: f32| ..).filter(|x| ..).sum()`, types each closure
+//! by the kernel language's rules (the element type comes from the first closure's
+//! annotation; free names are captured scalars, typed by their uses), and emits a module at
+//! the call site with one `#[kernel_fn]` per closure and the kernels of the terminal, each
+//! running the whole chain per element (fusion: no intermediate buffer). The host side calls
+//! `dotcompute::query`'s drivers with the captured values.
+
+use crate::lower::infer_closure;
+use crate::signature::scalar_type;
+use dotcompute_ir::ScalarType;
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+/// One operator of the chain.
+enum Stage {
+    /// `map(|x| value)`.
+    Map(Closure),
+    /// `filter(|x| keep)`.
+    Filter(Closure),
+}
+
+struct Closure {
+    param: syn::Ident,
+    param_ty: Option<(ScalarType, Span)>,
+    ret_ty: Option<(ScalarType, Span)>,
+    body: syn::Expr,
+}
+
+/// The terminal operation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Terminal {
+    Sum,
+    Count,
+    Collect,
+}
+
+const OPERATORS: &str = "operators: `map`, `filter`; terminals: `sum`, `count`, `collect`";
+
+fn err(span: Span, msg: impl std::fmt::Display) -> syn::Error {
+    syn::Error::new(span, msg)
+}
+
+/// What the expansion evaluates to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `query!`: runs the query.
+    Run,
+    /// `query_kernels!`: the kernels the query compiles to, without running it.
+    Kernels,
+}
+
+/// Expands `query!(acc.query(&xs) .. .terminal())` (or `query_kernels!`).
+pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> {
+    let expr: syn::Expr = syn::parse2(input)?;
+    let syn::Expr::MethodCall(last) = &expr else {
+        return Err(err(
+            expr.span(),
+            "`query!` takes a chain: `query!(acc.query(&xs).map(|x: f32| x * 2.0).sum())`",
+        ));
+    };
+    let terminal = match last.method.to_string().as_str() {
+        "sum" => Terminal::Sum,
+        "count" => Terminal::Count,
+        "collect" => Terminal::Collect,
+        other => {
+            return Err(err(
+                last.method.span(),
+                format!("a query ends with a terminal, not `{other}`; {OPERATORS}"),
+            ));
+        }
+    };
+    if !last.args.is_empty() {
+        return Err(err(last.args.span(), "this terminal takes no arguments"));
+    }
+    // Walk the receivers back to `.query(source)`.
+    let mut stages = Vec::new();
+    let mut current = &*last.receiver;
+    let (accelerator, source) = loop {
+        let syn::Expr::MethodCall(call) = current else {
+            return Err(err(
+                current.span(),
+                "a query starts with `accelerator.query(&buffer)`",
+            ));
+        };
+        let name = call.method.to_string();
+        match name.as_str() {
+            "query" => {
+                if call.args.len() != 1 {
+                    return Err(err(
+                        call.span(),
+                        "`query` takes one buffer: `acc.query(&xs)`",
+                    ));
+                }
+                break (&*call.receiver, &call.args[0]);
+            }
+            "map" | "filter" => {
+                let closure = closure(&call.args, &name, call.method.span())?;
+                stages.push(if name == "map" {
+                    Stage::Map(closure)
+                } else {
+                    Stage::Filter(closure)
+                });
+            }
+            other => {
+                return Err(err(
+                    call.method.span(),
+                    format!("`{other}` is not a query operator; {OPERATORS}"),
+                ));
+            }
+        }
+        current = &call.receiver;
+    };
+    stages.reverse();
+    if stages.is_empty() {
+        return Ok(match mode {
+            Mode::Run => plain(terminal, accelerator, source),
+            Mode::Kernels => {
+                quote!(::std::vec::Vec::<&'static ::dotcompute::KernelDefinition>::new())
+            }
+        });
+    }
+    fused(terminal, accelerator, source, &stages, mode)
+}
+
+fn closure(
+    args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>,
+    name: &str,
+    span: Span,
+) -> syn::Result<Closure> {
+    let (Some(syn::Expr::Closure(c)), 1) = (args.first(), args.len()) else {
+        return Err(err(
+            span,
+            format!("`{name}` takes one closure written here: `{name}(|x| ..)`"),
+        ));
+    };
+    if c.inputs.len() != 1 {
+        return Err(err(
+            c.inputs.span(),
+            "query closures take one element: `|x| ..`",
+        ));
+    }
+    let (param, param_ty) = match &c.inputs[0] {
+        syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => (p.ident.clone(), None),
+        syn::Pat::Type(t) => {
+            let syn::Pat::Ident(p) = &*t.pat else {
+                return Err(err(t.pat.span(), "name the element: `|x: f32| ..`"));
+            };
+            let ty = scalar_type(&t.ty).ok_or_else(|| {
+                err(
+                    t.ty.span(),
+                    "elements are kernel scalars: `f32`, `f64`, `i32`, `u32`, `i64`, `u64`",
+                )
+            })?;
+            (p.ident.clone(), Some((ty, t.ty.span())))
+        }
+        other => return Err(err(other.span(), "name the element: `|x: f32| ..`")),
+    };
+    let ret_ty = match &c.output {
+        syn::ReturnType::Default => None,
+        syn::ReturnType::Type(_, ty) => Some((
+            scalar_type(ty).ok_or_else(|| err(ty.span(), "a closure returns a kernel scalar"))?,
+            ty.span(),
+        )),
+    };
+    Ok(Closure {
+        param,
+        param_ty,
+        ret_ty,
+        body: (*c.body).clone(),
+    })
+}
+
+/// A chain without closures: the library's own operations.
+fn plain(terminal: Terminal, accelerator: &syn::Expr, source: &syn::Expr) -> TokenStream {
+    match terminal {
+        Terminal::Sum => quote!(::dotcompute::algorithms::sum(&(#accelerator), #source)),
+        Terminal::Count => {
+            quote!(::core::result::Result::<usize, ::dotcompute::Error>::Ok((#source).len()))
+        }
+        Terminal::Collect => quote!(::dotcompute::query::copy(&(#accelerator), #source)),
+    }
+}
+
+fn rust_type(t: ScalarType) -> TokenStream {
+    let ident = format_ident!("{}", t.rust_name());
+    quote!(#ident)
+}
+
+/// The chain, typed: each closure's helper and what flows out of it.
+struct Typed {
+    /// One `#[kernel_fn]` per closure.
+    helpers: Vec<TokenStream>,
+    /// Per stage: the helper's name, whether it filters, and the captures it takes.
+    calls: Vec<(syn::Ident, bool, Vec<syn::Ident>)>,
+    captures: Vec<(syn::Ident, ScalarType)>,
+    input: ScalarType,
+    output: ScalarType,
+}
+
+fn type_chain(stages: &[Stage]) -> syn::Result<Typed> {
+    let first = match &stages[0] {
+        Stage::Map(c) | Stage::Filter(c) => c,
+    };
+    let Some((input, _)) = first.param_ty else {
+        return Err(err(
+            first.param.span(),
+            format!(
+                "write the element type of the query's first closure: `|{}: f32| ..` (the macro cannot see the buffer's type)",
+                first.param
+            ),
+        ));
+    };
+    let mut flowing = input;
+    let mut captures: Vec<(syn::Ident, ScalarType)> = Vec::new();
+    let mut helpers = Vec::new();
+    let mut calls = Vec::new();
+    for (i, stage) in stages.iter().enumerate() {
+        let (c, filter) = match stage {
+            Stage::Map(c) => (c, false),
+            Stage::Filter(c) => (c, true),
+        };
+        if let Some((t, span)) = c.param_ty
+            && t != flowing
+        {
+            return Err(err(
+                span,
+                format!(
+                    "this closure receives `{}` (what the stage before gives), not `{}`",
+                    flowing.rust_name(),
+                    t.rust_name()
+                ),
+            ));
+        }
+        let types = infer_closure(&c.param, flowing, &c.body, c.ret_ty)?;
+        if filter && types.ret != ScalarType::Bool {
+            return Err(err(
+                c.body.span(),
+                format!(
+                    "a filter's closure gives a `bool`, not `{}`",
+                    types.ret.rust_name()
+                ),
+            ));
+        }
+        for (ident, ty) in &types.captures {
+            match captures.iter().find(|(seen, _)| seen == ident) {
+                Some((_, seen_ty)) if seen_ty != ty => {
+                    return Err(err(
+                        ident.span(),
+                        format!(
+                            "`{ident}` is used as `{}` here and as `{}` in an earlier closure",
+                            ty.rust_name(),
+                            seen_ty.rust_name()
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => captures.push((ident.clone(), *ty)),
+            }
+        }
+        let name = format_ident!("{}_{}", if filter { "filter" } else { "map" }, i + 1);
+        let param = &c.param;
+        let param_ty = rust_type(flowing);
+        let ret = rust_type(types.ret);
+        let capture_params = types.captures.iter().map(|(ident, ty)| {
+            let ty = rust_type(*ty);
+            quote!(#ident: #ty)
+        });
+        // A closure's block is the helper's body as it is (no braces around braces).
+        let body = match &c.body {
+            syn::Expr::Block(b) if b.label.is_none() => {
+                let b = &b.block;
+                quote!(#b)
+            }
+            other => quote!({ #other }),
+        };
+        helpers.push(quote_spanned! {c.body.span()=>
+            #[::dotcompute::kernel_fn]
+            pub fn #name(#param: #param_ty #(, #capture_params)*) -> #ret #body
+        });
+        let own = types
+            .captures
+            .iter()
+            .map(|(ident, _)| ident.clone())
+            .collect();
+        calls.push((name, filter, own));
+        if !filter {
+            flowing = types.ret;
+        }
+    }
+    Ok(Typed {
+        helpers,
+        calls,
+        captures,
+        input,
+        output: flowing,
+    })
+}
+
+/// The chain applied to `__dc_v0`, then `action` on its value (`__dc_value`), skipped for
+/// elements a filter removes (later stages do not run on them).
+fn apply_chain(typed: &Typed, action: TokenStream) -> TokenStream {
+    let mut code = quote! {
+        let __dc_value = __dc_v;
+        #action
+    };
+    for (name, filter, own) in typed.calls.iter().rev() {
+        code = if *filter {
+            quote! {
+                if #name(__dc_v #(, #own)*) {
+                    #code
+                }
+            }
+        } else {
+            quote! {
+                let __dc_v = #name(__dc_v #(, #own)*);
+                #code
+            }
+        };
+    }
+    quote! {
+        let __dc_v = __dc_v0;
+        #code
+    }
+}
+
+fn fused(
+    terminal: Terminal,
+    accelerator: &syn::Expr,
+    source: &syn::Expr,
+    stages: &[Stage],
+    mode: Mode,
+) -> syn::Result<TokenStream> {
+    let typed = type_chain(stages)?;
+    let t_in = rust_type(typed.input);
+    let t_out = rust_type(typed.output);
+    let helpers = &typed.helpers;
+    let capture_params: Vec<TokenStream> = typed
+        .captures
+        .iter()
+        .map(|(ident, ty)| {
+            let ty = rust_type(*ty);
+            quote!(#ident: #ty)
+        })
+        .collect();
+    let capture_args: Vec<&syn::Ident> = typed.captures.iter().map(|(ident, _)| ident).collect();
+    let module = format_ident!("__dotcompute_query");
+    let (kernels, run, names) = match terminal {
+        Terminal::Sum => {
+            let (identity, float) = sum_tokens(typed.output)?;
+            let step = add(float, quote!(__dc_acc), quote!(__dc_value));
+            let chain = apply_chain(&typed, quote!(__dc_acc = #step;));
+            let kernel = reduce_kernel(
+                quote!(query_sum),
+                &capture_params,
+                &t_in,
+                &t_out,
+                &identity,
+                float,
+                &chain,
+            );
+            let run = quote! {
+                ::dotcompute::query::sum(__dc_acc, #source, |__dc_grid, __dc_n, __dc_x, __dc_out| {
+                    #module::query_sum::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_out)
+                })
+            };
+            (kernel, run, vec![format_ident!("query_sum")])
+        }
+        Terminal::Count => {
+            let chain = apply_chain(&typed, quote!(__dc_acc += 1u64;));
+            let kernel = reduce_kernel(
+                quote!(query_count),
+                &capture_params,
+                &t_in,
+                &quote!(u64),
+                &quote!(0u64),
+                false,
+                &chain,
+            );
+            let run = quote! {
+                ::dotcompute::query::count(__dc_acc, #source, |__dc_grid, __dc_n, __dc_x, __dc_out| {
+                    #module::query_count::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_out)
+                })
+            };
+            (kernel, run, vec![format_ident!("query_count")])
+        }
+        Terminal::Collect => {
+            let count_chain = apply_chain(&typed, quote!(__dc_kept += 1u64;));
+            let write_chain = apply_chain(
+                &typed,
+                quote! {
+                    __dc_out[__dc_at as usize] = __dc_value;
+                    __dc_at += 1u64;
+                },
+            );
+            let kernels =
+                compact_kernels(&capture_params, &t_in, &t_out, &count_chain, &write_chain);
+            let run = quote! {
+                ::dotcompute::query::collect(
+                    __dc_acc,
+                    #source,
+                    |__dc_grid, __dc_n, __dc_x, __dc_counts| {
+                        #module::query_collect_count::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_counts)
+                    },
+                    |__dc_grid, __dc_n, __dc_x, __dc_offsets, __dc_out| {
+                        #module::query_collect_write::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_offsets, __dc_out)
+                    },
+                )
+            };
+            (
+                kernels,
+                run,
+                vec![
+                    format_ident!("query_collect_count"),
+                    format_ident!("query_collect_write"),
+                ],
+            )
+        }
+    };
+    let evaluate = match mode {
+        Mode::Run => quote! {
+            let __dc_acc: &::dotcompute::Accelerator = &(#accelerator);
+            #run
+        },
+        Mode::Kernels => {
+            quote!(::std::vec![#(#module::#names::definition()),*])
+        }
+    };
+    Ok(quote! {{
+        #[allow(non_snake_case, unused_imports, unused_parens, unused_braces, clippy::all)]
+        mod #module {
+            use super::*;
+            use ::dotcompute::prelude::*;
+            #(#helpers)*
+            #kernels
+        }
+        #evaluate
+    }})
+}
+
+/// The sum's identity for the output type, and whether it adds floats (`+`) or wraps.
+fn sum_tokens(t: ScalarType) -> syn::Result<(TokenStream, bool)> {
+    Ok(match t {
+        ScalarType::F32 => (quote!((-0.0f32)), true),
+        ScalarType::F64 => (quote!((-0.0f64)), true),
+        ScalarType::Bool => {
+            return Err(err(
+                Span::call_site(),
+                "`sum` adds numbers; this query's values are `bool`",
+            ));
+        }
+        _ => {
+            let zero = syn::LitInt::new(&format!("0{}", t.rust_name()), Span::call_site());
+            (quote!(#zero), false)
+        }
+    })
+}
+
+/// `a + b` (floats) or `a.wrapping_add(b)`.
+fn add(float: bool, a: TokenStream, b: TokenStream) -> TokenStream {
+    if float {
+        quote!((#a + #b))
+    } else {
+        quote!(#a.wrapping_add(#b))
+    }
+}
+
+/// The first pass of a sum or count in the reduction's order: a group of 256 items per chunk
+/// of 4096 elements, item `l` taking elements `l, l + 256, ..` through the chain, then the
+/// halving tree (as `algorithms::reduce`).
+fn reduce_kernel(
+    name: TokenStream,
+    capture_params: &[TokenStream],
+    t_in: &TokenStream,
+    t_out: &TokenStream,
+    identity: &TokenStream,
+    float: bool,
+    chain: &TokenStream,
+) -> TokenStream {
+    let combine = add(
+        float,
+        quote!(__dc_tile[__dc_lid]),
+        quote!(__dc_tile[__dc_lid + __dc_s]),
+    );
+    quote! {
+        #[::dotcompute::kernel]
+        pub fn #name(#(#capture_params,)* __dc_n: u64, __dc_x: &[#t_in], __dc_out: &mut [#t_out]) {
+            let mut __dc_tile = shared_array::<#t_out, 256>();
+            let __dc_lid = local_id_x();
+            let __dc_base = group_id_x() * 4096;
+            let mut __dc_acc: #t_out = #identity;
+            for __dc_k in 0..16usize {
+                let __dc_i = __dc_base + __dc_k * 256 + __dc_lid;
+                if __dc_i < __dc_n as usize {
+                    let __dc_v0 = __dc_x[__dc_i];
+                    #chain
+                }
+            }
+            __dc_tile[__dc_lid] = __dc_acc;
+            barrier();
+            for __dc_level in 0..8usize {
+                let __dc_s = 128usize >> __dc_level;
+                if __dc_lid < __dc_s {
+                    __dc_tile[__dc_lid] = #combine;
+                }
+                barrier();
+            }
+            if __dc_lid == 0 {
+                __dc_out[group_id_x()] = __dc_tile[0];
+            }
+        }
+    }
+}
+
+/// The order-preserving compaction of the chain's kept values (as `define_compaction!`):
+/// lane `l` of a chunk owns elements `16l .. 16l + 16`.
+fn compact_kernels(
+    capture_params: &[TokenStream],
+    t_in: &TokenStream,
+    t_out: &TokenStream,
+    count_chain: &TokenStream,
+    write_chain: &TokenStream,
+) -> TokenStream {
+    quote! {
+        #[::dotcompute::kernel]
+        pub fn query_collect_count(#(#capture_params,)* __dc_n: u64, __dc_x: &[#t_in], __dc_counts: &mut [u64]) {
+            let mut __dc_lanes = shared_array::<u64, 256>();
+            let __dc_lid = local_id_x();
+            let __dc_start = group_id_x() * 4096 + 16 * __dc_lid;
+            let __dc_end = (__dc_start + 16).min(__dc_n as usize);
+            let mut __dc_kept = 0u64;
+            for __dc_i in __dc_start..__dc_end {
+                let __dc_v0 = __dc_x[__dc_i];
+                #count_chain
+            }
+            __dc_lanes[__dc_lid] = __dc_kept;
+            barrier();
+            for __dc_level in 0..8usize {
+                let __dc_s = 128usize >> __dc_level;
+                if __dc_lid < __dc_s {
+                    __dc_lanes[__dc_lid] = __dc_lanes[__dc_lid] + __dc_lanes[__dc_lid + __dc_s];
+                }
+                barrier();
+            }
+            if __dc_lid == 0 {
+                __dc_counts[group_id_x()] = __dc_lanes[0];
+            }
+        }
+
+        #[::dotcompute::kernel]
+        pub fn query_collect_write(
+            #(#capture_params,)*
+            __dc_n: u64,
+            __dc_x: &[#t_in],
+            __dc_offsets: &[u64],
+            __dc_out: &mut [#t_out],
+        ) {
+            let mut __dc_lanes = shared_array::<u64, 256>();
+            let __dc_lid = local_id_x();
+            let __dc_start = group_id_x() * 4096 + 16 * __dc_lid;
+            let __dc_end = (__dc_start + 16).min(__dc_n as usize);
+            let mut __dc_kept = 0u64;
+            for __dc_i in __dc_start..__dc_end {
+                let __dc_v0 = __dc_x[__dc_i];
+                #count_chain
+            }
+            __dc_lanes[__dc_lid] = __dc_kept;
+            barrier();
+            for __dc_level in 0..8usize {
+                let __dc_d = 1usize << __dc_level;
+                let __dc_before = if __dc_lid >= __dc_d { __dc_lanes[__dc_lid - __dc_d] } else { 0 };
+                barrier();
+                if __dc_lid >= __dc_d {
+                    __dc_lanes[__dc_lid] = __dc_before + __dc_lanes[__dc_lid];
+                }
+                barrier();
+            }
+            let __dc_prefix = if __dc_lid > 0 { __dc_lanes[__dc_lid - 1] } else { 0 };
+            let mut __dc_at = __dc_offsets[group_id_x()] + __dc_prefix;
+            for __dc_i in __dc_start..__dc_end {
+                let __dc_v0 = __dc_x[__dc_i];
+                #write_chain
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Queries: a chain of closures over a buffer, written inline like a rayon iterator chain and
+//! compiled at build time into fused kernels that run on every accelerator.
+//!
+//! ```
+//! use dotcompute::prelude::*;
+//! use dotcompute::query;
+//!
+//! # fn main() -> Result<(), dotcompute::Error> {
+//! let dc = ComputeService::new()?;
+//! let acc = dc.best_accelerator()?;
+//! let xs = dc.buffer_from_slice(&[0.5f32, 1.5, -2.0, 3.0])?;
+//! let k = 2.0f32;
+//! let total: f32 = query!(acc.query(&xs).map(|x: f32| x * k).filter(|x| x > 1.0).sum())?;
+//! assert_eq!(total, 3.0 + 6.0);
+//! let big: UnifiedBuffer<f32> = query!(acc.query(&xs).filter(|x: f32| x.abs() > 1.0).collect())?;
+//! assert_eq!(big.to_vec()?, [1.5, -2.0, 3.0]);
+//! let n = query!(acc.query(&xs).filter(|x: f32| x < 0.0).count())?;
+//! assert_eq!(n, 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Writing a query
+//!
+//! `query!(accelerator.query(&buffer) .op(|x| ..) .. .terminal())`: the macro sees the whole
+//! chain, so the closures are compiled like `#[kernel]` bodies (the kernel language applies,
+//! and what lies outside it is a compile error at the construct). The first closure names the
+//! element type (`|x: f32|`: the macro cannot see the buffer's type); later closures receive
+//! what the stage before gives. Closures take their element by value (`filter(|x| x > 1.0)`,
+//! not `|&x|`). Names from the enclosing code are captured scalars and become kernel
+//! parameters (`let k = 2.0f32; .map(|x: f32| x * k)`); their types come from their uses. A
+//! closure may call `#[kernel_fn]`s in scope (give it its result type then:
+//! `|x: f32| -> f32 { helper(x) }`, since the macro cannot see the helper).
+//!
+//! | operator | what it does | LINQ |
+//! | --- | --- | --- |
+//! | `map(f)` | each element becomes `f(x)` | `Select` |
+//! | `filter(p)` | keeps the elements for which `p(x)` is true; later stages do not run on the others | `Where` |
+//! | `sum()` | the sum of the values (`Result<T, Error>`), deterministic | `Sum` |
+//! | `count()` | how many values reach the end (`Result<usize, Error>`) | `Count` |
+//! | `collect()` | the values, in their order, in a new `UnifiedBuffer` | `ToArray` |
+//!
+//! # How it runs
+//!
+//! The whole chain and its terminal become one kernel (`sum`, `count`: plus the library's
+//! fixed passes over the chunk values; `collect` after a `filter`: a counting kernel and a
+//! writing kernel around an exclusive scan, as [`define_compaction!`](crate::define_compaction)
+//! does, so the order is the input's). No intermediate buffer is written. The kernels are
+//! ordinary `#[kernel]`s: native code on the CPU, WGSL, CUDA C++ elsewhere, compiled once.
+//!
+//! `sum` follows [`algorithms::sum`](crate::algorithms::sum)'s order: element `i`'s value
+//! takes the place of `x[i]`, and an element a filter removes counts as the identity, so the
+//! bits are the same on every accelerator, thread count and run.
+//!
+//! A fault inside a closure (an index out of bounds, a division by zero) is the launch's
+//! fault, reported as an [`Error`] that names the query's kernel (`query_sum`,
+//! `query_count`, `query_collect_count`, `query_collect_write`) and the fault. (Which stage
+//! and which element faulted is not reported yet: faults do not carry a location.)
+
+use crate::algorithms::Reducible;
+use crate::algorithms::reduce::{CHUNK, GROUP};
+use crate::{Accelerator, Error, Grid, UnifiedBuffer};
+
+/// The grid of the fused kernels: one group of [`GROUP`] items per chunk of [`CHUNK`].
+fn chunk_grid(n: usize) -> (usize, Grid) {
+    let groups = n.div_ceil(CHUNK);
+    let grid = Grid::d1(groups as u64 * u64::from(GROUP)).with_group_size([GROUP, 1, 1]);
+    (groups, grid)
+}
+
+/// `sum()`: the fused first pass (`first_pass(grid, n, x, out)` writes one value per chunk),
+/// then the library's sum of the chunk values. (Called by `query!`'s expansion.)
+#[doc(hidden)]
+pub fn sum<T: bytemuck::Pod, U: Reducible>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+    first_pass: impl FnOnce(Grid, u64, &UnifiedBuffer<T>, &mut UnifiedBuffer<U>) -> Result<(), Error>,
+) -> Result<U, Error> {
+    let n = x.len();
+    if n == 0 {
+        return Ok(U::sum_identity());
+    }
+    let (groups, grid) = chunk_grid(n);
+    let mut out = acc.buffer_zeroed::<U>(groups)?;
+    first_pass(grid, n as u64, x, &mut out)?;
+    if groups == 1 {
+        return Ok(out.read()?.first().copied().unwrap_or(U::sum_identity()));
+    }
+    crate::algorithms::sum(acc, &out)
+}
+
+/// `count()`: the fused first pass counts each chunk's values, the library sums the counts.
+#[doc(hidden)]
+pub fn count<T: bytemuck::Pod>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+    first_pass: impl FnOnce(Grid, u64, &UnifiedBuffer<T>, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+) -> Result<usize, Error> {
+    let total = sum(acc, x, first_pass)?;
+    usize::try_from(total).map_err(|_| Error::InvalidArgument {
+        operation: "count".into(),
+        reason: format!("{total} values do not fit usize"),
+    })
+}
+
+/// `collect()`: `count(grid, n, x, counts)` counts each chunk's kept values, an exclusive
+/// scan turns the counts into offsets, and `write(grid, n, x, offsets, out)` writes them.
+#[doc(hidden)]
+pub fn collect<T: bytemuck::Pod, U: bytemuck::Pod>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+    count: impl FnOnce(Grid, u64, &UnifiedBuffer<T>, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+    write: impl FnOnce(
+        Grid,
+        u64,
+        &UnifiedBuffer<T>,
+        &UnifiedBuffer<u64>,
+        &mut UnifiedBuffer<U>,
+    ) -> Result<(), Error>,
+) -> Result<UnifiedBuffer<U>, Error> {
+    let n = x.len();
+    if n == 0 {
+        return acc.buffer_zeroed(0);
+    }
+    let (groups, grid) = chunk_grid(n);
+    let mut counts = acc.buffer_zeroed::<u64>(groups)?;
+    count(grid, n as u64, x, &mut counts)?;
+    let mut offsets = acc.buffer_zeroed::<u64>(groups)?;
+    crate::algorithms::exclusive_scan(acc, &counts, &mut offsets)?;
+    let last = |b: &UnifiedBuffer<u64>| -> Result<u64, Error> {
+        Ok(b.read()?.last().copied().unwrap_or(0))
+    };
+    let kept = last(&offsets)? + last(&counts)?;
+    let kept = usize::try_from(kept).map_err(|_| Error::InvalidArgument {
+        operation: "collect".into(),
+        reason: format!("{kept} values do not fit usize"),
+    })?;
+    let mut out = acc.buffer_zeroed::<U>(kept)?;
+    if kept > 0 {
+        write(grid, n as u64, x, &offsets, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// `collect()` of a chain without operators: a copy of the buffer on `acc`.
+#[doc(hidden)]
+pub fn copy<T: bytemuck::Pod>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+) -> Result<UnifiedBuffer<T>, Error> {
+    let mut out = acc.buffer_zeroed::<T>(x.len())?;
+    out.copy_from_slice(&x.read()?)?;
+    Ok(out)
+}

@@ -1,0 +1,130 @@
+//! `query!` on the CPU: fused chains against the same computation spelled with the
+//! algorithms library and plain Rust, captures, faults and empty inputs. (The conformance
+//! case `queries` runs the same chains on every backend.)
+#![allow(clippy::unwrap_used)] // tests fail by panicking
+
+use dotcompute::prelude::*;
+use dotcompute::{algorithms, query};
+
+fn mixed(n: usize) -> Vec<f32> {
+    (0..n as u64)
+        .map(|i| {
+            let h = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+            let mantissa = (h % 2001) as f32 / 1000.0 - 1.0;
+            mantissa * 10f32.powi((h % 13) as i32 - 6)
+        })
+        .collect()
+}
+
+#[kernel_fn]
+fn cube(x: f32) -> f32 {
+    x * x * x
+}
+
+/// A fused `map.filter.sum` has the bits of `algorithms::sum` over the mapped values with
+/// removed elements as the identity (`-0.0`): the order the documentation promises.
+#[test]
+fn a_fused_sum_has_the_library_sums_bits() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let x = mixed(3 * 4096 * 4096 / 2 + 17);
+    let dx = dc.buffer_from_slice(&x).unwrap();
+    let k = 3.0f32;
+    let got = query!(
+        acc.query(&dx)
+            .map(|v: f32| v * k)
+            .filter(|v| v > 0.001)
+            .sum()
+    )
+    .unwrap();
+    let mapped: Vec<f32> = x
+        .iter()
+        .map(|v| v * k)
+        .map(|v| if v > 0.001 { v } else { -0.0 })
+        .collect();
+    let want = algorithms::sum(&acc, &dc.buffer_from_slice(&mapped).unwrap()).unwrap();
+    assert_eq!(got.to_bits(), want.to_bits());
+    let plain: f64 = mapped.iter().map(|&v| f64::from(v)).sum();
+    assert!((f64::from(got) - plain).abs() < 1e-3 * plain.abs().max(1.0));
+}
+
+/// `filter.collect` keeps the input's order; maps before and after a filter; counts; a
+/// later map does not run on removed elements (here it would divide by zero).
+#[test]
+fn collect_keeps_order_and_filters_guard_later_stages() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let ids: Vec<u32> = (0..100_003u32)
+        .map(|i| i.wrapping_mul(2_654_435_761) % 1000)
+        .collect();
+    let d = dc.buffer_from_slice(&ids).unwrap();
+    let kept: UnifiedBuffer<u32> = query!(
+        acc.query(&d)
+            .filter(|v: u32| v % 7 != 0)
+            .map(|v| 7000 / (v % 7))
+            .collect()
+    )
+    .unwrap();
+    let want: Vec<u32> = ids
+        .iter()
+        .filter(|v| *v % 7 != 0)
+        .map(|v| 7000 / (v % 7))
+        .collect();
+    assert_eq!(kept.to_vec().unwrap(), want);
+    let evens = query!(acc.query(&d).filter(|v: u32| v % 2 == 0).count()).unwrap();
+    assert_eq!(evens, ids.iter().filter(|v| *v % 2 == 0).count());
+    let wide: UnifiedBuffer<f64> =
+        query!(acc.query(&d).map(|v: u32| v as f64 * 0.5).collect()).unwrap();
+    let want: Vec<f64> = ids.iter().map(|&v| f64::from(v) * 0.5).collect();
+    assert_eq!(wide.to_vec().unwrap(), want);
+    let total = query!(acc.query(&d).map(|v: u32| v as u64).sum()).unwrap();
+    assert_eq!(total, ids.iter().map(|&v| u64::from(v)).sum::<u64>());
+}
+
+/// Helpers by name (with the closure's result type), captures used in several stages,
+/// empty inputs and chains without operators.
+#[test]
+fn helpers_captures_and_empty_inputs() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let x = dc.buffer_from_slice(&[1.0f32, -2.0, 3.0, 0.5]).unwrap();
+    let (lo, scale) = (0.0f32, 2.0f32);
+    let cubes: UnifiedBuffer<f32> = query!(
+        acc.query(&x)
+            .filter(|v: f32| v > lo)
+            .map(|v| -> f32 { cube(v) })
+            .map(|v| v * scale)
+            .filter(|v| v > lo + 1.0)
+            .collect()
+    )
+    .unwrap();
+    assert_eq!(cubes.to_vec().unwrap(), [2.0, 54.0]);
+    let empty = dc.buffer_zeroed::<f32>(0).unwrap();
+    let nothing = query!(acc.query(&empty).map(|v: f32| v + 1.0).sum()).unwrap();
+    assert_eq!(nothing.to_bits(), (-0.0f32).to_bits());
+    assert_eq!(
+        query!(acc.query(&empty).filter(|v: f32| v > 0.0).count()).unwrap(),
+        0
+    );
+    let none: UnifiedBuffer<f32> =
+        query!(acc.query(&empty).filter(|v: f32| v > 0.0).collect()).unwrap();
+    assert_eq!(none.len(), 0);
+    assert_eq!(query!(acc.query(&x).sum()).unwrap(), 2.5);
+    assert_eq!(query!(acc.query(&x).count()).unwrap(), 4);
+    assert_eq!(
+        query!(acc.query(&x).collect()).unwrap().to_vec().unwrap(),
+        [1.0, -2.0, 3.0, 0.5]
+    );
+}
+
+/// A division by zero inside a closure is an error of the launch, naming the query's kernel.
+#[test]
+fn a_fault_in_a_closure_is_an_error_naming_the_querys_kernel() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let d = dc.buffer_from_slice(&[4u32, 2, 0, 1]).unwrap();
+    let err = query!(acc.query(&d).map(|v: u32| 8 / v).sum()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("query_sum"), "{text}");
+    assert!(text.contains("division or remainder by zero"), "{text}");
+}
