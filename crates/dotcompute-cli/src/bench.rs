@@ -14,6 +14,7 @@ mod histogram;
 pub(crate) mod launch;
 mod math;
 mod matmul;
+mod query;
 mod sort;
 mod streaming;
 
@@ -449,6 +450,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
     histogram::run(&mut r, &dc, &accs)?;
     sort::run(&mut r, &dc, &accs)?;
     math::run(&mut r, &dc, &accs)?;
+    query::run(&mut r, &dc, &accs)?;
     launch::launch_latency(&mut r, &dc, &accs)?;
     launch::cold_start(&mut r)?;
 

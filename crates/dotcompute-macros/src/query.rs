@@ -491,11 +491,20 @@ fn reduce_kernel(
             let __dc_lid = local_id_x();
             let __dc_base = group_id_x() * 4096;
             let mut __dc_acc: #t_out = #identity;
-            for __dc_k in 0..16usize {
-                let __dc_i = __dc_base + __dc_k * 256 + __dc_lid;
-                if __dc_i < __dc_n as usize {
-                    let __dc_v0 = __dc_x[__dc_i];
+            // A whole chunk needs no guard (its loads are whole vectors on the CPU); the
+            // last may be partial.
+            if __dc_base + 4096 <= __dc_n as usize {
+                for __dc_k in 0..16usize {
+                    let __dc_v0 = __dc_x[__dc_base + __dc_k * 256 + __dc_lid];
                     #chain
+                }
+            } else {
+                for __dc_k in 0..16usize {
+                    let __dc_i = __dc_base + __dc_k * 256 + __dc_lid;
+                    if __dc_i < __dc_n as usize {
+                        let __dc_v0 = __dc_x[__dc_i];
+                        #chain
+                    }
                 }
             }
             __dc_tile[__dc_lid] = __dc_acc;

@@ -1,0 +1,155 @@
+//! Queries (`query!`): a fused map-filter-sum against rayon's iterator chain, four fused maps
+//! against four launches that write intermediate buffers, and a filtering collect against
+//! rayon's.
+
+use super::{Contender, Runner, Work, inputs, size_label, sync};
+use crate::CliError;
+use dotcompute::prelude::*;
+use dotcompute::{Accelerator, ComputeService, query};
+use rayon::prelude::*;
+use std::hint::black_box;
+
+/// `y = x * 1.5`
+#[kernel]
+fn scale(x: &[f32], y: &mut [f32]) {
+    let i = global_id();
+    y[i] = x[i] * 1.5;
+}
+
+/// `y = x + 0.25`
+#[kernel]
+fn shift(x: &[f32], y: &mut [f32]) {
+    let i = global_id();
+    y[i] = x[i] + 0.25;
+}
+
+/// `y = x * x`
+#[kernel]
+fn square(x: &[f32], y: &mut [f32]) {
+    let i = global_id();
+    y[i] = x[i] * x[i];
+}
+
+/// `y = x - 1`
+#[kernel]
+fn lower(x: &[f32], y: &mut [f32]) {
+    let i = global_id();
+    y[i] = x[i] - 1.0;
+}
+
+/// Rows `query map.filter.sum`, `query 4 maps.sum` and `query filter.collect`.
+pub(super) fn run(
+    r: &mut Runner,
+    dc: &ComputeService,
+    accs: &[Accelerator],
+) -> Result<(), CliError> {
+    let n = if r.quick { 1 << 20 } else { 1 << 26 };
+    let x = inputs(n, 7);
+    let size = size_label(n, "f32");
+    if r.wants("query map.filter.sum") {
+        let accs = r.fitting(accs, 4 * n as u64, "query map.filter.sum");
+        let mut contenders = Vec::new();
+        for acc in &accs {
+            let dx = dc.buffer_from_slice(&x)?;
+            contenders.push(Contender::dotcompute(acc, move || {
+                // Inputs in [-1, 1): about half the squares pass.
+                black_box(query!(
+                    acc.query(&dx)
+                        .map(|v: f32| v * v)
+                        .filter(|v| v > 0.25)
+                        .sum()
+                )?);
+                Ok(())
+            }));
+        }
+        let xr = &x;
+        contenders.push(Contender::peer("rayon map.filter.sum", move || {
+            let total: f32 = xr.par_iter().map(|v| v * v).filter(|v| *v > 0.25).sum();
+            black_box(total);
+            Ok(())
+        }));
+        r.race(
+            "query map.filter.sum",
+            &size,
+            n as u64,
+            Work::Bytes(4 * n as u64),
+            contenders,
+        )?;
+    }
+    if r.wants("query 4 maps.sum") {
+        let accs = r.fitting(accs, 8 * n as u64, "query 4 maps.sum");
+        let mut contenders = Vec::new();
+        for acc in &accs {
+            let dx = dc.buffer_from_slice(&x)?;
+            contenders.push(Contender::dotcompute(acc, move || {
+                black_box(query!(
+                    acc.query(&dx)
+                        .map(|v: f32| v * 1.5)
+                        .map(|v| v + 0.25)
+                        .map(|v| v * v)
+                        .map(|v| v - 1.0)
+                        .sum()
+                )?);
+                Ok(())
+            }));
+            let dx = dc.buffer_from_slice(&x)?;
+            let mut a = dc.buffer_zeroed::<f32>(n)?;
+            let mut b = dc.buffer_zeroed::<f32>(n)?;
+            contenders.push(Contender::variant("4 launches + sum", acc, move || {
+                scale::launch(acc, n, &dx, &mut a)?;
+                shift::launch(acc, n, &a, &mut b)?;
+                square::launch(acc, n, &b, &mut a)?;
+                lower::launch(acc, n, &a, &mut b)?;
+                black_box(dotcompute::algorithms::sum(acc, &b)?);
+                sync(acc)
+            }));
+        }
+        let xr = &x;
+        contenders.push(Contender::peer("rayon 4 maps.sum", move || {
+            let total: f32 = xr
+                .par_iter()
+                .map(|v| v * 1.5)
+                .map(|v| v + 0.25)
+                .map(|v| v * v)
+                .map(|v| v - 1.0)
+                .sum();
+            black_box(total);
+            Ok(())
+        }));
+        r.race(
+            "query 4 maps.sum",
+            &size,
+            n as u64,
+            Work::Bytes(4 * n as u64),
+            contenders,
+        )?;
+    }
+    if r.wants("query filter.collect") {
+        let accs = r.fitting(accs, 8 * n as u64, "query filter.collect");
+        let mut contenders = Vec::new();
+        for acc in &accs {
+            let dx = dc.buffer_from_slice(&x)?;
+            contenders.push(Contender::dotcompute(acc, move || {
+                let kept: UnifiedBuffer<f32> =
+                    query!(acc.query(&dx).filter(|v: f32| v > 0.0).collect())?;
+                black_box(kept);
+                Ok(())
+            }));
+        }
+        let xr = &x;
+        contenders.push(Contender::peer("rayon filter.collect", move || {
+            let kept: Vec<f32> = xr.par_iter().copied().filter(|v| *v > 0.0).collect();
+            black_box(kept);
+            Ok(())
+        }));
+        // Bytes: the input read, and about half of it written.
+        r.race(
+            "query filter.collect",
+            &size,
+            n as u64,
+            Work::Bytes(6 * n as u64),
+            contenders,
+        )?;
+    }
+    Ok(())
+}
