@@ -279,7 +279,8 @@ pub fn scans(env: &Env) -> CaseResult {
         compared: 0,
         max_ulp: 0,
     };
-    for n in [0usize, 1, 17, 4096, 4097, 70_001] {
+    // 2,500,003: more than one block of the CPU's one-sweep scan (2M elements).
+    for n in [0usize, 1, 17, 4096, 4097, 70_001, 2_500_003] {
         let x = mixed_f32(&mut rng, n);
         let d = mixed_f64(&mut rng, n);
         let u: Vec<u32> = (0..n).map(|_| rng.next_u64() as u32).collect();

@@ -96,63 +96,168 @@ struct Lowerer<'a> {
     /// When typing a closure of `query!`: its free names (captured scalars), as locals of
     /// types their uses decide.
     captures: Option<Vec<(syn::Ident, LocalId)>>,
+    /// The captures the current closure uses.
+    capture_uses: Vec<LocalId>,
 }
 
-/// What `query!` needs to know of a closure: the type of its value and its captured scalars
-/// with their types.
-pub struct ClosureTypes {
-    /// The type of the closure's value.
-    pub ret: ScalarType,
-    /// Free names of the body, in order of first use, with their types.
+/// One closure of a `query!` chain, as the macro read it.
+pub struct ChainClosure<'a> {
+    /// The element's name.
+    pub param: &'a syn::Ident,
+    /// `|mut x|`.
+    pub mutable: bool,
+    /// The element's written type, if any (the first closure's is required).
+    pub param_ty: Option<(ScalarType, Span)>,
+    /// The closure's written result type (`|x| -> T { .. }`), if any.
+    pub declared_ret: Option<(ScalarType, Span)>,
+    /// The body.
+    pub body: &'a syn::Expr,
+    /// A `filter`: its value is a `bool` and the element flows on unchanged.
+    pub filter: bool,
+}
+
+/// What `query!` needs to know of its chain: the element type, each closure's value type and
+/// captured scalars, all typed together (a capture has one type in the whole chain).
+pub struct ChainTypes {
+    /// The first closure's element type.
+    pub input: ScalarType,
+    /// Per closure: the type of its value.
+    pub rets: Vec<ScalarType>,
+    /// Per closure: the captures it uses, in the order of [`ChainTypes::captures`].
+    pub uses: Vec<Vec<syn::Ident>>,
+    /// Every free name of the chain (a captured scalar), in order of first use, with its
+    /// type.
     pub captures: Vec<(syn::Ident, ScalarType)>,
 }
 
-/// Types a closure of `query!` whose parameter `param` has type `param_ty`: the kernel
-/// language's rules applied to `body`, with free names taken as captured scalars. Calls to
-/// `#[kernel_fn]`s cannot be typed here (they are not visible to this macro): a value that
-/// depends on one needs `declared_ret`, the closure's `-> T`.
-pub fn infer_closure(
-    param: &syn::Ident,
-    param_ty: ScalarType,
-    body: &syn::Expr,
-    declared_ret: Option<(ScalarType, Span)>,
-) -> syn::Result<ClosureTypes> {
+/// Types a `query!` chain by the kernel language's rules: each closure's element is the
+/// value of the one before (a filter passes its element on), free names are captured
+/// scalars shared by all closures. A capture's type must follow from its uses (no literal
+/// defaults: `k > 3` alone does not say which integer `k` is). Calls to `#[kernel_fn]`s
+/// cannot be typed here (they are not visible to this macro): a value that depends on one
+/// needs its closure's `-> T`.
+pub fn infer_chain(closures: &[ChainClosure<'_>]) -> syn::Result<ChainTypes> {
+    let Some(first) = closures.first() else {
+        return Err(err(
+            Span::call_site(),
+            "a chain without closures has nothing to type",
+        ));
+    };
+    let Some((input, input_span)) = first.param_ty else {
+        return Err(err(
+            first.param.span(),
+            format!(
+                "write the element type of the query's first closure: `|{}: f32| ..` (the macro cannot see the buffer's type)",
+                first.param
+            ),
+        ));
+    };
     let helpers = Helpers::new();
     let mut l = Lowerer::new(&[], &helpers, true);
     l.captures = Some(Vec::new());
-    // The outermost scope holds the captures; the next the parameter.
+    // The outermost scope holds the captures; each closure gets its own scope inside it.
     l.scopes.push(Vec::new());
-    l.scopes.push(Vec::new());
-    let v = l.types.known(param_ty, param.span());
-    let local = l.new_local(&param.to_string(), v, false);
-    l.bind(&param.to_string(), Binding::Local(local));
-    let ret = match declared_ret {
-        Some((t, span)) => l.types.known(t, span),
-        None => l.types.unknown(body.span()),
-    };
-    l.ret = Some(ret);
-    let block: syn::Block = syn::parse_quote!({ #body });
-    l.block_stmts(&block, Tail::Return)?;
-    let ret = l.types.resolve(ret).map_err(|_| {
-        err(
-            body.span(),
-            "cannot infer the type of this closure's value (it depends on a `#[kernel_fn]`, which `query!` cannot see); write it: `|x: f32| -> f32 { .. }`",
-        )
-    })?;
+    let mut flowing = l.types.known(input, input_span);
+    let mut rets = Vec::new();
+    let mut uses = Vec::new();
+    for c in closures {
+        if let Some((t, span)) = c.param_ty
+            && let Some(have) = l.types.known_now(flowing)
+            && have != t
+        {
+            return Err(err(
+                span,
+                format!(
+                    "this closure receives `{}` (what the stage before gives), not `{}`",
+                    have.rust_name(),
+                    t.rust_name()
+                ),
+            ));
+        }
+        if let Some((t, span)) = c.param_ty {
+            l.types.require(flowing, t, span)?;
+        }
+        l.capture_uses.clear();
+        l.scopes.push(Vec::new());
+        let local = l.new_local(&c.param.to_string(), flowing, c.mutable);
+        l.bind(&c.param.to_string(), Binding::Local(local));
+        let ret = match c.declared_ret {
+            Some((t, span)) => l.types.known(t, span),
+            None => l.types.unknown(c.body.span()),
+        };
+        l.ret = Some(ret);
+        let body = c.body;
+        let block: syn::Block = syn::parse_quote!({ #body });
+        l.block_stmts(&block, Tail::Return)?;
+        l.scopes.pop();
+        if c.filter {
+            l.types
+                .require(ret, ScalarType::Bool, c.body.span())
+                .map_err(|_| err(c.body.span(), "a filter's closure gives a `bool`"))?;
+        } else {
+            flowing = ret;
+        }
+        rets.push(ret);
+        uses.push(std::mem::take(&mut l.capture_uses));
+    }
+    // Captures first: an unknown value type usually comes from one.
     let mut captures = Vec::new();
     for (ident, local) in l.captures.take().unwrap_or_default() {
         let ty = l.locals[local.0 as usize].ty;
-        let ty = l.types.resolve(ty).map_err(|_| {
+        let ty = l.types.known_now(ty).ok_or_else(|| {
             err(
                 ident.span(),
                 format!(
-                    "cannot infer the type of the captured `{ident}` from its uses in this closure (a cast does not tell it); convert it before the query: `let {ident} = {ident} as f32;`"
+                    "cannot infer the type of the captured `{ident}` from its uses in the query (a cast does not tell it); write its type in the closure: `let {ident}: u32 = {ident};` (with its own type)"
                 ),
             )
         })?;
-        captures.push((ident, ty));
+        if ty == ScalarType::Bool {
+            return Err(err(
+                ident.span(),
+                format!(
+                    "the captured `{ident}` is a `bool`; kernel parameters are numbers: bind `let {ident} = {ident} as u32;` before the query and test `{ident} != 0` here"
+                ),
+            ));
+        }
+        captures.push((ident, local));
     }
-    Ok(ClosureTypes { ret, captures })
+    let captures: Vec<(syn::Ident, LocalId, ScalarType)> = captures
+        .into_iter()
+        .map(|(ident, local)| {
+            let ty = l.locals[local.0 as usize].ty;
+            let ty = l.types.known_now(ty).unwrap_or(ScalarType::U32);
+            (ident, local, ty)
+        })
+        .collect();
+    let rets = rets
+        .into_iter()
+        .zip(closures)
+        .map(|(ret, c)| {
+            l.types.resolve(ret).map_err(|_| {
+                err(
+                    c.body.span(),
+                    "cannot infer the type of this closure's value; write it: `|x: f32| -> f32 { .. }`",
+                )
+            })
+        })
+        .collect::<syn::Result<Vec<_>>>()?;
+    let uses = uses
+        .into_iter()
+        .map(|used| {
+            captures
+                .iter()
+                .filter(|(_, local, _)| used.contains(local))
+                .map(|(ident, _, _)| ident.clone())
+                .collect()
+        })
+        .collect();
+    Ok(ChainTypes {
+        input,
+        rets,
+        uses,
+        captures: captures.into_iter().map(|(i, _, t)| (i, t)).collect(),
+    })
 }
 
 /// Lowers a kernel body.
@@ -279,6 +384,7 @@ impl<'a> Lowerer<'a> {
             barriers: Vec::new(),
             private: Vec::new(),
             captures: None,
+            capture_uses: Vec::new(),
         }
     }
 
@@ -311,6 +417,17 @@ impl<'a> Lowerer<'a> {
             captures.push((ident.clone(), local));
         }
         Some(local)
+    }
+
+    /// Notes a use of `local` when it is a captured scalar.
+    fn note_use(&mut self, local: LocalId) {
+        let captured = self
+            .captures
+            .as_ref()
+            .is_some_and(|c| c.iter().any(|(_, id)| *id == local));
+        if captured && !self.capture_uses.contains(&local) {
+            self.capture_uses.push(local);
+        }
     }
 
     fn lookup(&self, name: &str) -> Option<Binding> {

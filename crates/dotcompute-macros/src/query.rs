@@ -7,7 +7,7 @@
 //! running the whole chain per element (fusion: no intermediate buffer). The host side calls
 //! `dotcompute::query`'s drivers with the captured values.
 
-use crate::lower::infer_closure;
+use crate::lower::{ChainClosure, infer_chain};
 use crate::signature::scalar_type;
 use dotcompute_ir::ScalarType;
 use proc_macro2::{Span, TokenStream};
@@ -24,6 +24,7 @@ enum Stage {
 
 struct Closure {
     param: syn::Ident,
+    mutable: bool,
     param_ty: Option<(ScalarType, Span)>,
     ret_ty: Option<(ScalarType, Span)>,
     body: syn::Expr,
@@ -142,19 +143,23 @@ fn closure(
             "query closures take one element: `|x| ..`",
         ));
     }
-    let (param, param_ty) = match &c.inputs[0] {
-        syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => (p.ident.clone(), None),
+    let numbers = "elements are numbers: `f32`, `f64`, `i32`, `u32`, `i64`, `u64`";
+    let (param, mutable, param_ty) = match &c.inputs[0] {
+        syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+            (p.ident.clone(), p.mutability.is_some(), None)
+        }
         syn::Pat::Type(t) => {
             let syn::Pat::Ident(p) = &*t.pat else {
                 return Err(err(t.pat.span(), "name the element: `|x: f32| ..`"));
             };
-            let ty = scalar_type(&t.ty).ok_or_else(|| {
-                err(
-                    t.ty.span(),
-                    "elements are kernel scalars: `f32`, `f64`, `i32`, `u32`, `i64`, `u64`",
-                )
-            })?;
-            (p.ident.clone(), Some((ty, t.ty.span())))
+            let ty = scalar_type(&t.ty)
+                .filter(|ty| *ty != ScalarType::Bool)
+                .ok_or_else(|| err(t.ty.span(), numbers))?;
+            (
+                p.ident.clone(),
+                p.mutability.is_some(),
+                Some((ty, t.ty.span())),
+            )
         }
         other => return Err(err(other.span(), "name the element: `|x: f32| ..`")),
     };
@@ -167,6 +172,7 @@ fn closure(
     };
     Ok(Closure {
         param,
+        mutable,
         param_ty,
         ret_ty,
         body: (*c.body).clone(),
@@ -201,100 +207,69 @@ struct Typed {
 }
 
 fn type_chain(stages: &[Stage]) -> syn::Result<Typed> {
-    let first = match &stages[0] {
-        Stage::Map(c) | Stage::Filter(c) => c,
-    };
-    let Some((input, _)) = first.param_ty else {
-        return Err(err(
-            first.param.span(),
-            format!(
-                "write the element type of the query's first closure: `|{}: f32| ..` (the macro cannot see the buffer's type)",
-                first.param
-            ),
-        ));
-    };
-    let mut flowing = input;
-    let mut captures: Vec<(syn::Ident, ScalarType)> = Vec::new();
+    let closures: Vec<ChainClosure<'_>> = stages
+        .iter()
+        .map(|stage| {
+            let (c, filter) = match stage {
+                Stage::Map(c) => (c, false),
+                Stage::Filter(c) => (c, true),
+            };
+            ChainClosure {
+                param: &c.param,
+                mutable: c.mutable,
+                param_ty: c.param_ty,
+                declared_ret: c.ret_ty,
+                body: &c.body,
+                filter,
+            }
+        })
+        .collect();
+    let types = infer_chain(&closures)?;
+    let mut flowing = types.input;
     let mut helpers = Vec::new();
     let mut calls = Vec::new();
-    for (i, stage) in stages.iter().enumerate() {
-        let (c, filter) = match stage {
-            Stage::Map(c) => (c, false),
-            Stage::Filter(c) => (c, true),
+    for (i, (c, closure)) in closures.iter().zip(stages).enumerate() {
+        let closure = match closure {
+            Stage::Map(c) | Stage::Filter(c) => c,
         };
-        if let Some((t, span)) = c.param_ty
-            && t != flowing
-        {
-            return Err(err(
-                span,
-                format!(
-                    "this closure receives `{}` (what the stage before gives), not `{}`",
-                    flowing.rust_name(),
-                    t.rust_name()
-                ),
-            ));
-        }
-        let types = infer_closure(&c.param, flowing, &c.body, c.ret_ty)?;
-        if filter && types.ret != ScalarType::Bool {
-            return Err(err(
-                c.body.span(),
-                format!(
-                    "a filter's closure gives a `bool`, not `{}`",
-                    types.ret.rust_name()
-                ),
-            ));
-        }
-        for (ident, ty) in &types.captures {
-            match captures.iter().find(|(seen, _)| seen == ident) {
-                Some((_, seen_ty)) if seen_ty != ty => {
-                    return Err(err(
-                        ident.span(),
-                        format!(
-                            "`{ident}` is used as `{}` here and as `{}` in an earlier closure",
-                            ty.rust_name(),
-                            seen_ty.rust_name()
-                        ),
-                    ));
-                }
-                Some(_) => {}
-                None => captures.push((ident.clone(), *ty)),
-            }
-        }
-        let name = format_ident!("{}_{}", if filter { "filter" } else { "map" }, i + 1);
-        let param = &c.param;
+        let ret_type = types.rets[i];
+        // Reserved names: a user's helper called `map_1` stays the user's.
+        let name = format_ident!("__dc_{}_{}", if c.filter { "filter" } else { "map" }, i + 1);
+        let param = c.param;
+        let mutability = c.mutable.then(|| quote!(mut));
         let param_ty = rust_type(flowing);
-        let ret = rust_type(types.ret);
-        let capture_params = types.captures.iter().map(|(ident, ty)| {
-            let ty = rust_type(*ty);
+        let ret = rust_type(ret_type);
+        let own = &types.uses[i];
+        let capture_params = own.iter().map(|ident| {
+            let ty = types
+                .captures
+                .iter()
+                .find(|(c, _)| c == ident)
+                .map(|(_, t)| rust_type(*t));
             quote!(#ident: #ty)
         });
         // A closure's block is the helper's body as it is (no braces around braces).
-        let body = match &c.body {
+        let body = match &closure.body {
             syn::Expr::Block(b) if b.label.is_none() => {
                 let b = &b.block;
                 quote!(#b)
             }
             other => quote!({ #other }),
         };
-        helpers.push(quote_spanned! {c.body.span()=>
+        helpers.push(quote_spanned! {closure.body.span()=>
             #[::dotcompute::kernel_fn]
-            pub fn #name(#param: #param_ty #(, #capture_params)*) -> #ret #body
+            pub fn #name(#mutability #param: #param_ty #(, #capture_params)*) -> #ret #body
         });
-        let own = types
-            .captures
-            .iter()
-            .map(|(ident, _)| ident.clone())
-            .collect();
-        calls.push((name, filter, own));
-        if !filter {
-            flowing = types.ret;
+        calls.push((name, c.filter, own.clone()));
+        if !c.filter {
+            flowing = ret_type;
         }
     }
     Ok(Typed {
         helpers,
         calls,
-        captures,
-        input,
+        captures: types.captures,
+        input: types.input,
         output: flowing,
     })
 }
@@ -345,7 +320,16 @@ fn fused(
             quote!(#ident: #ty)
         })
         .collect();
-    let capture_args: Vec<&syn::Ident> = typed.captures.iter().map(|(ident, _)| ident).collect();
+    // Captured values as the parameters' types (`usize` passes as the language's `u64`).
+    let capture_args: Vec<TokenStream> = typed
+        .captures
+        .iter()
+        .map(|(ident, ty)| {
+            let ty = rust_type(*ty);
+            quote!(::dotcompute::query::capture::<#ty, _>(#ident))
+        })
+        .collect();
+    let has_filter = typed.calls.iter().any(|(_, filter, _)| *filter);
     let module = format_ident!("__dotcompute_query");
     let (kernels, run, names) = match terminal {
         Terminal::Sum => {
@@ -385,6 +369,30 @@ fn fused(
                 })
             };
             (kernel, run, vec![format_ident!("query_count")])
+        }
+        Terminal::Collect if typed.output == ScalarType::Bool => {
+            return Err(err(
+                Span::call_site(),
+                "`collect` makes a buffer of numbers; this query's values are `bool` (map them: `.map(|b| b as u32)`)",
+            ));
+        }
+        Terminal::Collect if !has_filter => {
+            // Every element stays: one item per element writes its value.
+            let chain = apply_chain(&typed, quote!(__dc_out[__dc_i] = __dc_value;));
+            let kernel = quote! {
+                #[::dotcompute::kernel]
+                pub fn query_map(#(#capture_params,)* __dc_x: &[#t_in], __dc_out: &mut [#t_out]) {
+                    let __dc_i = global_id();
+                    let __dc_v0 = __dc_x[__dc_i];
+                    #chain
+                }
+            };
+            let run = quote! {
+                ::dotcompute::query::map(__dc_acc, #source, |__dc_n, __dc_x, __dc_out| {
+                    #module::query_map::launch(__dc_acc, __dc_n #(, #capture_args)*, __dc_x, __dc_out)
+                })
+            };
+            (kernel, run, vec![format_ident!("query_map")])
         }
         Terminal::Collect => {
             let count_chain = apply_chain(&typed, quote!(__dc_kept += 1u64;));

@@ -28,9 +28,11 @@
 //! element type (`|x: f32|`: the macro cannot see the buffer's type); later closures receive
 //! what the stage before gives. Closures take their element by value (`filter(|x| x > 1.0)`,
 //! not `|&x|`). Names from the enclosing code are captured scalars and become kernel
-//! parameters (`let k = 2.0f32; .map(|x: f32| x * k)`); their types come from their uses. A
-//! closure may call `#[kernel_fn]`s in scope (give it its result type then:
-//! `|x: f32| -> f32 { helper(x) }`, since the macro cannot see the helper).
+//! parameters (`let k = 2.0f32; .map(|x: f32| x * k)`); their types come from their uses in
+//! the whole chain (where the uses do not tell, write it: `let k: f32 = k;` in the closure). A
+//! closure may call `#[kernel_fn]`s defined or imported at module level (give it its result
+//! type then: `|x: f32| -> f32 { helper(x) }`, since the macro cannot see the helper). Write
+//! `u64`/`i64` rather than `usize`/`isize` inside closures (a captured `usize` is fine).
 //!
 //! | operator | what it does | LINQ |
 //! | --- | --- | --- |
@@ -43,11 +45,12 @@
 //! # How it runs
 //!
 //! The whole chain and its terminal become one kernel (`sum`, `count`: plus the library's
-//! fixed passes over the chunk values; `collect` after a `filter`: a counting kernel and a
+//! fixed passes over the chunk values; `collect` with a `filter`: a counting kernel and a
 //! writing kernel around an exclusive scan, as [`define_compaction!`](crate::define_compaction)
-//! does, so the order is the input's). No intermediate buffer is written. The kernels are
+//! does, so the order is the input's, each running the chain; `collect` without one: a
+//! kernel writing each element's value). No intermediate buffer is written. The kernels are
 //! ordinary `#[kernel]`s: native code on the CPU, WGSL, CUDA C++ elsewhere, compiled once.
-//!
+
 //! `sum` follows [`algorithms::sum`](crate::algorithms::sum)'s order: element `i`'s value
 //! takes the place of `x[i]`, and an element a filter removes counts as the identity, so the
 //! bits are the same on every accelerator, thread count and run.
@@ -140,6 +143,55 @@ pub fn collect<T: bytemuck::Pod, U: bytemuck::Pod>(
         write(grid, n as u64, x, &offsets, &mut out)?;
     }
     Ok(out)
+}
+
+/// `collect()` of a chain without filters: `run(n, x, out)` writes every element's value.
+#[doc(hidden)]
+pub fn map<T: bytemuck::Pod, U: bytemuck::Pod>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+    run: impl FnOnce(usize, &UnifiedBuffer<T>, &mut UnifiedBuffer<U>) -> Result<(), Error>,
+) -> Result<UnifiedBuffer<U>, Error> {
+    let mut out = acc.buffer_zeroed::<U>(x.len())?;
+    if !x.is_empty() {
+        run(x.len(), x, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// A captured value as its kernel parameter's type: the value itself, or a `usize` /
+/// `isize` as the kernel language's `u64` / `i64`.
+#[diagnostic::on_unimplemented(
+    message = "`query!` captured a `{Self}` that the chain uses as `{T}`",
+    label = "captured here"
+)]
+pub trait CaptureAs<T> {
+    /// The value as `T`, without loss.
+    fn capture_as(self) -> T;
+}
+
+impl<T> CaptureAs<T> for T {
+    fn capture_as(self) -> T {
+        self
+    }
+}
+
+impl CaptureAs<u64> for usize {
+    fn capture_as(self) -> u64 {
+        self as u64 // usize is at most 64 bits on every target the library builds for
+    }
+}
+
+impl CaptureAs<i64> for isize {
+    fn capture_as(self) -> i64 {
+        self as i64 // as above
+    }
+}
+
+/// `value` as `T` (called by `query!`'s expansion for each captured name).
+#[doc(hidden)]
+pub fn capture<T, V: CaptureAs<T>>(value: V) -> T {
+    value.capture_as()
 }
 
 /// `collect()` of a chain without operators: a copy of the buffer on `acc`.

@@ -128,3 +128,40 @@ fn a_fault_in_a_closure_is_an_error_naming_the_querys_kernel() {
     assert!(text.contains("query_sum"), "{text}");
     assert!(text.contains("division or remainder by zero"), "{text}");
 }
+
+/// A capture's type comes from the whole chain (here from the second closure), and a
+/// captured `usize` passes as the chain's `u64`.
+#[test]
+fn captures_are_typed_by_the_whole_chain() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let ids: Vec<u32> = (0..1000).collect();
+    let d = dc.buffer_from_slice(&ids).unwrap();
+    let k = 5u32;
+    let shifted: UnifiedBuffer<u32> = query!(
+        acc.query(&d)
+            .filter(|v: u32| k > 3 && v % 2 == 1)
+            .map(|v| v + k)
+            .collect()
+    )
+    .unwrap();
+    let want: Vec<u32> = ids.iter().filter(|v| *v % 2 == 1).map(|v| v + k).collect();
+    assert_eq!(shifted.to_vec().unwrap(), want);
+    let wide: Vec<u64> = (0..1000).collect();
+    let dw = dc.buffer_from_slice(&wide).unwrap();
+    let limit: usize = 10;
+    assert_eq!(
+        query!(acc.query(&dw).filter(|v: u64| v < limit).count()).unwrap(),
+        10
+    );
+    let mut_param: UnifiedBuffer<u64> = query!(
+        acc.query(&dw)
+            .map(|mut v: u64| {
+                v += 1;
+                v * 2
+            })
+            .collect()
+    )
+    .unwrap();
+    assert_eq!(mut_param.to_vec().unwrap()[..3], [2, 4, 6]);
+}

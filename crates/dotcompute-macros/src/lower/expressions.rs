@@ -254,6 +254,7 @@ impl Lowerer<'_> {
             };
             return match binding {
                 Some(Binding::Local(id)) => {
+                    self.note_use(id);
                     let ty = self.locals[id.0 as usize].ty;
                     Ok(self.mk(HExprKind::Local(id), ty, span))
                 }

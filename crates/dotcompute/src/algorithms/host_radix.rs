@@ -45,8 +45,8 @@ const MIN_PART: usize = 1 << 14;
 ///
 /// When the top digit spreads the keys (no bucket holds a quarter of them), one parallel
 /// pass on the top digit splits the pairs into 256 buckets, and each bucket is then sorted on
-/// its own by the lower digits (buckets in parallel, each small enough to stay in the cache:
-/// one pass over memory instead of one per digit). Otherwise every digit is a parallel pass
+/// its own by the lower digits (buckets in parallel; for spread keys a bucket is about n/256
+/// pairs, which stays in the cache: one pass over memory instead of one per digit). Otherwise every digit is a parallel pass
 /// over the whole input, least significant first.
 pub fn sort_pairs<W: RadixWord, V: Copy + Send + Sync>(
     keys: &mut [W],

@@ -4,8 +4,9 @@
 //! NaN`). [`sort_u32`], [`sort_i32`] and [`sort_f32`] are [`sort`] for one type.
 //!
 //! On the CPU, [`sort`] runs the `rdst` crate's parallel radix sort (over the same words as
-//! below), and [`sort_pairs`] and [`argsort`] a host LSD radix sort that moves each value with
-//! its key. Elsewhere everything is a stable LSD radix sort from the library's own kernels: signed and float keys become
+//! below), and [`sort_pairs`] and [`argsort`] a stable host radix sort that moves each value
+//! with its key (one pass on the top digit into buckets, then each bucket by the lower
+//! digits). Elsewhere everything is a stable LSD radix sort from the library's own kernels: signed and float keys become
 //! unsigned words in the same order (32 or 64 bits), then per pass (8 bits of the word), each
 //! run of [`RUN`] keys counts its digits, the counts in digit-major order are scanned into
 //! offsets ([`transpose`] and [`exclusive_scan`]), and each run writes its keys in order to
