@@ -27,6 +27,9 @@ pub fn kernels() -> Vec<&'static KernelDefinition> {
     ));
     all.extend(query_kernels!(acc.query(&x).filter(|v: i64| v < 0).count()));
     all.extend(query_kernels!(acc.query(&x).map(|v: u32| v as u64).sum()));
+    all.extend(query_kernels!(acc.query(&x).map(|v: f32| v * k).max()));
+    all.extend(query_kernels!(acc.query(&x).filter(|v: i64| v < 0).min()));
+    all.extend(query_kernels!(acc.query(&x).all(|v: u32| v < 1000)));
     all
 }
 
@@ -80,8 +83,37 @@ pub fn queries(env: &Env) -> CaseResult {
         total =
             total.merge(compare::exact("map.sum u64", &[total_u64], &[want]).map_err(mismatch)?);
 
+        let highest = query!(acc.query(&dx).map(|v: f32| v * k).max())?;
+        let scaled: Vec<f32> = x.iter().map(|v| v * k).collect();
+        let want = if n == 0 {
+            None
+        } else {
+            Some(algorithms::max(acc, &env.dc.buffer_from_slice(&scaled)?)?)
+        };
+        total = total.merge(
+            compare::exact(
+                "map.max (bits)",
+                &[highest.map(f32::to_bits)],
+                &[want.map(f32::to_bits)],
+            )
+            .map_err(mismatch)?,
+        );
+        let all_small = query!(acc.query(&d).all(|v: u32| v < 1000))?;
+        let any_big = query!(acc.query(&d).any(|v: u32| v >= 999))?;
+        total = total.merge(
+            compare::exact(
+                "all/any",
+                &[all_small, any_big],
+                &[true, ids.iter().any(|v| *v >= 999)],
+            )
+            .map_err(mismatch)?,
+        );
+
         let signed: Vec<i64> = (0..n).map(|_| rng.next_u64() as i64).collect();
         let ds = env.dc.buffer_from_slice(&signed)?;
+        let lowest = query!(acc.query(&ds).filter(|v: i64| v < 0).min())?;
+        let want = signed.iter().copied().filter(|v| *v < 0).min();
+        total = total.merge(compare::exact("filter.min", &[lowest], &[want]).map_err(mismatch)?);
         let negatives = query!(acc.query(&ds).filter(|v: i64| v < 0).count())?;
         let want = signed.iter().filter(|v| **v < 0).count();
         total = total.merge(

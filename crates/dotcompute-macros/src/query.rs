@@ -36,9 +36,16 @@ enum Terminal {
     Sum,
     Count,
     Collect,
+    Min,
+    Max,
+    /// `count() > 0` of the chain with the predicate appended as a filter.
+    Any,
+    /// `count() == 0` of the chain with the negated predicate appended as a filter.
+    All,
 }
 
-const OPERATORS: &str = "operators: `map`, `filter`; terminals: `sum`, `count`, `collect`";
+const OPERATORS: &str =
+    "operators: `map`, `filter`; terminals: `sum`, `count`, `collect`, `min`, `max`, `any`, `all`";
 
 fn err(span: Span, msg: impl std::fmt::Display) -> syn::Error {
     syn::Error::new(span, msg)
@@ -66,6 +73,10 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
         "sum" => Terminal::Sum,
         "count" => Terminal::Count,
         "collect" => Terminal::Collect,
+        "min" => Terminal::Min,
+        "max" => Terminal::Max,
+        "any" => Terminal::Any,
+        "all" => Terminal::All,
         other => {
             return Err(err(
                 last.method.span(),
@@ -73,9 +84,23 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
             ));
         }
     };
-    if !last.args.is_empty() {
-        return Err(err(last.args.span(), "this terminal takes no arguments"));
-    }
+    // `any(p)` and `all(p)` take a predicate: it becomes the chain's last filter.
+    let predicate = match terminal {
+        Terminal::Any | Terminal::All => {
+            let mut c = closure(&last.args, &last.method.to_string(), last.method.span())?;
+            if terminal == Terminal::All {
+                let body = &c.body;
+                c.body = syn::parse_quote_spanned!(body.span()=> !(#body));
+            }
+            Some(c)
+        }
+        _ => {
+            if !last.args.is_empty() {
+                return Err(err(last.args.span(), "this terminal takes no arguments"));
+            }
+            None
+        }
+    };
     // Walk the receivers back to `.query(source)`.
     let mut stages = Vec::new();
     let mut current = &*last.receiver;
@@ -115,6 +140,7 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
         current = &call.receiver;
     };
     stages.reverse();
+    stages.extend(predicate.map(Stage::Filter));
     if stages.is_empty() {
         return Ok(match mode {
             Mode::Run => plain(terminal, accelerator, source),
@@ -187,6 +213,12 @@ fn plain(terminal: Terminal, accelerator: &syn::Expr, source: &syn::Expr) -> Tok
             quote!(::core::result::Result::<usize, ::dotcompute::Error>::Ok((#source).len()))
         }
         Terminal::Collect => quote!(::dotcompute::query::copy(&(#accelerator), #source)),
+        Terminal::Min => quote!(::dotcompute::query::extreme(&(#accelerator), #source, false)),
+        Terminal::Max => quote!(::dotcompute::query::extreme(&(#accelerator), #source, true)),
+        // Never emitted: a predicate always makes a stage.
+        Terminal::Any | Terminal::All => {
+            quote!(::core::compile_error!("`any`/`all` need a predicate"))
+        }
     }
 }
 
@@ -342,7 +374,7 @@ fn fused(
                 &t_in,
                 &t_out,
                 &identity,
-                float,
+                &|a, b| add(float, a, b),
                 &chain,
             );
             let run = quote! {
@@ -352,7 +384,7 @@ fn fused(
             };
             (kernel, run, vec![format_ident!("query_sum")])
         }
-        Terminal::Count => {
+        Terminal::Count | Terminal::Any | Terminal::All => {
             let chain = apply_chain(&typed, quote!(__dc_acc += 1u64;));
             let kernel = reduce_kernel(
                 quote!(query_count),
@@ -360,15 +392,65 @@ fn fused(
                 &t_in,
                 &quote!(u64),
                 &quote!(0u64),
-                false,
+                &|a, b| add(false, a, b),
                 &chain,
             );
-            let run = quote! {
+            let count = quote! {
                 ::dotcompute::query::count(__dc_acc, #source, |__dc_grid, __dc_n, __dc_x, __dc_out| {
                     #module::query_count::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_out)
                 })
             };
+            let run = match terminal {
+                Terminal::Any => quote!(#count.map(|__dc_kept| __dc_kept > 0)),
+                Terminal::All => quote!(#count.map(|__dc_failed| __dc_failed == 0)),
+                _ => count,
+            };
             (kernel, run, vec![format_ident!("query_count")])
+        }
+        Terminal::Min | Terminal::Max => {
+            let max = terminal == Terminal::Max;
+            let identity = extreme_identity(typed.output, max)?;
+            let method = if max { quote!(max) } else { quote!(min) };
+            let step = quote!(__dc_acc.#method(__dc_value));
+            let chain = apply_chain(&typed, quote!(__dc_acc = #step;));
+            let count_chain = apply_chain(&typed, quote!(__dc_acc += 1u64;));
+            let mut kernels = reduce_kernel(
+                quote!(query_extreme),
+                &capture_params,
+                &t_in,
+                &t_out,
+                &identity,
+                &|a, b| quote!(#a.#method(#b)),
+                &chain,
+            );
+            // Whether anything reaches the end: `min` of nothing is `None`.
+            kernels.extend(reduce_kernel(
+                quote!(query_count),
+                &capture_params,
+                &t_in,
+                &quote!(u64),
+                &quote!(0u64),
+                &|a, b| add(false, a, b),
+                &count_chain,
+            ));
+            let run = quote! {
+                ::dotcompute::query::extreme_by(
+                    __dc_acc,
+                    #source,
+                    #max,
+                    |__dc_grid, __dc_n, __dc_x, __dc_out| {
+                        #module::query_count::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_out)
+                    },
+                    |__dc_grid, __dc_n, __dc_x, __dc_out| {
+                        #module::query_extreme::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_out)
+                    },
+                )
+            };
+            (
+                kernels,
+                run,
+                vec![format_ident!("query_extreme"), format_ident!("query_count")],
+            )
         }
         Terminal::Collect if typed.output == ScalarType::Bool => {
             return Err(err(
@@ -466,6 +548,25 @@ fn sum_tokens(t: ScalarType) -> syn::Result<(TokenStream, bool)> {
     })
 }
 
+/// The identity of `min` (`max` when `max`): the type's largest (smallest) value, infinite
+/// for floats, as `algorithms::min`/`max`.
+fn extreme_identity(t: ScalarType, max: bool) -> syn::Result<TokenStream> {
+    if t == ScalarType::Bool {
+        return Err(err(
+            Span::call_site(),
+            "`min` and `max` compare numbers; this query's values are `bool`",
+        ));
+    }
+    let ty = rust_type(t);
+    let float = matches!(t, ScalarType::F32 | ScalarType::F64);
+    Ok(match (float, max) {
+        (true, false) => quote!((#ty::INFINITY)),
+        (true, true) => quote!((#ty::NEG_INFINITY)),
+        (false, false) => quote!((#ty::MAX)),
+        (false, true) => quote!((#ty::MIN)),
+    })
+}
+
 /// `a + b` (floats) or `a.wrapping_add(b)`.
 fn add(float: bool, a: TokenStream, b: TokenStream) -> TokenStream {
     if float {
@@ -484,11 +585,10 @@ fn reduce_kernel(
     t_in: &TokenStream,
     t_out: &TokenStream,
     identity: &TokenStream,
-    float: bool,
+    combine: &dyn Fn(TokenStream, TokenStream) -> TokenStream,
     chain: &TokenStream,
 ) -> TokenStream {
-    let combine = add(
-        float,
+    let combine = combine(
         quote!(__dc_tile[__dc_lid]),
         quote!(__dc_tile[__dc_lid + __dc_s]),
     );

@@ -16,6 +16,9 @@
 //! assert_eq!(big.to_vec()?, [1.5, -2.0, 3.0]);
 //! let n = query!(acc.query(&xs).filter(|x: f32| x < 0.0).count())?;
 //! assert_eq!(n, 1);
+//! assert_eq!(query!(acc.query(&xs).map(|x: f32| x * x).max())?, Some(9.0));
+//! assert!(query!(acc.query(&xs).any(|x: f32| x > 2.5))?);
+//! assert!(!query!(acc.query(&xs).all(|x: f32| x > 0.0))?);
 //! # Ok(())
 //! # }
 //! ```
@@ -41,6 +44,8 @@
 //! | `sum()` | the sum of the values (`Result<T, Error>`), deterministic | `Sum` |
 //! | `count()` | how many values reach the end (`Result<usize, Error>`) | `Count` |
 //! | `collect()` | the values, in their order, in a new `UnifiedBuffer` | `ToArray` |
+//! | `min()`, `max()` | the least / greatest value (`Result<Option<T>, Error>`, `None` when no value reaches the end), by [`algorithms::min`](crate::algorithms::min)'s rules (NaNs are ignored) | `Min`, `Max` |
+//! | `any(p)`, `all(p)` | whether some / every value satisfies `p` (`Result<bool, Error>`; `all` of nothing is `true`) | `Any`, `All` |
 //!
 //! # How it runs
 //!
@@ -90,6 +95,48 @@ pub fn sum<T: bytemuck::Pod, U: Reducible>(
         return Ok(out.read()?.first().copied().unwrap_or(U::sum_identity()));
     }
     crate::algorithms::sum(acc, &out)
+}
+
+/// `min()` / `max()` (`max`): `None` when `count_pass` finds no value, else `first_pass`'s
+/// chunk values reduced by `algorithms::min` / `max` (the same order and NaN rule).
+#[doc(hidden)]
+pub fn extreme_by<T: bytemuck::Pod, U: Reducible>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+    max: bool,
+    count_pass: impl FnOnce(Grid, u64, &UnifiedBuffer<T>, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+    first_pass: impl FnOnce(Grid, u64, &UnifiedBuffer<T>, &mut UnifiedBuffer<U>) -> Result<(), Error>,
+) -> Result<Option<U>, Error> {
+    if count(acc, x, count_pass)? == 0 {
+        return Ok(None);
+    }
+    let (groups, grid) = chunk_grid(x.len());
+    let mut out = acc.buffer_zeroed::<U>(groups)?;
+    first_pass(grid, x.len() as u64, x, &mut out)?;
+    let reduced = if max {
+        crate::algorithms::max(acc, &out)
+    } else {
+        crate::algorithms::min(acc, &out)
+    };
+    reduced.map(Some)
+}
+
+/// `min()` / `max()` of a chain without operators: the library's, `None` when empty.
+#[doc(hidden)]
+pub fn extreme<T: Reducible>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+    max: bool,
+) -> Result<Option<T>, Error> {
+    if x.is_empty() {
+        return Ok(None);
+    }
+    let reduced = if max {
+        crate::algorithms::max(acc, x)
+    } else {
+        crate::algorithms::min(acc, x)
+    };
+    reduced.map(Some)
 }
 
 /// `count()`: the fused first pass counts each chunk's values, the library sums the counts.

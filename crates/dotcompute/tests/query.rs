@@ -165,3 +165,44 @@ fn captures_are_typed_by_the_whole_chain() {
     .unwrap();
     assert_eq!(mut_param.to_vec().unwrap()[..3], [2, 4, 6]);
 }
+
+/// `min`/`max` follow `algorithms::min`/`max` (NaNs ignored), `None` when nothing reaches
+/// the end; `any`/`all` with a predicate (`all` of nothing is true).
+#[test]
+fn min_max_any_all() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let mut x = mixed(100_003);
+    x[77] = f32::NAN;
+    let dx = dc.buffer_from_slice(&x).unwrap();
+    let lowest = query!(acc.query(&dx).map(|v: f32| v * 2.0).min()).unwrap();
+    let doubled: Vec<f32> = x.iter().map(|v| v * 2.0).collect();
+    let want = algorithms::min(&acc, &dc.buffer_from_slice(&doubled).unwrap()).unwrap();
+    assert_eq!(lowest.map(f32::to_bits), Some(want.to_bits()));
+    let highest = query!(acc.query(&dx).filter(|v: f32| v < 0.0).max())
+        .unwrap()
+        .unwrap();
+    let want = x
+        .iter()
+        .copied()
+        .filter(|v| *v < 0.0)
+        .fold(f32::NEG_INFINITY, f32::max);
+    assert_eq!(highest, want);
+    assert_eq!(
+        query!(acc.query(&dx).filter(|v: f32| v > 1e30).min()).unwrap(),
+        None
+    );
+    assert_eq!(
+        query!(acc.query(&dx).max()).unwrap(),
+        algorithms::max(&acc, &dx).ok()
+    );
+    let ids = dc.buffer_from_slice(&[3u32, 9, 4]).unwrap();
+    assert_eq!(query!(acc.query(&ids).min()).unwrap(), Some(3));
+    assert!(query!(acc.query(&ids).any(|v: u32| v > 8)).unwrap());
+    assert!(!query!(acc.query(&ids).any(|v: u32| v > 9)).unwrap());
+    assert!(query!(acc.query(&ids).all(|v: u32| v >= 3)).unwrap());
+    assert!(!query!(acc.query(&ids).map(|v: u32| v * 2).all(|v| v > 6)).unwrap());
+    let empty = dc.buffer_zeroed::<u32>(0).unwrap();
+    assert!(query!(acc.query(&empty).all(|v: u32| v > 100)).unwrap());
+    assert_eq!(query!(acc.query(&empty).max()).unwrap(), None);
+}
