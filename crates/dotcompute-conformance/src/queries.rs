@@ -30,6 +30,13 @@ pub fn kernels() -> Vec<&'static KernelDefinition> {
     all.extend(query_kernels!(acc.query(&x).map(|v: f32| v * k).max()));
     all.extend(query_kernels!(acc.query(&x).filter(|v: i64| v < 0).min()));
     all.extend(query_kernels!(acc.query(&x).all(|v: u32| v < 1000)));
+    all.extend(query_kernels!(
+        acc.query(&x)
+            .zip(&d)
+            .filter(|v: f32, i: u32| i % 3 != 0 && v > 0.0)
+            .map(|v, i| v * i as f32)
+            .sum()
+    ));
     all
 }
 
@@ -83,6 +90,33 @@ pub fn queries(env: &Env) -> CaseResult {
         total =
             total.merge(compare::exact("map.sum u64", &[total_u64], &[want]).map_err(mismatch)?);
 
+        let dot = query!(
+            acc.query(&dx)
+                .zip(&d)
+                .filter(|v: f32, i: u32| i % 3 != 0 && v > 0.0)
+                .map(|v, i| v * i as f32)
+                .sum()
+        )?;
+        let terms: Vec<f32> = x
+            .iter()
+            .zip(&ids)
+            .map(|(v, i)| {
+                if i % 3 != 0 && *v > 0.0 {
+                    v * *i as f32
+                } else {
+                    -0.0
+                }
+            })
+            .collect();
+        let want = algorithms::sum(acc, &env.dc.buffer_from_slice(&terms)?)?;
+        total = total.merge(
+            compare::exact(
+                "zip.filter.map.sum (bits)",
+                &[dot.to_bits()],
+                &[want.to_bits()],
+            )
+            .map_err(mismatch)?,
+        );
         let highest = query!(acc.query(&dx).map(|v: f32| v * k).max())?;
         let scaled: Vec<f32> = x.iter().map(|v| v * k).collect();
         let want = if n == 0 {

@@ -100,27 +100,35 @@ struct Lowerer<'a> {
     capture_uses: Vec<LocalId>,
 }
 
-/// One closure of a `query!` chain, as the macro read it.
-pub struct ChainClosure<'a> {
-    /// The element's name.
-    pub param: &'a syn::Ident,
+/// One element parameter of a `query!` closure.
+pub struct ClosureParam<'a> {
+    /// Its name.
+    pub ident: &'a syn::Ident,
     /// `|mut x|`.
     pub mutable: bool,
-    /// The element's written type, if any (the first closure's is required).
-    pub param_ty: Option<(ScalarType, Span)>,
+    /// Its written type, if any (the first closure's are required).
+    pub ty: Option<(ScalarType, Span)>,
+}
+
+/// One closure of a `query!` chain, as the macro read it.
+pub struct ChainClosure<'a> {
+    /// The element parameters: one, or one per zipped buffer until a `map` makes one value.
+    pub params: Vec<ClosureParam<'a>>,
     /// The closure's written result type (`|x| -> T { .. }`), if any.
     pub declared_ret: Option<(ScalarType, Span)>,
     /// The body.
     pub body: &'a syn::Expr,
-    /// A `filter`: its value is a `bool` and the element flows on unchanged.
+    /// A `filter`: its value is a `bool` and the elements flow on unchanged.
     pub filter: bool,
 }
 
-/// What `query!` needs to know of its chain: the element type, each closure's value type and
+/// What `query!` needs to know of its chain: the element types, each closure's value type and
 /// captured scalars, all typed together (a capture has one type in the whole chain).
 pub struct ChainTypes {
-    /// The first closure's element type.
-    pub input: ScalarType,
+    /// The sources' element types (the first closure's parameter types).
+    pub inputs: Vec<ScalarType>,
+    /// Per closure: the types of its parameters.
+    pub params: Vec<Vec<ScalarType>>,
     /// Per closure: the type of its value.
     pub rets: Vec<ScalarType>,
     /// Per closure: the captures it uses, in the order of [`ChainTypes::captures`].
@@ -130,57 +138,89 @@ pub struct ChainTypes {
     pub captures: Vec<(syn::Ident, ScalarType)>,
 }
 
-/// Types a `query!` chain by the kernel language's rules: each closure's element is the
-/// value of the one before (a filter passes its element on), free names are captured
-/// scalars shared by all closures. A capture's type must follow from its uses (no literal
-/// defaults: `k > 3` alone does not say which integer `k` is). Calls to `#[kernel_fn]`s
-/// cannot be typed here (they are not visible to this macro): a value that depends on one
-/// needs its closure's `-> T`.
-pub fn infer_chain(closures: &[ChainClosure<'_>]) -> syn::Result<ChainTypes> {
+/// Types a `query!` chain by the kernel language's rules: each closure's elements are the
+/// value of the `map` before (a filter passes its elements on; the first closure takes one
+/// element per source), free names are captured scalars shared by all closures. A capture's
+/// type must follow from its uses (no literal defaults: `k > 3` alone does not say which
+/// integer `k` is). Calls to `#[kernel_fn]`s cannot be typed here (they are not visible to
+/// this macro): a value that depends on one needs its closure's `-> T`.
+pub fn infer_chain(closures: &[ChainClosure<'_>], sources: usize) -> syn::Result<ChainTypes> {
     let Some(first) = closures.first() else {
         return Err(err(
             Span::call_site(),
             "a chain without closures has nothing to type",
         ));
     };
-    let Some((input, input_span)) = first.param_ty else {
+    let mut inputs = Vec::new();
+    for p in &first.params {
+        let Some((t, _)) = p.ty else {
+            return Err(err(
+                p.ident.span(),
+                format!(
+                    "write the element type of the query's first closure: `|{}: f32| ..` (the macro cannot see the buffer's type)",
+                    p.ident
+                ),
+            ));
+        };
+        inputs.push(t);
+    }
+    if inputs.len() != sources {
         return Err(err(
-            first.param.span(),
+            first.body.span(),
             format!(
-                "write the element type of the query's first closure: `|{}: f32| ..` (the macro cannot see the buffer's type)",
-                first.param
+                "the first closure takes one element per source buffer: {sources} here (`|x: f32{}| ..`)",
+                if sources > 1 { ", y: f32" } else { "" }
             ),
         ));
-    };
+    }
     let helpers = Helpers::new();
     let mut l = Lowerer::new(&[], &helpers, true);
     l.captures = Some(Vec::new());
     // The outermost scope holds the captures; each closure gets its own scope inside it.
     l.scopes.push(Vec::new());
-    let mut flowing = l.types.known(input, input_span);
+    let mut flowing: Vec<TyVar> = first
+        .params
+        .iter()
+        .zip(&inputs)
+        .map(|(p, t)| l.types.known(*t, p.ident.span()))
+        .collect();
     let mut rets = Vec::new();
+    let mut params = Vec::new();
     let mut uses = Vec::new();
     for c in closures {
-        if let Some((t, span)) = c.param_ty
-            && let Some(have) = l.types.known_now(flowing)
-            && have != t
-        {
+        if c.params.len() != flowing.len() {
             return Err(err(
-                span,
+                c.body.span(),
                 format!(
-                    "this closure receives `{}` (what the stage before gives), not `{}`",
-                    have.rust_name(),
-                    t.rust_name()
+                    "this closure receives {} element(s) (what the stage before gives), not {}",
+                    flowing.len(),
+                    c.params.len()
                 ),
             ));
         }
-        if let Some((t, span)) = c.param_ty {
-            l.types.require(flowing, t, span)?;
+        for (p, &v) in c.params.iter().zip(&flowing) {
+            if let Some((t, span)) = p.ty {
+                if let Some(have) = l.types.known_now(v)
+                    && have != t
+                {
+                    return Err(err(
+                        span,
+                        format!(
+                            "this closure receives `{}` (what the stage before gives), not `{}`",
+                            have.rust_name(),
+                            t.rust_name()
+                        ),
+                    ));
+                }
+                l.types.require(v, t, span)?;
+            }
         }
         l.capture_uses.clear();
         l.scopes.push(Vec::new());
-        let local = l.new_local(&c.param.to_string(), flowing, c.mutable);
-        l.bind(&c.param.to_string(), Binding::Local(local));
+        for (p, &v) in c.params.iter().zip(&flowing) {
+            let local = l.new_local(&p.ident.to_string(), v, p.mutable);
+            l.bind(&p.ident.to_string(), Binding::Local(local));
+        }
         let ret = match c.declared_ret {
             Some((t, span)) => l.types.known(t, span),
             None => l.types.unknown(c.body.span()),
@@ -190,12 +230,13 @@ pub fn infer_chain(closures: &[ChainClosure<'_>]) -> syn::Result<ChainTypes> {
         let block: syn::Block = syn::parse_quote!({ #body });
         l.block_stmts(&block, Tail::Return)?;
         l.scopes.pop();
+        params.push(flowing.clone());
         if c.filter {
             l.types
                 .require(ret, ScalarType::Bool, c.body.span())
                 .map_err(|_| err(c.body.span(), "a filter's closure gives a `bool`"))?;
         } else {
-            flowing = ret;
+            flowing = vec![ret];
         }
         rets.push(ret);
         uses.push(std::mem::take(&mut l.capture_uses));
@@ -252,8 +293,17 @@ pub fn infer_chain(closures: &[ChainClosure<'_>]) -> syn::Result<ChainTypes> {
                 .collect()
         })
         .collect();
+    let params = params
+        .into_iter()
+        .map(|vars| {
+            vars.into_iter()
+                .map(|v| l.types.resolve(v))
+                .collect::<syn::Result<Vec<_>>>()
+        })
+        .collect::<syn::Result<Vec<_>>>()?;
     Ok(ChainTypes {
-        input,
+        inputs,
+        params,
         rets,
         uses,
         captures: captures.into_iter().map(|(i, _, t)| (i, t)).collect(),

@@ -7,7 +7,7 @@
 //! running the whole chain per element (fusion: no intermediate buffer). The host side calls
 //! `dotcompute::query`'s drivers with the captured values.
 
-use crate::lower::{ChainClosure, infer_chain};
+use crate::lower::{ChainClosure, ClosureParam, infer_chain};
 use crate::signature::scalar_type;
 use dotcompute_ir::ScalarType;
 use proc_macro2::{Span, TokenStream};
@@ -22,10 +22,12 @@ enum Stage {
     Filter(Closure),
 }
 
+/// An element parameter as written: name, `mut`, type (with its span).
+type WrittenParam = (syn::Ident, bool, Option<(ScalarType, Span)>);
+
 struct Closure {
-    param: syn::Ident,
-    mutable: bool,
-    param_ty: Option<(ScalarType, Span)>,
+    /// The elements.
+    params: Vec<WrittenParam>,
     ret_ty: Option<(ScalarType, Span)>,
     body: syn::Expr,
 }
@@ -101,10 +103,11 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
             None
         }
     };
-    // Walk the receivers back to `.query(source)`.
+    // Walk the receivers back to `.query(source)`; `zip(&b)` may follow it directly.
     let mut stages = Vec::new();
+    let mut zipped: Vec<&syn::Expr> = Vec::new();
     let mut current = &*last.receiver;
-    let (accelerator, source) = loop {
+    let (accelerator, first_source) = loop {
         let syn::Expr::MethodCall(call) = current else {
             return Err(err(
                 current.span(),
@@ -122,7 +125,19 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
                 }
                 break (&*call.receiver, &call.args[0]);
             }
+            "zip" => {
+                if call.args.len() != 1 {
+                    return Err(err(call.span(), "`zip` takes one buffer: `.zip(&ys)`"));
+                }
+                zipped.push(&call.args[0]);
+            }
             "map" | "filter" => {
+                if let Some(z) = zipped.last() {
+                    return Err(err(
+                        z.span(),
+                        "`zip` comes right after `query(..)`, before any operator",
+                    ));
+                }
                 let closure = closure(&call.args, &name, call.method.span())?;
                 stages.push(if name == "map" {
                     Stage::Map(closure)
@@ -139,17 +154,28 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
         }
         current = &call.receiver;
     };
+    if zipped.len() > 2 {
+        return Err(err(zipped[0].span(), "a query zips at most three buffers"));
+    }
+    let mut sources = vec![first_source];
+    sources.extend(zipped.iter().rev());
     stages.reverse();
     stages.extend(predicate.map(Stage::Filter));
     if stages.is_empty() {
+        if sources.len() > 1 {
+            return Err(err(
+                sources[1].span(),
+                "zipped elements need a `map` to one value (or a `filter`) before the terminal",
+            ));
+        }
         return Ok(match mode {
-            Mode::Run => plain(terminal, accelerator, source),
+            Mode::Run => plain(terminal, accelerator, first_source),
             Mode::Kernels => {
                 quote!(::std::vec::Vec::<&'static ::dotcompute::KernelDefinition>::new())
             }
         });
     }
-    fused(terminal, accelerator, source, &stages, mode)
+    fused(terminal, accelerator, &sources, &stages, mode)
 }
 
 fn closure(
@@ -163,32 +189,32 @@ fn closure(
             format!("`{name}` takes one closure written here: `{name}(|x| ..)`"),
         ));
     };
-    if c.inputs.len() != 1 {
-        return Err(err(
-            c.inputs.span(),
-            "query closures take one element: `|x| ..`",
-        ));
+    if c.inputs.is_empty() {
+        return Err(err(c.span(), "query closures take their element: `|x| ..`"));
     }
     let numbers = "elements are numbers: `f32`, `f64`, `i32`, `u32`, `i64`, `u64`";
-    let (param, mutable, param_ty) = match &c.inputs[0] {
-        syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
-            (p.ident.clone(), p.mutability.is_some(), None)
-        }
-        syn::Pat::Type(t) => {
-            let syn::Pat::Ident(p) = &*t.pat else {
-                return Err(err(t.pat.span(), "name the element: `|x: f32| ..`"));
-            };
-            let ty = scalar_type(&t.ty)
-                .filter(|ty| *ty != ScalarType::Bool)
-                .ok_or_else(|| err(t.ty.span(), numbers))?;
-            (
-                p.ident.clone(),
-                p.mutability.is_some(),
-                Some((ty, t.ty.span())),
-            )
-        }
-        other => return Err(err(other.span(), "name the element: `|x: f32| ..`")),
-    };
+    let mut params = Vec::new();
+    for input in &c.inputs {
+        params.push(match input {
+            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                (p.ident.clone(), p.mutability.is_some(), None)
+            }
+            syn::Pat::Type(t) => {
+                let syn::Pat::Ident(p) = &*t.pat else {
+                    return Err(err(t.pat.span(), "name the element: `|x: f32| ..`"));
+                };
+                let ty = scalar_type(&t.ty)
+                    .filter(|ty| *ty != ScalarType::Bool)
+                    .ok_or_else(|| err(t.ty.span(), numbers))?;
+                (
+                    p.ident.clone(),
+                    p.mutability.is_some(),
+                    Some((ty, t.ty.span())),
+                )
+            }
+            other => return Err(err(other.span(), "name the element: `|x: f32| ..`")),
+        });
+    }
     let ret_ty = match &c.output {
         syn::ReturnType::Default => None,
         syn::ReturnType::Type(_, ty) => Some((
@@ -197,9 +223,7 @@ fn closure(
         )),
     };
     Ok(Closure {
-        param,
-        mutable,
-        param_ty,
+        params,
         ret_ty,
         body: (*c.body).clone(),
     })
@@ -234,11 +258,14 @@ struct Typed {
     /// Per stage: the helper's name, whether it filters, and the captures it takes.
     calls: Vec<(syn::Ident, bool, Vec<syn::Ident>)>,
     captures: Vec<(syn::Ident, ScalarType)>,
-    input: ScalarType,
-    output: ScalarType,
+    /// The sources' element types.
+    inputs: Vec<ScalarType>,
+    /// What reaches the terminal: one value's type, or the zipped elements' when no `map`
+    /// made one value.
+    output: Vec<ScalarType>,
 }
 
-fn type_chain(stages: &[Stage]) -> syn::Result<Typed> {
+fn type_chain(stages: &[Stage], sources: usize) -> syn::Result<Typed> {
     let closures: Vec<ChainClosure<'_>> = stages
         .iter()
         .map(|stage| {
@@ -247,17 +274,23 @@ fn type_chain(stages: &[Stage]) -> syn::Result<Typed> {
                 Stage::Filter(c) => (c, true),
             };
             ChainClosure {
-                param: &c.param,
-                mutable: c.mutable,
-                param_ty: c.param_ty,
+                params: c
+                    .params
+                    .iter()
+                    .map(|(ident, mutable, ty)| ClosureParam {
+                        ident,
+                        mutable: *mutable,
+                        ty: *ty,
+                    })
+                    .collect(),
                 declared_ret: c.ret_ty,
                 body: &c.body,
                 filter,
             }
         })
         .collect();
-    let types = infer_chain(&closures)?;
-    let mut flowing = types.input;
+    let types = infer_chain(&closures, sources)?;
+    let mut output = types.inputs.clone();
     let mut helpers = Vec::new();
     let mut calls = Vec::new();
     for (i, (c, closure)) in closures.iter().zip(stages).enumerate() {
@@ -267,9 +300,12 @@ fn type_chain(stages: &[Stage]) -> syn::Result<Typed> {
         let ret_type = types.rets[i];
         // Reserved names: a user's helper called `map_1` stays the user's.
         let name = format_ident!("__dc_{}_{}", if c.filter { "filter" } else { "map" }, i + 1);
-        let param = c.param;
-        let mutability = c.mutable.then(|| quote!(mut));
-        let param_ty = rust_type(flowing);
+        let params = c.params.iter().zip(&types.params[i]).map(|(p, t)| {
+            let ident = p.ident;
+            let mutability = p.mutable.then(|| quote!(mut));
+            let ty = rust_type(*t);
+            quote!(#mutability #ident: #ty)
+        });
         let ret = rust_type(ret_type);
         let own = &types.uses[i];
         let capture_params = own.iter().map(|ident| {
@@ -290,59 +326,92 @@ fn type_chain(stages: &[Stage]) -> syn::Result<Typed> {
         };
         helpers.push(quote_spanned! {closure.body.span()=>
             #[::dotcompute::kernel_fn]
-            pub fn #name(#mutability #param: #param_ty #(, #capture_params)*) -> #ret #body
+            pub fn #name(#(#params,)* #(#capture_params),*) -> #ret #body
         });
         calls.push((name, c.filter, own.clone()));
         if !c.filter {
-            flowing = ret_type;
+            output = vec![ret_type];
         }
     }
     Ok(Typed {
         helpers,
         calls,
         captures: types.captures,
-        input: types.input,
-        output: flowing,
+        inputs: types.inputs,
+        output,
     })
 }
 
-/// The chain applied to `__dc_v0`, then `action` on its value (`__dc_value`), skipped for
-/// elements a filter removes (later stages do not run on them).
+/// The chain applied to the loaded elements (`__dc_v0_0`, one per source), then `action` on
+/// the value that reaches the end (`__dc_value`; the first zipped element when no `map` made
+/// one value), skipped for elements a filter removes (later stages do not run on them).
 fn apply_chain(typed: &Typed, action: TokenStream) -> TokenStream {
+    enum Piece {
+        Let(TokenStream),
+        If(TokenStream),
+    }
+    let mut values: Vec<TokenStream> = (0..typed.inputs.len())
+        .map(|j| {
+            let v = format_ident!("__dc_v0_{}", j);
+            quote!(#v)
+        })
+        .collect();
+    let mut pieces = Vec::new();
+    for (i, (name, filter, own)) in typed.calls.iter().enumerate() {
+        let call = quote!(#name(#(#values,)* #(#own),*));
+        if *filter {
+            pieces.push(Piece::If(call));
+        } else {
+            let v = format_ident!("__dc_v{}", i + 1);
+            pieces.push(Piece::Let(quote!(let #v = #call;)));
+            values = vec![quote!(#v)];
+        }
+    }
+    let value = &values[0];
     let mut code = quote! {
-        let __dc_value = __dc_v;
+        let __dc_value = #value;
         #action
     };
-    for (name, filter, own) in typed.calls.iter().rev() {
-        code = if *filter {
-            quote! {
-                if #name(__dc_v #(, #own)*) {
-                    #code
-                }
-            }
-        } else {
-            quote! {
-                let __dc_v = #name(__dc_v #(, #own)*);
-                #code
-            }
+    for piece in pieces.into_iter().rev() {
+        code = match piece {
+            Piece::Let(line) => quote!(#line #code),
+            Piece::If(cond) => quote!(if #cond { #code }),
         };
     }
-    quote! {
-        let __dc_v = __dc_v0;
-        #code
-    }
+    code
+}
+
+/// Loads element `index` of every source (`__dc_v0_j` from `__dc_xj`).
+fn loads(sources: usize, index: TokenStream) -> TokenStream {
+    let lines = (0..sources).map(|j| {
+        let v = format_ident!("__dc_v0_{}", j);
+        let x = format_ident!("__dc_x{}", j);
+        quote!(let #v = #x[#index];)
+    });
+    quote!(#(#lines)*)
 }
 
 fn fused(
     terminal: Terminal,
     accelerator: &syn::Expr,
-    source: &syn::Expr,
+    sources: &[&syn::Expr],
     stages: &[Stage],
     mode: Mode,
 ) -> syn::Result<TokenStream> {
-    let typed = type_chain(stages)?;
-    let t_in = rust_type(typed.input);
-    let t_out = rust_type(typed.output);
+    let typed = type_chain(stages, sources.len())?;
+    let one_value = typed.output.len() == 1;
+    let needs_value = matches!(
+        terminal,
+        Terminal::Sum | Terminal::Min | Terminal::Max | Terminal::Collect
+    );
+    if needs_value && !one_value {
+        return Err(err(
+            sources[1].span(),
+            "zipped elements need a `map` to one value before this terminal",
+        ));
+    }
+    let out_type = typed.output[0];
+    let t_out = rust_type(out_type);
     let helpers = &typed.helpers;
     let capture_params: Vec<TokenStream> = typed
         .captures
@@ -361,45 +430,72 @@ fn fused(
             quote!(::dotcompute::query::capture::<#ty, _>(#ident))
         })
         .collect();
+    // The kernels' source parameters, and the buffers the host passes for them.
+    let source_params: Vec<TokenStream> = typed
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(j, t)| {
+            let x = format_ident!("__dc_x{}", j);
+            let t = rust_type(*t);
+            quote!(#x: &[#t])
+        })
+        .collect();
+    let source_args: Vec<syn::Ident> = (0..sources.len())
+        .map(|j| format_ident!("__dc_s{}", j))
+        .collect();
+    let n = sources.len();
     let has_filter = typed.calls.iter().any(|(_, filter, _)| *filter);
     let module = format_ident!("__dotcompute_query");
+    let reduce = |name: TokenStream,
+                  t_out: &TokenStream,
+                  identity: &TokenStream,
+                  combine: &dyn Fn(TokenStream, TokenStream) -> TokenStream,
+                  action: TokenStream| {
+        reduce_kernel(
+            name,
+            &capture_params,
+            &source_params,
+            n,
+            t_out,
+            identity,
+            combine,
+            &apply_chain(&typed, action),
+        )
+    };
+    let launch_grid = |kernel: &str| {
+        let kernel = format_ident!("{}", kernel);
+        quote! {
+            |__dc_grid, __dc_n, __dc_out| {
+                #module::#kernel::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)*, __dc_out)
+            }
+        }
+    };
     let (kernels, run, names) = match terminal {
         Terminal::Sum => {
-            let (identity, float) = sum_tokens(typed.output)?;
+            let (identity, float) = sum_tokens(out_type)?;
             let step = add(float, quote!(__dc_acc), quote!(__dc_value));
-            let chain = apply_chain(&typed, quote!(__dc_acc = #step;));
-            let kernel = reduce_kernel(
+            let kernel = reduce(
                 quote!(query_sum),
-                &capture_params,
-                &t_in,
                 &t_out,
                 &identity,
                 &|a, b| add(float, a, b),
-                &chain,
+                quote!(__dc_acc = #step;),
             );
-            let run = quote! {
-                ::dotcompute::query::sum(__dc_acc, #source, |__dc_grid, __dc_n, __dc_x, __dc_out| {
-                    #module::query_sum::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_out)
-                })
-            };
+            let pass = launch_grid("query_sum");
+            let run = quote!(::dotcompute::query::sum(__dc_acc, __dc_lens, #pass));
             (kernel, run, vec![format_ident!("query_sum")])
         }
         Terminal::Count | Terminal::Any | Terminal::All => {
-            let chain = apply_chain(&typed, quote!(__dc_acc += 1u64;));
-            let kernel = reduce_kernel(
+            let kernel = reduce(
                 quote!(query_count),
-                &capture_params,
-                &t_in,
                 &quote!(u64),
                 &quote!(0u64),
                 &|a, b| add(false, a, b),
-                &chain,
+                quote!(__dc_acc += 1u64;),
             );
-            let count = quote! {
-                ::dotcompute::query::count(__dc_acc, #source, |__dc_grid, __dc_n, __dc_x, __dc_out| {
-                    #module::query_count::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_out)
-                })
-            };
+            let pass = launch_grid("query_count");
+            let count = quote!(::dotcompute::query::count(__dc_acc, __dc_lens, #pass));
             let run = match terminal {
                 Terminal::Any => quote!(#count.map(|__dc_kept| __dc_kept > 0)),
                 Terminal::All => quote!(#count.map(|__dc_failed| __dc_failed == 0)),
@@ -409,50 +505,34 @@ fn fused(
         }
         Terminal::Min | Terminal::Max => {
             let max = terminal == Terminal::Max;
-            let identity = extreme_identity(typed.output, max)?;
+            let identity = extreme_identity(out_type, max)?;
             let method = if max { quote!(max) } else { quote!(min) };
-            let step = quote!(__dc_acc.#method(__dc_value));
-            let chain = apply_chain(&typed, quote!(__dc_acc = #step;));
-            let count_chain = apply_chain(&typed, quote!(__dc_acc += 1u64;));
-            let mut kernels = reduce_kernel(
+            let mut kernels = reduce(
                 quote!(query_extreme),
-                &capture_params,
-                &t_in,
                 &t_out,
                 &identity,
                 &|a, b| quote!(#a.#method(#b)),
-                &chain,
+                quote!(__dc_acc = __dc_acc.#method(__dc_value);),
             );
             // Whether anything reaches the end: `min` of nothing is `None`.
-            kernels.extend(reduce_kernel(
+            kernels.extend(reduce(
                 quote!(query_count),
-                &capture_params,
-                &t_in,
                 &quote!(u64),
                 &quote!(0u64),
                 &|a, b| add(false, a, b),
-                &count_chain,
+                quote!(__dc_acc += 1u64;),
             ));
-            let run = quote! {
-                ::dotcompute::query::extreme_by(
-                    __dc_acc,
-                    #source,
-                    #max,
-                    |__dc_grid, __dc_n, __dc_x, __dc_out| {
-                        #module::query_count::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_out)
-                    },
-                    |__dc_grid, __dc_n, __dc_x, __dc_out| {
-                        #module::query_extreme::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_out)
-                    },
-                )
-            };
+            let count = launch_grid("query_count");
+            let pass = launch_grid("query_extreme");
+            let run =
+                quote!(::dotcompute::query::extreme_by(__dc_acc, __dc_lens, #max, #count, #pass));
             (
                 kernels,
                 run,
                 vec![format_ident!("query_extreme"), format_ident!("query_count")],
             )
         }
-        Terminal::Collect if typed.output == ScalarType::Bool => {
+        Terminal::Collect if out_type == ScalarType::Bool => {
             return Err(err(
                 Span::call_site(),
                 "`collect` makes a buffer of numbers; this query's values are `bool` (map them: `.map(|b| b as u32)`)",
@@ -461,17 +541,18 @@ fn fused(
         Terminal::Collect if !has_filter => {
             // Every element stays: one item per element writes its value.
             let chain = apply_chain(&typed, quote!(__dc_out[__dc_i] = __dc_value;));
+            let load = loads(n, quote!(__dc_i));
             let kernel = quote! {
                 #[::dotcompute::kernel]
-                pub fn query_map(#(#capture_params,)* __dc_x: &[#t_in], __dc_out: &mut [#t_out]) {
+                pub fn query_map(#(#capture_params,)* #(#source_params,)* __dc_out: &mut [#t_out]) {
                     let __dc_i = global_id();
-                    let __dc_v0 = __dc_x[__dc_i];
+                    #load
                     #chain
                 }
             };
             let run = quote! {
-                ::dotcompute::query::map(__dc_acc, #source, |__dc_n, __dc_x, __dc_out| {
-                    #module::query_map::launch(__dc_acc, __dc_n #(, #capture_args)*, __dc_x, __dc_out)
+                ::dotcompute::query::map(__dc_acc, __dc_lens, |__dc_n, __dc_out| {
+                    #module::query_map::launch(__dc_acc, __dc_n #(, #capture_args)* #(, #source_args)*, __dc_out)
                 })
             };
             (kernel, run, vec![format_ident!("query_map")])
@@ -485,17 +566,23 @@ fn fused(
                     __dc_at += 1u64;
                 },
             );
-            let kernels =
-                compact_kernels(&capture_params, &t_in, &t_out, &count_chain, &write_chain);
+            let kernels = compact_kernels(
+                &capture_params,
+                &source_params,
+                n,
+                &t_out,
+                &count_chain,
+                &write_chain,
+            );
             let run = quote! {
                 ::dotcompute::query::collect(
                     __dc_acc,
-                    #source,
-                    |__dc_grid, __dc_n, __dc_x, __dc_counts| {
-                        #module::query_collect_count::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_counts)
+                    __dc_lens,
+                    |__dc_grid, __dc_n, __dc_counts| {
+                        #module::query_collect_count::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)*, __dc_counts)
                     },
-                    |__dc_grid, __dc_n, __dc_x, __dc_offsets, __dc_out| {
-                        #module::query_collect_write::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_offsets, __dc_out)
+                    |__dc_grid, __dc_n, __dc_offsets, __dc_out| {
+                        #module::query_collect_write::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)*, __dc_offsets, __dc_out)
                     },
                 )
             };
@@ -512,6 +599,8 @@ fn fused(
     let evaluate = match mode {
         Mode::Run => quote! {
             let __dc_acc: &::dotcompute::Accelerator = &(#accelerator);
+            #(let #source_args = #sources;)*
+            let __dc_lens: &[usize] = &[#(#source_args.len()),*];
             #run
         },
         Mode::Kernels => {
@@ -579,10 +668,12 @@ fn add(float: bool, a: TokenStream, b: TokenStream) -> TokenStream {
 /// The first pass of a sum or count in the reduction's order: a group of 256 items per chunk
 /// of 4096 elements, item `l` taking elements `l, l + 256, ..` through the chain, then the
 /// halving tree (as `algorithms::reduce`).
+#[allow(clippy::too_many_arguments)]
 fn reduce_kernel(
     name: TokenStream,
     capture_params: &[TokenStream],
-    t_in: &TokenStream,
+    source_params: &[TokenStream],
+    sources: usize,
     t_out: &TokenStream,
     identity: &TokenStream,
     combine: &dyn Fn(TokenStream, TokenStream) -> TokenStream,
@@ -592,9 +683,11 @@ fn reduce_kernel(
         quote!(__dc_tile[__dc_lid]),
         quote!(__dc_tile[__dc_lid + __dc_s]),
     );
+    let whole = loads(sources, quote!(__dc_base + __dc_k * 256 + __dc_lid));
+    let guarded = loads(sources, quote!(__dc_i));
     quote! {
         #[::dotcompute::kernel]
-        pub fn #name(#(#capture_params,)* __dc_n: u64, __dc_x: &[#t_in], __dc_out: &mut [#t_out]) {
+        pub fn #name(#(#capture_params,)* __dc_n: u64, #(#source_params,)* __dc_out: &mut [#t_out]) {
             let mut __dc_tile = shared_array::<#t_out, 256>();
             let __dc_lid = local_id_x();
             let __dc_base = group_id_x() * 4096;
@@ -603,14 +696,14 @@ fn reduce_kernel(
             // last may be partial.
             if __dc_base + 4096 <= __dc_n as usize {
                 for __dc_k in 0..16usize {
-                    let __dc_v0 = __dc_x[__dc_base + __dc_k * 256 + __dc_lid];
+                    #whole
                     #chain
                 }
             } else {
                 for __dc_k in 0..16usize {
                     let __dc_i = __dc_base + __dc_k * 256 + __dc_lid;
                     if __dc_i < __dc_n as usize {
-                        let __dc_v0 = __dc_x[__dc_i];
+                        #guarded
                         #chain
                     }
                 }
@@ -635,21 +728,23 @@ fn reduce_kernel(
 /// lane `l` of a chunk owns elements `16l .. 16l + 16`.
 fn compact_kernels(
     capture_params: &[TokenStream],
-    t_in: &TokenStream,
+    source_params: &[TokenStream],
+    sources: usize,
     t_out: &TokenStream,
     count_chain: &TokenStream,
     write_chain: &TokenStream,
 ) -> TokenStream {
+    let load = loads(sources, quote!(__dc_i));
     quote! {
         #[::dotcompute::kernel]
-        pub fn query_collect_count(#(#capture_params,)* __dc_n: u64, __dc_x: &[#t_in], __dc_counts: &mut [u64]) {
+        pub fn query_collect_count(#(#capture_params,)* __dc_n: u64, #(#source_params,)* __dc_counts: &mut [u64]) {
             let mut __dc_lanes = shared_array::<u64, 256>();
             let __dc_lid = local_id_x();
             let __dc_start = group_id_x() * 4096 + 16 * __dc_lid;
             let __dc_end = (__dc_start + 16).min(__dc_n as usize);
             let mut __dc_kept = 0u64;
             for __dc_i in __dc_start..__dc_end {
-                let __dc_v0 = __dc_x[__dc_i];
+                #load
                 #count_chain
             }
             __dc_lanes[__dc_lid] = __dc_kept;
@@ -670,7 +765,7 @@ fn compact_kernels(
         pub fn query_collect_write(
             #(#capture_params,)*
             __dc_n: u64,
-            __dc_x: &[#t_in],
+            #(#source_params,)*
             __dc_offsets: &[u64],
             __dc_out: &mut [#t_out],
         ) {
@@ -680,7 +775,7 @@ fn compact_kernels(
             let __dc_end = (__dc_start + 16).min(__dc_n as usize);
             let mut __dc_kept = 0u64;
             for __dc_i in __dc_start..__dc_end {
-                let __dc_v0 = __dc_x[__dc_i];
+                #load
                 #count_chain
             }
             __dc_lanes[__dc_lid] = __dc_kept;
@@ -697,7 +792,7 @@ fn compact_kernels(
             let __dc_prefix = if __dc_lid > 0 { __dc_lanes[__dc_lid - 1] } else { 0 };
             let mut __dc_at = __dc_offsets[group_id_x()] + __dc_prefix;
             for __dc_i in __dc_start..__dc_end {
-                let __dc_v0 = __dc_x[__dc_i];
+                #load
                 #write_chain
             }
         }

@@ -19,6 +19,9 @@
 //! assert_eq!(query!(acc.query(&xs).map(|x: f32| x * x).max())?, Some(9.0));
 //! assert!(query!(acc.query(&xs).any(|x: f32| x > 2.5))?);
 //! assert!(!query!(acc.query(&xs).all(|x: f32| x > 0.0))?);
+//! let ys = dc.buffer_from_slice(&[2.0f32, 2.0, 0.5, 1.0])?;
+//! let dot: f32 = query!(acc.query(&xs).zip(&ys).map(|x: f32, y: f32| x * y).sum())?;
+//! assert_eq!(dot, 1.0 + 3.0 - 1.0 + 3.0);
 //! # Ok(())
 //! # }
 //! ```
@@ -39,6 +42,7 @@
 //!
 //! | operator | what it does | LINQ |
 //! | --- | --- | --- |
+//! | `query(&xs).zip(&ys)` (up to three buffers, right after `query`) | elements in pairs (triples): the closures take one parameter each (`\|x: f32, y: f32\|`) until a `map` makes one value; the lengths must agree | `Zip` |
 //! | `map(f)` | each element becomes `f(x)` | `Select` |
 //! | `filter(p)` | keeps the elements for which `p(x)` is true; later stages do not run on the others | `Where` |
 //! | `sum()` | the sum of the values (`Result<T, Error>`), deterministic | `Sum` |
@@ -76,21 +80,39 @@ fn chunk_grid(n: usize) -> (usize, Grid) {
     (groups, grid)
 }
 
-/// `sum()`: the fused first pass (`first_pass(grid, n, x, out)` writes one value per chunk),
-/// then the library's sum of the chunk values. (Called by `query!`'s expansion.)
+/// The length of the zipped sources: they must agree ([`Error::InvalidArgument`] naming
+/// them otherwise).
+fn zip_len(lens: &[usize]) -> Result<usize, Error> {
+    let n = lens.first().copied().unwrap_or(0);
+    if lens.iter().any(|&len| len != n) {
+        let listed: Vec<String> = lens.iter().map(usize::to_string).collect();
+        return Err(Error::InvalidArgument {
+            operation: "query zip".into(),
+            reason: format!(
+                "zipped buffers differ in length: {} elements",
+                listed.join(" and ")
+            ),
+        });
+    }
+    Ok(n)
+}
+
+/// `sum()`: the fused first pass (`first_pass(grid, n, out)` writes one value per chunk of
+/// the sources, of lengths `lens`), then the library's sum of the chunk values. (Called by
+/// `query!`'s expansion.)
 #[doc(hidden)]
-pub fn sum<T: bytemuck::Pod, U: Reducible>(
+pub fn sum<U: Reducible>(
     acc: &Accelerator,
-    x: &UnifiedBuffer<T>,
-    first_pass: impl FnOnce(Grid, u64, &UnifiedBuffer<T>, &mut UnifiedBuffer<U>) -> Result<(), Error>,
+    lens: &[usize],
+    first_pass: impl FnOnce(Grid, u64, &mut UnifiedBuffer<U>) -> Result<(), Error>,
 ) -> Result<U, Error> {
-    let n = x.len();
+    let n = zip_len(lens)?;
     if n == 0 {
         return Ok(U::sum_identity());
     }
     let (groups, grid) = chunk_grid(n);
     let mut out = acc.buffer_zeroed::<U>(groups)?;
-    first_pass(grid, n as u64, x, &mut out)?;
+    first_pass(grid, n as u64, &mut out)?;
     if groups == 1 {
         return Ok(out.read()?.first().copied().unwrap_or(U::sum_identity()));
     }
@@ -100,19 +122,20 @@ pub fn sum<T: bytemuck::Pod, U: Reducible>(
 /// `min()` / `max()` (`max`): `None` when `count_pass` finds no value, else `first_pass`'s
 /// chunk values reduced by `algorithms::min` / `max` (the same order and NaN rule).
 #[doc(hidden)]
-pub fn extreme_by<T: bytemuck::Pod, U: Reducible>(
+pub fn extreme_by<U: Reducible>(
     acc: &Accelerator,
-    x: &UnifiedBuffer<T>,
+    lens: &[usize],
     max: bool,
-    count_pass: impl FnOnce(Grid, u64, &UnifiedBuffer<T>, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
-    first_pass: impl FnOnce(Grid, u64, &UnifiedBuffer<T>, &mut UnifiedBuffer<U>) -> Result<(), Error>,
+    count_pass: impl FnOnce(Grid, u64, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+    first_pass: impl FnOnce(Grid, u64, &mut UnifiedBuffer<U>) -> Result<(), Error>,
 ) -> Result<Option<U>, Error> {
-    if count(acc, x, count_pass)? == 0 {
+    if count(acc, lens, count_pass)? == 0 {
         return Ok(None);
     }
-    let (groups, grid) = chunk_grid(x.len());
+    let n = zip_len(lens)?;
+    let (groups, grid) = chunk_grid(n);
     let mut out = acc.buffer_zeroed::<U>(groups)?;
-    first_pass(grid, x.len() as u64, x, &mut out)?;
+    first_pass(grid, n as u64, &mut out)?;
     let reduced = if max {
         crate::algorithms::max(acc, &out)
     } else {
@@ -141,40 +164,34 @@ pub fn extreme<T: Reducible>(
 
 /// `count()`: the fused first pass counts each chunk's values, the library sums the counts.
 #[doc(hidden)]
-pub fn count<T: bytemuck::Pod>(
+pub fn count(
     acc: &Accelerator,
-    x: &UnifiedBuffer<T>,
-    first_pass: impl FnOnce(Grid, u64, &UnifiedBuffer<T>, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+    lens: &[usize],
+    first_pass: impl FnOnce(Grid, u64, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
 ) -> Result<usize, Error> {
-    let total = sum(acc, x, first_pass)?;
+    let total = sum(acc, lens, first_pass)?;
     usize::try_from(total).map_err(|_| Error::InvalidArgument {
         operation: "count".into(),
         reason: format!("{total} values do not fit usize"),
     })
 }
 
-/// `collect()`: `count(grid, n, x, counts)` counts each chunk's kept values, an exclusive
-/// scan turns the counts into offsets, and `write(grid, n, x, offsets, out)` writes them.
+/// `collect()`: `count(grid, n, counts)` counts each chunk's kept values, an exclusive scan
+/// turns the counts into offsets, and `write(grid, n, offsets, out)` writes them.
 #[doc(hidden)]
-pub fn collect<T: bytemuck::Pod, U: bytemuck::Pod>(
+pub fn collect<U: bytemuck::Pod>(
     acc: &Accelerator,
-    x: &UnifiedBuffer<T>,
-    count: impl FnOnce(Grid, u64, &UnifiedBuffer<T>, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
-    write: impl FnOnce(
-        Grid,
-        u64,
-        &UnifiedBuffer<T>,
-        &UnifiedBuffer<u64>,
-        &mut UnifiedBuffer<U>,
-    ) -> Result<(), Error>,
+    lens: &[usize],
+    count: impl FnOnce(Grid, u64, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+    write: impl FnOnce(Grid, u64, &UnifiedBuffer<u64>, &mut UnifiedBuffer<U>) -> Result<(), Error>,
 ) -> Result<UnifiedBuffer<U>, Error> {
-    let n = x.len();
+    let n = zip_len(lens)?;
     if n == 0 {
         return acc.buffer_zeroed(0);
     }
     let (groups, grid) = chunk_grid(n);
     let mut counts = acc.buffer_zeroed::<u64>(groups)?;
-    count(grid, n as u64, x, &mut counts)?;
+    count(grid, n as u64, &mut counts)?;
     let mut offsets = acc.buffer_zeroed::<u64>(groups)?;
     crate::algorithms::exclusive_scan(acc, &counts, &mut offsets)?;
     let last = |b: &UnifiedBuffer<u64>| -> Result<u64, Error> {
@@ -187,21 +204,22 @@ pub fn collect<T: bytemuck::Pod, U: bytemuck::Pod>(
     })?;
     let mut out = acc.buffer_zeroed::<U>(kept)?;
     if kept > 0 {
-        write(grid, n as u64, x, &offsets, &mut out)?;
+        write(grid, n as u64, &offsets, &mut out)?;
     }
     Ok(out)
 }
 
-/// `collect()` of a chain without filters: `run(n, x, out)` writes every element's value.
+/// `collect()` of a chain without filters: `run(n, out)` writes every element's value.
 #[doc(hidden)]
-pub fn map<T: bytemuck::Pod, U: bytemuck::Pod>(
+pub fn map<U: bytemuck::Pod>(
     acc: &Accelerator,
-    x: &UnifiedBuffer<T>,
-    run: impl FnOnce(usize, &UnifiedBuffer<T>, &mut UnifiedBuffer<U>) -> Result<(), Error>,
+    lens: &[usize],
+    run: impl FnOnce(usize, &mut UnifiedBuffer<U>) -> Result<(), Error>,
 ) -> Result<UnifiedBuffer<U>, Error> {
-    let mut out = acc.buffer_zeroed::<U>(x.len())?;
-    if !x.is_empty() {
-        run(x.len(), x, &mut out)?;
+    let n = zip_len(lens)?;
+    let mut out = acc.buffer_zeroed::<U>(n)?;
+    if n > 0 {
+        run(n, &mut out)?;
     }
     Ok(out)
 }

@@ -206,3 +206,66 @@ fn min_max_any_all() {
     assert!(query!(acc.query(&empty).all(|v: u32| v > 100)).unwrap());
     assert_eq!(query!(acc.query(&empty).max()).unwrap(), None);
 }
+
+/// `zip` of two and three buffers: pairs filtered as pairs, mapped to one value; unequal
+/// lengths are an error naming both.
+#[test]
+fn zipped_buffers() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let a: Vec<f32> = mixed(50_001);
+    let b: Vec<f32> = mixed(50_001).iter().map(|v| v * 0.5 + 0.25).collect();
+    let w: Vec<u32> = (0..50_001u32).map(|i| i % 3).collect();
+    let (da, db, dw) = (
+        dc.buffer_from_slice(&a).unwrap(),
+        dc.buffer_from_slice(&b).unwrap(),
+        dc.buffer_from_slice(&w).unwrap(),
+    );
+    let larger: UnifiedBuffer<f32> = query!(
+        acc.query(&da)
+            .zip(&db)
+            .filter(|x: f32, y: f32| x > y)
+            .map(|x, y| x - y)
+            .collect()
+    )
+    .unwrap();
+    let want: Vec<f32> = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| x > y)
+        .map(|(x, y)| x - y)
+        .collect();
+    assert_eq!(larger.to_vec().unwrap(), want);
+    let weighted: UnifiedBuffer<f32> = query!(
+        acc.query(&da)
+            .zip(&db)
+            .zip(&dw)
+            .map(|x: f32, y: f32, k: u32| x * y * k as f32)
+            .collect()
+    )
+    .unwrap();
+    let want: Vec<f32> = a
+        .iter()
+        .zip(&b)
+        .zip(&w)
+        .map(|((x, y), k)| x * y * *k as f32)
+        .collect();
+    assert_eq!(weighted.to_vec().unwrap(), want);
+    let pairs = query!(
+        acc.query(&da)
+            .zip(&dw)
+            .filter(|x: f32, k: u32| k == 0 && x > 0.0)
+            .count()
+    )
+    .unwrap();
+    assert_eq!(
+        pairs,
+        a.iter()
+            .zip(&w)
+            .filter(|(x, k)| **k == 0 && **x > 0.0)
+            .count()
+    );
+    let short = dc.buffer_from_slice(&a[..10]).unwrap();
+    let err = query!(acc.query(&da).zip(&short).map(|x: f32, y: f32| x + y).sum()).unwrap_err();
+    assert!(err.to_string().contains("50001 and 10"), "{err}");
+}
