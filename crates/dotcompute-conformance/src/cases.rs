@@ -261,7 +261,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         name: "queries",
-        description: "query! chains, 0 to 70,001 elements: map.filter.sum of f32 with captures (the bits of algorithms::sum over the mapped values), filter.map.collect of u32 (the filter guards a division by zero), map.collect u32 to f64, map.sum u32 to u64, filter.count and filter.min of i64, map.max of f32 (the bits of algorithms::max), all and any, zip of f32 and u32 filtered as pairs then summed (the bits of algorithms::sum)",
+        description: "query! chains, 0 to 70,001 elements: map.filter.sum of f32 with captures (the bits of algorithms::sum over the mapped values), filter.map.collect of u32 (the filter guards a division by zero), map.collect u32 to f64, map.sum u32 to u64, filter.count and filter.min of i64, map.max of f32 (the bits of algorithms::max), all and any, zip of f32 and u32 filtered as pairs then summed (the bits of algorithms::sum), an index range filtered and summed, enumerate with a filter on the position",
         tolerance: Tolerance::EXACT,
         run: crate::queries::queries,
     },

@@ -117,6 +117,29 @@ pub fn queries(env: &Env) -> CaseResult {
             )
             .map_err(mismatch)?,
         );
+        let squares = query!(acc.query(0..n).filter(|i| i % 3 == 0).map(|i| i * i).sum())?;
+        let want = (0..n as u64)
+            .filter(|i| i % 3 == 0)
+            .map(|i| i * i)
+            .fold(0u64, u64::wrapping_add);
+        total = total
+            .merge(compare::exact("range.filter.map.sum", &[squares], &[want]).map_err(mismatch)?);
+        let sevenths: UnifiedBuffer<f32> = query!(
+            acc.query(&dx)
+                .enumerate()
+                .filter(|i, v: f32| i % 7 == 0 && v > 0.0)
+                .map(|i, v| v)
+                .collect()
+        )?;
+        let want: Vec<u32> = x
+            .iter()
+            .enumerate()
+            .filter(|(i, v)| i % 7 == 0 && **v > 0.0)
+            .map(|(_, v)| v.to_bits())
+            .collect();
+        let got: Vec<u32> = sevenths.to_vec()?.iter().map(|v| v.to_bits()).collect();
+        total =
+            total.merge(compare::exact("enumerate.filter.collect", &got, &want).map_err(mismatch)?);
         let highest = query!(acc.query(&dx).map(|v: f32| v * k).max())?;
         let scaled: Vec<f32> = x.iter().map(|v| v * k).collect();
         let want = if n == 0 {

@@ -144,34 +144,53 @@ pub struct ChainTypes {
 /// type must follow from its uses (no literal defaults: `k > 3` alone does not say which
 /// integer `k` is). Calls to `#[kernel_fn]`s cannot be typed here (they are not visible to
 /// this macro): a value that depends on one needs its closure's `-> T`.
-pub fn infer_chain(closures: &[ChainClosure<'_>], sources: usize) -> syn::Result<ChainTypes> {
+pub fn infer_chain(
+    closures: &[ChainClosure<'_>],
+    sources: &[Option<ScalarType>],
+) -> syn::Result<ChainTypes> {
     let Some(first) = closures.first() else {
         return Err(err(
             Span::call_site(),
             "a chain without closures has nothing to type",
         ));
     };
-    let mut inputs = Vec::new();
-    for p in &first.params {
-        let Some((t, _)) = p.ty else {
-            return Err(err(
-                p.ident.span(),
-                format!(
-                    "write the element type of the query's first closure: `|{}: f32| ..` (the macro cannot see the buffer's type)",
-                    p.ident
-                ),
-            ));
-        };
-        inputs.push(t);
-    }
-    if inputs.len() != sources {
+    if first.params.len() != sources.len() {
         return Err(err(
             first.body.span(),
             format!(
-                "the first closure takes one element per source buffer: {sources} here (`|x: f32{}| ..`)",
-                if sources > 1 { ", y: f32" } else { "" }
+                "the first closure takes one element per source (buffers, ranges, the position of `enumerate` first): {} here",
+                sources.len()
             ),
         ));
+    }
+    let mut inputs = Vec::new();
+    for (p, known) in first.params.iter().zip(sources) {
+        let t = match (p.ty, known) {
+            (Some((t, _)), _) => t,
+            (None, Some(t)) => *t,
+            (None, None) => {
+                return Err(err(
+                    p.ident.span(),
+                    format!(
+                        "write the element type of the query's first closure: `|{}: f32| ..` (the macro cannot see the buffer's type)",
+                        p.ident
+                    ),
+                ));
+            }
+        };
+        if let (Some((written, span)), Some(fixed)) = (p.ty, known)
+            && written != *fixed
+        {
+            return Err(err(
+                span,
+                format!(
+                    "positions and ranges give `{}`, not `{}`",
+                    fixed.rust_name(),
+                    written.rust_name()
+                ),
+            ));
+        }
+        inputs.push(t);
     }
     let helpers = Helpers::new();
     let mut l = Lowerer::new(&[], &helpers, true);

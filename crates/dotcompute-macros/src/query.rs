@@ -32,6 +32,24 @@ struct Closure {
     body: syn::Expr,
 }
 
+/// Where the elements come from: a buffer, the element's position (`enumerate`), or a range
+/// of indices (`acc.query(0..n)`).
+enum Source<'a> {
+    Buffer(&'a syn::Expr),
+    Index,
+    Range(&'a syn::Expr),
+}
+
+impl Source<'_> {
+    /// The element type the source itself fixes (`u64` for positions and ranges).
+    fn known_type(&self) -> Option<ScalarType> {
+        match self {
+            Source::Buffer(_) => None,
+            Source::Index | Source::Range(_) => Some(ScalarType::U64),
+        }
+    }
+}
+
 /// The terminal operation.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Terminal {
@@ -103,15 +121,16 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
             None
         }
     };
-    // Walk the receivers back to `.query(source)`; `zip(&b)` may follow it directly.
+    // Walk the receivers back to `.query(source)`; `zip(&b)` and `enumerate()` may follow it
+    // directly.
     let mut stages = Vec::new();
-    let mut zipped: Vec<&syn::Expr> = Vec::new();
+    let mut joined: Vec<(Source<'_>, Span)> = Vec::new();
     let mut current = &*last.receiver;
     let (accelerator, first_source) = loop {
         let syn::Expr::MethodCall(call) = current else {
             return Err(err(
                 current.span(),
-                "a query starts with `accelerator.query(&buffer)`",
+                "a query starts with `accelerator.query(&buffer)` or `accelerator.query(0..n)`",
             ));
         };
         let name = call.method.to_string();
@@ -120,22 +139,32 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
                 if call.args.len() != 1 {
                     return Err(err(
                         call.span(),
-                        "`query` takes one buffer: `acc.query(&xs)`",
+                        "`query` takes one buffer or a range: `acc.query(&xs)`, `acc.query(0..n)`",
                     ));
                 }
-                break (&*call.receiver, &call.args[0]);
+                let source = match &call.args[0] {
+                    syn::Expr::Range(_) => Source::Range(&call.args[0]),
+                    other => Source::Buffer(other),
+                };
+                break (&*call.receiver, source);
             }
             "zip" => {
                 if call.args.len() != 1 {
                     return Err(err(call.span(), "`zip` takes one buffer: `.zip(&ys)`"));
                 }
-                zipped.push(&call.args[0]);
+                joined.push((Source::Buffer(&call.args[0]), call.method.span()));
+            }
+            "enumerate" => {
+                if !call.args.is_empty() {
+                    return Err(err(call.args.span(), "`enumerate` takes no arguments"));
+                }
+                joined.push((Source::Index, call.method.span()));
             }
             "map" | "filter" => {
-                if let Some(z) = zipped.last() {
+                if let Some((_, span)) = joined.last() {
                     return Err(err(
-                        z.span(),
-                        "`zip` comes right after `query(..)`, before any operator",
+                        *span,
+                        "`zip` and `enumerate` come right after `query(..)`, before any operator",
                     ));
                 }
                 let closure = closure(&call.args, &name, call.method.span())?;
@@ -154,28 +183,64 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
         }
         current = &call.receiver;
     };
-    if zipped.len() > 2 {
-        return Err(err(zipped[0].span(), "a query zips at most three buffers"));
+    joined.reverse();
+    // Element order: the position first (as Rust's `enumerate` gives it), then the sources in
+    // the order written.
+    let mut sources = Vec::new();
+    if joined.iter().any(|(s, _)| matches!(s, Source::Index)) {
+        sources.push(Source::Index);
     }
-    let mut sources = vec![first_source];
-    sources.extend(zipped.iter().rev());
+    let first_buffer = match first_source {
+        Source::Buffer(b) => Some(b),
+        _ => None,
+    };
+    sources.push(first_source);
+    let mut enumerations = 0;
+    for (source, span) in joined {
+        match source {
+            Source::Index => {
+                enumerations += 1;
+                if enumerations > 1 {
+                    return Err(err(span, "a query enumerates once"));
+                }
+            }
+            other => sources.push(other),
+        }
+    }
+    if sources.len() > 3 {
+        return Err(err(
+            Span::call_site(),
+            "a query takes at most three elements (buffers, ranges, positions)",
+        ));
+    }
     stages.reverse();
     stages.extend(predicate.map(Stage::Filter));
     if stages.is_empty() {
-        if sources.len() > 1 {
+        let plain_buffer = match (&sources[..], first_buffer) {
+            ([Source::Buffer(_)], Some(b)) => Some(b),
+            _ => None,
+        };
+        let Some(buffer) = plain_buffer else {
             return Err(err(
-                sources[1].span(),
-                "zipped elements need a `map` to one value (or a `filter`) before the terminal",
+                Span::call_site(),
+                "zipped, enumerated or range elements need a `map` to one value (or a `filter`) before the terminal",
             ));
-        }
+        };
         return Ok(match mode {
-            Mode::Run => plain(terminal, accelerator, first_source),
+            Mode::Run => plain(terminal, accelerator, buffer),
             Mode::Kernels => {
                 quote!(::std::vec::Vec::<&'static ::dotcompute::KernelDefinition>::new())
             }
         });
     }
-    fused(terminal, accelerator, &sources, &stages, mode)
+    fused(
+        terminal,
+        last.method.span(),
+        accelerator,
+        &sources,
+        &stages,
+        mode,
+    )
 }
 
 fn closure(
@@ -265,7 +330,7 @@ struct Typed {
     output: Vec<ScalarType>,
 }
 
-fn type_chain(stages: &[Stage], sources: usize) -> syn::Result<Typed> {
+fn type_chain(stages: &[Stage], known: &[Option<ScalarType>]) -> syn::Result<Typed> {
     let closures: Vec<ChainClosure<'_>> = stages
         .iter()
         .map(|stage| {
@@ -289,7 +354,7 @@ fn type_chain(stages: &[Stage], sources: usize) -> syn::Result<Typed> {
             }
         })
         .collect();
-    let types = infer_chain(&closures, sources)?;
+    let types = infer_chain(&closures, known)?;
     let mut output = types.inputs.clone();
     let mut helpers = Vec::new();
     let mut calls = Vec::new();
@@ -381,24 +446,31 @@ fn apply_chain(typed: &Typed, action: TokenStream) -> TokenStream {
     code
 }
 
-/// Loads element `index` of every source (`__dc_v0_j` from `__dc_xj`).
-fn loads(sources: usize, index: TokenStream) -> TokenStream {
-    let lines = (0..sources).map(|j| {
+/// Loads element `index` of every source (`__dc_v0_j`): from buffer `__dc_xj`, the position
+/// itself, or range start `__dc_xj` plus the position.
+fn loads(sources: &[Source<'_>], index: TokenStream) -> TokenStream {
+    let lines = sources.iter().enumerate().map(|(j, source)| {
         let v = format_ident!("__dc_v0_{}", j);
         let x = format_ident!("__dc_x{}", j);
-        quote!(let #v = #x[#index];)
+        match source {
+            Source::Buffer(_) => quote!(let #v = #x[#index];),
+            Source::Index => quote!(let #v = (#index) as u64;),
+            Source::Range(_) => quote!(let #v = #x + (#index) as u64;),
+        }
     });
     quote!(#(#lines)*)
 }
 
 fn fused(
     terminal: Terminal,
+    terminal_span: Span,
     accelerator: &syn::Expr,
-    sources: &[&syn::Expr],
+    sources: &[Source<'_>],
     stages: &[Stage],
     mode: Mode,
 ) -> syn::Result<TokenStream> {
-    let typed = type_chain(stages, sources.len())?;
+    let known: Vec<Option<ScalarType>> = sources.iter().map(Source::known_type).collect();
+    let typed = type_chain(stages, &known)?;
     let one_value = typed.output.len() == 1;
     let needs_value = matches!(
         terminal,
@@ -406,8 +478,8 @@ fn fused(
     );
     if needs_value && !one_value {
         return Err(err(
-            sources[1].span(),
-            "zipped elements need a `map` to one value before this terminal",
+            terminal_span,
+            "zipped or enumerated elements need a `map` to one value before this terminal",
         ));
     }
     let out_type = typed.output[0];
@@ -430,21 +502,33 @@ fn fused(
             quote!(::dotcompute::query::capture::<#ty, _>(#ident))
         })
         .collect();
-    // The kernels' source parameters, and the buffers the host passes for them.
-    let source_params: Vec<TokenStream> = typed
-        .inputs
-        .iter()
-        .enumerate()
-        .map(|(j, t)| {
-            let x = format_ident!("__dc_x{}", j);
-            let t = rust_type(*t);
-            quote!(#x: &[#t])
-        })
-        .collect();
-    let source_args: Vec<syn::Ident> = (0..sources.len())
-        .map(|j| format_ident!("__dc_s{}", j))
-        .collect();
-    let n = sources.len();
+    // The kernels' source parameters (buffers, range starts; positions need none), and what
+    // the host passes for them.
+    let mut source_params = Vec::new();
+    let mut source_args = Vec::new();
+    let mut host_lets = Vec::new();
+    let mut lens = Vec::new();
+    for (j, (source, t)) in sources.iter().zip(&typed.inputs).enumerate() {
+        let x = format_ident!("__dc_x{}", j);
+        let s = format_ident!("__dc_s{}", j);
+        let t = rust_type(*t);
+        match source {
+            Source::Buffer(expr) => {
+                source_params.push(quote!(#x: &[#t]));
+                host_lets.push(quote!(let #s = #expr;));
+                source_args.push(quote!(#s));
+                lens.push(quote!(#s.len()));
+            }
+            Source::Index => {}
+            Source::Range(expr) => {
+                source_params.push(quote!(#x: u64));
+                host_lets.push(quote!(let #s = ::dotcompute::query::range(#expr);));
+                source_args.push(quote!(#s.0));
+                lens.push(quote!(#s.1));
+            }
+        }
+    }
+    let n = sources;
     let has_filter = typed.calls.iter().any(|(_, filter, _)| *filter);
     let module = format_ident!("__dotcompute_query");
     let reduce = |name: TokenStream,
@@ -599,8 +683,8 @@ fn fused(
     let evaluate = match mode {
         Mode::Run => quote! {
             let __dc_acc: &::dotcompute::Accelerator = &(#accelerator);
-            #(let #source_args = #sources;)*
-            let __dc_lens: &[usize] = &[#(#source_args.len()),*];
+            #(#host_lets)*
+            let __dc_lens: &[usize] = &[#(#lens),*];
             #run
         },
         Mode::Kernels => {
@@ -608,7 +692,7 @@ fn fused(
         }
     };
     Ok(quote! {{
-        #[allow(non_snake_case, unused_imports, unused_parens, unused_braces, clippy::all)]
+        #[allow(non_snake_case, unused_imports, unused_parens, unused_braces, unused_variables, unused_mut, clippy::all)]
         mod #module {
             use super::*;
             use ::dotcompute::prelude::*;
@@ -673,7 +757,7 @@ fn reduce_kernel(
     name: TokenStream,
     capture_params: &[TokenStream],
     source_params: &[TokenStream],
-    sources: usize,
+    sources: &[Source<'_>],
     t_out: &TokenStream,
     identity: &TokenStream,
     combine: &dyn Fn(TokenStream, TokenStream) -> TokenStream,
@@ -729,7 +813,7 @@ fn reduce_kernel(
 fn compact_kernels(
     capture_params: &[TokenStream],
     source_params: &[TokenStream],
-    sources: usize,
+    sources: &[Source<'_>],
     t_out: &TokenStream,
     count_chain: &TokenStream,
     write_chain: &TokenStream,

@@ -22,6 +22,11 @@
 //! let ys = dc.buffer_from_slice(&[2.0f32, 2.0, 0.5, 1.0])?;
 //! let dot: f32 = query!(acc.query(&xs).zip(&ys).map(|x: f32, y: f32| x * y).sum())?;
 //! assert_eq!(dot, 1.0 + 3.0 - 1.0 + 3.0);
+//! let odd_squares = query!(acc.query(0..10u64).filter(|i| i % 2 == 1).map(|i| i * i).sum())?;
+//! assert_eq!(odd_squares, 1 + 9 + 25 + 49 + 81);
+//! let late: UnifiedBuffer<f32> =
+//!     query!(acc.query(&xs).enumerate().filter(|i, x: f32| i >= 2).map(|i, x| x).collect())?;
+//! assert_eq!(late.to_vec()?, [-2.0, 3.0]);
 //! # Ok(())
 //! # }
 //! ```
@@ -42,6 +47,8 @@
 //!
 //! | operator | what it does | LINQ |
 //! | --- | --- | --- |
+//! | `query(a..b)` | the indices `a, a + 1, .., b - 1` as `u64` (a range of `u64`, `usize` or `u32`) | `Enumerable.Range` |
+//! | `enumerate()` (right after `query` or `zip`) | the element's position (`u64`) comes first: `\|i, x: f32\|` | `Select((x, i) => ..)` |
 //! | `query(&xs).zip(&ys)` (up to three buffers, right after `query`) | elements in pairs (triples): the closures take one parameter each (`\|x: f32, y: f32\|`) until a `map` makes one value; the lengths must agree | `Zip` |
 //! | `map(f)` | each element becomes `f(x)` | `Select` |
 //! | `filter(p)` | keeps the elements for which `p(x)` is true; later stages do not run on the others | `Where` |
@@ -258,6 +265,33 @@ impl CaptureAs<i64> for isize {
 pub fn capture<T, V: CaptureAs<T>>(value: V) -> T {
     value.capture_as()
 }
+
+/// A range source's start and length (`acc.query(a..b)`: the elements are the `u64`s
+/// `a, a + 1, .., b - 1`; an empty or reversed range has none).
+#[doc(hidden)]
+pub fn range<R: RangeSource>(r: R) -> (u64, usize) {
+    r.start_and_len()
+}
+
+/// Ranges a query can start from: `Range` of `u64`, `usize` or `u32`.
+pub trait RangeSource {
+    /// The first index and the number of indices.
+    fn start_and_len(self) -> (u64, usize);
+}
+
+macro_rules! range_source {
+    ($($t:ty),*) => {$(
+        impl RangeSource for std::ops::Range<$t> {
+            fn start_and_len(self) -> (u64, usize) {
+                let (start, end) = (self.start as u64, self.end as u64);
+                // A count beyond usize cannot be launched anyway: the launch refuses it.
+                (start, usize::try_from(end.saturating_sub(start)).unwrap_or(usize::MAX))
+            }
+        }
+    )*};
+}
+
+range_source!(u64, usize, u32);
 
 /// `collect()` of a chain without operators: a copy of the buffer on `acc`.
 #[doc(hidden)]

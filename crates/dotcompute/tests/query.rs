@@ -269,3 +269,48 @@ fn zipped_buffers() {
     let err = query!(acc.query(&da).zip(&short).map(|x: f32, y: f32| x + y).sum()).unwrap_err();
     assert!(err.to_string().contains("50001 and 10"), "{err}");
 }
+
+/// Index ranges and `enumerate`: positions are `u64`, first; they combine with `zip`.
+#[test]
+fn ranges_and_positions() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let n: usize = 100_003;
+    let squares = query!(acc.query(0..n).map(|i| i * i).sum()).unwrap();
+    assert_eq!(
+        squares,
+        (0..n as u64).map(|i| i * i).fold(0u64, u64::wrapping_add)
+    );
+    let from = 7u32;
+    let few: UnifiedBuffer<u64> =
+        query!(acc.query(from..20u32).filter(|i| i % 5 == 0).collect()).unwrap();
+    assert_eq!(few.to_vec().unwrap(), [10, 15]);
+    let (high, low) = (5u64, 2u64);
+    assert_eq!(
+        query!(acc.query(high..low).map(|i| i + 1).count()).unwrap(),
+        0
+    );
+    let x = mixed(n);
+    let y: Vec<f32> = x.iter().map(|v| v * 3.0).collect();
+    let (dx, dy) = (
+        dc.buffer_from_slice(&x).unwrap(),
+        dc.buffer_from_slice(&y).unwrap(),
+    );
+    let picked: UnifiedBuffer<f32> = query!(
+        acc.query(&dx)
+            .zip(&dy)
+            .enumerate()
+            .filter(|i, a: f32, b: f32| i % 1000 == 0 && b > a)
+            .map(|i, a, b| b - a + i as f32)
+            .collect()
+    )
+    .unwrap();
+    let want: Vec<f32> = x
+        .iter()
+        .zip(&y)
+        .enumerate()
+        .filter(|(i, (a, b))| i % 1000 == 0 && b > a)
+        .map(|(i, (a, b))| b - a + i as f32)
+        .collect();
+    assert_eq!(picked.to_vec().unwrap(), want);
+}
