@@ -37,6 +37,20 @@ pub fn kernels() -> Vec<&'static KernelDefinition> {
             .map(|v, i| v * i as f32)
             .sum()
     ));
+    all.extend(query_kernels!(
+        acc.query(0..n).filter(|i| i % 3 == 0).map(|i| i * i).sum()
+    ));
+    all.extend(query_kernels!(
+        acc.query(&x)
+            .enumerate()
+            .filter(|i, v: f32| i % 7 == 0 && v > 0.0)
+            .map(|i, v| v)
+            .collect()
+    ));
+    all.extend(query_kernels!(acc.query(&x).all(|v: f32| {
+        let doubled = v * 2.0;
+        doubled < 1.0e30
+    })));
     all
 }
 

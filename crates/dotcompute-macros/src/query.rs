@@ -20,6 +20,8 @@ enum Stage {
     Map(Closure),
     /// `filter(|x| keep)`.
     Filter(Closure),
+    /// Keeps the elements for which the closure is false (`all(p)` counts what fails `p`).
+    Reject(Closure),
 }
 
 /// An element parameter as written: name, `mut`, type (with its span).
@@ -107,12 +109,12 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
     // `any(p)` and `all(p)` take a predicate: it becomes the chain's last filter.
     let predicate = match terminal {
         Terminal::Any | Terminal::All => {
-            let mut c = closure(&last.args, &last.method.to_string(), last.method.span())?;
-            if terminal == Terminal::All {
-                let body = &c.body;
-                c.body = syn::parse_quote_spanned!(body.span()=> !(#body));
-            }
-            Some(c)
+            let c = closure(&last.args, &last.method.to_string(), last.method.span())?;
+            Some(if terminal == Terminal::All {
+                Stage::Reject(c)
+            } else {
+                Stage::Filter(c)
+            })
         }
         _ => {
             if !last.args.is_empty() {
@@ -142,15 +144,32 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
                         "`query` takes one buffer or a range: `acc.query(&xs)`, `acc.query(0..n)`",
                     ));
                 }
-                let source = match &call.args[0] {
-                    syn::Expr::Range(_) => Source::Range(&call.args[0]),
-                    other => Source::Buffer(other),
+                let source = match unwrap_groups(&call.args[0]) {
+                    syn::Expr::Range(r) => {
+                        if !matches!(r.limits, syn::RangeLimits::HalfOpen(_))
+                            || r.start.is_none()
+                            || r.end.is_none()
+                        {
+                            return Err(err(
+                                r.span(),
+                                "a query's range is half-open with both ends: `acc.query(a..b)`",
+                            ));
+                        }
+                        Source::Range(&call.args[0])
+                    }
+                    _ => Source::Buffer(&call.args[0]),
                 };
                 break (&*call.receiver, source);
             }
             "zip" => {
                 if call.args.len() != 1 {
                     return Err(err(call.span(), "`zip` takes one buffer: `.zip(&ys)`"));
+                }
+                if let syn::Expr::Range(r) = unwrap_groups(&call.args[0]) {
+                    return Err(err(
+                        r.span(),
+                        "`zip` takes a buffer; a range comes first: `acc.query(0..n).zip(&xs)`",
+                    ));
                 }
                 joined.push((Source::Buffer(&call.args[0]), call.method.span()));
             }
@@ -214,7 +233,15 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
         ));
     }
     stages.reverse();
-    stages.extend(predicate.map(Stage::Filter));
+    stages.extend(predicate);
+    if stages.is_empty() && matches!(&sources[..], [Source::Range(_)]) {
+        // The indices themselves: an identity map gives the fused kernels a stage.
+        stages.push(Stage::Map(Closure {
+            params: vec![(format_ident!("__dc_index"), false, None)],
+            ret_ty: None,
+            body: syn::parse_quote!(__dc_index),
+        }));
+    }
     if stages.is_empty() {
         let plain_buffer = match (&sources[..], first_buffer) {
             ([Source::Buffer(_)], Some(b)) => Some(b),
@@ -222,8 +249,8 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
         };
         let Some(buffer) = plain_buffer else {
             return Err(err(
-                Span::call_site(),
-                "zipped, enumerated or range elements need a `map` to one value (or a `filter`) before the terminal",
+                last.method.span(),
+                "zipped or enumerated elements need a `map` to one value before this terminal",
             ));
         };
         return Ok(match mode {
@@ -241,6 +268,15 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
         &stages,
         mode,
     )
+}
+
+/// `e` without the parentheses and invisible groups around it.
+fn unwrap_groups(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => unwrap_groups(&p.expr),
+        syn::Expr::Group(g) => unwrap_groups(&g.expr),
+        other => other,
+    }
 }
 
 fn closure(
@@ -316,12 +352,22 @@ fn rust_type(t: ScalarType) -> TokenStream {
     quote!(#ident)
 }
 
+/// One stage's helper call.
+struct Call {
+    name: syn::Ident,
+    filter: bool,
+    /// Keep the elements the helper rejects.
+    negate: bool,
+    captures: Vec<syn::Ident>,
+}
+
 /// The chain, typed: each closure's helper and what flows out of it.
 struct Typed {
     /// One `#[kernel_fn]` per closure.
     helpers: Vec<TokenStream>,
-    /// Per stage: the helper's name, whether it filters, and the captures it takes.
-    calls: Vec<(syn::Ident, bool, Vec<syn::Ident>)>,
+    /// Per stage: the helper's name, whether it filters (and keeps what it rejects), and
+    /// the captures it takes.
+    calls: Vec<Call>,
     captures: Vec<(syn::Ident, ScalarType)>,
     /// The sources' element types.
     inputs: Vec<ScalarType>,
@@ -336,7 +382,7 @@ fn type_chain(stages: &[Stage], known: &[Option<ScalarType>]) -> syn::Result<Typ
         .map(|stage| {
             let (c, filter) = match stage {
                 Stage::Map(c) => (c, false),
-                Stage::Filter(c) => (c, true),
+                Stage::Filter(c) | Stage::Reject(c) => (c, true),
             };
             ChainClosure {
                 params: c
@@ -359,8 +405,9 @@ fn type_chain(stages: &[Stage], known: &[Option<ScalarType>]) -> syn::Result<Typ
     let mut helpers = Vec::new();
     let mut calls = Vec::new();
     for (i, (c, closure)) in closures.iter().zip(stages).enumerate() {
-        let closure = match closure {
-            Stage::Map(c) | Stage::Filter(c) => c,
+        let (closure, negate) = match closure {
+            Stage::Map(c) | Stage::Filter(c) => (c, false),
+            Stage::Reject(c) => (c, true),
         };
         let ret_type = types.rets[i];
         // Reserved names: a user's helper called `map_1` stays the user's.
@@ -393,7 +440,12 @@ fn type_chain(stages: &[Stage], known: &[Option<ScalarType>]) -> syn::Result<Typ
             #[::dotcompute::kernel_fn]
             pub fn #name(#(#params,)* #(#capture_params),*) -> #ret #body
         });
-        calls.push((name, c.filter, own.clone()));
+        calls.push(Call {
+            name,
+            filter: c.filter,
+            negate,
+            captures: own.clone(),
+        });
         if !c.filter {
             output = vec![ret_type];
         }
@@ -422,13 +474,18 @@ fn apply_chain(typed: &Typed, action: TokenStream) -> TokenStream {
         })
         .collect();
     let mut pieces = Vec::new();
-    for (i, (name, filter, own)) in typed.calls.iter().enumerate() {
-        let call = quote!(#name(#(#values,)* #(#own),*));
-        if *filter {
-            pieces.push(Piece::If(call));
+    for (i, call) in typed.calls.iter().enumerate() {
+        let (name, own) = (&call.name, &call.captures);
+        let invoke = quote!(#name(#(#values,)* #(#own),*));
+        if call.filter {
+            pieces.push(Piece::If(if call.negate {
+                quote!(!#invoke)
+            } else {
+                invoke
+            }));
         } else {
             let v = format_ident!("__dc_v{}", i + 1);
-            pieces.push(Piece::Let(quote!(let #v = #call;)));
+            pieces.push(Piece::Let(quote!(let #v = #invoke;)));
             values = vec![quote!(#v)];
         }
     }
@@ -522,14 +579,14 @@ fn fused(
             Source::Index => {}
             Source::Range(expr) => {
                 source_params.push(quote!(#x: u64));
-                host_lets.push(quote!(let #s = ::dotcompute::query::range(#expr);));
+                host_lets.push(quote!(let #s = ::dotcompute::query::range(#expr)?;));
                 source_args.push(quote!(#s.0));
                 lens.push(quote!(#s.1));
             }
         }
     }
     let n = sources;
-    let has_filter = typed.calls.iter().any(|(_, filter, _)| *filter);
+    let has_filter = typed.calls.iter().any(|call| call.filter);
     let module = format_ident!("__dotcompute_query");
     let reduce = |name: TokenStream,
                   t_out: &TokenStream,
@@ -598,23 +655,29 @@ fn fused(
                 &|a, b| quote!(#a.#method(#b)),
                 quote!(__dc_acc = __dc_acc.#method(__dc_value);),
             );
-            // Whether anything reaches the end: `min` of nothing is `None`.
-            kernels.extend(reduce(
-                quote!(query_count),
-                &quote!(u64),
-                &quote!(0u64),
-                &|a, b| add(false, a, b),
-                quote!(__dc_acc += 1u64;),
-            ));
-            let count = launch_grid("query_count");
+            // Whether anything reaches the end (`min` of nothing is `None`): without a
+            // filter, whether there are elements at all.
+            let count = if has_filter {
+                kernels.extend(reduce(
+                    quote!(query_count),
+                    &quote!(u64),
+                    &quote!(0u64),
+                    &|a, b| add(false, a, b),
+                    quote!(__dc_acc += 1u64;),
+                ));
+                let count = launch_grid("query_count");
+                quote!(::dotcompute::query::count_pass(#count))
+            } else {
+                quote!(::dotcompute::query::no_count())
+            };
             let pass = launch_grid("query_extreme");
             let run =
                 quote!(::dotcompute::query::extreme_by(__dc_acc, __dc_lens, #max, #count, #pass));
-            (
-                kernels,
-                run,
-                vec![format_ident!("query_extreme"), format_ident!("query_count")],
-            )
+            let mut names = vec![format_ident!("query_extreme")];
+            if has_filter {
+                names.push(format_ident!("query_count"));
+            }
+            (kernels, run, names)
         }
         Terminal::Collect if out_type == ScalarType::Bool => {
             return Err(err(
@@ -683,9 +746,12 @@ fn fused(
     let evaluate = match mode {
         Mode::Run => quote! {
             let __dc_acc: &::dotcompute::Accelerator = &(#accelerator);
-            #(#host_lets)*
-            let __dc_lens: &[usize] = &[#(#lens),*];
-            #run
+            // A closure, so that a bad range can return its error from here.
+            (|| {
+                #(#host_lets)*
+                let __dc_lens: &[usize] = &[#(#lens),*];
+                #run
+            })()
         },
         Mode::Kernels => {
             quote!(::std::vec![#(#module::#names::definition()),*])

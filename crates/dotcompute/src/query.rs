@@ -36,7 +36,8 @@
 //! `query!(accelerator.query(&buffer) .op(|x| ..) .. .terminal())`: the macro sees the whole
 //! chain, so the closures are compiled like `#[kernel]` bodies (the kernel language applies,
 //! and what lies outside it is a compile error at the construct). The first closure names the
-//! element type (`|x: f32|`: the macro cannot see the buffer's type); later closures receive
+//! element type of each buffer (`|x: f32|`: the macro cannot see the buffer's type; positions and
+//! ranges are `u64` without it); later closures receive
 //! what the stage before gives. Closures take their element by value (`filter(|x| x > 1.0)`,
 //! not `|&x|`). Names from the enclosing code are captured scalars and become kernel
 //! parameters (`let k = 2.0f32; .map(|x: f32| x * k)`); their types come from their uses in
@@ -47,21 +48,21 @@
 //!
 //! | operator | what it does | LINQ |
 //! | --- | --- | --- |
-//! | `query(a..b)` | the indices `a, a + 1, .., b - 1` as `u64` (a range of `u64`, `usize` or `u32`) | `Enumerable.Range` |
+//! | `query(a..b)` | the indices `a, a + 1, .., b - 1` as `u64` (a half-open range of `u64`, `usize`, `u32`, `i64` or `i32`; a negative bound is an error) | `Enumerable.Range` |
 //! | `enumerate()` (right after `query` or `zip`) | the element's position (`u64`) comes first: `\|i, x: f32\|` | `Select((x, i) => ..)` |
-//! | `query(&xs).zip(&ys)` (up to three buffers, right after `query`) | elements in pairs (triples): the closures take one parameter each (`\|x: f32, y: f32\|`) until a `map` makes one value; the lengths must agree | `Zip` |
+//! | `query(&xs).zip(&ys)` (right after `query`; at most three elements in all, counting a range and the position) | elements in pairs (triples): the closures take one parameter each (`\|x: f32, y: f32\|`) until a `map` makes one value; the lengths must agree | `Zip` |
 //! | `map(f)` | each element becomes `f(x)` | `Select` |
 //! | `filter(p)` | keeps the elements for which `p(x)` is true; later stages do not run on the others | `Where` |
 //! | `sum()` | the sum of the values (`Result<T, Error>`), deterministic | `Sum` |
 //! | `count()` | how many values reach the end (`Result<usize, Error>`) | `Count` |
 //! | `collect()` | the values, in their order, in a new `UnifiedBuffer` | `ToArray` |
-//! | `min()`, `max()` | the least / greatest value (`Result<Option<T>, Error>`, `None` when no value reaches the end), by [`algorithms::min`](crate::algorithms::min)'s rules (NaNs are ignored) | `Min`, `Max` |
+//! | `min()`, `max()` | the least / greatest value (`Result<Option<T>, Error>`, `None` when no value reaches the end), by [`algorithms::min`](crate::algorithms::min)'s rules (NaNs are ignored, so values that are all NaN give the identity, `+inf` / `-inf`) | `Min`, `Max` |
 //! | `any(p)`, `all(p)` | whether some / every value satisfies `p` (`Result<bool, Error>`; `all` of nothing is `true`) | `Any`, `All` |
 //!
 //! # How it runs
 //!
 //! The whole chain and its terminal become one kernel (`sum`, `count`: plus the library's
-//! fixed passes over the chunk values; `collect` with a `filter`: a counting kernel and a
+//! fixed passes over the chunk values; `min`, `max` after a filter: a counting kernel too; `collect` with a `filter`: a counting kernel and a
 //! writing kernel around an exclusive scan, as [`define_compaction!`](crate::define_compaction)
 //! does, so the order is the input's, each running the chain; `collect` without one: a
 //! kernel writing each element's value). No intermediate buffer is written. The kernels are
@@ -73,7 +74,8 @@
 //!
 //! A fault inside a closure (an index out of bounds, a division by zero) is the launch's
 //! fault, reported as an [`Error`] that names the query's kernel (`query_sum`,
-//! `query_count`, `query_collect_count`, `query_collect_write`) and the fault. (Which stage
+//! `query_count`, `query_extreme`, `query_map`, `query_collect_count`, `query_collect_write`)
+//! and the fault. (Which stage
 //! and which element faulted is not reported yet: faults do not carry a location.)
 
 use crate::algorithms::Reducible;
@@ -126,20 +128,28 @@ pub fn sum<U: Reducible>(
     crate::algorithms::sum(acc, &out)
 }
 
-/// `min()` / `max()` (`max`): `None` when `count_pass` finds no value, else `first_pass`'s
-/// chunk values reduced by `algorithms::min` / `max` (the same order and NaN rule).
+/// `min()` / `max()` (`max`): `None` when `count_pass` (or, without a filter, the length)
+/// finds no value, else `first_pass`'s chunk values reduced by `algorithms::min` / `max`
+/// (the same order and NaN rule).
 #[doc(hidden)]
-pub fn extreme_by<U: Reducible>(
+pub fn extreme_by<U: Reducible, C>(
     acc: &Accelerator,
     lens: &[usize],
     max: bool,
-    count_pass: impl FnOnce(Grid, u64, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+    count_pass: Option<C>,
     first_pass: impl FnOnce(Grid, u64, &mut UnifiedBuffer<U>) -> Result<(), Error>,
-) -> Result<Option<U>, Error> {
-    if count(acc, lens, count_pass)? == 0 {
+) -> Result<Option<U>, Error>
+where
+    C: FnOnce(Grid, u64, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+{
+    let n = zip_len(lens)?;
+    let any = match count_pass {
+        Some(pass) => count(acc, lens, pass)? > 0,
+        None => n > 0,
+    };
+    if !any {
         return Ok(None);
     }
-    let n = zip_len(lens)?;
     let (groups, grid) = chunk_grid(n);
     let mut out = acc.buffer_zeroed::<U>(groups)?;
     first_pass(grid, n as u64, &mut out)?;
@@ -149,6 +159,26 @@ pub fn extreme_by<U: Reducible>(
         crate::algorithms::min(acc, &out)
     };
     reduced.map(Some)
+}
+
+/// A counting pass of `extreme_by`.
+#[doc(hidden)]
+pub type CountPass = fn(Grid, u64, &mut UnifiedBuffer<u64>) -> Result<(), Error>;
+
+/// A count pass for `extreme_by` (a function, so that the closure's argument types are
+/// inferred for every lifetime).
+#[doc(hidden)]
+pub fn count_pass<C>(pass: C) -> Option<C>
+where
+    C: FnOnce(Grid, u64, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+{
+    Some(pass)
+}
+
+/// No count pass, for `extreme_by` of a chain without filters.
+#[doc(hidden)]
+pub fn no_count() -> Option<CountPass> {
+    None
 }
 
 /// `min()` / `max()` of a chain without operators: the library's, `None` when empty.
@@ -267,31 +297,47 @@ pub fn capture<T, V: CaptureAs<T>>(value: V) -> T {
 }
 
 /// A range source's start and length (`acc.query(a..b)`: the elements are the `u64`s
-/// `a, a + 1, .., b - 1`; an empty or reversed range has none).
+/// `a, a + 1, .., b - 1`; a reversed range has none; a negative bound is an error).
 #[doc(hidden)]
-pub fn range<R: RangeSource>(r: R) -> (u64, usize) {
+pub fn range<R: RangeSource>(r: R) -> Result<(u64, usize), Error> {
     r.start_and_len()
 }
 
-/// Ranges a query can start from: `Range` of `u64`, `usize` or `u32`.
+/// Ranges a query can start from: `Range` of `u64`, `usize`, `u32`, `i64` or `i32` (plain
+/// integer literals are `i32`).
 pub trait RangeSource {
     /// The first index and the number of indices.
-    fn start_and_len(self) -> (u64, usize);
+    fn start_and_len(self) -> Result<(u64, usize), Error>;
 }
 
 macro_rules! range_source {
     ($($t:ty),*) => {$(
         impl RangeSource for std::ops::Range<$t> {
-            fn start_and_len(self) -> (u64, usize) {
-                let (start, end) = (self.start as u64, self.end as u64);
-                // A count beyond usize cannot be launched anyway: the launch refuses it.
-                (start, usize::try_from(end.saturating_sub(start)).unwrap_or(usize::MAX))
+            fn start_and_len(self) -> Result<(u64, usize), Error> {
+                let (Some(start), Some(end)) =
+                    (u64::try_from(self.start).ok(), u64::try_from(self.end).ok())
+                else {
+                    return Err(Error::InvalidArgument {
+                        operation: "query range".into(),
+                        reason: format!(
+                            "{}..{}: the indices of a query are not negative",
+                            self.start, self.end
+                        ),
+                    });
+                };
+                let len = usize::try_from(end.saturating_sub(start)).map_err(|_| {
+                    Error::InvalidArgument {
+                        operation: "query range".into(),
+                        reason: format!("{start}..{end} holds more indices than usize"),
+                    }
+                })?;
+                Ok((start, len))
             }
         }
     )*};
 }
 
-range_source!(u64, usize, u32);
+range_source!(u64, usize, u32, i64, i32);
 
 /// `collect()` of a chain without operators: a copy of the buffer on `acc`.
 #[doc(hidden)]

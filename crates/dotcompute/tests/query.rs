@@ -314,3 +314,32 @@ fn ranges_and_positions() {
         .collect();
     assert_eq!(picked.to_vec().unwrap(), want);
 }
+
+/// `all` with a block body (negated where it is called, so `return` keeps its meaning);
+/// plain integer ranges; a range alone; a negative range bound is an error.
+#[test]
+fn all_with_blocks_and_plain_ranges() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let ids = dc.buffer_from_slice(&[3u32, 9, 4]).unwrap();
+    assert!(
+        query!(acc.query(&ids).all(|v: u32| {
+            if v == 9 {
+                return true;
+            }
+            let doubled = v * 2;
+            doubled < 10
+        }))
+        .unwrap()
+    );
+    assert!(!query!(acc.query(&ids).all(|v: u32| { v < 9 })).unwrap());
+    assert_eq!(query!(acc.query(0..10).sum()).unwrap(), 45);
+    assert_eq!(query!(acc.query(3..7).max()).unwrap(), Some(6));
+    assert_eq!(
+        query!(acc.query(0..4).collect()).unwrap().to_vec().unwrap(),
+        [0, 1, 2, 3]
+    );
+    let below = -3i64;
+    let err = query!(acc.query(below..4).count()).unwrap_err();
+    assert!(err.to_string().contains("not negative"), "{err}");
+}
