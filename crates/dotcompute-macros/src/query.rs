@@ -885,20 +885,24 @@ fn compact_kernels(
     write_chain: &TokenStream,
 ) -> TokenStream {
     let load = loads(sources, quote!(__dc_i));
+    // Both kernels start alike: each lane counts its kept elements into the shared array.
+    let lane_counts = quote! {
+        let mut __dc_lanes = shared_array::<u64, 256>();
+        let __dc_lid = local_id_x();
+        let __dc_start = group_id_x() * 4096 + 16 * __dc_lid;
+        let __dc_end = (__dc_start + 16).min(__dc_n as usize);
+        let mut __dc_kept = 0u64;
+        for __dc_i in __dc_start..__dc_end {
+            #load
+            #count_chain
+        }
+        __dc_lanes[__dc_lid] = __dc_kept;
+        barrier();
+    };
     quote! {
         #[::dotcompute::kernel]
         pub fn query_collect_count(#(#capture_params,)* __dc_n: u64, #(#source_params,)* __dc_counts: &mut [u64]) {
-            let mut __dc_lanes = shared_array::<u64, 256>();
-            let __dc_lid = local_id_x();
-            let __dc_start = group_id_x() * 4096 + 16 * __dc_lid;
-            let __dc_end = (__dc_start + 16).min(__dc_n as usize);
-            let mut __dc_kept = 0u64;
-            for __dc_i in __dc_start..__dc_end {
-                #load
-                #count_chain
-            }
-            __dc_lanes[__dc_lid] = __dc_kept;
-            barrier();
+            #lane_counts
             for __dc_level in 0..8usize {
                 let __dc_s = 128usize >> __dc_level;
                 if __dc_lid < __dc_s {
@@ -919,17 +923,7 @@ fn compact_kernels(
             __dc_offsets: &[u64],
             __dc_out: &mut [#t_out],
         ) {
-            let mut __dc_lanes = shared_array::<u64, 256>();
-            let __dc_lid = local_id_x();
-            let __dc_start = group_id_x() * 4096 + 16 * __dc_lid;
-            let __dc_end = (__dc_start + 16).min(__dc_n as usize);
-            let mut __dc_kept = 0u64;
-            for __dc_i in __dc_start..__dc_end {
-                #load
-                #count_chain
-            }
-            __dc_lanes[__dc_lid] = __dc_kept;
-            barrier();
+            #lane_counts
             for __dc_level in 0..8usize {
                 let __dc_d = 1usize << __dc_level;
                 let __dc_before = if __dc_lid >= __dc_d { __dc_lanes[__dc_lid - __dc_d] } else { 0 };
