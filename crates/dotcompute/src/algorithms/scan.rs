@@ -64,13 +64,7 @@ fn scan<T: Reducible>(
 ) -> Result<(), Error> {
     #[cfg(feature = "cpu")]
     {
-        let n = x.len();
-        if y.len() != n {
-            return Err(Error::InvalidArgument {
-                operation: operation.into(),
-                reason: format!("the output holds {} elements, the input {n}", y.len()),
-            });
-        }
+        check_lengths(operation, x.len(), y.len())?;
         super::check_services(
             acc,
             operation,
@@ -105,6 +99,17 @@ fn scan<T: Reducible>(
             unsafe { T::scan_chunks(acc, grid, n, exclusive, x, carries, y) }
         },
     )
+}
+
+/// A scan's output must be as long as its input.
+fn check_lengths(operation: &str, input: usize, output: usize) -> Result<(), Error> {
+    if output != input {
+        return Err(Error::InvalidArgument {
+            operation: operation.into(),
+            reason: format!("the output holds {output} elements, the input {input}"),
+        });
+    }
+    Ok(())
 }
 
 /// Launches one pass of a scan: grid, element count, input, output.
@@ -142,12 +147,7 @@ pub fn scan_by<T: bytemuck::Pod>(
     chunks_pass: &mut ChunksPass<'_, T>,
 ) -> Result<(), Error> {
     let n = x.len();
-    if y.len() != n {
-        return Err(Error::InvalidArgument {
-            operation: operation.into(),
-            reason: format!("the output holds {} elements, the input {n}", y.len()),
-        });
-    }
+    check_lengths(operation, n, y.len())?;
     if n == 0 {
         return Ok(());
     }

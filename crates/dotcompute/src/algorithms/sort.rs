@@ -47,8 +47,19 @@ mod sealed {
     use super::k;
     use crate::{Accelerator, Error, UnifiedBuffer};
 
+    /// What the CPU's host sorts need of a word.
+    #[cfg(feature = "cpu")]
+    pub trait HostWord: rdst::RadixKey + super::super::host_radix::RadixWord {}
+    #[cfg(feature = "cpu")]
+    impl<T: rdst::RadixKey + super::super::host_radix::RadixWord> HostWord for T {}
+    /// Without the CPU backend there are no host sorts.
+    #[cfg(not(feature = "cpu"))]
+    pub trait HostWord {}
+    #[cfg(not(feature = "cpu"))]
+    impl<T> HostWord for T {}
+
     /// An unsigned key word the passes sort: `u32` or `u64`.
-    pub trait Word: Copy + bytemuck::Pod {
+    pub trait Word: Copy + bytemuck::Pod + HostWord {
         /// Passes of 8 bits.
         const PASSES: u32;
         /// Counts each run's digits at `shift`.
@@ -154,9 +165,19 @@ mod sealed {
             words: &UnifiedBuffer<Self::Word>,
             keys: &mut UnifiedBuffer<Self>,
         ) -> Result<(), Error>;
+        /// The keys as words in the same order, converted in place (the kernels' mapping).
+        #[cfg(feature = "cpu")]
+        fn host_words(keys: &mut [Self]) -> &mut [Self::Word];
+        /// Words converted back to keys in place.
+        #[cfg(feature = "cpu")]
+        fn host_keys(words: &mut [Self::Word]);
         /// Sorts keys in host memory (the CPU's path): as words in the same order, by `rdst`.
         #[cfg(feature = "cpu")]
-        fn host_sort(keys: &mut [Self]);
+        fn host_sort(keys: &mut [Self]) {
+            let words = Self::host_words(keys);
+            rdst::RadixSort::radix_sort_unstable(&mut *words);
+            Self::host_keys(words);
+        }
         /// Sorts keys and moves values with them in host memory (the CPU's path), stably:
         /// as words in the same order, by the host radix sort on `threads` threads, with
         /// scratch arrays as long as `keys`.
@@ -164,9 +185,19 @@ mod sealed {
         fn host_sort_pairs<V: Copy + Send + Sync>(
             keys: &mut [Self],
             values: &mut [V],
-            scratch: (&mut [Self], &mut [V]),
+            (other_keys, other_values): (&mut [Self], &mut [V]),
             threads: usize,
-        );
+        ) {
+            let words = Self::host_words(keys);
+            super::super::host_radix::sort_pairs(
+                &mut *words,
+                values,
+                bytemuck::cast_slice_mut(other_keys),
+                other_values,
+                threads,
+            );
+            Self::host_keys(words);
+        }
     }
 
     macro_rules! own_word {
@@ -193,24 +224,11 @@ mod sealed {
                     k::$copy::launch(acc, keys.len(), words, keys)
                 }
                 #[cfg(feature = "cpu")]
-                fn host_sort(keys: &mut [$t]) {
-                    rdst::RadixSort::radix_sort_unstable(keys);
+                fn host_words(keys: &mut [$t]) -> &mut [$t] {
+                    keys
                 }
                 #[cfg(feature = "cpu")]
-                fn host_sort_pairs<V: Copy + Send + Sync>(
-                    keys: &mut [$t],
-                    values: &mut [V],
-                    (other_keys, other_values): (&mut [$t], &mut [V]),
-                    threads: usize,
-                ) {
-                    super::super::host_radix::sort_pairs(
-                        keys,
-                        values,
-                        other_keys,
-                        other_values,
-                        threads,
-                    );
-                }
+                fn host_keys(_words: &mut [$t]) {}
             }
         };
     }
@@ -241,38 +259,17 @@ mod sealed {
                     k::$from::launch(acc, keys.len(), words, keys)
                 }
                 #[cfg(feature = "cpu")]
-                fn host_sort(keys: &mut [$t]) {
+                fn host_words(keys: &mut [$t]) -> &mut [$w] {
                     // The kernels' mapping (`$to`, `$from`), on the bits in place.
                     let words: &mut [$w] = bytemuck::cast_slice_mut(keys);
                     for w in words.iter_mut() {
                         let $b = *w;
                         *w = $to_word;
                     }
-                    rdst::RadixSort::radix_sort_unstable(&mut *words);
-                    for w in words.iter_mut() {
-                        let $k = *w;
-                        *w = $from_word;
-                    }
+                    words
                 }
                 #[cfg(feature = "cpu")]
-                fn host_sort_pairs<V: Copy + Send + Sync>(
-                    keys: &mut [$t],
-                    values: &mut [V],
-                    (other_keys, other_values): (&mut [$t], &mut [V]),
-                    threads: usize,
-                ) {
-                    let words: &mut [$w] = bytemuck::cast_slice_mut(keys);
-                    for w in words.iter_mut() {
-                        let $b = *w;
-                        *w = $to_word;
-                    }
-                    super::super::host_radix::sort_pairs(
-                        &mut *words,
-                        values,
-                        bytemuck::cast_slice_mut(other_keys),
-                        other_values,
-                        threads,
-                    );
+                fn host_keys(words: &mut [$w]) {
                     for w in words.iter_mut() {
                         let $k = *w;
                         *w = $from_word;
