@@ -67,6 +67,24 @@ pub fn kernels() -> Vec<&'static crate::KernelDefinition> {
 }
 
 /// [`Error::ForeignBuffer`] for the first buffer (named) of another service than `acc`'s.
+/// Runs `task` on `acc`'s threads when its kernels run on the host's cores (the CPU), with
+/// the thread count, and gives its result; `None` on other accelerators, which launch the
+/// library's kernels instead.
+#[cfg(feature = "cpu")]
+fn on_host<R: Send>(
+    acc: &crate::Accelerator,
+    task: impl FnOnce(usize) -> Result<R, crate::Error> + Send,
+) -> Option<Result<R, crate::Error>> {
+    let mut task = Some(task);
+    let mut outcome = None;
+    let ran = acc.run_in_host_pool(&mut |threads| {
+        if let Some(task) = task.take() {
+            outcome = Some(task(threads));
+        }
+    });
+    if ran { outcome } else { None }
+}
+
 fn check_services(
     acc: &crate::Accelerator,
     operation: &str,

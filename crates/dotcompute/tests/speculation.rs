@@ -167,3 +167,30 @@ fn helpers_and_short_circuits_keep_their_meaning() {
         assert_eq!(got, want, "[{i}] at {v}");
     }
 }
+
+/// Speculation is really on where the rules allow it and off where they do not: the CPU code
+/// emitted from each kernel's IR has the speculative item function (`item_spec`) exactly for
+/// the kernels the tests above run through the fast path. (Those tests compare bits, which
+/// they would also get with speculation off.)
+#[test]
+fn speculation_is_emitted_exactly_where_allowed() {
+    use dotcompute::ir::emit::rust::{RustOptions, emit};
+    // These kernels call only the library's functions.
+    let code = |def: &'static dotcompute::KernelDefinition| {
+        let kernel = def.ir().unwrap();
+        let mut options = RustOptions::for_kernel(def.name());
+        options.library_functions = kernel.functions.len();
+        emit(kernel, &options)
+    };
+    for def in [trig_sum_f32::definition(), trig_sum_f64::definition()] {
+        assert!(code(def).contains("fn item_spec"), "{}", def.name());
+    }
+    for def in [
+        sin_in_place::definition(),
+        store_if_sine_negative::definition(),
+        loop_on_sine::definition(),
+        short_circuit_on_sine::definition(),
+    ] {
+        assert!(!code(def).contains("fn item_spec"), "{}", def.name());
+    }
+}

@@ -292,14 +292,8 @@ impl<T: FftElement> Fft<T> {
             return Ok(());
         }
         #[cfg(feature = "cpu")]
-        {
-            let mut outcome = None;
-            let data_ref = &mut *data;
-            if acc.run_in_host_pool(&mut |threads| {
-                outcome = Some(self.on_host(data_ref, threads));
-            }) {
-                return outcome.unwrap_or(Ok(()));
-            }
+        if let Some(result) = super::on_host(acc, |threads| self.on_host(data, threads)) {
+            return result;
         }
         self.on_device(acc, data)
     }

@@ -217,15 +217,8 @@ impl<T: GemmElement> Gemm<T> {
             return Ok(());
         }
         #[cfg(feature = "cpu")]
-        {
-            let mut outcome = None;
-            let this = *self;
-            let c_ref = &mut *c;
-            if acc.run_in_host_pool(&mut |threads| {
-                outcome = Some(this.on_host(a, b, c_ref, threads));
-            }) {
-                return outcome.unwrap_or(Ok(()));
-            }
+        if let Some(result) = super::on_host(acc, |threads| self.on_host(a, b, c, threads)) {
+            return result;
         }
         let transposes = u32::from(self.transpose_a) | (u32::from(self.transpose_b) << 1);
         let grid = Grid::d2((n as u64).div_ceil(64) * 16, (m as u64).div_ceil(64) * 16)

@@ -425,14 +425,14 @@ fn reduce<T: Reducible>(acc: &Accelerator, x: &UnifiedBuffer<T>, op: Op) -> Resu
         let operation = if op == Op::Sum { "sum" } else { "product" };
         super::check_services(acc, operation, &[("x", x.raw().service())])?;
         // The kernels' combinations in their order, read once at memory speed.
-        let mut outcome = None;
-        if acc.run_in_host_pool(&mut |_threads| {
-            outcome = Some(
-                x.read()
-                    .map(|x| T::host_reduce(&x, T::identity(op), op == Op::Product)),
-            );
+        if let Some(result) = super::on_host(acc, |_threads| {
+            Ok(T::host_reduce(
+                &x.read()?,
+                T::identity(op),
+                op == Op::Product,
+            ))
         }) {
-            return outcome.unwrap_or(Ok(T::identity(op)));
+            return result;
         }
     }
     reduce_by(acc, x, T::identity(op), |grid, n, input, out| {

@@ -71,16 +71,11 @@ fn scan<T: Reducible>(
             &[("x", x.raw().service()), ("y", y.raw().service())],
         )?;
         // The same additions in the same order as the kernels, in one sweep over memory.
-        let mut outcome = None;
-        let y_ref = &mut *y;
-        if acc.run_in_host_pool(&mut |_threads| {
-            outcome = Some(x.read().and_then(|x| {
-                y_ref
-                    .write()
-                    .map(|mut y| T::host_scan(&x, &mut y, exclusive))
-            }));
+        if let Some(result) = super::on_host(acc, |_threads| {
+            T::host_scan(&x.read()?, &mut y.write()?, exclusive);
+            Ok(())
         }) {
-            return outcome.unwrap_or(Ok(()));
+            return result;
         }
     }
     scan_by(

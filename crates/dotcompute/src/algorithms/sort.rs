@@ -259,6 +259,12 @@ mod sealed {
                     k::$from::launch(acc, keys.len(), words, keys)
                 }
                 #[cfg(feature = "cpu")]
+                fn host_sort(keys: &mut [$t]) {
+                    // rdst's own key for this type is the same order (its float key is the
+                    // total_cmp bit flip, its signed key the sign flip): no mapping passes.
+                    rdst::RadixSort::radix_sort_unstable(keys);
+                }
+                #[cfg(feature = "cpu")]
                 fn host_words(keys: &mut [$t]) -> &mut [$w] {
                     // The kernels' mapping (`$to`, `$from`), on the bits in place.
                     let words: &mut [$w] = bytemuck::cast_slice_mut(keys);
@@ -433,14 +439,11 @@ pub fn sort<K: SortKey>(acc: &Accelerator, keys: &mut UnifiedBuffer<K>) -> Resul
         return Ok(());
     }
     #[cfg(feature = "cpu")]
-    {
-        let mut outcome = None;
-        let keys_ref = &mut *keys;
-        if acc.run_in_host_pool(&mut |_threads| {
-            outcome = Some(keys_ref.write().map(|mut w| K::host_sort(&mut w)));
-        }) {
-            return outcome.unwrap_or(Ok(()));
-        }
+    if let Some(result) = super::on_host(acc, |_threads| {
+        K::host_sort(&mut keys.write()?);
+        Ok(())
+    }) {
+        return result;
     }
     if let Some(words) = K::as_word(keys) {
         return radix(acc, words, None);
@@ -505,17 +508,13 @@ pub fn sort_pairs<K: SortKey, V: SortValue>(
         // Scratch from the accelerator's pool: reused memory, no page faults.
         let mut other_keys = acc.buffer_zeroed::<K>(n)?;
         let mut other_values = acc.buffer_zeroed::<V>(n)?;
-        let mut outcome = None;
-        let (keys_ref, values_ref) = (&mut *keys, &mut *values);
-        if acc.run_in_host_pool(&mut |threads| {
-            outcome = Some((|| {
-                let (mut k, mut v) = (keys_ref.write()?, values_ref.write()?);
-                let (mut ok, mut ov) = (other_keys.write()?, other_values.write()?);
-                K::host_sort_pairs(&mut k, &mut v, (&mut ok, &mut ov), threads);
-                Ok(())
-            })());
+        if let Some(result) = super::on_host(acc, |threads| {
+            let (mut k, mut v) = (keys.write()?, values.write()?);
+            let (mut ok, mut ov) = (other_keys.write()?, other_values.write()?);
+            K::host_sort_pairs(&mut k, &mut v, (&mut ok, &mut ov), threads);
+            Ok(())
         }) {
-            return outcome.unwrap_or(Ok(()));
+            return result;
         }
     }
     let index = sorted_index(acc, keys)?;
@@ -544,21 +543,17 @@ pub fn argsort<K: SortKey>(
         let mut sorted = acc.buffer_zeroed::<K>(n)?;
         let mut other_keys = acc.buffer_zeroed::<K>(n)?;
         let mut other_index = acc.buffer_zeroed::<u32>(n)?;
-        let mut outcome = None;
-        let index_ref = &mut index;
-        if acc.run_in_host_pool(&mut |threads| {
-            outcome = Some((|| {
-                let (mut s, mut ix) = (sorted.write()?, index_ref.write()?);
-                s.copy_from_slice(&keys.read()?);
-                for (i, slot) in ix.iter_mut().enumerate() {
-                    *slot = i as u32; // at most u32::MAX keys (checked above)
-                }
-                let (mut ok, mut oi) = (other_keys.write()?, other_index.write()?);
-                K::host_sort_pairs(&mut s, &mut ix, (&mut ok, &mut oi), threads);
-                Ok(())
-            })());
+        if let Some(result) = super::on_host(acc, |threads| {
+            let (mut s, mut ix) = (sorted.write()?, index.write()?);
+            s.copy_from_slice(&keys.read()?);
+            for (i, slot) in ix.iter_mut().enumerate() {
+                *slot = i as u32; // at most u32::MAX keys (checked above)
+            }
+            let (mut ok, mut oi) = (other_keys.write()?, other_index.write()?);
+            K::host_sort_pairs(&mut s, &mut ix, (&mut ok, &mut oi), threads);
+            Ok(())
         }) {
-            return outcome.unwrap_or(Ok(())).map(|()| index);
+            return result.map(|()| index);
         }
     }
     let mut words = K::to_words(acc, keys)?;
