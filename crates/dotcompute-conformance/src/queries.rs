@@ -51,6 +51,29 @@ pub fn kernels() -> Vec<&'static KernelDefinition> {
         let doubled = v * 2.0;
         doubled < 1.0e30
     })));
+    all.extend(query_kernels!(
+        acc.query(&x).filter(|v: f32| v > lo).average()
+    ));
+    all.extend(query_kernels!(
+        acc.query(&x)
+            .map(|v: f32| v * k)
+            .reduce(|| 0.0f32, |a, b| a.abs().max(b.abs()))
+    ));
+    all.extend(query_kernels!(
+        acc.query(&x)
+            .filter(|v: u32| v % 2 == 1)
+            .position(|v| v > 990)
+    ));
+    all.extend(query_kernels!(
+        acc.query(&x)
+            .skip(s)
+            .take(t)
+            .map(|v: f32| v * k)
+            .min_by_key(|v| (v - lo).abs())
+    ));
+    all.extend(query_kernels!(acc.query(&x).max_by_key(|v: u32| v % 10)));
+    all.extend(query_kernels!(acc.query(&x).filter(|v: f32| v > lo).sort()));
+    all.extend(query_kernels!(acc.query(&x).sort_by_key(|v: u32| v & 255)));
     all
 }
 
@@ -191,6 +214,91 @@ pub fn queries(env: &Env) -> CaseResult {
             compare::exact("filter.count", &[negatives as u64], &[want as u64])
                 .map_err(mismatch)?,
         );
+        total = total.merge(later_terminals(env, &x, &ids, &dx, &d)?);
     }
+    Ok(total)
+}
+
+/// `average`, `reduce`, `position`, `min_by_key`/`max_by_key` with `take`/`skip`, `sort`
+/// and `sort_by_key`, against the host (or the library, for float sums: the same bits).
+fn later_terminals(
+    env: &Env,
+    x: &[f32],
+    ids: &[u32],
+    dx: &UnifiedBuffer<f32>,
+    d: &UnifiedBuffer<u32>,
+) -> CaseResult {
+    let acc = &env.acc;
+    let mut total = Outcome::default();
+    let (k, lo) = (3.0f32, 0.001f32);
+    let mean = query!(acc.query(dx).filter(|v: f32| v > lo).average())?;
+    let kept: Vec<f32> = x.iter().map(|&v| if v > lo { v } else { -0.0 }).collect();
+    let count = x.iter().filter(|v| **v > lo).count();
+    let want = if count == 0 {
+        None
+    } else {
+        Some(algorithms::sum(acc, &env.dc.buffer_from_slice(&kept)?)? / count as f32)
+    };
+    total = total.merge(
+        compare::exact(
+            "filter.average (bits)",
+            &[mean.map(f32::to_bits)],
+            &[want.map(f32::to_bits)],
+        )
+        .map_err(mismatch)?,
+    );
+    let largest = query!(
+        acc.query(dx)
+            .map(|v: f32| v * k)
+            .reduce(|| 0.0f32, |a, b| a.abs().max(b.abs()))
+    )?;
+    let want = x.iter().fold(0.0f32, |a, b| a.abs().max((b * k).abs()));
+    total = total.merge(
+        compare::exact("map.reduce (bits)", &[largest.to_bits()], &[want.to_bits()])
+            .map_err(mismatch)?,
+    );
+    let at = query!(
+        acc.query(d)
+            .filter(|v: u32| v % 2 == 1)
+            .position(|v| v > 990)
+    )?;
+    let want = ids.iter().filter(|v| *v % 2 == 1).position(|v| *v > 990);
+    total = total.merge(compare::exact("filter.position", &[at], &[want]).map_err(mismatch)?);
+    let (s, t) = (3usize, x.len() / 2);
+    let nearest = query!(
+        acc.query(dx)
+            .skip(s)
+            .take(t)
+            .map(|v: f32| v * k)
+            .min_by_key(|v| (v - lo).abs())
+    )?;
+    let want = x
+        .iter()
+        .skip(s)
+        .take(t)
+        .map(|v| v * k)
+        .min_by(|a, b| (a - lo).abs().total_cmp(&(b - lo).abs()));
+    total = total.merge(
+        compare::exact(
+            "skip.take.map.min_by_key (bits)",
+            &[nearest.map(f32::to_bits)],
+            &[want.map(f32::to_bits)],
+        )
+        .map_err(mismatch)?,
+    );
+    let last_nine = query!(acc.query(d).max_by_key(|v: u32| v % 10))?;
+    let want = ids.iter().copied().max_by_key(|v| v % 10);
+    total = total.merge(compare::exact("max_by_key", &[last_nine], &[want]).map_err(mismatch)?);
+    let sorted = query!(acc.query(dx).filter(|v: f32| v > lo).sort())?;
+    let mut want: Vec<f32> = x.iter().copied().filter(|v| *v > lo).collect();
+    want.sort_by(f32::total_cmp);
+    let got: Vec<u32> = sorted.to_vec()?.iter().map(|v| v.to_bits()).collect();
+    let want: Vec<u32> = want.iter().map(|v| v.to_bits()).collect();
+    total = total.merge(compare::exact("filter.sort", &got, &want).map_err(mismatch)?);
+    let by_byte = query!(acc.query(d).sort_by_key(|v: u32| v & 255))?;
+    let mut want = ids.to_vec();
+    want.sort_by_key(|v| v & 255);
+    total =
+        total.merge(compare::exact("sort_by_key", &by_byte.to_vec()?, &want).map_err(mismatch)?);
     Ok(total)
 }

@@ -118,8 +118,23 @@ pub struct ChainClosure<'a> {
     pub declared_ret: Option<(ScalarType, Span)>,
     /// The body.
     pub body: &'a syn::Expr,
-    /// A `filter`: its value is a `bool` and the elements flow on unchanged.
-    pub filter: bool,
+    /// What the closure does to the elements that flow through the chain.
+    pub role: ClosureRole,
+}
+
+/// How a `query!` closure relates to the elements flowing through the chain.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ClosureRole {
+    /// `map`: takes the elements, its value flows on.
+    Map,
+    /// `filter`: takes the elements, gives a `bool`; the elements flow on unchanged.
+    Filter,
+    /// A key (`min_by_key`, `sort_by_key`): takes the elements, gives a number; the elements
+    /// flow on unchanged.
+    Key,
+    /// A combiner (`reduce`): takes two values of the one flowing element's type and gives
+    /// one of that type.
+    Combine,
 }
 
 /// What `query!` needs to know of its chain: the element types, each closure's value type and
@@ -207,17 +222,28 @@ pub fn infer_chain(
     let mut params = Vec::new();
     let mut uses = Vec::new();
     for c in closures {
-        if c.params.len() != flowing.len() {
+        let receives = if c.role == ClosureRole::Combine {
+            let [one] = flowing[..] else {
+                return Err(err(
+                    c.body.span(),
+                    "zipped or enumerated elements need a `map` to one value before `reduce`",
+                ));
+            };
+            vec![one, one]
+        } else {
+            flowing.clone()
+        };
+        if c.params.len() != receives.len() {
             return Err(err(
                 c.body.span(),
                 format!(
                     "this closure receives {} element(s) (what the stage before gives), not {}",
-                    flowing.len(),
+                    receives.len(),
                     c.params.len()
                 ),
             ));
         }
-        for (p, &v) in c.params.iter().zip(&flowing) {
+        for (p, &v) in c.params.iter().zip(&receives) {
             if let Some((t, span)) = p.ty {
                 if let Some(have) = l.types.known_now(v)
                     && have != t
@@ -236,26 +262,35 @@ pub fn infer_chain(
         }
         l.capture_uses.clear();
         l.scopes.push(Vec::new());
-        for (p, &v) in c.params.iter().zip(&flowing) {
+        for (p, &v) in c.params.iter().zip(&receives) {
             let local = l.new_local(&p.ident.to_string(), v, p.mutable);
             l.bind(&p.ident.to_string(), Binding::Local(local));
         }
-        let ret = match c.declared_ret {
-            Some((t, span)) => l.types.known(t, span),
-            None => l.types.unknown(c.body.span()),
+        let ret = match (c.declared_ret, c.role) {
+            // A combiner gives what it takes.
+            (declared, ClosureRole::Combine) => {
+                if let Some((t, span)) = declared {
+                    l.types.require(receives[0], t, span)?;
+                }
+                receives[0]
+            }
+            (Some((t, span)), _) => l.types.known(t, span),
+            (None, _) => l.types.unknown(c.body.span()),
         };
         l.ret = Some(ret);
         let body = c.body;
         let block: syn::Block = syn::parse_quote!({ #body });
         l.block_stmts(&block, Tail::Return)?;
         l.scopes.pop();
-        params.push(flowing.clone());
-        if c.filter {
-            l.types
-                .require(ret, ScalarType::Bool, c.body.span())
-                .map_err(|_| err(c.body.span(), "a filter's closure gives a `bool`"))?;
-        } else {
-            flowing = vec![ret];
+        params.push(receives);
+        match c.role {
+            ClosureRole::Filter => {
+                l.types
+                    .require(ret, ScalarType::Bool, c.body.span())
+                    .map_err(|_| err(c.body.span(), "a filter's closure gives a `bool`"))?;
+            }
+            ClosureRole::Map => flowing = vec![ret],
+            ClosureRole::Key | ClosureRole::Combine => {}
         }
         rets.push(ret);
         uses.push(std::mem::take(&mut l.capture_uses));

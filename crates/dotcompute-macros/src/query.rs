@@ -7,7 +7,7 @@
 //! running the whole chain per element (fusion: no intermediate buffer). The host side calls
 //! `dotcompute::query`'s drivers with the captured values.
 
-use crate::lower::{ChainClosure, ClosureParam, infer_chain};
+use crate::lower::{ChainClosure, ClosureParam, ClosureRole, infer_chain};
 use crate::signature::scalar_type;
 use dotcompute_ir::ScalarType;
 use proc_macro2::{Span, TokenStream};
@@ -64,10 +64,26 @@ enum Terminal {
     Any,
     /// `count() == 0` of the chain with the negated predicate appended as a filter.
     All,
+    Average,
+    /// `reduce(|| identity, |a, b| ..)`: the identity is evaluated on the host.
+    Reduce,
+    /// `position(p)`: where the first value satisfying `p` is, among the values.
+    Position,
+    /// `min_by_key(k)` (`max`: `max_by_key`).
+    ExtremeByKey {
+        max: bool,
+    },
+    Sort,
+    SortByKey,
 }
 
-const OPERATORS: &str =
-    "operators: `map`, `filter`; terminals: `sum`, `count`, `collect`, `min`, `max`, `any`, `all`";
+/// `skip(k)` or `take(k)`, before any filter: a window of the elements.
+struct WindowOp<'a> {
+    take: bool,
+    count: &'a syn::Expr,
+}
+
+const OPERATORS: &str = "operators: `map`, `filter`, `take`, `skip`; terminals: `sum`, `count`, `collect`, `min`, `max`, `average`, `any`, `all`, `reduce`, `position`, `min_by_key`, `max_by_key`, `sort`, `sort_by_key`";
 
 fn err(span: Span, msg: impl std::fmt::Display) -> syn::Error {
     syn::Error::new(span, msg)
@@ -82,6 +98,92 @@ pub enum Mode {
     Kernels,
 }
 
+/// The terminal as written: which, its closures, and `reduce`'s identity.
+struct TerminalCall<'a> {
+    terminal: Terminal,
+    span: Span,
+    /// `any`/`all`'s predicate (as the chain's last stage), `position`'s predicate, the key,
+    /// or `reduce`'s combiner.
+    closure: Option<Closure>,
+    identity: Option<&'a syn::Expr>,
+}
+
+fn terminal_call(last: &syn::ExprMethodCall) -> syn::Result<TerminalCall<'_>> {
+    let name = last.method.to_string();
+    let span = last.method.span();
+    let terminal = match name.as_str() {
+        "sum" => Terminal::Sum,
+        "count" => Terminal::Count,
+        "collect" => Terminal::Collect,
+        "min" => Terminal::Min,
+        "max" => Terminal::Max,
+        "any" => Terminal::Any,
+        "all" => Terminal::All,
+        "average" => Terminal::Average,
+        "reduce" => Terminal::Reduce,
+        "position" => Terminal::Position,
+        "min_by_key" => Terminal::ExtremeByKey { max: false },
+        "max_by_key" => Terminal::ExtremeByKey { max: true },
+        "sort" => Terminal::Sort,
+        "sort_by_key" => Terminal::SortByKey,
+        other => {
+            return Err(err(
+                span,
+                format!("a query ends with a terminal, not `{other}`; {OPERATORS}"),
+            ));
+        }
+    };
+    let mut call = TerminalCall {
+        terminal,
+        span,
+        closure: None,
+        identity: None,
+    };
+    match terminal {
+        Terminal::Any
+        | Terminal::All
+        | Terminal::Position
+        | Terminal::ExtremeByKey { .. }
+        | Terminal::SortByKey => {
+            call.closure = Some(closure(&last.args, &name, span)?);
+        }
+        Terminal::Reduce => {
+            let usage = "`reduce` takes the identity and an associative combiner, as rayon's: `reduce(|| 0.0, |a, b| a + b)`";
+            let (Some(identity), Some(combine), 2) =
+                (last.args.first(), last.args.get(1), last.args.len())
+            else {
+                return Err(err(span, usage));
+            };
+            match identity {
+                syn::Expr::Closure(c) if !c.inputs.is_empty() => {
+                    return Err(err(c.inputs.span(), usage));
+                }
+                // Rayon's identity is a function that makes it, not the value.
+                syn::Expr::Lit(_) | syn::Expr::Unary(_) => {
+                    return Err(err(identity.span(), usage));
+                }
+                _ => {}
+            }
+            let syn::Expr::Closure(c) = combine else {
+                return Err(err(combine.span(), usage));
+            };
+            if c.inputs.len() != 2 {
+                return Err(err(c.inputs.span(), usage));
+            }
+            let mut one = syn::punctuated::Punctuated::new();
+            one.push(combine.clone());
+            call.closure = Some(closure(&one, "reduce", span)?);
+            call.identity = Some(identity);
+        }
+        _ => {
+            if !last.args.is_empty() {
+                return Err(err(last.args.span(), "this terminal takes no arguments"));
+            }
+        }
+    }
+    Ok(call)
+}
+
 /// Expands `query!(acc.query(&xs) .. .terminal())` (or `query_kernels!`).
 pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> {
     let expr: syn::Expr = syn::parse2(input)?;
@@ -91,42 +193,18 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
             "`query!` takes a chain: `query!(acc.query(&xs).map(|x: f32| x * 2.0).sum())`",
         ));
     };
-    let terminal = match last.method.to_string().as_str() {
-        "sum" => Terminal::Sum,
-        "count" => Terminal::Count,
-        "collect" => Terminal::Collect,
-        "min" => Terminal::Min,
-        "max" => Terminal::Max,
-        "any" => Terminal::Any,
-        "all" => Terminal::All,
-        other => {
-            return Err(err(
-                last.method.span(),
-                format!("a query ends with a terminal, not `{other}`; {OPERATORS}"),
-            ));
-        }
-    };
+    let mut call = terminal_call(last)?;
     // `any(p)` and `all(p)` take a predicate: it becomes the chain's last filter.
-    let predicate = match terminal {
-        Terminal::Any | Terminal::All => {
-            let c = closure(&last.args, &last.method.to_string(), last.method.span())?;
-            Some(if terminal == Terminal::All {
-                Stage::Reject(c)
-            } else {
-                Stage::Filter(c)
-            })
-        }
-        _ => {
-            if !last.args.is_empty() {
-                return Err(err(last.args.span(), "this terminal takes no arguments"));
-            }
-            None
-        }
+    let predicate = match call.terminal {
+        Terminal::Any => call.closure.take().map(Stage::Filter),
+        Terminal::All => call.closure.take().map(Stage::Reject),
+        _ => None,
     };
     // Walk the receivers back to `.query(source)`; `zip(&b)` and `enumerate()` may follow it
     // directly.
     let mut stages = Vec::new();
     let mut joined: Vec<(Source<'_>, Span)> = Vec::new();
+    let mut windows: Vec<(WindowOp<'_>, Span)> = Vec::new();
     let mut current = &*last.receiver;
     let (accelerator, first_source) = loop {
         let syn::Expr::MethodCall(call) = current else {
@@ -136,6 +214,14 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
             ));
         };
         let name = call.method.to_string();
+        if matches!(name.as_str(), "map" | "filter" | "take" | "skip")
+            && let Some((_, span)) = joined.last()
+        {
+            return Err(err(
+                *span,
+                "`zip` and `enumerate` come right after `query(..)`, before any operator",
+            ));
+        }
         match name.as_str() {
             "query" => {
                 if call.args.len() != 1 {
@@ -179,14 +265,35 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
                 }
                 joined.push((Source::Index, call.method.span()));
             }
+            "take" | "skip" => {
+                let (Some(count), 1) = (call.args.first(), call.args.len()) else {
+                    return Err(err(
+                        call.span(),
+                        format!("`{name}` takes a number of elements: `.{name}(10)`"),
+                    ));
+                };
+                windows.push((
+                    WindowOp {
+                        take: name == "take",
+                        count,
+                    },
+                    call.method.span(),
+                ));
+            }
             "map" | "filter" => {
-                if let Some((_, span)) = joined.last() {
+                let closure = closure(&call.args, &name, call.method.span())?;
+                if name == "filter"
+                    && let Some((op, span)) = windows.last()
+                {
                     return Err(err(
                         *span,
-                        "`zip` and `enumerate` come right after `query(..)`, before any operator",
+                        format!(
+                            "`{}` after a `filter` is not supported yet: the elements a filter keeps are not numbered without a scan; put `{}` before the filter (it then counts the elements, not the values the filter keeps)",
+                            if op.take { "take" } else { "skip" },
+                            if op.take { "take" } else { "skip" },
+                        ),
                     ));
                 }
-                let closure = closure(&call.args, &name, call.method.span())?;
                 stages.push(if name == "map" {
                     Stage::Map(closure)
                 } else {
@@ -203,6 +310,8 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
         current = &call.receiver;
     };
     joined.reverse();
+    windows.reverse();
+    let windows: Vec<WindowOp<'_>> = windows.into_iter().map(|(w, _)| w).collect();
     // Element order: the position first (as Rust's `enumerate` gives it), then the sources in
     // the order written.
     let mut sources = Vec::new();
@@ -242,32 +351,44 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
             body: syn::parse_quote!(__dc_index),
         }));
     }
-    if stages.is_empty() {
+    if stages.is_empty()
+        && call.terminal == Terminal::Reduce
+        && let Some(c) = &call.closure
+    {
+        // The combiner takes two elements where a first closure takes one: an identity map
+        // of the type it names starts the chain.
+        let Some(ty) = c.params.iter().find_map(|(_, _, ty)| *ty) else {
+            return Err(err(
+                c.body.span(),
+                "write the element type of the combiner: `|a: f32, b| ..` (the macro cannot see the buffer's type)",
+            ));
+        };
+        stages.push(Stage::Map(Closure {
+            params: vec![(format_ident!("__dc_element"), false, Some(ty))],
+            ret_ty: None,
+            body: syn::parse_quote!(__dc_element),
+        }));
+    }
+    // Terminals with closures type them with the chain (the closure names the element type).
+    if stages.is_empty() && call.closure.is_none() {
         let plain_buffer = match (&sources[..], first_buffer) {
             ([Source::Buffer(_)], Some(b)) => Some(b),
             _ => None,
         };
         let Some(buffer) = plain_buffer else {
             return Err(err(
-                last.method.span(),
+                call.span,
                 "zipped or enumerated elements need a `map` to one value before this terminal",
             ));
         };
         return Ok(match mode {
-            Mode::Run => plain(terminal, accelerator, buffer),
+            Mode::Run => plain(call.terminal, accelerator, buffer, &windows),
             Mode::Kernels => {
                 quote!(::std::vec::Vec::<&'static ::dotcompute::KernelDefinition>::new())
             }
         });
     }
-    fused(
-        terminal,
-        last.method.span(),
-        accelerator,
-        &sources,
-        &stages,
-        mode,
-    )
+    fused(&call, accelerator, &sources, &stages, &windows, mode)
 }
 
 /// `e` without the parentheses and invisible groups around it.
@@ -330,21 +451,67 @@ fn closure(
     })
 }
 
-/// A chain without closures: the library's own operations.
-fn plain(terminal: Terminal, accelerator: &syn::Expr, source: &syn::Expr) -> TokenStream {
-    match terminal {
-        Terminal::Sum => quote!(::dotcompute::algorithms::sum(&(#accelerator), #source)),
+/// The window of `take`/`skip` over `len` elements, as a `dotcompute::query::Window`.
+fn window_expr(windows: &[WindowOp<'_>], len: TokenStream) -> TokenStream {
+    let ops = windows.iter().map(|w| {
+        let count = w.count;
+        if w.take {
+            quote!(.take(#count))
+        } else {
+            quote!(.skip(#count))
+        }
+    });
+    quote!(::dotcompute::query::Window::new(#len) #(#ops)*)
+}
+
+/// A chain without closures: the library's own operations (on a copy of the window when
+/// `take`/`skip` cut one).
+fn plain(
+    terminal: Terminal,
+    accelerator: &syn::Expr,
+    source: &syn::Expr,
+    windows: &[WindowOp<'_>],
+) -> TokenStream {
+    let (lets, buffer) = if windows.is_empty() {
+        (quote!(let __dc_b = #source;), quote!(__dc_b))
+    } else {
+        let window = window_expr(windows, quote!(__dc_src.len()));
+        (
+            quote! {
+                let __dc_src = #source;
+                let __dc_copy = ::dotcompute::query::window_copy(__dc_acc, __dc_src, #window)?;
+                let __dc_b = &__dc_copy;
+            },
+            quote!(__dc_b),
+        )
+    };
+    let op = match terminal {
+        Terminal::Sum => quote!(::dotcompute::algorithms::sum(__dc_acc, #buffer)),
         Terminal::Count => {
-            quote!(::core::result::Result::<usize, ::dotcompute::Error>::Ok((#source).len()))
+            quote!(::core::result::Result::<usize, ::dotcompute::Error>::Ok(#buffer.len()))
         }
-        Terminal::Collect => quote!(::dotcompute::query::copy(&(#accelerator), #source)),
-        Terminal::Min => quote!(::dotcompute::query::extreme(&(#accelerator), #source, false)),
-        Terminal::Max => quote!(::dotcompute::query::extreme(&(#accelerator), #source, true)),
-        // Never emitted: a predicate always makes a stage.
-        Terminal::Any | Terminal::All => {
-            quote!(::core::compile_error!("`any`/`all` need a predicate"))
+        Terminal::Collect => quote!(::dotcompute::query::copy(__dc_acc, #buffer)),
+        Terminal::Min => quote!(::dotcompute::query::extreme(__dc_acc, #buffer, false)),
+        Terminal::Max => quote!(::dotcompute::query::extreme(__dc_acc, #buffer, true)),
+        Terminal::Average => quote!(::dotcompute::query::average_of(__dc_acc, #buffer)),
+        Terminal::Sort => quote!(::dotcompute::query::sorted_copy(__dc_acc, #buffer)),
+        // Never emitted: these take closures, which make the chain fused.
+        Terminal::Any
+        | Terminal::All
+        | Terminal::Reduce
+        | Terminal::Position
+        | Terminal::ExtremeByKey { .. }
+        | Terminal::SortByKey => {
+            quote!(::core::compile_error!("this terminal takes a closure"))
         }
-    }
+    };
+    quote! {{
+        let __dc_acc: &::dotcompute::Accelerator = &(#accelerator);
+        (|| {
+            #lets
+            #op
+        })()
+    }}
 }
 
 fn rust_type(t: ScalarType) -> TokenStream {
@@ -352,13 +519,22 @@ fn rust_type(t: ScalarType) -> TokenStream {
     quote!(#ident)
 }
 
-/// One stage's helper call.
+/// One closure's helper call.
+#[derive(Clone)]
 struct Call {
     name: syn::Ident,
     filter: bool,
     /// Keep the elements the helper rejects.
     negate: bool,
     captures: Vec<syn::Ident>,
+}
+
+impl Call {
+    /// The helper called on `args`, then its captures.
+    fn invoke(&self, args: &[TokenStream]) -> TokenStream {
+        let (name, own) = (&self.name, &self.captures);
+        quote!(#name(#(#args,)* #(#own),*))
+    }
 }
 
 /// The chain, typed: each closure's helper and what flows out of it.
@@ -368,6 +544,8 @@ struct Typed {
     /// Per stage: the helper's name, whether it filters (and keeps what it rejects), and
     /// the captures it takes.
     calls: Vec<Call>,
+    /// The terminal's closure (a predicate, key or combiner), and its value's type.
+    terminal: Option<(Call, ScalarType)>,
     captures: Vec<(syn::Ident, ScalarType)>,
     /// The sources' element types.
     inputs: Vec<ScalarType>,
@@ -376,42 +554,51 @@ struct Typed {
     output: Vec<ScalarType>,
 }
 
-fn type_chain(stages: &[Stage], known: &[Option<ScalarType>]) -> syn::Result<Typed> {
-    let closures: Vec<ChainClosure<'_>> = stages
+fn type_chain(
+    stages: &[Stage],
+    terminal: Option<(&Closure, ClosureRole)>,
+    known: &[Option<ScalarType>],
+) -> syn::Result<Typed> {
+    let mut written: Vec<(&Closure, ClosureRole, bool)> = stages
         .iter()
-        .map(|stage| {
-            let (c, filter) = match stage {
-                Stage::Map(c) => (c, false),
-                Stage::Filter(c) | Stage::Reject(c) => (c, true),
-            };
-            ChainClosure {
-                params: c
-                    .params
-                    .iter()
-                    .map(|(ident, mutable, ty)| ClosureParam {
-                        ident,
-                        mutable: *mutable,
-                        ty: *ty,
-                    })
-                    .collect(),
-                declared_ret: c.ret_ty,
-                body: &c.body,
-                filter,
-            }
+        .map(|stage| match stage {
+            Stage::Map(c) => (c, ClosureRole::Map, false),
+            Stage::Filter(c) => (c, ClosureRole::Filter, false),
+            Stage::Reject(c) => (c, ClosureRole::Filter, true),
+        })
+        .collect();
+    written.extend(terminal.map(|(c, role)| (c, role, false)));
+    let closures: Vec<ChainClosure<'_>> = written
+        .iter()
+        .map(|(c, role, _)| ChainClosure {
+            params: c
+                .params
+                .iter()
+                .map(|(ident, mutable, ty)| ClosureParam {
+                    ident,
+                    mutable: *mutable,
+                    ty: *ty,
+                })
+                .collect(),
+            declared_ret: c.ret_ty,
+            body: &c.body,
+            role: *role,
         })
         .collect();
     let types = infer_chain(&closures, known)?;
     let mut output = types.inputs.clone();
     let mut helpers = Vec::new();
     let mut calls = Vec::new();
-    for (i, (c, closure)) in closures.iter().zip(stages).enumerate() {
-        let (closure, negate) = match closure {
-            Stage::Map(c) | Stage::Filter(c) => (c, false),
-            Stage::Reject(c) => (c, true),
-        };
+    for (i, (c, (closure, role, negate))) in closures.iter().zip(&written).enumerate() {
         let ret_type = types.rets[i];
         // Reserved names: a user's helper called `map_1` stays the user's.
-        let name = format_ident!("__dc_{}_{}", if c.filter { "filter" } else { "map" }, i + 1);
+        let kind = match role {
+            ClosureRole::Map => "map",
+            ClosureRole::Filter => "filter",
+            ClosureRole::Key => "key",
+            ClosureRole::Combine => "combine",
+        };
+        let name = format_ident!("__dc_{}_{}", kind, i + 1);
         let params = c.params.iter().zip(&types.params[i]).map(|(p, t)| {
             let ident = p.ident;
             let mutability = p.mutable.then(|| quote!(mut));
@@ -442,41 +629,47 @@ fn type_chain(stages: &[Stage], known: &[Option<ScalarType>]) -> syn::Result<Typ
         });
         calls.push(Call {
             name,
-            filter: c.filter,
-            negate,
+            filter: *role == ClosureRole::Filter,
+            negate: *negate,
             captures: own.clone(),
         });
-        if !c.filter {
+        if *role == ClosureRole::Map {
             output = vec![ret_type];
         }
     }
+    let terminal = if terminal.is_some() {
+        let ret = types.rets[calls.len() - 1];
+        calls.pop().map(|call| (call, ret))
+    } else {
+        None
+    };
     Ok(Typed {
         helpers,
         calls,
+        terminal,
         captures: types.captures,
         inputs: types.inputs,
         output,
     })
 }
 
-/// The chain applied to the loaded elements (`__dc_v0_0`, one per source), then `action` on
+/// `calls` applied to the loaded elements (`__dc_v0_0`, one per source), then `action` on
 /// the value that reaches the end (`__dc_value`; the first zipped element when no `map` made
 /// one value), skipped for elements a filter removes (later stages do not run on them).
-fn apply_chain(typed: &Typed, action: TokenStream) -> TokenStream {
+fn apply_calls(sources: usize, calls: &[Call], action: TokenStream) -> TokenStream {
     enum Piece {
         Let(TokenStream),
         If(TokenStream),
     }
-    let mut values: Vec<TokenStream> = (0..typed.inputs.len())
+    let mut values: Vec<TokenStream> = (0..sources)
         .map(|j| {
             let v = format_ident!("__dc_v0_{}", j);
             quote!(#v)
         })
         .collect();
     let mut pieces = Vec::new();
-    for (i, call) in typed.calls.iter().enumerate() {
-        let (name, own) = (&call.name, &call.captures);
-        let invoke = quote!(#name(#(#values,)* #(#own),*));
+    for (i, call) in calls.iter().enumerate() {
+        let invoke = call.invoke(&values);
         if call.filter {
             pieces.push(Piece::If(if call.negate {
                 quote!(!#invoke)
@@ -503,44 +696,75 @@ fn apply_chain(typed: &Typed, action: TokenStream) -> TokenStream {
     code
 }
 
-/// Loads element `index` of every source (`__dc_v0_j`): from buffer `__dc_xj`, the position
-/// itself, or range start `__dc_xj` plus the position.
-fn loads(sources: &[Source<'_>], index: TokenStream) -> TokenStream {
-    let lines = sources.iter().enumerate().map(|(j, source)| {
-        let v = format_ident!("__dc_v0_{}", j);
-        let x = format_ident!("__dc_x{}", j);
-        match source {
-            Source::Buffer(_) => quote!(let #v = #x[#index];),
-            Source::Index => quote!(let #v = (#index) as u64;),
-            Source::Range(_) => quote!(let #v = #x + (#index) as u64;),
-        }
-    });
-    quote!(#(#lines)*)
+/// What every kernel of one query shares: its captured scalars and sources as parameters,
+/// and the host's arguments for them.
+struct Parts<'a> {
+    capture_params: Vec<TokenStream>,
+    capture_args: Vec<TokenStream>,
+    /// Buffers and range starts (positions need none), after the window's first element
+    /// when `take`/`skip` cut one.
+    source_params: Vec<TokenStream>,
+    source_args: Vec<TokenStream>,
+    sources: &'a [Source<'a>],
+    window: bool,
+}
+
+impl Parts<'_> {
+    /// Loads element `index` of the window (of the whole sources without one) from every
+    /// source (`__dc_v0_j`): from buffer `__dc_xj`, the position itself, or range start
+    /// `__dc_xj` plus the position.
+    fn loads(&self, index: TokenStream) -> TokenStream {
+        let index = if self.window {
+            quote!((#index + __dc_first as usize))
+        } else {
+            index
+        };
+        let lines = self.sources.iter().enumerate().map(|(j, source)| {
+            let v = format_ident!("__dc_v0_{}", j);
+            let x = format_ident!("__dc_x{}", j);
+            match source {
+                Source::Buffer(_) => quote!(let #v = #x[#index];),
+                Source::Index => quote!(let #v = (#index) as u64;),
+                Source::Range(_) => quote!(let #v = #x + (#index) as u64;),
+            }
+        });
+        quote!(#(#lines)*)
+    }
+}
+
+/// The value type a terminal needs one of (`what` names the terminal in the error).
+fn one_value(typed: &Typed, span: Span) -> syn::Result<ScalarType> {
+    match typed.output[..] {
+        [t] => Ok(t),
+        _ => Err(err(
+            span,
+            "zipped or enumerated elements need a `map` to one value before this terminal",
+        )),
+    }
+}
+
+/// Whether `t` is a float type.
+fn is_float(t: ScalarType) -> bool {
+    matches!(t, ScalarType::F32 | ScalarType::F64)
 }
 
 fn fused(
-    terminal: Terminal,
-    terminal_span: Span,
+    call: &TerminalCall<'_>,
     accelerator: &syn::Expr,
     sources: &[Source<'_>],
     stages: &[Stage],
+    windows: &[WindowOp<'_>],
     mode: Mode,
 ) -> syn::Result<TokenStream> {
+    let terminal = call.terminal;
+    let span = call.span;
     let known: Vec<Option<ScalarType>> = sources.iter().map(Source::known_type).collect();
-    let typed = type_chain(stages, &known)?;
-    let one_value = typed.output.len() == 1;
-    let needs_value = matches!(
-        terminal,
-        Terminal::Sum | Terminal::Min | Terminal::Max | Terminal::Collect
-    );
-    if needs_value && !one_value {
-        return Err(err(
-            terminal_span,
-            "zipped or enumerated elements need a `map` to one value before this terminal",
-        ));
-    }
-    let out_type = typed.output[0];
-    let t_out = rust_type(out_type);
+    let role = match terminal {
+        Terminal::Position => ClosureRole::Filter,
+        Terminal::ExtremeByKey { .. } | Terminal::SortByKey => ClosureRole::Key,
+        _ => ClosureRole::Combine,
+    };
+    let typed = type_chain(stages, call.closure.as_ref().map(|c| (c, role)), &known)?;
     let helpers = &typed.helpers;
     let capture_params: Vec<TokenStream> = typed
         .captures
@@ -559,10 +783,13 @@ fn fused(
             quote!(::dotcompute::query::capture::<#ty, _>(#ident))
         })
         .collect();
-    // The kernels' source parameters (buffers, range starts; positions need none), and what
-    // the host passes for them.
+    let window = !windows.is_empty();
     let mut source_params = Vec::new();
     let mut source_args = Vec::new();
+    if window {
+        source_params.push(quote!(__dc_first: u64));
+        source_args.push(quote!(__dc_first));
+    }
     let mut host_lets = Vec::new();
     let mut lens = Vec::new();
     for (j, (source, t)) in sources.iter().zip(&typed.inputs).enumerate() {
@@ -585,164 +812,397 @@ fn fused(
             }
         }
     }
-    let n = sources;
+    let parts = Parts {
+        capture_params,
+        capture_args,
+        source_params,
+        source_args,
+        sources,
+        window,
+    };
+    let n_sources = typed.inputs.len();
+    let chain = |action: TokenStream| apply_calls(n_sources, &typed.calls, action);
     let has_filter = typed.calls.iter().any(|call| call.filter);
     let module = format_ident!("__dotcompute_query");
-    let reduce = |name: TokenStream,
-                  t_out: &TokenStream,
-                  identity: &TokenStream,
-                  combine: &dyn Fn(TokenStream, TokenStream) -> TokenStream,
-                  action: TokenStream| {
-        reduce_kernel(
-            name,
-            &capture_params,
-            &source_params,
-            n,
-            t_out,
-            identity,
-            combine,
-            &apply_chain(&typed, action),
-        )
-    };
-    let launch_grid = |kernel: &str| {
+    let capture_args = &parts.capture_args;
+    let source_args = &parts.source_args;
+    // A launch of a chunked kernel: `|grid, n, out| ..`, with `extra` arguments after the
+    // sources.
+    let launch_chunks = |kernel: &str, extra: &[TokenStream]| {
         let kernel = format_ident!("{}", kernel);
+        let params: Vec<TokenStream> = extra.iter().map(|e| quote!(#e)).collect();
         quote! {
-            |__dc_grid, __dc_n, __dc_out| {
-                #module::#kernel::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)*, __dc_out)
+            |__dc_grid, __dc_n, #(#params,)* __dc_out| {
+                #module::#kernel::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)* #(, #params)*, __dc_out)
             }
         }
     };
-    let (kernels, run, names) = match terminal {
-        Terminal::Sum => {
+    let count_kernel = || {
+        reduce_kernel(
+            &parts,
+            quote!(query_count),
+            &[],
+            &quote!(u64),
+            &quote!(0u64),
+            &|a, b| add(false, a, b),
+            &chain(quote!(__dc_acc += 1u64;)),
+        )
+    };
+    let mut kernels = Vec::new();
+    let mut names = Vec::new();
+    let run = match terminal {
+        Terminal::Sum | Terminal::Average => {
+            let out_type = one_value(&typed, span)?;
+            if terminal == Terminal::Average && !is_float(out_type) {
+                return Err(err(
+                    span,
+                    format!(
+                        "`average` of `{}` values: map them to a float first (`.map(|v| v as f64)`)",
+                        out_type.rust_name()
+                    ),
+                ));
+            }
+            let t_out = rust_type(out_type);
             let (identity, float) = sum_tokens(out_type)?;
             let step = add(float, quote!(__dc_acc), quote!(__dc_value));
-            let kernel = reduce(
+            kernels.push(reduce_kernel(
+                &parts,
                 quote!(query_sum),
+                &[],
                 &t_out,
                 &identity,
                 &|a, b| add(float, a, b),
-                quote!(__dc_acc = #step;),
-            );
-            let pass = launch_grid("query_sum");
-            let run = quote!(::dotcompute::query::sum(__dc_acc, __dc_lens, #pass));
-            (kernel, run, vec![format_ident!("query_sum")])
+                &chain(quote!(__dc_acc = #step;)),
+            ));
+            names.push("query_sum");
+            let pass = launch_chunks("query_sum", &[]);
+            if terminal == Terminal::Sum {
+                quote!(::dotcompute::query::sum(__dc_acc, __dc_lens, #pass))
+            } else {
+                let count = if has_filter {
+                    kernels.push(count_kernel());
+                    names.push("query_count");
+                    let count = launch_chunks("query_count", &[]);
+                    quote!(::dotcompute::query::count_pass(#count))
+                } else {
+                    quote!(::dotcompute::query::no_count())
+                };
+                quote!(::dotcompute::query::average(__dc_acc, __dc_lens, #count, #pass))
+            }
         }
         Terminal::Count | Terminal::Any | Terminal::All => {
-            let kernel = reduce(
-                quote!(query_count),
-                &quote!(u64),
-                &quote!(0u64),
-                &|a, b| add(false, a, b),
-                quote!(__dc_acc += 1u64;),
-            );
-            let pass = launch_grid("query_count");
+            kernels.push(count_kernel());
+            names.push("query_count");
+            let pass = launch_chunks("query_count", &[]);
             let count = quote!(::dotcompute::query::count(__dc_acc, __dc_lens, #pass));
-            let run = match terminal {
+            match terminal {
                 Terminal::Any => quote!(#count.map(|__dc_kept| __dc_kept > 0)),
                 Terminal::All => quote!(#count.map(|__dc_failed| __dc_failed == 0)),
                 _ => count,
-            };
-            (kernel, run, vec![format_ident!("query_count")])
+            }
         }
         Terminal::Min | Terminal::Max => {
+            let out_type = one_value(&typed, span)?;
+            let t_out = rust_type(out_type);
             let max = terminal == Terminal::Max;
             let identity = extreme_identity(out_type, max)?;
             let method = if max { quote!(max) } else { quote!(min) };
-            let mut kernels = reduce(
+            kernels.push(reduce_kernel(
+                &parts,
                 quote!(query_extreme),
+                &[],
                 &t_out,
                 &identity,
                 &|a, b| quote!(#a.#method(#b)),
-                quote!(__dc_acc = __dc_acc.#method(__dc_value);),
-            );
+                &chain(quote!(__dc_acc = __dc_acc.#method(__dc_value);)),
+            ));
+            names.push("query_extreme");
             // Whether anything reaches the end (`min` of nothing is `None`): without a
             // filter, whether there are elements at all.
             let count = if has_filter {
-                kernels.extend(reduce(
-                    quote!(query_count),
-                    &quote!(u64),
-                    &quote!(0u64),
-                    &|a, b| add(false, a, b),
-                    quote!(__dc_acc += 1u64;),
-                ));
-                let count = launch_grid("query_count");
+                kernels.push(count_kernel());
+                names.push("query_count");
+                let count = launch_chunks("query_count", &[]);
                 quote!(::dotcompute::query::count_pass(#count))
             } else {
                 quote!(::dotcompute::query::no_count())
             };
-            let pass = launch_grid("query_extreme");
-            let run =
-                quote!(::dotcompute::query::extreme_by(__dc_acc, __dc_lens, #max, #count, #pass));
-            let mut names = vec![format_ident!("query_extreme")];
-            if has_filter {
-                names.push(format_ident!("query_count"));
-            }
-            (kernels, run, names)
+            let pass = launch_chunks("query_extreme", &[]);
+            quote!(::dotcompute::query::extreme_by(__dc_acc, __dc_lens, #max, #count, #pass))
         }
-        Terminal::Collect if out_type == ScalarType::Bool => {
-            return Err(err(
-                Span::call_site(),
-                "`collect` makes a buffer of numbers; this query's values are `bool` (map them: `.map(|b| b as u32)`)",
-            ));
-        }
-        Terminal::Collect if !has_filter => {
-            // Every element stays: one item per element writes its value.
-            let chain = apply_chain(&typed, quote!(__dc_out[__dc_i] = __dc_value;));
-            let load = loads(n, quote!(__dc_i));
-            let kernel = quote! {
-                #[::dotcompute::kernel]
-                pub fn query_map(#(#capture_params,)* #(#source_params,)* __dc_out: &mut [#t_out]) {
-                    let __dc_i = global_id();
-                    #load
-                    #chain
-                }
-            };
-            let run = quote! {
-                ::dotcompute::query::map(__dc_acc, __dc_lens, |__dc_n, __dc_out| {
-                    #module::query_map::launch(__dc_acc, __dc_n #(, #capture_args)* #(, #source_args)*, __dc_out)
-                })
-            };
-            (kernel, run, vec![format_ident!("query_map")])
-        }
-        Terminal::Collect => {
-            let count_chain = apply_chain(&typed, quote!(__dc_kept += 1u64;));
-            let write_chain = apply_chain(
-                &typed,
-                quote! {
-                    __dc_out[__dc_at as usize] = __dc_value;
-                    __dc_at += 1u64;
-                },
-            );
-            let kernels = compact_kernels(
-                &capture_params,
-                &source_params,
-                n,
+        Terminal::Reduce => {
+            let out_type = one_value(&typed, span)?;
+            let t_out = rust_type(out_type);
+            let (combine, _) = typed
+                .terminal
+                .as_ref()
+                .ok_or_else(|| err(span, "`reduce` needs its combiner"))?;
+            let combine_with = |a: TokenStream, b: TokenStream| combine.invoke(&[a, b]);
+            let step = combine_with(quote!(__dc_acc), quote!(__dc_value));
+            let identity_param = [quote!(__dc_identity: #t_out)];
+            kernels.push(reduce_kernel(
+                &parts,
+                quote!(query_reduce),
+                &identity_param,
                 &t_out,
-                &count_chain,
-                &write_chain,
-            );
-            let run = quote! {
-                ::dotcompute::query::collect(
+                &quote!(__dc_identity),
+                &combine_with,
+                &chain(quote!(__dc_acc = #step;)),
+            ));
+            // The later passes reduce the chunk values, in the library's order, with the
+            // combiner.
+            let chunk_values: syn::Expr = syn::parse_quote!(__dc_x0);
+            let chunk_sources = [Source::Buffer(&chunk_values)];
+            let chunks = Parts {
+                capture_params: parts.capture_params.clone(),
+                capture_args: parts.capture_args.clone(),
+                source_params: vec![quote!(__dc_x0: &[#t_out])],
+                source_args: Vec::new(),
+                sources: &chunk_sources,
+                window: false,
+            };
+            kernels.push(reduce_kernel(
+                &chunks,
+                quote!(query_reduce_chunks),
+                &identity_param,
+                &t_out,
+                &quote!(__dc_identity),
+                &combine_with,
+                &quote! {
+                    let __dc_value = __dc_v0_0;
+                    __dc_acc = #step;
+                },
+            ));
+            names.push("query_reduce");
+            names.push("query_reduce_chunks");
+            let identity = call
+                .identity
+                .ok_or_else(|| err(span, "`reduce` needs its identity"))?;
+            let first = launch_chunks("query_reduce", &[quote!(__dc_identity)]);
+            quote! {{
+                let __dc_identity: #t_out = (#identity)();
+                ::dotcompute::query::reduce(
                     __dc_acc,
                     __dc_lens,
-                    |__dc_grid, __dc_n, __dc_counts| {
-                        #module::query_collect_count::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)*, __dc_counts)
-                    },
-                    |__dc_grid, __dc_n, __dc_offsets, __dc_out| {
-                        #module::query_collect_write::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)*, __dc_offsets, __dc_out)
+                    __dc_identity,
+                    #first,
+                    |__dc_grid, __dc_n, __dc_x, __dc_out| {
+                        #module::query_reduce_chunks::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_identity, __dc_out)
                     },
                 )
+            }}
+        }
+        Terminal::Position => {
+            let (predicate, _) = typed
+                .terminal
+                .as_ref()
+                .ok_or_else(|| err(span, "`position` needs its predicate"))?;
+            let mut with_predicate = typed.calls.clone();
+            with_predicate.push(predicate.clone());
+            kernels.push(reduce_kernel(
+                &parts,
+                quote!(query_find),
+                &[],
+                &quote!(u64),
+                &quote!((u64::MAX)),
+                &|a, b| quote!(#a.min(#b)),
+                &apply_calls(
+                    n_sources,
+                    &with_predicate,
+                    quote!(__dc_acc = __dc_acc.min(__dc_i as u64);),
+                ),
+            ));
+            names.push("query_find");
+            // Among the values, the first match's position counts the values before it:
+            // with a filter, not every element is one.
+            let count = if has_filter {
+                kernels.push(count_kernel());
+                names.push("query_count");
+                let count = launch_chunks("query_count", &[]);
+                quote!(::dotcompute::query::count_pass(#count))
+            } else {
+                quote!(::dotcompute::query::no_count())
             };
-            (
-                kernels,
-                run,
-                vec![
-                    format_ident!("query_collect_count"),
-                    format_ident!("query_collect_write"),
-                ],
-            )
+            let find = launch_chunks("query_find", &[]);
+            quote!(::dotcompute::query::position(__dc_acc, __dc_lens, #count, #find))
+        }
+        Terminal::ExtremeByKey { max } => {
+            let out_type = one_value(&typed, span)?;
+            let t_out = rust_type(out_type);
+            let (key, key_type) = typed
+                .terminal
+                .as_ref()
+                .ok_or_else(|| err(span, "this terminal needs its key"))?;
+            let t_key = rust_type(*key_type);
+            let mut with_key = typed.calls.clone();
+            let mut as_map = key.clone();
+            as_map.filter = false;
+            with_key.push(as_map);
+            let identity = extreme_identity(*key_type, max)?;
+            let method = if max { quote!(max) } else { quote!(min) };
+            kernels.push(reduce_kernel(
+                &parts,
+                quote!(query_extreme_key),
+                &[],
+                &t_key,
+                &identity,
+                &|a, b| quote!(#a.#method(#b)),
+                &apply_calls(
+                    n_sources,
+                    &with_key,
+                    quote!(__dc_acc = __dc_acc.#method(__dc_value);),
+                ),
+            ));
+            // The first element with the least key (the last with the greatest, as Rust's
+            // `max_by_key`): the least index, or the greatest index plus one (0: none).
+            let (find_identity, find_step, find_combine) = if max {
+                (
+                    quote!(0u64),
+                    quote!(__dc_acc = __dc_acc.max(__dc_i as u64 + 1);),
+                    quote!(max),
+                )
+            } else {
+                (
+                    quote!((u64::MAX)),
+                    quote!(__dc_acc = __dc_acc.min(__dc_i as u64);),
+                    quote!(min),
+                )
+            };
+            let target_param = [quote!(__dc_target: #t_key)];
+            kernels.push(reduce_kernel(
+                &parts,
+                quote!(query_find_key),
+                &target_param,
+                &quote!(u64),
+                &find_identity,
+                &|a, b| quote!(#a.#find_combine(#b)),
+                &apply_calls(
+                    n_sources,
+                    &with_key,
+                    quote! {
+                        if __dc_value == __dc_target {
+                            #find_step
+                        }
+                    },
+                ),
+            ));
+            kernels.push(value_at_kernel(
+                &parts,
+                &t_out,
+                &chain(quote!(__dc_out[0] = __dc_value;)),
+            ));
+            names.extend(["query_extreme_key", "query_find_key", "query_value_at"]);
+            let extreme = launch_chunks("query_extreme_key", &[]);
+            let find = launch_chunks("query_find_key", &[quote!(__dc_target)]);
+            quote! {
+                ::dotcompute::query::extreme_by_key(
+                    __dc_acc,
+                    __dc_lens,
+                    #max,
+                    #extreme,
+                    #find,
+                    |__dc_at, __dc_out| {
+                        #module::query_value_at::launch(__dc_acc, 1usize #(, #capture_args)*, __dc_at #(, #source_args)*, __dc_out)
+                    },
+                )
+            }
+        }
+        Terminal::Collect | Terminal::Sort | Terminal::SortByKey => {
+            let out_type = one_value(&typed, span)?;
+            if out_type == ScalarType::Bool {
+                return Err(err(
+                    span,
+                    "this terminal makes a buffer of numbers; this query's values are `bool` (map them: `.map(|b| b as u32)`)",
+                ));
+            }
+            let t_out = rust_type(out_type);
+            let collect = if !has_filter {
+                // Every element stays: one item per element writes its value.
+                let load = parts.loads(quote!(__dc_i));
+                let chain = chain(quote!(__dc_out[__dc_i] = __dc_value;));
+                let capture_params = &parts.capture_params;
+                let source_params = &parts.source_params;
+                kernels.push(quote! {
+                    #[::dotcompute::kernel]
+                    pub fn query_map(#(#capture_params,)* #(#source_params,)* __dc_out: &mut [#t_out]) {
+                        let __dc_i = global_id();
+                        #load
+                        #chain
+                    }
+                });
+                names.push("query_map");
+                quote! {
+                    ::dotcompute::query::map(__dc_acc, __dc_lens, |__dc_n, __dc_out| {
+                        #module::query_map::launch(__dc_acc, __dc_n #(, #capture_args)* #(, #source_args)*, __dc_out)
+                    })
+                }
+            } else {
+                let count_chain = chain(quote!(__dc_kept += 1u64;));
+                let write_chain = chain(quote! {
+                    __dc_out[__dc_at as usize] = __dc_value;
+                    __dc_at += 1u64;
+                });
+                kernels.push(compact_kernels(&parts, &t_out, &count_chain, &write_chain));
+                names.extend(["query_collect_count", "query_collect_write"]);
+                quote! {
+                    ::dotcompute::query::collect(
+                        __dc_acc,
+                        __dc_lens,
+                        |__dc_grid, __dc_n, __dc_counts| {
+                            #module::query_collect_count::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)*, __dc_counts)
+                        },
+                        |__dc_grid, __dc_n, __dc_offsets, __dc_out| {
+                            #module::query_collect_write::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)*, __dc_offsets, __dc_out)
+                        },
+                    )
+                }
+            };
+            match terminal {
+                Terminal::Sort => quote!(::dotcompute::query::sort(__dc_acc, #collect)),
+                Terminal::SortByKey => {
+                    let (key, key_type) = typed
+                        .terminal
+                        .as_ref()
+                        .ok_or_else(|| err(span, "`sort_by_key` needs its key"))?;
+                    if *key_type == ScalarType::Bool {
+                        return Err(err(
+                            span,
+                            "a sort key is a number; this key is a `bool` (map it: `b as u32`)",
+                        ));
+                    }
+                    let t_key = rust_type(*key_type);
+                    let key_value = key.invoke(&[quote!(__dc_x[__dc_i])]);
+                    let capture_params = &parts.capture_params;
+                    kernels.push(quote! {
+                        #[::dotcompute::kernel]
+                        pub fn query_keys(#(#capture_params,)* __dc_x: &[#t_out], __dc_out: &mut [#t_key]) {
+                            let __dc_i = global_id();
+                            __dc_out[__dc_i] = #key_value;
+                        }
+                    });
+                    names.push("query_keys");
+                    quote! {
+                        ::dotcompute::query::sort_by_key(__dc_acc, #collect, |__dc_n, __dc_x, __dc_out| {
+                            #module::query_keys::launch(__dc_acc, __dc_n #(, #capture_args)*, __dc_x, __dc_out)
+                        })
+                    }
+                }
+                _ => collect,
+            }
         }
     };
+    let window_lets = if window {
+        let w = window_expr(windows, quote!(__dc_n));
+        quote! {
+            let __dc_n = ::dotcompute::query::zip_len(__dc_lens)?;
+            let __dc_window = #w;
+            let __dc_first = __dc_window.first();
+            let __dc_lens: &[usize] = &[__dc_window.len()];
+        }
+    } else {
+        quote!()
+    };
+    let names: Vec<syn::Ident> = names.into_iter().map(|n| format_ident!("{}", n)).collect();
     let evaluate = match mode {
         Mode::Run => quote! {
             let __dc_acc: &::dotcompute::Accelerator = &(#accelerator);
@@ -750,6 +1210,7 @@ fn fused(
             (|| {
                 #(#host_lets)*
                 let __dc_lens: &[usize] = &[#(#lens),*];
+                #window_lets
                 #run
             })()
         },
@@ -763,7 +1224,7 @@ fn fused(
             use super::*;
             use ::dotcompute::prelude::*;
             #(#helpers)*
-            #kernels
+            #(#kernels)*
         }
         #evaluate
     }})
@@ -815,15 +1276,14 @@ fn add(float: bool, a: TokenStream, b: TokenStream) -> TokenStream {
     }
 }
 
-/// The first pass of a sum or count in the reduction's order: a group of 256 items per chunk
-/// of 4096 elements, item `l` taking elements `l, l + 256, ..` through the chain, then the
-/// halving tree (as `algorithms::reduce`).
-#[allow(clippy::too_many_arguments)]
+/// The first pass of a reduction in the library's order: a group of 256 items per chunk of
+/// 4096 elements, item `l` taking elements `l, l + 256, ..` (index `__dc_i` within the
+/// window) through `chain`, then the halving tree (as `algorithms::reduce`). `extra`
+/// parameters follow the sources.
 fn reduce_kernel(
+    parts: &Parts<'_>,
     name: TokenStream,
-    capture_params: &[TokenStream],
-    source_params: &[TokenStream],
-    sources: &[Source<'_>],
+    extra: &[TokenStream],
     t_out: &TokenStream,
     identity: &TokenStream,
     combine: &dyn Fn(TokenStream, TokenStream) -> TokenStream,
@@ -833,20 +1293,22 @@ fn reduce_kernel(
         quote!(__dc_tile[__dc_lid]),
         quote!(__dc_tile[__dc_lid + __dc_s]),
     );
-    let whole = loads(sources, quote!(__dc_base + __dc_k * 256 + __dc_lid));
-    let guarded = loads(sources, quote!(__dc_i));
+    // The whole chunks' loads name the index as it is (contiguous: whole vectors on the CPU).
+    let whole = parts.loads(quote!(__dc_base + __dc_k * 256 + __dc_lid));
+    let guarded = parts.loads(quote!(__dc_i));
+    let (capture_params, source_params) = (&parts.capture_params, &parts.source_params);
     quote! {
         #[::dotcompute::kernel]
-        pub fn #name(#(#capture_params,)* __dc_n: u64, #(#source_params,)* __dc_out: &mut [#t_out]) {
+        pub fn #name(#(#capture_params,)* __dc_n: u64, #(#source_params,)* #(#extra,)* __dc_out: &mut [#t_out]) {
             let mut __dc_tile = shared_array::<#t_out, 256>();
             let __dc_lid = local_id_x();
             let __dc_base = group_id_x() * 4096;
             let mut __dc_acc: #t_out = #identity;
-            // A whole chunk needs no guard (its loads are whole vectors on the CPU); the
-            // last may be partial.
+            // A whole chunk needs no guard; the last may be partial.
             if __dc_base + 4096 <= __dc_n as usize {
                 for __dc_k in 0..16usize {
                     #whole
+                    let __dc_i = __dc_base + __dc_k * 256 + __dc_lid;
                     #chain
                 }
             } else {
@@ -874,17 +1336,31 @@ fn reduce_kernel(
     }
 }
 
+/// One item runs the chain on element `__dc_at` of the window and writes the value that
+/// reaches the end (the caller knows that one does).
+fn value_at_kernel(parts: &Parts<'_>, t_out: &TokenStream, chain: &TokenStream) -> TokenStream {
+    let load = parts.loads(quote!(__dc_i));
+    let (capture_params, source_params) = (&parts.capture_params, &parts.source_params);
+    quote! {
+        #[::dotcompute::kernel]
+        pub fn query_value_at(#(#capture_params,)* __dc_at: u64, #(#source_params,)* __dc_out: &mut [#t_out]) {
+            let __dc_i = __dc_at as usize;
+            #load
+            #chain
+        }
+    }
+}
+
 /// The order-preserving compaction of the chain's kept values (as `define_compaction!`):
 /// lane `l` of a chunk owns elements `16l .. 16l + 16`.
 fn compact_kernels(
-    capture_params: &[TokenStream],
-    source_params: &[TokenStream],
-    sources: &[Source<'_>],
+    parts: &Parts<'_>,
     t_out: &TokenStream,
     count_chain: &TokenStream,
     write_chain: &TokenStream,
 ) -> TokenStream {
-    let load = loads(sources, quote!(__dc_i));
+    let load = parts.loads(quote!(__dc_i));
+    let (capture_params, source_params) = (&parts.capture_params, &parts.source_params);
     // Both kernels start alike: each lane counts its kept elements into the shared array.
     let lane_counts = quote! {
         let mut __dc_lanes = shared_array::<u64, 256>();

@@ -27,6 +27,14 @@
 //! let late: UnifiedBuffer<f32> =
 //!     query!(acc.query(&xs).enumerate().filter(|i, x: f32| i >= 2).map(|i, x| x).collect())?;
 //! assert_eq!(late.to_vec()?, [-2.0, 3.0]);
+//! let mean = query!(acc.query(&xs).skip(1).average())?;
+//! assert_eq!(mean, Some((1.5 - 2.0 + 3.0) / 3.0));
+//! let largest = query!(acc.query(&xs).reduce(|| 0.0f32, |a: f32, b| a.abs().max(b.abs())))?;
+//! assert_eq!(largest, 3.0);
+//! assert_eq!(query!(acc.query(&xs).position(|x: f32| x < 0.0))?, Some(2));
+//! assert_eq!(query!(acc.query(&xs).min_by_key(|x: f32| (x - 1.0).abs()))?, Some(0.5));
+//! let by_size = query!(acc.query(&xs).sort_by_key(|x: f32| x.abs()))?;
+//! assert_eq!(by_size.to_vec()?, [0.5, 1.5, -2.0, 3.0]);
 //! # Ok(())
 //! # }
 //! ```
@@ -58,6 +66,17 @@
 //! | `collect()` | the values, in their order, in a new `UnifiedBuffer` | `ToArray` |
 //! | `min()`, `max()` | the least / greatest value (`Result<Option<T>, Error>`, `None` when no value reaches the end), by [`algorithms::min`](crate::algorithms::min)'s rules (NaNs are ignored, so values that are all NaN give the identity, `+inf` / `-inf`) | `Min`, `Max` |
 //! | `any(p)`, `all(p)` | whether some / every value satisfies `p` (`Result<bool, Error>`; `all` of nothing is `true`) | `Any`, `All` |
+//! | `skip(k)`, `take(k)` (`usize`; before any `filter`) | without the first `k` elements / at most the first `k`; counts past the end leave what there is; positions from `enumerate` stay the source's | `Skip`, `Take` |
+//! | `average()` (float values) | the sum over the count (`Result<Option<T>, Error>`, `None` when no value reaches the end; map integers to a float first) | `Average` |
+//! | `reduce(\|\| identity, \|a, b\| ..)` | the values combined by an associative combiner, as rayon's `reduce` (the identity for none); in `sum`'s order, so deterministic | `Aggregate` |
+//! | `position(p)` | how many values come before the first that satisfies `p` (`Result<Option<usize>, Error>`), as `Iterator::position` | `FindIndex` (on lists) |
+//! | `min_by_key(k)`, `max_by_key(k)` | the first value with the least key / the last with the greatest (as Rust's), `Result<Option<T>, Error>`; keys compare as `min`/`max` do (a NaN key is never chosen) | `MinBy`, `MaxBy` |
+//! | `sort()` | the values, ascending, in a new buffer (floats in `total_cmp` order) | `Order` |
+//! | `sort_by_key(k)` | the values ordered by their keys, stable: equal keys keep the values' order | `OrderBy` |
+//!
+//! Not yet: `take`/`skip` after a `filter` (a compile error says where to put them),
+//! `scan`, `distinct`, `group_by_key`, `join` (LINQ's `GroupBy`, `Distinct`, `Join`);
+//! `SelectMany` has no counterpart (a kernel writes a fixed number of values per element).
 //!
 //! # How it runs
 //!
@@ -66,7 +85,16 @@
 //! writing kernel around an exclusive scan, as [`define_compaction!`](crate::define_compaction)
 //! does, so the order is the input's, each running the chain; `collect` without one: a
 //! kernel writing each element's value). No intermediate buffer is written. The kernels are
-//! ordinary `#[kernel]`s: native code on the CPU, WGSL, CUDA C++ elsewhere, compiled once.
+//! ordinary `#[kernel]`s: native code on the CPU, WGSL, CUDA C++ elsewhere, compiled once
+//! per accelerator and kept under the kernel's hash, so running a query again compiles
+//! nothing. The other terminals: `average` is `sum`'s kernel (and a counting kernel after a
+//! filter); `reduce` a kernel like `sum`'s with the combiner, then one kernel over the
+//! chunk values, pass after pass; `position` a kernel finding the least index that matches
+//! (and a count of the values before it after a filter); `min_by_key`/`max_by_key` three:
+//! the extreme key, the first (last) element with it, its value; `sort` and `sort_by_key`
+//! collect the values as `collect` does, then [`algorithms::sort`](crate::algorithms::sort)
+//! or a key kernel and [`algorithms::sort_pairs`](crate::algorithms::sort_pairs). Every
+//! launch shows in [`ComputeService::statistics`](crate::ComputeService::statistics).
 
 //! `sum` follows [`algorithms::sum`](crate::algorithms::sum)'s order: element `i`'s value
 //! takes the place of `x[i]`, and an element a filter removes counts as the identity, so the
@@ -80,6 +108,7 @@
 
 use crate::algorithms::Reducible;
 use crate::algorithms::reduce::{CHUNK, GROUP};
+use crate::algorithms::sort::{SortKey, SortValue};
 use crate::{Accelerator, Error, Grid, UnifiedBuffer};
 
 /// The grid of the fused kernels: one group of [`GROUP`] items per chunk of [`CHUNK`].
@@ -91,7 +120,8 @@ fn chunk_grid(n: usize) -> (usize, Grid) {
 
 /// The length of the zipped sources: they must agree ([`Error::InvalidArgument`] naming
 /// them otherwise).
-fn zip_len(lens: &[usize]) -> Result<usize, Error> {
+#[doc(hidden)]
+pub fn zip_len(lens: &[usize]) -> Result<usize, Error> {
     let n = lens.first().copied().unwrap_or(0);
     if lens.iter().any(|&len| len != n) {
         let listed: Vec<String> = lens.iter().map(usize::to_string).collect();
@@ -348,4 +378,273 @@ pub fn copy<T: bytemuck::Pod>(
     let mut out = acc.buffer_zeroed::<T>(x.len())?;
     out.copy_from_slice(&x.read()?)?;
     Ok(out)
+}
+
+/// The elements that `take` and `skip` leave of a query's sources: `len()` consecutive
+/// elements from `first()`. Like Rust's `Iterator::take` and `skip`, counts past the end
+/// leave what there is. (Built by `query!`'s expansion.)
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    first: usize,
+    len: usize,
+}
+
+impl Window {
+    /// All `len` elements.
+    pub fn new(len: usize) -> Window {
+        Window { first: 0, len }
+    }
+
+    /// Without the first `k` elements.
+    #[must_use]
+    pub fn skip(self, k: usize) -> Window {
+        let k = k.min(self.len);
+        Window {
+            first: self.first + k,
+            len: self.len - k,
+        }
+    }
+
+    /// At most the first `k` elements.
+    #[must_use]
+    pub fn take(self, k: usize) -> Window {
+        Window {
+            first: self.first,
+            len: self.len.min(k),
+        }
+    }
+
+    /// The first element's index in the sources (the kernels' `__dc_first`).
+    pub fn first(&self) -> u64 {
+        self.first as u64 // usize is at most 64 bits on every target the library builds for
+    }
+
+    /// How many elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no element is left.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The window of `x` as a new buffer (a chain without closures cut by `take`/`skip`).
+#[doc(hidden)]
+pub fn window_copy<T: bytemuck::Pod>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+    window: Window,
+) -> Result<UnifiedBuffer<T>, Error> {
+    let mut out = acc.buffer_zeroed::<T>(window.len)?;
+    if !window.is_empty() {
+        out.copy_from_slice(&x.read()?[window.first..window.first + window.len])?;
+    }
+    Ok(out)
+}
+
+/// Float types whose values a query can average.
+#[diagnostic::on_unimplemented(
+    message = "`average` needs float values, not `{Self}`",
+    label = "map the values to a float first: `.map(|v: {Self}| v as f64)`"
+)]
+pub trait Mean: Reducible {
+    /// `sum / count`.
+    fn mean(sum: Self, count: usize) -> Self;
+}
+
+impl Mean for f32 {
+    fn mean(sum: f32, count: usize) -> f32 {
+        sum / count as f32 // the nearest f32 to the count: as the sum, a rounded value
+    }
+}
+
+impl Mean for f64 {
+    fn mean(sum: f64, count: usize) -> f64 {
+        sum / count as f64 // exact below 2^53 values
+    }
+}
+
+/// `average()`: `None` when no value reaches the end, else the deterministic sum divided by
+/// the count.
+#[doc(hidden)]
+pub fn average<U: Mean, C>(
+    acc: &Accelerator,
+    lens: &[usize],
+    count_pass: Option<C>,
+    sum_pass: impl FnOnce(Grid, u64, &mut UnifiedBuffer<U>) -> Result<(), Error>,
+) -> Result<Option<U>, Error>
+where
+    C: FnOnce(Grid, u64, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+{
+    let n = zip_len(lens)?;
+    let kept = match count_pass {
+        Some(pass) => count(acc, lens, pass)?,
+        None => n,
+    };
+    if kept == 0 {
+        return Ok(None);
+    }
+    Ok(Some(U::mean(sum(acc, lens, sum_pass)?, kept)))
+}
+
+/// `average()` of a chain without operators.
+#[doc(hidden)]
+pub fn average_of<T: Mean>(acc: &Accelerator, x: &UnifiedBuffer<T>) -> Result<Option<T>, Error> {
+    if x.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(T::mean(crate::algorithms::sum(acc, x)?, x.len())))
+}
+
+/// `reduce(identity, combine)`: the fused first pass combines each chunk's values, then
+/// `chunks(grid, n, values, out)` combines the chunk values in the library's order, pass
+/// after pass; the identity for no elements.
+#[doc(hidden)]
+pub fn reduce<U: bytemuck::Pod>(
+    acc: &Accelerator,
+    lens: &[usize],
+    identity: U,
+    first_pass: impl FnOnce(Grid, u64, U, &mut UnifiedBuffer<U>) -> Result<(), Error>,
+    mut chunks: impl FnMut(Grid, u64, &UnifiedBuffer<U>, &mut UnifiedBuffer<U>) -> Result<(), Error>,
+) -> Result<U, Error> {
+    let n = zip_len(lens)?;
+    if n == 0 {
+        return Ok(identity);
+    }
+    let (groups, grid) = chunk_grid(n);
+    let mut out = acc.buffer_zeroed::<U>(groups)?;
+    first_pass(grid, n as u64, identity, &mut out)?;
+    if groups == 1 {
+        return Ok(out.read()?.first().copied().unwrap_or(identity));
+    }
+    crate::algorithms::reduce::reduce_by(acc, &out, identity, |grid, n, x, out| {
+        chunks(grid, n, x, out)
+    })
+}
+
+/// `position(p)`: the least index whose element reaches the end and satisfies `p` (`find`
+/// writes each chunk's, `u64::MAX` for none); with filters in the chain, the values before
+/// it are counted (`count_pass` over the elements before that index).
+#[doc(hidden)]
+pub fn position<C>(
+    acc: &Accelerator,
+    lens: &[usize],
+    count_pass: Option<C>,
+    find: impl FnOnce(Grid, u64, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+) -> Result<Option<usize>, Error>
+where
+    C: FnOnce(Grid, u64, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+{
+    let n = zip_len(lens)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let found = first_pass_min(acc, n, find)?;
+    if found == u64::MAX {
+        return Ok(None);
+    }
+    // found < n, which is a usize.
+    let found = found as usize;
+    match count_pass {
+        Some(pass) => count(acc, &[found], pass).map(Some),
+        None => Ok(Some(found)),
+    }
+}
+
+/// The least of the chunk values that `pass` writes over `n` elements.
+fn first_pass_min(
+    acc: &Accelerator,
+    n: usize,
+    pass: impl FnOnce(Grid, u64, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+) -> Result<u64, Error> {
+    let (groups, grid) = chunk_grid(n);
+    let mut out = acc.buffer_zeroed::<u64>(groups)?;
+    pass(grid, n as u64, &mut out)?;
+    crate::algorithms::min(acc, &out)
+}
+
+/// `min_by_key(k)` / `max_by_key(k)` (`max`): the least (greatest) key by `extreme`'s
+/// chunk values (NaN keys ignored, as `algorithms::min`), then the first element with that
+/// key (the last, for `max`, as Rust's `max_by_key`) by `find` (each chunk's least index, or
+/// greatest index plus one), then that element's value by `value_at(index, out)`.
+#[doc(hidden)]
+pub fn extreme_by_key<K: Reducible, U: bytemuck::Pod + Default>(
+    acc: &Accelerator,
+    lens: &[usize],
+    max: bool,
+    extreme: impl FnOnce(Grid, u64, &mut UnifiedBuffer<K>) -> Result<(), Error>,
+    find: impl FnOnce(Grid, u64, K, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+    value_at: impl FnOnce(u64, &mut UnifiedBuffer<U>) -> Result<(), Error>,
+) -> Result<Option<U>, Error> {
+    let n = zip_len(lens)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let (groups, grid) = chunk_grid(n);
+    let mut keys = acc.buffer_zeroed::<K>(groups)?;
+    extreme(grid, n as u64, &mut keys)?;
+    let target = if max {
+        crate::algorithms::max(acc, &keys)?
+    } else {
+        crate::algorithms::min(acc, &keys)?
+    };
+    let mut found = acc.buffer_zeroed::<u64>(groups)?;
+    find(grid, n as u64, target, &mut found)?;
+    // No element has the key when none reaches the end, or when every key is NaN.
+    let index = if max {
+        match crate::algorithms::max(acc, &found)? {
+            0 => return Ok(None),
+            after => after - 1,
+        }
+    } else {
+        match crate::algorithms::min(acc, &found)? {
+            u64::MAX => return Ok(None),
+            index => index,
+        }
+    };
+    let mut out = acc.buffer_zeroed::<U>(1)?;
+    value_at(index, &mut out)?;
+    Ok(Some(out.read()?.first().copied().unwrap_or_default()))
+}
+
+/// `sort()`: the collected values, sorted by `algorithms::sort` (floats in `total_cmp`
+/// order).
+#[doc(hidden)]
+pub fn sort<U: SortKey>(
+    acc: &Accelerator,
+    collected: Result<UnifiedBuffer<U>, Error>,
+) -> Result<UnifiedBuffer<U>, Error> {
+    let mut values = collected?;
+    crate::algorithms::sort(acc, &mut values)?;
+    Ok(values)
+}
+
+/// `sort()` of a chain without operators: a sorted copy.
+#[doc(hidden)]
+pub fn sorted_copy<T: SortKey>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+) -> Result<UnifiedBuffer<T>, Error> {
+    sort(acc, copy(acc, x))
+}
+
+/// `sort_by_key(k)`: `keys(n, values, out)` computes the collected values' keys, then
+/// `algorithms::sort_pairs` orders the values by them (stable: equal keys keep the values'
+/// order).
+#[doc(hidden)]
+pub fn sort_by_key<U: SortValue, K: SortKey>(
+    acc: &Accelerator,
+    collected: Result<UnifiedBuffer<U>, Error>,
+    keys: impl FnOnce(usize, &UnifiedBuffer<U>, &mut UnifiedBuffer<K>) -> Result<(), Error>,
+) -> Result<UnifiedBuffer<U>, Error> {
+    let mut values = collected?;
+    let mut sort_keys = acc.buffer_zeroed::<K>(values.len())?;
+    if !values.is_empty() {
+        keys(values.len(), &values, &mut sort_keys)?;
+    }
+    crate::algorithms::sort_pairs(acc, &mut sort_keys, &mut values)?;
+    Ok(values)
 }

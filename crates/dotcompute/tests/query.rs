@@ -343,3 +343,259 @@ fn all_with_blocks_and_plain_ranges() {
     let err = query!(acc.query(below..4).count()).unwrap_err();
     assert!(err.to_string().contains("not negative"), "{err}");
 }
+
+/// `average` is the library's sum over the count (`None` for nothing); `reduce` with a
+/// combiner closure and identity, with captures, over more than one pass of chunks.
+#[test]
+fn average_and_reduce() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let x = mixed(3 * 4096 * 4096 / 2 + 5);
+    let dx = dc.buffer_from_slice(&x).unwrap();
+    let mean = query!(acc.query(&dx).map(|v: f32| v as f64).average())
+        .unwrap()
+        .unwrap();
+    let wide: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    let want =
+        algorithms::sum(&acc, &dc.buffer_from_slice(&wide).unwrap()).unwrap() / x.len() as f64;
+    assert_eq!(mean.to_bits(), want.to_bits());
+    let positive_mean = query!(acc.query(&dx).filter(|v: f32| v > 0.0).average())
+        .unwrap()
+        .unwrap();
+    let kept: Vec<f32> = x.iter().map(|&v| if v > 0.0 { v } else { -0.0 }).collect();
+    let count = x.iter().filter(|v| **v > 0.0).count();
+    let want = algorithms::sum(&acc, &dc.buffer_from_slice(&kept).unwrap()).unwrap() / count as f32;
+    assert_eq!(positive_mean.to_bits(), want.to_bits());
+    assert_eq!(
+        query!(acc.query(&dx).filter(|v: f32| v > 1e30).average()).unwrap(),
+        None
+    );
+    assert_eq!(
+        query!(acc.query(&dx).take(2).average()).unwrap(),
+        Some((x[0] + x[1]) / 2.0)
+    );
+
+    // The largest magnitude, by a combiner: the same as the plain fold (max is associative).
+    let largest = query!(
+        acc.query(&dx)
+            .reduce(|| 0.0f32, |a: f32, b| a.abs().max(b.abs()))
+    )
+    .unwrap();
+    let want = x.iter().fold(0.0f32, |a, b| a.abs().max(b.abs()));
+    assert_eq!(largest, want);
+    // Wrapping integer products with a captured modulus and a filter before.
+    let ids: Vec<u64> = (1..=100_000u64).collect();
+    let d = dc.buffer_from_slice(&ids).unwrap();
+    let m = 1_000_003u64;
+    let product = query!(
+        acc.query(&d)
+            .filter(|v: u64| v % 3 == 0)
+            .reduce(|| 1u64, |a, b| (a * b) % m)
+    )
+    .unwrap();
+    let want = ids
+        .iter()
+        .filter(|v| *v % 3 == 0)
+        .fold(1u64, |a, b| (a * b) % m);
+    assert_eq!(product, want);
+    let empty = dc.buffer_zeroed::<f32>(0).unwrap();
+    assert_eq!(
+        query!(acc.query(&empty).reduce(|| 7.0f32, |a: f32, b| a + b)).unwrap(),
+        7.0
+    );
+}
+
+/// `position` counts the values (after filters) before the first match, as Rust's
+/// `Iterator::position`; `min_by_key` gives the first least, `max_by_key` the last greatest.
+#[test]
+fn position_and_extremes_by_key() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let ids: Vec<u32> = (0..200_003u32)
+        .map(|i| i.wrapping_mul(2_654_435_761) % 100_000)
+        .collect();
+    let d = dc.buffer_from_slice(&ids).unwrap();
+    let at = query!(acc.query(&d).position(|v: u32| v > 99_990)).unwrap();
+    assert_eq!(at, ids.iter().position(|v| *v > 99_990));
+    let among_odd = query!(
+        acc.query(&d)
+            .filter(|v: u32| v % 2 == 1)
+            .position(|v| v > 99_990)
+    )
+    .unwrap();
+    assert_eq!(
+        among_odd,
+        ids.iter().filter(|v| *v % 2 == 1).position(|v| *v > 99_990)
+    );
+    assert_eq!(
+        query!(acc.query(&d).position(|v: u32| v > 100_000)).unwrap(),
+        None
+    );
+
+    // Keys with ties: the first least, the last greatest.
+    let by_digit = query!(acc.query(&d).min_by_key(|v: u32| v % 10)).unwrap();
+    assert_eq!(by_digit, ids.iter().copied().min_by_key(|v| v % 10));
+    let by_digit = query!(acc.query(&d).max_by_key(|v: u32| v % 10)).unwrap();
+    assert_eq!(by_digit, ids.iter().copied().max_by_key(|v| v % 10));
+    let offset = 3.5f32;
+    let nearest = query!(
+        acc.query(&d)
+            .filter(|v: u32| v % 7 == 0)
+            .map(|v| v as f32 * 0.5)
+            .min_by_key(|v| (v - offset).abs())
+    )
+    .unwrap();
+    let want = ids
+        .iter()
+        .filter(|v| *v % 7 == 0)
+        .map(|&v| v as f32 * 0.5)
+        .min_by(|a, b| (a - offset).abs().total_cmp(&(b - offset).abs()));
+    assert_eq!(nearest, want);
+    assert_eq!(
+        query!(acc.query(&d).filter(|v: u32| v > 100_000).max_by_key(|v| v)).unwrap(),
+        None
+    );
+}
+
+/// `take`/`skip` cut a window of the elements (counts past the end leave what there is),
+/// before filters, with positions that stay the source's.
+#[test]
+fn take_and_skip() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let x = mixed(100_003);
+    let dx = dc.buffer_from_slice(&x).unwrap();
+    let total = query!(
+        acc.query(&dx)
+            .skip(10)
+            .take(50_000)
+            .map(|v: f32| v * 2.0)
+            .sum()
+    )
+    .unwrap();
+    let window: Vec<f32> = x[10..50_010].iter().map(|v| v * 2.0).collect();
+    let want = algorithms::sum(&acc, &dc.buffer_from_slice(&window).unwrap()).unwrap();
+    assert_eq!(total.to_bits(), want.to_bits());
+    let kept: UnifiedBuffer<f32> = query!(
+        acc.query(&dx)
+            .enumerate()
+            .skip(99_000)
+            .filter(|i, v: f32| i % 3 == 0 && v > 0.0)
+            .map(|i, v| v + i as f32)
+            .collect()
+    )
+    .unwrap();
+    let want: Vec<f32> = x
+        .iter()
+        .enumerate()
+        .skip(99_000)
+        .filter(|(i, v)| i % 3 == 0 && **v > 0.0)
+        .map(|(i, v)| v + i as f32)
+        .collect();
+    assert_eq!(kept.to_vec().unwrap(), want);
+    assert_eq!(query!(acc.query(&dx).skip(200_000).count()).unwrap(), 0);
+    assert_eq!(
+        query!(acc.query(&dx).skip(3).take(2).collect())
+            .unwrap()
+            .to_vec()
+            .unwrap(),
+        x[3..5]
+    );
+    assert_eq!(
+        query!(acc.query(10..20).skip(5).take(3).sum()).unwrap(),
+        15 + 16 + 17
+    );
+}
+
+/// `sort` and `sort_by_key` (stable) of the collected values.
+#[test]
+fn sorts() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let x = mixed(100_003);
+    let dx = dc.buffer_from_slice(&x).unwrap();
+    let sorted = query!(acc.query(&dx).filter(|v: f32| v > -0.5).sort()).unwrap();
+    let mut want: Vec<f32> = x.iter().copied().filter(|v| *v > -0.5).collect();
+    want.sort_by(f32::total_cmp);
+    assert_eq!(sorted.to_vec().unwrap(), want);
+    let ids: Vec<u32> = (0..100_003u32)
+        .map(|i| i.wrapping_mul(2_654_435_761))
+        .collect();
+    let d = dc.buffer_from_slice(&ids).unwrap();
+    let by_low_byte = query!(acc.query(&d).sort_by_key(|v: u32| v & 255)).unwrap();
+    let mut want = ids.clone();
+    want.sort_by_key(|v| v & 255);
+    assert_eq!(by_low_byte.to_vec().unwrap(), want);
+    let plain = query!(acc.query(&d).take(1000).sort()).unwrap();
+    let mut want = ids[..1000].to_vec();
+    want.sort_unstable();
+    assert_eq!(plain.to_vec().unwrap(), want);
+}
+
+/// Launches per kernel name since `before` (the service's kernel statistics).
+fn launches_since(
+    dc: &ComputeService,
+    before: &std::collections::BTreeMap<String, u64>,
+) -> std::collections::BTreeMap<String, u64> {
+    let mut now = std::collections::BTreeMap::new();
+    for s in dc.statistics() {
+        *now.entry(s.kernel.clone()).or_insert(0) += s.launches.launches;
+    }
+    now.into_iter()
+        .map(|(k, v)| {
+            let was = before.get(&k).copied().unwrap_or(0);
+            (k, v - was)
+        })
+        .filter(|(_, v)| *v > 0)
+        .collect()
+}
+
+/// The kernels a query launches show in the kernel statistics: a chain of maps and filters
+/// is one kernel per pass, whatever its length (plus the library's finishing passes: on the
+/// CPU, sums and scans of the chunk values run as host code, minima as kernels).
+#[test]
+fn fusion_shows_in_the_kernel_statistics() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let x = mixed(64 * 4096 + 3);
+    let dx = dc.buffer_from_slice(&x).unwrap();
+    let expect = |pairs: &[(&str, u64)]| -> std::collections::BTreeMap<String, u64> {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    };
+    let before = launches_since(&dc, &Default::default());
+    let _ = query!(
+        acc.query(&dx)
+            .map(|v: f32| v * 2.0)
+            .map(|v| v + 1.0)
+            .filter(|v| v > 0.0)
+            .map(|v| v * v)
+            .map(|v| v - 0.5)
+            .sum()
+    )
+    .unwrap();
+    assert_eq!(launches_since(&dc, &before), expect(&[("query_sum", 1)]));
+    let before = launches_since(&dc, &Default::default());
+    let _ = query!(
+        acc.query(&dx)
+            .filter(|v: f32| v > 0.0)
+            .map(|v| v * 3.0)
+            .collect()
+    )
+    .unwrap();
+    assert_eq!(
+        launches_since(&dc, &before),
+        expect(&[("query_collect_count", 1), ("query_collect_write", 1)])
+    );
+    let before = launches_since(&dc, &Default::default());
+    let _ = query!(acc.query(&dx).skip(5).min_by_key(|v: f32| v.abs())).unwrap();
+    assert_eq!(
+        launches_since(&dc, &before),
+        expect(&[
+            ("min_f32", 1), // the least of the chunks' least keys
+            ("min_u64", 1), // the least of the chunks' first indices
+            ("query_extreme_key", 1),
+            ("query_find_key", 1),
+            ("query_value_at", 1)
+        ])
+    );
+}
