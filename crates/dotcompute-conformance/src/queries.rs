@@ -74,6 +74,18 @@ pub fn kernels() -> Vec<&'static KernelDefinition> {
     all.extend(query_kernels!(acc.query(&x).max_by_key(|v: u32| v % 10)));
     all.extend(query_kernels!(acc.query(&x).filter(|v: f32| v > lo).sort()));
     all.extend(query_kernels!(acc.query(&x).sort_by_key(|v: u32| v & 255)));
+    all.extend(query_kernels!(
+        acc.query(&x).group_by_key(|v: u32| v % 97).count()
+    ));
+    all.extend(query_kernels!(
+        acc.query(&x).group_by_key(|v: f32| v.floor()).sum()
+    ));
+    all.extend(query_kernels!(
+        acc.query(&x)
+            .map(|v: f32| v * k)
+            .group_by_key(|v| (v * 4.0).floor())
+            .max()
+    ));
     all
 }
 
@@ -300,5 +312,68 @@ fn later_terminals(
     want.sort_by_key(|v| v & 255);
     total =
         total.merge(compare::exact("sort_by_key", &by_byte.to_vec()?, &want).map_err(mismatch)?);
+    total = total.merge(groups(env, x, ids, dx, d)?);
+    Ok(total)
+}
+
+/// `group_by_key` with counts and float maxima, against a `BTreeMap` on the host.
+fn groups(
+    env: &Env,
+    x: &[f32],
+    ids: &[u32],
+    dx: &UnifiedBuffer<f32>,
+    d: &UnifiedBuffer<u32>,
+) -> CaseResult {
+    let acc = &env.acc;
+    let mut total = Outcome::default();
+    let counts = query!(acc.query(d).group_by_key(|v: u32| v % 97).count())?;
+    let mut want = std::collections::BTreeMap::<u32, u64>::new();
+    for v in ids {
+        *want.entry(v % 97).or_insert(0) += 1;
+    }
+    let want_keys: Vec<u32> = want.keys().copied().collect();
+    let want_counts: Vec<u64> = want.values().copied().collect();
+    total = total.merge(
+        compare::exact(
+            "group_by_key.count keys",
+            &counts.keys.to_vec()?,
+            &want_keys,
+        )
+        .map_err(mismatch)?,
+    );
+    total = total.merge(
+        compare::exact("group_by_key.count", &counts.values.to_vec()?, &want_counts)
+            .map_err(mismatch)?,
+    );
+    let k = 3.0f32;
+    let highs = query!(
+        acc.query(dx)
+            .map(|v: f32| v * k)
+            .group_by_key(|v| (v * 4.0).floor())
+            .max()
+    )?;
+    // Keys by their bits, in total_cmp order; maxima as `max` folds them.
+    let mut want = std::collections::BTreeMap::<i64, (u32, f32)>::new();
+    for v in x.iter().map(|v| v * k) {
+        let key = (v * 4.0).floor();
+        let bits = key.to_bits() as i32;
+        let order = i64::from(if bits < 0 {
+            !(bits & 0x7fff_ffff)
+        } else {
+            bits
+        });
+        let e = want
+            .entry(order)
+            .or_insert((key.to_bits(), f32::NEG_INFINITY));
+        e.1 = e.1.max(v);
+    }
+    let got_keys: Vec<u32> = highs.keys.to_vec()?.iter().map(|k| k.to_bits()).collect();
+    let want_keys: Vec<u32> = want.values().map(|e| e.0).collect();
+    total = total.merge(
+        compare::exact("map.group_by_key.max keys", &got_keys, &want_keys).map_err(mismatch)?,
+    );
+    let got: Vec<u32> = highs.values.to_vec()?.iter().map(|v| v.to_bits()).collect();
+    let want: Vec<u32> = want.values().map(|e| e.1.to_bits()).collect();
+    total = total.merge(compare::exact("map.group_by_key.max", &got, &want).map_err(mismatch)?);
     Ok(total)
 }

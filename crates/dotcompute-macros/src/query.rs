@@ -75,6 +75,17 @@ enum Terminal {
     },
     Sort,
     SortByKey,
+    /// `group_by_key(k).count()` (`.sum()`, `.min()`, `.max()`).
+    Group(Aggregate),
+}
+
+/// What `group_by_key(k)` computes per group.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Aggregate {
+    Count,
+    Sum,
+    Min,
+    Max,
 }
 
 /// `skip(k)` or `take(k)`, before any filter: a window of the elements.
@@ -83,7 +94,7 @@ struct WindowOp<'a> {
     count: &'a syn::Expr,
 }
 
-const OPERATORS: &str = "operators: `map`, `filter`, `take`, `skip`; terminals: `sum`, `count`, `collect`, `min`, `max`, `average`, `any`, `all`, `reduce`, `position`, `min_by_key`, `max_by_key`, `sort`, `sort_by_key`";
+const OPERATORS: &str = "operators: `map`, `filter`, `take`, `skip`; terminals: `sum`, `count`, `collect`, `min`, `max`, `average`, `any`, `all`, `reduce`, `position`, `min_by_key`, `max_by_key`, `sort`, `sort_by_key`, `group_by_key(k)` then `count`, `sum`, `min` or `max`";
 
 fn err(span: Span, msg: impl std::fmt::Display) -> syn::Error {
     syn::Error::new(span, msg)
@@ -194,6 +205,31 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
         ));
     };
     let mut call = terminal_call(last)?;
+    let mut receiver = &*last.receiver;
+    // `group_by_key(k).sum()`: the aggregate ends the chain, the key belongs to it.
+    if let syn::Expr::MethodCall(group) = receiver
+        && group.method == "group_by_key"
+    {
+        let aggregate = match call.terminal {
+            Terminal::Count => Aggregate::Count,
+            Terminal::Sum => Aggregate::Sum,
+            Terminal::Min => Aggregate::Min,
+            Terminal::Max => Aggregate::Max,
+            _ => {
+                return Err(err(
+                    call.span,
+                    "`group_by_key(k)` is followed by the groups' aggregate: `count()`, `sum()`, `min()` or `max()`",
+                ));
+            }
+        };
+        call = TerminalCall {
+            terminal: Terminal::Group(aggregate),
+            span: group.method.span(),
+            closure: Some(closure(&group.args, "group_by_key", group.method.span())?),
+            identity: None,
+        };
+        receiver = &group.receiver;
+    }
     // `any(p)` and `all(p)` take a predicate: it becomes the chain's last filter.
     let predicate = match call.terminal {
         Terminal::Any => call.closure.take().map(Stage::Filter),
@@ -205,7 +241,7 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
     let mut stages = Vec::new();
     let mut joined: Vec<(Source<'_>, Span)> = Vec::new();
     let mut windows: Vec<(WindowOp<'_>, Span)> = Vec::new();
-    let mut current = &*last.receiver;
+    let mut current = receiver;
     let (accelerator, first_source) = loop {
         let syn::Expr::MethodCall(call) = current else {
             return Err(err(
@@ -501,7 +537,8 @@ fn plain(
         | Terminal::Reduce
         | Terminal::Position
         | Terminal::ExtremeByKey { .. }
-        | Terminal::SortByKey => {
+        | Terminal::SortByKey
+        | Terminal::Group(_) => {
             quote!(::core::compile_error!("this terminal takes a closure"))
         }
     };
@@ -761,11 +798,12 @@ fn fused(
     let known: Vec<Option<ScalarType>> = sources.iter().map(Source::known_type).collect();
     let role = match terminal {
         Terminal::Position => ClosureRole::Filter,
-        Terminal::ExtremeByKey { .. } | Terminal::SortByKey => ClosureRole::Key,
+        Terminal::ExtremeByKey { .. } | Terminal::SortByKey | Terminal::Group(_) => {
+            ClosureRole::Key
+        }
         _ => ClosureRole::Combine,
     };
     let typed = type_chain(stages, call.closure.as_ref().map(|c| (c, role)), &known)?;
-    let helpers = &typed.helpers;
     let capture_params: Vec<TokenStream> = typed
         .captures
         .iter()
@@ -1107,7 +1145,7 @@ fn fused(
                 )
             }
         }
-        Terminal::Collect | Terminal::Sort | Terminal::SortByKey => {
+        Terminal::Collect | Terminal::Sort | Terminal::SortByKey | Terminal::Group(_) => {
             let out_type = one_value(&typed, span)?;
             if out_type == ScalarType::Bool {
                 return Err(err(
@@ -1115,7 +1153,32 @@ fn fused(
                     "this terminal makes a buffer of numbers; this query's values are `bool` (map them: `.map(|b| b as u32)`)",
                 ));
             }
-            let t_out = rust_type(out_type);
+            let key = match terminal {
+                Terminal::SortByKey | Terminal::Group(_) => {
+                    let (key, key_type) = typed
+                        .terminal
+                        .as_ref()
+                        .ok_or_else(|| err(span, "this terminal needs its key"))?;
+                    if *key_type == ScalarType::Bool {
+                        return Err(err(
+                            span,
+                            "a key is a number; this key is a `bool` (map it: `b as u32`)",
+                        ));
+                    }
+                    Some((key, *key_type))
+                }
+                _ => None,
+            };
+            // Counting groups needs the keys alone: the collect computes them.
+            let keys_only = terminal == Terminal::Group(Aggregate::Count);
+            let mut collect_calls = typed.calls.clone();
+            let mut collect_type = out_type;
+            if let (true, Some((key, key_type))) = (keys_only, key) {
+                collect_calls.push(key.clone());
+                collect_type = key_type;
+            }
+            let chain = |action: TokenStream| apply_calls(n_sources, &collect_calls, action);
+            let t_out = rust_type(collect_type);
             let collect = if !has_filter {
                 // Every element stays: one item per element writes its value.
                 let load = parts.loads(quote!(__dc_i));
@@ -1142,7 +1205,13 @@ fn fused(
                     __dc_out[__dc_at as usize] = __dc_value;
                     __dc_at += 1u64;
                 });
-                kernels.push(compact_kernels(&parts, &t_out, &count_chain, &write_chain));
+                kernels.push(compact_kernels(
+                    &parts,
+                    [quote!(query_collect_count), quote!(query_collect_write)],
+                    &t_out,
+                    &count_chain,
+                    &write_chain,
+                ));
                 names.extend(["query_collect_count", "query_collect_write"]);
                 quote! {
                     ::dotcompute::query::collect(
@@ -1157,51 +1226,117 @@ fn fused(
                     )
                 }
             };
+            if matches!(terminal, Terminal::Collect | Terminal::Sort) {
+                return finish(
+                    accelerator,
+                    mode,
+                    &typed,
+                    (host_lets, lens, window_lets(windows)),
+                    kernels,
+                    names,
+                    if terminal == Terminal::Sort {
+                        quote!(::dotcompute::query::sort(__dc_acc, #collect))
+                    } else {
+                        collect
+                    },
+                );
+            }
+            let Some((key, key_type)) = key else {
+                return Err(err(span, "this terminal needs its key"));
+            };
+            let t_key = rust_type(key_type);
+            let group_launches = quote! {
+                |__dc_grid, __dc_n, __dc_keys, __dc_counts| {
+                    #module::query_group_count::launch(__dc_acc, __dc_grid, __dc_n, __dc_keys, __dc_counts)
+                },
+                |__dc_grid, __dc_n, __dc_keys, __dc_offsets, __dc_out| {
+                    #module::query_group_write::launch(__dc_acc, __dc_grid, __dc_n, __dc_keys, __dc_offsets, __dc_out)
+                },
+                |__dc_groups, __dc_n, __dc_starts, __dc_keys, __dc_values, __dc_out_keys, __dc_out| {
+                    #module::query_group_fold::launch(__dc_acc, __dc_groups, __dc_groups as u64, __dc_n, __dc_starts, __dc_keys, __dc_values, __dc_out_keys, __dc_out)
+                },
+            };
+            if keys_only {
+                kernels.push(group_kernels(key_type, key_type, Aggregate::Count)?);
+                names.extend(["query_group_count", "query_group_write", "query_group_fold"]);
+                return finish(
+                    accelerator,
+                    mode,
+                    &typed,
+                    (host_lets, lens, window_lets(windows)),
+                    kernels,
+                    names,
+                    quote!(::dotcompute::query::group_count(__dc_acc, #collect, #group_launches)),
+                );
+            }
+            // The values' keys, by one item per collected value.
+            let key_value = key.invoke(&[quote!(__dc_x[__dc_i])]);
+            let capture_params = &parts.capture_params;
+            kernels.push(quote! {
+                #[::dotcompute::kernel]
+                pub fn query_keys(#(#capture_params,)* __dc_x: &[#t_out], __dc_out: &mut [#t_key]) {
+                    let __dc_i = global_id();
+                    __dc_out[__dc_i] = #key_value;
+                }
+            });
+            names.push("query_keys");
+            let keys = quote! {
+                |__dc_n, __dc_x, __dc_out| {
+                    #module::query_keys::launch(__dc_acc, __dc_n #(, #capture_args)*, __dc_x, __dc_out)
+                }
+            };
             match terminal {
-                Terminal::Sort => quote!(::dotcompute::query::sort(__dc_acc, #collect)),
-                Terminal::SortByKey => {
-                    let (key, key_type) = typed
-                        .terminal
-                        .as_ref()
-                        .ok_or_else(|| err(span, "`sort_by_key` needs its key"))?;
-                    if *key_type == ScalarType::Bool {
-                        return Err(err(
-                            span,
-                            "a sort key is a number; this key is a `bool` (map it: `b as u32`)",
-                        ));
-                    }
-                    let t_key = rust_type(*key_type);
-                    let key_value = key.invoke(&[quote!(__dc_x[__dc_i])]);
-                    let capture_params = &parts.capture_params;
-                    kernels.push(quote! {
-                        #[::dotcompute::kernel]
-                        pub fn query_keys(#(#capture_params,)* __dc_x: &[#t_out], __dc_out: &mut [#t_key]) {
-                            let __dc_i = global_id();
-                            __dc_out[__dc_i] = #key_value;
-                        }
-                    });
-                    names.push("query_keys");
+                Terminal::Group(aggregate) => {
+                    kernels.push(group_kernels(key_type, out_type, aggregate)?);
+                    names.extend(["query_group_count", "query_group_write", "query_group_fold"]);
                     quote! {
-                        ::dotcompute::query::sort_by_key(__dc_acc, #collect, |__dc_n, __dc_x, __dc_out| {
-                            #module::query_keys::launch(__dc_acc, __dc_n #(, #capture_args)*, __dc_x, __dc_out)
-                        })
+                        ::dotcompute::query::group_by_key(__dc_acc, #collect, #keys, #group_launches)
                     }
                 }
-                _ => collect,
+                _ => quote!(::dotcompute::query::sort_by_key(__dc_acc, #collect, #keys)),
             }
         }
     };
-    let window_lets = if window {
-        let w = window_expr(windows, quote!(__dc_n));
-        quote! {
-            let __dc_n = ::dotcompute::query::zip_len(__dc_lens)?;
-            let __dc_window = #w;
-            let __dc_first = __dc_window.first();
-            let __dc_lens: &[usize] = &[__dc_window.len()];
-        }
-    } else {
-        quote!()
-    };
+    finish(
+        accelerator,
+        mode,
+        &typed,
+        (host_lets, lens, window_lets(windows)),
+        kernels,
+        names,
+        run,
+    )
+}
+
+/// The host's window of the sources after their lengths are checked (`__dc_first` and the
+/// window's length as `__dc_lens`), when `take`/`skip` cut one.
+fn window_lets(windows: &[WindowOp<'_>]) -> TokenStream {
+    if windows.is_empty() {
+        return quote!();
+    }
+    let w = window_expr(windows, quote!(__dc_n));
+    quote! {
+        let __dc_n = ::dotcompute::query::zip_len(__dc_lens)?;
+        let __dc_window = #w;
+        let __dc_first = __dc_window.first();
+        let __dc_lens: &[usize] = &[__dc_window.len()];
+    }
+}
+
+/// The expansion: the module of helpers and kernels, then the host code that runs them
+/// (`host`: the sources' bindings, their lengths, the window), or their definitions.
+fn finish(
+    accelerator: &syn::Expr,
+    mode: Mode,
+    typed: &Typed,
+    host: (Vec<TokenStream>, Vec<TokenStream>, TokenStream),
+    kernels: Vec<TokenStream>,
+    names: Vec<&str>,
+    run: TokenStream,
+) -> syn::Result<TokenStream> {
+    let (host_lets, lens, window_lets) = host;
+    let helpers = &typed.helpers;
+    let module = format_ident!("__dotcompute_query");
     let names: Vec<syn::Ident> = names.into_iter().map(|n| format_ident!("{}", n)).collect();
     let evaluate = match mode {
         Mode::Run => quote! {
@@ -1228,6 +1363,110 @@ fn fused(
         }
         #evaluate
     }})
+}
+
+/// The kernels of `group_by_key(k).aggregate()` over values sorted by their keys (of type
+/// `key`): where each group starts (an order-preserving compaction of the positions whose
+/// key differs from the one before; keys compare by their bits), then one item per group
+/// folding its values in their order.
+fn group_kernels(
+    key: ScalarType,
+    value: ScalarType,
+    aggregate: Aggregate,
+) -> syn::Result<TokenStream> {
+    let t_key = rust_type(key);
+    let t_value = rust_type(value);
+    let bits = |e: TokenStream| {
+        if is_float(key) {
+            quote!(#e.to_bits())
+        } else {
+            e
+        }
+    };
+    let (this, before) = (
+        bits(quote!(__dc_keys[__dc_i])),
+        bits(quote!(__dc_keys[__dc_before])),
+    );
+    let starts = quote! {
+        let __dc_before = if __dc_i > 0 { __dc_i - 1 } else { 0 };
+        let __dc_starts_group = __dc_i == 0 || #this != #before;
+    };
+    let count_chain = quote! {
+        #starts
+        if __dc_starts_group {
+            __dc_kept += 1u64;
+        }
+    };
+    let write_chain = quote! {
+        #starts
+        if __dc_starts_group {
+            __dc_out[__dc_at as usize] = __dc_i as u64;
+            __dc_at += 1u64;
+        }
+    };
+    let boundaries = Parts {
+        capture_params: Vec::new(),
+        capture_args: Vec::new(),
+        source_params: vec![quote!(__dc_keys: &[#t_key])],
+        source_args: Vec::new(),
+        sources: &[],
+        window: false,
+    };
+    let compaction = compact_kernels(
+        &boundaries,
+        [quote!(query_group_count), quote!(query_group_write)],
+        &quote!(u64),
+        &count_chain,
+        &write_chain,
+    );
+    let (t_out, identity, step) = match aggregate {
+        Aggregate::Count => (quote!(u64), quote!(0u64), quote!(__dc_acc + 1u64)),
+        Aggregate::Sum => {
+            let (identity, float) = sum_tokens(value)?;
+            (
+                t_value.clone(),
+                identity,
+                add(float, quote!(__dc_acc), quote!(__dc_values[__dc_i])),
+            )
+        }
+        Aggregate::Min | Aggregate::Max => {
+            let max = aggregate == Aggregate::Max;
+            let method = if max { quote!(max) } else { quote!(min) };
+            (
+                t_value.clone(),
+                extreme_identity(value, max)?,
+                quote!(__dc_acc.#method(__dc_values[__dc_i])),
+            )
+        }
+    };
+    Ok(quote! {
+        #compaction
+
+        #[::dotcompute::kernel]
+        pub fn query_group_fold(
+            __dc_groups: u64,
+            __dc_n: u64,
+            __dc_starts: &[u64],
+            __dc_keys: &[#t_key],
+            __dc_values: &[#t_value],
+            __dc_out_keys: &mut [#t_key],
+            __dc_out: &mut [#t_out],
+        ) {
+            let __dc_g = global_id();
+            let __dc_start = __dc_starts[__dc_g] as usize;
+            let __dc_end = if __dc_g + 1 < __dc_groups as usize {
+                __dc_starts[__dc_g + 1] as usize
+            } else {
+                __dc_n as usize
+            };
+            let mut __dc_acc: #t_out = #identity;
+            for __dc_i in __dc_start..__dc_end {
+                __dc_acc = #step;
+            }
+            __dc_out_keys[__dc_g] = __dc_keys[__dc_start];
+            __dc_out[__dc_g] = __dc_acc;
+        }
+    })
 }
 
 /// The sum's identity for the output type, and whether it adds floats (`+`) or wraps.
@@ -1355,6 +1594,7 @@ fn value_at_kernel(parts: &Parts<'_>, t_out: &TokenStream, chain: &TokenStream) 
 /// lane `l` of a chunk owns elements `16l .. 16l + 16`.
 fn compact_kernels(
     parts: &Parts<'_>,
+    [count_name, write_name]: [TokenStream; 2],
     t_out: &TokenStream,
     count_chain: &TokenStream,
     write_chain: &TokenStream,
@@ -1377,7 +1617,7 @@ fn compact_kernels(
     };
     quote! {
         #[::dotcompute::kernel]
-        pub fn query_collect_count(#(#capture_params,)* __dc_n: u64, #(#source_params,)* __dc_counts: &mut [u64]) {
+        pub fn #count_name(#(#capture_params,)* __dc_n: u64, #(#source_params,)* __dc_counts: &mut [u64]) {
             #lane_counts
             for __dc_level in 0..8usize {
                 let __dc_s = 128usize >> __dc_level;
@@ -1392,7 +1632,7 @@ fn compact_kernels(
         }
 
         #[::dotcompute::kernel]
-        pub fn query_collect_write(
+        pub fn #write_name(
             #(#capture_params,)*
             __dc_n: u64,
             #(#source_params,)*

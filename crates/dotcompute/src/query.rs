@@ -35,6 +35,9 @@
 //! assert_eq!(query!(acc.query(&xs).min_by_key(|x: f32| (x - 1.0).abs()))?, Some(0.5));
 //! let by_size = query!(acc.query(&xs).sort_by_key(|x: f32| x.abs()))?;
 //! assert_eq!(by_size.to_vec()?, [0.5, 1.5, -2.0, 3.0]);
+//! let per_sign = query!(acc.query(&xs).group_by_key(|x: f32| (x > 0.0) as u32).sum())?;
+//! assert_eq!(per_sign.keys.to_vec()?, [0, 1]);
+//! assert_eq!(per_sign.values.to_vec()?, [-2.0, 5.0]);
 //! # Ok(())
 //! # }
 //! ```
@@ -73,9 +76,10 @@
 //! | `min_by_key(k)`, `max_by_key(k)` | the first value with the least key / the last with the greatest (as Rust's), `Result<Option<T>, Error>`; keys compare as `min`/`max` do (a NaN key is never chosen) | `MinBy`, `MaxBy` |
 //! | `sort()` | the values, ascending, in a new buffer (floats in `total_cmp` order) | `Order` |
 //! | `sort_by_key(k)` | the values ordered by their keys, stable: equal keys keep the values' order | `OrderBy` |
+//! | `group_by_key(k)` then `count()`, `sum()`, `min()` or `max()` | per distinct key (ascending, as `sort`; keys are equal when their bits are), the group's count (`u64`) or its values folded in their input order: a [`Groups`] of two buffers | `GroupBy(k).Select(g => g.Count())` |
 //!
 //! Not yet: `take`/`skip` after a `filter` (a compile error says where to put them),
-//! `scan`, `distinct`, `group_by_key`, `join` (LINQ's `GroupBy`, `Distinct`, `Join`);
+//! `scan`, `distinct`, `join` (LINQ's `Distinct`, `Join`), `average` of groups;
 //! `SelectMany` has no counterpart (a kernel writes a fixed number of values per element).
 //!
 //! # How it runs
@@ -93,7 +97,9 @@
 //! (and a count of the values before it after a filter); `min_by_key`/`max_by_key` three:
 //! the extreme key, the first (last) element with it, its value; `sort` and `sort_by_key`
 //! collect the values as `collect` does, then [`algorithms::sort`](crate::algorithms::sort)
-//! or a key kernel and [`algorithms::sort_pairs`](crate::algorithms::sort_pairs). Every
+//! or a key kernel and [`algorithms::sort_pairs`](crate::algorithms::sort_pairs);
+//! `group_by_key` sorts likewise, finds where each group starts (an order-preserving
+//! compaction, two kernels) and folds each group with one work item. Every
 //! launch shows in [`ComputeService::statistics`](crate::ComputeService::statistics).
 
 //! `sum` follows [`algorithms::sum`](crate::algorithms::sum)'s order: element `i`'s value
@@ -647,4 +653,138 @@ pub fn sort_by_key<U: SortValue, K: SortKey>(
     }
     crate::algorithms::sort_pairs(acc, &mut sort_keys, &mut values)?;
     Ok(values)
+}
+
+/// What `group_by_key(k).count()` (`sum`, `min`, `max`) returns: one entry per distinct
+/// key, the keys ascending (in [`algorithms::sort`](crate::algorithms::sort)'s order; keys
+/// are the same when their bits are, so `0.0` and `-0.0` are two groups), each with its
+/// group's aggregate.
+#[derive(Debug)]
+pub struct Groups<K: bytemuck::Pod, A: bytemuck::Pod> {
+    /// The distinct keys, ascending.
+    pub keys: UnifiedBuffer<K>,
+    /// `values[g]`: the aggregate of the values whose key is `keys[g]` (a count as `u64`).
+    pub values: UnifiedBuffer<A>,
+}
+
+/// `group_by_key(k)` then an aggregate: the collected values' keys (`keys(n, values,
+/// out)`), both sorted by key ([`algorithms::sort_pairs`](crate::algorithms::sort_pairs),
+/// stable), where each group starts (`count` and `write`: an order-preserving compaction of
+/// the positions whose key differs from the one before), then `fold(groups, n, starts,
+/// keys, values, out_keys, out)` with one item per group, folding its values in their
+/// order.
+#[doc(hidden)]
+#[allow(clippy::type_complexity)]
+pub fn group_by_key<U: SortValue, K: SortKey, A: bytemuck::Pod>(
+    acc: &Accelerator,
+    collected: Result<UnifiedBuffer<U>, Error>,
+    keys: impl FnOnce(usize, &UnifiedBuffer<U>, &mut UnifiedBuffer<K>) -> Result<(), Error>,
+    count: impl FnOnce(Grid, u64, &UnifiedBuffer<K>, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+    write: impl FnOnce(
+        Grid,
+        u64,
+        &UnifiedBuffer<K>,
+        &UnifiedBuffer<u64>,
+        &mut UnifiedBuffer<u64>,
+    ) -> Result<(), Error>,
+    fold: impl FnOnce(
+        usize,
+        u64,
+        &UnifiedBuffer<u64>,
+        &UnifiedBuffer<K>,
+        &UnifiedBuffer<U>,
+        &mut UnifiedBuffer<K>,
+        &mut UnifiedBuffer<A>,
+    ) -> Result<(), Error>,
+) -> Result<Groups<K, A>, Error> {
+    let mut values = collected?;
+    let n = values.len();
+    let mut sort_keys = acc.buffer_zeroed::<K>(n)?;
+    if n > 0 {
+        keys(n, &values, &mut sort_keys)?;
+    }
+    crate::algorithms::sort_pairs(acc, &mut sort_keys, &mut values)?;
+    fold_groups(acc, &sort_keys, &values, count, write, fold)
+}
+
+/// `group_by_key(k).count()`: the keys alone (`collected_keys`), sorted by
+/// [`algorithms::sort`](crate::algorithms::sort), then as [`group_by_key`] (the fold counts
+/// each group's keys).
+#[doc(hidden)]
+#[allow(clippy::type_complexity)]
+pub fn group_count<K: SortKey + SortValue>(
+    acc: &Accelerator,
+    collected_keys: Result<UnifiedBuffer<K>, Error>,
+    count: impl FnOnce(Grid, u64, &UnifiedBuffer<K>, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+    write: impl FnOnce(
+        Grid,
+        u64,
+        &UnifiedBuffer<K>,
+        &UnifiedBuffer<u64>,
+        &mut UnifiedBuffer<u64>,
+    ) -> Result<(), Error>,
+    fold: impl FnOnce(
+        usize,
+        u64,
+        &UnifiedBuffer<u64>,
+        &UnifiedBuffer<K>,
+        &UnifiedBuffer<K>,
+        &mut UnifiedBuffer<K>,
+        &mut UnifiedBuffer<u64>,
+    ) -> Result<(), Error>,
+) -> Result<Groups<K, u64>, Error> {
+    let mut keys = collected_keys?;
+    crate::algorithms::sort(acc, &mut keys)?;
+    fold_groups(acc, &keys, &keys, count, write, fold)
+}
+
+/// The groups of `values` sorted by `sort_keys`: where each starts, then each folded.
+#[allow(clippy::type_complexity)]
+fn fold_groups<U: bytemuck::Pod, K: bytemuck::Pod, A: bytemuck::Pod>(
+    acc: &Accelerator,
+    sort_keys: &UnifiedBuffer<K>,
+    values: &UnifiedBuffer<U>,
+    count: impl FnOnce(Grid, u64, &UnifiedBuffer<K>, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+    write: impl FnOnce(
+        Grid,
+        u64,
+        &UnifiedBuffer<K>,
+        &UnifiedBuffer<u64>,
+        &mut UnifiedBuffer<u64>,
+    ) -> Result<(), Error>,
+    fold: impl FnOnce(
+        usize,
+        u64,
+        &UnifiedBuffer<u64>,
+        &UnifiedBuffer<K>,
+        &UnifiedBuffer<U>,
+        &mut UnifiedBuffer<K>,
+        &mut UnifiedBuffer<A>,
+    ) -> Result<(), Error>,
+) -> Result<Groups<K, A>, Error> {
+    let n = values.len();
+    let starts = collect(
+        acc,
+        &[n],
+        |grid, n, counts| count(grid, n, sort_keys, counts),
+        |grid, n, offsets, out| write(grid, n, sort_keys, offsets, out),
+    )?;
+    let groups = starts.len();
+    let mut out_keys = acc.buffer_zeroed::<K>(groups)?;
+    let mut out = acc.buffer_zeroed::<A>(groups)?;
+    if groups > 0 {
+        fold(
+            groups,
+            n as u64,
+            &starts,
+            sort_keys,
+            values,
+            &mut out_keys,
+            &mut out,
+        )?;
+    }
+    Ok(Groups {
+        keys: out_keys,
+        values: out,
+    })
 }

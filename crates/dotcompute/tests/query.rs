@@ -599,3 +599,87 @@ fn fusion_shows_in_the_kernel_statistics() {
         ])
     );
 }
+
+/// `group_by_key(k)` then `count`, `sum`, `min` or `max`: one entry per distinct key,
+/// ascending, each group's values folded in their input order.
+#[test]
+fn groups() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let ids: Vec<u32> = (0..100_003u32)
+        .map(|i| i.wrapping_mul(2_654_435_761))
+        .collect();
+    let d = dc.buffer_from_slice(&ids).unwrap();
+    let mut want: std::collections::BTreeMap<u32, (u64, u64, u32, u32)> = Default::default();
+    for &v in ids.iter().filter(|v| *v % 3 != 0) {
+        let e = want.entry(v % 97).or_insert((0, 0, u32::MAX, 0));
+        e.0 += 1;
+        e.1 = e.1.wrapping_add(u64::from(v));
+        e.2 = e.2.min(v);
+        e.3 = e.3.max(v);
+    }
+    let keys: Vec<u32> = want.keys().copied().collect();
+    let counts = query!(
+        acc.query(&d)
+            .filter(|v: u32| v % 3 != 0)
+            .group_by_key(|v| v % 97)
+            .count()
+    )
+    .unwrap();
+    assert_eq!(counts.keys.to_vec().unwrap(), keys);
+    let c: Vec<u64> = want.values().map(|e| e.0).collect();
+    assert_eq!(counts.values.to_vec().unwrap(), c);
+    let sums = query!(
+        acc.query(&d)
+            .filter(|v: u32| v % 3 != 0)
+            .map(|v| v as u64)
+            .group_by_key(|v| (v % 97) as u32)
+            .sum()
+    )
+    .unwrap();
+    let s: Vec<u64> = want.values().map(|e| e.1).collect();
+    assert_eq!(sums.keys.to_vec().unwrap(), keys);
+    assert_eq!(sums.values.to_vec().unwrap(), s);
+    let lows = query!(
+        acc.query(&d)
+            .filter(|v: u32| v % 3 != 0)
+            .group_by_key(|v| v % 97)
+            .min()
+    )
+    .unwrap();
+    let l: Vec<u32> = want.values().map(|e| e.2).collect();
+    assert_eq!(lows.values.to_vec().unwrap(), l);
+    let highs = query!(
+        acc.query(&d)
+            .filter(|v: u32| v % 3 != 0)
+            .group_by_key(|v| v % 97)
+            .max()
+    )
+    .unwrap();
+    let h: Vec<u32> = want.values().map(|e| e.3).collect();
+    assert_eq!(highs.values.to_vec().unwrap(), h);
+
+    // Float keys by their bits (0.0 and -0.0 apart), float sums in input order.
+    let x = [1.5f32, -0.0, 2.0, 0.0, 1.5, -0.0, 0.25];
+    let dx = dc.buffer_from_slice(&x).unwrap();
+    let by_value = query!(acc.query(&dx).group_by_key(|v: f32| v).sum()).unwrap();
+    let got_keys: Vec<u32> = by_value
+        .keys
+        .to_vec()
+        .unwrap()
+        .iter()
+        .map(|k| k.to_bits())
+        .collect();
+    let want_keys: Vec<u32> = [-0.0f32, 0.0, 0.25, 1.5, 2.0]
+        .iter()
+        .map(|k| k.to_bits())
+        .collect();
+    assert_eq!(got_keys, want_keys);
+    assert_eq!(
+        by_value.values.to_vec().unwrap(),
+        [-0.0, 0.0, 0.25, 3.0, 2.0]
+    );
+    let empty = dc.buffer_zeroed::<f32>(0).unwrap();
+    let none = query!(acc.query(&empty).group_by_key(|v: f32| v as u32).count()).unwrap();
+    assert_eq!((none.keys.len(), none.values.len()), (0, 0));
+}

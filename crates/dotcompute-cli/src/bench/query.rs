@@ -1,6 +1,6 @@
 //! Queries (`query!`): a fused map-filter-sum against rayon's iterator chain, four fused maps
-//! against four launches that write intermediate buffers, and a filtering collect against
-//! rayon's.
+//! against four launches that write intermediate buffers, a filtering collect against
+//! rayon's, and `sort_by_key` / `group_by_key` against the library's `sort_pairs` and rayon.
 
 use super::{Contender, Runner, Work, inputs, size_label, sync};
 use crate::CliError;
@@ -150,6 +150,93 @@ pub(super) fn run(
             Work::Bytes(6 * n as u64),
             contenders,
         )?;
+    }
+    keyed(r, dc, accs)
+}
+
+/// `sort_by_key` and `group_by_key(..).count()` over 16M `u32` values against the library's
+/// `sort_pairs` given the keys (each repetition copies the keys and values in, as the sort
+/// rows do) and rayon.
+fn keyed(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Result<(), CliError> {
+    let n = if r.quick { 1 << 18 } else { 1 << 24 };
+    let values: Vec<u32> = (0..n as u32)
+        .map(|i| i.wrapping_mul(0x9E37_79B9).rotate_left(13) ^ i)
+        .collect();
+    let size = size_label(n, "u32");
+    // Full-width keys for the sort, 1024 groups for the grouping.
+    let sort_key = |v: u32| v ^ 0x5555_5555;
+    let group_key = |v: u32| v % 1024;
+    for (row, grouping) in [
+        ("query sort_by_key", false),
+        ("query group_by_key.count", true),
+    ] {
+        if !r.wants(row) {
+            continue;
+        }
+        let accs = r.fitting(accs, 16 * n as u64, row);
+        let key_of = if grouping { group_key } else { sort_key };
+        let keys: Vec<u32> = values.iter().map(|&v| key_of(v)).collect();
+        let mut contenders = Vec::new();
+        for acc in &accs {
+            let dv = dc.buffer_from_slice(&values)?;
+            contenders.push(Contender::dotcompute(acc, move || {
+                if grouping {
+                    black_box(query!(
+                        acc.query(&dv).group_by_key(|v: u32| v % 1024).count()
+                    )?);
+                } else {
+                    black_box(query!(
+                        acc.query(&dv).sort_by_key(|v: u32| v ^ 0x5555_5555)
+                    )?);
+                }
+                Ok(())
+            }));
+            let mut dk = dc.buffer_from_slice(&keys)?;
+            let mut dv = dc.buffer_from_slice(&values)?;
+            let (keys, values) = (&keys, &values);
+            contenders.push(Contender::variant(
+                "algorithms::sort_pairs (keys given)",
+                acc,
+                move || {
+                    dk.copy_from_slice(keys)?;
+                    dv.copy_from_slice(values)?;
+                    dotcompute::algorithms::sort_pairs(acc, &mut dk, &mut dv)?;
+                    sync(acc)
+                },
+            ));
+        }
+        let vr = &values;
+        if grouping {
+            contenders.push(Contender::peer("rayon fold into counts", move || {
+                let counts = vr
+                    .par_iter()
+                    .fold(
+                        || vec![0u64; 1024],
+                        |mut c, &v| {
+                            c[group_key(v) as usize] += 1;
+                            c
+                        },
+                    )
+                    .reduce(
+                        || vec![0u64; 1024],
+                        |mut a, b| {
+                            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                            a
+                        },
+                    );
+                black_box(counts);
+                Ok(())
+            }));
+        } else {
+            let mut sorted = values.clone();
+            contenders.push(Contender::peer("rayon par_sort_by_key", move || {
+                sorted.copy_from_slice(vr);
+                sorted.par_sort_by_key(|&v| sort_key(v));
+                black_box(&sorted);
+                Ok(())
+            }));
+        }
+        r.race(row, &size, n as u64, Work::Elements(n as u64), contenders)?;
     }
     Ok(())
 }
