@@ -1532,8 +1532,14 @@ fn reduce_kernel(
         quote!(__dc_tile[__dc_lid]),
         quote!(__dc_tile[__dc_lid + __dc_s]),
     );
-    // The whole chunks' loads name the index as it is (contiguous: whole vectors on the CPU).
+    // The whole chunks' loads name the index as it is (contiguous: whole vectors on the CPU);
+    // a chain that uses the index gets it bound (kept out of the others' loops).
     let whole = parts.loads(quote!(__dc_base + __dc_k * 256 + __dc_lid));
+    let index = chain
+        .clone()
+        .into_iter()
+        .any(|t| uses_index(&t))
+        .then(|| quote!(let __dc_i = __dc_base + __dc_k * 256 + __dc_lid;));
     let guarded = parts.loads(quote!(__dc_i));
     let (capture_params, source_params) = (&parts.capture_params, &parts.source_params);
     quote! {
@@ -1547,7 +1553,7 @@ fn reduce_kernel(
             if __dc_base + 4096 <= __dc_n as usize {
                 for __dc_k in 0..16usize {
                     #whole
-                    let __dc_i = __dc_base + __dc_k * 256 + __dc_lid;
+                    #index
                     #chain
                 }
             } else {
@@ -1572,6 +1578,15 @@ fn reduce_kernel(
                 __dc_out[group_id_x()] = __dc_tile[0];
             }
         }
+    }
+}
+
+/// Whether a token tree mentions `__dc_i` (inside groups too).
+fn uses_index(tree: &proc_macro2::TokenTree) -> bool {
+    match tree {
+        proc_macro2::TokenTree::Ident(i) => i == "__dc_i",
+        proc_macro2::TokenTree::Group(g) => g.stream().into_iter().any(|t| uses_index(&t)),
+        _ => false,
     }
 }
 
