@@ -393,6 +393,12 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
     {
         // The combiner takes two elements where a first closure takes one: an identity map
         // of the type it names starts the chain.
+        if sources.len() != 1 {
+            return Err(err(
+                call.span,
+                "zipped or enumerated elements need a `map` to one value before `reduce`",
+            ));
+        }
         let Some(ty) = c.params.iter().find_map(|(_, _, ty)| *ty) else {
             return Err(err(
                 c.body.span(),
@@ -525,6 +531,12 @@ fn plain(
         Terminal::Sum => quote!(::dotcompute::algorithms::sum(__dc_acc, #buffer)),
         Terminal::Count => {
             quote!(::core::result::Result::<usize, ::dotcompute::Error>::Ok(#buffer.len()))
+        }
+        // The window's copy is the result already.
+        Terminal::Collect if !windows.is_empty() => {
+            quote!(::core::result::Result::<_, ::dotcompute::Error>::Ok(
+                __dc_copy
+            ))
         }
         Terminal::Collect => quote!(::dotcompute::query::copy(__dc_acc, #buffer)),
         Terminal::Min => quote!(::dotcompute::query::extreme(__dc_acc, #buffer, false)),
@@ -1071,6 +1083,12 @@ fn fused(
                 .terminal
                 .as_ref()
                 .ok_or_else(|| err(span, "this terminal needs its key"))?;
+            if *key_type == ScalarType::Bool {
+                return Err(err(
+                    span,
+                    "a key is a number; this key is a `bool` (map it: `b as u32`)",
+                ));
+            }
             let t_key = rust_type(*key_type);
             let mut with_key = typed.calls.clone();
             let mut as_map = key.clone();

@@ -143,8 +143,8 @@ pub fn trig_f32(x: f32, function: u32, full: bool) -> f32 {
     let t3 = -(qf * 2.563283e-12);
     let h3 = h2 + t3;
     // h1 = r0 + t1 is exact for |x| < 4096 (every such f32 checked): t1's bits end at
-    // 2^-23, r0's at 2^-24 or above once qf != 0 (|x| > 1/2), and |h1| < 1, so the sum
-    // fits 24 bits. Only the later sums round.
+    // 2^-22 or above, r0's at 2^-24 or above once qf != 0 (|x| > 1/2), and |h1| < 1, so the
+    // sum fits 24 bits. Only the later sums round.
     let l3 = two_sum_err_f32(h1, t2) + two_sum_err_f32(h2, t3) - qf * 6.123234e-17;
     let rh_medium = h3 + l3;
     let rl_medium = l3 - (rh_medium - h3);

@@ -71,9 +71,9 @@
 //! | `any(p)`, `all(p)` | whether some / every value satisfies `p` (`Result<bool, Error>`; `all` of nothing is `true`) | `Any`, `All` |
 //! | `skip(k)`, `take(k)` (`usize`; before any `filter`) | without the first `k` elements / at most the first `k`; counts past the end leave what there is; positions from `enumerate` stay the source's | `Skip`, `Take` |
 //! | `average()` (float values) | the sum over the count (`Result<Option<T>, Error>`, `None` when no value reaches the end; map integers to a float first) | `Average` |
-//! | `reduce(\|\| identity, \|a, b\| ..)` | the values combined by an associative combiner, as rayon's `reduce` (the identity for none); in `sum`'s order, so deterministic | `Aggregate` |
+//! | `reduce(\|\| identity, \|a, b\| ..)` | the values combined by an associative and commutative combiner (the identity for none); in `sum`'s order, so deterministic; unlike rayon's, the order of the values is not kept (see [`define_reduction!`](crate::define_reduction)) | `Aggregate` |
 //! | `position(p)` | how many values come before the first that satisfies `p` (`Result<Option<usize>, Error>`), as `Iterator::position` | `FindIndex` (on lists) |
-//! | `min_by_key(k)`, `max_by_key(k)` | the first value with the least key / the last with the greatest (as Rust's), `Result<Option<T>, Error>`; keys compare as `min`/`max` do (a NaN key is never chosen) | `MinBy`, `MaxBy` |
+//! | `min_by_key(k)`, `max_by_key(k)` | the first value with the least key / the last with the greatest (as Rust's), `Result<Option<T>, Error>`; keys compare as `min`/`max` do (a NaN key is never chosen: `None` when every key is NaN) | `MinBy`, `MaxBy` |
 //! | `sort()` | the values, ascending, in a new buffer (floats in `total_cmp` order) | `Order` |
 //! | `sort_by_key(k)` | the values ordered by their keys, stable: equal keys keep the values' order | `OrderBy` |
 //! | `group_by_key(k)` then `count()`, `sum()`, `min()` or `max()` | per distinct key (ascending, as `sort`; keys are equal when their bits are), the group's count (`u64`) or its values folded in their input order: a [`Groups`] of two buffers | `GroupBy(k).Select(g => g.Count())` |
@@ -108,9 +108,13 @@
 //!
 //! A fault inside a closure (an index out of bounds, a division by zero) is the launch's
 //! fault, reported as an [`Error`] that names the query's kernel (`query_sum`,
-//! `query_count`, `query_extreme`, `query_map`, `query_collect_count`, `query_collect_write`)
-//! and the fault. (Which stage
-//! and which element faulted is not reported yet: faults do not carry a location.)
+//! `query_count`, `query_extreme`, `query_map`, `query_collect_count`, `query_collect_write`,
+//! `query_reduce`, `query_reduce_chunks`, `query_find`, `query_extreme_key`,
+//! `query_find_key`, `query_value_at`, `query_keys`, `query_group_count`,
+//! `query_group_write`, `query_group_fold`) and the fault. (Which stage and which element
+//! faulted is not reported yet: faults do not carry a location.) Every element runs through
+//! the chain: `any`, `all` and `position` do not stop at the first match, so a closure that
+//! faults on a later element fails the query where Rust's iterator would have stopped.
 
 use crate::algorithms::Reducible;
 use crate::algorithms::reduce::{CHUNK, GROUP};

@@ -55,7 +55,9 @@ use crate::{Accelerator, Error, Grid, UnifiedBuffer};
 /// either side; so its bits depend on the input alone, on every accelerator, and it is the
 /// plain fold of the elements when the combiner is associative and the identity neutral on
 /// both sides (`combine(identity, v) == v == combine(v, identity)` for the values that
-/// combinations produce).
+/// combinations produce), and, for `reduce`, commutative too: its tree combines lanes that
+/// hold strided elements, not in the elements' order (a "last non-zero" combiner, associative
+/// but not commutative, does not give the last one).
 ///
 /// `define_reduction! { /// docs  pub mod name: T = combiner, identity EXPR }` defines
 /// `name::reduce(&acc, &x) -> Result<T, Error>` (the identity for an empty `x`),
