@@ -898,6 +898,18 @@ fn fused(
             &chain(quote!(__dc_acc += 1u64;)),
         )
     };
+    // A counting pass for the drivers that need to know how many values reach the end:
+    // needed only when a filter removes some.
+    let filtered_count = |kernels: &mut Vec<TokenStream>, names: &mut Vec<&str>| {
+        if has_filter {
+            kernels.push(count_kernel());
+            names.push("query_count");
+            let count = launch_chunks("query_count", &[]);
+            quote!(::dotcompute::query::count_pass(#count))
+        } else {
+            quote!(::dotcompute::query::no_count())
+        }
+    };
     let mut kernels = Vec::new();
     let mut names = Vec::new();
     let run = match terminal {
@@ -929,14 +941,7 @@ fn fused(
             if terminal == Terminal::Sum {
                 quote!(::dotcompute::query::sum(__dc_acc, __dc_lens, #pass))
             } else {
-                let count = if has_filter {
-                    kernels.push(count_kernel());
-                    names.push("query_count");
-                    let count = launch_chunks("query_count", &[]);
-                    quote!(::dotcompute::query::count_pass(#count))
-                } else {
-                    quote!(::dotcompute::query::no_count())
-                };
+                let count = filtered_count(&mut kernels, &mut names);
                 quote!(::dotcompute::query::average(__dc_acc, __dc_lens, #count, #pass))
             }
         }
@@ -969,14 +974,7 @@ fn fused(
             names.push("query_extreme");
             // Whether anything reaches the end (`min` of nothing is `None`): without a
             // filter, whether there are elements at all.
-            let count = if has_filter {
-                kernels.push(count_kernel());
-                names.push("query_count");
-                let count = launch_chunks("query_count", &[]);
-                quote!(::dotcompute::query::count_pass(#count))
-            } else {
-                quote!(::dotcompute::query::no_count())
-            };
+            let count = filtered_count(&mut kernels, &mut names);
             let pass = launch_chunks("query_extreme", &[]);
             quote!(::dotcompute::query::extreme_by(__dc_acc, __dc_lens, #max, #count, #pass))
         }
@@ -1065,14 +1063,7 @@ fn fused(
             names.push("query_find");
             // Among the values, the first match's position counts the values before it:
             // with a filter, not every element is one.
-            let count = if has_filter {
-                kernels.push(count_kernel());
-                names.push("query_count");
-                let count = launch_chunks("query_count", &[]);
-                quote!(::dotcompute::query::count_pass(#count))
-            } else {
-                quote!(::dotcompute::query::no_count())
-            };
+            let count = filtered_count(&mut kernels, &mut names);
             let find = launch_chunks("query_find", &[]);
             quote!(::dotcompute::query::position(__dc_acc, __dc_lens, #count, #find))
         }

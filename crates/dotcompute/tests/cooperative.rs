@@ -1,5 +1,6 @@
 //! Cooperative kernels on the CPU beyond the conformance cases: many groups over 1, 2 and 3
-//! threads, and the limits a launch is checked against.
+//! threads, the limits a launch is checked against, and bounds checks hoisted out of item
+//! loops.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
@@ -157,4 +158,49 @@ fn the_cpu_subgroup_size_is_a_power_of_two_up_to_64() {
     }
     let (_, acc) = cpu(1);
     assert_eq!(acc.info().capabilities.subgroup_size, 16);
+}
+
+/// Each group sums the 256 elements its items load (`x[group * 256 + lid]`).
+#[kernel]
+fn group_sums(x: &[f32], out: &mut [f32]) {
+    let mut tile = shared_array::<f32, 256>();
+    let lid = local_id_x();
+    tile[lid] = x[group_id_x() * 256 + lid];
+    barrier();
+    if lid == 0 {
+        let mut s = 0.0f32;
+        for j in 0..256usize {
+            s += tile[j];
+        }
+        out[group_id_x()] = s;
+    }
+}
+
+/// Item loops whose buffer indices are known at each item's start check them all first and
+/// run without per-access checks (the emitted CPU code says so); when one index is out of
+/// bounds the checked loop runs and the launch faults as before, naming the buffer.
+#[test]
+fn item_loops_check_their_indices_first_and_still_fault_out_of_bounds() {
+    use dotcompute::ir::emit::rust::{RustOptions, emit};
+    let def = group_sums::definition();
+    let code = emit(def.ir().unwrap(), &RustOptions::for_kernel(def.name()));
+    assert!(code.contains("in_bounds &="), "{code}");
+    assert!(code.contains("load_unchecked"), "{code}");
+
+    let (dc, acc) = cpu(2);
+    let groups = 37usize;
+    let x: Vec<f32> = (0..groups * 256).map(|i| (i % 7) as f32).collect();
+    let grid = Grid::d1(groups as u64 * 256).with_group_size([256, 1, 1]);
+    let dx = dc.buffer_from_slice(&x).unwrap();
+    let mut out = dc.buffer_zeroed::<f32>(groups).unwrap();
+    group_sums::launch(&acc, grid, &dx, &mut out).unwrap();
+    let want: Vec<f32> = x.chunks(256).map(|c| c.iter().sum()).collect();
+    assert_eq!(out.to_vec().unwrap(), want);
+
+    let short = dc.buffer_from_slice(&x[..groups * 256 - 1]).unwrap();
+    let err = group_sums::launch(&acc, grid, &short, &mut out).unwrap_err();
+    assert!(
+        err.to_string().contains("out of bounds for buffer `x`"),
+        "{err}"
+    );
 }

@@ -67,6 +67,9 @@ enum Mode {
     Fast,
     /// `#[kernel(unchecked)]`: nothing checked.
     Unchecked,
+    /// Item code of a cooperative kernel whose buffer indices were all checked before the
+    /// item loop (see `item_loop`): buffer accesses unchecked, array accesses checked.
+    Prechecked,
 }
 
 struct Emitter<'k> {
@@ -807,14 +810,8 @@ impl<'k> Emitter<'k> {
                 let _ = writeln!(out, "{pad}    let rpa{a} = &{m}pas{a}[row..row + w];");
             }
         }
-        let _ = writeln!(
-            out,
-            "{pad}    'items: for i in 0..w {{\n{pad}    let lx = i as u64;\n{pad}    let local = [lx, ly, lz];\n{pad}    let gid = [origin[0] + lx, origin[1] + ly, origin[2] + lz];"
-        );
-        if returns {
-            let _ = writeln!(out, "{pad}    if rdone[i] {{ continue 'items; }}");
-        }
-        // Recomputed locals the stretch reads (and those they read), in declaration order.
+        // The item's start: its ids, the recomputed locals the stretch reads (and those they
+        // read), in declaration order.
         let mut needed = vec![false; body.locals.len()];
         for i in (0..body.locals.len()).rev() {
             if (used[i] || needed[i])
@@ -826,20 +823,100 @@ impl<'k> Emitter<'k> {
                 }
             }
         }
+        let mut item_start = format!(
+            "{pad}    let lx = i as u64;\n{pad}    let local = [lx, ly, lz];\n{pad}    let gid = [origin[0] + lx, origin[1] + ly, origin[2] + lz];\n"
+        );
         for (i, needed) in needed.iter().enumerate() {
             if let (true, Some(e)) = (*needed, &storage.remat[i]) {
                 let v = self.expr_mut(&item_body, e);
                 let _ = writeln!(
-                    out,
+                    item_start,
                     "{pad}    let {}: {} = {v};",
                     local_name(body.locals, i),
                     body.locals[i].ty.rust_name()
                 );
             }
         }
+        // When every buffer index of the stretch is known at the item's start, one pass over
+        // the items checks them all (a loop without exits, which vectorises), and a copy of
+        // the stretch without per-access checks runs when they pass: a check that can exit
+        // the item loop early leaves LLVM's vector loop a scalar epilogue of up to 64 items.
+        let accesses = buffer_accesses(stmts, storage);
+        let prechecked =
+            body.mode == Mode::Checked && matches!(&accesses, Some(a) if !a.is_empty());
+        if prechecked {
+            let _ = writeln!(
+                out,
+                "{pad}    let mut in_bounds = true;\n{pad}    for i in 0..w {{"
+            );
+            out.push_str(&item_start);
+            for (buffer, index) in accesses.iter().flatten() {
+                let v = self.expr_mut(&item_body, index);
+                let _ = writeln!(out, "{pad}    in_bounds &= ({v}) < a.p{buffer}.len();");
+            }
+            let _ = writeln!(out, "{pad}    }}\n{pad}    if in_bounds {{");
+            let fast = Body {
+                mode: Mode::Prechecked,
+                ..item_body
+            };
+            self.item_loop_body(
+                out,
+                &fast,
+                stmts,
+                &kept,
+                &written,
+                &arrays_used,
+                &arrays_written,
+                &item_start,
+                depth,
+            );
+            let _ = writeln!(out, "{pad}    }} else {{");
+        }
+        self.item_loop_body(
+            out,
+            &item_body,
+            stmts,
+            &kept,
+            &written,
+            &arrays_used,
+            &arrays_written,
+            &item_start,
+            depth,
+        );
+        if prechecked {
+            let _ = writeln!(out, "{pad}    }}");
+        }
+        let _ = writeln!(out, "{pad}}} }}");
+    }
+
+    /// One item loop of a stretch (`item_loop`): each item reads its kept locals, runs the
+    /// statements and writes back what it changed.
+    #[allow(clippy::too_many_arguments)]
+    fn item_loop_body(
+        &mut self,
+        out: &mut String,
+        item_body: &Body<'_>,
+        stmts: &[&Stmt],
+        kept: &[usize],
+        written: &[bool],
+        arrays_used: &[bool],
+        arrays_written: &[bool],
+        item_start: &str,
+        depth: usize,
+    ) {
+        let pad = "    ".repeat(depth);
+        let body = item_body;
+        let Some((_, storage)) = body.coop else {
+            return;
+        };
+        let _ = writeln!(out, "{pad}    'items: for i in 0..w {{");
+        out.push_str(item_start);
+        if storage.returns {
+            let _ = writeln!(out, "{pad}    if rdone[i] {{ continue; }}");
+        }
         // The item's copies of the per-item locals, in plain variables for the stretch (so
         // that they live in registers), written back at its end.
-        for &i in &kept {
+        for &i in kept {
             let _ = writeln!(
                 out,
                 "{pad}    let mut {}: {} = r{i}[i];",
@@ -868,7 +945,7 @@ impl<'k> Emitter<'k> {
             );
         }
         for s in stmts {
-            self.stmt(out, &item_body, s, depth + 1);
+            self.stmt(out, item_body, s, depth + 1);
         }
         for &i in kept.iter().filter(|&&i| written[i]) {
             let _ = writeln!(out, "{pad}    r{i}[i] = {};", local_name(body.locals, i));
@@ -878,7 +955,7 @@ impl<'k> Emitter<'k> {
                 let _ = writeln!(out, "{pad}    rpa{a}[i] = pa{a};");
             }
         }
-        let _ = writeln!(out, "{pad}}} }} }}");
+        let _ = writeln!(out, "{pad}    }}");
     }
 
     /// A `for` loop's iterator.
@@ -1197,7 +1274,7 @@ impl<'k> Emitter<'k> {
     fn unchecked_access(&mut self, mode: Mode, buffer: u32, index: &Expr) -> bool {
         match mode {
             Mode::Checked => false,
-            Mode::Unchecked => true,
+            Mode::Unchecked | Mode::Prechecked => true,
             Mode::Fast => match self.env.affine(index) {
                 Some(form) => {
                     if !self.proven.iter().any(|(b, f)| *b == buffer && *f == form) {
@@ -1483,6 +1560,54 @@ fn private_arrays_of(s: &Stmt) -> Vec<usize> {
 }
 
 /// Whether a cooperative kernel keeps local `i` in a per-item array.
+/// The buffer accesses (buffer, index) of a stretch of item code, when every index can be
+/// computed at the item's start: from literals, parameters, lengths, ids and the locals
+/// that every item computes again at its start or that a group-level loop counts, by
+/// operations that cannot fault. `None` when some index cannot.
+fn buffer_accesses(stmts: &[&Stmt], storage: &Storage) -> Option<Vec<(u32, Expr)>> {
+    fn known_at_start(e: &Expr, storage: &Storage) -> bool {
+        match &e.kind {
+            ExprKind::Literal(_) | ExprKind::Param(_) | ExprKind::Len(_) | ExprKind::Builtin(_) => {
+                true
+            }
+            ExprKind::Local(id) => {
+                let i = id.0 as usize;
+                storage.remat.get(i).is_some_and(Option::is_some)
+                    || storage.per_group.get(i).copied().unwrap_or(false)
+            }
+            ExprKind::Unary { operand, .. } => known_at_start(operand, storage),
+            ExprKind::Cast(operand) => known_at_start(operand, storage),
+            ExprKind::Binary { op, lhs, rhs } => {
+                !matches!(op, BinaryOp::Div | BinaryOp::Rem)
+                    && known_at_start(lhs, storage)
+                    && known_at_start(rhs, storage)
+            }
+            _ => false,
+        }
+    }
+    let mut accesses = Vec::new();
+    let mut all_known = true;
+    for s in stmts {
+        crate::program::walk_stmts(std::slice::from_ref(*s), &mut |s| {
+            if let Stmt::Store { buffer, index, .. } = s {
+                all_known &= known_at_start(index, storage);
+                accesses.push((buffer.0, index.clone()));
+            }
+            stmt_exprs(s, &mut |e| {
+                e.walk(&mut |e| match &e.kind {
+                    ExprKind::Load { buffer, index } => {
+                        all_known &= known_at_start(index, storage);
+                        accesses.push((buffer.0, (**index).clone()));
+                    }
+                    ExprKind::Atomic { .. } => all_known = false,
+                    _ => {}
+                })
+            });
+        });
+    }
+    all_known.then_some(accesses)
+}
+
 fn per_item(body: &Body<'_>, i: usize) -> bool {
     body.coop
         .is_some_and(|(_, st)| st.per_item[i] && !st.per_group[i])
