@@ -99,7 +99,9 @@
 //! collect the values as `collect` does, then [`algorithms::sort`](crate::algorithms::sort)
 //! or a key kernel and [`algorithms::sort_pairs`](crate::algorithms::sort_pairs);
 //! `group_by_key` sorts likewise, finds where each group starts (an order-preserving
-//! compaction, two kernels) and folds each group with one work item. Every
+//! compaction, two kernels) and folds each group with one work item (`count` sorts the keys
+//! alone, and counts integer keys that span at most 4,096 values with
+//! [`algorithms::histogram`](crate::algorithms::histogram) instead of sorting). Every
 //! launch shows in [`ComputeService::statistics`](crate::ComputeService::statistics).
 
 //! `sum` follows [`algorithms::sum`](crate::algorithms::sum)'s order: element `i`'s value
@@ -716,7 +718,7 @@ pub fn group_by_key<U: SortValue, K: SortKey, A: bytemuck::Pod>(
 /// each group's keys).
 #[doc(hidden)]
 #[allow(clippy::type_complexity)]
-pub fn group_count<K: SortKey + SortValue>(
+pub fn group_count<K: GroupKey>(
     acc: &Accelerator,
     collected_keys: Result<UnifiedBuffer<K>, Error>,
     count: impl FnOnce(Grid, u64, &UnifiedBuffer<K>, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
@@ -738,9 +740,90 @@ pub fn group_count<K: SortKey + SortValue>(
     ) -> Result<(), Error>,
 ) -> Result<Groups<K, u64>, Error> {
     let mut keys = collected_keys?;
+    if let Some(groups) = K::dense_counts(acc, &keys) {
+        return groups;
+    }
     crate::algorithms::sort(acc, &mut keys)?;
     fold_groups(acc, &keys, &keys, count, write, fold)
 }
+
+/// Key types of `group_by_key`: `f32 f64 i32 u32 i64 u64`.
+#[doc(hidden)]
+pub trait GroupKey: SortKey + SortValue + Reducible {
+    /// The counts of `keys`' distinct values by a histogram with one bin per value, when
+    /// they are integers spanning at most [`algorithms::histogram`](crate::algorithms::histogram)'s
+    /// 4,096 bins (the few bins then become the groups on the host); `None` otherwise, and
+    /// for floats.
+    fn dense_counts(
+        acc: &Accelerator,
+        keys: &UnifiedBuffer<Self>,
+    ) -> Option<Result<Groups<Self, u64>, Error>>;
+}
+
+impl GroupKey for f32 {
+    fn dense_counts(
+        _: &Accelerator,
+        _: &UnifiedBuffer<f32>,
+    ) -> Option<Result<Groups<f32, u64>, Error>> {
+        None
+    }
+}
+
+impl GroupKey for f64 {
+    fn dense_counts(
+        _: &Accelerator,
+        _: &UnifiedBuffer<f64>,
+    ) -> Option<Result<Groups<f64, u64>, Error>> {
+        None
+    }
+}
+
+macro_rules! integer_group_key {
+    ($($t:ty),*) => {$(
+        impl GroupKey for $t {
+            fn dense_counts(
+                acc: &Accelerator,
+                keys: &UnifiedBuffer<$t>,
+            ) -> Option<Result<Groups<$t, u64>, Error>> {
+                // The histogram counts at most u32::MAX elements.
+                if keys.is_empty() || keys.len() as u64 > u64::from(u32::MAX) {
+                    return None;
+                }
+                let dense = || -> Result<Option<Groups<$t, u64>>, Error> {
+                    let lo = crate::algorithms::min(acc, keys)?;
+                    let hi = crate::algorithms::max(acc, keys)?;
+                    let span = i128::from(hi) - i128::from(lo) + 1;
+                    let Some(end) = hi.checked_add(1) else {
+                        return Ok(None);
+                    };
+                    if span > DENSE_BINS as i128 {
+                        return Ok(None);
+                    }
+                    // span <= DENSE_BINS: one bin of width 1 per value from lo.
+                    let counts = crate::algorithms::histogram(acc, keys, span as usize, lo, end)?;
+                    let (mut kept_keys, mut kept_counts) = (Vec::new(), Vec::new());
+                    for (i, &c) in counts.read()?.iter().enumerate() {
+                        if c > 0 {
+                            kept_keys.push(lo + i as $t); // lo + i <= hi
+                            kept_counts.push(u64::from(c));
+                        }
+                    }
+                    let mut out_keys = acc.buffer_zeroed::<$t>(kept_keys.len())?;
+                    out_keys.copy_from_slice(&kept_keys)?;
+                    let mut values = acc.buffer_zeroed::<u64>(kept_counts.len())?;
+                    values.copy_from_slice(&kept_counts)?;
+                    Ok(Some(Groups { keys: out_keys, values }))
+                };
+                dense().transpose()
+            }
+        }
+    )*};
+}
+
+integer_group_key!(i32, u32, i64, u64);
+
+/// The most distinct integer values `group_by_key(k).count()` counts by a histogram.
+const DENSE_BINS: usize = 4096;
 
 /// The groups of `values` sorted by `sort_keys`: where each starts, then each folded.
 #[allow(clippy::type_complexity)]

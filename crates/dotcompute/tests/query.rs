@@ -679,6 +679,27 @@ fn groups() {
         by_value.values.to_vec().unwrap(),
         [-0.0, 0.0, 0.25, 3.0, 2.0]
     );
+    // Counts of keys over a wide range (sorted) and of negative keys (a histogram).
+    for (modulus, offset) in [(100_000i64, 0i64), (1000, -500)] {
+        let wide = query!(
+            acc.query(&d)
+                .group_by_key(|v: u32| (v as i64) % modulus + offset)
+                .count()
+        )
+        .unwrap();
+        let mut want = std::collections::BTreeMap::<i64, u64>::new();
+        for &v in &ids {
+            *want.entry(i64::from(v) % modulus + offset).or_insert(0) += 1;
+        }
+        assert_eq!(
+            wide.keys.to_vec().unwrap(),
+            want.keys().copied().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            wide.values.to_vec().unwrap(),
+            want.values().copied().collect::<Vec<_>>()
+        );
+    }
     let empty = dc.buffer_zeroed::<f32>(0).unwrap();
     let none = query!(acc.query(&empty).group_by_key(|v: f32| v as u32).count()).unwrap();
     assert_eq!((none.keys.len(), none.values.len()), (0, 0));
