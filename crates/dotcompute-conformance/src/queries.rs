@@ -77,6 +77,7 @@ pub fn kernels() -> Vec<&'static KernelDefinition> {
     all.extend(query_kernels!(
         acc.query(&x).group_by_key(|v: u32| v % 97).count()
     ));
+    all.extend(query_kernels!(acc.query(&x).distinct::<f32>()));
     all.extend(query_kernels!(
         acc.query(&x).group_by_key(|v: f32| v.floor()).sum()
     ));
@@ -375,5 +376,12 @@ fn groups(
     let got: Vec<u32> = highs.values.to_vec()?.iter().map(|v| v.to_bits()).collect();
     let want: Vec<u32> = want.values().map(|e| e.1.to_bits()).collect();
     total = total.merge(compare::exact("map.group_by_key.max", &got, &want).map_err(mismatch)?);
+    let once = query!(acc.query(dx).distinct::<f32>())?;
+    let mut want: Vec<f32> = x.to_vec();
+    want.sort_by(f32::total_cmp);
+    want.dedup_by(|a, b| a.to_bits() == b.to_bits());
+    let got: Vec<u32> = once.to_vec()?.iter().map(|v| v.to_bits()).collect();
+    let want: Vec<u32> = want.iter().map(|v| v.to_bits()).collect();
+    total = total.merge(compare::exact("distinct", &got, &want).map_err(mismatch)?);
     Ok(total)
 }

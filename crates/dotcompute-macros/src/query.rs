@@ -77,6 +77,8 @@ enum Terminal {
     SortByKey,
     /// `group_by_key(k).count()` (`.sum()`, `.min()`, `.max()`).
     Group(Aggregate),
+    /// `distinct()`: the keys of `group_by_key(|v| v).count()`.
+    Distinct,
 }
 
 /// What `group_by_key(k)` computes per group.
@@ -94,7 +96,7 @@ struct WindowOp<'a> {
     count: &'a syn::Expr,
 }
 
-const OPERATORS: &str = "operators: `map`, `filter`, `take`, `skip`; terminals: `sum`, `count`, `collect`, `min`, `max`, `average`, `any`, `all`, `reduce`, `position`, `min_by_key`, `max_by_key`, `sort`, `sort_by_key`, `group_by_key(k)` then `count`, `sum`, `min` or `max`";
+const OPERATORS: &str = "operators: `map`, `filter`, `take`, `skip`; terminals: `sum`, `count`, `collect`, `min`, `max`, `average`, `any`, `all`, `reduce`, `position`, `min_by_key`, `max_by_key`, `sort`, `sort_by_key`, `distinct`, `group_by_key(k)` then `count`, `sum`, `min` or `max`";
 
 fn err(span: Span, msg: impl std::fmt::Display) -> syn::Error {
     syn::Error::new(span, msg)
@@ -137,6 +139,7 @@ fn terminal_call(last: &syn::ExprMethodCall) -> syn::Result<TerminalCall<'_>> {
         "max_by_key" => Terminal::ExtremeByKey { max: true },
         "sort" => Terminal::Sort,
         "sort_by_key" => Terminal::SortByKey,
+        "distinct" => Terminal::Distinct,
         other => {
             return Err(err(
                 span,
@@ -157,6 +160,39 @@ fn terminal_call(last: &syn::ExprMethodCall) -> syn::Result<TerminalCall<'_>> {
         | Terminal::ExtremeByKey { .. }
         | Terminal::SortByKey => {
             call.closure = Some(closure(&last.args, &name, span)?);
+        }
+        Terminal::Distinct => {
+            // The values are their own keys; `distinct::<T>()` names T where no closure does.
+            let ty = match &last.turbofish {
+                None => None,
+                Some(turbofish) => {
+                    let (Some(syn::GenericArgument::Type(t)), 1) =
+                        (turbofish.args.first(), turbofish.args.len())
+                    else {
+                        return Err(err(
+                            turbofish.span(),
+                            "`distinct::<T>()` names one element type",
+                        ));
+                    };
+                    let ty = scalar_type(t)
+                        .filter(|ty| *ty != ScalarType::Bool)
+                        .ok_or_else(|| {
+                            err(
+                                t.span(),
+                                "elements are numbers: `f32`, `f64`, `i32`, `u32`, `i64`, `u64`",
+                            )
+                        })?;
+                    Some((ty, t.span()))
+                }
+            };
+            if !last.args.is_empty() {
+                return Err(err(last.args.span(), "`distinct` takes no arguments"));
+            }
+            call.closure = Some(Closure {
+                params: vec![(format_ident!("__dc_distinct"), false, ty)],
+                ret_ty: None,
+                body: syn::parse_quote!(__dc_distinct),
+            });
         }
         Terminal::Reduce => {
             let usage = "`reduce` takes the identity and an associative combiner, as rayon's: `reduce(|| 0.0, |a, b| a + b)`";
@@ -411,6 +447,19 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
             body: syn::parse_quote!(__dc_element),
         }));
     }
+    if stages.is_empty()
+        && call.terminal == Terminal::Distinct
+        && call
+            .closure
+            .as_ref()
+            .is_some_and(|c| c.params[0].2.is_none())
+        && !matches!(&sources[..], [Source::Range(_)])
+    {
+        return Err(err(
+            call.span,
+            "`distinct` of a buffer needs its element type (the macro cannot see the buffer's): `.distinct::<u32>()`",
+        ));
+    }
     // Terminals with closures type them with the chain (the closure names the element type).
     if stages.is_empty() && call.closure.is_none() {
         let plain_buffer = match (&sources[..], first_buffer) {
@@ -550,7 +599,8 @@ fn plain(
         | Terminal::Position
         | Terminal::ExtremeByKey { .. }
         | Terminal::SortByKey
-        | Terminal::Group(_) => {
+        | Terminal::Group(_)
+        | Terminal::Distinct => {
             quote!(::core::compile_error!("this terminal takes a closure"))
         }
     };
@@ -810,9 +860,10 @@ fn fused(
     let known: Vec<Option<ScalarType>> = sources.iter().map(Source::known_type).collect();
     let role = match terminal {
         Terminal::Position => ClosureRole::Filter,
-        Terminal::ExtremeByKey { .. } | Terminal::SortByKey | Terminal::Group(_) => {
-            ClosureRole::Key
-        }
+        Terminal::ExtremeByKey { .. }
+        | Terminal::SortByKey
+        | Terminal::Group(_)
+        | Terminal::Distinct => ClosureRole::Key,
         _ => ClosureRole::Combine,
     };
     let typed = type_chain(stages, call.closure.as_ref().map(|c| (c, role)), &known)?;
@@ -1154,7 +1205,11 @@ fn fused(
                 )
             }
         }
-        Terminal::Collect | Terminal::Sort | Terminal::SortByKey | Terminal::Group(_) => {
+        Terminal::Collect
+        | Terminal::Sort
+        | Terminal::SortByKey
+        | Terminal::Group(_)
+        | Terminal::Distinct => {
             let out_type = one_value(&typed, span)?;
             if out_type == ScalarType::Bool {
                 return Err(err(
@@ -1163,7 +1218,7 @@ fn fused(
                 ));
             }
             let key = match terminal {
-                Terminal::SortByKey | Terminal::Group(_) => {
+                Terminal::SortByKey | Terminal::Group(_) | Terminal::Distinct => {
                     let (key, key_type) = typed
                         .terminal
                         .as_ref()
@@ -1179,7 +1234,10 @@ fn fused(
                 _ => None,
             };
             // Counting groups needs the keys alone: the collect computes them.
-            let keys_only = terminal == Terminal::Group(Aggregate::Count);
+            let keys_only = matches!(
+                terminal,
+                Terminal::Group(Aggregate::Count) | Terminal::Distinct
+            );
             let mut collect_calls = typed.calls.clone();
             let mut collect_type = out_type;
             if let (true, Some((key, key_type))) = (keys_only, key) {
@@ -1275,7 +1333,14 @@ fn fused(
                     (host_lets, lens, window_lets(windows)),
                     kernels,
                     names,
-                    quote!(::dotcompute::query::group_count(__dc_acc, #collect, #group_launches)),
+                    if terminal == Terminal::Distinct {
+                        quote! {
+                            ::dotcompute::query::group_count(__dc_acc, #collect, #group_launches)
+                                .map(|__dc_groups| __dc_groups.keys)
+                        }
+                    } else {
+                        quote!(::dotcompute::query::group_count(__dc_acc, #collect, #group_launches))
+                    },
                 );
             }
             // The values' keys, by one item per collected value.

@@ -76,10 +76,11 @@
 //! | `min_by_key(k)`, `max_by_key(k)` | the first value with the least key / the last with the greatest (as Rust's), `Result<Option<T>, Error>`; keys compare as `min`/`max` do (a NaN key is never chosen: `None` when every key is NaN) | `MinBy`, `MaxBy` |
 //! | `sort()` | the values, ascending, in a new buffer (floats in `total_cmp` order) | `Order` |
 //! | `sort_by_key(k)` | the values ordered by their keys, stable: equal keys keep the values' order | `OrderBy` |
+//! | `distinct()` (`distinct::<T>()` on a buffer without closures, which name no type) | the distinct values, ascending, in a new buffer (values are equal when their bits are) | `Distinct` (which keeps first-seen order; ours is sorted) |
 //! | `group_by_key(k)` then `count()`, `sum()`, `min()` or `max()` | per distinct key (ascending, as `sort`; keys are equal when their bits are), the group's count (`u64`) or its values folded in their input order: a [`Groups`] of two buffers | `GroupBy(k).Select(g => g.Count())` |
 //!
 //! Not yet: `take`/`skip` after a `filter` (a compile error says where to put them),
-//! `scan`, `distinct`, `join` (LINQ's `Distinct`, `Join`), `average` of groups;
+//! `scan`, `join` (LINQ's `Join`), `average` of groups;
 //! `SelectMany` has no counterpart (a kernel writes a fixed number of values per element).
 //!
 //! # How it runs
@@ -101,7 +102,8 @@
 //! `group_by_key` sorts likewise, finds where each group starts (an order-preserving
 //! compaction, two kernels) and folds each group with one work item (`count` sorts the keys
 //! alone, and counts integer keys that span at most 4,096 values with
-//! [`algorithms::histogram`](crate::algorithms::histogram) instead of sorting). Every
+//! [`algorithms::histogram`](crate::algorithms::histogram) instead of sorting); `distinct`
+//! is the keys of `group_by_key(|v| v).count()`. Every
 //! launch shows in [`ComputeService::statistics`](crate::ComputeService::statistics).
 
 //! `sum` follows [`algorithms::sum`](crate::algorithms::sum)'s order: element `i`'s value

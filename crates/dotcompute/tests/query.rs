@@ -700,6 +700,27 @@ fn groups() {
             want.values().copied().collect::<Vec<_>>()
         );
     }
+    // distinct: the values once each, ascending (floats by their bits).
+    let once = query!(acc.query(&d).map(|v: u32| v % 1000).distinct()).unwrap();
+    let want: std::collections::BTreeSet<u32> = ids.iter().map(|v| v % 1000).collect();
+    assert_eq!(
+        once.to_vec().unwrap(),
+        want.iter().copied().collect::<Vec<_>>()
+    );
+    let wide = query!(acc.query(&d).distinct::<u32>()).unwrap();
+    let want: std::collections::BTreeSet<u32> = ids.iter().copied().collect();
+    assert_eq!(
+        wide.to_vec().unwrap(),
+        want.iter().copied().collect::<Vec<_>>()
+    );
+    let floats = query!(acc.query(&dx).distinct::<f32>()).unwrap();
+    let got: Vec<u32> = floats
+        .to_vec()
+        .unwrap()
+        .iter()
+        .map(|k| k.to_bits())
+        .collect();
+    assert_eq!(got, want_keys);
     let empty = dc.buffer_zeroed::<f32>(0).unwrap();
     let none = query!(acc.query(&empty).group_by_key(|v: f32| v as u32).count()).unwrap();
     assert_eq!((none.keys.len(), none.values.len()), (0, 0));

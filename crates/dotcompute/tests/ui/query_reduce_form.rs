@@ -9,5 +9,6 @@ fn main() -> Result<(), dotcompute::Error> {
     let _ = dotcompute::query!(acc.query(&xs).map(|x: f32| x).reduce(|| 0.0f32, |a, b| a < b))?;
     let _ = dotcompute::query!(acc.query(&xs).zip(&xs).reduce(|| 0.0f32, |a: f32, b| a + b))?;
     let _ = dotcompute::query!(acc.query(&xs).min_by_key(|x: f32| x > 0.0))?;
+    let _ = dotcompute::query!(acc.query(&xs).distinct())?;
     Ok(())
 }
