@@ -447,6 +447,12 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
             body: syn::parse_quote!(__dc_element),
         }));
     }
+    if stages.is_empty() && call.terminal == Terminal::Distinct && sources.len() > 1 {
+        return Err(err(
+            call.span,
+            "zipped or enumerated elements need a `map` to one value before `distinct`",
+        ));
+    }
     if stages.is_empty()
         && call.terminal == Terminal::Distinct
         && call

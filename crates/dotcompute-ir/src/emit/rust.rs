@@ -1559,7 +1559,6 @@ fn private_arrays_of(s: &Stmt) -> Vec<usize> {
     arrays
 }
 
-/// Whether a cooperative kernel keeps local `i` in a per-item array.
 /// The buffer accesses (buffer, index) of a stretch of item code, when every index can be
 /// computed at the item's start: from literals, parameters, lengths, ids and the locals
 /// that every item computes again at its start or that a group-level loop counts, by
@@ -1599,15 +1598,24 @@ fn buffer_accesses(stmts: &[&Stmt], storage: &Storage) -> Option<Vec<(u32, Expr)
                         all_known &= known_at_start(index, storage);
                         accesses.push((buffer.0, (**index).clone()));
                     }
+                    // Atomics stay checked: `Mode::Prechecked` would skip their checks.
                     ExprKind::Atomic { .. } => all_known = false,
                     _ => {}
                 })
             });
         });
     }
-    all_known.then_some(accesses)
+    // The same index of the same buffer is checked once.
+    let mut distinct: Vec<(u32, Expr)> = Vec::new();
+    for access in accesses {
+        if !distinct.contains(&access) {
+            distinct.push(access);
+        }
+    }
+    all_known.then_some(distinct)
 }
 
+/// Whether a cooperative kernel keeps local `i` in a per-item array.
 fn per_item(body: &Body<'_>, i: usize) -> bool {
     body.coop
         .is_some_and(|(_, st)| st.per_item[i] && !st.per_group[i])

@@ -10,5 +10,6 @@ fn main() -> Result<(), dotcompute::Error> {
     let _ = dotcompute::query!(acc.query(&xs).zip(&xs).reduce(|| 0.0f32, |a: f32, b| a + b))?;
     let _ = dotcompute::query!(acc.query(&xs).min_by_key(|x: f32| x > 0.0))?;
     let _ = dotcompute::query!(acc.query(&xs).distinct())?;
+    let _ = dotcompute::query!(acc.query(&xs).enumerate().distinct())?;
     Ok(())
 }
