@@ -848,6 +848,21 @@ fn one_value(typed: &Typed, span: Span) -> syn::Result<ScalarType> {
     }
 }
 
+/// The terminal's key closure and its type, which must be a number.
+fn numeric_key(typed: &Typed, span: Span) -> syn::Result<(&Call, ScalarType)> {
+    let (key, key_type) = typed
+        .terminal
+        .as_ref()
+        .ok_or_else(|| err(span, "this terminal needs its key"))?;
+    if *key_type == ScalarType::Bool {
+        return Err(err(
+            span,
+            "a key is a number; this key is a `bool` (map it: `b as u32`)",
+        ));
+    }
+    Ok((key, *key_type))
+}
+
 /// Whether `t` is a float type.
 fn is_float(t: ScalarType) -> bool {
     matches!(t, ScalarType::F32 | ScalarType::F64)
@@ -1127,22 +1142,13 @@ fn fused(
         Terminal::ExtremeByKey { max } => {
             let out_type = one_value(&typed, span)?;
             let t_out = rust_type(out_type);
-            let (key, key_type) = typed
-                .terminal
-                .as_ref()
-                .ok_or_else(|| err(span, "this terminal needs its key"))?;
-            if *key_type == ScalarType::Bool {
-                return Err(err(
-                    span,
-                    "a key is a number; this key is a `bool` (map it: `b as u32`)",
-                ));
-            }
-            let t_key = rust_type(*key_type);
+            let (key, key_type) = numeric_key(&typed, span)?;
+            let t_key = rust_type(key_type);
             let mut with_key = typed.calls.clone();
             let mut as_map = key.clone();
             as_map.filter = false;
             with_key.push(as_map);
-            let identity = extreme_identity(*key_type, max)?;
+            let identity = extreme_identity(key_type, max)?;
             let method = if max { quote!(max) } else { quote!(min) };
             kernels.push(reduce_kernel(
                 &parts,
@@ -1225,17 +1231,7 @@ fn fused(
             }
             let key = match terminal {
                 Terminal::SortByKey | Terminal::Group(_) | Terminal::Distinct => {
-                    let (key, key_type) = typed
-                        .terminal
-                        .as_ref()
-                        .ok_or_else(|| err(span, "this terminal needs its key"))?;
-                    if *key_type == ScalarType::Bool {
-                        return Err(err(
-                            span,
-                            "a key is a number; this key is a `bool` (map it: `b as u32`)",
-                        ));
-                    }
-                    Some((key, *key_type))
+                    Some(numeric_key(&typed, span)?)
                 }
                 _ => None,
             };
