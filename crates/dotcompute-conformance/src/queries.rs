@@ -87,6 +87,15 @@ pub fn kernels() -> Vec<&'static KernelDefinition> {
             .group_by_key(|v| (v * 4.0).floor())
             .max()
     ));
+    all.extend(query_kernels!(acc.query(&x).map(|v: f32| v * k).scan()));
+    all.extend(query_kernels!(
+        acc.query(&x).scan(|| 0u32, |a: u32, b| a.max(b).max(floor))
+    ));
+    all.extend(query_kernels!(
+        acc.query(&x)
+            .filter(|v: u32| v % 2 == 1)
+            .exclusive_scan(|| 0u32, |a, b| a.max(b))
+    ));
     all
 }
 
@@ -314,6 +323,56 @@ fn later_terminals(
     total =
         total.merge(compare::exact("sort_by_key", &by_byte.to_vec()?, &want).map_err(mismatch)?);
     total = total.merge(groups(env, x, ids, dx, d)?);
+    total = total.merge(scans(env, x, ids, dx, d)?);
+    Ok(total)
+}
+
+/// `scan` of a fused chain (the bits of `algorithms::inclusive_scan` of its values) and
+/// custom combiners with and without a filter, against the host.
+fn scans(
+    env: &Env,
+    x: &[f32],
+    ids: &[u32],
+    dx: &UnifiedBuffer<f32>,
+    d: &UnifiedBuffer<u32>,
+) -> CaseResult {
+    let acc = &env.acc;
+    let mut total = Outcome::default();
+    let k = 3.0f32;
+    let running = query!(acc.query(dx).map(|v: f32| v * k).scan())?;
+    let mapped: Vec<f32> = x.iter().map(|v| v * k).collect();
+    let mut want = env.dc.buffer_zeroed::<f32>(x.len())?;
+    algorithms::inclusive_scan(acc, &env.dc.buffer_from_slice(&mapped)?, &mut want)?;
+    let got: Vec<u32> = running.to_vec()?.iter().map(|v| v.to_bits()).collect();
+    let want: Vec<u32> = want.to_vec()?.iter().map(|v| v.to_bits()).collect();
+    total = total.merge(compare::exact("map.scan (bits)", &got, &want).map_err(mismatch)?);
+    let floor = 500u32;
+    let highs = query!(acc.query(d).scan(|| 0u32, |a: u32, b| a.max(b).max(floor)))?;
+    let want: Vec<u32> = ids
+        .iter()
+        .scan(0u32, |m, &v| {
+            *m = (*m).max(v).max(floor);
+            Some(*m)
+        })
+        .collect();
+    total = total.merge(compare::exact("scan(max)", &highs.to_vec()?, &want).map_err(mismatch)?);
+    let before = query!(
+        acc.query(d)
+            .filter(|v: u32| v % 2 == 1)
+            .exclusive_scan(|| 0u32, |a, b| a.max(b))
+    )?;
+    let want: Vec<u32> = ids
+        .iter()
+        .filter(|v| *v % 2 == 1)
+        .scan(0u32, |m, &v| {
+            let was = *m;
+            *m = (*m).max(v);
+            Some(was)
+        })
+        .collect();
+    total = total.merge(
+        compare::exact("filter.exclusive_scan(max)", &before.to_vec()?, &want).map_err(mismatch)?,
+    );
     Ok(total)
 }
 

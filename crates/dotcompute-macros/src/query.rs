@@ -79,6 +79,10 @@ enum Terminal {
     Group(Aggregate),
     /// `distinct()`: the keys of `group_by_key(|v| v).count()`.
     Distinct,
+    /// `scan()` (running sums) or `scan(|| identity, |a, b| ..)`; `exclusive_scan` alike.
+    Scan {
+        exclusive: bool,
+    },
 }
 
 /// What `group_by_key(k)` computes per group.
@@ -96,7 +100,7 @@ struct WindowOp<'a> {
     count: &'a syn::Expr,
 }
 
-const OPERATORS: &str = "operators: `map`, `filter`, `take`, `skip`; terminals: `sum`, `count`, `collect`, `min`, `max`, `average`, `any`, `all`, `reduce`, `position`, `min_by_key`, `max_by_key`, `sort`, `sort_by_key`, `distinct`, `group_by_key(k)` then `count`, `sum`, `min` or `max`";
+const OPERATORS: &str = "operators: `map`, `filter`, `take`, `skip`; terminals: `sum`, `count`, `collect`, `min`, `max`, `average`, `any`, `all`, `reduce`, `position`, `min_by_key`, `max_by_key`, `sort`, `sort_by_key`, `distinct`, `scan`, `exclusive_scan`, `group_by_key(k)` then `count`, `sum`, `min` or `max`";
 
 fn err(span: Span, msg: impl std::fmt::Display) -> syn::Error {
     syn::Error::new(span, msg)
@@ -116,7 +120,7 @@ struct TerminalCall<'a> {
     terminal: Terminal,
     span: Span,
     /// `any`/`all`'s predicate (as the chain's last stage), `position`'s predicate, the key,
-    /// or `reduce`'s combiner.
+    /// or `reduce`'s (`scan`'s) combiner.
     closure: Option<Closure>,
     identity: Option<&'a syn::Expr>,
 }
@@ -140,6 +144,8 @@ fn terminal_call(last: &syn::ExprMethodCall) -> syn::Result<TerminalCall<'_>> {
         "sort" => Terminal::Sort,
         "sort_by_key" => Terminal::SortByKey,
         "distinct" => Terminal::Distinct,
+        "scan" => Terminal::Scan { exclusive: false },
+        "exclusive_scan" => Terminal::Scan { exclusive: true },
         other => {
             return Err(err(
                 span,
@@ -196,30 +202,17 @@ fn terminal_call(last: &syn::ExprMethodCall) -> syn::Result<TerminalCall<'_>> {
         }
         Terminal::Reduce => {
             let usage = "`reduce` takes the identity and an associative combiner, as rayon's: `reduce(|| 0.0, |a, b| a + b)`";
-            let (Some(identity), Some(combine), 2) =
-                (last.args.first(), last.args.get(1), last.args.len())
-            else {
-                return Err(err(span, usage));
-            };
-            match identity {
-                syn::Expr::Closure(c) if !c.inputs.is_empty() => {
-                    return Err(err(c.inputs.span(), usage));
-                }
-                // Rayon's identity is a function that makes it, not the value.
-                syn::Expr::Lit(_) | syn::Expr::Unary(_) => {
-                    return Err(err(identity.span(), usage));
-                }
-                _ => {}
-            }
-            let syn::Expr::Closure(c) = combine else {
-                return Err(err(combine.span(), usage));
-            };
-            if c.inputs.len() != 2 {
-                return Err(err(c.inputs.span(), usage));
-            }
-            let mut one = syn::punctuated::Punctuated::new();
-            one.push(combine.clone());
-            call.closure = Some(closure(&one, "reduce", span)?);
+            let (identity, combiner) = identity_and_combiner(last, usage)?;
+            call.closure = Some(combiner);
+            call.identity = Some(identity);
+        }
+        // Running sums without arguments; a custom combiner as `reduce`'s.
+        Terminal::Scan { .. } if !last.args.is_empty() => {
+            let usage = format!(
+                "`{name}` takes nothing (running sums) or the identity and an associative combiner, as `reduce`: `{name}(|| 0.0, |a, b| a.max(b))`"
+            );
+            let (identity, combiner) = identity_and_combiner(last, &usage)?;
+            call.closure = Some(combiner);
             call.identity = Some(identity);
         }
         _ => {
@@ -229,6 +222,37 @@ fn terminal_call(last: &syn::ExprMethodCall) -> syn::Result<TerminalCall<'_>> {
         }
     }
     Ok(call)
+}
+
+/// `reduce`'s (`scan`'s) two arguments: a closure making the identity, and the combiner.
+fn identity_and_combiner<'a>(
+    last: &'a syn::ExprMethodCall,
+    usage: &str,
+) -> syn::Result<(&'a syn::Expr, Closure)> {
+    let span = last.method.span();
+    let (Some(identity), Some(combine), 2) = (last.args.first(), last.args.get(1), last.args.len())
+    else {
+        return Err(err(span, usage));
+    };
+    match identity {
+        syn::Expr::Closure(c) if !c.inputs.is_empty() => {
+            return Err(err(c.inputs.span(), usage));
+        }
+        // Rayon's identity is a function that makes it, not the value.
+        syn::Expr::Lit(_) | syn::Expr::Unary(_) => {
+            return Err(err(identity.span(), usage));
+        }
+        _ => {}
+    }
+    let syn::Expr::Closure(c) = combine else {
+        return Err(err(combine.span(), usage));
+    };
+    if c.inputs.len() != 2 {
+        return Err(err(c.inputs.span(), usage));
+    }
+    let mut one = syn::punctuated::Punctuated::new();
+    one.push(combine.clone());
+    Ok((identity, closure(&one, &last.method.to_string(), span)?))
 }
 
 /// Expands `query!(acc.query(&xs) .. .terminal())` (or `query_kernels!`).
@@ -424,7 +448,7 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
         }));
     }
     if stages.is_empty()
-        && call.terminal == Terminal::Reduce
+        && matches!(call.terminal, Terminal::Reduce | Terminal::Scan { .. })
         && let Some(c) = &call.closure
     {
         // The combiner takes two elements where a first closure takes one: an identity map
@@ -432,7 +456,7 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
         if sources.len() != 1 {
             return Err(err(
                 call.span,
-                "zipped or enumerated elements need a `map` to one value before `reduce`",
+                "zipped or enumerated elements need a `map` to one value before a combiner",
             ));
         }
         let Some(ty) = c.params.iter().find_map(|(_, _, ty)| *ty) else {
@@ -598,6 +622,9 @@ fn plain(
         Terminal::Max => quote!(::dotcompute::query::extreme(__dc_acc, #buffer, true)),
         Terminal::Average => quote!(::dotcompute::query::average_of(__dc_acc, #buffer)),
         Terminal::Sort => quote!(::dotcompute::query::sorted_copy(__dc_acc, #buffer)),
+        Terminal::Scan { exclusive } => {
+            quote!(::dotcompute::query::scanned_copy(__dc_acc, #buffer, #exclusive))
+        }
         // Never emitted: these take closures, which make the chain fused.
         Terminal::Any
         | Terminal::All
@@ -1221,7 +1248,8 @@ fn fused(
         | Terminal::Sort
         | Terminal::SortByKey
         | Terminal::Group(_)
-        | Terminal::Distinct => {
+        | Terminal::Distinct
+        | Terminal::Scan { .. } => {
             let out_type = one_value(&typed, span)?;
             if out_type == ScalarType::Bool {
                 return Err(err(
@@ -1248,6 +1276,62 @@ fn fused(
             }
             let chain = |action: TokenStream| apply_calls(n_sources, &collect_calls, action);
             let t_out = rust_type(collect_type);
+            if let Terminal::Scan { exclusive } = terminal {
+                let scan = scan_terminal(&parts, &typed, out_type, call.identity)?;
+                if !has_filter {
+                    // Every element has a value: the chain runs inside both passes.
+                    kernels.push(scan_kernels(
+                        &parts,
+                        [quote!(query_scan_totals), quote!(query_scan_write)],
+                        &scan,
+                        &chain,
+                    ));
+                    names.extend(["query_scan_totals", "query_scan_write"]);
+                }
+                kernels.extend(scan.chunk_kernels.clone());
+                names.extend(scan.chunk_names.iter().copied());
+                let ScanTerminal {
+                    identity_value,
+                    extra_args,
+                    carries,
+                    ..
+                } = &scan;
+                let run = if has_filter {
+                    // The kept values first, in order (a compaction), then their scan.
+                    let collect = collect_tokens(&parts, &mut kernels, &mut names, &t_out, &chain);
+                    let scan_values = scan.values(quote!(&__dc_values), exclusive);
+                    quote! {{
+                        let __dc_identity: #t_out = #identity_value;
+                        let __dc_values = #collect?;
+                        #scan_values
+                    }}
+                } else {
+                    quote! {{
+                        let __dc_identity: #t_out = #identity_value;
+                        ::dotcompute::query::scan(
+                            __dc_acc,
+                            __dc_lens,
+                            __dc_identity,
+                            |__dc_grid, __dc_n, __dc_out| {
+                                #module::query_scan_totals::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)* #(, #extra_args)*, __dc_out)
+                            },
+                            |__dc_totals| #carries,
+                            |__dc_grid, __dc_n, __dc_carries, __dc_out| {
+                                #module::query_scan_write::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)* #(, #extra_args)*, #exclusive as u32, __dc_carries, __dc_out)
+                            },
+                        )
+                    }}
+                };
+                return finish(
+                    accelerator,
+                    mode,
+                    &typed,
+                    (host_lets, lens, window_lets(windows)),
+                    kernels,
+                    names,
+                    run,
+                );
+            }
             let collect = if !has_filter {
                 // Every element stays: one item per element writes its value.
                 let load = parts.loads(quote!(__dc_i));
@@ -1269,31 +1353,7 @@ fn fused(
                     })
                 }
             } else {
-                let count_chain = chain(quote!(__dc_kept += 1u64;));
-                let write_chain = chain(quote! {
-                    __dc_out[__dc_at as usize] = __dc_value;
-                    __dc_at += 1u64;
-                });
-                kernels.push(compact_kernels(
-                    &parts,
-                    [quote!(query_collect_count), quote!(query_collect_write)],
-                    &t_out,
-                    &count_chain,
-                    &write_chain,
-                ));
-                names.extend(["query_collect_count", "query_collect_write"]);
-                quote! {
-                    ::dotcompute::query::collect(
-                        __dc_acc,
-                        __dc_lens,
-                        |__dc_grid, __dc_n, __dc_counts| {
-                            #module::query_collect_count::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)*, __dc_counts)
-                        },
-                        |__dc_grid, __dc_n, __dc_offsets, __dc_out| {
-                            #module::query_collect_write::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)*, __dc_offsets, __dc_out)
-                        },
-                    )
-                }
+                collect_tokens(&parts, &mut kernels, &mut names, &t_out, &chain)
             };
             if matches!(terminal, Terminal::Collect | Terminal::Sort) {
                 return finish(
@@ -1382,6 +1442,161 @@ fn fused(
         names,
         run,
     )
+}
+
+/// `collect()` of a chain with a filter: the order-preserving compaction's two kernels
+/// (`chain` runs the chain to an action on each kept value), and the driver's call.
+fn collect_tokens(
+    parts: &Parts<'_>,
+    kernels: &mut Vec<TokenStream>,
+    names: &mut Vec<&str>,
+    t_out: &TokenStream,
+    chain: &dyn Fn(TokenStream) -> TokenStream,
+) -> TokenStream {
+    let module = format_ident!("__dotcompute_query");
+    let (capture_args, source_args) = (&parts.capture_args, &parts.source_args);
+    let count_chain = chain(quote!(__dc_kept += 1u64;));
+    let write_chain = chain(quote! {
+        __dc_out[__dc_at as usize] = __dc_value;
+        __dc_at += 1u64;
+    });
+    kernels.push(compact_kernels(
+        parts,
+        [quote!(query_collect_count), quote!(query_collect_write)],
+        t_out,
+        &count_chain,
+        &write_chain,
+    ));
+    names.extend(["query_collect_count", "query_collect_write"]);
+    quote! {
+        ::dotcompute::query::collect(
+            __dc_acc,
+            __dc_lens,
+            |__dc_grid, __dc_n, __dc_counts| {
+                #module::query_collect_count::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)*, __dc_counts)
+            },
+            |__dc_grid, __dc_n, __dc_offsets, __dc_out| {
+                #module::query_collect_write::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)*, __dc_offsets, __dc_out)
+            },
+        )
+    }
+}
+
+/// What `scan()` / `scan(|| identity, combine)` needs beyond the chain: the combiner and
+/// identity in the kernels and on the host, and the scan of the chunk totals (the library's
+/// for running sums; two kernels of the combiner over a plain buffer otherwise).
+struct ScanTerminal {
+    t_out: TokenStream,
+    /// The identity inside kernels: a literal, or the `__dc_identity` parameter.
+    identity: TokenStream,
+    /// `__dc_identity`'s value on the host.
+    identity_value: TokenStream,
+    /// The kernels' parameters after the sources (the identity's, for a combiner), and the
+    /// host's arguments for them.
+    extra_params: Vec<TokenStream>,
+    extra_args: Vec<TokenStream>,
+    /// `combine(a, b)`: a helper call, or `+` (wrapping for integers).
+    combine: Box<dyn Fn(TokenStream, TokenStream) -> TokenStream>,
+    /// The kernels scanning a plain buffer, for a combiner (none for running sums), and the
+    /// captures they take (the combiner's: the query's, in its order).
+    chunk_kernels: Vec<TokenStream>,
+    chunk_capture_args: Vec<TokenStream>,
+    chunk_names: Vec<&'static str>,
+    /// The exclusive scan of `__dc_totals` into a new buffer.
+    carries: TokenStream,
+}
+
+impl ScanTerminal {
+    /// The scan of the values in `buffer` (a `&UnifiedBuffer`) into a new buffer.
+    fn values(&self, buffer: TokenStream, exclusive: bool) -> TokenStream {
+        if self.chunk_kernels.is_empty() {
+            return quote!(::dotcompute::query::scanned_copy(__dc_acc, #buffer, #exclusive));
+        }
+        let module = format_ident!("__dotcompute_query");
+        let capture_args = &self.chunk_capture_args;
+        quote! {
+            ::dotcompute::query::scan_values(
+                __dc_acc,
+                #buffer,
+                #exclusive,
+                __dc_identity,
+                |__dc_grid, __dc_n, __dc_x, __dc_out| {
+                    #module::query_scan_chunk_totals::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_identity, __dc_out)
+                },
+                |__dc_grid, __dc_n, __dc_exclusive, __dc_x, __dc_carries, __dc_out| {
+                    #module::query_scan_chunk_write::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n, __dc_x, __dc_identity, __dc_exclusive as u32, __dc_carries, __dc_out)
+                },
+            )
+        }
+    }
+}
+
+/// The scan terminal of a chain whose values are `out`: running sums, or the combiner of
+/// `typed.terminal` with the identity `identity` makes.
+fn scan_terminal(
+    parts: &Parts<'_>,
+    typed: &Typed,
+    out: ScalarType,
+    identity: Option<&syn::Expr>,
+) -> syn::Result<ScanTerminal> {
+    let t_out = rust_type(out);
+    let Some((combiner, _)) = typed.terminal.clone() else {
+        let (zero, float) = sum_tokens(out)?;
+        return Ok(ScanTerminal {
+            t_out,
+            identity: zero.clone(),
+            identity_value: zero,
+            extra_params: Vec::new(),
+            extra_args: Vec::new(),
+            combine: Box::new(move |a, b| add(float, a, b)),
+            chunk_kernels: Vec::new(),
+            chunk_capture_args: Vec::new(),
+            chunk_names: Vec::new(),
+            carries: quote!(::dotcompute::query::scanned_copy(
+                __dc_acc,
+                __dc_totals,
+                true
+            )),
+        });
+    };
+    let identity = identity.ok_or_else(|| err(Span::call_site(), "`scan` needs its identity"))?;
+    let combine: Box<dyn Fn(TokenStream, TokenStream) -> TokenStream> =
+        Box::new(move |a, b| combiner.invoke(&[a, b]));
+    // The chunk totals as a plain buffer's elements, scanned with the combiner.
+    let chunk_values: syn::Expr = syn::parse_quote!(__dc_x0);
+    let chunk_sources = [Source::Buffer(&chunk_values)];
+    let chunks = Parts {
+        capture_params: parts.capture_params.clone(),
+        capture_args: parts.capture_args.clone(),
+        source_params: vec![quote!(__dc_x0: &[#t_out])],
+        source_args: Vec::new(),
+        sources: &chunk_sources,
+        window: false,
+    };
+    let mut scan = ScanTerminal {
+        t_out: t_out.clone(),
+        identity: quote!(__dc_identity),
+        identity_value: quote!((#identity)()),
+        extra_params: vec![quote!(__dc_identity: #t_out)],
+        extra_args: vec![quote!(__dc_identity)],
+        combine,
+        chunk_kernels: Vec::new(),
+        chunk_capture_args: parts.capture_args.clone(),
+        chunk_names: vec!["query_scan_chunk_totals", "query_scan_chunk_write"],
+        carries: TokenStream::new(),
+    };
+    let plain = |action: TokenStream| quote!(let __dc_value = __dc_v0_0; #action);
+    scan.chunk_kernels = vec![scan_kernels(
+        &chunks,
+        [
+            quote!(query_scan_chunk_totals),
+            quote!(query_scan_chunk_write),
+        ],
+        &scan,
+        &plain,
+    )];
+    scan.carries = scan.values(quote!(__dc_totals), true);
+    Ok(scan)
 }
 
 /// The host's window of the sources after their lengths are checked (`__dc_first` and the
@@ -1652,6 +1867,85 @@ fn reduce_kernel(
             }
             if __dc_lid == 0 {
                 __dc_out[group_id_x()] = __dc_tile[0];
+            }
+        }
+    }
+}
+
+/// The two passes of a scan in the library's order (see `algorithms::scan`): lane `l` of a
+/// chunk's 256 owns elements `16l .. 16l + 16` (of the window), adds its values from the
+/// identity, and the lanes' totals are scanned by Hillis and Steele; `totals` writes each
+/// chunk's total, `write` each value's prefix, from the chunk's carry. `chain` runs the
+/// chain to an action on each value (every element has one: no filter).
+fn scan_kernels(
+    parts: &Parts<'_>,
+    [totals_name, write_name]: [TokenStream; 2],
+    scan: &ScanTerminal,
+    chain: &dyn Fn(TokenStream) -> TokenStream,
+) -> TokenStream {
+    let (t_out, identity, extra) = (&scan.t_out, &scan.identity, &scan.extra_params);
+    let combine = &scan.combine;
+    let load = parts.loads(quote!(__dc_i));
+    let (capture_params, source_params) = (&parts.capture_params, &parts.source_params);
+    let add_value = combine(quote!(__dc_acc), quote!(__dc_value));
+    let total_step = chain(quote!(__dc_acc = #add_value;));
+    let next = combine(quote!(__dc_running), quote!(__dc_value));
+    let write_step = chain(quote! {
+        let __dc_next: #t_out = #next;
+        __dc_out[__dc_i] = if __dc_exclusive != 0 { __dc_running } else { __dc_next };
+        __dc_running = __dc_next;
+    });
+    let lanes_step = combine(quote!(__dc_before), quote!(__dc_lanes[__dc_lid]));
+    let start = combine(quote!(__dc_carries[group_id_x()]), quote!(__dc_lane_prefix));
+    // Both kernels start alike: each lane's total, then the scan of the lane totals.
+    let lane_totals = quote! {
+        let mut __dc_lanes = shared_array::<#t_out, 256>();
+        let __dc_lid = local_id_x();
+        let __dc_start = group_id_x() * 4096 + 16 * __dc_lid;
+        let __dc_end = (__dc_start + 16).min(__dc_n as usize);
+        let mut __dc_acc: #t_out = #identity;
+        for __dc_i in __dc_start..__dc_end {
+            #load
+            #total_step
+        }
+        __dc_lanes[__dc_lid] = __dc_acc;
+        barrier();
+        for __dc_level in 0..8usize {
+            let __dc_d = 1usize << __dc_level;
+            let __dc_before = if __dc_lid >= __dc_d { __dc_lanes[__dc_lid - __dc_d] } else { #identity };
+            barrier();
+            if __dc_lid >= __dc_d {
+                __dc_lanes[__dc_lid] = #lanes_step;
+            }
+            barrier();
+        }
+    };
+    quote! {
+        #[::dotcompute::kernel]
+        pub fn #totals_name(#(#capture_params,)* __dc_n: u64, #(#source_params,)* #(#extra,)* __dc_out: &mut [#t_out]) {
+            #lane_totals
+            if __dc_lid == 0 {
+                __dc_out[group_id_x()] = __dc_lanes[255];
+            }
+        }
+
+        #[::dotcompute::kernel]
+        pub fn #write_name(
+            #(#capture_params,)*
+            __dc_n: u64,
+            #(#source_params,)*
+            #(#extra,)*
+            __dc_exclusive: u32,
+            __dc_carries: &[#t_out],
+            __dc_out: &mut [#t_out],
+        ) {
+            #lane_totals
+            // The chunks before this one, then the lanes before this one.
+            let __dc_lane_prefix = if __dc_lid > 0 { __dc_lanes[__dc_lid - 1] } else { #identity };
+            let mut __dc_running: #t_out = #start;
+            for __dc_i in __dc_start..__dc_end {
+                #load
+                #write_step
             }
         }
     }

@@ -35,6 +35,8 @@
 //! assert_eq!(query!(acc.query(&xs).min_by_key(|x: f32| (x - 1.0).abs()))?, Some(0.5));
 //! let by_size = query!(acc.query(&xs).sort_by_key(|x: f32| x.abs()))?;
 //! assert_eq!(by_size.to_vec()?, [0.5, 1.5, -2.0, 3.0]);
+//! let running = query!(acc.query(&xs).map(|x: f32| x * 2.0).scan())?;
+//! assert_eq!(running.to_vec()?, [1.0, 4.0, 0.0, 6.0]);
 //! let per_sign = query!(acc.query(&xs).group_by_key(|x: f32| (x > 0.0) as u32).sum())?;
 //! assert_eq!(per_sign.keys.to_vec()?, [0, 1]);
 //! assert_eq!(per_sign.values.to_vec()?, [-2.0, 5.0]);
@@ -77,10 +79,12 @@
 //! | `sort()` | the values, ascending, in a new buffer (floats in `total_cmp` order) | `Order` |
 //! | `sort_by_key(k)` | the values ordered by their keys, stable: equal keys keep the values' order | `OrderBy` |
 //! | `distinct()` (`distinct::<T>()` on a buffer without closures, which name no type) | the distinct values, ascending, in a new buffer (values are equal when their bits are) | `Distinct` (which keeps first-seen order; ours is sorted) |
+//! | `scan()`, `exclusive_scan()` | the running sums of the values (each value's sum with those before it; without it for `exclusive_scan`), in a new buffer as long as the values, with [`algorithms::inclusive_scan`](crate::algorithms::inclusive_scan)'s bits; integers wrap | none (MoreLINQ's `Scan`, `PreScan`) |
+//! | `scan(\|\| identity, \|a, b\| ..)`, `exclusive_scan(..)` | the same with an associative combiner (not necessarily commutative: the values keep their order), starting from the identity | none |
 //! | `group_by_key(k)` then `count()`, `sum()`, `min()` or `max()` | per distinct key (ascending, as `sort`; keys are equal when their bits are), the group's count (`u64`) or its values folded in their input order: a [`Groups`] of two buffers | `GroupBy(k).Select(g => g.Count())` |
 //!
 //! Not yet: `take`/`skip` after a `filter` (a compile error says where to put them),
-//! `scan`, `join` (LINQ's `Join`), `average` of groups;
+//! `join` (LINQ's `Join`), `average` of groups;
 //! `SelectMany` has no counterpart (a kernel writes a fixed number of values per element).
 //!
 //! # How it runs
@@ -103,7 +107,10 @@
 //! compaction, two kernels) and folds each group with one work item (`count` sorts the keys
 //! alone, and counts integer keys that span at most 4,096 values with
 //! [`algorithms::histogram`](crate::algorithms::histogram) instead of sorting); `distinct`
-//! is the keys of `group_by_key(|v| v).count()`. Every
+//! is the keys of `group_by_key(|v| v).count()`; `scan` runs the chain in both passes of
+//! the library's scan (chunk totals, then each value's prefix from its chunk's carry, the
+//! carries being the scan of the chunk totals), or after a filter scans the collected values.
+//! Every
 //! launch shows in [`ComputeService::statistics`](crate::ComputeService::statistics).
 
 //! `sum` follows [`algorithms::sum`](crate::algorithms::sum)'s order: element `i`'s value
@@ -115,7 +122,8 @@
 //! `query_count`, `query_extreme`, `query_map`, `query_collect_count`, `query_collect_write`,
 //! `query_reduce`, `query_reduce_chunks`, `query_find`, `query_extreme_key`,
 //! `query_find_key`, `query_value_at`, `query_keys`, `query_group_count`,
-//! `query_group_write`, `query_group_fold`) and the fault. (Which stage and which element
+//! `query_group_write`, `query_group_fold`, `query_scan_totals`, `query_scan_write`,
+//! `query_scan_chunk_totals`, `query_scan_chunk_write`) and the fault. (Which stage and which element
 //! faulted is not reported yet: faults do not carry a location.) Every element runs through
 //! the chain: `any`, `all` and `position` do not stop at the first match, so a closure that
 //! faults on a later element fails the query where Rust's iterator would have stopped.
@@ -643,6 +651,88 @@ pub fn sorted_copy<T: SortKey>(
     x: &UnifiedBuffer<T>,
 ) -> Result<UnifiedBuffer<T>, Error> {
     sort(acc, copy(acc, x))
+}
+
+/// `scan()` of values that are a buffer's elements (a chain without operators, the values a
+/// filter kept, the chunk totals of a fused scan): the library's running sums into a new
+/// buffer, inclusive or `exclusive`.
+#[doc(hidden)]
+pub fn scanned_copy<T: Reducible>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<T>,
+    exclusive: bool,
+) -> Result<UnifiedBuffer<T>, Error> {
+    let mut out = acc.buffer_zeroed::<T>(x.len())?;
+    if exclusive {
+        crate::algorithms::exclusive_scan(acc, x, &mut out)?;
+    } else {
+        crate::algorithms::inclusive_scan(acc, x, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// `scan(|| identity, combine)` of a buffer's elements into a new buffer: the library's
+/// order with the query's two kernels of the combiner (`totals(grid, n, x, out)`,
+/// `write(grid, n, exclusive, x, carries, out)`).
+#[doc(hidden)]
+pub fn scan_values<U: bytemuck::Pod>(
+    acc: &Accelerator,
+    x: &UnifiedBuffer<U>,
+    exclusive: bool,
+    identity: U,
+    mut totals: impl FnMut(Grid, u64, &UnifiedBuffer<U>, &mut UnifiedBuffer<U>) -> Result<(), Error>,
+    mut write: impl FnMut(
+        Grid,
+        u64,
+        bool,
+        &UnifiedBuffer<U>,
+        &UnifiedBuffer<U>,
+        &mut UnifiedBuffer<U>,
+    ) -> Result<(), Error>,
+) -> Result<UnifiedBuffer<U>, Error> {
+    let mut out = acc.buffer_zeroed::<U>(x.len())?;
+    crate::algorithms::scan::scan_by(
+        acc,
+        x,
+        &mut out,
+        exclusive,
+        "query scan",
+        identity,
+        &mut totals,
+        &mut write,
+    )?;
+    Ok(out)
+}
+
+/// `scan()` of a chain without filters, fused: `totals(grid, n, out)` writes each chunk's
+/// total of the chain's values, `carries(totals)` scans them (exclusive), and
+/// `write(grid, n, carries, out)` writes every value's prefix, all in the library's order.
+#[doc(hidden)]
+pub fn scan<U: bytemuck::Pod>(
+    acc: &Accelerator,
+    lens: &[usize],
+    identity: U,
+    totals: impl FnOnce(Grid, u64, &mut UnifiedBuffer<U>) -> Result<(), Error>,
+    carries: impl FnOnce(&UnifiedBuffer<U>) -> Result<UnifiedBuffer<U>, Error>,
+    write: impl FnOnce(Grid, u64, &UnifiedBuffer<U>, &mut UnifiedBuffer<U>) -> Result<(), Error>,
+) -> Result<UnifiedBuffer<U>, Error> {
+    let n = zip_len(lens)?;
+    if n == 0 {
+        return acc.buffer_zeroed(0);
+    }
+    let (groups, grid) = chunk_grid(n);
+    let chunk_carries = if groups == 1 {
+        let mut carry = acc.buffer_zeroed::<U>(1)?;
+        carry.copy_from_slice(&[identity])?;
+        carry
+    } else {
+        let mut chunk_totals = acc.buffer_zeroed::<U>(groups)?;
+        totals(grid, n as u64, &mut chunk_totals)?;
+        carries(&chunk_totals)?
+    };
+    let mut out = acc.buffer_zeroed::<U>(n)?;
+    write(grid, n as u64, &chunk_carries, &mut out)?;
+    Ok(out)
 }
 
 /// `sort_by_key(k)`: `keys(n, values, out)` computes the collected values' keys, then

@@ -587,6 +587,12 @@ fn fusion_shows_in_the_kernel_statistics() {
         expect(&[("query_collect_count", 1), ("query_collect_write", 1)])
     );
     let before = launches_since(&dc, &Default::default());
+    let _ = query!(acc.query(&dx).map(|v: f32| v * 2.0).map(|v| v + 1.0).scan()).unwrap();
+    assert_eq!(
+        launches_since(&dc, &before),
+        expect(&[("query_scan_totals", 1), ("query_scan_write", 1)])
+    );
+    let before = launches_since(&dc, &Default::default());
     let _ = query!(acc.query(&dx).skip(5).min_by_key(|v: f32| v.abs())).unwrap();
     assert_eq!(
         launches_since(&dc, &before),
@@ -724,4 +730,102 @@ fn groups() {
     let empty = dc.buffer_zeroed::<f32>(0).unwrap();
     let none = query!(acc.query(&empty).group_by_key(|v: f32| v as u32).count()).unwrap();
     assert_eq!((none.keys.len(), none.values.len()), (0, 0));
+}
+
+/// `scan()` / `exclusive_scan()`: the running sums of the chain's values with the bits of
+/// `algorithms::inclusive_scan` over those values (fused without a filter, the kept values'
+/// scan with one); `scan(|| identity, combine)` with a custom combiner and captures; empty
+/// inputs and windows.
+#[test]
+fn scans() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    // Several chunks, so that the chunk totals are scanned too (and their chunks').
+    let x = mixed(3 * 4096 * 4096 / 2 + 17);
+    let dx = dc.buffer_from_slice(&x).unwrap();
+    let library = |values: &[f32], exclusive: bool| -> Vec<f32> {
+        let v = dc.buffer_from_slice(values).unwrap();
+        let mut out = dc.buffer_zeroed::<f32>(values.len()).unwrap();
+        if exclusive {
+            algorithms::exclusive_scan(&acc, &v, &mut out).unwrap();
+        } else {
+            algorithms::inclusive_scan(&acc, &v, &mut out).unwrap();
+        }
+        out.to_vec().unwrap()
+    };
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    let k = 2.0f32;
+    let mapped: Vec<f32> = x.iter().map(|v| v * k).collect();
+    let got = query!(acc.query(&dx).map(|v: f32| v * k).scan()).unwrap();
+    assert_eq!(bits(&got.to_vec().unwrap()), bits(&library(&mapped, false)));
+    let got = query!(acc.query(&dx).map(|v: f32| v * k).exclusive_scan()).unwrap();
+    assert_eq!(bits(&got.to_vec().unwrap()), bits(&library(&mapped, true)));
+    let kept: Vec<f32> = x.iter().copied().filter(|v| *v > 0.0).collect();
+    let got = query!(acc.query(&dx).filter(|v: f32| v > 0.0).scan()).unwrap();
+    assert_eq!(bits(&got.to_vec().unwrap()), bits(&library(&kept, false)));
+    // A plain buffer, and a window of it.
+    let got = query!(acc.query(&dx).exclusive_scan()).unwrap();
+    assert_eq!(bits(&got.to_vec().unwrap()), bits(&library(&x, true)));
+    let got = query!(acc.query(&dx).skip(3).take(10_000).scan()).unwrap();
+    assert_eq!(
+        bits(&got.to_vec().unwrap()),
+        bits(&library(&x[3..10_003], false))
+    );
+    // Running maxima of integers (a custom combiner with a capture), without and with a
+    // filter; the identity for positions where nothing came before.
+    let ids: Vec<u32> = (0..100_003u32)
+        .map(|i| i.wrapping_mul(2_654_435_761) % 100_000)
+        .collect();
+    let d = dc.buffer_from_slice(&ids).unwrap();
+    let floor = 7u32;
+    let got = query!(acc.query(&d).scan(|| 0u32, |a: u32, b| a.max(b).max(floor))).unwrap();
+    let want: Vec<u32> = ids
+        .iter()
+        .scan(0u32, |m, &v| {
+            *m = (*m).max(v).max(floor);
+            Some(*m)
+        })
+        .collect();
+    assert_eq!(got.to_vec().unwrap(), want);
+    let got = query!(
+        acc.query(&d)
+            .filter(|v: u32| v % 3 == 0)
+            .map(|v| v / 3)
+            .exclusive_scan(|| 0u32, |a, b| a.max(b))
+    )
+    .unwrap();
+    let thirds: Vec<u32> = ids.iter().filter(|v| *v % 3 == 0).map(|v| v / 3).collect();
+    let want: Vec<u32> = thirds
+        .iter()
+        .scan(0u32, |m, &v| {
+            let before = *m;
+            *m = (*m).max(v);
+            Some(before)
+        })
+        .collect();
+    assert_eq!(got.to_vec().unwrap(), want);
+    // Integer sums wrap, as `sum` does.
+    let got = query!(acc.query(0..5u64).map(|i| u64::MAX / 2 + i).scan()).unwrap();
+    let want: Vec<u64> = (0..5u64)
+        .scan(0u64, |s, i| {
+            *s = s.wrapping_add(u64::MAX / 2 + i);
+            Some(*s)
+        })
+        .collect();
+    assert_eq!(got.to_vec().unwrap(), want);
+    let empty = dc.buffer_zeroed::<f32>(0).unwrap();
+    assert!(
+        query!(acc.query(&empty).map(|v: f32| v + 1.0).scan())
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        query!(
+            acc.query(&dx)
+                .filter(|v: f32| v > 1e30)
+                .scan(|| 0.0f32, |a, b| a + b)
+        )
+        .unwrap()
+        .is_empty()
+    );
 }
