@@ -11,5 +11,6 @@ fn main() -> Result<(), dotcompute::Error> {
     let _ = dotcompute::query!(acc.query(&xs).min_by_key(|x: f32| x > 0.0))?;
     let _ = dotcompute::query!(acc.query(&xs).distinct())?;
     let _ = dotcompute::query!(acc.query(&xs).enumerate().distinct())?;
+    let _ = dotcompute::query!(acc.query(&xs).map(|x: f32| x).scan(|a, b| a + b))?;
     Ok(())
 }
