@@ -52,6 +52,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
     .chain(dotcompute::algorithms::kernels())
     .chain(crate::algorithms::custom_kernels())
     .chain(crate::queries::kernels())
+    .chain(dotcompute::query::kernels())
     .collect()
 }
 

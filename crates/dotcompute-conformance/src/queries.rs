@@ -96,6 +96,16 @@ pub fn kernels() -> Vec<&'static KernelDefinition> {
             .filter(|v: u32| v % 2 == 1)
             .exclusive_scan(|| 0u32, |a, b| a.max(b))
     ));
+    all.extend(query_kernels!(acc.query(&x).join(
+        &y,
+        |v: u32| v % 97,
+        |w: f32| w.abs() as u32 % 97
+    )));
+    all.extend(query_kernels!(acc.query(&x).join(
+        &y,
+        |v: f32| v * k,
+        |w: f32| w
+    )));
     all
 }
 
@@ -324,6 +334,61 @@ fn later_terminals(
         total.merge(compare::exact("sort_by_key", &by_byte.to_vec()?, &want).map_err(mismatch)?);
     total = total.merge(groups(env, x, ids, dx, d)?);
     total = total.merge(scans(env, x, ids, dx, d)?);
+    total = total.merge(joins(env, x, ids, dx, d)?);
+    Ok(total)
+}
+
+/// `join` of integer keys (many to many) and of float keys (equal by bits), against a
+/// nested loop on the host.
+fn joins(
+    env: &Env,
+    x: &[f32],
+    ids: &[u32],
+    dx: &UnifiedBuffer<f32>,
+    d: &UnifiedBuffer<u32>,
+) -> CaseResult {
+    let acc = &env.acc;
+    let mut total = Outcome::default();
+    let nested = |left: &[u32], right: &[u32]| -> (Vec<u64>, Vec<u64>) {
+        let mut pairs = (Vec::new(), Vec::new());
+        for (i, l) in left.iter().enumerate() {
+            for (j, r) in right.iter().enumerate() {
+                if l == r {
+                    pairs.0.push(i as u64);
+                    pairs.1.push(j as u64);
+                }
+            }
+        }
+        pairs
+    };
+    // A few hundred right elements keep the host's nested loop short.
+    let right: Vec<f32> = x.iter().copied().take(300).collect();
+    let dr = env.dc.buffer_from_slice(&right)?;
+    let pairs = query!(
+        acc.query(d)
+            .join(&dr, |v: u32| v % 97, |w: f32| w.abs() as u32 % 97)
+    )?;
+    let left_keys: Vec<u32> = ids.iter().map(|v| v % 97).collect();
+    let right_keys: Vec<u32> = right.iter().map(|w| w.abs() as u32 % 97).collect();
+    let (want_left, want_right) = nested(&left_keys, &right_keys);
+    total = total
+        .merge(compare::exact("join left", &pairs.left.to_vec()?, &want_left).map_err(mismatch)?);
+    total = total.merge(
+        compare::exact("join right", &pairs.right.to_vec()?, &want_right).map_err(mismatch)?,
+    );
+    let k = 3.0f32;
+    let pairs = query!(acc.query(dx).join(&dr, |v: f32| v * k, |w: f32| w))?;
+    let left_keys: Vec<u32> = x.iter().map(|v| (v * k).to_bits()).collect();
+    let right_keys: Vec<u32> = right.iter().map(|w| w.to_bits()).collect();
+    let (want_left, want_right) = nested(&left_keys, &right_keys);
+    total = total.merge(
+        compare::exact("join of floats left", &pairs.left.to_vec()?, &want_left)
+            .map_err(mismatch)?,
+    );
+    total = total.merge(
+        compare::exact("join of floats right", &pairs.right.to_vec()?, &want_right)
+            .map_err(mismatch)?,
+    );
     Ok(total)
 }
 

@@ -83,6 +83,8 @@ enum Terminal {
     Scan {
         exclusive: bool,
     },
+    /// `join(&right, |l| key, |r| key)`: the pairs of positions with equal keys.
+    Join,
 }
 
 /// What `group_by_key(k)` computes per group.
@@ -100,7 +102,7 @@ struct WindowOp<'a> {
     count: &'a syn::Expr,
 }
 
-const OPERATORS: &str = "operators: `map`, `filter`, `take`, `skip`; terminals: `sum`, `count`, `collect`, `min`, `max`, `average`, `any`, `all`, `reduce`, `position`, `min_by_key`, `max_by_key`, `sort`, `sort_by_key`, `distinct`, `scan`, `exclusive_scan`, `group_by_key(k)` then `count`, `sum`, `min` or `max`";
+const OPERATORS: &str = "operators: `map`, `filter`, `take`, `skip`; terminals: `sum`, `count`, `collect`, `min`, `max`, `average`, `any`, `all`, `reduce`, `position`, `min_by_key`, `max_by_key`, `sort`, `sort_by_key`, `distinct`, `scan`, `exclusive_scan`, `join`, `group_by_key(k)` then `count`, `sum`, `min` or `max`";
 
 fn err(span: Span, msg: impl std::fmt::Display) -> syn::Error {
     syn::Error::new(span, msg)
@@ -123,6 +125,8 @@ struct TerminalCall<'a> {
     /// or `reduce`'s (`scan`'s) combiner.
     closure: Option<Closure>,
     identity: Option<&'a syn::Expr>,
+    /// `join`'s right buffer and its key (the left key is `closure`).
+    join: Option<(&'a syn::Expr, Closure)>,
 }
 
 fn terminal_call(last: &syn::ExprMethodCall) -> syn::Result<TerminalCall<'_>> {
@@ -146,6 +150,7 @@ fn terminal_call(last: &syn::ExprMethodCall) -> syn::Result<TerminalCall<'_>> {
         "distinct" => Terminal::Distinct,
         "scan" => Terminal::Scan { exclusive: false },
         "exclusive_scan" => Terminal::Scan { exclusive: true },
+        "join" => Terminal::Join,
         other => {
             return Err(err(
                 span,
@@ -158,6 +163,7 @@ fn terminal_call(last: &syn::ExprMethodCall) -> syn::Result<TerminalCall<'_>> {
         span,
         closure: None,
         identity: None,
+        join: None,
     };
     match terminal {
         Terminal::Any
@@ -199,6 +205,30 @@ fn terminal_call(last: &syn::ExprMethodCall) -> syn::Result<TerminalCall<'_>> {
                 ret_ty: None,
                 body: syn::parse_quote!(__dc_distinct),
             });
+        }
+        Terminal::Join => {
+            let usage = "`join` takes the right buffer and the two keys: `join(&right, |l: u32| l, |r: u32| r)`";
+            let (Some(right), Some(left_key), Some(right_key), 3) = (
+                last.args.first(),
+                last.args.get(1),
+                last.args.get(2),
+                last.args.len(),
+            ) else {
+                return Err(err(span, usage));
+            };
+            let one = |e: &syn::Expr| {
+                let mut one = syn::punctuated::Punctuated::new();
+                one.push(e.clone());
+                closure(&one, "join", e.span())
+            };
+            if matches!(
+                unwrap_groups(right),
+                syn::Expr::Closure(_) | syn::Expr::Range(_)
+            ) {
+                return Err(err(right.span(), usage));
+            }
+            call.closure = Some(one(left_key)?);
+            call.join = Some((right, one(right_key)?));
         }
         Terminal::Reduce => {
             let usage = "`reduce` takes the identity and an associative combiner, as rayon's: `reduce(|| 0.0, |a, b| a + b)`";
@@ -287,6 +317,7 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
             span: group.method.span(),
             closure: Some(closure(&group.args, "group_by_key", group.method.span())?),
             identity: None,
+            join: None,
         };
         receiver = &group.receiver;
     }
@@ -471,6 +502,20 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
             body: syn::parse_quote!(__dc_element),
         }));
     }
+    if call.terminal == Terminal::Join {
+        let (Some(left), [Source::Buffer(_)], true, true) = (
+            first_buffer,
+            &sources[..],
+            stages.is_empty(),
+            windows.is_empty(),
+        ) else {
+            return Err(err(
+                call.span,
+                "`join` pairs the positions of two buffers, so it comes right after `query(&left)`: compute each key in its closure (`|x: f32| (x * 2.0) as u32`); operators before a join are not supported yet",
+            ));
+        };
+        return join_query(&call, accelerator, left, mode);
+    }
     if stages.is_empty() && call.terminal == Terminal::Distinct && sources.len() > 1 {
         return Err(err(
             call.span,
@@ -633,7 +678,8 @@ fn plain(
         | Terminal::ExtremeByKey { .. }
         | Terminal::SortByKey
         | Terminal::Group(_)
-        | Terminal::Distinct => {
+        | Terminal::Distinct
+        | Terminal::Join => {
             quote!(::core::compile_error!("this terminal takes a closure"))
         }
     };
@@ -686,10 +732,12 @@ struct Typed {
     output: Vec<ScalarType>,
 }
 
+/// `prefix` starts the helpers' names (a join's right key is typed apart from the left's).
 fn type_chain(
     stages: &[Stage],
     terminal: Option<(&Closure, ClosureRole)>,
     known: &[Option<ScalarType>],
+    prefix: &str,
 ) -> syn::Result<Typed> {
     let mut written: Vec<(&Closure, ClosureRole, bool)> = stages
         .iter()
@@ -730,7 +778,7 @@ fn type_chain(
             ClosureRole::Key => "key",
             ClosureRole::Combine => "combine",
         };
-        let name = format_ident!("__dc_{}_{}", kind, i + 1);
+        let name = format_ident!("__dc_{}{}_{}", prefix, kind, i + 1);
         let params = c.params.iter().zip(&types.params[i]).map(|(p, t)| {
             let ident = p.ident;
             let mutability = p.mutable.then(|| quote!(mut));
@@ -914,7 +962,7 @@ fn fused(
         | Terminal::Distinct => ClosureRole::Key,
         _ => ClosureRole::Combine,
     };
-    let typed = type_chain(stages, call.closure.as_ref().map(|c| (c, role)), &known)?;
+    let typed = type_chain(stages, call.closure.as_ref().map(|c| (c, role)), &known, "")?;
     let capture_params: Vec<TokenStream> = typed
         .captures
         .iter()
@@ -1012,6 +1060,8 @@ fn fused(
     let mut kernels = Vec::new();
     let mut names = Vec::new();
     let run = match terminal {
+        // `join_query` expands it.
+        Terminal::Join => return Err(err(span, "`join` comes right after `query(&left)`")),
         Terminal::Sum | Terminal::Average => {
             let out_type = one_value(&typed, span)?;
             if terminal == Terminal::Average && !is_float(out_type) {
@@ -1325,7 +1375,7 @@ fn fused(
                 return finish(
                     accelerator,
                     mode,
-                    &typed,
+                    &typed.helpers,
                     (host_lets, lens, window_lets(windows)),
                     kernels,
                     names,
@@ -1359,7 +1409,7 @@ fn fused(
                 return finish(
                     accelerator,
                     mode,
-                    &typed,
+                    &typed.helpers,
                     (host_lets, lens, window_lets(windows)),
                     kernels,
                     names,
@@ -1391,7 +1441,7 @@ fn fused(
                 return finish(
                     accelerator,
                     mode,
-                    &typed,
+                    &typed.helpers,
                     (host_lets, lens, window_lets(windows)),
                     kernels,
                     names,
@@ -1436,7 +1486,7 @@ fn fused(
     finish(
         accelerator,
         mode,
-        &typed,
+        &typed.helpers,
         (host_lets, lens, window_lets(windows)),
         kernels,
         names,
@@ -1599,6 +1649,100 @@ fn scan_terminal(
     Ok(scan)
 }
 
+/// `acc.query(&left).join(&right, |l| key, |r| key)`: a key kernel for each side (each
+/// closure typed by itself, with its own captures), then the library's search and write
+/// kernels for the key type.
+fn join_query(
+    call: &TerminalCall<'_>,
+    accelerator: &syn::Expr,
+    left: &syn::Expr,
+    mode: Mode,
+) -> syn::Result<TokenStream> {
+    let span = call.span;
+    let (Some(left_key), Some((right, right_key))) = (&call.closure, &call.join) else {
+        return Err(err(span, "`join` needs the right buffer and both keys"));
+    };
+    let module = format_ident!("__dotcompute_query");
+    let mut helpers = Vec::new();
+    let mut kernels = Vec::new();
+    let mut launches = Vec::new();
+    let mut key_types = Vec::new();
+    let sides = [
+        ("left", left_key, quote!(__dc_l)),
+        ("right", right_key, quote!(__dc_r)),
+    ];
+    for (side, key, buffer) in sides {
+        let typed = type_chain(
+            &[],
+            Some((key, ClosureRole::Key)),
+            &[None],
+            &format!("{side}_"),
+        )?;
+        let (call, key_type) = numeric_key(&typed, span)?;
+        key_types.push(key_type);
+        let t_in = rust_type(typed.inputs[0]);
+        let t_key = rust_type(key_type);
+        let name = format_ident!("query_join_{}_keys", side);
+        let capture_params = typed.captures.iter().map(|(ident, ty)| {
+            let ty = rust_type(*ty);
+            quote!(#ident: #ty)
+        });
+        let capture_args: Vec<TokenStream> = typed
+            .captures
+            .iter()
+            .map(|(ident, ty)| {
+                let ty = rust_type(*ty);
+                quote!(::dotcompute::query::capture::<#ty, _>(#ident))
+            })
+            .collect();
+        let key_value = call.invoke(&[quote!(__dc_x[__dc_i])]);
+        kernels.push(quote! {
+            #[::dotcompute::kernel]
+            pub fn #name(#(#capture_params,)* __dc_x: &[#t_in], __dc_out: &mut [#t_key]) {
+                let __dc_i = global_id();
+                __dc_out[__dc_i] = #key_value;
+            }
+        });
+        launches.push(quote! {
+            |__dc_n, __dc_out| {
+                #module::#name::launch(__dc_acc, __dc_n #(, #capture_args)*, #buffer, __dc_out)
+            }
+        });
+        helpers.extend(typed.helpers);
+    }
+    if key_types[0] != key_types[1] {
+        return Err(err(
+            span,
+            format!(
+                "the keys of a join have one type; the left key is `{}`, the right `{}`",
+                key_types[0].rust_name(),
+                key_types[1].rust_name()
+            ),
+        ));
+    }
+    let [left_keys, right_keys] = [&launches[0], &launches[1]];
+    finish(
+        accelerator,
+        mode,
+        &helpers,
+        (
+            vec![quote!(let __dc_l = #left;), quote!(let __dc_r = #right;)],
+            vec![quote!(__dc_l.len()), quote!(__dc_r.len())],
+            quote!(),
+        ),
+        kernels,
+        vec!["query_join_left_keys", "query_join_right_keys"],
+        quote! {
+            ::dotcompute::query::join(
+                __dc_acc,
+                [__dc_lens[0], __dc_lens[1]],
+                #left_keys,
+                #right_keys,
+            )
+        },
+    )
+}
+
 /// The host's window of the sources after their lengths are checked (`__dc_first` and the
 /// window's length as `__dc_lens`), when `take`/`skip` cut one.
 fn window_lets(windows: &[WindowOp<'_>]) -> TokenStream {
@@ -1619,14 +1763,13 @@ fn window_lets(windows: &[WindowOp<'_>]) -> TokenStream {
 fn finish(
     accelerator: &syn::Expr,
     mode: Mode,
-    typed: &Typed,
+    helpers: &[TokenStream],
     host: (Vec<TokenStream>, Vec<TokenStream>, TokenStream),
     kernels: Vec<TokenStream>,
     names: Vec<&str>,
     run: TokenStream,
 ) -> syn::Result<TokenStream> {
     let (host_lets, lens, window_lets) = host;
-    let helpers = &typed.helpers;
     let module = format_ident!("__dotcompute_query");
     let names: Vec<syn::Ident> = names.into_iter().map(|n| format_ident!("{}", n)).collect();
     let evaluate = match mode {

@@ -37,6 +37,11 @@
 //! assert_eq!(by_size.to_vec()?, [0.5, 1.5, -2.0, 3.0]);
 //! let running = query!(acc.query(&xs).map(|x: f32| x * 2.0).scan())?;
 //! assert_eq!(running.to_vec()?, [1.0, 4.0, 0.0, 6.0]);
+//! let ids = dc.buffer_from_slice(&[2u32, 7, 2])?;
+//! let names = dc.buffer_from_slice(&[7u32, 2, 9])?;
+//! let pairs = query!(acc.query(&ids).join(&names, |i: u32| i, |n: u32| n))?;
+//! assert_eq!(pairs.left.to_vec()?, [0, 1, 2]);
+//! assert_eq!(pairs.right.to_vec()?, [1, 0, 1]);
 //! let per_sign = query!(acc.query(&xs).group_by_key(|x: f32| (x > 0.0) as u32).sum())?;
 //! assert_eq!(per_sign.keys.to_vec()?, [0, 1]);
 //! assert_eq!(per_sign.values.to_vec()?, [-2.0, 5.0]);
@@ -81,10 +86,11 @@
 //! | `distinct()` (`distinct::<T>()` on a buffer without closures, which name no type) | the distinct values, ascending, in a new buffer (values are equal when their bits are) | `Distinct` (which keeps first-seen order; ours is sorted) |
 //! | `scan()`, `exclusive_scan()` | the running sums of the values (each value's sum with those before it; without it for `exclusive_scan`), in a new buffer as long as the values, with [`algorithms::inclusive_scan`](crate::algorithms::inclusive_scan)'s bits; integers wrap | none (MoreLINQ's `Scan`, `PreScan`) |
 //! | `scan(\|\| identity, \|a, b\| ..)`, `exclusive_scan(..)` | the same with an associative combiner (not necessarily commutative: the values keep their order), starting from the identity | none |
+//! | `query(&left).join(&right, \|l\| key, \|r\| key)` (right after `query`) | the pairs of positions `(i, j)` whose keys are equal (keys of one type, equal when their bits are), ordered by `i` then `j`: a [`Joined`] of two `u64` buffers; gather the values with a kernel or a query over the positions | `Join` (an inner equi-join; LINQ's result selector is that later step) |
 //! | `group_by_key(k)` then `count()`, `sum()`, `min()` or `max()` | per distinct key (ascending, as `sort`; keys are equal when their bits are), the group's count (`u64`) or its values folded in their input order: a [`Groups`] of two buffers | `GroupBy(k).Select(g => g.Count())` |
 //!
 //! Not yet: `take`/`skip` after a `filter` (a compile error says where to put them),
-//! `join` (LINQ's `Join`), `average` of groups;
+//! operators before a `join`, `average` of groups;
 //! `SelectMany` has no counterpart (a kernel writes a fixed number of values per element).
 //!
 //! # How it runs
@@ -109,7 +115,11 @@
 //! [`algorithms::histogram`](crate::algorithms::histogram) instead of sorting); `distinct`
 //! is the keys of `group_by_key(|v| v).count()`; `scan` runs the chain in both passes of
 //! the library's scan (chunk totals, then each value's prefix from its chunk's carry, the
-//! carries being the scan of the chunk totals), or after a filter scans the collected values.
+//! carries being the scan of the chunk totals), or after a filter scans the collected values;
+//! `join` computes each side's keys (a kernel each), sorts the right keys' positions
+//! ([`algorithms::argsort`](crate::algorithms::argsort), stable), finds each left key's
+//! equals by two binary searches (`join_count_*`), scans the match counts into offsets and
+//! writes the pairs (`join_write_*`).
 //! Every
 //! launch shows in [`ComputeService::statistics`](crate::ComputeService::statistics).
 
@@ -123,10 +133,13 @@
 //! `query_reduce`, `query_reduce_chunks`, `query_find`, `query_extreme_key`,
 //! `query_find_key`, `query_value_at`, `query_keys`, `query_group_count`,
 //! `query_group_write`, `query_group_fold`, `query_scan_totals`, `query_scan_write`,
-//! `query_scan_chunk_totals`, `query_scan_chunk_write`) and the fault. (Which stage and which element
+//! `query_scan_chunk_totals`, `query_scan_chunk_write`, `query_join_left_keys`,
+//! `query_join_right_keys`) and the fault. (Which stage and which element
 //! faulted is not reported yet: faults do not carry a location.) Every element runs through
 //! the chain: `any`, `all` and `position` do not stop at the first match, so a closure that
 //! faults on a later element fails the query where Rust's iterator would have stopped.
+
+mod join_kernels;
 
 use crate::algorithms::Reducible;
 use crate::algorithms::reduce::{CHUNK, GROUP};
@@ -966,4 +979,163 @@ fn fold_groups<U: bytemuck::Pod, K: bytemuck::Pod, A: bytemuck::Pod>(
         keys: out_keys,
         values: out,
     })
+}
+
+/// The result of `join`: the pairs of positions `(left[p], right[p])` whose keys are equal,
+/// ordered by the left position, then the right.
+#[derive(Debug)]
+pub struct Joined {
+    /// The left buffer's positions, one per pair.
+    pub left: UnifiedBuffer<u64>,
+    /// The right buffer's positions, one per pair.
+    pub right: UnifiedBuffer<u64>,
+}
+
+impl Joined {
+    /// How many pairs there are.
+    pub fn len(&self) -> usize {
+        self.left.len()
+    }
+
+    /// Whether no keys matched.
+    pub fn is_empty(&self) -> bool {
+        self.left.is_empty()
+    }
+}
+
+/// A key type of `join` (the sort's key types): the launches of its search and write
+/// kernels.
+#[doc(hidden)]
+pub trait JoinKey: SortKey {
+    /// For each of the `left` keys, the first place among the `right` keys in `order`
+    /// (the stable sort's permutation) whose key is not less, and how many equal it.
+    fn count(
+        acc: &Accelerator,
+        left: &UnifiedBuffer<Self>,
+        right: &UnifiedBuffer<Self>,
+        order: &UnifiedBuffer<u32>,
+        lower: &mut UnifiedBuffer<u64>,
+        counts: &mut UnifiedBuffer<u64>,
+    ) -> Result<(), Error>;
+
+    /// Each left key's pairs from its offset.
+    fn write(
+        acc: &Accelerator,
+        places: [&UnifiedBuffer<u64>; 3],
+        order: &UnifiedBuffer<u32>,
+        left_out: &mut UnifiedBuffer<u64>,
+        right_out: &mut UnifiedBuffer<u64>,
+    ) -> Result<(), Error>;
+}
+
+macro_rules! join_key {
+    ($t:ty, $count:ident, $write:ident) => {
+        impl JoinKey for $t {
+            fn count(
+                acc: &Accelerator,
+                left: &UnifiedBuffer<Self>,
+                right: &UnifiedBuffer<Self>,
+                order: &UnifiedBuffer<u32>,
+                lower: &mut UnifiedBuffer<u64>,
+                counts: &mut UnifiedBuffer<u64>,
+            ) -> Result<(), Error> {
+                join_kernels::$count::launch(
+                    acc,
+                    left.len(),
+                    right.len() as u64,
+                    left,
+                    right,
+                    order,
+                    lower,
+                    counts,
+                )
+            }
+
+            fn write(
+                acc: &Accelerator,
+                [lower, counts, offsets]: [&UnifiedBuffer<u64>; 3],
+                order: &UnifiedBuffer<u32>,
+                left_out: &mut UnifiedBuffer<u64>,
+                right_out: &mut UnifiedBuffer<u64>,
+            ) -> Result<(), Error> {
+                join_kernels::$write::launch(
+                    acc,
+                    lower.len(),
+                    lower,
+                    counts,
+                    offsets,
+                    order,
+                    left_out,
+                    right_out,
+                )
+            }
+        }
+    };
+}
+
+join_key!(u32, join_count_u32, join_write_u32);
+join_key!(i32, join_count_i32, join_write_i32);
+join_key!(f32, join_count_f32, join_write_f32);
+join_key!(u64, join_count_u64, join_write_u64);
+join_key!(i64, join_count_i64, join_write_i64);
+join_key!(f64, join_count_f64, join_write_f64);
+
+/// `join(&right, left_key, right_key)`: `left_keys(n, out)` and `right_keys(m, out)`
+/// compute every element's key; the right keys are sorted (stably, by
+/// [`algorithms::argsort`](crate::algorithms::argsort)), each left key finds its equals by
+/// binary search, an exclusive scan of the match counts gives each left element's offset,
+/// and the pairs are written there.
+#[doc(hidden)]
+pub fn join<K: JoinKey>(
+    acc: &Accelerator,
+    lens: [usize; 2],
+    left_keys: impl FnOnce(usize, &mut UnifiedBuffer<K>) -> Result<(), Error>,
+    right_keys: impl FnOnce(usize, &mut UnifiedBuffer<K>) -> Result<(), Error>,
+) -> Result<Joined, Error> {
+    let [n, m] = lens;
+    if n == 0 || m == 0 {
+        return Ok(Joined {
+            left: acc.buffer_zeroed(0)?,
+            right: acc.buffer_zeroed(0)?,
+        });
+    }
+    let mut left = acc.buffer_zeroed::<K>(n)?;
+    left_keys(n, &mut left)?;
+    let mut right = acc.buffer_zeroed::<K>(m)?;
+    right_keys(m, &mut right)?;
+    let order = crate::algorithms::argsort(acc, &right)?;
+    let mut lower = acc.buffer_zeroed::<u64>(n)?;
+    let mut counts = acc.buffer_zeroed::<u64>(n)?;
+    K::count(acc, &left, &right, &order, &mut lower, &mut counts)?;
+    let mut offsets = acc.buffer_zeroed::<u64>(n)?;
+    crate::algorithms::exclusive_scan(acc, &counts, &mut offsets)?;
+    let last = |b: &UnifiedBuffer<u64>| -> Result<u64, Error> {
+        Ok(b.read()?.last().copied().unwrap_or(0))
+    };
+    let pairs = last(&offsets)? + last(&counts)?;
+    let pairs = usize::try_from(pairs).map_err(|_| Error::InvalidArgument {
+        operation: "join".into(),
+        reason: format!("{pairs} pairs do not fit usize"),
+    })?;
+    let mut left_out = acc.buffer_zeroed::<u64>(pairs)?;
+    let mut right_out = acc.buffer_zeroed::<u64>(pairs)?;
+    if pairs > 0 {
+        K::write(
+            acc,
+            [&lower, &counts, &offsets],
+            &order,
+            &mut left_out,
+            &mut right_out,
+        )?;
+    }
+    Ok(Joined {
+        left: left_out,
+        right: right_out,
+    })
+}
+
+/// The kernels the query drivers launch themselves (`join`'s), for tests that compile or
+/// validate every kernel.
+pub fn kernels() -> Vec<&'static crate::KernelDefinition> {
+    join_kernels::all()
 }

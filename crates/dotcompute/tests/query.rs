@@ -829,3 +829,99 @@ fn scans() {
         .is_empty()
     );
 }
+
+/// `join`: the pairs of positions with equal keys, by left position then right, against a
+/// nested loop; keys by closures with captures; float keys equal by bits (so `-0.0` and
+/// `0.0` differ, and a NaN meets the NaN of the same bits); no pairs; empty sides.
+#[test]
+fn joins() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let orders: Vec<u32> = (0..20_011u32)
+        .map(|i| i.wrapping_mul(2_654_435_761) % 3000)
+        .collect();
+    let customers: Vec<u64> = (0..5_003u64).map(|i| (i * 7919) % 2500 * 2).collect();
+    let (d_orders, d_customers) = (
+        dc.buffer_from_slice(&orders).unwrap(),
+        dc.buffer_from_slice(&customers).unwrap(),
+    );
+    let shift = 1u64;
+    let pairs = query!(acc.query(&d_orders).join(
+        &d_customers,
+        |o: u32| o as u64 + shift,
+        |c: u64| c + 1
+    ))
+    .unwrap();
+    let mut want = Vec::new();
+    for (i, o) in orders.iter().enumerate() {
+        for (j, c) in customers.iter().enumerate() {
+            if u64::from(*o) + shift == c + 1 {
+                want.push((i as u64, j as u64));
+            }
+        }
+    }
+    assert!(!want.is_empty());
+    let got: Vec<(u64, u64)> = pairs
+        .left
+        .to_vec()
+        .unwrap()
+        .into_iter()
+        .zip(pairs.right.to_vec().unwrap())
+        .collect();
+    assert_eq!(got.len(), pairs.len());
+    assert_eq!(got, want);
+    // Float keys compare by their bits.
+    let left = [0.0f32, -0.0, f32::NAN, 1.5, -3.0, 1.5];
+    let right = [1.5f32, -0.0, f32::NAN, 7.0, 0.0, -3.0, 1.5];
+    let (dl, dr) = (
+        dc.buffer_from_slice(&left).unwrap(),
+        dc.buffer_from_slice(&right).unwrap(),
+    );
+    let pairs = query!(acc.query(&dl).join(&dr, |l: f32| l, |r: f32| r)).unwrap();
+    let got: Vec<(u64, u64)> = pairs
+        .left
+        .to_vec()
+        .unwrap()
+        .into_iter()
+        .zip(pairs.right.to_vec().unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (0, 4),
+            (1, 1),
+            (2, 2),
+            (3, 0),
+            (3, 6),
+            (4, 5),
+            (5, 0),
+            (5, 6)
+        ]
+    );
+    // Signed keys order across zero; nothing matches; an empty side.
+    let pairs = query!(
+        acc.query(&dl)
+            .join(&dr, |l: f32| l as i32 - 2, |r: f32| -(r as i32) - 2)
+    )
+    .unwrap();
+    assert_eq!(pairs.left.to_vec().unwrap(), [0, 0, 0, 1, 1, 1, 2, 2, 2]);
+    assert_eq!(pairs.right.to_vec().unwrap(), [1, 2, 4, 1, 2, 4, 1, 2, 4]);
+    let none = query!(acc.query(&dl).join(
+        &dr,
+        |l: f32| l.abs() as u32 + 1000,
+        |r: f32| r.abs() as u32
+    ))
+    .unwrap();
+    assert!(none.is_empty());
+    let empty = dc.buffer_zeroed::<f32>(0).unwrap();
+    assert!(
+        query!(acc.query(&empty).join(&dr, |l: f32| l, |r: f32| r))
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        query!(acc.query(&dl).join(&empty, |l: f32| l, |r: f32| r))
+            .unwrap()
+            .is_empty()
+    );
+}
