@@ -53,6 +53,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
     .chain(crate::algorithms::custom_kernels())
     .chain(crate::queries::kernels())
     .chain(dotcompute::query::kernels())
+    .chain(dotcompute::placement::kernels())
     .collect()
 }
 

@@ -151,6 +151,18 @@ impl Accelerator {
         self.device.synchronize()
     }
 
+    /// Whether this accelerator can run `def`: [`Error::Unsupported`] naming what it lacks
+    /// (f64, 64-bit integers, subgroups, ...) otherwise, as a launch would report it.
+    pub fn supports(&self, def: &KernelDefinition) -> Result<(), Error> {
+        let info = self.info();
+        crate::kernel_manager::check_requirements(
+            def,
+            &def.ir()?.requirements(),
+            &info.capabilities,
+            &info.name,
+        )
+    }
+
     /// Launches a kernel with arguments checked against its signature at run time.
     ///
     /// Typed launches (`kernel::launch`) call this; so do launches by name.

@@ -88,6 +88,15 @@ impl DeviceCopies {
     }
 }
 
+/// Where a buffer's data is current: the copies a reader can use without a transfer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Residency {
+    /// The host copy is current (the CPU reads it in place).
+    pub host: bool,
+    /// The devices whose copies are current.
+    pub devices: Vec<AcceleratorId>,
+}
+
 /// How often a buffer's data moved between the host and devices, and how many bytes.
 ///
 /// Data moves only when needed: an input is uploaded when a device's copy is stale, and a
@@ -161,6 +170,20 @@ impl BufferState {
 
     pub(crate) fn transfers(&self) -> TransferStatistics {
         self.devices().transfers
+    }
+
+    /// Where the current copies are.
+    fn residency(&self) -> Residency {
+        Residency {
+            host: self.host_current,
+            devices: self
+                .devices()
+                .copies
+                .iter()
+                .filter(|c| c.current)
+                .map(|c| c.accelerator)
+                .collect(),
+        }
     }
 
     /// The host copy, if it is current (no download needed).
@@ -300,6 +323,12 @@ impl RawBuffer {
     /// How often its data moved between the host and devices.
     pub fn transfers(&self) -> TransferStatistics {
         self.read_state().transfers()
+    }
+
+    /// Where its data is current now: in host memory, in devices' memory (a launch there
+    /// reads it without a transfer).
+    pub fn residency(&self) -> Residency {
+        self.read_state().residency()
     }
 
     /// The state, shared. A recursive read: it never queues behind a waiting writer while

@@ -161,7 +161,7 @@ impl KernelManager {
     }
 }
 
-fn check_requirements(
+pub(crate) fn check_requirements(
     def: &KernelDefinition,
     needs: &Requirements,
     caps: &Capabilities,

@@ -35,7 +35,9 @@ mod stats;
 pub use accelerator::{Accelerator, ServiceContext};
 pub use accelerator_manager::{AcceleratorManager, BackendReport, BackendStatus, panic_message};
 pub use args::KernelArg;
-pub use buffer::{HostRead, HostWrite, RawBuffer, ServiceId, TransferStatistics, UnifiedBuffer};
+pub use buffer::{
+    HostRead, HostWrite, RawBuffer, Residency, ServiceId, TransferStatistics, UnifiedBuffer,
+};
 pub use definition::{CpuEntry, Kernel, KernelDefinition, ParamInfo};
 pub use error::Error;
 pub use fault::KernelFault;

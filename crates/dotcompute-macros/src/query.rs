@@ -38,6 +38,8 @@ struct Closure {
 /// of indices (`acc.query(0..n)`).
 enum Source<'a> {
     Buffer(&'a syn::Expr),
+    /// A buffer whose element type the macro knows: an earlier stage's values.
+    Typed(&'a syn::Expr, ScalarType),
     Index,
     Range(&'a syn::Expr),
 }
@@ -47,6 +49,7 @@ impl Source<'_> {
     fn known_type(&self) -> Option<ScalarType> {
         match self {
             Source::Buffer(_) => None,
+            Source::Typed(_, t) => Some(*t),
             Source::Index | Source::Range(_) => Some(ScalarType::U64),
         }
     }
@@ -96,7 +99,14 @@ enum Aggregate {
     Max,
 }
 
-/// `skip(k)` or `take(k)`, before any filter: a window of the elements.
+/// An operator of the chain as written: a stage or a window.
+enum Op<'a> {
+    Stage(Stage),
+    Window(WindowOp<'a>),
+}
+
+/// `skip(k)` or `take(k)`: a window of the elements (of the values a filter kept, after one:
+/// a new stage over the collected values).
 struct WindowOp<'a> {
     take: bool,
     count: &'a syn::Expr,
@@ -329,9 +339,8 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
     };
     // Walk the receivers back to `.query(source)`; `zip(&b)` and `enumerate()` may follow it
     // directly.
-    let mut stages = Vec::new();
+    let mut ops = Vec::new();
     let mut joined: Vec<(Source<'_>, Span)> = Vec::new();
-    let mut windows: Vec<(WindowOp<'_>, Span)> = Vec::new();
     let mut current = receiver;
     let (accelerator, first_source) = loop {
         let syn::Expr::MethodCall(call) = current else {
@@ -399,33 +408,18 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
                         format!("`{name}` takes a number of elements: `.{name}(10)`"),
                     ));
                 };
-                windows.push((
-                    WindowOp {
-                        take: name == "take",
-                        count,
-                    },
-                    call.method.span(),
-                ));
+                ops.push(Op::Window(WindowOp {
+                    take: name == "take",
+                    count,
+                }));
             }
             "map" | "filter" => {
                 let closure = closure(&call.args, &name, call.method.span())?;
-                if name == "filter"
-                    && let Some((op, span)) = windows.last()
-                {
-                    return Err(err(
-                        *span,
-                        format!(
-                            "`{}` after a `filter` is not supported yet: the elements a filter keeps are not numbered without a scan; put `{}` before the filter (it then counts the elements, not the values the filter keeps)",
-                            if op.take { "take" } else { "skip" },
-                            if op.take { "take" } else { "skip" },
-                        ),
-                    ));
-                }
-                stages.push(if name == "map" {
+                ops.push(Op::Stage(if name == "map" {
                     Stage::Map(closure)
                 } else {
                     Stage::Filter(closure)
-                });
+                }));
             }
             other => {
                 return Err(err(
@@ -437,18 +431,12 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
         current = &call.receiver;
     };
     joined.reverse();
-    windows.reverse();
-    let windows: Vec<WindowOp<'_>> = windows.into_iter().map(|(w, _)| w).collect();
     // Element order: the position first (as Rust's `enumerate` gives it), then the sources in
     // the order written.
     let mut sources = Vec::new();
     if joined.iter().any(|(s, _)| matches!(s, Source::Index)) {
         sources.push(Source::Index);
     }
-    let first_buffer = match first_source {
-        Source::Buffer(b) => Some(b),
-        _ => None,
-    };
     sources.push(first_source);
     let mut enumerations = 0;
     for (source, span) in joined {
@@ -468,8 +456,111 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
             "a query takes at most three elements (buffers, ranges, positions)",
         ));
     }
-    stages.reverse();
-    stages.extend(predicate);
+    ops.reverse();
+    ops.extend(predicate.map(Op::Stage));
+    expand_ops(&call, accelerator, sources, ops, mode)
+}
+
+/// The chain's operators over `sources`: one fused stage, or, where `take`/`skip` follow a
+/// filter, the values up to there collected (an order-preserving compaction) and the rest
+/// of the chain run over them.
+fn expand_ops(
+    call: &TerminalCall<'_>,
+    accelerator: &syn::Expr,
+    sources: Vec<Source<'_>>,
+    mut ops: Vec<Op<'_>>,
+    mode: Mode,
+) -> syn::Result<TokenStream> {
+    let is_filter = |op: &Op<'_>| matches!(op, Op::Stage(Stage::Filter(_) | Stage::Reject(_)));
+    let split = ops.iter().position(is_filter).and_then(|f| {
+        ops[f..]
+            .iter()
+            .position(|op| matches!(op, Op::Window(_)))
+            .map(|w| f + w)
+    });
+    let Some(split) = split else {
+        let mut stages = Vec::new();
+        let mut windows = Vec::new();
+        for op in ops {
+            match op {
+                Op::Stage(stage) => stages.push(stage),
+                Op::Window(window) => windows.push(window),
+            }
+        }
+        return expand_stage(call, accelerator, sources, stages, windows, mode);
+    };
+    let rest = ops.split_off(split);
+    let mut stages = Vec::new();
+    let mut windows = Vec::new();
+    for op in ops {
+        match op {
+            Op::Stage(stage) => stages.push(stage),
+            Op::Window(window) => windows.push(window),
+        }
+    }
+    // The collected values' type names the next stage's elements.
+    let known: Vec<Option<ScalarType>> = sources.iter().map(Source::known_type).collect();
+    let typed = type_chain(&stages, None, &known, "")?;
+    let window_span = match &rest[0] {
+        Op::Window(w) => w.count.span(),
+        Op::Stage(_) => call.span,
+    };
+    let values = match typed.output[..] {
+        [t] if t != ScalarType::Bool => t,
+        _ => {
+            return Err(err(
+                window_span,
+                "`take`/`skip` after a filter count the values the filter kept, which need to be one number: `map` them to one first",
+            ));
+        }
+    };
+    let collect = TerminalCall {
+        terminal: Terminal::Collect,
+        span: call.span,
+        closure: None,
+        identity: None,
+        join: None,
+    };
+    let stage_acc: syn::Expr = syn::parse_quote!(__dc_stage_acc);
+    let first = expand_stage(&collect, &stage_acc, sources, stages, windows, mode)?;
+    let collected: syn::Expr = syn::parse_quote!(&__dc_stage);
+    let second = expand_ops(
+        call,
+        &stage_acc,
+        vec![Source::Typed(&collected, values)],
+        rest,
+        mode,
+    )?;
+    Ok(match mode {
+        Mode::Run => quote! {{
+            let __dc_stage_acc = &(#accelerator);
+            (|| {
+                let __dc_stage = #first?;
+                #second
+            })()
+        }},
+        Mode::Kernels => quote! {{
+            let mut __dc_all: ::std::vec::Vec<&'static ::dotcompute::KernelDefinition> = #first;
+            __dc_all.extend(#second);
+            __dc_all
+        }},
+    })
+}
+
+/// One fused stage: `stages` over `sources`, `windows` (before any filter) cutting the
+/// elements, then the terminal.
+fn expand_stage(
+    call: &TerminalCall<'_>,
+    accelerator: &syn::Expr,
+    sources: Vec<Source<'_>>,
+    mut stages: Vec<Stage>,
+    windows: Vec<WindowOp<'_>>,
+    mode: Mode,
+) -> syn::Result<TokenStream> {
+    let first_buffer = match sources[..] {
+        [Source::Buffer(b) | Source::Typed(b, _)] => Some(b),
+        _ => None,
+    };
     if stages.is_empty() && matches!(&sources[..], [Source::Range(_)]) {
         // The indices themselves: an identity map gives the fused kernels a stage.
         stages.push(Stage::Map(Closure {
@@ -490,7 +581,8 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
                 "zipped or enumerated elements need a `map` to one value before a combiner",
             ));
         }
-        let Some(ty) = c.params.iter().find_map(|(_, _, ty)| *ty) else {
+        let known = sources[0].known_type().map(|t| (t, Span::call_site()));
+        let Some(ty) = c.params.iter().find_map(|(_, _, ty)| *ty).or(known) else {
             return Err(err(
                 c.body.span(),
                 "write the element type of the combiner: `|a: f32, b| ..` (the macro cannot see the buffer's type)",
@@ -514,7 +606,7 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
                 "`join` pairs the positions of two buffers, so it comes right after `query(&left)`: compute each key in its closure (`|x: f32| (x * 2.0) as u32`); operators before a join are not supported yet",
             ));
         };
-        return join_query(&call, accelerator, left, mode);
+        return join_query(call, accelerator, left, mode);
     }
     if stages.is_empty() && call.terminal == Terminal::Distinct && sources.len() > 1 {
         return Err(err(
@@ -528,7 +620,7 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
             .closure
             .as_ref()
             .is_some_and(|c| c.params[0].2.is_none())
-        && !matches!(&sources[..], [Source::Range(_)])
+        && !matches!(&sources[..], [Source::Range(_) | Source::Typed(..)])
     {
         return Err(err(
             call.span,
@@ -537,11 +629,7 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
     }
     // Terminals with closures type them with the chain (the closure names the element type).
     if stages.is_empty() && call.closure.is_none() {
-        let plain_buffer = match (&sources[..], first_buffer) {
-            ([Source::Buffer(_)], Some(b)) => Some(b),
-            _ => None,
-        };
-        let Some(buffer) = plain_buffer else {
+        let Some(buffer) = first_buffer else {
             return Err(err(
                 call.span,
                 "zipped or enumerated elements need a `map` to one value before this terminal",
@@ -554,7 +642,7 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
             }
         });
     }
-    fused(&call, accelerator, &sources, &stages, &windows, mode)
+    fused(call, accelerator, &sources, &stages, &windows, mode)
 }
 
 /// `e` without the parentheses and invisible groups around it.
@@ -639,12 +727,11 @@ fn plain(
     windows: &[WindowOp<'_>],
 ) -> TokenStream {
     let (lets, buffer) = if windows.is_empty() {
-        (quote!(let __dc_b = #source;), quote!(__dc_b))
+        (quote!(let __dc_b = __dc_src;), quote!(__dc_b))
     } else {
         let window = window_expr(windows, quote!(__dc_src.len()));
         (
             quote! {
-                let __dc_src = #source;
                 let __dc_copy = ::dotcompute::query::window_copy(__dc_acc, __dc_src, #window)?;
                 let __dc_b = &__dc_copy;
             },
@@ -684,8 +771,15 @@ fn plain(
         }
     };
     quote! {{
-        let __dc_acc: &::dotcompute::Accelerator = &(#accelerator);
+        let __dc_target = &(#accelerator);
         (|| {
+            let __dc_src = #source;
+            let __dc_acc: &::dotcompute::Accelerator = ::dotcompute::placement::QueryTarget::place(
+                __dc_target,
+                &[],
+                &[::dotcompute::placement::footprint(__dc_src)],
+                1,
+            )?;
             #lets
             #op
         })()
@@ -903,7 +997,7 @@ impl Parts<'_> {
             let v = format_ident!("__dc_v0_{}", j);
             let x = format_ident!("__dc_x{}", j);
             match source {
-                Source::Buffer(_) => quote!(let #v = #x[#index];),
+                Source::Buffer(_) | Source::Typed(..) => quote!(let #v = #x[#index];),
                 Source::Index => quote!(let #v = (#index) as u64;),
                 Source::Range(_) => quote!(let #v = #x + (#index) as u64;),
             }
@@ -989,16 +1083,18 @@ fn fused(
     }
     let mut host_lets = Vec::new();
     let mut lens = Vec::new();
+    let mut footprints = Vec::new();
     for (j, (source, t)) in sources.iter().zip(&typed.inputs).enumerate() {
         let x = format_ident!("__dc_x{}", j);
         let s = format_ident!("__dc_s{}", j);
         let t = rust_type(*t);
         match source {
-            Source::Buffer(expr) => {
+            Source::Buffer(expr) | Source::Typed(expr, _) => {
                 source_params.push(quote!(#x: &[#t]));
                 host_lets.push(quote!(let #s = #expr;));
                 source_args.push(quote!(#s));
                 lens.push(quote!(#s.len()));
+                footprints.push(quote!(::dotcompute::placement::footprint(#s)));
             }
             Source::Index => {}
             Source::Range(expr) => {
@@ -1376,7 +1472,7 @@ fn fused(
                     accelerator,
                     mode,
                     &typed.helpers,
-                    (host_lets, lens, window_lets(windows)),
+                    (host_lets, lens, window_lets(windows), footprints),
                     kernels,
                     names,
                     run,
@@ -1410,7 +1506,7 @@ fn fused(
                     accelerator,
                     mode,
                     &typed.helpers,
-                    (host_lets, lens, window_lets(windows)),
+                    (host_lets, lens, window_lets(windows), footprints),
                     kernels,
                     names,
                     if terminal == Terminal::Sort {
@@ -1442,7 +1538,7 @@ fn fused(
                     accelerator,
                     mode,
                     &typed.helpers,
-                    (host_lets, lens, window_lets(windows)),
+                    (host_lets, lens, window_lets(windows), footprints),
                     kernels,
                     names,
                     if terminal == Terminal::Distinct {
@@ -1487,7 +1583,7 @@ fn fused(
         accelerator,
         mode,
         &typed.helpers,
-        (host_lets, lens, window_lets(windows)),
+        (host_lets, lens, window_lets(windows), footprints),
         kernels,
         names,
         run,
@@ -1729,6 +1825,10 @@ fn join_query(
             vec![quote!(let __dc_l = #left;), quote!(let __dc_r = #right;)],
             vec![quote!(__dc_l.len()), quote!(__dc_r.len())],
             quote!(),
+            vec![
+                quote!(::dotcompute::placement::footprint(__dc_l)),
+                quote!(::dotcompute::placement::footprint(__dc_r)),
+            ],
         ),
         kernels,
         vec!["query_join_left_keys", "query_join_right_keys"],
@@ -1759,25 +1859,38 @@ fn window_lets(windows: &[WindowOp<'_>]) -> TokenStream {
 }
 
 /// The expansion: the module of helpers and kernels, then the host code that runs them
-/// (`host`: the sources' bindings, their lengths, the window), or their definitions.
+/// (`host`: the sources' bindings, their lengths, the window, the input buffers'
+/// footprints for placement), or their definitions.
 fn finish(
     accelerator: &syn::Expr,
     mode: Mode,
     helpers: &[TokenStream],
-    host: (Vec<TokenStream>, Vec<TokenStream>, TokenStream),
+    host: (
+        Vec<TokenStream>,
+        Vec<TokenStream>,
+        TokenStream,
+        Vec<TokenStream>,
+    ),
     kernels: Vec<TokenStream>,
     names: Vec<&str>,
     run: TokenStream,
 ) -> syn::Result<TokenStream> {
-    let (host_lets, lens, window_lets) = host;
+    let (host_lets, lens, window_lets, footprints) = host;
+    let launches = names.len();
     let module = format_ident!("__dotcompute_query");
     let names: Vec<syn::Ident> = names.into_iter().map(|n| format_ident!("{}", n)).collect();
     let evaluate = match mode {
         Mode::Run => quote! {
-            let __dc_acc: &::dotcompute::Accelerator = &(#accelerator);
+            let __dc_target = &(#accelerator);
             // A closure, so that a bad range can return its error from here.
             (|| {
                 #(#host_lets)*
+                let __dc_acc: &::dotcompute::Accelerator = ::dotcompute::placement::QueryTarget::place(
+                    __dc_target,
+                    &[#(#module::#names::definition()),*],
+                    &[#(#footprints),*],
+                    #launches,
+                )?;
                 let __dc_lens: &[usize] = &[#(#lens),*];
                 #window_lets
                 #run

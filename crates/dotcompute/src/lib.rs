@@ -361,6 +361,7 @@ extern crate self as dotcompute;
 
 pub mod algorithms;
 mod intrinsics;
+pub mod placement;
 pub mod query;
 mod service;
 
@@ -372,7 +373,7 @@ pub use dotcompute_core::{
     Accelerator, AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, BackendReport,
     BackendStatus, Capabilities, DeviceTimes, Error, Grid, HostRead, HostWrite, Kernel, KernelArg,
     KernelDefinition, KernelFault, KernelManager, KernelScalar, KernelStatistics, LaunchTimes,
-    ParamInfo, RawBuffer, ScalarValue, TransferStatistics, UnifiedBuffer,
+    ParamInfo, RawBuffer, Residency, ScalarValue, TransferStatistics, UnifiedBuffer,
 };
 #[cfg(feature = "cpu")]
 pub use dotcompute_cpu::{CpuError, CpuOptions};

@@ -76,7 +76,7 @@
 //! | `collect()` | the values, in their order, in a new `UnifiedBuffer` | `ToArray` |
 //! | `min()`, `max()` | the least / greatest value (`Result<Option<T>, Error>`, `None` when no value reaches the end), by [`algorithms::min`](crate::algorithms::min)'s rules (NaNs are ignored, so values that are all NaN give the identity, `+inf` / `-inf`) | `Min`, `Max` |
 //! | `any(p)`, `all(p)` | whether some / every value satisfies `p` (`Result<bool, Error>`; `all` of nothing is `true`) | `Any`, `All` |
-//! | `skip(k)`, `take(k)` (`usize`; before any `filter`) | without the first `k` elements / at most the first `k`; counts past the end leave what there is; positions from `enumerate` stay the source's | `Skip`, `Take` |
+//! | `skip(k)`, `take(k)` (`usize`) | without the first `k` values / at most the first `k`; counts past the end leave what there is; positions from `enumerate` stay the source's; after a `filter`, they count the values it kept: the chain up to there is collected (a stage boundary: its values are written to a buffer) and the rest runs over them | `Skip`, `Take` |
 //! | `average()` (float values) | the sum over the count (`Result<Option<T>, Error>`, `None` when no value reaches the end; map integers to a float first) | `Average` |
 //! | `reduce(\|\| identity, \|a, b\| ..)` | the values combined by an associative and commutative combiner (the identity for none); in `sum`'s order, so deterministic; unlike rayon's, the order of the values is not kept (see [`define_reduction!`](crate::define_reduction)) | `Aggregate` |
 //! | `position(p)` | how many values come before the first that satisfies `p` (`Result<Option<usize>, Error>`), as `Iterator::position` | `FindIndex` (on lists) |
@@ -89,8 +89,7 @@
 //! | `query(&left).join(&right, \|l\| key, \|r\| key)` (right after `query`) | the pairs of positions `(i, j)` whose keys are equal (keys of one type, equal when their bits are), ordered by `i` then `j`: a [`Joined`] of two `u64` buffers; gather the values with a kernel or a query over the positions | `Join` (an inner equi-join; LINQ's result selector is that later step) |
 //! | `group_by_key(k)` then `count()`, `sum()`, `min()` or `max()` | per distinct key (ascending, as `sort`; keys are equal when their bits are), the group's count (`u64`) or its values folded in their input order: a [`Groups`] of two buffers | `GroupBy(k).Select(g => g.Count())` |
 //!
-//! Not yet: `take`/`skip` after a `filter` (a compile error says where to put them),
-//! operators before a `join`, `average` of groups;
+//! Not yet: operators before a `join`, `average` of groups;
 //! `SelectMany` has no counterpart (a kernel writes a fixed number of values per element).
 //!
 //! # How it runs
@@ -119,10 +118,14 @@
 //! `join` computes each side's keys (a kernel each), sorts the right keys' positions
 //! ([`algorithms::argsort`](crate::algorithms::argsort), stable), finds each left key's
 //! equals by two binary searches (`join_count_*`), scans the match counts into offsets and
-//! writes the pairs (`join_write_*`).
-//! Every
-//! launch shows in [`ComputeService::statistics`](crate::ComputeService::statistics).
-
+//! writes the pairs (`join_write_*`). Every launch shows in
+//! [`ComputeService::statistics`](crate::ComputeService::statistics).
+//!
+//! A `take` or `skip` after a filter ends a stage: the chain up to there runs as
+//! `collect()` (its kept values written to a buffer, in order), and the rest of the chain
+//! runs over that buffer as above. A filter's `take` does not stop early: every element
+//! runs through the first stage.
+//!
 //! `sum` follows [`algorithms::sum`](crate::algorithms::sum)'s order: element `i`'s value
 //! takes the place of `x[i]`, and an element a filter removes counts as the identity, so the
 //! bits are the same on every accelerator, thread count and run.

@@ -1,5 +1,7 @@
 //! The compute service: the entry point that finds accelerators and makes buffers.
 
+use crate::placement::{AcceleratorProfile, Auto, PlacementDecision, PlacementState};
+use dotcompute_core::AcceleratorId;
 use dotcompute_core::backend::BackendPlugin;
 use dotcompute_core::pool::{MemoryPool, PoolConfig};
 use dotcompute_core::{
@@ -34,6 +36,7 @@ use std::sync::Arc;
 pub struct ComputeService {
     context: Arc<ServiceContext>,
     accelerators: AcceleratorManager,
+    placement: PlacementState,
 }
 
 impl std::fmt::Debug for ComputeService {
@@ -146,6 +149,35 @@ impl ComputeService {
     pub fn host_pool(&self) -> &MemoryPool {
         self.context.host_pool()
     }
+
+    /// Placement by a cost model: a query on `dc.auto()` runs on the accelerator where it
+    /// is estimated to finish first, from measured figures and where its data is (see
+    /// [`placement`](crate::placement)).
+    pub fn auto(&self) -> Auto<'_> {
+        Auto::new(self)
+    }
+
+    /// The figures placement uses for `acc`: given by [`set_profile`](Self::set_profile),
+    /// measured before, or measured now (a fraction of a second, once per service).
+    pub fn profile(&self, acc: &Accelerator) -> Result<AcceleratorProfile, Error> {
+        self.placement.profile(acc)
+    }
+
+    /// Gives placement `acc`'s figures instead of measuring them (figures measured
+    /// elsewhere, or a fixed model in tests).
+    pub fn set_profile(&self, acc: AcceleratorId, profile: AcceleratorProfile) {
+        self.placement.set_profile(acc, profile);
+    }
+
+    /// The last placements (at most 256, oldest first): which accelerator each query on
+    /// [`auto`](Self::auto) ran on, and why.
+    pub fn placements(&self) -> Vec<PlacementDecision> {
+        self.placement.decisions()
+    }
+
+    pub(crate) fn placement(&self) -> &PlacementState {
+        &self.placement
+    }
 }
 
 /// Configures a [`ComputeService`].
@@ -245,6 +277,7 @@ impl ComputeServiceBuilder {
         Ok(ComputeService {
             accelerators: AcceleratorManager::new(context.clone(), plugins),
             context,
+            placement: PlacementState::default(),
         })
     }
 }

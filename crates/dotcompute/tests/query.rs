@@ -505,6 +505,66 @@ fn take_and_skip() {
         query!(acc.query(10..20).skip(5).take(3).sum()).unwrap(),
         15 + 16 + 17
     );
+    // After a filter, `take`/`skip` count the values it kept (a stage boundary: the kept
+    // values are collected, then the rest of the chain runs over them), as Rust's do.
+    let k = 2.0f32;
+    let first: UnifiedBuffer<f32> = query!(
+        acc.query(&dx)
+            .filter(|v: f32| v > 0.5)
+            .take(10)
+            .map(|v| v * k)
+            .collect()
+    )
+    .unwrap();
+    let want: Vec<f32> = x
+        .iter()
+        .filter(|v| **v > 0.5)
+        .take(10)
+        .map(|v| v * k)
+        .collect();
+    assert_eq!(first.to_vec().unwrap(), want);
+    let total = query!(
+        acc.query(&dx)
+            .skip(7)
+            .map(|v: f32| v * k)
+            .filter(|v| v < 0.0)
+            .skip(100)
+            .filter(|v| v > -1.0)
+            .take(1000)
+            .map(|v| v as f64)
+            .sum()
+    )
+    .unwrap();
+    let values: Vec<f64> = x
+        .iter()
+        .skip(7)
+        .map(|v| v * k)
+        .filter(|v| *v < 0.0)
+        .skip(100)
+        .filter(|v| *v > -1.0)
+        .take(1000)
+        .map(f64::from)
+        .collect();
+    let want = algorithms::sum(&acc, &dc.buffer_from_slice(&values).unwrap()).unwrap();
+    assert_eq!(total.to_bits(), want.to_bits());
+    let at = query!(
+        acc.query(&dx)
+            .filter(|v: f32| v > 0.0)
+            .skip(5)
+            .position(|v| v > 0.9)
+    )
+    .unwrap();
+    let want = x
+        .iter()
+        .filter(|v| **v > 0.0)
+        .skip(5)
+        .position(|v| *v > 0.9);
+    assert_eq!(at, want);
+    assert!(
+        query!(acc.query(&dx).filter(|v: f32| v > 1e30).take(3).collect())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// `sort` and `sort_by_key` (stable) of the collected values.
