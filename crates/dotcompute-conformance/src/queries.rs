@@ -106,6 +106,18 @@ pub fn kernels() -> Vec<&'static KernelDefinition> {
         |v: f32| v * k,
         |w: f32| w
     )));
+    all.extend(query_kernels!(
+        acc.query(&x)
+            .scan(|| 0u32, |a: u32, b| if b % 2 == 1 { b } else { a })
+    ));
+    all.extend(query_kernels!(
+        acc.query(&x)
+            .filter(|v: u32| v % 3 == 0)
+            .skip(5)
+            .take(1000)
+            .map(|v| v as u64 * 3)
+            .sum()
+    ));
     all
 }
 
@@ -438,6 +450,40 @@ fn scans(
     total = total.merge(
         compare::exact("filter.exclusive_scan(max)", &before.to_vec()?, &want).map_err(mismatch)?,
     );
+    // Not commutative: the last odd value so far.
+    let last_odd = query!(
+        acc.query(d)
+            .scan(|| 0u32, |a: u32, b| if b % 2 == 1 { b } else { a })
+    )?;
+    let want: Vec<u32> = ids
+        .iter()
+        .scan(0u32, |last, &v| {
+            if v % 2 == 1 {
+                *last = v;
+            }
+            Some(*last)
+        })
+        .collect();
+    total = total
+        .merge(compare::exact("scan(last odd)", &last_odd.to_vec()?, &want).map_err(mismatch)?);
+    // `take`/`skip` after a filter: a second stage over the kept values.
+    let window = query!(
+        acc.query(d)
+            .filter(|v: u32| v % 3 == 0)
+            .skip(5)
+            .take(1000)
+            .map(|v| v as u64 * 3)
+            .sum()
+    )?;
+    let want: u64 = ids
+        .iter()
+        .filter(|v| *v % 3 == 0)
+        .skip(5)
+        .take(1000)
+        .map(|v| u64::from(*v) * 3)
+        .sum();
+    total = total
+        .merge(compare::exact("filter.skip.take.map.sum", &[window], &[want]).map_err(mismatch)?);
     Ok(total)
 }
 

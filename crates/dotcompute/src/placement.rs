@@ -21,27 +21,32 @@
 //!
 //! # The cost model
 //!
-//! For each accelerator that can run every kernel of the query, the estimate is
+//! The candidates are the accelerators that can run every kernel the query compiles to
+//! (and, when an input holds `f64`, that have `f64`: the library kernels a driver launches
+//! work on the inputs' types). For each, the estimate is
 //!
 //! - the transfers: each input buffer not current on it moves there (from a device to the
 //!   host at that device's download rate when the host copy is stale, then to a device at
 //!   its upload rate; the CPU reads host memory in place);
-//! - the launches: the query's kernel count times the launch latency;
-//! - the memory traffic: the inputs' bytes at the copy bandwidth.
+//! - the launches: the number of kernels the query compiles to, times the launch latency
+//!   (the library's own passes, a sort's or a long reduction's, are not counted);
+//! - the memory traffic: the inputs' bytes (a range's indices count as the `u64`s they
+//!   stand for) at the copy bandwidth.
 //!
-//! The least estimate wins, ties going to the earlier accelerator (the CPU first). Work
-//! that is compute-bound rather than memory-bound is not modelled, nor the download of a
-//! result the host reads later. Small inputs stay on the CPU because its launch latency is
-//! the smallest. Each accelerator is measured once per service, on first use
-//! ([`AcceleratorProfile::measure`], a fraction of a second), unless
-//! [`ComputeService::set_profile`] gave its figures. Every decision is logged (`tracing`,
-//! target `dotcompute::placement`) and kept, with its reason, in
-//! [`ComputeService::placements`].
+//! The least estimate wins, ties going to the earlier accelerator (the CPU first). Not
+//! modelled: work that is compute-bound rather than memory-bound, what the query writes,
+//! and the download of a result the host reads later. Small inputs stay on the CPU because
+//! its launch latency is the smallest. Each accelerator is measured once per service, on
+//! first use ([`AcceleratorProfile::measure`], a fraction of a second), unless
+//! [`ComputeService::set_profile`] gave its figures; one whose measurement fails is never
+//! chosen (the failure is logged). Every decision is logged (`tracing`, target
+//! `dotcompute::placement`) and kept, with its reason, in [`ComputeService::placements`].
 
+use crate::ir::ScalarType;
 use crate::prelude::*;
 use crate::{AcceleratorId, ComputeService, KernelDefinition, Residency};
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 /// Measured figures of one accelerator, for placement.
@@ -160,6 +165,9 @@ impl AcceleratorProfile {
 #[derive(Clone, Debug)]
 pub struct Footprint {
     bytes: u64,
+    elem: Option<ScalarType>,
+    /// Computed where the query runs (a range): nothing to move.
+    computed: bool,
     residency: Residency,
 }
 
@@ -168,7 +176,21 @@ pub struct Footprint {
 pub fn footprint<T: bytemuck::Pod>(buffer: &UnifiedBuffer<T>) -> Footprint {
     Footprint {
         bytes: (buffer.len() * std::mem::size_of::<T>()) as u64,
+        elem: buffer.raw().elem(),
+        computed: false,
         residency: buffer.raw().residency(),
+    }
+}
+
+/// A range source of `len` indices, for placement: computed where the query runs, counted
+/// as the `u64`s it stands for (called by `query!`'s expansion).
+#[doc(hidden)]
+pub fn range_footprint(len: usize) -> Footprint {
+    Footprint {
+        bytes: len as u64 * 8,
+        elem: Some(ScalarType::U64),
+        computed: true,
+        residency: Residency::default(),
     }
 }
 
@@ -187,33 +209,53 @@ pub struct PlacementDecision {
 /// How many decisions a service keeps.
 const KEPT_DECISIONS: usize = 256;
 
+/// One accelerator's figures: measured once (or given); a failed measurement is kept as its
+/// message, so that it is not retried on every query.
+type ProfileCell = Arc<OnceLock<Result<AcceleratorProfile, String>>>;
+
 /// A service's measured profiles and its recent decisions.
 #[derive(Debug, Default)]
 pub(crate) struct PlacementState {
-    profiles: Mutex<HashMap<AcceleratorId, AcceleratorProfile>>,
+    profiles: Mutex<HashMap<AcceleratorId, ProfileCell>>,
     decisions: Mutex<VecDeque<PlacementDecision>>,
 }
 
 impl PlacementState {
-    /// `acc`'s profile: given, measured before, or measured now.
+    /// `acc`'s profile: given, measured before, or measured now (the error of a failed
+    /// measurement, then and later).
     pub(crate) fn profile(&self, acc: &Accelerator) -> Result<AcceleratorProfile, Error> {
-        // Held while measuring: a second thread waits for the figures instead of measuring
-        // the same accelerator at the same time.
-        let mut profiles = self.profiles.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(p) = profiles.get(&acc.id()) {
-            return Ok(*p);
-        }
-        let measured = AcceleratorProfile::measure(acc)?;
-        tracing::debug!(target: "dotcompute::placement", accelerator = %acc.id(), ?measured, "measured");
-        profiles.insert(acc.id(), measured);
-        Ok(measured)
+        // The map's lock is held only to find the cell: measuring one accelerator does not
+        // hold up placements that need only figures already known.
+        let cell = self
+            .profiles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(acc.id())
+            .or_default()
+            .clone();
+        let figures = cell.get_or_init(|| {
+            let measured = AcceleratorProfile::measure(acc);
+            match &measured {
+                Ok(p) => {
+                    tracing::debug!(target: "dotcompute::placement", accelerator = %acc.id(), ?p, "measured");
+                }
+                Err(e) => {
+                    tracing::warn!(target: "dotcompute::placement", accelerator = %acc.id(), %e, "not measured: never chosen");
+                }
+            }
+            measured.map_err(|e| e.to_string())
+        });
+        figures.clone().map_err(|reason| Error::InvalidArgument {
+            operation: format!("measuring {} for placement", acc.id()),
+            reason,
+        })
     }
 
     pub(crate) fn set_profile(&self, id: AcceleratorId, profile: AcceleratorProfile) {
         self.profiles
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, profile);
+            .insert(id, Arc::new(OnceLock::from(Ok(profile))));
     }
 
     pub(crate) fn record(&self, decision: PlacementDecision) {
@@ -272,8 +314,21 @@ impl<'a> Auto<'a> {
         let mut candidates = Vec::new();
         let mut refused = Vec::new();
         let mut first_refusal = None;
+        // The library's kernels that the drivers launch (sums, sorts, ...) work on the
+        // inputs' element types: f64 data needs f64 even where the query's own kernels are
+        // not known (a chain without closures).
+        let f64_data = inputs.iter().any(|f| f.elem == Some(ScalarType::F64));
         for acc in &self.accelerators {
-            match kernels.iter().try_for_each(|def| acc.supports(def)) {
+            let supported = kernels.iter().try_for_each(|def| acc.supports(def));
+            let supported = match supported {
+                Ok(()) if f64_data && !acc.info().capabilities.f64 => Err(Error::Unsupported {
+                    kernel: "the query".into(),
+                    need: "f64 arithmetic (its data is f64)".into(),
+                    accelerator: acc.info().to_string(),
+                }),
+                other => other,
+            };
+            match supported {
                 Ok(()) => candidates.push(acc),
                 Err(e) => {
                     refused.push(format!("{} cannot: {e}", acc.id()));
@@ -294,7 +349,10 @@ impl<'a> Auto<'a> {
                 .iter()
                 .any(|f| f.residency.devices.contains(&acc.id()));
             if candidates.iter().any(|c| c.id() == acc.id()) || holds_input {
-                profiles.insert(acc.id(), self.service.placement().profile(acc)?);
+                // Without figures an accelerator is never chosen (the reason says so).
+                if let Ok(p) = self.service.placement().profile(acc) {
+                    profiles.insert(acc.id(), p);
+                }
             }
         }
         let ids: Vec<AcceleratorId> = candidates.iter().map(|c| c.id()).collect();
@@ -318,6 +376,10 @@ impl<'a> Auto<'a> {
 /// Where a query runs: an [`Accelerator`] (there), or [`Auto`] (where the model says).
 /// `query!` calls it with the query's kernels, input buffers and launch count.
 #[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a query runs on an `Accelerator` or on `dc.auto()`, not on `{Self}`",
+    note = "pass the accelerator itself: `query!((*acc).query(..) ..)` or `query!(acc.as_ref().query(..) ..)`"
+)]
 pub trait QueryTarget {
     /// The accelerator for the query.
     fn place(
@@ -349,6 +411,24 @@ impl QueryTarget for Auto<'_> {
         Auto::place(self, kernels, inputs, launches)
     }
 }
+
+/// Forwards `place` to what a pointer holds.
+macro_rules! forward_query_target {
+    ($($pointer:ty),*) => {$(
+        impl<T: QueryTarget + ?Sized> QueryTarget for $pointer {
+            fn place(
+                &self,
+                kernels: &[&'static KernelDefinition],
+                inputs: &[Footprint],
+                launches: usize,
+            ) -> Result<&Accelerator, Error> {
+                (**self).place(kernels, inputs, launches)
+            }
+        }
+    )*};
+}
+
+forward_query_target!(&mut T, Arc<T>, Box<T>, std::rc::Rc<T>);
 
 impl<T: QueryTarget + ?Sized> QueryTarget for &T {
     fn place(
@@ -399,7 +479,9 @@ fn choose(
         let mut traffic = 0u64;
         for f in inputs {
             traffic += f.bytes;
-            let here = if host {
+            let here = if f.computed || f.bytes == 0 {
+                true
+            } else if host {
                 f.residency.host
             } else {
                 f.residency.devices.contains(id)
@@ -419,8 +501,14 @@ fn choose(
             }
         }
         let launch = launches as f64 * p.launch_latency;
-        let memory = traffic as f64 / p.bandwidth;
+        let memory = if traffic == 0 {
+            0.0
+        } else {
+            traffic as f64 / p.bandwidth
+        };
+        // Figures that make no sense (a zero rate over nothing, NaN) never win.
         let total = transfer + launch + memory;
+        let total = if total.is_nan() { f64::INFINITY } else { total };
         estimates.push(total);
         words.push(format!(
             "{id}: {} ({} moved in {}, {launches} launches in {}, {} read at {:.1} GB/s in {})",
@@ -433,7 +521,7 @@ fn choose(
             seconds(memory),
         ));
     }
-    // The least estimate; ties (and NaNs) keep the earlier candidate.
+    // The least estimate; ties keep the earlier candidate.
     let mut index = 0;
     for (i, e) in estimates.iter().enumerate() {
         if *e < estimates[index] {
@@ -500,6 +588,8 @@ mod tests {
     fn input(bytes: u64, host: bool, device: bool) -> Footprint {
         Footprint {
             bytes,
+            elem: Some(ScalarType::F32),
+            computed: false,
             residency: Residency {
                 host,
                 devices: if device {

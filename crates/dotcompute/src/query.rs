@@ -1112,10 +1112,9 @@ pub fn join<K: JoinKey>(
     K::count(acc, &left, &right, &order, &mut lower, &mut counts)?;
     let mut offsets = acc.buffer_zeroed::<u64>(n)?;
     crate::algorithms::exclusive_scan(acc, &counts, &mut offsets)?;
-    let last = |b: &UnifiedBuffer<u64>| -> Result<u64, Error> {
-        Ok(b.read()?.last().copied().unwrap_or(0))
-    };
-    let pairs = last(&offsets)? + last(&counts)?;
+    // A sum rather than the scan's last element: on a device, reading that would download
+    // the whole buffer.
+    let pairs = crate::algorithms::sum(acc, &counts)?;
     let pairs = usize::try_from(pairs).map_err(|_| Error::InvalidArgument {
         operation: "join".into(),
         reason: format!("{pairs} pairs do not fit usize"),

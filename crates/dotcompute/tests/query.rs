@@ -864,6 +864,34 @@ fn scans() {
         })
         .collect();
     assert_eq!(got.to_vec().unwrap(), want);
+    // A combiner that is not commutative (the last non-zero value), over enough chunks
+    // that the chunk totals' scan has chunks of its own: each value is the last non-zero
+    // element at or before it.
+    let sparse: Vec<u32> = (0..4097 * 4096u32 + 5)
+        .map(|i| {
+            if i.wrapping_mul(2_654_435_761) % 5 == 0 {
+                i
+            } else {
+                0
+            }
+        })
+        .collect();
+    let ds = dc.buffer_from_slice(&sparse).unwrap();
+    let got = query!(
+        acc.query(&ds)
+            .scan(|| 0u32, |a: u32, b| if b != 0 { b } else { a })
+    )
+    .unwrap();
+    let want: Vec<u32> = sparse
+        .iter()
+        .scan(0u32, |last, &v| {
+            if v != 0 {
+                *last = v;
+            }
+            Some(*last)
+        })
+        .collect();
+    assert!(got.to_vec().unwrap() == want);
     // Integer sums wrap, as `sum` does.
     let got = query!(acc.query(0..5u64).map(|i| u64::MAX / 2 + i).scan()).unwrap();
     let want: Vec<u64> = (0..5u64)
