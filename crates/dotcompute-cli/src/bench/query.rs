@@ -1,6 +1,8 @@
 //! Queries (`query!`): a fused map-filter-sum against rayon's iterator chain, four fused maps
 //! against four launches that write intermediate buffers, a filtering collect against
-//! rayon's, and `sort_by_key` / `group_by_key` against the library's `sort_pairs` and rayon.
+//! rayon's, `sort_by_key` / `group_by_key` against the library's `sort_pairs` and rayon, a
+//! fused `map.scan` against a map launch then the library's scan, and `join` against a
+//! rayon hash join.
 
 use super::{Contender, Runner, Work, inputs, size_label, sync};
 use crate::CliError;
@@ -151,6 +153,50 @@ pub(super) fn run(
             contenders,
         )?;
     }
+    if r.wants("query map.scan") {
+        let accs = r.fitting(accs, 12 * n as u64, "query map.scan");
+        let mut contenders = Vec::new();
+        for acc in &accs {
+            let dx = dc.buffer_from_slice(&x)?;
+            contenders.push(Contender::dotcompute(acc, move || {
+                let running: UnifiedBuffer<f32> =
+                    query!(acc.query(&dx).map(|v: f32| v * 1.5).scan())?;
+                black_box(running);
+                Ok(())
+            }));
+            let dx = dc.buffer_from_slice(&x)?;
+            let mut a = dc.buffer_zeroed::<f32>(n)?;
+            let mut b = dc.buffer_zeroed::<f32>(n)?;
+            contenders.push(Contender::variant(
+                "map launch + inclusive_scan",
+                acc,
+                move || {
+                    scale::launch(acc, n, &dx, &mut a)?;
+                    dotcompute::algorithms::inclusive_scan(acc, &a, &mut b)?;
+                    sync(acc)
+                },
+            ));
+        }
+        let xr = &x;
+        let mut out = vec![0.0f32; n];
+        contenders.push(Contender::peer("sequential map.scan", move || {
+            let mut running = 0.0f32;
+            for (o, v) in out.iter_mut().zip(xr) {
+                running += v * 1.5;
+                *o = running;
+            }
+            black_box(&out);
+            Ok(())
+        }));
+        // Bytes: the input read and the running sums written.
+        r.race(
+            "query map.scan",
+            &size,
+            n as u64,
+            Work::Bytes(8 * n as u64),
+            contenders,
+        )?;
+    }
     keyed(r, dc, accs)
 }
 
@@ -238,5 +284,61 @@ fn keyed(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Result<()
         }
         r.race(row, &size, n as u64, Work::Elements(n as u64), contenders)?;
     }
-    Ok(())
+    join(r, dc, accs)
+}
+
+/// `join` of 4M orders with 1M customer ids (about four orders per customer, every order
+/// matching one customer) against a rayon hash join giving the same pairs in the same order.
+fn join(r: &mut Runner, dc: &ComputeService, accs: &[Accelerator]) -> Result<(), CliError> {
+    if !r.wants("query join") {
+        return Ok(());
+    }
+    let customers_n = if r.quick { 1 << 16 } else { 1 << 20 };
+    let n = 4 * customers_n;
+    let orders: Vec<u32> = (0..n as u32)
+        .map(|i| i.wrapping_mul(0x9E37_79B9).rotate_left(7) % customers_n as u32)
+        .collect();
+    let customers: Vec<u32> = (0..customers_n as u32)
+        .map(|i| i.wrapping_mul(0x85EB_CA6B) % customers_n as u32)
+        .collect();
+    let accs = r.fitting(accs, 40 * n as u64, "query join");
+    let mut contenders = Vec::new();
+    for acc in &accs {
+        let (dl, dr) = (
+            dc.buffer_from_slice(&orders)?,
+            dc.buffer_from_slice(&customers)?,
+        );
+        contenders.push(Contender::dotcompute(acc, move || {
+            black_box(query!(acc.query(&dl).join(&dr, |o: u32| o, |c: u32| c))?);
+            Ok(())
+        }));
+    }
+    let (lr, rr) = (&orders, &customers);
+    contenders.push(Contender::peer("rayon hash join", move || {
+        let mut by_key: std::collections::HashMap<u32, Vec<u64>> =
+            std::collections::HashMap::with_capacity(rr.len());
+        for (j, &k) in rr.iter().enumerate() {
+            by_key.entry(k).or_default().push(j as u64);
+        }
+        let pairs: Vec<(u64, u64)> = lr
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, k)| {
+                by_key
+                    .get(k)
+                    .into_iter()
+                    .flatten()
+                    .map(move |&j| (i as u64, j))
+            })
+            .collect();
+        black_box(pairs);
+        Ok(())
+    }));
+    r.race(
+        "query join",
+        &size_label(n, "u32"),
+        n as u64,
+        Work::Elements(n as u64),
+        contenders,
+    )
 }
