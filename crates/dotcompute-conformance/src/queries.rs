@@ -111,6 +111,13 @@ pub fn kernels() -> Vec<&'static KernelDefinition> {
             .scan(|| 0u32, |a: u32, b| if b % 2 == 1 { b } else { a })
     ));
     all.extend(query_kernels!(
+        acc.query(&x).zip(&d).filter(|v: f32, i: u32| v > 0.0).join(
+            &y,
+            |v, i| i % 97,
+            |w: f32| w.abs() as u32 % 97
+        )
+    ));
+    all.extend(query_kernels!(
         acc.query(&x)
             .filter(|v: u32| v % 3 == 0)
             .skip(5)
@@ -399,6 +406,28 @@ fn joins(
     );
     total = total.merge(
         compare::exact("join of floats right", &pairs.right.to_vec()?, &want_right)
+            .map_err(mismatch)?,
+    );
+    // After a zip and a filter: the positions are the sources'.
+    let pairs = query!(acc.query(dx).zip(d).filter(|v: f32, i: u32| v > 0.0).join(
+        &dr,
+        |v, i| i % 97,
+        |w: f32| w.abs() as u32 % 97
+    ))?;
+    let mut want = (Vec::new(), Vec::new());
+    for (i, (v, id)) in x.iter().zip(ids).enumerate() {
+        for (j, w) in right.iter().enumerate() {
+            if *v > 0.0 && id % 97 == w.abs() as u32 % 97 {
+                want.0.push(i as u64);
+                want.1.push(j as u64);
+            }
+        }
+    }
+    total = total.merge(
+        compare::exact("zip.filter.join left", &pairs.left.to_vec()?, &want.0).map_err(mismatch)?,
+    );
+    total = total.merge(
+        compare::exact("zip.filter.join right", &pairs.right.to_vec()?, &want.1)
             .map_err(mismatch)?,
     );
     Ok(total)

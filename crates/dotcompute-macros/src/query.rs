@@ -595,18 +595,21 @@ fn expand_stage(
         }));
     }
     if call.terminal == Terminal::Join {
-        let (Some(left), [Source::Buffer(_)], true, true) = (
+        if sources.iter().any(|s| matches!(s, Source::Typed(..))) {
+            return Err(err(
+                call.span,
+                "`join` gives positions in its sources, which `take`/`skip` after a filter renumber: put the window before the filter",
+            ));
+        }
+        // The buffer itself: no positions to collect.
+        if let (Some(left), [Source::Buffer(_)], true, true) = (
             first_buffer,
             &sources[..],
             stages.is_empty(),
             windows.is_empty(),
-        ) else {
-            return Err(err(
-                call.span,
-                "`join` pairs the positions of two buffers, so it comes right after `query(&left)`: compute each key in its closure (`|x: f32| (x * 2.0) as u32`); operators before a join are not supported yet",
-            ));
-        };
-        return join_query(call, accelerator, left, mode);
+        ) {
+            return join_query(call, accelerator, left, mode);
+        }
     }
     if stages.is_empty() && call.terminal == Terminal::Distinct && sources.len() > 1 {
         return Err(err(
@@ -1053,7 +1056,8 @@ fn fused(
         Terminal::ExtremeByKey { .. }
         | Terminal::SortByKey
         | Terminal::Group(_)
-        | Terminal::Distinct => ClosureRole::Key,
+        | Terminal::Distinct
+        | Terminal::Join => ClosureRole::Key,
         _ => ClosureRole::Combine,
     };
     let typed = type_chain(stages, call.closure.as_ref().map(|c| (c, role)), &known, "")?;
@@ -1156,8 +1160,89 @@ fn fused(
     let mut kernels = Vec::new();
     let mut names = Vec::new();
     let run = match terminal {
-        // `join_query` expands it.
-        Terminal::Join => return Err(err(span, "`join` comes right after `query(&left)`")),
+        Terminal::Join => {
+            // The kept elements' source positions (an order-preserving compaction), the
+            // left keys at those positions, the right keys, then the library's join; its
+            // left positions, which index the kept elements, become source positions.
+            let (left_key, key_type) = numeric_key(&typed, span)?;
+            let Some((right, right_key)) = &call.join else {
+                return Err(err(span, "`join` needs the right buffer and both keys"));
+            };
+            let right_side = buffer_key_kernel("right", right_key, &quote!(__dc_r), span)?;
+            join_key_types(key_type, right_side.key_type, span)?;
+            let t_key = rust_type(key_type);
+            let first = window.then(|| quote!(+ __dc_first));
+            let unwindow = window.then(|| quote!(-__dc_first));
+            kernels.push(compact_kernels(
+                &parts,
+                [quote!(query_collect_count), quote!(query_collect_write)],
+                &quote!(u64),
+                &chain(quote!(__dc_kept += 1u64;)),
+                &chain(quote! {
+                    __dc_out[__dc_at as usize] = __dc_i as u64 #first;
+                    __dc_at += 1u64;
+                }),
+            ));
+            let mut with_key = typed.calls.clone();
+            let mut as_map = left_key.clone();
+            as_map.filter = false;
+            with_key.push(as_map);
+            let load = parts.loads(quote!(__dc_i));
+            let key_chain =
+                apply_calls(n_sources, &with_key, quote!(__dc_out[__dc_p] = __dc_value;));
+            let (capture_params, source_params) = (&parts.capture_params, &parts.source_params);
+            kernels.push(quote! {
+                #[::dotcompute::kernel]
+                pub fn query_join_left_keys(
+                    #(#capture_params,)*
+                    #(#source_params,)*
+                    __dc_positions: &[u64],
+                    __dc_out: &mut [#t_key],
+                ) {
+                    let __dc_p = global_id();
+                    let __dc_i = (__dc_positions[__dc_p] #unwindow) as usize;
+                    #load
+                    #key_chain
+                }
+            });
+            kernels.push(right_side.kernel);
+            names.extend([
+                "query_collect_count",
+                "query_collect_write",
+                "query_join_left_keys",
+                "query_join_right_keys",
+            ]);
+            host_lets.push(quote!(let __dc_r = #right;));
+            footprints.push(quote!(::dotcompute::placement::footprint(__dc_r)));
+            let right_keys = right_side.launch;
+            let mut helpers = typed.helpers.clone();
+            helpers.extend(right_side.helpers);
+            return finish(
+                accelerator,
+                mode,
+                &helpers,
+                (host_lets, lens, window_lets(windows), footprints),
+                kernels,
+                names,
+                quote! {
+                    ::dotcompute::query::join_kept(
+                        __dc_acc,
+                        __dc_lens,
+                        __dc_r.len(),
+                        |__dc_grid, __dc_n, __dc_counts| {
+                            #module::query_collect_count::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)*, __dc_counts)
+                        },
+                        |__dc_grid, __dc_n, __dc_offsets, __dc_out| {
+                            #module::query_collect_write::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)*, __dc_offsets, __dc_out)
+                        },
+                        |__dc_n, __dc_positions, __dc_out| {
+                            #module::query_join_left_keys::launch(__dc_acc, __dc_n #(, #capture_args)* #(, #source_args)*, __dc_positions, __dc_out)
+                        },
+                        #right_keys,
+                    )
+                },
+            );
+        }
         Terminal::Sum | Terminal::Average => {
             let out_type = one_value(&typed, span)?;
             if terminal == Terminal::Average && !is_float(out_type) {
@@ -1745,6 +1830,79 @@ fn scan_terminal(
     Ok(scan)
 }
 
+/// One side's key kernel of a join over a plain buffer (`buffer`, a host name): the key
+/// closure typed by itself, with its own captures.
+struct SideKey {
+    key_type: ScalarType,
+    helpers: Vec<TokenStream>,
+    kernel: TokenStream,
+    /// `|n, out| ..` launching it.
+    launch: TokenStream,
+}
+
+fn buffer_key_kernel(
+    side: &str,
+    key: &Closure,
+    buffer: &TokenStream,
+    span: Span,
+) -> syn::Result<SideKey> {
+    let module = format_ident!("__dotcompute_query");
+    let typed = type_chain(
+        &[],
+        Some((key, ClosureRole::Key)),
+        &[None],
+        &format!("{side}_"),
+    )?;
+    let (call, key_type) = numeric_key(&typed, span)?;
+    let t_in = rust_type(typed.inputs[0]);
+    let t_key = rust_type(key_type);
+    let name = format_ident!("query_join_{}_keys", side);
+    let capture_params = typed.captures.iter().map(|(ident, ty)| {
+        let ty = rust_type(*ty);
+        quote!(#ident: #ty)
+    });
+    let capture_args: Vec<TokenStream> = typed
+        .captures
+        .iter()
+        .map(|(ident, ty)| {
+            let ty = rust_type(*ty);
+            quote!(::dotcompute::query::capture::<#ty, _>(#ident))
+        })
+        .collect();
+    let key_value = call.invoke(&[quote!(__dc_x[__dc_i])]);
+    Ok(SideKey {
+        key_type,
+        kernel: quote! {
+            #[::dotcompute::kernel]
+            pub fn #name(#(#capture_params,)* __dc_x: &[#t_in], __dc_out: &mut [#t_key]) {
+                let __dc_i = global_id();
+                __dc_out[__dc_i] = #key_value;
+            }
+        },
+        launch: quote! {
+            |__dc_n, __dc_out| {
+                #module::#name::launch(__dc_acc, __dc_n #(, #capture_args)*, #buffer, __dc_out)
+            }
+        },
+        helpers: typed.helpers,
+    })
+}
+
+/// The error for join keys of two types.
+fn join_key_types(left: ScalarType, right: ScalarType, span: Span) -> syn::Result<()> {
+    if left == right {
+        return Ok(());
+    }
+    Err(err(
+        span,
+        format!(
+            "the keys of a join have one type; the left key is `{}`, the right `{}`",
+            left.rust_name(),
+            right.rust_name()
+        ),
+    ))
+}
+
 /// `acc.query(&left).join(&right, |l| key, |r| key)`: a key kernel for each side (each
 /// closure typed by itself, with its own captures), then the library's search and write
 /// kernels for the key type.
@@ -1758,7 +1916,6 @@ fn join_query(
     let (Some(left_key), Some((right, right_key))) = (&call.closure, &call.join) else {
         return Err(err(span, "`join` needs the right buffer and both keys"));
     };
-    let module = format_ident!("__dotcompute_query");
     let mut helpers = Vec::new();
     let mut kernels = Vec::new();
     let mut launches = Vec::new();
@@ -1768,54 +1925,13 @@ fn join_query(
         ("right", right_key, quote!(__dc_r)),
     ];
     for (side, key, buffer) in sides {
-        let typed = type_chain(
-            &[],
-            Some((key, ClosureRole::Key)),
-            &[None],
-            &format!("{side}_"),
-        )?;
-        let (call, key_type) = numeric_key(&typed, span)?;
-        key_types.push(key_type);
-        let t_in = rust_type(typed.inputs[0]);
-        let t_key = rust_type(key_type);
-        let name = format_ident!("query_join_{}_keys", side);
-        let capture_params = typed.captures.iter().map(|(ident, ty)| {
-            let ty = rust_type(*ty);
-            quote!(#ident: #ty)
-        });
-        let capture_args: Vec<TokenStream> = typed
-            .captures
-            .iter()
-            .map(|(ident, ty)| {
-                let ty = rust_type(*ty);
-                quote!(::dotcompute::query::capture::<#ty, _>(#ident))
-            })
-            .collect();
-        let key_value = call.invoke(&[quote!(__dc_x[__dc_i])]);
-        kernels.push(quote! {
-            #[::dotcompute::kernel]
-            pub fn #name(#(#capture_params,)* __dc_x: &[#t_in], __dc_out: &mut [#t_key]) {
-                let __dc_i = global_id();
-                __dc_out[__dc_i] = #key_value;
-            }
-        });
-        launches.push(quote! {
-            |__dc_n, __dc_out| {
-                #module::#name::launch(__dc_acc, __dc_n #(, #capture_args)*, #buffer, __dc_out)
-            }
-        });
-        helpers.extend(typed.helpers);
+        let side_key = buffer_key_kernel(side, key, &buffer, span)?;
+        key_types.push(side_key.key_type);
+        kernels.push(side_key.kernel);
+        launches.push(side_key.launch);
+        helpers.extend(side_key.helpers);
     }
-    if key_types[0] != key_types[1] {
-        return Err(err(
-            span,
-            format!(
-                "the keys of a join have one type; the left key is `{}`, the right `{}`",
-                key_types[0].rust_name(),
-                key_types[1].rust_name()
-            ),
-        ));
-    }
+    join_key_types(key_types[0], key_types[1], span)?;
     let [left_keys, right_keys] = [&launches[0], &launches[1]];
     finish(
         accelerator,

@@ -86,10 +86,11 @@
 //! | `distinct()` (`distinct::<T>()` on a buffer without closures, which name no type) | the distinct values, ascending, in a new buffer (values are equal when their bits are) | `Distinct` (which keeps first-seen order; ours is sorted) |
 //! | `scan()`, `exclusive_scan()` | the running sums of the values (each value's sum with those before it; without it for `exclusive_scan`), in a new buffer as long as the values, with [`algorithms::inclusive_scan`](crate::algorithms::inclusive_scan)'s bits; integers wrap | none (MoreLINQ's `Scan`, `PreScan`) |
 //! | `scan(\|\| identity, \|a, b\| ..)`, `exclusive_scan(..)` | the same with an associative combiner (not necessarily commutative: the values keep their order), starting from the identity | none |
-//! | `query(&left).join(&right, \|l\| key, \|r\| key)` (right after `query`) | the pairs of positions `(i, j)` whose keys are equal (keys of one type, equal when their bits are), ordered by `i` then `j`: a [`Joined`] of two `u64` buffers; gather the values with a kernel or a query over the positions | `Join` (an inner equi-join; LINQ's result selector is that later step) |
+//! | `join(&right, \|l\| key, \|r\| key)` | the pairs of positions `(i, j)` (in the left sources and in `right`) whose keys are equal, for the elements the chain keeps (keys of one type, equal when their bits are), ordered by `i` then `j`: a [`Joined`] of two `u64` buffers; gather the values with a kernel or a query over the positions | `Join` (an inner equi-join; LINQ's result selector is that later step) |
 //! | `group_by_key(k)` then `count()`, `sum()`, `min()` or `max()` | per distinct key (ascending, as `sort`; keys are equal when their bits are), the group's count (`u64`) or its values folded in their input order: a [`Groups`] of two buffers | `GroupBy(k).Select(g => g.Count())` |
 //!
-//! Not yet: operators before a `join`, `average` of groups;
+//! Not yet: `join` after `take`/`skip` that follow a filter (a compile error), `average` of
+//! groups;
 //! `SelectMany` has no counterpart (a kernel writes a fixed number of values per element).
 //!
 //! # How it runs
@@ -115,7 +116,8 @@
 //! is the keys of `group_by_key(|v| v).count()`; `scan` runs the chain in both passes of
 //! the library's scan (chunk totals, then each value's prefix from its chunk's carry, the
 //! carries being the scan of the chunk totals), or after a filter scans the collected values;
-//! `join` computes each side's keys (a kernel each), sorts the right keys' positions
+//! `join` computes each side's keys (a kernel each; after operators, the kept elements'
+//! positions are collected first and the left keys computed at them), sorts the right keys' positions
 //! ([`algorithms::argsort`](crate::algorithms::argsort), stable), finds each left key's
 //! equals by two binary searches (`join_count_*`), scans the match counts into offsets and
 //! writes the pairs (`join_write_*`). Every launch shows in
@@ -1134,6 +1136,34 @@ pub fn join<K: JoinKey>(
         left: left_out,
         right: right_out,
     })
+}
+
+/// `join` after operators: `count` and `write` collect the source positions of the elements
+/// the chain keeps (as `collect` does), `left_keys(n, positions, out)` computes their keys,
+/// and the pairs [`join`] finds index the kept elements until `join_positions` maps them back
+/// to source positions.
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub fn join_kept<K: JoinKey>(
+    acc: &Accelerator,
+    lens: &[usize],
+    right_len: usize,
+    count: impl FnOnce(Grid, u64, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+    write: impl FnOnce(Grid, u64, &UnifiedBuffer<u64>, &mut UnifiedBuffer<u64>) -> Result<(), Error>,
+    left_keys: impl FnOnce(usize, &UnifiedBuffer<u64>, &mut UnifiedBuffer<K>) -> Result<(), Error>,
+    right_keys: impl FnOnce(usize, &mut UnifiedBuffer<K>) -> Result<(), Error>,
+) -> Result<Joined, Error> {
+    let positions: UnifiedBuffer<u64> = collect(acc, lens, count, write)?;
+    let mut joined = join(
+        acc,
+        [positions.len(), right_len],
+        |n, out| left_keys(n, &positions, out),
+        right_keys,
+    )?;
+    if !joined.is_empty() {
+        join_kernels::join_positions::launch(acc, joined.len(), &positions, &mut joined.left)?;
+    }
+    Ok(joined)
 }
 
 /// The kernels the query drivers launch themselves (`join`'s), for tests that compile or

@@ -958,6 +958,58 @@ fn joins() {
         .collect();
     assert_eq!(got.len(), pairs.len());
     assert_eq!(got, want);
+    // After operators: zipped columns filtered, then joined on one of them; a window, a
+    // filter and a map. The positions are the sources'.
+    let amounts: Vec<f32> = (0..orders.len()).map(|i| (i % 7) as f32 * 0.25).collect();
+    let d_amounts = dc.buffer_from_slice(&amounts).unwrap();
+    let pairs = query!(
+        acc.query(&d_amounts)
+            .zip(&d_orders)
+            .filter(|a: f32, o: u32| a > 0.5)
+            .join(&d_customers, |a, o| o as u64 * 2, |c: u64| c)
+    )
+    .unwrap();
+    let mut want = Vec::new();
+    for (i, (a, o)) in amounts.iter().zip(&orders).enumerate() {
+        for (j, c) in customers.iter().enumerate() {
+            if *a > 0.5 && u64::from(*o) * 2 == *c {
+                want.push((i as u64, j as u64));
+            }
+        }
+    }
+    assert!(!want.is_empty());
+    let got: Vec<(u64, u64)> = pairs
+        .left
+        .to_vec()
+        .unwrap()
+        .into_iter()
+        .zip(pairs.right.to_vec().unwrap())
+        .collect();
+    assert_eq!(got, want);
+    let pairs = query!(
+        acc.query(&d_orders)
+            .skip(100)
+            .filter(|o: u32| o % 2 == 0)
+            .map(|o| o as u64 + 1)
+            .join(&d_customers, |o| o, |c: u64| c + 1)
+    )
+    .unwrap();
+    let mut want = Vec::new();
+    for (i, o) in orders.iter().enumerate().skip(100) {
+        for (j, c) in customers.iter().enumerate() {
+            if o % 2 == 0 && u64::from(*o) + 1 == c + 1 {
+                want.push((i as u64, j as u64));
+            }
+        }
+    }
+    let got: Vec<(u64, u64)> = pairs
+        .left
+        .to_vec()
+        .unwrap()
+        .into_iter()
+        .zip(pairs.right.to_vec().unwrap())
+        .collect();
+    assert_eq!(got, want);
     // Float keys compare by their bits.
     let left = [0.0f32, -0.0, f32::NAN, 1.5, -3.0, 1.5];
     let right = [1.5f32, -0.0, f32::NAN, 7.0, 0.0, -3.0, 1.5];

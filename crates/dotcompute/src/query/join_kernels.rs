@@ -124,6 +124,13 @@ join_kernels!(join_count_u64, join_write_u64, u64, u64, word_u64);
 join_kernels!(join_count_i64, join_write_i64, i64, u64, word_i64);
 join_kernels!(join_count_f64, join_write_f64, f64, u64, word_f64);
 
+/// `left[k]` indexes the kept elements: their source positions instead.
+#[kernel]
+pub fn join_positions(positions: &[u64], left: &mut [u64]) {
+    let k = global_id();
+    left[k] = positions[left[k] as usize];
+}
+
 /// Every join kernel.
 pub fn all() -> Vec<&'static crate::KernelDefinition> {
     vec![
@@ -139,5 +146,6 @@ pub fn all() -> Vec<&'static crate::KernelDefinition> {
         join_write_i64::definition(),
         join_count_f64::definition(),
         join_write_f64::definition(),
+        join_positions::definition(),
     ]
 }
