@@ -1537,7 +1537,7 @@ fn fused(
                         #scan_values
                     }}
                 } else {
-                    quote! {{
+                    let fused = quote! {{
                         let __dc_identity: #t_out = #identity_value;
                         ::dotcompute::query::scan(
                             __dc_acc,
@@ -1551,7 +1551,22 @@ fn fused(
                                 #module::query_scan_write::launch(__dc_acc, __dc_grid #(, #capture_args)*, __dc_n #(, #source_args)* #(, #extra_args)*, #exclusive as u32, __dc_carries, __dc_out)
                             },
                         )
-                    }}
+                    }};
+                    if scan.chunk_kernels.is_empty() {
+                        // Running sums: on the CPU, the values, then the library's host scan
+                        // (one sweep, SIMD), which the cooperative kernels do not match there.
+                        let values = map_tokens(&parts, &mut kernels, &mut names, &t_out, &chain);
+                        quote! {
+                            ::dotcompute::query::running_sums(
+                                __dc_acc,
+                                #exclusive,
+                                || #values,
+                                || #fused,
+                            )
+                        }
+                    } else {
+                        fused
+                    }
                 };
                 return finish(
                     accelerator,
@@ -1564,25 +1579,7 @@ fn fused(
                 );
             }
             let collect = if !has_filter {
-                // Every element stays: one item per element writes its value.
-                let load = parts.loads(quote!(__dc_i));
-                let chain = chain(quote!(__dc_out[__dc_i] = __dc_value;));
-                let capture_params = &parts.capture_params;
-                let source_params = &parts.source_params;
-                kernels.push(quote! {
-                    #[::dotcompute::kernel]
-                    pub fn query_map(#(#capture_params,)* #(#source_params,)* __dc_out: &mut [#t_out]) {
-                        let __dc_i = global_id();
-                        #load
-                        #chain
-                    }
-                });
-                names.push("query_map");
-                quote! {
-                    ::dotcompute::query::map(__dc_acc, __dc_lens, |__dc_n, __dc_out| {
-                        #module::query_map::launch(__dc_acc, __dc_n #(, #capture_args)* #(, #source_args)*, __dc_out)
-                    })
-                }
+                map_tokens(&parts, &mut kernels, &mut names, &t_out, &chain)
             } else {
                 collect_tokens(&parts, &mut kernels, &mut names, &t_out, &chain)
             };
@@ -1673,6 +1670,36 @@ fn fused(
         names,
         run,
     )
+}
+
+/// `collect()` of a chain without filters: one item per element writes its value (the
+/// `query_map` kernel), and the driver's call.
+fn map_tokens(
+    parts: &Parts<'_>,
+    kernels: &mut Vec<TokenStream>,
+    names: &mut Vec<&str>,
+    t_out: &TokenStream,
+    chain: &dyn Fn(TokenStream) -> TokenStream,
+) -> TokenStream {
+    let module = format_ident!("__dotcompute_query");
+    let (capture_args, source_args) = (&parts.capture_args, &parts.source_args);
+    let load = parts.loads(quote!(__dc_i));
+    let chain = chain(quote!(__dc_out[__dc_i] = __dc_value;));
+    let (capture_params, source_params) = (&parts.capture_params, &parts.source_params);
+    kernels.push(quote! {
+        #[::dotcompute::kernel]
+        pub fn query_map(#(#capture_params,)* #(#source_params,)* __dc_out: &mut [#t_out]) {
+            let __dc_i = global_id();
+            #load
+            #chain
+        }
+    });
+    names.push("query_map");
+    quote! {
+        ::dotcompute::query::map(__dc_acc, __dc_lens, |__dc_n, __dc_out| {
+            #module::query_map::launch(__dc_acc, __dc_n #(, #capture_args)* #(, #source_args)*, __dc_out)
+        })
+    }
 }
 
 /// `collect()` of a chain with a filter: the order-preserving compaction's two kernels

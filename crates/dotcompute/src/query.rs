@@ -115,7 +115,9 @@
 //! [`algorithms::histogram`](crate::algorithms::histogram) instead of sorting); `distinct`
 //! is the keys of `group_by_key(|v| v).count()`; `scan` runs the chain in both passes of
 //! the library's scan (chunk totals, then each value's prefix from its chunk's carry, the
-//! carries being the scan of the chunk totals), or after a filter scans the collected values;
+//! carries being the scan of the chunk totals), or after a filter scans the collected values
+//! (running sums on the CPU: the values by `query_map`, then the library's host scan, which
+//! is faster there than the cooperative passes);
 //! `join` computes each side's keys (a kernel each; after operators, the kept elements'
 //! positions are collected first and the left keys computed at them), sorts the right keys' positions
 //! ([`algorithms::argsort`](crate::algorithms::argsort), stable), finds each left key's
@@ -687,6 +689,22 @@ pub fn scanned_copy<T: Reducible>(
         crate::algorithms::inclusive_scan(acc, x, &mut out)?;
     }
     Ok(out)
+}
+
+/// `scan()` of a chain without filters: on the CPU, `values()` (the chain's values, by
+/// `query_map`) then the library's host scan (the same bits, in one sweep); elsewhere
+/// `fused()` (the chain inside both passes of the scan).
+#[doc(hidden)]
+pub fn running_sums<T: Reducible>(
+    acc: &Accelerator,
+    exclusive: bool,
+    values: impl FnOnce() -> Result<UnifiedBuffer<T>, Error>,
+    fused: impl FnOnce() -> Result<UnifiedBuffer<T>, Error>,
+) -> Result<UnifiedBuffer<T>, Error> {
+    if acc.id().backend == crate::BackendKind::Cpu {
+        return scanned_copy(acc, &values()?, exclusive);
+    }
+    fused()
 }
 
 /// `scan(|| identity, combine)` of a buffer's elements into a new buffer: the library's
