@@ -1,7 +1,7 @@
 //! Memory pools: size-classed reuse of blocks, with a limit, a cache cap and statistics.
 
 use crate::error::Error;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Blocks of at least this many bytes are mapped from the OS (page aligned, zeroed lazily);
@@ -112,7 +112,8 @@ pub struct PoolConfig {
     pub name: String,
     /// Most bytes in use at once; an allocation beyond it is an error. `None`: no limit.
     pub limit: Option<u64>,
-    /// Most bytes kept in returned blocks for reuse; beyond it blocks go back to the system.
+    /// Most bytes kept in returned blocks for reuse; beyond it the oldest cached blocks go
+    /// back to the system to make room for the one just returned.
     pub max_cached: u64,
 }
 
@@ -128,7 +129,57 @@ impl Default for PoolConfig {
 
 struct PoolState {
     free: BTreeMap<u64, Vec<Storage>>,
+    /// The classes of the cached blocks, oldest first (one entry per block): when the cache
+    /// is full, the oldest go back to the system to make room for a block just returned,
+    /// whose size is the likelier to be asked for again.
+    order: VecDeque<u64>,
     stats: PoolStatistics,
+}
+
+impl PoolState {
+    /// Takes a cached block of `class` (the most recently returned).
+    fn take(&mut self, class: u64) -> Option<Storage> {
+        let storage = self.free.get_mut(&class).and_then(Vec::pop)?;
+        if let Some(at) = self.order.iter().rposition(|&c| c == class) {
+            self.order.remove(at);
+        }
+        self.stats.bytes_cached -= class;
+        Some(storage)
+    }
+
+    /// Caches `storage` of `class`, giving the oldest cached blocks back (into `released`)
+    /// until it fits under `max_cached`; a block larger than the whole cache goes back itself.
+    fn cache(
+        &mut self,
+        class: u64,
+        storage: Storage,
+        max_cached: u64,
+        released: &mut Vec<Storage>,
+    ) {
+        if class > max_cached {
+            self.stats.bytes_reserved -= class;
+            self.stats.bytes_released += class;
+            released.push(storage);
+            return;
+        }
+        while self.stats.bytes_cached + class > max_cached {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            // The oldest of that class is the first pushed.
+            if let Some(blocks) = self.free.get_mut(&oldest)
+                && !blocks.is_empty()
+            {
+                released.push(blocks.remove(0));
+                self.stats.bytes_cached -= oldest;
+                self.stats.bytes_reserved -= oldest;
+                self.stats.bytes_released += oldest;
+            }
+        }
+        self.stats.bytes_cached += class;
+        self.free.entry(class).or_default().push(storage);
+        self.order.push_back(class);
+    }
 }
 
 struct PoolInner {
@@ -182,6 +233,7 @@ impl MemoryPool {
                 config,
                 state: Mutex::new(PoolState {
                     free: BTreeMap::new(),
+                    order: VecDeque::new(),
                     stats: PoolStatistics::default(),
                 }),
                 next_color: std::sync::atomic::AtomicUsize::new(0),
@@ -236,10 +288,9 @@ impl MemoryPool {
                     limit,
                 });
             }
-            let reused = st.free.get_mut(&class).and_then(Vec::pop);
+            let reused = st.take(class);
             if reused.is_some() {
                 st.stats.hits += 1;
-                st.stats.bytes_cached -= class;
             } else {
                 st.stats.bytes_reserved = st.stats.bytes_reserved.saturating_add(class);
                 st.stats.peak_reserved = st.stats.peak_reserved.max(st.stats.bytes_reserved);
@@ -286,6 +337,7 @@ impl MemoryPool {
             st.stats.bytes_cached = 0;
             st.stats.bytes_reserved -= bytes;
             st.stats.bytes_released += bytes;
+            st.order.clear();
             (std::mem::take(&mut st.free), bytes)
         };
         // Unmapping and freeing happen outside the lock.
@@ -371,20 +423,19 @@ impl Drop for HostBlock {
         let Some(storage) = self.storage.take() else {
             return;
         };
-        let release = {
+        let mut released = Vec::new();
+        {
             let mut st = self.pool.lock();
             st.stats.bytes_in_use -= self.class;
-            if st.stats.bytes_cached + self.class <= self.pool.config.max_cached {
-                st.stats.bytes_cached += self.class;
-                st.free.entry(self.class).or_default().push(storage);
-                None
-            } else {
-                st.stats.bytes_reserved -= self.class;
-                st.stats.bytes_released += self.class;
-                Some(storage)
-            }
-        };
-        drop(release);
+            st.cache(
+                self.class,
+                storage,
+                self.pool.config.max_cached,
+                &mut released,
+            );
+        }
+        // Unmapping happens outside the lock.
+        drop(released);
     }
 }
 
@@ -459,6 +510,32 @@ mod tests {
         assert!(err.to_string().contains("limit"));
         drop(a);
         assert!(pool.allocate_zeroed(600 << 10).is_ok());
+    }
+
+    #[test]
+    fn a_full_cache_makes_room_for_the_newest_size() {
+        let pool = MemoryPool::new(PoolConfig {
+            max_cached: 8192,
+            ..PoolConfig::default()
+        });
+        // Two small blocks fill the cache; a larger one returned later replaces them.
+        let small: Vec<_> = (0..2)
+            .map(|_| pool.allocate_zeroed(4096).unwrap())
+            .collect();
+        drop(small);
+        let large = pool.allocate_zeroed(8192).unwrap();
+        drop(large);
+        let s = pool.statistics();
+        assert_eq!((s.bytes_cached, s.bytes_released), (8192, 8192));
+        // The next request of the larger size is served from the cache.
+        let again = pool.allocate_zeroed(8192).unwrap();
+        assert_eq!(pool.statistics().hits, 1);
+        assert!(again.bytes().iter().all(|&b| b == 0));
+        drop(again);
+        // A block larger than the whole cache goes back to the system itself.
+        drop(pool.allocate_zeroed(16384).unwrap());
+        let s = pool.statistics();
+        assert_eq!((s.bytes_cached, s.bytes_released), (8192, 8192 + 16384));
     }
 
     #[test]
