@@ -6,7 +6,6 @@
 mod support;
 
 use dotcompute::prelude::*;
-use dotcompute_wgpu::WgpuPlugin;
 
 #[kernel]
 fn add_one(data: &mut [u32]) {
@@ -20,25 +19,9 @@ fn double_into(src: &[f32], dst: &mut [f32]) {
     dst[i] = src[i] * 2.0;
 }
 
-/// The CPU and the wgpu adapter in one service.
-fn both() -> Option<(ComputeService, Accelerator, Accelerator)> {
-    support::wgpu_service()?;
-    let dc = ComputeService::builder()
-        .without_wgpu()
-        .plugin(Box::new(WgpuPlugin::default()))
-        .build()
-        .unwrap();
-    let cpu = dc.accelerator(BackendKind::Cpu).unwrap();
-    let gpu = dc
-        .accelerators()
-        .into_iter()
-        .find(|a| a.id().backend == BackendKind::Wgpu && a.info().capabilities.int64)?;
-    Some((dc, cpu, gpu))
-}
-
 #[test]
 fn a_buffer_moves_between_cpu_and_device_as_it_is_written() {
-    let Some((dc, cpu, gpu)) = both() else {
+    let Some((dc, cpu, gpu)) = support::cpu_and_wgpu() else {
         return;
     };
     let n = 1000;
@@ -73,7 +56,7 @@ fn a_buffer_moves_between_cpu_and_device_as_it_is_written() {
 
 #[test]
 fn data_moves_once_per_change_and_odd_sizes_survive() {
-    let Some((dc, _, gpu)) = both() else {
+    let Some((dc, _, gpu)) = support::cpu_and_wgpu() else {
         return;
     };
     // 3 elements of 4 bytes, 1 element, and a length that is not a multiple of anything.
@@ -104,7 +87,7 @@ fn data_moves_once_per_change_and_odd_sizes_survive() {
 
 #[test]
 fn device_copies_come_from_a_pool_that_reuses_them() {
-    let Some((dc, _, gpu)) = both() else {
+    let Some((dc, _, gpu)) = support::cpu_and_wgpu() else {
         return;
     };
     let before = gpu.memory_statistics().expect("wgpu devices have a pool");
@@ -135,7 +118,7 @@ fn the_cpu_has_no_device_pool_and_moves_nothing() {
 
 #[test]
 fn kernels_are_timed_on_the_device_where_it_has_timestamps() {
-    let Some((dc, _, gpu)) = both() else {
+    let Some((dc, _, gpu)) = support::cpu_and_wgpu() else {
         return;
     };
     let has_timestamps = gpu.info().capabilities.device_timing;
@@ -174,7 +157,7 @@ fn kernels_are_timed_on_the_device_where_it_has_timestamps() {
 
 #[test]
 fn a_read_only_launch_works_while_the_host_reads_the_buffer() {
-    let Some((dc, _, gpu)) = both() else {
+    let Some((dc, _, gpu)) = support::cpu_and_wgpu() else {
         return;
     };
     let n = 256;

@@ -9,29 +9,12 @@ mod support;
 use dotcompute::placement::AcceleratorProfile;
 use dotcompute::prelude::*;
 use dotcompute::query;
-use dotcompute_wgpu::WgpuPlugin;
-
-/// The CPU and the wgpu adapter in one service.
-fn both() -> Option<(ComputeService, Accelerator, Accelerator)> {
-    support::wgpu_service()?;
-    let dc = ComputeService::builder()
-        .without_wgpu()
-        .plugin(Box::new(WgpuPlugin::default()))
-        .build()
-        .unwrap();
-    let cpu = dc.accelerator(BackendKind::Cpu).unwrap();
-    let gpu = dc
-        .accelerators()
-        .into_iter()
-        .find(|a| a.id().backend == BackendKind::Wgpu && a.info().capabilities.int64)?;
-    Some((dc, cpu, gpu))
-}
 
 /// With given figures that make a device far faster, a large query goes there and gives
 /// the CPU's answer; data already on the device keeps a later query there.
 #[test]
 fn given_figures_send_large_queries_to_a_faster_device() {
-    let Some((dc, cpu, gpu)) = both() else {
+    let Some((dc, cpu, gpu)) = support::cpu_and_wgpu() else {
         return;
     };
     dc.set_profile(

@@ -125,6 +125,10 @@
 //! writes the pairs (`join_write_*`). Every launch shows in
 //! [`ComputeService::statistics`](crate::ComputeService::statistics).
 //!
+//! A query runs on the accelerator it is given, or with `dc.auto().query(..)` on the one
+//! a cost model picks for it from measured figures and where its inputs are (see
+//! [`placement`](crate::placement); each stage of a split chain is placed on its own).
+//!
 //! A `take` or `skip` after a filter ends a stage: the chain up to there runs as
 //! `collect()` (its kept values written to a buffer, in order), and the rest of the chain
 //! runs over that buffer as above. A filter's `take` does not stop early: every element

@@ -919,6 +919,14 @@ fn scans() {
     );
 }
 
+/// A join's pairs as `(left, right)` tuples.
+fn pair_list(pairs: &query::Joined) -> Vec<(u64, u64)> {
+    let left = pairs.left.to_vec().unwrap();
+    left.into_iter()
+        .zip(pairs.right.to_vec().unwrap())
+        .collect()
+}
+
 /// `join`: the pairs of positions with equal keys, by left position then right, against a
 /// nested loop; keys by closures with captures; float keys equal by bits (so `-0.0` and
 /// `0.0` differ, and a NaN meets the NaN of the same bits); no pairs; empty sides.
@@ -950,13 +958,7 @@ fn joins() {
         }
     }
     assert!(!want.is_empty());
-    let got: Vec<(u64, u64)> = pairs
-        .left
-        .to_vec()
-        .unwrap()
-        .into_iter()
-        .zip(pairs.right.to_vec().unwrap())
-        .collect();
+    let got = pair_list(&pairs);
     assert_eq!(got.len(), pairs.len());
     assert_eq!(got, want);
     // After operators: zipped columns filtered, then joined on one of them; a window, a
@@ -979,13 +981,7 @@ fn joins() {
         }
     }
     assert!(!want.is_empty());
-    let got: Vec<(u64, u64)> = pairs
-        .left
-        .to_vec()
-        .unwrap()
-        .into_iter()
-        .zip(pairs.right.to_vec().unwrap())
-        .collect();
+    let got = pair_list(&pairs);
     assert_eq!(got, want);
     let pairs = query!(
         acc.query(&d_orders)
@@ -1003,13 +999,7 @@ fn joins() {
             }
         }
     }
-    let got: Vec<(u64, u64)> = pairs
-        .left
-        .to_vec()
-        .unwrap()
-        .into_iter()
-        .zip(pairs.right.to_vec().unwrap())
-        .collect();
+    let got = pair_list(&pairs);
     assert_eq!(got, want);
     // Float keys compare by their bits.
     let left = [0.0f32, -0.0, f32::NAN, 1.5, -3.0, 1.5];
@@ -1019,13 +1009,7 @@ fn joins() {
         dc.buffer_from_slice(&right).unwrap(),
     );
     let pairs = query!(acc.query(&dl).join(&dr, |l: f32| l, |r: f32| r)).unwrap();
-    let got: Vec<(u64, u64)> = pairs
-        .left
-        .to_vec()
-        .unwrap()
-        .into_iter()
-        .zip(pairs.right.to_vec().unwrap())
-        .collect();
+    let got = pair_list(&pairs);
     assert_eq!(
         got,
         [

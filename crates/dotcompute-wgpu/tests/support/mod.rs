@@ -33,3 +33,21 @@ pub fn wgpu_service() -> Option<(ComputeService, Accelerator)> {
     }
     found
 }
+
+/// The CPU and the wgpu adapter the tests run on, in one service (`None` as
+/// [`wgpu_service`]).
+#[allow(dead_code)] // not every test file uses it
+pub fn cpu_and_wgpu() -> Option<(ComputeService, Accelerator, Accelerator)> {
+    wgpu_service()?;
+    let dc = ComputeService::builder()
+        .without_wgpu()
+        .plugin(Box::new(WgpuPlugin::default()))
+        .build()
+        .ok()?;
+    let cpu = dc.accelerator(BackendKind::Cpu).ok()?;
+    let gpu = dc
+        .accelerators()
+        .into_iter()
+        .find(|a| a.id().backend == BackendKind::Wgpu && a.info().capabilities.int64)?;
+    Some((dc, cpu, gpu))
+}
