@@ -128,27 +128,29 @@ impl Default for PoolConfig {
 }
 
 struct PoolState {
-    free: BTreeMap<u64, Vec<Storage>>,
-    /// The classes of the cached blocks, oldest first (one entry per block): when the cache
+    /// Cached blocks per class, oldest first, each with its sequence number.
+    free: BTreeMap<u64, VecDeque<(u64, Storage)>>,
+    /// The class of every cached block by sequence number (oldest first): when the cache
     /// is full, the oldest go back to the system to make room for a block just returned,
     /// whose size is the likelier to be asked for again.
-    order: VecDeque<u64>,
+    order: BTreeMap<u64, u64>,
+    next_sequence: u64,
     stats: PoolStatistics,
 }
 
 impl PoolState {
     /// Takes a cached block of `class` (the most recently returned).
     fn take(&mut self, class: u64) -> Option<Storage> {
-        let storage = self.free.get_mut(&class).and_then(Vec::pop)?;
-        if let Some(at) = self.order.iter().rposition(|&c| c == class) {
-            self.order.remove(at);
-        }
+        let (sequence, storage) = self.free.get_mut(&class).and_then(VecDeque::pop_back)?;
+        self.order.remove(&sequence);
         self.stats.bytes_cached -= class;
         Some(storage)
     }
 
     /// Caches `storage` of `class`, giving the oldest cached blocks back (into `released`)
-    /// until it fits under `max_cached`; a block larger than the whole cache goes back itself.
+    /// until it fits under `max_cached`. The block itself goes back instead when it is
+    /// larger than the whole cache, or when making room would give back a larger block
+    /// (a small buffer freed between large ones must not cost a warm large block).
     fn cache(
         &mut self,
         class: u64,
@@ -156,29 +158,41 @@ impl PoolState {
         max_cached: u64,
         released: &mut Vec<Storage>,
     ) {
-        if class > max_cached {
-            self.stats.bytes_reserved -= class;
-            self.stats.bytes_released += class;
-            released.push(storage);
-            return;
-        }
-        while self.stats.bytes_cached + class > max_cached {
-            let Some(oldest) = self.order.pop_front() else {
+        let fits = |st: &PoolState| st.stats.bytes_cached + class <= max_cached;
+        let mut room = class <= max_cached;
+        while room && !fits(self) {
+            let Some((_, &oldest)) = self.order.first_key_value() else {
                 break;
             };
-            // The oldest of that class is the first pushed.
-            if let Some(blocks) = self.free.get_mut(&oldest)
-                && !blocks.is_empty()
+            if oldest > class {
+                room = false;
+                break;
+            }
+            // The class's oldest block is the globally oldest entry of that class.
+            if let Some((sequence, block)) =
+                self.free.get_mut(&oldest).and_then(VecDeque::pop_front)
             {
-                released.push(blocks.remove(0));
+                self.order.remove(&sequence);
+                released.push(block);
                 self.stats.bytes_cached -= oldest;
                 self.stats.bytes_reserved -= oldest;
                 self.stats.bytes_released += oldest;
             }
         }
+        if !room || !fits(self) {
+            self.stats.bytes_reserved -= class;
+            self.stats.bytes_released += class;
+            released.push(storage);
+            return;
+        }
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
         self.stats.bytes_cached += class;
-        self.free.entry(class).or_default().push(storage);
-        self.order.push_back(class);
+        self.free
+            .entry(class)
+            .or_default()
+            .push_back((sequence, storage));
+        self.order.insert(sequence, class);
     }
 }
 
@@ -233,7 +247,8 @@ impl MemoryPool {
                 config,
                 state: Mutex::new(PoolState {
                     free: BTreeMap::new(),
-                    order: VecDeque::new(),
+                    order: BTreeMap::new(),
+                    next_sequence: 0,
                     stats: PoolStatistics::default(),
                 }),
                 next_color: std::sync::atomic::AtomicUsize::new(0),
@@ -532,10 +547,17 @@ mod tests {
         assert_eq!(pool.statistics().hits, 1);
         assert!(again.bytes().iter().all(|&b| b == 0));
         drop(again);
+        // A small block does not push out a larger one: it goes back itself.
+        drop(pool.allocate_zeroed(4096).unwrap());
+        let s = pool.statistics();
+        assert_eq!((s.bytes_cached, s.bytes_released), (8192, 8192 + 4096));
         // A block larger than the whole cache goes back to the system itself.
         drop(pool.allocate_zeroed(16384).unwrap());
         let s = pool.statistics();
-        assert_eq!((s.bytes_cached, s.bytes_released), (8192, 8192 + 16384));
+        assert_eq!(
+            (s.bytes_cached, s.bytes_released),
+            (8192, 8192 + 4096 + 16384)
+        );
     }
 
     #[test]

@@ -1106,6 +1106,7 @@ fn fused(
                 host_lets.push(quote!(let #s = ::dotcompute::query::range(#expr)?;));
                 source_args.push(quote!(#s.0));
                 lens.push(quote!(#s.1));
+                footprints.push(quote!(::dotcompute::placement::range_footprint(#s.1)));
             }
         }
     }
@@ -1183,7 +1184,9 @@ fn fused(
                     __dc_at += 1u64;
                 }),
             ));
-            let mut with_key = typed.calls.clone();
+            // The positions are of kept elements: the filters need not run again.
+            let mut with_key: Vec<Call> =
+                typed.calls.iter().filter(|c| !c.filter).cloned().collect();
             let mut as_map = left_key.clone();
             as_map.filter = false;
             with_key.push(as_map);

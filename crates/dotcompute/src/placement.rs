@@ -31,15 +31,16 @@
 //! - the launches: the number of kernels the query compiles to, times the launch latency
 //!   (the library's own passes, a sort's or a long reduction's, are not counted);
 //! - the memory traffic: the inputs' bytes (a range's indices count as the `u64`s they
-//!   stand for) at the copy bandwidth.
+//!   stand for; `take`/`skip` aside, the whole sources count) at the copy bandwidth.
 //!
 //! The least estimate wins, ties going to the earlier accelerator (the CPU first). Not
 //! modelled: work that is compute-bound rather than memory-bound, what the query writes,
 //! and the download of a result the host reads later. Small inputs stay on the CPU because
 //! its launch latency is the smallest. Each accelerator is measured once per service, on
 //! first use ([`AcceleratorProfile::measure`], a fraction of a second), unless
-//! [`ComputeService::set_profile`] gave its figures; one whose measurement fails is never
-//! chosen (the failure is logged). Every decision is logged (`tracing`, target
+//! [`ComputeService::set_profile`] gave its figures; one whose measurement fails is chosen
+//! only when no candidate has figures (the failure is logged), and a download from a device
+//! without figures counts at 1 GB/s. Every decision is logged (`tracing`, target
 //! `dotcompute::placement`) and kept, with its reason, in [`ComputeService::placements`].
 
 use crate::ir::ScalarType;
@@ -187,7 +188,7 @@ pub fn footprint<T: bytemuck::Pod>(buffer: &UnifiedBuffer<T>) -> Footprint {
 #[doc(hidden)]
 pub fn range_footprint(len: usize) -> Footprint {
     Footprint {
-        bytes: len as u64 * 8,
+        bytes: (len as u64).saturating_mul(8),
         elem: Some(ScalarType::U64),
         computed: true,
         residency: Residency::default(),
@@ -457,6 +458,9 @@ fn seconds(s: f64) -> String {
     }
 }
 
+/// Bytes per second assumed for a download from a device without figures.
+const UNKNOWN_DOWNLOAD: f64 = 1e9;
+
 /// The cost model over `candidates` (see the module docs), with every candidate's profile
 /// and those of the devices holding inputs in `profiles`.
 fn choose(
@@ -478,7 +482,7 @@ fn choose(
         let mut moved = 0u64;
         let mut traffic = 0u64;
         for f in inputs {
-            traffic += f.bytes;
+            traffic = traffic.saturating_add(f.bytes);
             let here = if f.computed || f.bytes == 0 {
                 true
             } else if host {
@@ -489,11 +493,12 @@ fn choose(
             if here {
                 continue;
             }
-            moved += f.bytes;
+            moved = moved.saturating_add(f.bytes);
             if !f.residency.host {
                 // From the device that holds it to the host first.
+                // A holder without figures counts as a slow link, not a free one.
                 let holder = f.residency.devices.iter().find_map(|d| profiles.get(d));
-                let rate = holder.map_or(f64::INFINITY, |h| h.download);
+                let rate = holder.map_or(UNKNOWN_DOWNLOAD, |h| h.download);
                 transfer += f.bytes as f64 / rate;
             }
             if !host {
@@ -528,9 +533,17 @@ fn choose(
             index = i;
         }
     }
+    let verdict = if estimates[index].is_finite() {
+        format!("{} is fastest", candidates[index])
+    } else {
+        format!(
+            "no candidate has figures, so the first, {}, runs it",
+            candidates[index]
+        )
+    };
     Choice {
         index,
-        reason: format!("{} is fastest: {}", candidates[index], words.join("; ")),
+        reason: format!("{verdict}: {}", words.join("; ")),
         estimates,
     }
 }
@@ -626,5 +639,19 @@ mod tests {
         let mut partial = p.clone();
         partial.remove(&both[0]);
         assert_eq!(both[choose(&both, &partial, &[], 1).index], both[1]);
+        // With no figures at all, the first runs it, and the reason says so.
+        let blind = choose(&both, &HashMap::new(), &[input(4096, true, false)], 1);
+        assert_eq!(blind.index, 0);
+        assert!(
+            blind.reason.starts_with("no candidate has figures"),
+            "{}",
+            blind.reason
+        );
+        // A download from a holder without figures is not free.
+        let cpu_only = [both[0]];
+        let mut no_holder = p.clone();
+        no_holder.remove(&both[1]);
+        let far = choose(&cpu_only, &no_holder, &[input(1 << 30, false, true)], 1);
+        assert!(far.estimates[0] > 1.0, "{:?}", far.estimates);
     }
 }

@@ -49,4 +49,10 @@ fn small_queries_stay_on_the_cpu() {
     .unwrap();
     assert_eq!(first.to_vec().unwrap(), [2.0, 3.0]);
     assert_eq!(dc.placements().len(), 4);
+    // A range's indices count in the traffic (8 bytes each), though nothing moves.
+    let total = query!(dc.auto().query(0..1000u64).map(|i| i * 2).sum()).unwrap();
+    assert_eq!(total, 999 * 1000);
+    let d = dc.placements().pop().unwrap();
+    assert!(d.reason.contains("0 B moved"), "{}", d.reason);
+    assert!(d.reason.contains("7.8 KiB read"), "{}", d.reason);
 }

@@ -162,7 +162,7 @@ pub(super) fn run(
                 let running: UnifiedBuffer<f32> =
                     query!(acc.query(&dx).map(|v: f32| v * 1.5).scan())?;
                 black_box(running);
-                Ok(())
+                sync(acc)
             }));
             let dx = dc.buffer_from_slice(&x)?;
             let mut a = dc.buffer_zeroed::<f32>(n)?;
