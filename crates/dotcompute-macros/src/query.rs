@@ -479,25 +479,11 @@ fn expand_ops(
             .map(|w| f + w)
     });
     let Some(split) = split else {
-        let mut stages = Vec::new();
-        let mut windows = Vec::new();
-        for op in ops {
-            match op {
-                Op::Stage(stage) => stages.push(stage),
-                Op::Window(window) => windows.push(window),
-            }
-        }
+        let (stages, windows) = partition(ops);
         return expand_stage(call, accelerator, sources, stages, windows, mode);
     };
     let rest = ops.split_off(split);
-    let mut stages = Vec::new();
-    let mut windows = Vec::new();
-    for op in ops {
-        match op {
-            Op::Stage(stage) => stages.push(stage),
-            Op::Window(window) => windows.push(window),
-        }
-    }
+    let (stages, windows) = partition(ops);
     // The collected values' type names the next stage's elements.
     let known: Vec<Option<ScalarType>> = sources.iter().map(Source::known_type).collect();
     let typed = type_chain(&stages, None, &known, "")?;
@@ -545,6 +531,19 @@ fn expand_ops(
             __dc_all
         }},
     })
+}
+
+/// A stage's operators apart: the closures, and the windows (all before any filter).
+fn partition(ops: Vec<Op<'_>>) -> (Vec<Stage>, Vec<WindowOp<'_>>) {
+    let mut stages = Vec::new();
+    let mut windows = Vec::new();
+    for op in ops {
+        match op {
+            Op::Stage(stage) => stages.push(stage),
+            Op::Window(window) => windows.push(window),
+        }
+    }
+    (stages, windows)
 }
 
 /// One fused stage: `stages` over `sources`, `windows` (before any filter) cutting the
@@ -780,7 +779,7 @@ fn plain(
             let __dc_acc: &::dotcompute::Accelerator = ::dotcompute::placement::QueryTarget::place(
                 __dc_target,
                 &[],
-                &[::dotcompute::placement::footprint(__dc_src)],
+                &|| ::std::vec![::dotcompute::placement::footprint(__dc_src)],
                 1,
             )?;
             #lets
@@ -2034,7 +2033,7 @@ fn finish(
                 let __dc_acc: &::dotcompute::Accelerator = ::dotcompute::placement::QueryTarget::place(
                     __dc_target,
                     &[#(#module::#names::definition()),*],
-                    &[#(#footprints),*],
+                    &|| ::std::vec![#(#footprints),*],
                     #launches,
                 )?;
                 let __dc_lens: &[usize] = &[#(#lens),*];

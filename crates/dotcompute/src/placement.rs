@@ -375,7 +375,9 @@ impl<'a> Auto<'a> {
 }
 
 /// Where a query runs: an [`Accelerator`] (there), or [`Auto`] (where the model says).
-/// `query!` calls it with the query's kernels, input buffers and launch count.
+/// `query!` calls it with the query's kernels, its input buffers' footprints (made only
+/// when asked for: a plain accelerator needs none, and queries can be sub-microsecond) and
+/// its launch count.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "a query runs on an `Accelerator` or on `dc.auto()`, not on `{Self}`",
@@ -386,7 +388,7 @@ pub trait QueryTarget {
     fn place(
         &self,
         kernels: &[&'static KernelDefinition],
-        inputs: &[Footprint],
+        inputs: &dyn Fn() -> Vec<Footprint>,
         launches: usize,
     ) -> Result<&Accelerator, Error>;
 }
@@ -395,7 +397,7 @@ impl QueryTarget for Accelerator {
     fn place(
         &self,
         _kernels: &[&'static KernelDefinition],
-        _inputs: &[Footprint],
+        _inputs: &dyn Fn() -> Vec<Footprint>,
         _launches: usize,
     ) -> Result<&Accelerator, Error> {
         Ok(self)
@@ -406,10 +408,10 @@ impl QueryTarget for Auto<'_> {
     fn place(
         &self,
         kernels: &[&'static KernelDefinition],
-        inputs: &[Footprint],
+        inputs: &dyn Fn() -> Vec<Footprint>,
         launches: usize,
     ) -> Result<&Accelerator, Error> {
-        Auto::place(self, kernels, inputs, launches)
+        Auto::place(self, kernels, &inputs(), launches)
     }
 }
 
@@ -420,7 +422,7 @@ macro_rules! forward_query_target {
             fn place(
                 &self,
                 kernels: &[&'static KernelDefinition],
-                inputs: &[Footprint],
+                inputs: &dyn Fn() -> Vec<Footprint>,
                 launches: usize,
             ) -> Result<&Accelerator, Error> {
                 (**self).place(kernels, inputs, launches)
@@ -429,18 +431,7 @@ macro_rules! forward_query_target {
     )*};
 }
 
-forward_query_target!(&mut T, Arc<T>, Box<T>, std::rc::Rc<T>);
-
-impl<T: QueryTarget + ?Sized> QueryTarget for &T {
-    fn place(
-        &self,
-        kernels: &[&'static KernelDefinition],
-        inputs: &[Footprint],
-        launches: usize,
-    ) -> Result<&Accelerator, Error> {
-        (**self).place(kernels, inputs, launches)
-    }
-}
+forward_query_target!(&T, &mut T, Arc<T>, Box<T>, std::rc::Rc<T>);
 
 /// The model's answer: the index of the least estimate, every estimate, and the words.
 struct Choice {
