@@ -1,6 +1,6 @@
 //! `query!` chains on the accelerator under test: fused sums with the bits of
 //! `algorithms::sum`, order-preserving collects, counts, captures, a later stage guarded by a
-//! filter, and empty inputs.
+//! filter, empty inputs, and a fault located at its operator and first element.
 
 use crate::compare::{self, Outcome};
 use crate::random::Rng;
@@ -24,6 +24,9 @@ pub fn kernels() -> Vec<&'static KernelDefinition> {
     ));
     all.extend(query_kernels!(
         acc.query(&x).map(|v: u32| v as f64 * 0.5).collect()
+    ));
+    all.extend(query_kernels!(
+        acc.query(&x).map(|v: u32| 7000 / (v % 7)).collect()
     ));
     all.extend(query_kernels!(acc.query(&x).filter(|v: i64| v < 0).count()));
     all.extend(query_kernels!(acc.query(&x).map(|v: u32| v as u64).sum()));
@@ -165,6 +168,21 @@ pub fn queries(env: &Env) -> CaseResult {
             .collect();
         total = total
             .merge(compare::exact("filter.map.collect", &kept.to_vec()?, &want).map_err(mismatch)?);
+        // Without the filter the map divides by zero: the fault names the operator and the
+        // first element at which it faults, on every accelerator.
+        let faulted = query!(acc.query(&d).map(|v: u32| 7000 / (v % 7)).collect());
+        let got = match faulted {
+            Ok(_) => None,
+            Err(dotcompute::Error::QueryFault {
+                operator, element, ..
+            }) => Some((operator, element)),
+            Err(other) => return Err(other.into()),
+        };
+        let want = ids
+            .iter()
+            .position(|v| v % 7 == 0)
+            .map(|i| ("map(|v: u32| 7000 / (v % 7))".to_string(), i as u64));
+        total = total.merge(compare::exact("located fault", &[got], &[want]).map_err(mismatch)?);
         let wide: UnifiedBuffer<f64> =
             query!(acc.query(&d).map(|v: u32| v as f64 * 0.5).collect())?;
         let want: Vec<u64> = ids

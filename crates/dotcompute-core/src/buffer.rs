@@ -478,6 +478,35 @@ impl<T: bytemuck::Pod> UnifiedBuffer<T> {
         Ok(self.read()?.to_vec())
     }
 
+    /// Waits until the last launch that wrote the buffer has finished (at once on the CPU,
+    /// whose launches return finished), without copying anything.
+    ///
+    /// # Errors
+    ///
+    /// That launch's fault, as every read would report it.
+    pub fn wait(&self) -> Result<(), Error> {
+        self.raw.read_state().check_writer()
+    }
+
+    /// A copy of the contents even when the last kernel that wrote the buffer faulted, with
+    /// that fault's error. After a fault the contents are what the work items wrote: each
+    /// faulting item up to its fault, each other item that ran in full; items that the
+    /// accelerator did not run (the CPU stops at a fault, a GPU runs every item) left the
+    /// earlier contents. For finding where a kernel faulted
+    /// (queries mark their elements this way); [`to_vec`](Self::to_vec) refuses such
+    /// contents.
+    ///
+    /// # Errors
+    ///
+    /// When the copy back from a device fails.
+    pub fn to_vec_after_fault(&mut self) -> Result<(Vec<T>, Option<Error>), Error> {
+        let state = self.raw.state_mut();
+        let fault = state.check_writer().err();
+        state.make_host_current()?;
+        let bytes = state.host_if_current().unwrap_or(&[]);
+        Ok((as_elements(bytes).to_vec(), fault))
+    }
+
     /// Copies `data` into the buffer; the lengths must match. This also makes a buffer whose
     /// writer faulted readable again.
     pub fn copy_from_slice(&mut self, data: &[T]) -> Result<(), Error> {

@@ -67,6 +67,24 @@ pub enum Error {
         /// The fault itself.
         fault: KernelFault,
     },
+    /// A fault inside a query's closure, located by the query (see `dotcompute::query`): the
+    /// operator whose closure faulted and the first element at which it does.
+    #[error(
+        "query operator `{operator}` faulted at element {element}{}: {source}",
+        stage_note(*stage)
+    )]
+    QueryFault {
+        /// The operator as written, e.g. `map(|v: u32| 8 / v)`.
+        operator: String,
+        /// The element's position among the stage's inputs: in the query's sources (after
+        /// a `skip`, still the source's position) for stage 1.
+        element: u64,
+        /// The chain's stage: 1, or, after each `take`/`skip` that follows a filter, the next
+        /// (whose elements are the values the stage before kept).
+        stage: u32,
+        /// The launch's error (an [`Error::KernelFault`] naming the query's kernel).
+        source: Box<Error>,
+    },
     /// A launch by name of a kernel that was never registered.
     #[error("no kernel named `{name}` is registered{known}")]
     UnknownKernel {
@@ -175,7 +193,17 @@ impl Error {
     pub fn fault(&self) -> Option<&KernelFault> {
         match self {
             Error::KernelFault { fault, .. } => Some(fault),
+            Error::QueryFault { source, .. } => source.fault(),
             _ => None,
         }
+    }
+}
+
+/// How `Error::QueryFault` names a later stage's element.
+fn stage_note(stage: u32) -> String {
+    if stage > 1 {
+        format!(" of stage {stage} (among the values kept before its `take`/`skip`)")
+    } else {
+        String::new()
     }
 }

@@ -32,6 +32,9 @@ struct Closure {
     params: Vec<WrittenParam>,
     ret_ty: Option<(ScalarType, Span)>,
     body: syn::Expr,
+    /// The operator as written (`map(|v: u32| 8 / v)`), for a fault's location; empty for
+    /// the closures the macro adds.
+    label: String,
 }
 
 /// Where the elements come from: a buffer, the element's position (`enumerate`), or a range
@@ -101,7 +104,7 @@ enum Aggregate {
 
 /// An operator of the chain as written: a stage or a window.
 enum Op<'a> {
-    Stage(Stage),
+    Stage(Box<Stage>),
     Window(WindowOp<'a>),
 }
 
@@ -214,6 +217,7 @@ fn terminal_call(last: &syn::ExprMethodCall) -> syn::Result<TerminalCall<'_>> {
                 params: vec![(format_ident!("__dc_distinct"), false, ty)],
                 ret_ty: None,
                 body: syn::parse_quote!(__dc_distinct),
+                label: String::new(),
             });
         }
         Terminal::Join => {
@@ -415,11 +419,11 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
             }
             "map" | "filter" => {
                 let closure = closure(&call.args, &name, call.method.span())?;
-                ops.push(Op::Stage(if name == "map" {
+                ops.push(Op::Stage(Box::new(if name == "map" {
                     Stage::Map(closure)
                 } else {
                     Stage::Filter(closure)
-                }));
+                })));
             }
             other => {
                 return Err(err(
@@ -457,8 +461,8 @@ pub fn expand_query(input: TokenStream, mode: Mode) -> syn::Result<TokenStream> 
         ));
     }
     ops.reverse();
-    ops.extend(predicate.map(Op::Stage));
-    expand_ops(&call, accelerator, sources, ops, mode)
+    ops.extend(predicate.map(|stage| Op::Stage(Box::new(stage))));
+    expand_ops(&call, accelerator, sources, ops, (1, mode))
 }
 
 /// The chain's operators over `sources`: one fused stage, or, where `take`/`skip` follow a
@@ -469,9 +473,9 @@ fn expand_ops(
     accelerator: &syn::Expr,
     sources: Vec<Source<'_>>,
     mut ops: Vec<Op<'_>>,
-    mode: Mode,
+    (stage, mode): (u32, Mode),
 ) -> syn::Result<TokenStream> {
-    let is_filter = |op: &Op<'_>| matches!(op, Op::Stage(Stage::Filter(_) | Stage::Reject(_)));
+    let is_filter = |op: &Op<'_>| matches!(op, Op::Stage(stage) if matches!(**stage, Stage::Filter(_) | Stage::Reject(_)));
     let split = ops.iter().position(is_filter).and_then(|f| {
         ops[f..]
             .iter()
@@ -479,8 +483,7 @@ fn expand_ops(
             .map(|w| f + w)
     });
     let Some(split) = split else {
-        let (stages, windows) = partition(ops);
-        return expand_stage(call, accelerator, sources, stages, windows, mode);
+        return expand_stage(call, accelerator, sources, partition(ops), stage, mode);
     };
     let rest = ops.split_off(split);
     let (stages, windows) = partition(ops);
@@ -508,14 +511,21 @@ fn expand_ops(
         join: None,
     };
     let stage_acc: syn::Expr = syn::parse_quote!(__dc_stage_acc);
-    let first = expand_stage(&collect, &stage_acc, sources, stages, windows, mode)?;
+    let first = expand_stage(
+        &collect,
+        &stage_acc,
+        sources,
+        (stages, windows),
+        stage,
+        mode,
+    )?;
     let collected: syn::Expr = syn::parse_quote!(&__dc_stage);
     let second = expand_ops(
         call,
         &stage_acc,
         vec![Source::Typed(&collected, values)],
         rest,
-        mode,
+        (stage + 1, mode),
     )?;
     Ok(match mode {
         Mode::Run => quote! {{
@@ -539,7 +549,7 @@ fn partition(ops: Vec<Op<'_>>) -> (Vec<Stage>, Vec<WindowOp<'_>>) {
     let mut windows = Vec::new();
     for op in ops {
         match op {
-            Op::Stage(stage) => stages.push(stage),
+            Op::Stage(stage) => stages.push(*stage),
             Op::Window(window) => windows.push(window),
         }
     }
@@ -552,8 +562,8 @@ fn expand_stage(
     call: &TerminalCall<'_>,
     accelerator: &syn::Expr,
     sources: Vec<Source<'_>>,
-    mut stages: Vec<Stage>,
-    windows: Vec<WindowOp<'_>>,
+    (mut stages, windows): (Vec<Stage>, Vec<WindowOp<'_>>),
+    stage: u32,
     mode: Mode,
 ) -> syn::Result<TokenStream> {
     let first_buffer = match sources[..] {
@@ -566,6 +576,7 @@ fn expand_stage(
             params: vec![(format_ident!("__dc_index"), false, None)],
             ret_ty: None,
             body: syn::parse_quote!(__dc_index),
+            label: String::new(),
         }));
     }
     if stages.is_empty()
@@ -591,6 +602,7 @@ fn expand_stage(
             params: vec![(format_ident!("__dc_element"), false, Some(ty))],
             ret_ty: None,
             body: syn::parse_quote!(__dc_element),
+            label: String::new(),
         }));
     }
     if call.terminal == Terminal::Join {
@@ -644,7 +656,14 @@ fn expand_stage(
             }
         });
     }
-    fused(call, accelerator, &sources, &stages, &windows, mode)
+    fused(
+        call,
+        accelerator,
+        &sources,
+        (&stages, &windows),
+        stage,
+        mode,
+    )
 }
 
 /// `e` without the parentheses and invisible groups around it.
@@ -700,11 +719,33 @@ fn closure(
             ty.span(),
         )),
     };
+    let text = written(c);
     Ok(Closure {
         params,
         ret_ty,
         body: (*c.body).clone(),
+        label: if name == "join" {
+            format!("join(.., {text}, ..)")
+        } else {
+            format!("{name}({text})")
+        },
     })
+}
+
+/// A closure as a reader would write it (`|v: u32| 8 / v`), on one line: the tokens'
+/// own spelling (`| v : u32 |`) reads poorly, and a span's source text is out of reach of
+/// a stable macro for more than one token.
+fn written(c: &syn::ExprClosure) -> String {
+    let file = syn::File {
+        shebang: None,
+        attrs: Vec::new(),
+        items: vec![syn::parse_quote!(const _: () = #c;)],
+    };
+    let text = prettyplease::unparse(&file);
+    let text = text.trim();
+    let text = text.strip_prefix("const _: () = ").unwrap_or(text);
+    let text = text.strip_suffix(';').unwrap_or(text);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The window of `take`/`skip` over `len` elements, as a `dotcompute::query::Window`.
@@ -933,6 +974,12 @@ fn type_chain(
 /// the value that reaches the end (`__dc_value`; the first zipped element when no `map` made
 /// one value), skipped for elements a filter removes (later stages do not run on them).
 fn apply_calls(sources: usize, calls: &[Call], action: TokenStream) -> TokenStream {
+    chain_calls(sources, calls, action, false)
+}
+
+/// `apply_calls`, with each call preceded, when `marked`, by a store of its number (from 1)
+/// to the element's mark `__dc_marks[__dc_i]` (the locate kernel's).
+fn chain_calls(sources: usize, calls: &[Call], action: TokenStream, marked: bool) -> TokenStream {
     enum Piece {
         Let(TokenStream),
         If(TokenStream),
@@ -946,6 +993,10 @@ fn apply_calls(sources: usize, calls: &[Call], action: TokenStream) -> TokenStre
     let mut pieces = Vec::new();
     for (i, call) in calls.iter().enumerate() {
         let invoke = call.invoke(&values);
+        if marked {
+            let number = i as u32 + 1;
+            pieces.push(Piece::Let(quote!(__dc_marks[__dc_i] = #number;)));
+        }
         if call.filter {
             pieces.push(Piece::If(if call.negate {
                 quote!(!#invoke)
@@ -1039,12 +1090,74 @@ fn is_float(t: ScalarType) -> bool {
     matches!(t, ScalarType::F32 | ScalarType::F64)
 }
 
+/// A fused stage's locate kernel (`query_locate`: one item per element of the window runs
+/// the chain, marking each closure before it runs; see `dotcompute::query::locate_fault`),
+/// and the host expression that turns the stage's error `__dc_error` into a located one.
+struct Locate {
+    kernel: TokenStream,
+    handle: TokenStream,
+    /// Whether the result holds buffers, which the query waits for (so that their kernels'
+    /// faults are the query's, located).
+    buffers: bool,
+}
+
+/// The locate kernel of a stage whose chain is `calls` (and the terminal's per-element
+/// closure, `key`), with the operators' labels in the same order.
+fn locate_kernel(
+    parts: &Parts<'_>,
+    calls: &[Call],
+    key: Option<&Call>,
+    labels: Vec<String>,
+    stage: u32,
+) -> Locate {
+    let mut calls = calls.to_vec();
+    calls.extend(key.map(|key| Call {
+        filter: false,
+        negate: false,
+        ..key.clone()
+    }));
+    let chain = chain_calls(parts.sources.len(), &calls, quote!(), true);
+    let load = parts.loads(quote!(__dc_i));
+    let (capture_params, source_params) = (&parts.capture_params, &parts.source_params);
+    let kernel = quote! {
+        #[::dotcompute::kernel]
+        pub fn query_locate(#(#capture_params,)* #(#source_params,)* __dc_marks: &mut [u32]) {
+            let __dc_i = global_id();
+            #load
+            #chain
+            __dc_marks[__dc_i] = 0u32;
+        }
+    };
+    let (capture_args, source_args) = (&parts.capture_args, &parts.source_args);
+    let first = if parts.window {
+        quote!(__dc_first)
+    } else {
+        quote!(0u64)
+    };
+    let handle = quote! {
+        ::dotcompute::query::locate_fault(
+            __dc_acc,
+            __dc_error,
+            (::dotcompute::query::zip_len(__dc_lens).unwrap_or(0), #first, #stage),
+            &[#(#labels),*],
+            |__dc_grid, __dc_marks| {
+                __dotcompute_query::query_locate::launch(__dc_acc, __dc_grid #(, #capture_args)* #(, #source_args)*, __dc_marks)
+            },
+        )
+    };
+    Locate {
+        kernel,
+        handle,
+        buffers: false,
+    }
+}
+
 fn fused(
     call: &TerminalCall<'_>,
     accelerator: &syn::Expr,
     sources: &[Source<'_>],
-    stages: &[Stage],
-    windows: &[WindowOp<'_>],
+    (stages, windows): (&[Stage], &[WindowOp<'_>]),
+    stage: u32,
     mode: Mode,
 ) -> syn::Result<TokenStream> {
     let terminal = call.terminal;
@@ -1117,6 +1230,30 @@ fn fused(
         sources,
         window,
     };
+    // The terminal's closure runs per element unless it combines values.
+    let key = (role != ClosureRole::Combine)
+        .then_some(typed.terminal.as_ref())
+        .flatten()
+        .map(|(key, _)| key);
+    let mut labels: Vec<String> = stages
+        .iter()
+        .map(|stage| match stage {
+            Stage::Map(c) | Stage::Filter(c) | Stage::Reject(c) => c.label.clone(),
+        })
+        .collect();
+    labels.extend(key.and(call.closure.as_ref()).map(|c| c.label.clone()));
+    let mut locate = locate_kernel(&parts, &typed.calls, key, labels, stage);
+    locate.buffers = matches!(
+        terminal,
+        Terminal::Collect
+            | Terminal::Sort
+            | Terminal::SortByKey
+            | Terminal::Group(_)
+            | Terminal::Distinct
+            | Terminal::Scan { .. }
+            | Terminal::Join
+    );
+    let locate = Some(locate);
     let n_sources = typed.inputs.len();
     let chain = |action: TokenStream| apply_calls(n_sources, &typed.calls, action);
     let has_filter = typed.calls.iter().any(|call| call.filter);
@@ -1223,7 +1360,7 @@ fn fused(
                 accelerator,
                 mode,
                 &helpers,
-                (host_lets, lens, window_lets(windows), footprints),
+                (host_lets, lens, window_lets(windows), footprints, locate),
                 kernels,
                 names,
                 quote! {
@@ -1574,7 +1711,7 @@ fn fused(
                     accelerator,
                     mode,
                     &typed.helpers,
-                    (host_lets, lens, window_lets(windows), footprints),
+                    (host_lets, lens, window_lets(windows), footprints, locate),
                     kernels,
                     names,
                     run,
@@ -1590,7 +1727,7 @@ fn fused(
                     accelerator,
                     mode,
                     &typed.helpers,
-                    (host_lets, lens, window_lets(windows), footprints),
+                    (host_lets, lens, window_lets(windows), footprints, locate),
                     kernels,
                     names,
                     if terminal == Terminal::Sort {
@@ -1622,7 +1759,7 @@ fn fused(
                     accelerator,
                     mode,
                     &typed.helpers,
-                    (host_lets, lens, window_lets(windows), footprints),
+                    (host_lets, lens, window_lets(windows), footprints, locate),
                     kernels,
                     names,
                     if terminal == Terminal::Distinct {
@@ -1667,7 +1804,7 @@ fn fused(
         accelerator,
         mode,
         &typed.helpers,
-        (host_lets, lens, window_lets(windows), footprints),
+        (host_lets, lens, window_lets(windows), footprints, locate),
         kernels,
         names,
         run,
@@ -1974,6 +2111,7 @@ fn join_query(
                 quote!(::dotcompute::placement::footprint(__dc_l)),
                 quote!(::dotcompute::placement::footprint(__dc_r)),
             ],
+            None,
         ),
         kernels,
         vec!["query_join_left_keys", "query_join_right_keys"],
@@ -2015,15 +2153,36 @@ fn finish(
         Vec<TokenStream>,
         TokenStream,
         Vec<TokenStream>,
+        Option<Locate>,
     ),
-    kernels: Vec<TokenStream>,
+    mut kernels: Vec<TokenStream>,
     names: Vec<&str>,
     run: TokenStream,
 ) -> syn::Result<TokenStream> {
-    let (host_lets, lens, window_lets, footprints) = host;
+    let (host_lets, lens, window_lets, footprints, locate) = host;
     let launches = names.len();
     let module = format_ident!("__dotcompute_query");
     let names: Vec<syn::Ident> = names.into_iter().map(|n| format_ident!("{}", n)).collect();
+    let has_locate = locate.is_some();
+    // A fault is located on the error path only.
+    let run = match locate {
+        Some(locate) => {
+            let handle = locate.handle;
+            kernels.push(locate.kernel);
+            let run = if locate.buffers {
+                quote!((#run).and_then(::dotcompute::query::settled))
+            } else {
+                run
+            };
+            quote! {
+                match #run {
+                    ::std::result::Result::Err(__dc_error) => ::std::result::Result::Err(#handle),
+                    __dc_done => __dc_done,
+                }
+            }
+        }
+        None => run,
+    };
     let evaluate = match mode {
         Mode::Run => quote! {
             let __dc_target = &(#accelerator);
@@ -2042,7 +2201,9 @@ fn finish(
             })()
         },
         Mode::Kernels => {
-            quote!(::std::vec![#(#module::#names::definition()),*])
+            // The locate kernel runs only after a fault, but compiles like the others.
+            let locate = has_locate.then(|| quote!(#module::query_locate::definition()));
+            quote!(::std::vec![#(#module::#names::definition(),)* #locate])
         }
     };
     Ok(quote! {{

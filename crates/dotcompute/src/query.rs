@@ -138,17 +138,37 @@
 //! takes the place of `x[i]`, and an element a filter removes counts as the identity, so the
 //! bits are the same on every accelerator, thread count and run.
 //!
-//! A fault inside a closure (an index out of bounds, a division by zero) is the launch's
-//! fault, reported as an [`Error`] that names the query's kernel (`query_sum`,
-//! `query_count`, `query_extreme`, `query_map`, `query_collect_count`, `query_collect_write`,
-//! `query_reduce`, `query_reduce_chunks`, `query_find`, `query_extreme_key`,
-//! `query_find_key`, `query_value_at`, `query_keys`, `query_group_count`,
-//! `query_group_write`, `query_group_fold`, `query_scan_totals`, `query_scan_write`,
-//! `query_scan_chunk_totals`, `query_scan_chunk_write`, `query_join_left_keys`,
-//! `query_join_right_keys`) and the fault. (Which stage and which element
-//! faulted is not reported yet: faults do not carry a location.) Every element runs through
-//! the chain: `any`, `all` and `position` do not stop at the first match, so a closure that
-//! faults on a later element fails the query where Rust's iterator would have stopped.
+//! A fault inside a closure (a division by zero, `MIN / -1`, `clamp` with bad bounds) is
+//! reported by the query as an [`Error::QueryFault`] naming the operator as written, the first
+//! element at which it faults and the stage, around the launch's own
+//! [`Error::KernelFault`] (which names the query's kernel: `query_sum`, `query_map`, ...):
+//!
+//! ```
+//! # use dotcompute::prelude::*;
+//! # use dotcompute::query;
+//! # fn main() -> Result<(), dotcompute::Error> {
+//! # let dc = ComputeService::new()?;
+//! # let acc = dc.best_accelerator()?;
+//! let d = dc.buffer_from_slice(&[4u32, 2, 0, 1])?;
+//! let err = query!(acc.query(&d).map(|v: u32| 8 / v).sum()).unwrap_err();
+//! assert!(err.to_string().starts_with("query operator `map(|v: u32| 8 / v)` faulted at element 2:"));
+//! assert_eq!(err.fault(), Some(&dotcompute::KernelFault::DivisionByZero));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! After a fault, and only then, the query runs a locate kernel (`query_locate`, one work
+//! item per element running the chain and marking each closure before it runs) to find
+//! the element; the first faulting element is reported, the same on every accelerator.
+//! Elements count in the sources (after `skip`, still their positions there), or, in a
+//! stage after a `take`/`skip` that follows a filter, among the values that stage receives.
+//! A fault in a `reduce` or `scan` combiner, which combines values rather than elements,
+//! and in a `join`'s right key, comes as the launch's [`Error::KernelFault`]. So that the
+//! query reports it, a query with closures returns once the buffers of its result are
+//! written (on accelerators that run launches asynchronously, a wait for its last launch).
+//! Every element runs through the chain: `any`, `all` and `position` do not stop at the
+//! first match, so a closure that faults on a later element fails the query where Rust's
+//! iterator would have stopped.
 
 mod join_kernels;
 
@@ -180,6 +200,105 @@ pub fn zip_len(lens: &[usize]) -> Result<usize, Error> {
         });
     }
     Ok(n)
+}
+
+/// Names the operator and element of a fault in a query's closure. After a launch of the
+/// query failed with a fault, `locate(n, marks)` runs the stage's locate kernel over its
+/// first `n` elements, one item each: before each closure it writes the closure's number
+/// (from 1, as `operators` lists them) to the element's mark, and 0 once the element's
+/// chain is done, so an element whose closure faulted keeps that closure's number. An
+/// accelerator may stop a faulted launch early, so the pass runs again over the elements
+/// before the first marked one until none of them faults: the element reported (at
+/// position `first +` its index, with `error` as the source) is the first that faults, on
+/// every accelerator. Any other error, an empty window, or a locate pass that does not fault
+/// the same way (a fault in a combiner, which no element owns) returns `error` as it is.
+/// (Called by `query!`'s expansion, on the error path only.)
+#[doc(hidden)]
+pub fn locate_fault(
+    acc: &Accelerator,
+    error: Error,
+    (n, first, stage): (usize, u64, u32),
+    operators: &[&str],
+    mut locate: impl FnMut(u64, &mut UnifiedBuffer<u32>) -> Result<(), Error>,
+) -> Error {
+    let Some(fault) = error.fault().cloned() else {
+        return error;
+    };
+    if n == 0 || matches!(error, Error::QueryFault { .. }) {
+        return error;
+    }
+    let Ok(mut marks) = acc.buffer_zeroed::<u32>(n) else {
+        return error;
+    };
+    // Marks below `before` are 0 after each pass but for the faulting elements': a pass
+    // either finished an element (0), marked it, or did not run it (its mark is from no pass).
+    let mut found = None;
+    let mut before = n;
+    while before > 0 {
+        // Asynchronous accelerators report the fault once the pass has run.
+        match locate(before as u64, &mut marks).and_then(|()| marks.wait()) {
+            Err(again) if again.fault() == Some(&fault) => {}
+            _ => break,
+        }
+        let Ok((now, _)) = marks.to_vec_after_fault() else {
+            break;
+        };
+        let Some((i, &mark)) = now[..before].iter().enumerate().find(|&(_, &m)| m != 0) else {
+            break;
+        };
+        found = Some((i, mark));
+        before = i;
+    }
+    let Some((i, operator)) = found.and_then(|(i, mark)| {
+        let operator = operators.get((mark as usize).checked_sub(1)?)?;
+        Some((i, operator))
+    }) else {
+        return error;
+    };
+    let element = first + i as u64;
+    tracing::debug!(operator, element, "located a query fault");
+    Error::QueryFault {
+        operator: (*operator).to_string(),
+        element,
+        stage,
+        source: Box::new(error),
+    }
+}
+
+/// A query's result whose buffers a query waits for before it returns (so that a fault in
+/// a closure is the query's error, located, on accelerators that run launches
+/// asynchronously too).
+#[doc(hidden)]
+pub trait Settle {
+    /// Waits for the launches that wrote the result.
+    fn settle(&self) -> Result<(), Error>;
+}
+
+impl<T: bytemuck::Pod> Settle for UnifiedBuffer<T> {
+    fn settle(&self) -> Result<(), Error> {
+        self.wait()
+    }
+}
+
+impl<K: bytemuck::Pod, A: bytemuck::Pod> Settle for Groups<K, A> {
+    fn settle(&self) -> Result<(), Error> {
+        self.keys.wait()?;
+        self.values.wait()
+    }
+}
+
+impl Settle for Joined {
+    fn settle(&self) -> Result<(), Error> {
+        self.left.wait()?;
+        self.right.wait()
+    }
+}
+
+/// `result`, once its buffers are written (see [`Settle`]).
+#[doc(hidden)]
+pub fn settled<R: Settle>(result: R) -> Result<R, Error> {
+    result.settle()?;
+    Ok(result)
 }
 
 /// `sum()`: the fused first pass (`first_pass(grid, n, out)` writes one value per chunk of

@@ -258,6 +258,37 @@ fn integer_division_faults_are_errors() {
     assert_eq!(out.to_vec().unwrap(), [5, i32::MIN / 2, 1]);
 }
 
+/// After a fault, `to_vec` refuses the contents; `to_vec_after_fault` gives what the work
+/// items wrote, with the fault, and `wait` reports the fault without copying.
+#[test]
+fn contents_after_a_fault_are_readable_on_request() {
+    let (dc, acc) = service();
+    let a = dc.buffer_from_slice(&[10, 9, 8]).unwrap();
+    let b = dc.buffer_from_slice(&[2, 0, 4]).unwrap();
+    let mut out = dc.buffer_from_slice(&[-1, -1, -1]).unwrap();
+    divide::launch(&acc, 3, &a, &b, &mut out).unwrap_err();
+    assert_eq!(
+        out.wait().unwrap_err().fault(),
+        Some(&KernelFault::DivisionByZero)
+    );
+    assert!(out.to_vec().is_err());
+    let (contents, fault) = out.to_vec_after_fault().unwrap();
+    assert_eq!(
+        fault.as_ref().and_then(Error::fault),
+        Some(&KernelFault::DivisionByZero)
+    );
+    // Item 1 stopped at its fault; item 2 ran in full or (the CPU stops a span at a fault)
+    // not at all.
+    assert_eq!(contents[..2], [5, -1]);
+    assert!(contents[2] == 2 || contents[2] == -1, "{contents:?}");
+    // Contents written anew are the buffer's again.
+    out.copy_from_slice(&[1, 2, 3]).unwrap();
+    out.wait().unwrap();
+    let (contents, fault) = out.to_vec_after_fault().unwrap();
+    assert_eq!(contents, [1, 2, 3]);
+    assert!(fault.is_none());
+}
+
 #[test]
 fn panics_in_kernels_are_errors_and_the_pool_survives() {
     let (dc, acc) = service();

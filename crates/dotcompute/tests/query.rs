@@ -117,9 +117,26 @@ fn helpers_captures_and_empty_inputs() {
     );
 }
 
-/// A division by zero inside a closure is an error of the launch, naming the query's kernel.
+/// The operator and element of a located fault, and its kernel fault.
+/// (The error's text when it is not one.)
+fn located(
+    err: &dotcompute::Error,
+) -> Result<(String, u64, u32, Option<dotcompute::KernelFault>), String> {
+    match err {
+        dotcompute::Error::QueryFault {
+            operator,
+            element,
+            stage,
+            ..
+        } => Ok((operator.clone(), *element, *stage, err.fault().cloned())),
+        other => Err(format!("not a located fault: {other}")),
+    }
+}
+
+/// A division by zero inside a closure is an error naming the operator as written, the
+/// element, and the query's kernel.
 #[test]
-fn a_fault_in_a_closure_is_an_error_naming_the_querys_kernel() {
+fn a_fault_in_a_closure_names_the_operator_and_the_element() {
     let dc = ComputeService::new().unwrap();
     let acc = dc.accelerator(BackendKind::Cpu).unwrap();
     let d = dc.buffer_from_slice(&[4u32, 2, 0, 1]).unwrap();
@@ -127,6 +144,117 @@ fn a_fault_in_a_closure_is_an_error_naming_the_querys_kernel() {
     let text = err.to_string();
     assert!(text.contains("query_sum"), "{text}");
     assert!(text.contains("division or remainder by zero"), "{text}");
+    assert!(
+        text.starts_with("query operator `map(|v: u32| 8 / v)` faulted at element 2: "),
+        "{text}"
+    );
+    assert_eq!(
+        located(&err).unwrap(),
+        (
+            "map(|v: u32| 8 / v)".into(),
+            2,
+            1,
+            Some(dotcompute::KernelFault::DivisionByZero)
+        )
+    );
+}
+
+/// The located element is the first that faults, in source positions (after `skip`, past
+/// a filter, through zipped buffers), and the operator is the closure that faulted.
+#[test]
+fn a_located_fault_is_the_first_faulting_element_of_its_operator() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let mut values: Vec<i32> = (1..=100_000).collect();
+    values[70_000] = 0;
+    values[90_000] = 0;
+    let d = dc.buffer_from_slice(&values).unwrap();
+    // The filter runs first; the map divides by what the filter kept.
+    let err = query!(
+        acc.query(&d)
+            .skip(3)
+            .filter(|v: i32| v % 2 == 1 || v == 0)
+            .map(|v| 1000 / v)
+            .collect()
+    )
+    .unwrap_err();
+    assert_eq!(located(&err).unwrap().0, "map(|v| 1000 / v)");
+    assert_eq!(located(&err).unwrap().1, 70_000);
+    // The filter itself faults on the zero (the remainder by `v`), before the map runs.
+    let err = query!(
+        acc.query(&d)
+            .filter(|v: i32| 7 % v == 1)
+            .map(|v| 1000 / v)
+            .count()
+    )
+    .unwrap_err();
+    assert_eq!(located(&err).unwrap().0, "filter(|v: i32| 7 % v == 1)");
+    assert_eq!(located(&err).unwrap().1, 70_000);
+    // Zipped buffers and a terminal's key: the key faults where `y` is zero.
+    let ys: Vec<i32> = (0..100_000).map(|i| if i == 123 { 0 } else { 3 }).collect();
+    let ys = dc.buffer_from_slice(&ys).unwrap();
+    let err = query!(
+        acc.query(&d)
+            .zip(&ys)
+            .map(|x: i32, y: i32| x / y.max(1) + y)
+            .sort_by_key(|v| 10 / (v - 124))
+    )
+    .unwrap_err();
+    // Element 123 maps to 124 / 1 + 0 (elements 362 to 364 to 124 too).
+    assert_eq!(
+        located(&err).unwrap(),
+        (
+            "sort_by_key(|v| 10 / (v - 124))".into(),
+            123,
+            1,
+            Some(dotcompute::KernelFault::DivisionByZero)
+        )
+    );
+    // `any` runs its predicate on every element: it is located like a filter.
+    let err = query!(acc.query(&d).any(|v: i32| 10 / v > 100)).unwrap_err();
+    assert_eq!(located(&err).unwrap().0, "any(|v: i32| 10 / v > 100)");
+    assert_eq!(located(&err).unwrap().1, 70_000);
+}
+
+/// After a `take` that follows a filter, the second stage's elements are the kept values.
+#[test]
+fn a_fault_after_a_filters_window_counts_the_kept_values() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let d = dc
+        .buffer_from_slice(&[5i32, -1, 4, -2, 0, 3, -3, 2])
+        .unwrap();
+    let err = query!(
+        acc.query(&d)
+            .filter(|v: i32| v >= 0)
+            .take(4)
+            .map(|v| 60 / v)
+            .sum()
+    )
+    .unwrap_err();
+    let (operator, element, stage, _) = located(&err).unwrap();
+    assert_eq!(
+        (operator.as_str(), element, stage),
+        ("map(|v| 60 / v)", 2, 2)
+    );
+    assert!(
+        err.to_string()
+            .contains("at element 2 of stage 2 (among the values kept before its `take`/`skip`)"),
+        "{err}"
+    );
+}
+
+/// A combiner's fault belongs to no element: the launch's error comes as it is.
+#[test]
+fn a_fault_in_a_combiner_is_not_located() {
+    let dc = ComputeService::new().unwrap();
+    let acc = dc.accelerator(BackendKind::Cpu).unwrap();
+    let d = dc.buffer_from_slice(&[4u32, 2, 0, 1]).unwrap();
+    let err = query!(acc.query(&d).reduce(|| 1u32, |a: u32, b| a / b)).unwrap_err();
+    assert!(
+        matches!(err, dotcompute::Error::KernelFault { .. }),
+        "{err}"
+    );
 }
 
 /// A capture's type comes from the whole chain (here from the second closure), and a
