@@ -104,6 +104,15 @@ pub fn synchronize_reports_each_fault_once(dc: &ComputeService, acc: &Accelerato
     assert!(acc.synchronize().is_err());
     expect_division_by_zero(out.to_vec(), "out, after synchronize");
     acc.synchronize().unwrap();
+    // An acknowledged fault is the reader's: synchronize() no longer returns it, reads do.
+    divide::launch(acc, 4, &a, &zero, &mut out).unwrap();
+    assert_eq!(
+        out.wait().unwrap_err().fault(),
+        Some(&KernelFault::DivisionByZero)
+    );
+    out.acknowledge_fault();
+    acc.synchronize().unwrap();
+    expect_division_by_zero(out.to_vec(), "out, acknowledged");
 }
 
 /// A launch that reads a buffer whose writer faulted has undefined inputs: it reports that

@@ -183,6 +183,22 @@ pub fn queries(env: &Env) -> CaseResult {
             .position(|v| v % 7 == 0)
             .map(|i| ("map(|v: u32| 7000 / (v % 7))".to_string(), i as u64));
         total = total.merge(compare::exact("located fault", &[got], &[want]).map_err(mismatch)?);
+        // The locate passes' faults are the query's: synchronize() never returns them.
+        let mut locate_faults = 0;
+        for _ in 0..64 {
+            match acc.synchronize() {
+                Ok(()) => break,
+                Err(e) => locate_faults += usize::from(e.to_string().contains("query_locate")),
+            }
+        }
+        total = total.merge(
+            compare::exact(
+                "query_locate faults at synchronize()",
+                &[locate_faults],
+                &[0],
+            )
+            .map_err(mismatch)?,
+        );
         let wide: UnifiedBuffer<f64> =
             query!(acc.query(&d).map(|v: u32| v as f64 * 0.5).collect())?;
         let want: Vec<u64> = ids

@@ -488,23 +488,39 @@ impl<T: bytemuck::Pod> UnifiedBuffer<T> {
         self.raw.read_state().check_writer()
     }
 
-    /// A copy of the contents even when the last kernel that wrote the buffer faulted, with
-    /// that fault's error. After a fault the contents are what the work items wrote: each
-    /// faulting item up to its fault, each other item that ran in full; items that the
-    /// accelerator did not run (the CPU stops at a fault, a GPU runs every item) left the
-    /// earlier contents. For finding where a kernel faulted
-    /// (queries mark their elements this way); [`to_vec`](Self::to_vec) refuses such
-    /// contents.
+    /// Marks the fault of the last launch that wrote the buffer, if it faulted, as handled:
+    /// the accelerator's `synchronize()` no longer returns it (reads of the buffer still
+    /// report it). For a caller that launched a kernel expecting a fault and dealt with it.
+    pub fn acknowledge_fault(&self) {
+        if let Some(writer) = self.raw.read_state().last_writer() {
+            writer.acknowledge();
+        }
+    }
+
+    /// Reads the contents on the host even when the last kernel that wrote the buffer
+    /// faulted, with that fault's error. After a fault the contents are what the work items
+    /// wrote: each faulting item up to its fault, each other item that ran in full; items
+    /// that the accelerator did not run (the CPU stops at a fault, a GPU runs every item)
+    /// left the earlier contents. For finding where a kernel faulted (queries mark their
+    /// elements this way); [`read`](Self::read) refuses such contents.
     ///
     /// # Errors
     ///
     /// When the copy back from a device fails.
-    pub fn to_vec_after_fault(&mut self) -> Result<(Vec<T>, Option<Error>), Error> {
-        let state = self.raw.state_mut();
-        let fault = state.check_writer().err();
-        state.make_host_current()?;
-        let bytes = state.host_if_current().unwrap_or(&[]);
-        Ok((as_elements(bytes).to_vec(), fault))
+    pub fn read_after_fault(&self) -> Result<(HostRead<'_, T>, Option<Error>), Error> {
+        loop {
+            let guard = self.raw.read_state();
+            if guard.host_current {
+                let fault = guard.check_writer().err();
+                let read = HostRead {
+                    guard,
+                    _elem: PhantomData,
+                };
+                return Ok((read, fault));
+            }
+            drop(guard);
+            self.raw.write_state().make_host_current()?;
+        }
     }
 
     /// Copies `data` into the buffer; the lengths must match. This also makes a buffer whose

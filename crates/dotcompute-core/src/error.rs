@@ -70,20 +70,23 @@ pub enum Error {
     /// A fault inside a query's closure, located by the query (see `dotcompute::query`): the
     /// operator whose closure faulted and the first element at which it does.
     #[error(
-        "query operator `{operator}` faulted at element {element}{}: {source}",
+        "query operator `{operator}` faulted at element {element}{}: {launch}",
         stage_note(*stage)
     )]
     QueryFault {
         /// The operator as written, e.g. `map(|v: u32| 8 / v)`.
         operator: String,
         /// The element's position among the stage's inputs: in the query's sources (after
-        /// a `skip`, still the source's position) for stage 1.
+        /// a `skip`, still the source's position; in `acc.query(a..b)`, the value minus `a`)
+        /// for stage 1.
         element: u64,
         /// The chain's stage: 1, or, after each `take`/`skip` that follows a filter, the next
         /// (whose elements are the values the stage before kept).
         stage: u32,
-        /// The launch's error (an [`Error::KernelFault`] naming the query's kernel).
-        source: Box<Error>,
+        /// The launch's [`Error::KernelFault`], naming the query's kernel (or, when another
+        /// element faulted differently first there, the element's own fault from the query's
+        /// locate kernel). Shown in the message, so not also the error's `source()`.
+        launch: Box<Error>,
     },
     /// A launch by name of a kernel that was never registered.
     #[error("no kernel named `{name}` is registered{known}")]
@@ -193,7 +196,7 @@ impl Error {
     pub fn fault(&self) -> Option<&KernelFault> {
         match self {
             Error::KernelFault { fault, .. } => Some(fault),
-            Error::QueryFault { source, .. } => source.fault(),
+            Error::QueryFault { launch, .. } => launch.fault(),
             _ => None,
         }
     }

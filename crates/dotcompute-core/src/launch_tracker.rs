@@ -83,6 +83,10 @@ impl Outcome {
 pub trait LaunchCollector: Send + Sync {
     /// Waits for every launch submitted so far and settles their outcomes.
     fn collect(&self) -> Result<(), Error>;
+
+    /// Drops `report` from the faults `synchronize()` will return (its reader handled it):
+    /// [`LaunchTracker::acknowledge`].
+    fn acknowledge(&self, report: &Arc<FaultReport>);
 }
 
 /// One launch on an asynchronous device, from submission until its outcome is known; a
@@ -136,6 +140,17 @@ impl TrackedLaunch {
     /// Its outcome, if already known (never waits).
     pub fn outcome_if_settled(&self) -> Option<&Outcome> {
         self.outcome.get()
+    }
+
+    /// Takes its fault, once settled, off the faults `synchronize()` returns (whoever
+    /// called this handled it); reads of the buffers it wrote still report it.
+    pub fn acknowledge(&self) {
+        if let (Some(Outcome::Fault(report)), Some(collector)) = (
+            self.outcome.get(),
+            self.collector.get().and_then(Weak::upgrade),
+        ) {
+            collector.acknowledge(report);
+        }
     }
 
     /// Waits for its outcome: `Ok` if it ran cleanly, else the fault (or the device's
@@ -476,6 +491,12 @@ impl<E> LaunchTracker<E> {
             Some(report) => Outcome::Fault(Arc::new(report)),
             None => Outcome::Clean,
         }
+    }
+
+    /// Takes `report` off the faults `synchronize()` returns (see
+    /// [`TrackedLaunch::acknowledge`]).
+    pub fn acknowledge(&self, report: &Arc<FaultReport>) {
+        self.state().unreported.retain(|r| !Arc::ptr_eq(r, report));
     }
 
     /// For `synchronize()`: after `collect` (the device's collection), the oldest fault not yet

@@ -10,7 +10,7 @@ use cudarc::driver::result as cu;
 use cudarc::driver::sys;
 use cudarc::driver::{CudaContext, CudaStream};
 use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
-use dotcompute_core::launch_tracker::{LaunchCollector, LaunchTracker};
+use dotcompute_core::launch_tracker::{FaultReport, LaunchCollector, LaunchTracker};
 use dotcompute_core::pool::PoolStatistics;
 use dotcompute_core::{
     AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, Error,
@@ -233,6 +233,10 @@ impl Shared {
 impl LaunchCollector for Shared {
     fn collect(&self) -> Result<(), Error> {
         Shared::collect(self)
+    }
+
+    fn acknowledge(&self, report: &Arc<FaultReport>) {
+        self.launches.acknowledge(report);
     }
 }
 

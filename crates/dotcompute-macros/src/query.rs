@@ -1117,11 +1117,12 @@ fn locate_kernel(
         ..key.clone()
     }));
     let chain = chain_calls(parts.sources.len(), &calls, quote!(), true);
-    let load = parts.loads(quote!(__dc_i));
+    // Item `i` runs element `__dc_base + i`; its mark is `__dc_marks[i]`.
+    let load = parts.loads(quote!((__dc_base as usize + __dc_i)));
     let (capture_params, source_params) = (&parts.capture_params, &parts.source_params);
     let kernel = quote! {
         #[::dotcompute::kernel]
-        pub fn query_locate(#(#capture_params,)* #(#source_params,)* __dc_marks: &mut [u32]) {
+        pub fn query_locate(#(#capture_params,)* #(#source_params,)* __dc_base: u64, __dc_marks: &mut [u32]) {
             let __dc_i = global_id();
             #load
             #chain
@@ -1140,8 +1141,8 @@ fn locate_kernel(
             __dc_error,
             (::dotcompute::query::zip_len(__dc_lens).unwrap_or(0), #first, #stage),
             &[#(#labels),*],
-            |__dc_grid, __dc_marks| {
-                __dotcompute_query::query_locate::launch(__dc_acc, __dc_grid #(, #capture_args)* #(, #source_args)*, __dc_marks)
+            |__dc_base, __dc_grid, __dc_marks| {
+                __dotcompute_query::query_locate::launch(__dc_acc, __dc_grid #(, #capture_args)* #(, #source_args)*, __dc_base, __dc_marks)
             },
         )
     };

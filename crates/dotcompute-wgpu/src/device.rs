@@ -8,7 +8,7 @@ use crate::pool::{BufferPool, buffer_pool};
 use crate::timing::TimestampQueries;
 use dotcompute_core::DeviceTimeCounters;
 use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
-use dotcompute_core::launch_tracker::{LaunchCollector, LaunchTracker};
+use dotcompute_core::launch_tracker::{FaultReport, LaunchCollector, LaunchTracker};
 use dotcompute_core::{
     AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, Error,
     KernelDefinition,
@@ -394,6 +394,10 @@ impl WgpuDevice {
 impl LaunchCollector for Shared {
     fn collect(&self) -> Result<(), Error> {
         Shared::collect(self)
+    }
+
+    fn acknowledge(&self, report: &Arc<FaultReport>) {
+        self.launches.acknowledge(report);
     }
 }
 

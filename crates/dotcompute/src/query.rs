@@ -158,14 +158,20 @@
 //! ```
 //!
 //! After a fault, and only then, the query runs a locate kernel (`query_locate`, one work
-//! item per element running the chain and marking each closure before it runs) to find
-//! the element; the first faulting element is reported, the same on every accelerator.
-//! Elements count in the sources (after `skip`, still their positions there), or, in a
-//! stage after a `take`/`skip` that follows a filter, among the values that stage receives.
-//! A fault in a `reduce` or `scan` combiner, which combines values rather than elements,
-//! and in a `join`'s right key, comes as the launch's [`Error::KernelFault`]. So that the
-//! query reports it, a query with closures returns once the buffers of its result are
-//! written (on accelerators that run launches asynchronously, a wait for its last launch).
+//! item per element running the chain and marking each closure before it runs, over
+//! windows of a million elements) to find the element; the first faulting element is
+//! reported, with its own fault, the same on every accelerator. Elements count in the
+//! sources (after `skip`, still their positions there), or, in a stage after a
+//! `take`/`skip` that follows a filter, among the values that stage receives. A fault in a
+//! `reduce` or `scan` combiner, which combines values rather than elements, in a `join`'s
+//! right key, and in either key of a `join` right after `query(&buffer)` (whose keys run in
+//! kernels of their own), comes as the launch's [`Error::KernelFault`].
+//!
+//! So that the query reports it, a query with operators or a key closure returns once the
+//! buffers of its result are written: on accelerators that run launches asynchronously
+//! (wgpu, CUDA), `collect`, `sort`, `sort_by_key`, `distinct`, `group_by_key`, `scan` and
+//! `join` after operators wait for their last launch (a round trip to the device), where a
+//! kernel launch would return at once.
 //! Every element runs through the chain: `any`, `all` and `position` do not stop at the
 //! first match, so a closure that faults on a later element fails the query where Rust's
 //! iterator would have stopped.
@@ -202,66 +208,96 @@ pub fn zip_len(lens: &[usize]) -> Result<usize, Error> {
     Ok(n)
 }
 
+/// How many elements one locate pass covers at most (its marks: 4 MiB).
+const LOCATE_WINDOW: usize = 1 << 20;
+
 /// Names the operator and element of a fault in a query's closure. After a launch of the
-/// query failed with a fault, `locate(n, marks)` runs the stage's locate kernel over its
-/// first `n` elements, one item each: before each closure it writes the closure's number
-/// (from 1, as `operators` lists them) to the element's mark, and 0 once the element's
-/// chain is done, so an element whose closure faulted keeps that closure's number. An
-/// accelerator may stop a faulted launch early, so the pass runs again over the elements
-/// before the first marked one until none of them faults: the element reported (at
-/// position `first +` its index, with `error` as the source) is the first that faults, on
-/// every accelerator. Any other error, an empty window, or a locate pass that does not fault
-/// the same way (a fault in a combiner, which no element owns) returns `error` as it is.
-/// (Called by `query!`'s expansion, on the error path only.)
+/// query failed with a fault, `locate(base, len, marks)` runs the stage's locate kernel over
+/// elements `base..base + len`, one item each: before each closure it writes the closure's
+/// number (from 1, as `operators` lists them) to the item's mark, and 0 once the element's
+/// chain is done, so an element whose closure faulted keeps that closure's number. Windows
+/// of [`LOCATE_WINDOW`] elements are tried in order; in the first that faults, an
+/// accelerator may have stopped early, so the pass runs again over the elements before the
+/// first marked one until none of them faults, and once more up to that element alone for
+/// its own fault. The element reported (at position `first +` its index) is thus the first
+/// that faults, with its fault, on every accelerator. The locate passes' faults are
+/// acknowledged (the accelerator's `synchronize()` does not return them). Any other error,
+/// or locate passes that do not fault (a fault in a combiner, which no element owns),
+/// return `error` as it is. (Called by `query!`'s expansion, on the error path only.)
 #[doc(hidden)]
 pub fn locate_fault(
     acc: &Accelerator,
     error: Error,
     (n, first, stage): (usize, u64, u32),
     operators: &[&str],
-    mut locate: impl FnMut(u64, &mut UnifiedBuffer<u32>) -> Result<(), Error>,
+    mut locate: impl FnMut(u64, u64, &mut UnifiedBuffer<u32>) -> Result<(), Error>,
 ) -> Error {
-    let Some(fault) = error.fault().cloned() else {
-        return error;
-    };
-    if n == 0 || matches!(error, Error::QueryFault { .. }) {
+    if error.fault().is_none() || n == 0 || matches!(error, Error::QueryFault { .. }) {
         return error;
     }
-    let Ok(mut marks) = acc.buffer_zeroed::<u32>(n) else {
+    let Ok(mut marks) = acc.buffer_zeroed::<u32>(n.min(LOCATE_WINDOW)) else {
         return error;
     };
-    // Marks below `before` are 0 after each pass but for the faulting elements': a pass
-    // either finished an element (0), marked it, or did not run it (its mark is from no pass).
-    let mut found = None;
-    let mut before = n;
-    while before > 0 {
+    // One pass over `base..base + len`: its fault, and the first marked item with its mark.
+    // Every mark is 0 before a pass: clean passes reset each item's, and only items before
+    // the first marked one run again after a faulting pass.
+    let mut pass = |base: usize, len: usize| -> Option<(Error, Option<(usize, u32)>)> {
         // Asynchronous accelerators report the fault once the pass has run.
-        match locate(before as u64, &mut marks).and_then(|()| marks.wait()) {
-            Err(again) if again.fault() == Some(&fault) => {}
-            _ => break,
+        let fault = match locate(base as u64, len as u64, &mut marks).and_then(|()| marks.wait()) {
+            Err(e) if e.fault().is_some() => e,
+            _ => return None,
+        };
+        marks.acknowledge_fault();
+        let marked = marks.read_after_fault().ok().and_then(|(read, _)| {
+            let found = read[..len].iter().position(|&m| m != 0)?;
+            Some((found, read[found]))
+        });
+        Some((fault, marked))
+    };
+    let mut base = 0;
+    let found = loop {
+        if base >= n {
+            break None;
         }
-        let Ok((now, _)) = marks.to_vec_after_fault() else {
-            break;
-        };
-        let Some((i, &mark)) = now[..before].iter().enumerate().find(|&(_, &m)| m != 0) else {
-            break;
-        };
-        found = Some((i, mark));
-        before = i;
-    }
-    let Some((i, operator)) = found.and_then(|(i, mark)| {
-        let operator = operators.get((mark as usize).checked_sub(1)?)?;
-        Some((i, operator))
-    }) else {
+        let len = (n - base).min(LOCATE_WINDOW);
+        match pass(base, len) {
+            None => base += len,
+            Some((_, None)) => break None,
+            Some((_, Some(mut at))) => {
+                // Shrink to the first faulting element, then take its own fault.
+                while at.0 > 0 {
+                    match pass(base, at.0) {
+                        Some((_, Some(earlier))) => at = earlier,
+                        _ => break,
+                    }
+                }
+                break pass(base, at.0 + 1).map(|(own, _)| (base + at.0, at.1, own));
+            }
+        }
+    };
+    let Some((i, mark, own)) = found else {
+        return error;
+    };
+    let Some(operator) = (mark as usize)
+        .checked_sub(1)
+        .and_then(|k| operators.get(k))
+    else {
         return error;
     };
     let element = first + i as u64;
     tracing::debug!(operator, element, "located a query fault");
+    // The launch's own error when the element's fault is the one it reported; otherwise the
+    // element's (from the locate kernel): another element faulted differently first there.
+    let launch = if own.fault() == error.fault() {
+        error
+    } else {
+        own
+    };
     Error::QueryFault {
         operator: (*operator).to_string(),
         element,
         stage,
-        source: Box::new(error),
+        launch: Box::new(launch),
     }
 }
 

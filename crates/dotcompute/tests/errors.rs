@@ -258,7 +258,7 @@ fn integer_division_faults_are_errors() {
     assert_eq!(out.to_vec().unwrap(), [5, i32::MIN / 2, 1]);
 }
 
-/// After a fault, `to_vec` refuses the contents; `to_vec_after_fault` gives what the work
+/// After a fault, `to_vec` refuses the contents; `read_after_fault` gives what the work
 /// items wrote, with the fault, and `wait` reports the fault without copying.
 #[test]
 fn contents_after_a_fault_are_readable_on_request() {
@@ -272,7 +272,10 @@ fn contents_after_a_fault_are_readable_on_request() {
         Some(&KernelFault::DivisionByZero)
     );
     assert!(out.to_vec().is_err());
-    let (contents, fault) = out.to_vec_after_fault().unwrap();
+    let (contents, fault) = {
+        let (read, fault) = out.read_after_fault().unwrap();
+        (read.to_vec(), fault)
+    };
     assert_eq!(
         fault.as_ref().and_then(Error::fault),
         Some(&KernelFault::DivisionByZero)
@@ -284,8 +287,8 @@ fn contents_after_a_fault_are_readable_on_request() {
     // Contents written anew are the buffer's again.
     out.copy_from_slice(&[1, 2, 3]).unwrap();
     out.wait().unwrap();
-    let (contents, fault) = out.to_vec_after_fault().unwrap();
-    assert_eq!(contents, [1, 2, 3]);
+    let (contents, fault) = out.read_after_fault().unwrap();
+    assert_eq!(*contents, [1, 2, 3]);
     assert!(fault.is_none());
 }
 
