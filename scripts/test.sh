@@ -11,28 +11,39 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 fi
 
-# Mesa's lavapipe: a Vulkan device on the CPU, so the wgpu backend's tests run on any machine.
-# Installed only when missing, as root or through passwordless sudo; without it the wgpu tests
-# would skip, so they are told to fail instead (DOTCOMPUTE_REQUIRE_WGPU).
-if command -v dpkg-query >/dev/null 2>&1; then
-  need=()
-  for pkg in mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0; do
+# Installs the Debian packages "$@" that are missing, as root or through passwordless sudo;
+# fails when they stay missing. ($purpose says what for.)
+install_debs() {
+  command -v dpkg-query >/dev/null 2>&1 || return 1
+  local need=() pkg
+  for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
   done
-  installed=1
-  if ((${#need[@]})); then
-    echo "== installing ${need[*]} (Vulkan on the CPU for the wgpu tests)"
-    sudo=()
-    [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
-    export DEBIAN_FRONTEND=noninteractive
-    "${sudo[@]}" apt-get update -qq || true
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" || installed=0
-  fi
-  if ((installed)); then
-    export DOTCOMPUTE_REQUIRE_WGPU=1
-  else
-    echo "WARNING: could not install ${need[*]}: the wgpu tests will report themselves SKIPPED" >&2
-  fi
+  ((${#need[@]})) || return 0
+  echo "== installing ${need[*]} ($purpose)"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq || true
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
+}
+
+# Mesa's lavapipe: a Vulkan device on the CPU, so the wgpu backend's tests run on any machine.
+# Without it the wgpu tests would skip, so they are told to fail instead
+# (DOTCOMPUTE_REQUIRE_WGPU).
+purpose="Vulkan on the CPU for the wgpu tests"
+if install_debs mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0; then
+  export DOTCOMPUTE_REQUIRE_WGPU=1
+else
+  echo "WARNING: could not install lavapipe: the wgpu tests will report themselves SKIPPED" >&2
+fi
+# PoCL: a real OpenCL implementation on the CPU, so that every kernel's OpenCL C is built on
+# any machine (DOTCOMPUTE_REQUIRE_OPENCL, as above).
+purpose="OpenCL on the CPU for the OpenCL tests"
+if install_debs pocl-opencl-icd ocl-icd-libopencl1; then
+  export DOTCOMPUTE_REQUIRE_OPENCL=1
+else
+  echo "WARNING: could not install PoCL: the OpenCL tests will report themselves SKIPPED" >&2
 fi
 # NVRTC from NVIDIA's pip wheel, so that every generated CUDA kernel is compiled in the tests
 # (no GPU or CUDA toolkit needed). Installed once into target/, found through

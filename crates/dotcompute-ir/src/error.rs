@@ -16,6 +16,16 @@ pub enum IrError {
         /// What rule was broken.
         message: String,
     },
+    /// A target language cannot express something the kernel uses.
+    #[error("kernel `{kernel}` needs {need}, which the {target} emitter does not support")]
+    Unsupported {
+        /// Kernel name.
+        kernel: String,
+        /// The target language.
+        target: &'static str,
+        /// What the kernel needs.
+        need: String,
+    },
     /// Serialized IR could not be decoded (a version mismatch or corrupt bytes).
     #[error("cannot decode kernel IR: {0}")]
     Decode(String),

@@ -1,0 +1,57 @@
+//! OpenCL C from the IR: the OpenCL dialect of the C-family emitter ([`super::c_family`],
+//! which describes how Rust's semantics are kept), for OpenCL 1.2 devices and later.
+//!
+//! Entry point: `__kernel void dotcompute_main(__global const dc_params* p, __global uint*
+//! fault, __global T0* b0, ...)`: the parameter block (as [`super::abi::ParamsLayout`]
+//! describes it) and the fault record in buffers of their own, then one argument per buffer
+//! parameter (scalars travel in the block). An ordinary kernel runs over a 1-D range of at
+//! least the grid's work items (items past it leave at once); a cooperative kernel over a
+//! 3-D range of whole groups of the launch's group size, whose global ids are the items'
+//! coordinates. Build with [`OPENCL_BUILD_OPTIONS`].
+
+use super::abi::ParamsLayout;
+use super::c_family::{self, Dialect};
+use crate::error::IrError;
+use crate::program::Kernel;
+
+/// Build options the emitted source needs for Rust's float semantics: correctly rounded
+/// single-precision division and square root (OpenCL allows 2.5 and 3 ulp by default).
+/// Contraction is turned off in the source (`#pragma OPENCL FP_CONTRACT OFF`); denormals
+/// are kept unless a device cannot (`-cl-denorms-are-zero` is never given).
+pub const OPENCL_BUILD_OPTIONS: &str = "-cl-fp32-correctly-rounded-divide-sqrt";
+
+/// The kernel function's name in the emitted source.
+pub const ENTRY_POINT: &str = c_family::ENTRY_POINT;
+
+/// An emitted OpenCL C program and what the host needs to launch it.
+#[derive(Clone, Debug)]
+pub struct OpenClProgram {
+    /// OpenCL C source.
+    pub source: String,
+    /// The parameter block's layout.
+    pub params: ParamsLayout,
+    /// The messages of the kernel's `panic!`s, by number.
+    pub traps: Vec<String>,
+}
+
+/// Emits the OpenCL C source of a validated kernel.
+///
+/// # Errors
+///
+/// [`IrError::Unsupported`] for a kernel with subgroup operations (OpenCL's subgroups are an
+/// extension the emitter does not target yet).
+pub fn emit(kernel: &Kernel) -> Result<OpenClProgram, IrError> {
+    if kernel.uses_subgroups() {
+        return Err(IrError::Unsupported {
+            kernel: kernel.name.clone(),
+            target: "OpenCL C",
+            need: "subgroup operations".into(),
+        });
+    }
+    let program = c_family::emit(kernel, Dialect::OpenCl);
+    Ok(OpenClProgram {
+        source: program.source,
+        params: program.params,
+        traps: program.traps,
+    })
+}

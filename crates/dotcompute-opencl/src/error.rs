@@ -1,0 +1,50 @@
+//! Errors of the OpenCL support.
+
+use dotcompute_core::Error;
+use thiserror::Error;
+
+/// What can go wrong with OpenCL.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum OpenClError {
+    /// No OpenCL library could be loaded, or it lists no platform.
+    #[error("OpenCL is not available: {reason}")]
+    Unavailable {
+        /// Why.
+        reason: String,
+    },
+    /// An OpenCL call failed.
+    #[error("{what} on {device}: {reason}")]
+    Api {
+        /// What was being done.
+        what: String,
+        /// The device (or platform).
+        device: String,
+        /// The OpenCL error.
+        reason: String,
+    },
+    /// The kernel cannot be written in OpenCL C (see `dotcompute_ir::emit::opencl`).
+    #[error(transparent)]
+    Emit(#[from] dotcompute_ir::IrError),
+    /// The device's compiler rejected the generated source (a bug in the emitter: please
+    /// report it).
+    #[error("{device} could not build kernel `{kernel}`: {log}")]
+    Build {
+        /// The kernel.
+        kernel: String,
+        /// The device.
+        device: String,
+        /// The error and the build log.
+        log: String,
+    },
+}
+
+impl From<OpenClError> for Error {
+    fn from(e: OpenClError) -> Self {
+        Error::Backend {
+            backend: "opencl".into(),
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+        }
+    }
+}
