@@ -11,8 +11,7 @@
 //! Floats: the source must be compiled with `--fmad=false` (no contraction of `a * b + c`,
 //! [`CUDA_COMPILE_OPTIONS`]); `mul_add` is `fma`.
 
-use super::abi::ParamsLayout;
-use super::c_family::{self, Dialect};
+use super::c_family::{self, CProgram, Dialect};
 use crate::program::Kernel;
 
 /// NVRTC options the emitted source needs for Rust's float semantics: no contraction of
@@ -28,23 +27,10 @@ pub const CUDA_COMPILE_OPTIONS: &[&str] = &[
 /// The kernel function's name in the emitted source.
 pub const ENTRY_POINT: &str = c_family::ENTRY_POINT;
 
-/// An emitted translation unit and what the host needs to launch it.
-#[derive(Clone, Debug)]
-pub struct CudaProgram {
-    /// CUDA C++ source.
-    pub source: String,
-    /// The parameter block's layout.
-    pub params: ParamsLayout,
-    /// The messages of the kernel's `panic!`s, by number.
-    pub traps: Vec<String>,
-}
+/// An emitted CUDA C++ program and what the host needs to launch it.
+pub type CudaProgram = CProgram;
 
 /// Emits the CUDA C++ source of a validated kernel.
 pub fn emit(kernel: &Kernel) -> CudaProgram {
-    let program = c_family::emit(kernel, Dialect::Cuda);
-    CudaProgram {
-        source: program.source,
-        params: program.params,
-        traps: program.traps,
-    }
+    c_family::emit(kernel, Dialect::Cuda)
 }

@@ -9,8 +9,7 @@
 //! 3-D range of whole groups of the launch's group size, whose global ids are the items'
 //! coordinates. Build with [`OPENCL_BUILD_OPTIONS`].
 
-use super::abi::ParamsLayout;
-use super::c_family::{self, Dialect};
+use super::c_family::{self, CProgram, Dialect};
 use crate::error::IrError;
 use crate::program::Kernel;
 
@@ -24,15 +23,7 @@ pub const OPENCL_BUILD_OPTIONS: &str = "-cl-fp32-correctly-rounded-divide-sqrt";
 pub const ENTRY_POINT: &str = c_family::ENTRY_POINT;
 
 /// An emitted OpenCL C program and what the host needs to launch it.
-#[derive(Clone, Debug)]
-pub struct OpenClProgram {
-    /// OpenCL C source.
-    pub source: String,
-    /// The parameter block's layout.
-    pub params: ParamsLayout,
-    /// The messages of the kernel's `panic!`s, by number.
-    pub traps: Vec<String>,
-}
+pub type OpenClProgram = CProgram;
 
 /// Emits the OpenCL C source of a validated kernel.
 ///
@@ -48,10 +39,5 @@ pub fn emit(kernel: &Kernel) -> Result<OpenClProgram, IrError> {
             need: "subgroup operations".into(),
         });
     }
-    let program = c_family::emit(kernel, Dialect::OpenCl);
-    Ok(OpenClProgram {
-        source: program.source,
-        params: program.params,
-        traps: program.traps,
-    })
+    Ok(c_family::emit(kernel, Dialect::OpenCl))
 }
