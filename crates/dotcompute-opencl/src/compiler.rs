@@ -7,6 +7,7 @@ use opencl3::context::Context;
 use opencl3::device::{CL_DEVICE_TYPE_ALL, Device};
 use opencl3::kernel::Kernel;
 use opencl3::program::Program;
+use std::sync::OnceLock;
 
 /// An OpenCL device, as its platform describes it.
 #[derive(Clone, Debug)]
@@ -37,13 +38,20 @@ impl std::fmt::Display for OpenClDevice {
     }
 }
 
-/// Every device of every OpenCL platform.
+/// Every device of every OpenCL platform, found once per process: first calls into the ICD
+/// loader from two threads at once can see no devices, or crash, with PoCL 3.1 (measured
+/// 2026-12-01), so discovery runs once behind a lock and later calls get its result.
 ///
 /// # Errors
 ///
 /// [`OpenClError::Unavailable`] when no OpenCL library can be loaded or it has no platform;
 /// [`OpenClError::Api`] when a platform cannot list its devices.
 pub fn devices() -> Result<Vec<OpenClDevice>, OpenClError> {
+    static FOUND: OnceLock<Result<Vec<OpenClDevice>, OpenClError>> = OnceLock::new();
+    FOUND.get_or_init(discover).clone()
+}
+
+fn discover() -> Result<Vec<OpenClDevice>, OpenClError> {
     let platforms = opencl3::platform::get_platforms().map_err(|e| OpenClError::Unavailable {
         reason: format!("no OpenCL library or platform ({e})"),
     })?;

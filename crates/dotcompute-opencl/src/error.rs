@@ -4,7 +4,7 @@ use dotcompute_core::Error;
 use thiserror::Error;
 
 /// What can go wrong with OpenCL.
-#[derive(Debug, Error)]
+#[derive(Clone, Debug, Error)]
 #[non_exhaustive]
 pub enum OpenClError {
     /// No OpenCL library could be loaded, or it lists no platform.
