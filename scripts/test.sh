@@ -11,11 +11,16 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 fi
 
-# Installs the Debian packages "$@" that are missing, as root or through passwordless sudo;
-# fails when they stay missing. ($purpose says what for.)
+# Installs the Debian packages "${@:2}" that are missing (for what "$1" says), as root or
+# through passwordless sudo; fails when they stay missing or there is no dpkg.
 install_debs() {
-  command -v dpkg-query >/dev/null 2>&1 || return 1
-  local need=() pkg
+  local purpose=$1 pkg
+  shift
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "not a Debian-like system: install $* yourself ($purpose)" >&2
+    return 1
+  fi
+  local need=()
   for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
   done
@@ -24,27 +29,28 @@ install_debs() {
   local sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq || true
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
+  ${sudo[@]+"${sudo[@]}"} apt-get update -qq || true
+  ${sudo[@]+"${sudo[@]}"} apt-get install -y -qq --no-install-recommends "${need[@]}"
 }
 
 # Mesa's lavapipe: a Vulkan device on the CPU, so the wgpu backend's tests run on any machine.
 # Without it the wgpu tests would skip, so they are told to fail instead
 # (DOTCOMPUTE_REQUIRE_WGPU).
-purpose="Vulkan on the CPU for the wgpu tests"
-if install_debs mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0; then
+if install_debs "Vulkan on the CPU for the wgpu tests" mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0; then
   export DOTCOMPUTE_REQUIRE_WGPU=1
 else
   echo "WARNING: could not install lavapipe: the wgpu tests will report themselves SKIPPED" >&2
 fi
 # PoCL: a real OpenCL implementation on the CPU, so that every kernel's OpenCL C is built on
 # any machine (DOTCOMPUTE_REQUIRE_OPENCL, as above).
-purpose="OpenCL on the CPU for the OpenCL tests"
-if install_debs pocl-opencl-icd ocl-icd-libopencl1; then
+if install_debs "OpenCL on the CPU for the OpenCL tests" pocl-opencl-icd ocl-icd-libopencl1; then
   export DOTCOMPUTE_REQUIRE_OPENCL=1
 else
   echo "WARNING: could not install PoCL: the OpenCL tests will report themselves SKIPPED" >&2
 fi
+# The CPU and lavapipe run every conformance case: a case skipped for a missing capability
+# fails instead (set it to 0 to let such cases skip, e.g. on a device without subgroups).
+export DOTCOMPUTE_REQUIRE_ALL_CASES="${DOTCOMPUTE_REQUIRE_ALL_CASES:-1}"
 # NVRTC from NVIDIA's pip wheel, so that every generated CUDA kernel is compiled in the tests
 # (no GPU or CUDA toolkit needed). Installed once into target/, found through
 # DOTCOMPUTE_NVRTC_DIR; without pip the CUDA compile tests report themselves SKIPPED.

@@ -26,3 +26,14 @@ pub fn explode(limit: u32, out: &mut [u32]) {
     }
     out[i] = 1;
 }
+
+/// Stores 7 from its own index upwards until a store falls outside `out`: only the fault
+/// ends the loop, as Rust's panic would.
+#[kernel]
+pub fn store_until_fault(out: &mut [u32]) {
+    let mut i = global_id();
+    loop {
+        out[i] = 7;
+        i += 1;
+    }
+}

@@ -6,6 +6,10 @@ use dotcompute::prelude::*;
 /// Every kernel of the suite (for checks over all generated code, such as WGSL validation).
 pub fn all() -> Vec<&'static KernelDefinition> {
     vec![
+        crate::faulting::shifted_copy::definition(),
+        crate::faulting::divide::definition(),
+        crate::faulting::explode::definition(),
+        crate::faulting::store_until_fault::definition(),
         vector_add::definition(),
         saxpy::definition(),
         mandelbrot::definition(),

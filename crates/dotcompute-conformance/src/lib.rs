@@ -17,6 +17,7 @@ pub mod cooperative;
 pub mod fault_rules;
 pub mod faulting;
 pub mod kernels;
+mod needs;
 pub mod queries;
 mod random;
 pub mod reference;
@@ -26,6 +27,7 @@ pub mod subgroups;
 pub use cases::MATH;
 pub use cases::{CASES, Case};
 pub use compare::{Mismatch, Outcome, Tolerance};
+pub use needs::Needs;
 
 use dotcompute::{Accelerator, BackendKind, ComputeService, CpuOptions, SimdLevel};
 
@@ -97,14 +99,36 @@ pub fn run_test(name: &str, setup: impl FnOnce() -> Option<Env>) {
         );
         return;
     };
+    if let Some(lacks) = case.needs.unmet(&env.acc.info().capabilities) {
+        assert_ne!(
+            std::env::var("DOTCOMPUTE_REQUIRE_ALL_CASES").as_deref(),
+            Ok("1"),
+            "conformance case `{name}` needs {lacks}, which {} lacks (DOTCOMPUTE_REQUIRE_ALL_CASES=1)",
+            env.acc.info()
+        );
+        eprintln!(
+            "SKIPPED conformance case `{name}` on {}: it needs {lacks}",
+            env.acc.info().name
+        );
+        return;
+    }
     match (case.run)(&env) {
-        Ok(outcome) => eprintln!(
-            "{name} on {}: {} values, max error {} ulp (tolerance {})",
-            env.acc.info().name,
-            outcome.compared,
-            outcome.max_ulp,
-            case.tolerance
-        ),
+        Ok(outcome) => {
+            // The declaration covers what the case launched.
+            let launched = Needs::launched(&env.dc);
+            if let Some(missing) = case.needs.missing(&launched) {
+                panic!(
+                    "conformance case `{name}` launched kernels needing {missing}, which its `needs` do not declare"
+                );
+            }
+            eprintln!(
+                "{name} on {}: {} values, max error {} ulp (tolerance {})",
+                env.acc.info().name,
+                outcome.compared,
+                outcome.max_ulp,
+                case.tolerance
+            )
+        }
         Err(e) => panic!(
             "conformance case `{name}` failed on {}: {e}",
             env.acc.info()
@@ -124,6 +148,7 @@ macro_rules! conformance_tests {
             control_flow, values_and_shadowing, atomics,
             grid_of_one, odd_sized_grid, empty_buffer, grid_2d, grid_3d, group_ids,
             grid_beyond_u32, poly8, poly32, triad, partial_sums,
+            store_fault_ends_the_item,
             block_sum, group_scan, transpose_tiled, shared_out_of_bounds, tail_after_barrier,
             return_in_group_branch, histogram_shared, matmul_tiled, register_tile,
             matmul_tiled_register, private_across_barrier, private_out_of_bounds,

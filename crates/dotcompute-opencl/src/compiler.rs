@@ -2,9 +2,12 @@
 
 use crate::error::OpenClError;
 use dotcompute_core::KernelDefinition;
+use dotcompute_ir::Requirements;
 use dotcompute_ir::emit::opencl::{self, ENTRY_POINT, OPENCL_BUILD_OPTIONS, OpenClProgram};
 use opencl3::context::Context;
-use opencl3::device::{CL_DEVICE_TYPE_ALL, Device};
+use opencl3::device::{
+    CL_DEVICE_TYPE_ALL, CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT, CL_FP_DENORM, Device,
+};
 use opencl3::kernel::Kernel;
 use opencl3::program::Program;
 use std::sync::OnceLock;
@@ -22,6 +25,11 @@ pub struct OpenClDevice {
     pub driver: String,
     /// Its extensions, separated by spaces.
     pub extensions: String,
+    /// Bytes of local (work-group shared) memory.
+    pub local_memory_bytes: u64,
+    /// Its `f32` operations follow IEEE 754 as Rust's do: subnormals kept, and division and
+    /// square root correctly rounded when asked for (`CL_DEVICE_SINGLE_FP_CONFIG`).
+    pub ieee_f32: bool,
     device: Device,
 }
 
@@ -61,6 +69,7 @@ fn discover() -> Result<Vec<OpenClDevice>, OpenClError> {
         });
     }
     let mut found = Vec::new();
+    let mut failed = None;
     for platform in platforms {
         let platform_name = platform
             .name()
@@ -69,12 +78,14 @@ fn discover() -> Result<Vec<OpenClDevice>, OpenClError> {
             Ok(ids) => ids,
             // A platform without devices reports an error rather than an empty list.
             Err(e) if e.0 == opencl3::error_codes::CL_DEVICE_NOT_FOUND => Vec::new(),
+            // A broken platform does not hide the others' devices.
             Err(e) => {
-                return Err(OpenClError::Api {
+                failed.get_or_insert(OpenClError::Api {
                     what: "listing devices".into(),
                     device: platform_name,
                     reason: e.to_string(),
                 });
+                continue;
             }
         };
         for id in ids {
@@ -85,11 +96,19 @@ fn discover() -> Result<Vec<OpenClDevice>, OpenClError> {
                 version: device.version().unwrap_or_default(),
                 driver: device.driver_version().unwrap_or_default(),
                 extensions: device.extensions().unwrap_or_default(),
+                local_memory_bytes: device.local_mem_size().unwrap_or(0),
+                ieee_f32: device.single_fp_config().is_ok_and(|config| {
+                    let needed = CL_FP_DENORM | CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT;
+                    config & needed == needed
+                }),
                 device,
             });
         }
     }
-    Ok(found)
+    match failed {
+        Some(error) if found.is_empty() => Err(error),
+        _ => Ok(found),
+    }
 }
 
 /// Builds kernels' OpenCL C for one device (a context of its own).
@@ -126,18 +145,49 @@ impl OpenClCompiler {
     ///
     /// # Errors
     ///
-    /// [`OpenClError::Emit`] for a kernel OpenCL C cannot express (subgroup operations),
-    /// or when the kernel's IR does not decode; [`OpenClError::Build`] with the device's
-    /// log when the device's compiler rejects the source.
+    /// [`OpenClError::Unsupported`] when the device lacks what the kernel needs (`f64`,
+    /// 64-bit atomics, its shared memory) or IEEE `f32` (subnormals, correctly rounded
+    /// division and square root); [`OpenClError::Emit`] for a kernel OpenCL C cannot
+    /// express (subgroup operations) or whose IR does not decode; [`OpenClError::Build`]
+    /// with the device's log when the device's compiler rejects the source.
     pub fn build(&self, def: &'static KernelDefinition) -> Result<OpenClProgram, OpenClError> {
-        let kernel_ir = def.ir().map_err(|e| OpenClError::Build {
-            kernel: def.name().to_string(),
-            device: self.device.to_string(),
-            log: e.to_string(),
+        let kernel_ir = def.ir().map_err(|e| match e {
+            dotcompute_core::Error::Ir(ir) => OpenClError::Emit(ir),
+            other => OpenClError::Build {
+                kernel: def.name().to_string(),
+                device: self.device.to_string(),
+                log: other.to_string(),
+            },
         })?;
+        if let Some(need) = self.lacks(&kernel_ir.requirements()) {
+            return Err(OpenClError::Unsupported {
+                kernel: def.name().to_string(),
+                device: self.device.to_string(),
+                need,
+            });
+        }
         let emitted = opencl::emit(kernel_ir)?;
         self.build_source(def.name(), &emitted.source)?;
         Ok(emitted)
+    }
+
+    /// What the device lacks of `needs`, or of IEEE `f32`, in words.
+    fn lacks(&self, needs: &Requirements) -> Option<String> {
+        let device = &self.device;
+        if !device.ieee_f32 {
+            Some("IEEE f32 (subnormals, correctly rounded division and square root)".into())
+        } else if needs.f64 && !device.has_extension("cl_khr_fp64") {
+            Some("f64 (cl_khr_fp64)".into())
+        } else if needs.atomics64
+            && !(device.has_extension("cl_khr_int64_base_atomics")
+                && device.has_extension("cl_khr_int64_extended_atomics"))
+        {
+            Some("64-bit atomics (cl_khr_int64_base_atomics and _extended_atomics)".into())
+        } else if needs.shared_bytes > device.local_memory_bytes {
+            Some(format!("{} bytes of local memory", needs.shared_bytes))
+        } else {
+            None
+        }
     }
 
     /// Builds OpenCL C `source` (named `kernel` in errors) with [`OPENCL_BUILD_OPTIONS`] and

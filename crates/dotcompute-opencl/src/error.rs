@@ -26,6 +26,16 @@ pub enum OpenClError {
     /// The kernel cannot be written in OpenCL C (see `dotcompute_ir::emit::opencl`).
     #[error(transparent)]
     Emit(#[from] dotcompute_ir::IrError),
+    /// The device lacks what the kernel needs (or what Rust's float semantics need).
+    #[error("kernel `{kernel}` needs {need}, which {device} does not have")]
+    Unsupported {
+        /// The kernel.
+        kernel: String,
+        /// The device.
+        device: String,
+        /// What is missing.
+        need: String,
+    },
     /// The device's compiler rejected the generated source (a bug in the emitter: please
     /// report it).
     #[error("{device} could not build kernel `{kernel}`: {log}")]

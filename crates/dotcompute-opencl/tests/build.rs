@@ -27,11 +27,6 @@ fn every_conformance_kernel_builds_on_each_device() {
         let (mut built, mut refused, mut failures) = (0, 0, Vec::new());
         for def in dotcompute_conformance::kernels::all() {
             let ir = def.ir().unwrap();
-            let needs_fp64 = ir.requirements().f64;
-            if needs_fp64 && !device.has_extension("cl_khr_fp64") {
-                refused += 1;
-                continue;
-            }
             match compiler.build(def) {
                 Ok(program) => {
                     assert!(program.source.contains("__kernel void dotcompute_main("));
@@ -39,6 +34,10 @@ fn every_conformance_kernel_builds_on_each_device() {
                 }
                 Err(OpenClError::Emit(e)) => {
                     assert!(ir.uses_subgroups(), "{}: {e}", def.name());
+                    refused += 1;
+                }
+                Err(e @ OpenClError::Unsupported { .. }) => {
+                    eprintln!("refused: {e}");
                     refused += 1;
                 }
                 Err(e) => failures.push(format!("== {}\n{e}", def.name())),
@@ -63,6 +62,7 @@ fn a_build_error_carries_the_devices_log() {
         return;
     };
     let Some(device) = found.first() else {
+        assert!(!required(), "OpenCL is required but lists no device");
         return;
     };
     let compiler = OpenClCompiler::new(device).unwrap();

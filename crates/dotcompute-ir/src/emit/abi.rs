@@ -1,5 +1,5 @@
 //! The launch ABI the GPU emitters share: the parameter block's slots and the fault record's
-//! codes, so that one host-side implementation serves WGSL and CUDA alike.
+//! codes, so that one host-side implementation serves WGSL, CUDA and OpenCL C alike.
 //!
 //! The fault record is eight `u32`s: code, parameter, index (low, high), launch id; a kernel
 //! writes the first fault of a launch with a compare-exchange on the code.

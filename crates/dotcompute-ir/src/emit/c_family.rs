@@ -1,5 +1,5 @@
 //! C-family source from the IR: CUDA C++ ([`super::cuda`]) and OpenCL C ([`super::opencl`])
-//! from one walker over statements and expressions, each [`Dialect`] spelling its types,
+//! from one walker over statements and expressions, each dialect spelling its types,
 //! address spaces, intrinsics, atomics and barriers.
 //!
 //! The emitted source keeps Rust's semantics where C and C++ differ:
@@ -44,7 +44,7 @@ pub const ENTRY_POINT: &str = "dotcompute_main";
 
 /// The C-family language emitted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
+pub(crate) enum Dialect {
     /// CUDA C++ for NVRTC.
     Cuda,
     /// OpenCL C 1.2 (with the `cl_khr_fp64` and 64-bit atomics extensions where used).
@@ -180,8 +180,9 @@ pub struct CProgram {
 }
 
 /// Emits the source of a validated kernel in `dialect`. (OpenCL C has no subgroup
-/// operations here: [`super::opencl::emit`] refuses such kernels before.)
-pub fn emit(kernel: &Kernel, dialect: Dialect) -> CProgram {
+/// operations here: `opencl::emit`, the only way in for that dialect, refuses such
+/// kernels before.)
+pub(crate) fn emit(kernel: &Kernel, dialect: Dialect) -> CProgram {
     Emitter::new(kernel, dialect).program()
 }
 
@@ -1087,6 +1088,13 @@ impl<'k> Emitter<'k> {
         let pad = "    ".repeat(depth);
         let mut faultable = false;
         crate::program::stmt_exprs(s, &mut |e| faultable |= can_fault(e, self.checked));
+        // A checked store faults too (out of bounds): the item ends there, as Rust's panic
+        // ends it (a loop that only a panic leaves must not run on).
+        faultable |= self.checked
+            && matches!(
+                s,
+                Stmt::Store { .. } | Stmt::SharedStore { .. } | Stmt::PrivateStore { .. }
+            );
         match s {
             Stmt::Let { local, init } if body.flow != Flow::Function => {
                 // Declared at the top of a cooperative kernel's body.

@@ -1041,6 +1041,13 @@ impl<'k> Emitter<'k> {
         let pad = "    ".repeat(depth);
         let mut faultable = false;
         crate::program::stmt_exprs(s, &mut |e| faultable |= can_fault(e, self.checked));
+        // A checked store faults too (out of bounds): the item ends there, as Rust's panic
+        // ends it (a loop that only a panic leaves must not run on).
+        faultable |= self.checked
+            && matches!(
+                s,
+                Stmt::Store { .. } | Stmt::SharedStore { .. } | Stmt::PrivateStore { .. }
+            );
         match s {
             Stmt::Let { local, init } if body.flow != Flow::Function => {
                 // A cooperative kernel's locals are private variables of the module.

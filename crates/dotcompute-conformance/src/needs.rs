@@ -1,0 +1,151 @@
+//! What a conformance case needs of an accelerator beyond ordinary kernels (which, with
+//! their 64-bit ids, every device backend runs today): `f64`, 64-bit or float atomics,
+//! cooperative kernels and their shared memory, subgroups. A case an accelerator cannot run
+//! is skipped with the reason (a failure under `DOTCOMPUTE_REQUIRE_ALL_CASES=1`), and every
+//! run checks the declaration against the kernels the case launched, so that it cannot
+//! fall behind the case.
+
+use dotcompute::ir::Requirements;
+use dotcompute::{Capabilities, ComputeService};
+
+/// A case's needs (the default: none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// `f64` arithmetic.
+    pub f64: bool,
+    /// Atomics on 64-bit elements.
+    pub atomics64: bool,
+    /// Atomic add on float elements.
+    pub float_atomics: bool,
+    /// Cooperative kernels (`barrier()`, shared arrays).
+    pub cooperative: bool,
+    /// Subgroup operations.
+    pub subgroups: bool,
+    /// Bytes of shared memory per group.
+    pub shared_bytes: u64,
+}
+
+impl Needs {
+    /// Nothing beyond ordinary kernels.
+    pub const NONE: Needs = Needs {
+        f64: false,
+        atomics64: false,
+        float_atomics: false,
+        cooperative: false,
+        subgroups: false,
+        shared_bytes: 0,
+    };
+
+    /// `f64` arithmetic.
+    pub const F64: Needs = Needs {
+        f64: true,
+        ..Needs::NONE
+    };
+
+    /// Cooperative kernels with `shared_bytes` of shared memory per group.
+    pub const fn cooperative(shared_bytes: u64) -> Needs {
+        Needs {
+            cooperative: true,
+            shared_bytes,
+            ..Needs::NONE
+        }
+    }
+
+    /// Subgroup operations (in cooperative kernels with `shared_bytes` of shared memory).
+    pub const fn subgroups(shared_bytes: u64) -> Needs {
+        Needs {
+            subgroups: true,
+            ..Needs::cooperative(shared_bytes)
+        }
+    }
+
+    /// These needs and `other`'s.
+    pub const fn and(self, other: Needs) -> Needs {
+        Needs {
+            f64: self.f64 || other.f64,
+            atomics64: self.atomics64 || other.atomics64,
+            float_atomics: self.float_atomics || other.float_atomics,
+            cooperative: self.cooperative || other.cooperative,
+            subgroups: self.subgroups || other.subgroups,
+            shared_bytes: if self.shared_bytes > other.shared_bytes {
+                self.shared_bytes
+            } else {
+                other.shared_bytes
+            },
+        }
+    }
+
+    /// A kernel's needs.
+    pub fn of(requirements: &Requirements) -> Needs {
+        Needs {
+            f64: requirements.f64,
+            atomics64: requirements.atomics64,
+            float_atomics: requirements.float_atomics,
+            cooperative: requirements.cooperative,
+            subgroups: requirements.subgroups,
+            shared_bytes: requirements.shared_bytes,
+        }
+    }
+
+    /// The needs of the kernels `dc` has compiled (by name, among the suite's kernels:
+    /// `kernels::all()`; the union over kernels that share a name).
+    pub fn launched(dc: &ComputeService) -> Needs {
+        let all = crate::kernels::all();
+        let mut needs = Needs::NONE;
+        for stat in dc.statistics() {
+            for def in all.iter().filter(|d| d.name() == stat.kernel) {
+                if let Ok(ir) = def.ir() {
+                    needs = needs.and(Needs::of(&ir.requirements()));
+                }
+            }
+        }
+        needs
+    }
+
+    /// What these needs hold that `caps` lacks, in words (`None`: it has everything).
+    pub fn unmet(&self, caps: &Capabilities) -> Option<String> {
+        let mut lacks = Vec::new();
+        if self.f64 && !caps.f64 {
+            lacks.push("f64".to_string());
+        }
+        if self.atomics64 && !caps.atomics64 {
+            lacks.push("64-bit atomics".into());
+        }
+        if self.float_atomics && !caps.float_atomics {
+            lacks.push("float atomics".into());
+        }
+        if self.cooperative && !caps.cooperative {
+            lacks.push("cooperative kernels".into());
+        }
+        if self.subgroups && caps.subgroup_size == 0 {
+            lacks.push("subgroups".into());
+        }
+        if self.shared_bytes > caps.shared_memory_bytes {
+            lacks.push(format!(
+                "{} bytes of shared memory (it has {})",
+                self.shared_bytes, caps.shared_memory_bytes
+            ));
+        }
+        (!lacks.is_empty()).then(|| lacks.join(", "))
+    }
+
+    /// What `launched` needs beyond these needs, in words (`None`: they cover it).
+    pub fn missing(&self, launched: &Needs) -> Option<String> {
+        let mut missing = Vec::new();
+        for (name, has, wants) in [
+            ("f64", self.f64, launched.f64),
+            ("atomics64", self.atomics64, launched.atomics64),
+            ("float_atomics", self.float_atomics, launched.float_atomics),
+            ("cooperative", self.cooperative, launched.cooperative),
+            ("subgroups", self.subgroups, launched.subgroups),
+        ] {
+            if wants && !has {
+                missing.push(name.to_string());
+            }
+        }
+        if launched.shared_bytes > self.shared_bytes {
+            missing.push(format!("shared_bytes: {}", launched.shared_bytes));
+        }
+        (!missing.is_empty()).then(|| missing.join(", "))
+    }
+}
