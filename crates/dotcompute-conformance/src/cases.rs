@@ -166,6 +166,17 @@ pub const CASES: &[Case] = &[
         run: values_and_shadowing,
     },
     Case {
+        name: "wide_atomics",
+        description: "compare-exchange on u64/i64, f64 add, f32/f64 exchange, 64-bit atomics on shared arrays",
+        tolerance: Tolerance::EXACT,
+        needs: Needs {
+            atomics64: true,
+            float_atomics: true,
+            ..Needs::F64.and(Needs::cooperative(16))
+        },
+        run: wide_atomics,
+    },
+    Case {
         name: "atomics",
         description: "every atomic on 32/64-bit integers and f32 add",
         tolerance: Tolerance::EXACT,
@@ -1303,6 +1314,74 @@ fn values_and_shadowing(env: &Env) -> CaseResult {
         })
         .collect();
     compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn wide_atomics(env: &Env) -> CaseResult {
+    let n: u64 = 1024;
+    let mut wu = env.dc.buffer_zeroed::<u64>(2)?;
+    let mut wi = env.dc.buffer_zeroed::<i64>(2)?;
+    let mut sum = env.dc.buffer_zeroed::<f64>(1)?;
+    let mut swap32 = env.dc.buffer_zeroed::<f32>(1)?;
+    let mut swap64 = env.dc.buffer_zeroed::<f64>(1)?;
+    kernels::wide_atomics::launch(
+        &env.acc,
+        n,
+        &mut wu,
+        &mut wi,
+        &mut sum,
+        &mut swap32,
+        &mut swap64,
+    )?;
+    let (wu, wi) = (wu.to_vec()?, wi.to_vec()?);
+    // One winner each, whoever it was.
+    let won = |ok: bool| u64::from(ok);
+    let mut out = compare::exact(
+        "compare-exchange winners (u64, i64)",
+        &[
+            wu[1],
+            wi[1] as u64,
+            won((1..=n).contains(&wu[0])),
+            won((-(n as i64)..0).contains(&wi[0])),
+        ],
+        &[1, 1, 1, 1],
+    )
+    .map_err(mismatch)?;
+    out = out.merge(
+        compare::exact(
+            "f64 add",
+            &[sum.to_vec()?[0].to_bits()],
+            &[(n as f64 * 0.25).to_bits()],
+        )
+        .map_err(mismatch)?,
+    );
+    out = out.merge(
+        compare::exact(
+            "f32 and f64 exchange",
+            &[
+                f64::from(swap32.to_vec()?[0]).to_bits(),
+                swap64.to_vec()?[0].to_bits(),
+            ],
+            &[2.5f64.to_bits(), (-1.5f64).to_bits()],
+        )
+        .map_err(mismatch)?,
+    );
+    let mut sums = env.dc.buffer_zeroed::<u64>(1)?;
+    let mut mins = env.dc.buffer_zeroed::<i64>(1)?;
+    cooperative::shared_wide_atomics::launch(
+        &env.acc,
+        Grid::d1(n).with_group_size([256, 1, 1]),
+        &mut sums,
+        &mut mins,
+    )?;
+    out = out.merge(
+        compare::exact(
+            "shared u64 add, i64 min",
+            &[sums.to_vec()?[0] as i128, i128::from(mins.to_vec()?[0])],
+            &[i128::from(n * (n - 1) / 2), -(i128::from(n) - 1)],
+        )
+        .map_err(mismatch)?,
+    );
+    Ok(out)
 }
 
 fn atomics(env: &Env) -> CaseResult {

@@ -6,6 +6,7 @@ use dotcompute::prelude::*;
 /// Every cooperative kernel (for the emitters' validation tests).
 pub fn all() -> Vec<&'static KernelDefinition> {
     vec![
+        shared_wide_atomics::definition(),
         block_sum::definition(),
         group_scan::definition(),
         transpose_tiled::definition(),
@@ -173,6 +174,22 @@ pub fn block_reduce(chunk: u64, x: &[f32], sums: &mut [f32]) {
     }
     if lid == 0 {
         sums[group_id_x()] = tile[0];
+    }
+}
+
+/// 64-bit atomics on a shared array: each group adds its items' ids (`u64`) and takes the
+/// least of their negations (`i64`), then item 0 adds the group's results to `sums`/`mins`.
+#[kernel]
+pub fn shared_wide_atomics(sums: &mut [u64], mins: &mut [i64]) {
+    let mut sum = shared_array::<u64, 1>();
+    let mut least = shared_array::<i64, 1>();
+    let i = global_id();
+    atomic_add(&mut sum[0], i as u64);
+    atomic_min(&mut least[0], -(i as i64));
+    barrier();
+    if local_id_x() == 0 {
+        atomic_add(&mut sums[0], sum[0]);
+        atomic_min(&mut mins[0], least[0]);
     }
 }
 

@@ -25,6 +25,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         control_flow::definition(),
         values_and_shadowing::definition(),
         atomics::definition(),
+        wide_atomics::definition(),
         iota::definition(),
         lengths::definition(),
         encode_3d::definition(),
@@ -597,6 +598,29 @@ pub fn values_and_shadowing(x: &[i32], out: &mut [i32]) {
     out[i] += v;
     out[i] *= 3;
     out[i] -= 1;
+}
+
+/// The atomics on 64-bit and float elements that `atomics` leaves out: compare-exchange on
+/// `u64`/`i64` (one winner each), `f64` add (sums of 0.25, exact), and exchange on `f32` and
+/// `f64`.
+#[kernel]
+pub fn wide_atomics(
+    winner_u64: &mut [u64],
+    winner_i64: &mut [i64],
+    sum_f64: &mut [f64],
+    swap_f32: &mut [f32],
+    swap_f64: &mut [f64],
+) {
+    let i = global_id();
+    if atomic_compare_exchange(&mut winner_u64[0], 0, i as u64 + 1) == 0 {
+        atomic_add(&mut winner_u64[1], 1);
+    }
+    if atomic_compare_exchange(&mut winner_i64[0], 0, -(i as i64) - 1) == 0 {
+        atomic_add(&mut winner_i64[1], 1);
+    }
+    atomic_add(&mut sum_f64[0], 0.25);
+    let _ = atomic_exchange(&mut swap_f32[0], 2.5);
+    let _ = atomic_exchange(&mut swap_f64[0], -1.5);
 }
 
 /// Every atomic on every integer width, plus float add.
