@@ -6,7 +6,7 @@
 //! fall behind the case.
 
 use dotcompute::ir::Requirements;
-use dotcompute::{Capabilities, ComputeService};
+use dotcompute::{Accelerator, Capabilities, ComputeService};
 
 /// A case's needs (the default: none).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -87,19 +87,27 @@ impl Needs {
         }
     }
 
-    /// The needs of the kernels `dc` has compiled (by name, among the suite's kernels:
-    /// `kernels::all()`; the union over kernels that share a name).
-    pub fn launched(dc: &ComputeService) -> Needs {
-        let all = crate::kernels::all();
+    /// The needs of the suite's kernels (`kernels::all()`) that `dc` has compiled for
+    /// `acc` (each found by its hash, so that kernels sharing a name stay apart), and how
+    /// many kernels were compiled there that the suite does not list (whose needs are
+    /// unknown).
+    pub fn launched(dc: &ComputeService, acc: &Accelerator) -> (Needs, usize) {
         let mut needs = Needs::NONE;
-        for stat in dc.statistics() {
-            for def in all.iter().filter(|d| d.name() == stat.kernel) {
+        let mut matched = 0;
+        for def in crate::kernels::all() {
+            if dc.kernels().is_compiled(def, acc.id()) {
+                matched += 1;
                 if let Ok(ir) = def.ir() {
                     needs = needs.and(Needs::of(&ir.requirements()));
                 }
             }
         }
-        needs
+        let compiled = dc
+            .statistics()
+            .iter()
+            .filter(|s| s.accelerator == acc.id().to_string())
+            .count();
+        (needs, compiled.saturating_sub(matched))
     }
 
     /// What these needs hold that `caps` lacks, in words (`None`: it has everything).

@@ -51,7 +51,8 @@ fn every_conformance_kernel_builds_on_each_device() {
             built + failures.len(),
             failures.join("\n")
         );
-        assert!(built > 0);
+        // A device without IEEE f32 refuses every kernel.
+        assert!(built > 0 || !device.ieee_f32, "{device} built nothing");
     }
 }
 
