@@ -137,6 +137,14 @@ impl Dialect {
         }
     }
 
+    /// What a buffer pointer is written with: its address space and `restrict`.
+    fn buffer_qualifiers(self) -> (&'static str, &'static str) {
+        match self {
+            Dialect::Cuda => ("", "__restrict__"),
+            Dialect::OpenCl => ("__global ", "restrict"),
+        }
+    }
+
     /// A group barrier ordering shared and global memory.
     fn barrier(self) -> &'static str {
         match self {
@@ -449,10 +457,7 @@ impl<'k> Emitter<'k> {
                 "struct dc_ctx {\n    __global const dc_params* p;\n    __global unsigned int* fault;\n",
             ),
         }
-        let (global, restrict) = match d {
-            Dialect::Cuda => ("", "__restrict__"),
-            Dialect::OpenCl => ("__global ", "restrict"),
-        };
+        let (global, restrict) = d.buffer_qualifiers();
         for (i, p) in self.kernel.params.iter().enumerate() {
             if let ParamKind::Buffer { elem, access } = p.kind {
                 let constness = if access == Access::Read { "const " } else { "" };
@@ -623,10 +628,7 @@ impl<'k> Emitter<'k> {
     /// block, the fault record and the buffers (scalars travel in the block).
     fn entry_params(&self) -> (Vec<String>, Vec<String>) {
         let d = self.d;
-        let (global, restrict) = match d {
-            Dialect::Cuda => ("", "__restrict__"),
-            Dialect::OpenCl => ("__global ", "restrict"),
-        };
+        let (global, restrict) = d.buffer_qualifiers();
         let mut params = match d {
             Dialect::Cuda => vec![
                 "const dc_params p".to_string(),
