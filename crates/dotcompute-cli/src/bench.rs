@@ -406,24 +406,30 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CliError> {
     let mut skipped = Vec::new();
     let mut accs = select_accelerators(&dc, args.accelerator.as_deref())?;
     if args.accelerator.is_none() {
-        // By default: what can run kernels, less software GPUs (lavapipe runs on the same
-        // cores as the CPU backend, slower); name one with `--accelerator` to include it.
+        // By default: what can run kernels, less what runs on the CPU backend's own cores
+        // through another runtime (lavapipe, PoCL: slower, and they would halve each other's
+        // figures); name one with `--accelerator` to include it.
         accs.retain(|a| {
             let info = a.info();
-            let keep = info.capabilities.int64 && info.kind != dotcompute::AcceleratorKind::VirtualGpu;
-            if !keep {
+            let why = if !info.capabilities.int64 {
+                Some("it cannot run kernels (no 64-bit integers)")
+            } else if info.kind == dotcompute::AcceleratorKind::VirtualGpu {
+                Some("a software GPU on the same cores")
+            } else if info.kind == dotcompute::AcceleratorKind::Cpu
+                && a.id().backend != dotcompute::BackendKind::Cpu
+            {
+                Some("the CPU backend's cores through another runtime")
+            } else {
+                None
+            };
+            if let Some(why) = why {
                 skipped.push(format!(
-                    "{} ({}) not benchmarked by default: {}; name it with --accelerator to include it",
+                    "{} ({}) not benchmarked by default: {why}; name it with --accelerator to include it",
                     a.id(),
                     info.name,
-                    if info.capabilities.int64 {
-                        "a software GPU on the same cores"
-                    } else {
-                        "it cannot run kernels (no 64-bit integers)"
-                    }
                 ));
             }
-            keep
+            why.is_none()
         });
     }
     println!("{}", crate::devices::table(&dc));

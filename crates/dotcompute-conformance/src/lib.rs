@@ -61,6 +61,40 @@ impl Env {
     }
 }
 
+/// A service with only `plugin`'s backend, and its first accelerator of that backend that
+/// `usable` accepts: what a device backend's tests run on. `None` when this machine has none,
+/// unless the environment variable `require` is `1` (set by `scripts/test.sh` where it
+/// installed the runtime): then the missing device fails the test instead of letting it pass
+/// without running, with the backend's report.
+#[allow(clippy::panic)] // test harness: a missing required device fails the test
+pub fn backend_service(
+    plugin: impl Fn() -> Box<dyn dotcompute::backend::BackendPlugin>,
+    usable: impl Fn(&Accelerator) -> bool,
+    require: &str,
+) -> Option<(ComputeService, Accelerator)> {
+    let backend = plugin().backend();
+    let dc = ComputeService::builder()
+        .without_cpu()
+        .plugin(plugin())
+        .build()
+        .ok()?;
+    let found = dc
+        .accelerators()
+        .into_iter()
+        .find(|a| a.id().backend == backend && usable(a));
+    match found {
+        Some(acc) => Some((dc, acc)),
+        None if std::env::var(require).as_deref() == Ok("1") => panic!(
+            "{require}=1 but no usable {backend} device was found: {:?}",
+            dc.backend_reports()
+        ),
+        None => {
+            eprintln!("SKIPPED: no usable {backend} device on this machine");
+            None
+        }
+    }
+}
+
 /// Why a case failed.
 #[derive(Debug)]
 pub enum CaseError {
@@ -99,12 +133,11 @@ pub fn run_test(name: &str, setup: impl FnOnce() -> Option<Env>) {
         );
         return;
     };
-    // The switch holds for the CPU backend and software devices (lavapipe), which have
-    // everything; a real GPU may lack f64 or 64-bit atomics, and its cases skip.
-    let software = matches!(
-        env.acc.info().kind,
-        dotcompute::AcceleratorKind::Cpu | dotcompute::AcceleratorKind::VirtualGpu
-    );
+    // The switch holds for the CPU backend and software GPUs (lavapipe), which have
+    // everything; a real GPU may lack f64 or 64-bit atomics, and an OpenCL device subgroups
+    // (PoCL's capabilities are checked by the OpenCL tests), and their cases skip.
+    let software = env.acc.id().backend == BackendKind::Cpu
+        || env.acc.info().kind == dotcompute::AcceleratorKind::VirtualGpu;
     if let Some(lacks) = case.needs.unmet(&env.acc.info().capabilities) {
         assert!(
             !software || std::env::var("DOTCOMPUTE_REQUIRE_ALL_CASES").as_deref() != Ok("1"),

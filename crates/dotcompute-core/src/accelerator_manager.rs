@@ -144,7 +144,8 @@ impl AcceleratorManager {
         Ok(found)
     }
 
-    /// The best accelerator: a GPU with the most memory, else the CPU. Accelerators that cannot
+    /// The best accelerator: a GPU with the most memory, else the CPU backend (never the CPU
+    /// through another runtime, such as OpenCL, nor a software GPU). Accelerators that cannot
     /// run kernels at all (no 64-bit integers, which work-item ids need) are never chosen.
     pub fn best(&self) -> Result<Accelerator, Error> {
         self.accelerators()
@@ -156,7 +157,11 @@ impl AcceleratorManager {
                     AcceleratorKind::DiscreteGpu => 4,
                     AcceleratorKind::IntegratedGpu => 3,
                     AcceleratorKind::Other => 2,
-                    AcceleratorKind::Cpu => 1,
+                    // The CPU backend: our own kernels, vectorised natively.
+                    AcceleratorKind::Cpu if info.id.backend == BackendKind::Cpu => 1,
+                    // The same cores through another runtime (an OpenCL CPU device) are
+                    // never preferred to it.
+                    AcceleratorKind::Cpu => 0,
                     // Software GPUs (lavapipe) are slower than the CPU backend.
                     AcceleratorKind::VirtualGpu => 0,
                 };

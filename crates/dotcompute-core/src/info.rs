@@ -12,17 +12,20 @@ pub enum BackendKind {
     Cuda,
     /// Vulkan / Metal / DX12 devices through wgpu.
     Wgpu,
+    /// Devices of OpenCL platforms (GPUs, CPUs through PoCL, ...).
+    OpenCl,
     /// A backend from a third-party plugin.
     Plugin(&'static str),
 }
 
 impl BackendKind {
-    /// A short lowercase name (`cpu`, `cuda`, `wgpu`, or the plugin's).
+    /// A short lowercase name (`cpu`, `cuda`, `wgpu`, `opencl`, or the plugin's).
     pub fn name(&self) -> &'static str {
         match self {
             BackendKind::Cpu => "cpu",
             BackendKind::Cuda => "cuda",
             BackendKind::Wgpu => "wgpu",
+            BackendKind::OpenCl => "opencl",
             BackendKind::Plugin(name) => name,
         }
     }

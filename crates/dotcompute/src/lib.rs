@@ -382,6 +382,8 @@ pub use dotcompute_cuda::{CudaError, CudaPlugin};
 /// The kernel IR: what every backend compiles (for tools and plugins).
 pub use dotcompute_ir as ir;
 pub use dotcompute_macros::{kernel, kernel_fn, query, query_kernels};
+#[cfg(feature = "opencl")]
+pub use dotcompute_opencl::{OpenClError, OpenClPlugin};
 #[cfg(feature = "wgpu")]
 pub use dotcompute_wgpu::{WgpuError, WgpuPlugin};
 pub use service::{ComputeService, ComputeServiceBuilder};

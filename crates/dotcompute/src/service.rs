@@ -197,6 +197,7 @@ pub struct ComputeServiceBuilder {
     without_cpu: bool,
     without_wgpu: bool,
     without_cuda: bool,
+    without_opencl: bool,
     plugins: Vec<Box<dyn BackendPlugin>>,
     host_pool: Option<PoolConfig>,
 }
@@ -233,6 +234,13 @@ impl ComputeServiceBuilder {
     /// Leaves the CUDA backend out (it is searched by default when the `cuda` feature is on).
     pub fn without_cuda(mut self) -> Self {
         self.without_cuda = true;
+        self
+    }
+
+    /// Leaves the OpenCL backend out (it is searched by default when the `opencl` feature is
+    /// on).
+    pub fn without_opencl(mut self) -> Self {
+        self.without_opencl = true;
         self
     }
 
@@ -273,6 +281,12 @@ impl ComputeServiceBuilder {
         }
         #[cfg(not(feature = "wgpu"))]
         let _ = self.without_wgpu;
+        #[cfg(feature = "opencl")]
+        if !self.without_opencl && !replaced.contains(&BackendKind::OpenCl) {
+            plugins.push(Box::new(dotcompute_opencl::OpenClPlugin::default()));
+        }
+        #[cfg(not(feature = "opencl"))]
+        let _ = self.without_opencl;
         plugins.extend(self.plugins);
         Ok(ComputeService {
             accelerators: AcceleratorManager::new(context.clone(), plugins),

@@ -454,7 +454,7 @@ impl<'k> Emitter<'k> {
                 out.push_str("struct dc_ctx {\n    const dc_params& p;\n    unsigned int* fault;\n")
             }
             Dialect::OpenCl => out.push_str(
-                "struct dc_ctx {\n    __global const dc_params* p;\n    __global unsigned int* fault;\n",
+                "struct dc_ctx {\n    const dc_params* p;\n    __global unsigned int* fault;\n",
             ),
         }
         let (global, restrict) = d.buffer_qualifiers();
@@ -635,7 +635,7 @@ impl<'k> Emitter<'k> {
                 "unsigned int* fault".to_string(),
             ],
             Dialect::OpenCl => vec![
-                "__global const dc_params* p".to_string(),
+                "const dc_params params".to_string(),
                 "__global unsigned int* fault".to_string(),
             ],
         };
@@ -720,6 +720,9 @@ impl<'k> Emitter<'k> {
     fn opencl_entry(&self, out: &mut String) {
         let (params, bind) = self.entry_params();
         let _ = writeln!(out, "__kernel void {ENTRY_POINT}({}) {{", params.join(", "));
+        // The block arrives by value (no buffer to fill per launch); helpers reach it through
+        // the context, in private memory.
+        out.push_str("    const dc_params* p = &params;\n");
         for (i, a) in self.kernel.shared.iter().enumerate() {
             let _ = writeln!(out, "    __local {} sh{i}[{}];", self.d.ty(a.elem), a.len);
         }

@@ -1,10 +1,11 @@
 //! OpenCL C from the IR: the OpenCL dialect of the C-family emitter ([`super::c_family`],
 //! which describes how Rust's semantics are kept), for OpenCL 1.2 devices and later.
 //!
-//! Entry point: `__kernel void dotcompute_main(__global const dc_params* p, __global uint*
+//! Entry point: `__kernel void dotcompute_main(const dc_params params, __global uint*
 //! fault, __global T0* b0, ...)`: the parameter block (as [`super::abi::ParamsLayout`]
-//! describes it) and the fault record in buffers of their own, then one argument per buffer
-//! parameter (scalars travel in the block). An ordinary kernel runs over a 1-D range of at
+//! describes it: 8-byte slots, so the struct has the same bytes on host and device) by value,
+//! the launch's fault record, then one argument per buffer parameter (scalars travel in the
+//! block). An ordinary kernel runs over a 1-D range of at
 //! least the grid's work items (items past it leave at once); a cooperative kernel over a
 //! 3-D range of whole groups of the launch's group size, whose global ids are the items'
 //! coordinates. Build with [`OPENCL_BUILD_OPTIONS`].

@@ -1,0 +1,362 @@
+//! An OpenCL device as an accelerator: its context and in-order queue, memory pool, the fault
+//! records its kernels write, and the launches not yet collected.
+
+use crate::compiler::OpenClCompiler;
+use crate::discovery::OpenClDeviceInfo;
+use crate::error::OpenClError;
+use crate::kernel::OpenClKernel;
+use crate::memory::{MemoryPool, OpenClMemory, memory_pool};
+use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
+use dotcompute_core::launch_tracker::{FaultReport, LaunchCollector, LaunchTracker};
+use dotcompute_core::pool::PoolStatistics;
+use dotcompute_core::{
+    AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, DeviceTimeCounters,
+    Error, KernelDefinition,
+};
+use opencl3::command_queue::{CL_QUEUE_PROFILING_ENABLE, CommandQueue};
+use opencl3::context::Context;
+use opencl3::device::{CL_DEVICE_TYPE_CPU, CL_DEVICE_TYPE_GPU};
+use opencl3::error_codes::ClError;
+use opencl3::event::Event;
+use opencl3::memory::{Buffer, CL_MEM_READ_WRITE, ClMem};
+use opencl3::types::{CL_NON_BLOCKING, cl_mem};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+
+/// Bytes of one fault record (eight `u32`s).
+const FAULT_BYTES: usize = 32;
+/// Fault records, one per launch in flight: a launch past this many since the last
+/// collection waits for one (a collection settles them all).
+const FAULT_SLOTS: u32 = 256;
+
+/// A timed launch's event (set once the kernel is enqueued), and where its time goes.
+pub(crate) struct LaunchTiming {
+    pub(crate) event: OnceLock<Event>,
+    pub(crate) counters: Arc<DeviceTimeCounters>,
+}
+
+/// What the device's kernels, memory and collections share.
+pub(crate) struct Shared {
+    pub(crate) info: AcceleratorInfo,
+    pub(crate) device: OpenClDeviceInfo,
+    /// One in-order queue orders all work on the device (uploads, launches, downloads).
+    pub(crate) queue: CommandQueue,
+    pub(crate) compiler: OpenClCompiler,
+    pub(crate) pool: MemoryPool,
+    /// The fault records, [`FAULT_SLOTS`] of them `stride` bytes apart.
+    fault: Buffer<u32>,
+    /// One sub-buffer per record, bound as a launch's `fault` argument.
+    records: Vec<Buffer<u32>>,
+    /// Bytes between records: a sub-buffer starts at the device's base address alignment.
+    stride: usize,
+    /// Largest group along x, y and z.
+    pub(crate) max_work_item_sizes: [u64; 3],
+    /// Largest kernel argument list in bytes (the parameter block is one argument).
+    pub(crate) max_parameter_bytes: u64,
+    /// Launches in flight, their fault slots and outcomes; its lock is the submission lock.
+    pub(crate) launches: LaunchTracker<Option<LaunchTiming>>,
+}
+
+impl Shared {
+    /// An error of an OpenCL call on this device.
+    pub(crate) fn error(&self, what: &str, e: ClError) -> Error {
+        api_error(what, &self.device, e)
+    }
+
+    /// Whether launches are timed with profiling events.
+    pub(crate) fn timing(&self) -> bool {
+        self.info.capabilities.device_timing
+    }
+
+    /// The fault record of `slot`, for binding.
+    pub(crate) fn fault_record(&self, slot: u32) -> Option<cl_mem> {
+        self.records.get(slot as usize).map(|record| record.get())
+    }
+
+    /// Waits for every launch enqueued so far, reads their fault records and settles their
+    /// outcomes (and device times).
+    pub(crate) fn collect(&self) -> Result<(), Error> {
+        self.launches.collect(
+            |_, used_slots| {
+                let bytes = used_slots as usize * self.stride;
+                let mut records = vec![0u32; bytes / 4];
+                // Read the records, then clear them: both ordered by the in-order queue after
+                // every launch taken and before every later one.
+                // SAFETY: `fault` holds FAULT_SLOTS * stride >= `bytes` bytes; `records` is
+                // `bytes` bytes that stay alive (moved, not freed: the heap block does not
+                // move) until `read_back` has waited for the read.
+                let read = unsafe {
+                    self.queue.enqueue_read_buffer(
+                        &self.fault,
+                        CL_NON_BLOCKING,
+                        0,
+                        &mut records,
+                        &[],
+                    )
+                }
+                .map_err(|e| self.error("reading the fault records", e))?;
+                let zero = 0u32;
+                // SAFETY: the pattern is copied when the call returns; the region lies within
+                // `fault`.
+                let cleared = unsafe {
+                    opencl3::command_queue::enqueue_fill_buffer(
+                        self.queue.get(),
+                        self.fault.get(),
+                        (&raw const zero).cast(),
+                        4,
+                        0,
+                        bytes,
+                        0,
+                        std::ptr::null(),
+                    )
+                };
+                match cleared {
+                    // The event is not needed: later reads are ordered after the fill.
+                    Ok(event) => drop(Event::new(event)),
+                    Err(e) => {
+                        // Wait for the read before its destination goes away.
+                        let _ = read.wait();
+                        return Err(self.error("clearing the fault records", ClError(e)));
+                    }
+                }
+                Ok((records, read))
+            },
+            |(records, read), taken| {
+                if let Err(e) = read.wait() {
+                    // The read may not be over: its destination must outlive it.
+                    std::mem::forget(records);
+                    return Err(self.error("reading the fault records", e));
+                }
+                for launch in taken {
+                    let Some(timing) = &launch.extra else {
+                        continue;
+                    };
+                    if let Some(event) = timing.event.get()
+                        && let (Ok(start), Ok(end)) = (
+                            event.profiling_command_start(),
+                            event.profiling_command_end(),
+                        )
+                    {
+                        timing
+                            .counters
+                            .record(Duration::from_nanos(end.saturating_sub(start)));
+                    }
+                }
+                Ok(records)
+            },
+        )
+    }
+
+    /// Waits for all enqueued work, and returns the oldest fault not yet returned by a
+    /// synchronisation.
+    pub(crate) fn synchronize(&self) -> Result<(), Error> {
+        self.launches.synchronize(|| {
+            self.collect()?;
+            // Work enqueued without a launch (uploads) is waited for too.
+            self.queue
+                .finish()
+                .map_err(|e| self.error("synchronising", e))
+        })
+    }
+}
+
+impl LaunchCollector for Shared {
+    fn collect(&self) -> Result<(), Error> {
+        Shared::collect(self)
+    }
+
+    fn acknowledge(&self, report: &Arc<FaultReport>) {
+        self.launches.acknowledge(report);
+    }
+}
+
+/// An OpenCL call's failure as an error naming the device.
+pub(crate) fn api_error(what: &str, device: &OpenClDeviceInfo, e: ClError) -> Error {
+    OpenClError::Api {
+        what: what.to_string(),
+        device: device.to_string(),
+        reason: e.to_string(),
+    }
+    .into()
+}
+
+/// An OpenCL device, as a DotCompute accelerator.
+pub struct OpenClDevice {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for OpenClDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenClDevice")
+            .field("info", &self.shared.info)
+            .finish()
+    }
+}
+
+impl OpenClDevice {
+    /// Opens `device` as accelerator `opencl:{index}`: its context, queue (with profiling
+    /// when `timing`) and fault records.
+    pub(crate) fn open(
+        index: u32,
+        device: &OpenClDeviceInfo,
+        timing: bool,
+    ) -> Result<OpenClDevice, Error> {
+        let failed = |what: &str, e: ClError| api_error(what, device, e);
+        let cl = &device.device;
+        let context =
+            Arc::new(Context::from_device(cl).map_err(|e| failed("creating a context", e))?);
+        let properties = if timing { CL_QUEUE_PROFILING_ENABLE } else { 0 };
+        // clCreateCommandQueue: OpenCL 1.2 devices have nothing newer.
+        #[allow(deprecated)]
+        // SAFETY: the device is the context's only device.
+        let queue = unsafe { CommandQueue::create(&context, cl.id(), properties) }
+            .map_err(|e| failed("creating a command queue", e))?;
+
+        // Sub-buffers start at multiples of the base address alignment (given in bits).
+        let align = (cl.mem_base_addr_align().unwrap_or(1024) as usize / 8).max(1);
+        let stride = FAULT_BYTES.div_ceil(align) * align;
+        let words = FAULT_SLOTS as usize * stride / 4;
+        // SAFETY: no host pointer; the size is a plain count.
+        let fault = unsafe {
+            Buffer::<u32>::create(&context, CL_MEM_READ_WRITE, words, std::ptr::null_mut())
+        }
+        .map_err(|e| failed("allocating the fault records", e))?;
+        let zero = 0u32;
+        // SAFETY: the pattern is copied when the call returns; the region is `fault`.
+        let cleared = unsafe {
+            opencl3::command_queue::enqueue_fill_buffer(
+                queue.get(),
+                fault.get(),
+                (&raw const zero).cast(),
+                4,
+                0,
+                words * 4,
+                0,
+                std::ptr::null(),
+            )
+        };
+        cleared
+            .map(|event| drop(Event::new(event)))
+            .map_err(|e| failed("clearing the fault records", ClError(e)))?;
+        let records = (0..FAULT_SLOTS as usize)
+            .map(|slot| {
+                // SAFETY: each region lies within `fault` and starts at an aligned offset.
+                unsafe {
+                    fault.create_sub_buffer(CL_MEM_READ_WRITE, slot * stride / 4, FAULT_BYTES / 4)
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| failed("making the fault record sub-buffers", e))?;
+
+        let dev_type = cl.dev_type().unwrap_or(0);
+        let kind = if dev_type & CL_DEVICE_TYPE_CPU != 0 {
+            AcceleratorKind::Cpu
+        } else if dev_type & CL_DEVICE_TYPE_GPU != 0 {
+            if cl.host_unified_memory().unwrap_or(false) {
+                AcceleratorKind::IntegratedGpu
+            } else {
+                AcceleratorKind::DiscreteGpu
+            }
+        } else {
+            // Accelerators (FPGAs, DSPs) and custom devices.
+            AcceleratorKind::Other
+        };
+        let sizes = cl.max_work_item_sizes().unwrap_or_default();
+        let size = |i: usize| sizes.get(i).map_or(1, |&s| s as u64);
+        let max_work_item_sizes = [size(0), size(1), size(2)];
+        let max_group = cl.max_work_group_size().unwrap_or(1);
+        let fp64 = device.has_extension("cl_khr_fp64");
+        let atomics64 = device.has_extension("cl_khr_int64_base_atomics")
+            && device.has_extension("cl_khr_int64_extended_atomics");
+        // The embedded profile makes 64-bit integers optional.
+        let int64 = cl.profile().is_ok_and(|p| p.trim() == "FULL_PROFILE")
+            || device.has_extension("cles_khr_int64");
+        let memory = cl.global_mem_size().unwrap_or(0);
+        let info = AcceleratorInfo {
+            id: AcceleratorId {
+                backend: BackendKind::OpenCl,
+                index,
+            },
+            name: device.name.clone(),
+            kind,
+            vendor: cl.vendor().unwrap_or_default(),
+            memory_bytes: memory,
+            compute_units: cl.max_compute_units().unwrap_or(0),
+            versions: vec![
+                ("platform".into(), device.platform.clone()),
+                ("OpenCL".into(), device.version.clone()),
+                ("OpenCL C".into(), cl.opencl_c_version().unwrap_or_default()),
+                ("driver".into(), device.driver.clone()),
+            ],
+            capabilities: Capabilities {
+                f64: fp64,
+                int64,
+                atomics: true,
+                atomics64,
+                // f32 by compare-exchange on 32 bits; f64 needs `atomics64` as well.
+                float_atomics: true,
+                f64_device_math: fp64,
+                shared_memory_bytes: device.local_memory_bytes,
+                cooperative: true,
+                max_group_size: u32::try_from(max_group).unwrap_or(u32::MAX),
+                subgroup_size: 0,
+                max_buffer_bytes: cl.max_mem_alloc_size().unwrap_or(0),
+                simd: None,
+                device_timing: timing,
+            },
+        };
+        let launches = LaunchTracker::new(&info, FAULT_SLOTS, stride);
+        let shared = Arc::new(Shared {
+            pool: memory_pool(
+                context.clone(),
+                device.clone(),
+                info.capabilities.max_buffer_bytes,
+            ),
+            compiler: OpenClCompiler::in_context(device.clone(), context.clone()),
+            max_parameter_bytes: cl.max_parameter_size().unwrap_or(1024) as u64,
+            info,
+            device: device.clone(),
+            queue,
+            fault,
+            records,
+            stride,
+            max_work_item_sizes,
+            launches,
+        });
+        let collector: Weak<dyn LaunchCollector> = Arc::downgrade(&shared) as Weak<Shared>;
+        shared.launches.set_collector(collector);
+        Ok(OpenClDevice { shared })
+    }
+}
+
+impl Device for OpenClDevice {
+    fn info(&self) -> &AcceleratorInfo {
+        &self.shared.info
+    }
+
+    fn compile(&self, kernel: &'static KernelDefinition) -> Result<Arc<dyn CompiledKernel>, Error> {
+        Ok(Arc::new(OpenClKernel::compile(
+            self.shared.clone(),
+            kernel,
+        )?))
+    }
+
+    fn synchronize(&self) -> Result<(), Error> {
+        self.shared.synchronize()
+    }
+
+    fn memory_space(&self) -> MemorySpace {
+        MemorySpace::Device
+    }
+
+    fn allocate(&self, bytes: usize) -> Result<Box<dyn DeviceMemory>, Error> {
+        Ok(Box::new(OpenClMemory::new(
+            self.shared.clone(),
+            bytes as u64,
+        )?))
+    }
+
+    fn memory_statistics(&self) -> Option<PoolStatistics> {
+        Some(self.shared.pool.statistics())
+    }
+}

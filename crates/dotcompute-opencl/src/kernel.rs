@@ -1,0 +1,252 @@
+//! Kernels built for an OpenCL device: OpenCL C from the IR, a program built for the device,
+//! and launches with the parameter block passed by value.
+
+use crate::device::{LaunchTiming, Shared};
+use crate::memory::OpenClMemory;
+use dotcompute_core::backend::{BufferBinding, CompiledKernel, LaunchArg, LaunchError};
+use dotcompute_core::launch_tracker::TrackedLaunch;
+use dotcompute_core::{
+    DeviceTimeCounters, DeviceTimes, Error, Grid, KernelDefinition, KernelFault, ParameterBlock,
+};
+use dotcompute_ir::emit::abi::ParamsLayout;
+use dotcompute_ir::emit::opencl::ENTRY_POINT;
+use opencl3::error_codes::ClError;
+use opencl3::event::Event;
+use opencl3::kernel::Kernel;
+use opencl3::memory::ClMem;
+use opencl3::program::Program;
+use opencl3::types::cl_mem;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+/// Work items per group of an ordinary kernel, at most (fewer where the kernel allows
+/// fewer).
+const ORDINARY_GROUP: usize = 256;
+
+pub(crate) struct OpenClKernel {
+    shared: Arc<Shared>,
+    def: &'static KernelDefinition,
+    params: ParamsLayout,
+    traps: Arc<Vec<String>>,
+    /// Arguments are set and the kernel enqueued under this lock (an OpenCL kernel object's
+    /// arguments are shared state).
+    kernel: Mutex<Kernel>,
+    /// Keeps the program alive while the kernel is in use.
+    _program: Program,
+    /// Most work items per group this kernel allows on the device.
+    max_group: u64,
+    /// Work items per group of an ordinary launch.
+    group: u64,
+    cooperative: bool,
+    device_times: Arc<DeviceTimeCounters>,
+}
+
+impl OpenClKernel {
+    pub(crate) fn compile(
+        shared: Arc<Shared>,
+        def: &'static KernelDefinition,
+    ) -> Result<OpenClKernel, Error> {
+        let (emitted, program) = shared.compiler.program(def)?;
+        let kernel = Kernel::create(&program, ENTRY_POINT)
+            .map_err(|e| shared.error(&format!("creating kernel `{}`", def.name()), e))?;
+        let id = shared.device.device.id();
+        let max_group = kernel
+            .get_work_group_size(id)
+            .map_err(|e| shared.error("querying the kernel's work-group size", e))?
+            .max(1);
+        // A multiple of the device's preferred granule (its SIMD width or warp), up to
+        // ORDINARY_GROUP.
+        let granule = kernel.get_work_group_size_multiple(id).unwrap_or(1).max(1);
+        let limit = max_group.min(ORDINARY_GROUP);
+        let group = if granule <= limit {
+            limit / granule * granule
+        } else {
+            limit
+        };
+        tracing::debug!(kernel = def.name(), group, max_group, "OpenCL kernel built");
+        Ok(OpenClKernel {
+            cooperative: def.ir()?.is_cooperative(),
+            params: emitted.params.clone(),
+            traps: Arc::new(emitted.traps.clone()),
+            shared,
+            def,
+            kernel: Mutex::new(kernel),
+            _program: program,
+            max_group: max_group as u64,
+            group: group as u64,
+            device_times: Arc::default(),
+        })
+    }
+
+    /// The global and local sizes of a launch over `grid`, and how many dimensions they use.
+    fn ranges(&self, grid: &Grid, work_items: u64) -> Result<([usize; 3], [usize; 3], u32), Error> {
+        let invalid = |reason: String| Error::InvalidGrid {
+            grid: grid.to_string(),
+            reason,
+        };
+        let size = |v: u64| {
+            usize::try_from(v).map_err(|_| {
+                invalid(format!(
+                    "{v} work items along one axis exceed this host's size_t"
+                ))
+            })
+        };
+        if !self.cooperative {
+            let global = work_items.div_ceil(self.group).saturating_mul(self.group);
+            return Ok(([size(global)?, 1, 1], [self.group as usize, 1, 1], 1));
+        }
+        let group = grid.group_size_or_default();
+        let max = self.shared.max_work_item_sizes;
+        let items: u64 = group.iter().product();
+        if (0..3).any(|i| group[i] > max[i]) || items > self.max_group {
+            return Err(invalid(format!(
+                "groups of {group:?} work items; `{}` cooperates within groups, and {} runs it in groups of at most {} items and {max:?} along x, y, z",
+                self.def.name(),
+                self.shared.info.name,
+                self.max_group
+            )));
+        }
+        let dims = grid.dims();
+        let mut global = [0usize; 3];
+        let mut local = [0usize; 3];
+        for i in 0..3 {
+            global[i] = size(dims[i].div_ceil(group[i]).saturating_mul(group[i]))?;
+            local[i] = size(group[i])?;
+        }
+        Ok((global, local, 3))
+    }
+}
+
+impl CompiledKernel for OpenClKernel {
+    unsafe fn launch(
+        &self,
+        grid: &Grid,
+        work_items: u64,
+        args: &[LaunchArg<'_>],
+        tracked: Option<&Arc<TrackedLaunch>>,
+    ) -> Result<(), LaunchError> {
+        let shared = &self.shared;
+        let (global, local, dims) = self.ranges(grid, work_items).map_err(LaunchError::Failed)?;
+        let mut params = ParameterBlock::new(self.params.size, grid, work_items, args);
+        if params.bytes().len() as u64 > shared.max_parameter_bytes {
+            return Err(LaunchError::Failed(Error::Unsupported {
+                kernel: self.def.name().to_string(),
+                need: format!(
+                    "a parameter block of {} bytes ({} parameters); kernel arguments take at most {} bytes",
+                    params.bytes().len(),
+                    args.len(),
+                    shared.max_parameter_bytes
+                ),
+                accelerator: shared.info.to_string(),
+            }));
+        }
+        let mut buffers: Vec<cl_mem> = Vec::with_capacity(args.len());
+        for (i, arg) in args.iter().enumerate() {
+            match *arg {
+                LaunchArg::Scalar(_) => {}
+                LaunchArg::Buffer(BufferBinding::Device { memory, .. }) => {
+                    let memory = memory
+                        .as_any()
+                        .downcast_ref::<OpenClMemory>()
+                        .ok_or(KernelFault::ArgumentMismatch { param: i as u32 })?;
+                    buffers.push(memory.block.block().get());
+                }
+                LaunchArg::Buffer(BufferBinding::Host { .. }) => {
+                    return Err(KernelFault::ArgumentMismatch { param: i as u32 }.into());
+                }
+            }
+        }
+        let tracked = tracked.ok_or_else(|| {
+            LaunchError::Failed(Error::Backend {
+                backend: "opencl".into(),
+                message: "a launch on an OpenCL device must be tracked".into(),
+                source: None,
+            })
+        })?;
+        let timing = shared.timing().then(|| LaunchTiming {
+            event: OnceLock::new(),
+            counters: self.device_times.clone(),
+        });
+        let registration = shared
+            .launches
+            .register(
+                tracked,
+                self.def,
+                params.buffer_lens().to_vec(),
+                self.traps.clone(),
+                timing,
+                || shared.collect(),
+            )
+            .map_err(LaunchError::Failed)?;
+        params.set_launch_id(registration.id());
+        let fault = shared.fault_record(registration.slot()).ok_or_else(|| {
+            LaunchError::Failed(Error::Backend {
+                backend: "opencl".into(),
+                message: format!("no fault record for slot {}", registration.slot()),
+                source: None,
+            })
+        })?;
+
+        let kernel = self.kernel.lock().unwrap_or_else(PoisonError::into_inner);
+        let block = params.bytes();
+        // SAFETY: the kernel takes (dc_params by value, the fault record, one buffer per
+        // buffer parameter in order): the block is the kernel's whole `dc_params` (its layout
+        // size), copied by the call; the fault record and the buffers are buffer objects of
+        // this context, of at least the lengths in the block. The argument values are
+        // captured when the kernel is enqueued, under the same lock.
+        let enqueued = unsafe {
+            let mut set = opencl3::kernel::set_kernel_arg(
+                kernel.get(),
+                0,
+                block.len(),
+                block.as_ptr().cast(),
+            )
+            .and_then(|()| kernel.set_arg(1, &fault).map_err(|e| e.0));
+            for (i, buffer) in buffers.iter().enumerate() {
+                set = set.and_then(|()| kernel.set_arg(2 + i as u32, buffer).map_err(|e| e.0));
+            }
+            set.map_err(ClError).and_then(|()| {
+                shared.queue.enqueue_nd_range_kernel(
+                    kernel.get(),
+                    dims,
+                    std::ptr::null(),
+                    global.as_ptr(),
+                    local.as_ptr(),
+                    &[],
+                )
+            })
+        };
+        drop(kernel);
+        let event = match enqueued {
+            Ok(event) => event,
+            Err(e) => {
+                // Nothing was enqueued: the launch cannot write its fault record.
+                drop(registration);
+                return Err(LaunchError::Failed(
+                    shared.error(&format!("launching kernel `{}`", self.def.name()), e),
+                ));
+            }
+        };
+        if let Some(Some(timing)) = registration.extra() {
+            let _ = timing.event.set(event);
+        } else {
+            drop::<Event>(event);
+        }
+        registration.submitted();
+        // Start the work now rather than at the next wait.
+        if let Err(e) = shared.queue.flush() {
+            tracing::warn!(kernel = self.def.name(), "flushing the queue: {e}");
+        }
+        tracing::trace!(
+            kernel = self.def.name(),
+            work_items,
+            ?global,
+            ?local,
+            "OpenCL launch enqueued"
+        );
+        Ok(())
+    }
+
+    fn device_times(&self) -> Option<DeviceTimes> {
+        self.shared.timing().then(|| self.device_times.snapshot())
+    }
+}

@@ -1,0 +1,88 @@
+//! The OpenCL runtime on the first device found (PoCL in CI): fault ownership with launches
+//! in flight, what the device reports, faults by name, and the backend's report without a
+//! device.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+use dotcompute::{Accelerator, AcceleratorKind, BackendKind, ComputeService, KernelFault};
+use dotcompute_conformance::faulting::{divide, shifted_copy};
+use dotcompute_conformance::{backend_service, fault_rule_tests};
+use dotcompute_opencl::OpenClPlugin;
+
+fn opencl_service() -> Option<(ComputeService, Accelerator)> {
+    backend_service(
+        || Box::new(OpenClPlugin::default()),
+        |acc| acc.info().capabilities.int64,
+        "DOTCOMPUTE_REQUIRE_OPENCL",
+    )
+}
+
+// Who is told of a fault, with launches in flight together.
+fault_rule_tests!(opencl_service);
+
+#[test]
+fn the_device_reports_what_it_has() {
+    let Some((dc, acc)) = opencl_service() else {
+        return;
+    };
+    let info = acc.info();
+    assert_eq!(acc.id().backend, BackendKind::OpenCl);
+    assert_eq!(acc.id().to_string(), "opencl:0");
+    let caps = &info.capabilities;
+    assert!(caps.cooperative && caps.atomics && caps.max_group_size > 0);
+    assert!(caps.max_buffer_bytes > 0 && info.memory_bytes > 0);
+    assert!(info.versions.iter().any(|(k, _)| k == "OpenCL C"));
+    // PoCL has everything but subgroups: a lost capability would skip conformance cases
+    // silently, so it is checked here.
+    if info
+        .versions
+        .iter()
+        .any(|(_, v)| v.contains("Portable Computing Language"))
+    {
+        assert_eq!(info.kind, AcceleratorKind::Cpu);
+        assert!(caps.f64 && caps.int64 && caps.atomics64 && caps.float_atomics);
+        assert!(caps.shared_memory_bytes >= 32 * 1024, "{caps:?}");
+        assert_eq!(caps.subgroup_size, 0);
+    }
+    // Never preferred to the CPU backend when it runs on the same cores.
+    if info.kind == AcceleratorKind::Cpu {
+        let both = ComputeService::builder()
+            .plugin(Box::new(OpenClPlugin::default()))
+            .build()
+            .unwrap();
+        assert_eq!(
+            both.best_accelerator().unwrap().id().backend,
+            BackendKind::Cpu
+        );
+    }
+    drop(dc);
+}
+
+#[test]
+fn faults_name_the_kernel_parameter_and_index() {
+    let Some((dc, acc)) = opencl_service() else {
+        return;
+    };
+    let src = dc.buffer_from_slice(&[1.0f32; 64]).unwrap();
+    let mut dst = dc.buffer_zeroed::<f32>(64).unwrap();
+    shifted_copy::launch(&acc, 64, 10, &src, &mut dst).unwrap();
+    let err = acc.synchronize().unwrap_err();
+    assert!(
+        matches!(err.fault(), Some(KernelFault::OutOfBounds { index, len: 64, .. }) if (64..74).contains(index)),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("out of bounds for buffer `src` of length 64"),
+        "{err}"
+    );
+    acc.synchronize().unwrap();
+
+    let a = dc.buffer_from_slice(&[10, i32::MIN, 7]).unwrap();
+    let b = dc.buffer_from_slice(&[2, 1, 0]).unwrap();
+    let mut out = dc.buffer_zeroed::<i32>(3).unwrap();
+    divide::launch(&acc, 3, &a, &b, &mut out).unwrap();
+    let err = out.to_vec().unwrap_err();
+    assert_eq!(err.fault(), Some(&KernelFault::DivisionByZero), "{err}");
+    assert!(err.to_string().contains("divide"), "{err}");
+}
