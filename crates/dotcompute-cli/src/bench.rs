@@ -14,6 +14,7 @@ mod histogram;
 pub(crate) mod launch;
 mod math;
 mod matmul;
+mod opencl_peer;
 mod query;
 mod sort;
 mod streaming;

@@ -73,8 +73,12 @@ pub fn backend_service(
     require: &str,
 ) -> Option<(ComputeService, Accelerator)> {
     let backend = plugin().backend();
+    // The other built-in backends stay out: their devices would share the machine.
     let dc = ComputeService::builder()
         .without_cpu()
+        .without_wgpu()
+        .without_cuda()
+        .without_opencl()
         .plugin(plugin())
         .build()
         .ok()?;

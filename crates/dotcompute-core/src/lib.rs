@@ -6,6 +6,7 @@
 //!   allocated from a [`pool::MemoryPool`].
 //! - [`Accelerator`], [`AcceleratorManager`], [`KernelManager`]: devices, discovery, and the
 //!   compile-once kernel cache with per-kernel statistics.
+//! - [`disk_cache`]: where the device backends keep compiled kernels across processes.
 //! - [`launch_tracker`]: which launch on an asynchronous device faulted, and who is told.
 //! - [`backend`]: the traits a backend plugin implements; [`cpu_abi`]: the contract between
 //!   generated CPU code and the CPU backend.
@@ -20,6 +21,7 @@ mod buffer;
 pub mod cpu_abi;
 mod definition;
 pub mod device_pool;
+pub mod disk_cache;
 mod error;
 mod fault;
 mod fault_record;

@@ -2,11 +2,11 @@
 //! architecture, NVRTC version, hash of the emitted source and options), so that a second
 //! process loads a kernel without compiling.
 //!
-//! The disk cache lives in `DOTCOMPUTE_CACHE_DIR`, else `$XDG_CACHE_HOME/dotcompute`, else
-//! `~/.cache/dotcompute`, under `cuda/`; a file that cannot be read or written is compiled
-//! again, never an error.
+//! The disk cache lives under `cuda/` in the folder of `dotcompute_core::disk_cache`; a file
+//! that cannot be read or written is compiled again, never an error.
 
 use crate::compiler;
+use dotcompute_core::disk_cache;
 use dotcompute_core::{Error, KernelDefinition};
 use dotcompute_ir::emit::cuda::{self, CUDA_COMPILE_OPTIONS, CudaProgram};
 use std::collections::HashMap;
@@ -65,7 +65,7 @@ pub fn cubin(def: &'static KernelDefinition, arch: u32) -> Result<Entry, Error> 
                 "compiled with NVRTC"
             );
             if let Some(f) = &file {
-                store(f, &bytes);
+                disk_cache::store(f, &bytes);
             }
             bytes
         }
@@ -91,20 +91,11 @@ fn any_cached(hash: &str, arch: u32, source_key: &str) -> Option<Vec<u8>> {
         .and_then(|e| std::fs::read(e.path()).ok())
 }
 
-/// 16 hex digits of the SHA-256 of the source and the compile options.
+/// The key of the source and the compile options.
 fn source_key(source: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    hasher.update(source.as_bytes());
-    for option in CUDA_COMPILE_OPTIONS {
-        hasher.update(option.as_bytes());
-    }
-    hasher
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut parts = vec![source];
+    parts.extend(CUDA_COMPILE_OPTIONS.iter().copied());
+    disk_cache::key(&parts)
 }
 
 /// Forgets a cached CUBIN that the driver would not load (a damaged or foreign file), so
@@ -131,38 +122,5 @@ pub(crate) fn evict(def: &'static KernelDefinition, arch: u32) {
 }
 
 fn disk_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("DOTCOMPUTE_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("dotcompute")))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/dotcompute")))?;
-    Some(base.join("cuda"))
-}
-
-/// Writes a cache file atomically (a temporary file renamed into place), so that a reader in
-/// another process never sees half a file.
-fn store(file: &std::path::Path, bytes: &[u8]) {
-    let Some(dir) = file.parent() else {
-        return;
-    };
-    // Unique per process, thread and write: concurrent writers (threads, or containers with
-    // equal pids sharing the directory) never share a temporary file.
-    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nonce = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let tmp = dir.join(format!(
-        ".{}.{}.{:?}.{}.{nonce}.tmp",
-        file.file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        std::process::id(),
-        std::thread::current().id(),
-        WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    let written = std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(&tmp, bytes))
-        .and_then(|()| std::fs::rename(&tmp, file));
-    if let Err(e) = written {
-        tracing::debug!("CUBIN not cached at {}: {e}", file.display());
-        let _ = std::fs::remove_file(&tmp);
-    }
+    disk_cache::dir("cuda")
 }

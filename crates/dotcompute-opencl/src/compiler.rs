@@ -1,14 +1,19 @@
-//! Building kernels' OpenCL C for a device: what the device must have, the build, and the
-//! check that the program has the entry point.
+//! Building kernels' OpenCL C for a device: what the device must have, the build, the check
+//! that the program has the entry point, and the program binaries cached on disk (under
+//! `opencl/` in the folder of `dotcompute_core::disk_cache`), keyed by the kernel's IR hash,
+//! the device and its driver, and the emitted source with its build options, so that a
+//! second process builds nothing.
 
 use crate::discovery::OpenClDeviceInfo;
 use crate::error::OpenClError;
 use dotcompute_core::KernelDefinition;
+use dotcompute_core::disk_cache;
 use dotcompute_ir::Requirements;
 use dotcompute_ir::emit::opencl::{self, ENTRY_POINT, OPENCL_BUILD_OPTIONS, OpenClProgram};
 use opencl3::context::Context;
 use opencl3::kernel::Kernel;
 use opencl3::program::Program;
+use std::path::Path;
 use std::sync::Arc;
 
 /// Builds kernels' OpenCL C for one device (in a context of its own, or the context of the
@@ -48,7 +53,8 @@ impl OpenClCompiler {
 
     /// Emits `def`'s OpenCL C and builds it with [`OPENCL_BUILD_OPTIONS`] (and, on PoCL,
     /// cooperative kernels unoptimised: see the source), checking that the program has the
-    /// entry point.
+    /// entry point; a program binary cached on disk by an earlier build for this device and
+    /// driver is loaded instead, and a new build is cached (see the module docs).
     ///
     /// # Errors
     ///
@@ -83,7 +89,39 @@ impl OpenClCompiler {
         }
         let emitted = opencl::emit(kernel_ir)?;
         let options = self.options(kernel_ir.is_cooperative());
+        let file = disk_cache::dir("opencl").map(|dir| {
+            dir.join(format!(
+                "{}-{}-{}.bin",
+                def.hash(),
+                self.device_key(),
+                disk_cache::key(&[&emitted.source, &options])
+            ))
+        });
+        if let Some(program) = file
+            .as_deref()
+            .and_then(|f| self.load_binary(def.name(), f, &options))
+        {
+            return Ok((emitted, program));
+        }
+        let started = std::time::Instant::now();
         let program = self.build_program(def.name(), &emitted.source, &options)?;
+        tracing::debug!(
+            kernel = def.name(),
+            device = %self.device,
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "OpenCL program built from source"
+        );
+        if let Some(f) = &file {
+            // One device, so one binary.
+            match program.get_binaries().map(|mut b| b.pop()) {
+                Ok(Some(binary)) if !binary.is_empty() => disk_cache::store(f, &binary),
+                Ok(_) => tracing::debug!(
+                    kernel = def.name(),
+                    "the device gave no program binary to cache"
+                ),
+                Err(e) => tracing::debug!(kernel = def.name(), "no program binary to cache: {e}"),
+            }
+        }
         Ok((emitted, program))
     }
 
@@ -98,6 +136,44 @@ impl OpenClCompiler {
         } else {
             OPENCL_BUILD_OPTIONS.to_string()
         }
+    }
+
+    /// What names the device and its driver in cache file names: a binary is for one device
+    /// model and compiler.
+    fn device_key(&self) -> String {
+        let d = &self.device;
+        disk_cache::key(&[&d.platform, &d.name, &d.version, &d.driver])
+    }
+
+    /// The program in the cached binary `file`, built for the device, if there is one and the
+    /// device takes it; a binary it refuses (damaged, or from another driver) is deleted so
+    /// that the source build replaces it.
+    fn load_binary(&self, kernel: &str, file: &Path, options: &str) -> Option<Program> {
+        let binary = std::fs::read(file).ok()?;
+        let ids = [self.device.device.id()];
+        // SAFETY: the device is the context's; one device and one binary, which is what the
+        // call's pointer casts support (a slice of one `&[u8]`, read during the call).
+        let built = unsafe { Program::create_from_binary(&self.context, &ids, &[&binary[..]]) }
+            .and_then(|mut program| {
+                program.build(&ids, options)?;
+                Ok(program)
+            });
+        let program = match built {
+            Ok(program) if Kernel::create(&program, ENTRY_POINT).is_ok() => program,
+            other => {
+                tracing::warn!(
+                    kernel,
+                    device = %self.device,
+                    "cached program binary {} refused ({}); building from source",
+                    file.display(),
+                    other.err().map_or_else(|| "no entry point".to_string(), |e| e.to_string())
+                );
+                let _ = std::fs::remove_file(file);
+                return None;
+            }
+        };
+        tracing::debug!(kernel, device = %self.device, "OpenCL program from the disk cache");
+        Some(program)
     }
 
     /// What the device lacks of `needs`, or of IEEE `f32`, in words.

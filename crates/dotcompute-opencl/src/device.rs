@@ -114,8 +114,10 @@ impl Shared {
                     // The event is not needed: later reads are ordered after the fill.
                     Ok(event) => drop(Event::new(event)),
                     Err(e) => {
-                        // Wait for the read before its destination goes away.
-                        let _ = read.wait();
+                        // The read's destination must outlive it: wait for it, or leak it.
+                        if read.wait().is_err() {
+                            std::mem::forget(records);
+                        }
                         return Err(self.error("clearing the fault records", ClError(e)));
                     }
                 }
@@ -131,15 +133,19 @@ impl Shared {
                     let Some(timing) = &launch.extra else {
                         continue;
                     };
-                    if let Some(event) = timing.event.get()
-                        && let (Ok(start), Ok(end)) = (
-                            event.profiling_command_start(),
-                            event.profiling_command_end(),
-                        )
-                    {
-                        timing
+                    let Some(event) = timing.event.get() else {
+                        continue;
+                    };
+                    match (
+                        event.profiling_command_start(),
+                        event.profiling_command_end(),
+                    ) {
+                        (Ok(start), Ok(end)) => timing
                             .counters
-                            .record(Duration::from_nanos(end.saturating_sub(start)));
+                            .record(Duration::from_nanos(end.saturating_sub(start))),
+                        (Err(e), _) | (_, Err(e)) => {
+                            tracing::debug!(device = %self.device, "a launch's profiling times: {e}");
+                        }
                     }
                 }
                 Ok(records)
@@ -205,12 +211,25 @@ impl OpenClDevice {
         let cl = &device.device;
         let context =
             Arc::new(Context::from_device(cl).map_err(|e| failed("creating a context", e))?);
-        let properties = if timing { CL_QUEUE_PROFILING_ENABLE } else { 0 };
         // clCreateCommandQueue: OpenCL 1.2 devices have nothing newer.
         #[allow(deprecated)]
         // SAFETY: the device is the context's only device.
-        let queue = unsafe { CommandQueue::create(&context, cl.id(), properties) }
-            .map_err(|e| failed("creating a command queue", e))?;
+        let queue = |properties| unsafe { CommandQueue::create(&context, cl.id(), properties) };
+        // A device that cannot profile still runs kernels, untimed.
+        let (queue, timing) = match timing.then(|| queue(CL_QUEUE_PROFILING_ENABLE)) {
+            Some(Ok(q)) => (q, true),
+            Some(Err(e)) => {
+                tracing::warn!("{device}: no profiling queue ({e}); launches are not timed");
+                (
+                    queue(0).map_err(|e| failed("creating a command queue", e))?,
+                    false,
+                )
+            }
+            None => (
+                queue(0).map_err(|e| failed("creating a command queue", e))?,
+                false,
+            ),
+        };
 
         // Sub-buffers start at multiples of the base address alignment (given in bits).
         let align = (cl.mem_base_addr_align().unwrap_or(1024) as usize / 8).max(1);

@@ -28,6 +28,12 @@ pub struct OpenClDeviceInfo {
 }
 
 impl OpenClDeviceInfo {
+    /// The OpenCL device itself, for programs that also call OpenCL directly (such as the
+    /// launch benchmark's peer, a minimal host program).
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
     /// Whether the device has extension `name` (e.g. `cl_khr_fp64`).
     pub fn has_extension(&self, name: &str) -> bool {
         self.extensions.split_whitespace().any(|e| e == name)

@@ -50,11 +50,25 @@ pub enum OpenClError {
 }
 
 impl From<OpenClError> for Error {
+    /// A device's missing capability is [`Error::Unsupported`], as on every backend; a
+    /// kernel OpenCL C cannot express is [`Error::Ir`]; the rest are backend errors.
     fn from(e: OpenClError) -> Self {
-        Error::Backend {
-            backend: "opencl".into(),
-            message: e.to_string(),
-            source: Some(Box::new(e)),
+        match e {
+            OpenClError::Unsupported {
+                kernel,
+                device,
+                need,
+            } => Error::Unsupported {
+                kernel,
+                need,
+                accelerator: device,
+            },
+            OpenClError::Emit(ir) => Error::Ir(ir),
+            other => Error::Backend {
+                backend: "opencl".into(),
+                message: other.to_string(),
+                source: Some(Box::new(other)),
+            },
         }
     }
 }

@@ -8,6 +8,7 @@ use dotcompute_core::launch_tracker::TrackedLaunch;
 use dotcompute_core::{
     DeviceTimeCounters, DeviceTimes, Error, Grid, KernelDefinition, KernelFault, ParameterBlock,
 };
+use dotcompute_ir::ParamKind;
 use dotcompute_ir::emit::abi::ParamsLayout;
 use dotcompute_ir::emit::opencl::ENTRY_POINT;
 use opencl3::error_codes::ClError;
@@ -36,6 +37,8 @@ pub(crate) struct OpenClKernel {
     max_group: u64,
     /// Work items per group of an ordinary launch.
     group: u64,
+    /// Buffer parameters: the kernel's arguments after the block and the fault record.
+    buffers: usize,
     cooperative: bool,
     device_times: Arc<DeviceTimeCounters>,
 }
@@ -56,12 +59,45 @@ impl OpenClKernel {
         // A multiple of the device's preferred granule (its SIMD width or warp), up to
         // ORDINARY_GROUP.
         let granule = kernel.get_work_group_size_multiple(id).unwrap_or(1).max(1);
-        let limit = max_group.min(ORDINARY_GROUP);
+        let limit = max_group
+            .min(ORDINARY_GROUP)
+            .min(usize::try_from(shared.max_work_item_sizes[0]).unwrap_or(usize::MAX))
+            .max(1);
         let group = if granule <= limit {
             limit / granule * granule
         } else {
             limit
         };
+        // The arguments: the block by value, then one pointer for the fault record and each
+        // buffer (at most 8 bytes each); the device bounds their total.
+        let buffers = def
+            .params()
+            .iter()
+            .filter(|p| matches!(p.kind, ParamKind::Buffer { .. }))
+            .count();
+        let argument_bytes = u64::from(emitted.params.size) + 8 * (1 + buffers as u64);
+        if argument_bytes > shared.max_parameter_bytes {
+            return Err(Error::Unsupported {
+                kernel: def.name().to_string(),
+                need: format!(
+                    "{argument_bytes} bytes of kernel arguments ({} parameters)",
+                    def.params().len()
+                ),
+                accelerator: format!(
+                    "{} (at most {} bytes)",
+                    shared.info, shared.max_parameter_bytes
+                ),
+            });
+        }
+        let arguments = kernel
+            .num_args()
+            .map_err(|e| shared.error("counting the kernel's arguments", e))?;
+        if arguments as usize != 2 + buffers {
+            return Err(shared.error(
+                &format!("checking kernel `{}`", def.name()),
+                ClError(opencl3::error_codes::CL_INVALID_KERNEL_ARGS),
+            ));
+        }
         tracing::debug!(kernel = def.name(), group, max_group, "OpenCL kernel built");
         Ok(OpenClKernel {
             cooperative: def.ir()?.is_cooperative(),
@@ -73,6 +109,7 @@ impl OpenClKernel {
             _program: program,
             max_group: max_group as u64,
             group: group as u64,
+            buffers,
             device_times: Arc::default(),
         })
     }
@@ -83,15 +120,13 @@ impl OpenClKernel {
             grid: grid.to_string(),
             reason,
         };
-        let size = |v: u64| {
-            usize::try_from(v).map_err(|_| {
-                invalid(format!(
-                    "{v} work items along one axis exceed this host's size_t"
-                ))
+        let size = |v: Option<u64>| {
+            v.and_then(|v| usize::try_from(v).ok()).ok_or_else(|| {
+                invalid("its work items along one axis exceed this host's size_t".into())
             })
         };
         if !self.cooperative {
-            let global = work_items.div_ceil(self.group).saturating_mul(self.group);
+            let global = work_items.div_ceil(self.group).checked_mul(self.group);
             return Ok(([size(global)?, 1, 1], [self.group as usize, 1, 1], 1));
         }
         let group = grid.group_size_or_default();
@@ -109,8 +144,8 @@ impl OpenClKernel {
         let mut global = [0usize; 3];
         let mut local = [0usize; 3];
         for i in 0..3 {
-            global[i] = size(dims[i].div_ceil(group[i]).saturating_mul(group[i]))?;
-            local[i] = size(group[i])?;
+            global[i] = size(dims[i].div_ceil(group[i]).checked_mul(group[i]))?;
+            local[i] = size(Some(group[i]))?;
         }
         Ok((global, local, 3))
     }
@@ -127,18 +162,6 @@ impl CompiledKernel for OpenClKernel {
         let shared = &self.shared;
         let (global, local, dims) = self.ranges(grid, work_items).map_err(LaunchError::Failed)?;
         let mut params = ParameterBlock::new(self.params.size, grid, work_items, args);
-        if params.bytes().len() as u64 > shared.max_parameter_bytes {
-            return Err(LaunchError::Failed(Error::Unsupported {
-                kernel: self.def.name().to_string(),
-                need: format!(
-                    "a parameter block of {} bytes ({} parameters); kernel arguments take at most {} bytes",
-                    params.bytes().len(),
-                    args.len(),
-                    shared.max_parameter_bytes
-                ),
-                accelerator: shared.info.to_string(),
-            }));
-        }
         let mut buffers: Vec<cl_mem> = Vec::with_capacity(args.len());
         for (i, arg) in args.iter().enumerate() {
             match *arg {
@@ -154,6 +177,14 @@ impl CompiledKernel for OpenClKernel {
                     return Err(KernelFault::ArgumentMismatch { param: i as u32 }.into());
                 }
             }
+        }
+        // Every argument is set on each launch: OpenCL keeps the previous launch's values
+        // (possibly freed buffers) for any left unset.
+        if buffers.len() != self.buffers {
+            return Err(KernelFault::ArgumentMismatch {
+                param: args.len() as u32,
+            }
+            .into());
         }
         let tracked = tracked.ok_or_else(|| {
             LaunchError::Failed(Error::Backend {

@@ -29,12 +29,17 @@ impl DeviceAllocator for BufferAllocator {
     type Block = Buffer<u8>;
 
     fn allocate(&self, bytes: u64) -> Result<Buffer<u8>, Error> {
+        let count = usize::try_from(bytes).map_err(|_| Error::OutOfMemory {
+            pool: format!("{} (OpenCL)", self.device),
+            bytes,
+            reason: "more than this host can address".into(),
+        })?;
         // SAFETY: no host pointer; the size is a plain count.
         unsafe {
             Buffer::<u8>::create(
                 &self.context,
                 CL_MEM_READ_WRITE,
-                bytes as usize,
+                count,
                 std::ptr::null_mut(),
             )
         }
@@ -102,7 +107,9 @@ impl DeviceMemory for OpenClMemory {
     }
 
     fn upload(&self, src: &[u8]) -> Result<(), Error> {
-        let n = src.len().min(self.bytes as usize);
+        let n = src
+            .len()
+            .min(usize::try_from(self.bytes).unwrap_or(usize::MAX));
         if n == 0 {
             return Ok(());
         }
@@ -124,14 +131,23 @@ impl DeviceMemory for OpenClMemory {
         };
         written
             .map(|event| drop(opencl3::event::Event::new(event)))
-            .map_err(|e| {
-                self.shared
-                    .error("uploading a buffer", opencl3::error_codes::ClError(e))
+            .map_err(|e| match e {
+                // Drivers that allocate at first use run out of memory here.
+                CL_MEM_OBJECT_ALLOCATION_FAILURE | CL_OUT_OF_RESOURCES => Error::OutOfMemory {
+                    pool: format!("{} (OpenCL)", self.shared.device),
+                    bytes: self.bytes,
+                    reason: opencl3::error_codes::ClError(e).to_string(),
+                },
+                _ => self
+                    .shared
+                    .error("uploading a buffer", opencl3::error_codes::ClError(e)),
             })
     }
 
     fn download(&self, dst: &mut [u8]) -> Result<(), Error> {
-        let n = dst.len().min(self.bytes as usize);
+        let n = dst
+            .len()
+            .min(usize::try_from(self.bytes).unwrap_or(usize::MAX));
         if n == 0 {
             return Ok(());
         }

@@ -1,7 +1,7 @@
 //! The OpenCL backend plugin: one accelerator per device of every OpenCL platform.
 
 use crate::device::OpenClDevice;
-use crate::discovery::devices;
+use crate::discovery::{OpenClDeviceInfo, devices};
 use dotcompute_core::backend::{BackendPlugin, Device};
 use dotcompute_core::{BackendKind, Error};
 use std::sync::Arc;
@@ -10,8 +10,10 @@ use std::sync::Arc;
 /// loaded at run time). Without an OpenCL library, or with no platform, the backend is
 /// absent, with the reason in `ComputeService::backend_reports` and one line in the logs.
 ///
-/// Devices without IEEE `f32` (subnormals, correctly rounded division and square root) are
-/// listed but refuse every kernel, saying so.
+/// Devices that cannot run kernels with Rust's meaning are left out, each with a warning
+/// saying why (and the reasons in the report when none is left): OpenCL before 1.2, and
+/// `f32` without IEEE semantics (subnormals, correctly rounded division and square root).
+/// Accelerator indices are the devices' positions in [`devices`](crate::devices).
 ///
 /// `DOTCOMPUTE_PROFILE=1` times every launch with profiling events (reported in
 /// `KernelStatistics::device`); off by default.
@@ -49,6 +51,12 @@ impl BackendPlugin for OpenClPlugin {
         let mut opened: Vec<Arc<dyn Device>> = Vec::new();
         let mut failures = Vec::new();
         for (index, device) in found.iter().enumerate() {
+            if let Some(why) = unusable(device) {
+                let reason = format!("{device}: not used: {why}");
+                tracing::warn!("{reason}");
+                failures.push(reason);
+                continue;
+            }
             match OpenClDevice::open(index as u32, device, self.timing) {
                 Ok(d) => opened.push(Arc::new(d)),
                 Err(e) => {
@@ -65,5 +73,54 @@ impl BackendPlugin for OpenClPlugin {
             });
         }
         Ok(opened)
+    }
+}
+
+/// Why `device` cannot be an accelerator, if it cannot.
+fn unusable(device: &OpenClDeviceInfo) -> Option<String> {
+    // "OpenCL <major>.<minor> <platform-specific>"
+    let version = device
+        .version
+        .strip_prefix("OpenCL ")
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.split_once('.'))
+        .and_then(|(major, minor)| Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?)));
+    match version {
+        Some(v) if v >= (1, 2) => {}
+        _ => {
+            return Some(format!(
+                "OpenCL 1.2 or later is needed ({})",
+                device.version
+            ));
+        }
+    }
+    (!device.ieee_f32).then(|| {
+        "its f32 is not IEEE (subnormals, correctly rounded division and square root)".to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_devices_are_not_used() {
+        let Ok(Some(device)) = devices().map(|d| d.into_iter().next()) else {
+            return;
+        };
+        let with = |version: &str| OpenClDeviceInfo {
+            version: version.into(),
+            ieee_f32: true,
+            ..device.clone()
+        };
+        assert_eq!(unusable(&with("OpenCL 1.2 vendor")), None);
+        assert_eq!(unusable(&with("OpenCL 3.0")), None);
+        assert!(unusable(&with("OpenCL 1.1 vendor")).is_some());
+        assert!(unusable(&with("garbage")).is_some());
+        let inexact = OpenClDeviceInfo {
+            ieee_f32: false,
+            ..with("OpenCL 3.0")
+        };
+        assert!(unusable(&inexact).is_some_and(|w| w.contains("IEEE")));
     }
 }

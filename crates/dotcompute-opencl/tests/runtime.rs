@@ -27,7 +27,9 @@ fn the_device_reports_what_it_has() {
     };
     let info = acc.info();
     assert_eq!(acc.id().backend, BackendKind::OpenCl);
-    assert_eq!(acc.id().to_string(), "opencl:0");
+    // Accelerator indices are positions in `devices()`.
+    let listed = dotcompute_opencl::devices().unwrap();
+    assert_eq!(listed[acc.id().index as usize].name, info.name);
     let caps = &info.capabilities;
     assert!(caps.cooperative && caps.atomics && caps.max_group_size > 0);
     assert!(caps.max_buffer_bytes > 0 && info.memory_bytes > 0);
@@ -85,4 +87,33 @@ fn faults_name_the_kernel_parameter_and_index() {
     let err = out.to_vec().unwrap_err();
     assert_eq!(err.fault(), Some(&KernelFault::DivisionByZero), "{err}");
     assert!(err.to_string().contains("divide"), "{err}");
+}
+
+#[test]
+fn launches_are_timed_when_asked() {
+    let Some((dc, acc)) = backend_service(
+        || Box::new(OpenClPlugin::with_timing(true)),
+        |acc| acc.info().capabilities.int64,
+        "DOTCOMPUTE_REQUIRE_OPENCL",
+    ) else {
+        return;
+    };
+    assert!(acc.info().capabilities.device_timing);
+    let a = dc.buffer_from_slice(&[8i32; 1000]).unwrap();
+    let b = dc.buffer_from_slice(&[2i32; 1000]).unwrap();
+    let mut out = dc.buffer_zeroed::<i32>(1000).unwrap();
+    for _ in 0..3 {
+        divide::launch(&acc, 1000, &a, &b, &mut out).unwrap();
+    }
+    acc.synchronize().unwrap();
+    assert_eq!(out.to_vec().unwrap(), [4; 1000]);
+    let stats = dc
+        .statistics()
+        .into_iter()
+        .find(|s| s.kernel == "divide")
+        .unwrap();
+    let device = stats.device.expect("the plugin times launches");
+    assert_eq!(device.timed_launches, 3, "{device:?}");
+    assert!(device.min > std::time::Duration::ZERO, "{device:?}");
+    assert!(acc.memory_statistics().unwrap().bytes_in_use >= 3 * 4000);
 }

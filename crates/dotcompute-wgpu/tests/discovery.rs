@@ -17,6 +17,7 @@ fn no_adapter_leaves_the_service_working() {
     let dc = ComputeService::builder()
         .without_wgpu()
         .without_cuda()
+        .without_opencl()
         .plugin(Box::new(WgpuPlugin::with_backends(wgpu::Backends::METAL)))
         .build()
         .unwrap();
@@ -58,6 +59,7 @@ fn software_adapters_are_never_the_best_accelerator() {
     let dc = ComputeService::builder()
         .without_wgpu()
         .without_cuda()
+        .without_opencl()
         .plugin(Box::new(WgpuPlugin::default()))
         .build()
         .unwrap();
@@ -72,6 +74,7 @@ fn software_adapters_are_never_the_best_accelerator() {
         .without_cpu()
         .without_wgpu()
         .without_cuda()
+        .without_opencl()
         .plugin(Box::new(WgpuPlugin::default()))
         .build()
         .unwrap();

@@ -478,6 +478,7 @@ fn failing_plugins_are_isolated_and_reported() {
     let dc = ComputeService::builder()
         .without_wgpu()
         .without_cuda()
+        .without_opencl()
         .plugin(Box::new(FailingPlugin))
         .plugin(Box::new(PanickingPlugin))
         .build()
@@ -522,6 +523,7 @@ fn a_second_plugin_for_a_backend_is_reported_not_used() {
     let dc = ComputeService::builder()
         .without_wgpu()
         .without_cuda()
+        .without_opencl()
         .plugin(Box::new(FailingPlugin))
         .plugin(Box::new(FailingPlugin))
         .build()
@@ -546,6 +548,7 @@ fn a_service_without_backends_says_so() {
         .without_cpu()
         .without_wgpu()
         .without_cuda()
+        .without_opencl()
         .build()
         .unwrap();
     let err = dc.best_accelerator().unwrap_err();

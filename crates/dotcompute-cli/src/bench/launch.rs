@@ -1,5 +1,6 @@
 //! Launch overhead and the cold start of a process (and the hidden probe command it runs).
 
+use super::opencl_peer::OpenClLaunchPeer;
 use super::{Contender, Runner, Work, sync};
 use crate::CliError;
 use dotcompute::{Accelerator, ComputeService, Grid};
@@ -20,6 +21,12 @@ pub(super) fn launch_latency(
     let batch: u64 = if r.quick { 2_000 } else { 20_000 };
     let mut contenders = Vec::new();
     for acc in accs {
+        if let Some(peer) = OpenClLaunchPeer::new(acc)? {
+            contenders.push(Contender::peer(
+                &format!("OpenCL API, minimal host program ({})", acc.id()),
+                move || peer.run(batch),
+            ));
+        }
         let mut out = dc.buffer_zeroed::<u64>(1)?;
         contenders.push(Contender::dotcompute(acc, move || {
             for _ in 0..batch {

@@ -7,31 +7,12 @@ use dotcompute_wgpu::WgpuPlugin;
 /// in CI). `None` when this machine has none, unless `DOTCOMPUTE_REQUIRE_WGPU=1` (set by
 /// `scripts/test.sh` after installing lavapipe): then a missing adapter fails the test instead
 /// of letting it pass without running.
-#[allow(clippy::panic)] // tests fail by panicking
 pub fn wgpu_service() -> Option<(ComputeService, Accelerator)> {
-    let found = ComputeService::builder()
-        .without_cpu()
-        .without_wgpu()
-        .plugin(Box::new(WgpuPlugin::default()))
-        .build()
-        .ok()
-        .and_then(|dc| {
-            let acc = dc
-                .accelerators()
-                .into_iter()
-                .find(|a| a.id().backend == BackendKind::Wgpu && a.info().capabilities.int64)?;
-            Some((dc, acc))
-        });
-    if found.is_none() && std::env::var("DOTCOMPUTE_REQUIRE_WGPU").as_deref() == Ok("1") {
-        panic!(
-            "DOTCOMPUTE_REQUIRE_WGPU=1 but no wgpu adapter with 64-bit integers was found \
-             (is mesa-vulkan-drivers installed and XDG_RUNTIME_DIR set?)"
-        );
-    }
-    if found.is_none() {
-        eprintln!("SKIPPED: no wgpu adapter with 64-bit integers on this machine");
-    }
-    found
+    dotcompute_conformance::backend_service(
+        || Box::new(WgpuPlugin::default()),
+        |acc| acc.info().capabilities.int64,
+        "DOTCOMPUTE_REQUIRE_WGPU",
+    )
 }
 
 /// The CPU and the wgpu adapter the tests run on, in one service (`None` as
@@ -41,6 +22,8 @@ pub fn cpu_and_wgpu() -> Option<(ComputeService, Accelerator, Accelerator)> {
     wgpu_service()?;
     let dc = ComputeService::builder()
         .without_wgpu()
+        .without_cuda()
+        .without_opencl()
         .plugin(Box::new(WgpuPlugin::default()))
         .build()
         .ok()?;
