@@ -48,6 +48,13 @@ if install_debs "OpenCL on the CPU for the OpenCL tests" pocl-opencl-icd ocl-icd
 else
   echo "WARNING: could not install PoCL: the OpenCL tests will report themselves SKIPPED" >&2
 fi
+# hipcc (Debian's, ROCm 5.2): every generated HIP C++ kernel is compiled for AMD GPUs, with
+# no GPU needed (DOTCOMPUTE_REQUIRE_HIPCC, as above).
+if install_debs "HIP C++ compiled for AMD GPUs in the tests" hipcc; then
+  export DOTCOMPUTE_REQUIRE_HIPCC=1
+else
+  echo "WARNING: could not install hipcc: the HIP compile test will report itself SKIPPED" >&2
+fi
 # The CPU and software devices (lavapipe) run every conformance case: there a case skipped
 # for a missing capability fails instead (a real GPU's cases still skip; 0 lets them all).
 export DOTCOMPUTE_REQUIRE_ALL_CASES="${DOTCOMPUTE_REQUIRE_ALL_CASES:-1}"

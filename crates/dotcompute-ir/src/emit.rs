@@ -3,6 +3,7 @@
 pub mod abi;
 pub mod c_family;
 pub mod cuda;
+pub mod hip;
 pub mod opencl;
 pub mod rust;
 pub mod wgsl;

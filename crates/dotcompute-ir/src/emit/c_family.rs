@@ -1,6 +1,7 @@
-//! C-family source from the IR: CUDA C++ ([`super::cuda`]) and OpenCL C ([`super::opencl`])
-//! from one walker over statements and expressions, each dialect spelling its types,
-//! address spaces, intrinsics, atomics and barriers.
+//! C-family source from the IR: CUDA C++ ([`super::cuda`], also HIP C++ behind its runtime
+//! header: [`super::hip`]) and OpenCL C ([`super::opencl`]) from one walker over statements
+//! and expressions, each dialect spelling its types, address spaces, intrinsics, atomics and
+//! barriers.
 //!
 //! The emitted source keeps Rust's semantics where C and C++ differ:
 //! - signed `+ - *`, negation and left shifts are done on the unsigned type of the same width
@@ -47,18 +48,26 @@ pub const ENTRY_POINT: &str = "dotcompute_main";
 pub(crate) enum Dialect {
     /// CUDA C++ for NVRTC.
     Cuda,
+    /// HIP C++ for `hipcc`/`hiprtc`: CUDA C++ behind the HIP runtime header, with the few
+    /// built-ins ROCm lacks written out (64-bit signed `atomicMin`/`atomicMax`).
+    Hip,
     /// OpenCL C 1.2 (with the `cl_khr_fp64` and 64-bit atomics extensions where used).
     OpenCl,
 }
 
 impl Dialect {
+    /// CUDA C++ or HIP C++, which share every spelling but the few noted on [`Dialect::Hip`].
+    fn is_cpp(self) -> bool {
+        matches!(self, Dialect::Cuda | Dialect::Hip)
+    }
+
     fn ty(self, t: ScalarType) -> &'static str {
         match (t, self) {
             (ScalarType::Bool, _) => "bool",
             (ScalarType::I32, _) => "int",
             (ScalarType::U32, _) => "unsigned int",
-            (ScalarType::I64, Dialect::Cuda) => "long long",
-            (ScalarType::U64, Dialect::Cuda) => "unsigned long long",
+            (ScalarType::I64, Dialect::Cuda | Dialect::Hip) => "long long",
+            (ScalarType::U64, Dialect::Cuda | Dialect::Hip) => "unsigned long long",
             (ScalarType::I64, Dialect::OpenCl) => "long",
             (ScalarType::U64, Dialect::OpenCl) => "ulong",
             (ScalarType::F32, _) => "float",
@@ -74,7 +83,7 @@ impl Dialect {
     /// An unsigned 64-bit literal.
     fn u64_lit(self, v: impl std::fmt::Display) -> String {
         match self {
-            Dialect::Cuda => format!("{v}ull"),
+            Dialect::Cuda | Dialect::Hip => format!("{v}ull"),
             Dialect::OpenCl => format!("{v}UL"),
         }
     }
@@ -82,7 +91,7 @@ impl Dialect {
     /// A signed 64-bit literal's suffix.
     fn i64_suffix(self) -> &'static str {
         match self {
-            Dialect::Cuda => "ll",
+            Dialect::Cuda | Dialect::Hip => "ll",
             Dialect::OpenCl => "L",
         }
     }
@@ -90,7 +99,7 @@ impl Dialect {
     /// How helpers are declared.
     fn inline(self) -> &'static str {
         match self {
-            Dialect::Cuda => "static __device__ __forceinline__",
+            Dialect::Cuda | Dialect::Hip => "static __device__ __forceinline__",
             Dialect::OpenCl => "static inline",
         }
     }
@@ -98,7 +107,7 @@ impl Dialect {
     /// The context parameter of every helper.
     fn ctx_param(self) -> &'static str {
         match self {
-            Dialect::Cuda => "dc_ctx& c",
+            Dialect::Cuda | Dialect::Hip => "dc_ctx& c",
             Dialect::OpenCl => "dc_ctx* c",
         }
     }
@@ -106,7 +115,7 @@ impl Dialect {
     /// A member of the context: `c.` or `c->`.
     fn c(self) -> &'static str {
         match self {
-            Dialect::Cuda => "c.",
+            Dialect::Cuda | Dialect::Hip => "c.",
             Dialect::OpenCl => "c->",
         }
     }
@@ -114,7 +123,7 @@ impl Dialect {
     /// A field of the parameter block through the context.
     fn p(self) -> &'static str {
         match self {
-            Dialect::Cuda => "c.p.",
+            Dialect::Cuda | Dialect::Hip => "c.p.",
             Dialect::OpenCl => "c->p->",
         }
     }
@@ -123,14 +132,14 @@ impl Dialect {
     /// and reaches it through the context).
     fn shared(self, i: impl std::fmt::Display) -> String {
         match self {
-            Dialect::Cuda => format!("sh{i}"),
+            Dialect::Cuda | Dialect::Hip => format!("sh{i}"),
             Dialect::OpenCl => format!("c->sh{i}"),
         }
     }
 
     /// C's float function `name` for `t` (`sqrtf` for `f32` in CUDA; OpenCL C overloads).
     fn float_fn(self, name: &str, t: ScalarType) -> String {
-        if self == Dialect::Cuda && t == ScalarType::F32 {
+        if self.is_cpp() && t == ScalarType::F32 {
             format!("{name}f")
         } else {
             name.to_string()
@@ -140,7 +149,7 @@ impl Dialect {
     /// What a buffer pointer is written with: its address space and `restrict`.
     fn buffer_qualifiers(self) -> (&'static str, &'static str) {
         match self {
-            Dialect::Cuda => ("", "__restrict__"),
+            Dialect::Cuda | Dialect::Hip => ("", "__restrict__"),
             Dialect::OpenCl => ("__global ", "restrict"),
         }
     }
@@ -148,7 +157,7 @@ impl Dialect {
     /// A group barrier ordering shared and global memory.
     fn barrier(self) -> &'static str {
         match self {
-            Dialect::Cuda => "__syncthreads();",
+            Dialect::Cuda | Dialect::Hip => "__syncthreads();",
             Dialect::OpenCl => "barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);",
         }
     }
@@ -157,10 +166,10 @@ impl Dialect {
     /// float's type.
     fn bits_of(self, t: ScalarType, v: &str) -> String {
         match (self, t) {
-            (Dialect::Cuda, ScalarType::F64) => {
+            (Dialect::Cuda | Dialect::Hip, ScalarType::F64) => {
                 format!("((unsigned long long)__double_as_longlong({v}))")
             }
-            (Dialect::Cuda, _) => format!("__float_as_uint({v})"),
+            (Dialect::Cuda | Dialect::Hip, _) => format!("__float_as_uint({v})"),
             (Dialect::OpenCl, ScalarType::F64) => format!("as_ulong({v})"),
             (Dialect::OpenCl, _) => format!("as_uint({v})"),
         }
@@ -168,8 +177,10 @@ impl Dialect {
 
     fn float_of(self, t: ScalarType, v: &str) -> String {
         match (self, t) {
-            (Dialect::Cuda, ScalarType::F64) => format!("__longlong_as_double((long long)({v}))"),
-            (Dialect::Cuda, _) => format!("__uint_as_float({v})"),
+            (Dialect::Cuda | Dialect::Hip, ScalarType::F64) => {
+                format!("__longlong_as_double((long long)({v}))")
+            }
+            (Dialect::Cuda | Dialect::Hip, _) => format!("__uint_as_float({v})"),
             (Dialect::OpenCl, ScalarType::F64) => format!("as_double((ulong)({v}))"),
             (Dialect::OpenCl, _) => format!("as_float((unsigned int)({v}))"),
         }
@@ -270,7 +281,7 @@ fn unsigned(t: ScalarType) -> ScalarType {
 /// The checked private-array access `name` (a template in CUDA, one per array in OpenCL C).
 fn private_fn(d: Dialect, name: &str, array: u32) -> String {
     match d {
-        Dialect::Cuda => name.to_string(),
+        Dialect::Cuda | Dialect::Hip => name.to_string(),
         Dialect::OpenCl => format!("{name}_{array}"),
     }
 }
@@ -312,7 +323,7 @@ fn literal(d: Dialect, lit: Literal, t: ScalarType) -> String {
             let f = v as f32;
             if f.is_nan() || f.is_infinite() {
                 match d {
-                    Dialect::Cuda => format!("__int_as_float({:#x})", f.to_bits()),
+                    Dialect::Cuda | Dialect::Hip => format!("__int_as_float({:#x})", f.to_bits()),
                     Dialect::OpenCl => format!("as_float({:#x}u)", f.to_bits()),
                 }
             } else {
@@ -324,7 +335,9 @@ fn literal(d: Dialect, lit: Literal, t: ScalarType) -> String {
         (Literal::Float(v), ScalarType::F64) => {
             if v.is_nan() || v.is_infinite() {
                 match d {
-                    Dialect::Cuda => format!("__longlong_as_double({:#x}ll)", v.to_bits()),
+                    Dialect::Cuda | Dialect::Hip => {
+                        format!("__longlong_as_double({:#x}ll)", v.to_bits())
+                    }
                     Dialect::OpenCl => format!("as_double({:#x}UL)", v.to_bits()),
                 }
             } else {
@@ -408,6 +421,9 @@ impl<'k> Emitter<'k> {
         let ctx = d.ctx_param();
         let cooperative = self.uniformity.is_some();
         let mut out = String::new();
+        if d == Dialect::Hip {
+            out.push_str("#include <hip/hip_runtime.h>\n");
+        }
         if d == Dialect::OpenCl {
             // Rust never contracts `a * b + c`; OpenCL C would by default.
             out.push_str("#pragma OPENCL FP_CONTRACT OFF\n");
@@ -450,7 +466,7 @@ impl<'k> Emitter<'k> {
         // What every helper needs: the parameters, the fault record, the buffers, and whether
         // this work item has faulted.
         match d {
-            Dialect::Cuda => {
+            Dialect::Cuda | Dialect::Hip => {
                 out.push_str("struct dc_ctx {\n    const dc_params& p;\n    unsigned int* fault;\n")
             }
             Dialect::OpenCl => out.push_str(
@@ -478,7 +494,7 @@ impl<'k> Emitter<'k> {
         out.push_str("    bool faulted;\n    bool alive;\n};\n");
         let c = d.c();
         let (cas, fence) = match d {
-            Dialect::Cuda => ("atomicCAS", "__threadfence()"),
+            Dialect::Cuda | Dialect::Hip => ("atomicCAS", "__threadfence()"),
             Dialect::OpenCl => ("atomic_cmpxchg", "mem_fence(CLK_GLOBAL_MEM_FENCE)"),
         };
         let _ = write!(
@@ -518,7 +534,7 @@ impl<'k> Emitter<'k> {
             "{inline} void kernel_body({ctx}, {u64} gx, {u64} gy, {u64} gz) {{"
         );
         let empty = match d {
-            Dialect::Cuda => "{}",
+            Dialect::Cuda | Dialect::Hip => "{}",
             Dialect::OpenCl => "{0}",
         };
         for (i, a) in self.kernel.private.iter().enumerate() {
@@ -536,7 +552,7 @@ impl<'k> Emitter<'k> {
             }
             if !self.kernel.shared.is_empty() {
                 out.push_str(match d {
-                    Dialect::Cuda => "    unsigned int tid = threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z);\n    unsigned int threads = blockDim.x * blockDim.y * blockDim.z;\n",
+                    Dialect::Cuda | Dialect::Hip => "    unsigned int tid = threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z);\n    unsigned int threads = blockDim.x * blockDim.y * blockDim.z;\n",
                     Dialect::OpenCl => "    unsigned int tid = (unsigned int)(get_local_id(0) + get_local_size(0) * (get_local_id(1) + get_local_size(1) * get_local_id(2)));\n    unsigned int threads = (unsigned int)(get_local_size(0) * get_local_size(1) * get_local_size(2));\n",
                 });
                 for (i, a) in self.kernel.shared.iter().enumerate() {
@@ -566,7 +582,7 @@ impl<'k> Emitter<'k> {
         out.push_str(&text);
         out.push_str("}\n");
         match d {
-            Dialect::Cuda => self.cuda_entry(&mut out),
+            Dialect::Cuda | Dialect::Hip => self.cuda_entry(&mut out),
             Dialect::OpenCl => self.opencl_entry(&mut out),
         }
         CProgram {
@@ -606,7 +622,7 @@ impl<'k> Emitter<'k> {
         let (inline, ctx, c) = (d.inline(), d.ctx_param(), d.c());
         let code = fault_codes::ARRAY_OUT_OF_BOUNDS;
         let u64 = d.u64();
-        if d == Dialect::Cuda {
+        if d.is_cpp() {
             return format!(
                 "template <typename T, unsigned int N> {inline} T private_load(dc_ctx& c, const T (&a)[N], unsigned int id, unsigned long long idx) {{\n    if (idx >= N) {{ record_fault(c, {code}u, id, idx); return T(); }}\n    return a[idx];\n}}\n\
                  template <typename T, unsigned int N> {inline} void private_store(dc_ctx& c, T (&a)[N], unsigned int id, unsigned long long idx, T v) {{\n    if (c.faulted) return;\n    if (idx >= N) {{ record_fault(c, {code}u, id, idx); return; }}\n    a[idx] = v;\n}}\n"
@@ -630,7 +646,7 @@ impl<'k> Emitter<'k> {
         let d = self.d;
         let (global, restrict) = d.buffer_qualifiers();
         let mut params = match d {
-            Dialect::Cuda => vec![
+            Dialect::Cuda | Dialect::Hip => vec![
                 "const dc_params p".to_string(),
                 "unsigned int* fault".to_string(),
             ],
@@ -652,9 +668,7 @@ impl<'k> Emitter<'k> {
                 }
                 // Scalars travel in the block: CUDA keeps their pointer slot (null); OpenCL C
                 // has no argument for them.
-                ParamKind::Scalar(_) if d == Dialect::Cuda => {
-                    params.push(format!("const void* unused{i}"))
-                }
+                ParamKind::Scalar(_) if d.is_cpp() => params.push(format!("const void* unused{i}")),
                 ParamKind::Scalar(_) => {}
             }
         }
@@ -870,7 +884,7 @@ impl<'k> Emitter<'k> {
             let code = fault_codes::ARRAY_OUT_OF_BOUNDS;
             let z = zero(d, a.elem);
             let sh = d.shared(i);
-            if d == Dialect::Cuda {
+            if d.is_cpp() {
                 let _ = writeln!(out, "__shared__ {n} sh{i}[{len}];");
             }
             let _ = write!(
@@ -1055,7 +1069,7 @@ impl<'k> Emitter<'k> {
                     unit: self.next_unit,
                 };
                 let cx = self.d.c();
-                if self.d == Dialect::Cuda {
+                if self.d.is_cpp() {
                     let _ = writeln!(out, "{pad}if ({cx}alive && !{cx}faulted) [&]() {{");
                     self.stmt(out, &unit_body, s, depth + 1);
                     let _ = writeln!(out, "{pad}}}();");
@@ -1455,7 +1469,9 @@ impl<'k> Emitter<'k> {
             self.sequenced.remove(&(*o as *const Expr));
         }
         match d {
-            Dialect::Cuda => format!("([&]() -> {} {{ {decls}return {inner}; }}())", d.ty(e.ty)),
+            Dialect::Cuda | Dialect::Hip => {
+                format!("([&]() -> {} {{ {decls}return {inner}; }}())", d.ty(e.ty))
+            }
             Dialect::OpenCl => format!("({{ {decls}{inner}; }})"),
         }
     }
@@ -1638,7 +1654,7 @@ fn atomic_body(
     space: &str,
 ) -> (String, String) {
     match d {
-        Dialect::Cuda => cuda_atomic_body(op, elem, target),
+        Dialect::Cuda | Dialect::Hip => cuda_atomic_body(op, elem, target, d),
         Dialect::OpenCl => opencl_atomic_body(op, elem, target, space),
     }
 }
@@ -1646,8 +1662,8 @@ fn atomic_body(
 /// The parameters and body of an atomic helper on the element at `target` (returns the old
 /// value). CUDA's atomics take 32-bit and unsigned 64-bit operands: signed 64-bit values go
 /// through their bits, which is exact for the wrapping and bitwise operations.
-fn cuda_atomic_body(op: AtomicOp, elem: ScalarType, target: &str) -> (String, String) {
-    let n = Dialect::Cuda.ty(elem);
+fn cuda_atomic_body(op: AtomicOp, elem: ScalarType, target: &str, d: Dialect) -> (String, String) {
+    let n = d.ty(elem);
     if op == AtomicOp::CompareExchange {
         let body = match elem {
             ScalarType::I64 => format!(
@@ -1668,6 +1684,12 @@ fn cuda_atomic_body(op: AtomicOp, elem: ScalarType, target: &str) -> (String, St
         (AtomicOp::Sub, ScalarType::U64) => {
             format!("    return atomicAdd({target}, 0ull - v);\n")
         }
+        // ROCm (5.2) has no signed 64-bit min and max for every architecture: a
+        // compare-and-swap loop on the bits.
+        (AtomicOp::Min | AtomicOp::Max, ScalarType::I64) if d == Dialect::Hip => format!(
+            "    unsigned long long* bits = (unsigned long long*)({target});\n    unsigned long long old = *bits, seen;\n    do {{\n        seen = old;\n        long long cur = (long long)seen;\n        if (cur {} v) return cur;\n        old = atomicCAS(bits, seen, (unsigned long long)v);\n    }} while (old != seen);\n    return (long long)old;\n",
+            if op == AtomicOp::Min { "<=" } else { ">=" }
+        ),
         (AtomicOp::Min | AtomicOp::Max, ScalarType::I64) => format!(
             "    return {}((long long*)({target}), v);\n",
             if op == AtomicOp::Min {
