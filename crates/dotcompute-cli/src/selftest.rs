@@ -14,6 +14,9 @@ struct CaseResult {
     compared: usize,
     max_ulp: u64,
     tolerance: String,
+    /// Wall time of the case: its kernels' builds (none on the CPU; on GPUs, none when the
+    /// disk cache has them), uploads, launches and reads.
+    seconds: f64,
     detail: Option<String>,
 }
 
@@ -43,6 +46,7 @@ pub fn run(accelerator: Option<&str>, json: bool) -> Result<ExitCode, CliError> 
         let env = Env { dc, acc };
         for case in CASES {
             // A case the accelerator cannot run passes as skipped, saying why.
+            let started = std::time::Instant::now();
             let (compared, max_ulp, detail) = match case.needs.unmet(&env.acc.info().capabilities) {
                 Some(lacks) => {
                     eprintln!("skipping {} on {target}: it needs {lacks}", case.name);
@@ -60,6 +64,7 @@ pub fn run(accelerator: Option<&str>, json: bool) -> Result<ExitCode, CliError> 
                 compared,
                 max_ulp,
                 tolerance: case.tolerance.to_string(),
+                seconds: started.elapsed().as_secs_f64(),
                 detail,
             });
         }
@@ -82,6 +87,7 @@ pub fn run(accelerator: Option<&str>, json: bool) -> Result<ExitCode, CliError> 
                     r.compared.to_string(),
                     r.max_ulp.to_string(),
                     r.tolerance.clone(),
+                    format!("{:.1}", r.seconds * 1e3),
                     r.detail.clone().unwrap_or_default(),
                 ]
             })
@@ -96,6 +102,7 @@ pub fn run(accelerator: Option<&str>, json: bool) -> Result<ExitCode, CliError> 
                     "values",
                     "max ulp",
                     "tolerance",
+                    "ms",
                     "detail"
                 ],
                 &rows

@@ -67,7 +67,15 @@ impl ParameterBlock {
     /// Sets the launch id the kernel copies into the fault record.
     pub fn set_launch_id(&mut self, id: u32) {
         if let Some(s) = self.slots.get_mut(slots::LAUNCH_ID as usize) {
-            *s = u64::from(id);
+            *s = (*s & !u64::from(u32::MAX)) | u64::from(id);
+        }
+    }
+
+    /// Sets where the launch's fault record starts in the device's record array, in `u32`
+    /// words, for kernels bound to the whole array (OpenCL's).
+    pub fn set_fault_offset(&mut self, words: u32) {
+        if let Some(s) = self.slots.get_mut(slots::LAUNCH_ID as usize) {
+            *s = (*s & u64::from(u32::MAX)) | (u64::from(words) << 32);
         }
     }
 
@@ -99,6 +107,7 @@ mod tests {
             LaunchArg::Scalar(ScalarValue::I32(-2)),
         ];
         let mut block = ParameterBlock::new(8 * 12, &grid, 30, &args);
+        block.set_fault_offset(24);
         block.set_launch_id(7);
         let slot = |k: u32| {
             let at = 8 * k as usize;
@@ -107,7 +116,7 @@ mod tests {
         assert_eq!([slot(0), slot(1), slot(2)], [10, 3, 1]);
         assert_eq!([slot(3), slot(4), slot(5)], [64, 1, 1]);
         assert_eq!(slot(slots::TOTAL), 30);
-        assert_eq!(slot(slots::LAUNCH_ID), 7);
+        assert_eq!(slot(slots::LAUNCH_ID), 7 | (24 << 32));
         assert_eq!(slot(slots::param(0)), u64::from(1.5f32.to_bits()));
         // A 32-bit value in the low half, the high half zero.
         assert_eq!(slot(slots::param(1)), u64::from((-2i32) as u32));

@@ -19,7 +19,7 @@ use opencl3::device::{CL_DEVICE_TYPE_CPU, CL_DEVICE_TYPE_GPU};
 use opencl3::error_codes::ClError;
 use opencl3::event::Event;
 use opencl3::memory::{Buffer, CL_MEM_READ_WRITE, ClMem};
-use opencl3::types::{CL_NON_BLOCKING, cl_mem};
+use opencl3::types::CL_NON_BLOCKING;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
@@ -43,12 +43,10 @@ pub(crate) struct Shared {
     pub(crate) queue: CommandQueue,
     pub(crate) compiler: OpenClCompiler,
     pub(crate) pool: MemoryPool,
-    /// The fault records, [`FAULT_SLOTS`] of them `stride` bytes apart.
-    fault: Buffer<u32>,
-    /// One sub-buffer per record, bound as a launch's `fault` argument.
-    records: Vec<Buffer<u32>>,
-    /// Bytes between records: a sub-buffer starts at the device's base address alignment.
-    stride: usize,
+    /// The fault records, [`FAULT_SLOTS`] of [`FAULT_BYTES`]: bound whole to every kernel,
+    /// each launch finding its own through the parameter block (`set_fault_offset`), so that
+    /// the argument is set once per kernel.
+    pub(crate) fault: Buffer<u32>,
     /// Largest group along x, y and z.
     pub(crate) max_work_item_sizes: [u64; 3],
     /// Largest kernel argument list in bytes (the parameter block is one argument).
@@ -68,9 +66,9 @@ impl Shared {
         self.info.capabilities.device_timing
     }
 
-    /// The fault record of `slot`, for binding.
-    pub(crate) fn fault_record(&self, slot: u32) -> Option<cl_mem> {
-        self.records.get(slot as usize).map(|record| record.get())
+    /// Where the fault record of `slot` starts, in `u32` words.
+    pub(crate) fn fault_offset(slot: u32) -> u32 {
+        slot * (FAULT_BYTES / 4) as u32
     }
 
     /// Waits for every launch enqueued so far, reads their fault records and settles their
@@ -78,11 +76,11 @@ impl Shared {
     pub(crate) fn collect(&self) -> Result<(), Error> {
         self.launches.collect(
             |_, used_slots| {
-                let bytes = used_slots as usize * self.stride;
+                let bytes = used_slots as usize * FAULT_BYTES;
                 let mut records = vec![0u32; bytes / 4];
                 // Read the records, then clear them: both ordered by the in-order queue after
                 // every launch taken and before every later one.
-                // SAFETY: `fault` holds FAULT_SLOTS * stride >= `bytes` bytes; `records` is
+                // SAFETY: `fault` holds FAULT_SLOTS * FAULT_BYTES >= `bytes` bytes; `records` is
                 // `bytes` bytes that stay alive (moved, not freed: the heap block does not
                 // move) until `read_back` has waited for the read.
                 let read = unsafe {
@@ -231,10 +229,7 @@ impl OpenClDevice {
             ),
         };
 
-        // Sub-buffers start at multiples of the base address alignment (given in bits).
-        let align = (cl.mem_base_addr_align().unwrap_or(1024) as usize / 8).max(1);
-        let stride = FAULT_BYTES.div_ceil(align) * align;
-        let words = FAULT_SLOTS as usize * stride / 4;
+        let words = FAULT_SLOTS as usize * FAULT_BYTES / 4;
         // SAFETY: no host pointer; the size is a plain count.
         let fault = unsafe {
             Buffer::<u32>::create(&context, CL_MEM_READ_WRITE, words, std::ptr::null_mut())
@@ -257,16 +252,6 @@ impl OpenClDevice {
         cleared
             .map(|event| drop(Event::new(event)))
             .map_err(|e| failed("clearing the fault records", ClError(e)))?;
-        let records = (0..FAULT_SLOTS as usize)
-            .map(|slot| {
-                // SAFETY: each region lies within `fault` and starts at an aligned offset.
-                unsafe {
-                    fault.create_sub_buffer(CL_MEM_READ_WRITE, slot * stride / 4, FAULT_BYTES / 4)
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| failed("making the fault record sub-buffers", e))?;
-
         let dev_type = cl.dev_type().unwrap_or(0);
         let kind = if dev_type & CL_DEVICE_TYPE_CPU != 0 {
             AcceleratorKind::Cpu
@@ -324,7 +309,7 @@ impl OpenClDevice {
                 device_timing: timing,
             },
         };
-        let launches = LaunchTracker::new(&info, FAULT_SLOTS, stride);
+        let launches = LaunchTracker::new(&info, FAULT_SLOTS, FAULT_BYTES);
         let shared = Arc::new(Shared {
             pool: memory_pool(
                 context.clone(),
@@ -337,8 +322,6 @@ impl OpenClDevice {
             device: device.clone(),
             queue,
             fault,
-            records,
-            stride,
             max_work_item_sizes,
             launches,
         });

@@ -23,6 +23,15 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 /// fewer).
 const ORDINARY_GROUP: usize = 256;
 
+/// A kernel object and the buffers its arguments hold: OpenCL keeps argument values from one
+/// launch to the next, so a buffer already bound is not set again (setting an argument costs
+/// about as much as enqueueing the launch on PoCL).
+struct BoundKernel {
+    kernel: Kernel,
+    /// The buffer handles bound, as addresses (0: none, or unknown after a failed set).
+    buffers: Vec<usize>,
+}
+
 pub(crate) struct OpenClKernel {
     shared: Arc<Shared>,
     def: &'static KernelDefinition,
@@ -30,7 +39,7 @@ pub(crate) struct OpenClKernel {
     traps: Arc<Vec<String>>,
     /// Arguments are set and the kernel enqueued under this lock (an OpenCL kernel object's
     /// arguments are shared state).
-    kernel: Mutex<Kernel>,
+    kernel: Mutex<BoundKernel>,
     /// Keeps the program alive while the kernel is in use.
     _program: Program,
     /// Most work items per group this kernel allows on the device.
@@ -89,6 +98,11 @@ impl OpenClKernel {
                 ),
             });
         }
+        // SAFETY: argument 1 is the fault record array, a buffer object of this context that
+        // the device keeps as long as the kernel; set once, as every launch finds its own
+        // record through the parameter block.
+        unsafe { kernel.set_arg(1, &shared.fault.get()) }
+            .map_err(|e| shared.error("binding the fault records", e))?;
         let arguments = kernel
             .num_args()
             .map_err(|e| shared.error("counting the kernel's arguments", e))?;
@@ -105,7 +119,10 @@ impl OpenClKernel {
             traps: Arc::new(emitted.traps.clone()),
             shared,
             def,
-            kernel: Mutex::new(kernel),
+            kernel: Mutex::new(BoundKernel {
+                kernel,
+                buffers: vec![0; buffers],
+            }),
             _program: program,
             max_group: max_group as u64,
             group: group as u64,
@@ -209,31 +226,33 @@ impl CompiledKernel for OpenClKernel {
             )
             .map_err(LaunchError::Failed)?;
         params.set_launch_id(registration.id());
-        let fault = shared.fault_record(registration.slot()).ok_or_else(|| {
-            LaunchError::Failed(Error::Backend {
-                backend: "opencl".into(),
-                message: format!("no fault record for slot {}", registration.slot()),
-                source: None,
-            })
-        })?;
+        params.set_fault_offset(Shared::fault_offset(registration.slot()));
 
-        let kernel = self.kernel.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut bound = self.kernel.lock().unwrap_or_else(PoisonError::into_inner);
+        let BoundKernel {
+            kernel,
+            buffers: held,
+        } = &mut *bound;
         let block = params.bytes();
-        // SAFETY: the kernel takes (dc_params by value, the fault record, one buffer per
-        // buffer parameter in order): the block is the kernel's whole `dc_params` (its layout
-        // size), copied by the call; the fault record and the buffers are buffer objects of
-        // this context, of at least the lengths in the block. The argument values are
-        // captured when the kernel is enqueued, under the same lock.
+        // SAFETY: the kernel takes (dc_params by value, the fault record array, one buffer
+        // per buffer parameter in order): the block is the kernel's whole `dc_params` (its
+        // layout size), copied by the call; the buffers are buffer objects of this context, of
+        // at least the lengths in the block (a handle equal to the one held is that object,
+        // alive, as this launch holds it). Values are captured when the kernel is enqueued,
+        // under the same lock.
         let enqueued = unsafe {
             let mut set = opencl3::kernel::set_kernel_arg(
                 kernel.get(),
                 0,
                 block.len(),
                 block.as_ptr().cast(),
-            )
-            .and_then(|()| kernel.set_arg(1, &fault).map_err(|e| e.0));
-            for (i, buffer) in buffers.iter().enumerate() {
-                set = set.and_then(|()| kernel.set_arg(2 + i as u32, buffer).map_err(|e| e.0));
+            );
+            for (i, (buffer, held)) in buffers.iter().zip(held.iter_mut()).enumerate() {
+                if set.is_ok() && *buffer as usize != *held {
+                    set = kernel.set_arg(2 + i as u32, buffer).map_err(|e| e.0);
+                    // Unknown after a failure: set it again next time.
+                    *held = if set.is_ok() { *buffer as usize } else { 0 };
+                }
             }
             set.map_err(ClError).and_then(|()| {
                 shared.queue.enqueue_nd_range_kernel(
@@ -246,7 +265,7 @@ impl CompiledKernel for OpenClKernel {
                 )
             })
         };
-        drop(kernel);
+        drop(bound);
         let event = match enqueued {
             Ok(event) => event,
             Err(e) => {

@@ -21,7 +21,9 @@ pub mod slots {
     pub const GROUP: u32 = 3;
     /// Total work items (`u64`).
     pub const TOTAL: u32 = 6;
-    /// Launch id (`u32`), copied into the fault record.
+    /// Launch id (`u32`, the slot's low half), copied into the fault record; in the high half,
+    /// where the launch's fault record starts in the record array, in `u32` words (OpenCL,
+    /// which binds the whole array to every launch; 0 elsewhere).
     pub const LAUNCH_ID: u32 = 7;
     /// `-0.0f32`, added to every float product (see the module docs on contraction).
     pub const NEG_ZERO_F32: u32 = 8;

@@ -447,7 +447,8 @@ impl<'k> Emitter<'k> {
             let _ = writeln!(out, "    {u64} group_{axis};");
         }
         let _ = writeln!(out, "    {u64} total;");
-        out.push_str("    unsigned int launch_id; unsigned int pad_launch_id;\n");
+        // OpenCL binds the record array once; each launch's record is at `fault_offset` words.
+        out.push_str("    unsigned int launch_id; unsigned int fault_offset;\n");
         let _ = writeln!(out, "    {u64} unused_nz32;\n    {u64} unused_nz64;");
         for (i, p) in self.kernel.params.iter().enumerate() {
             match p.kind {
@@ -655,7 +656,11 @@ impl<'k> Emitter<'k> {
                 "__global unsigned int* fault".to_string(),
             ],
         };
-        let mut bind = vec!["p".to_string(), "fault".to_string()];
+        let fault = match d {
+            Dialect::Cuda | Dialect::Hip => "fault",
+            Dialect::OpenCl => "fault + p->fault_offset",
+        };
+        let mut bind = vec!["p".to_string(), fault.to_string()];
         for (i, p) in self.kernel.params.iter().enumerate() {
             match p.kind {
                 ParamKind::Buffer { elem, access } => {
