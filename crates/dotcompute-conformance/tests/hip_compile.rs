@@ -42,12 +42,15 @@ fn compile(hipcc: &Path, dir: &Path, name: &str, source: &str) -> Result<(), Str
         Ok(())
     } else {
         let log = String::from_utf8_lossy(&out.stderr);
-        Err(log
+        let errors: Vec<&str> = log
             .lines()
             .filter(|l| l.contains("error"))
             .take(10)
-            .collect::<Vec<_>>()
-            .join("\n"))
+            .collect();
+        // No error line (a crash, a killed compiler): the end of its output.
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(10)..];
+        Err(if errors.is_empty() { tail } else { &errors[..] }.join("\n"))
     }
 }
 
@@ -85,8 +88,10 @@ fn every_conformance_kernel_compiles_for_gfx90a_and_gfx1030() {
             }
         }
     }
-    let dir = std::env::temp_dir().join(format!("dotcompute-hip-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir(std::env::temp_dir().join(format!("dotcompute-hip-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let dir = &dir.0;
+    assert!(!kernels.is_empty(), "no kernel to compile");
     let half = kernels.len().div_ceil(2);
     let failures: Vec<String> = std::thread::scope(|scope| {
         let units: Vec<_> = kernels
@@ -99,23 +104,30 @@ fn every_conformance_kernel_compiles_for_gfx90a_and_gfx1030() {
                     for (k, (_, kernel)) in chunk.iter().enumerate() {
                         source.push_str(&wrapped(offset + k, kernel));
                     }
-                    if compile(hipcc, dir, &format!("unit{unit}"), &source).is_ok() {
+                    let Err(unit_log) = compile(hipcc, dir, &format!("unit{unit}"), &source) else {
                         return Vec::new();
-                    }
-                    chunk
+                    };
+                    let culprits: Vec<String> = chunk
                         .iter()
                         .filter_map(|(name, kernel)| {
                             compile(hipcc, dir, name, kernel)
                                 .err()
                                 .map(|log| format!("== {name}\n{log}"))
                         })
-                        .collect::<Vec<_>>()
+                        .collect();
+                    // Every kernel compiles alone: the unit's failure is the test's own.
+                    if culprits.is_empty() {
+                        vec![format!(
+                            "== unit {unit} (each kernel compiles alone)\n{unit_log}"
+                        )]
+                    } else {
+                        culprits
+                    }
                 })
             })
             .collect();
         units.into_iter().flat_map(|u| u.join().unwrap()).collect()
     });
-    let _ = std::fs::remove_dir_all(&dir);
     eprintln!(
         "{} kernels compiled for {ARCHS:?}, {refused} refused (subgroups)",
         kernels.len() - failures.len()
@@ -127,4 +139,13 @@ fn every_conformance_kernel_compiles_for_gfx90a_and_gfx1030() {
         kernels.len(),
         failures.join("\n")
     );
+}
+
+/// A folder removed when the test ends, passing or not.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -28,8 +28,10 @@ const ORDINARY_GROUP: usize = 256;
 /// about as much as enqueueing the launch on PoCL).
 struct BoundKernel {
     kernel: Kernel,
-    /// The buffer handles bound, as addresses (0: none, or unknown after a failed set).
-    buffers: Vec<usize>,
+    /// The buffers bound, by their serial numbers (0: none, or unknown after a failed set):
+    /// a handle's address may be reused by a new buffer object, which must be set again
+    /// (drivers may resolve the address when the argument is set).
+    buffers: Vec<u64>,
 }
 
 pub(crate) struct OpenClKernel {
@@ -179,7 +181,7 @@ impl CompiledKernel for OpenClKernel {
         let shared = &self.shared;
         let (global, local, dims) = self.ranges(grid, work_items).map_err(LaunchError::Failed)?;
         let mut params = ParameterBlock::new(self.params.size, grid, work_items, args);
-        let mut buffers: Vec<cl_mem> = Vec::with_capacity(args.len());
+        let mut buffers: Vec<(cl_mem, u64)> = Vec::with_capacity(args.len());
         for (i, arg) in args.iter().enumerate() {
             match *arg {
                 LaunchArg::Scalar(_) => {}
@@ -188,15 +190,16 @@ impl CompiledKernel for OpenClKernel {
                         .as_any()
                         .downcast_ref::<OpenClMemory>()
                         .ok_or(KernelFault::ArgumentMismatch { param: i as u32 })?;
-                    buffers.push(memory.block.block().get());
+                    let block = memory.block.block();
+                    buffers.push((block.buffer.get(), block.serial));
                 }
                 LaunchArg::Buffer(BufferBinding::Host { .. }) => {
                     return Err(KernelFault::ArgumentMismatch { param: i as u32 }.into());
                 }
             }
         }
-        // Every argument is set on each launch: OpenCL keeps the previous launch's values
-        // (possibly freed buffers) for any left unset.
+        // Every buffer argument must be this launch's: OpenCL keeps the previous launch's
+        // values (possibly freed buffers) for any left unset.
         if buffers.len() != self.buffers {
             return Err(KernelFault::ArgumentMismatch {
                 param: args.len() as u32,
@@ -237,9 +240,9 @@ impl CompiledKernel for OpenClKernel {
         // SAFETY: the kernel takes (dc_params by value, the fault record array, one buffer
         // per buffer parameter in order): the block is the kernel's whole `dc_params` (its
         // layout size), copied by the call; the buffers are buffer objects of this context, of
-        // at least the lengths in the block (a handle equal to the one held is that object,
-        // alive, as this launch holds it). Values are captured when the kernel is enqueued,
-        // under the same lock.
+        // at least the lengths in the block (a buffer whose serial the kernel holds was set
+        // as this very object, which this launch keeps alive). Values are captured when the
+        // kernel is enqueued, under the same lock.
         let enqueued = unsafe {
             let mut set = opencl3::kernel::set_kernel_arg(
                 kernel.get(),
@@ -248,10 +251,11 @@ impl CompiledKernel for OpenClKernel {
                 block.as_ptr().cast(),
             );
             for (i, (buffer, held)) in buffers.iter().zip(held.iter_mut()).enumerate() {
-                if set.is_ok() && *buffer as usize != *held {
-                    set = kernel.set_arg(2 + i as u32, buffer).map_err(|e| e.0);
+                let (handle, serial) = *buffer;
+                if set.is_ok() && serial != *held {
+                    set = kernel.set_arg(2 + i as u32, &handle).map_err(|e| e.0);
                     // Unknown after a failure: set it again next time.
-                    *held = if set.is_ok() { *buffer as usize } else { 0 };
+                    *held = if set.is_ok() { serial } else { 0 };
                 }
             }
             set.map_err(ClError).and_then(|()| {

@@ -17,6 +17,14 @@ use opencl3::memory::{Buffer, CL_MEM_READ_WRITE, ClMem};
 use opencl3::types::CL_BLOCKING;
 use std::any::Any;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A buffer object, and a number no other buffer object of this process gets: a released
+/// object's handle may come back for a new one, so kernels tell bound buffers apart by it.
+pub(crate) struct ClBuffer {
+    pub(crate) buffer: Buffer<u8>,
+    pub(crate) serial: u64,
+}
 
 /// Makes buffer objects in one context.
 pub(crate) struct BufferAllocator {
@@ -26,16 +34,17 @@ pub(crate) struct BufferAllocator {
 }
 
 impl DeviceAllocator for BufferAllocator {
-    type Block = Buffer<u8>;
+    type Block = ClBuffer;
 
-    fn allocate(&self, bytes: u64) -> Result<Buffer<u8>, Error> {
+    fn allocate(&self, bytes: u64) -> Result<ClBuffer, Error> {
+        static SERIALS: AtomicU64 = AtomicU64::new(1);
         let count = usize::try_from(bytes).map_err(|_| Error::OutOfMemory {
             pool: format!("{} (OpenCL)", self.device),
             bytes,
             reason: "more than this host can address".into(),
         })?;
         // SAFETY: no host pointer; the size is a plain count.
-        unsafe {
+        let buffer = unsafe {
             Buffer::<u8>::create(
                 &self.context,
                 CL_MEM_READ_WRITE,
@@ -56,10 +65,14 @@ impl DeviceAllocator for BufferAllocator {
                 &self.device,
                 e,
             ),
+        })?;
+        Ok(ClBuffer {
+            buffer,
+            serial: SERIALS.fetch_add(1, Ordering::Relaxed),
         })
     }
 
-    fn free(&self, buffer: Buffer<u8>) {
+    fn free(&self, buffer: ClBuffer) {
         drop(buffer);
     }
 
@@ -120,7 +133,7 @@ impl DeviceMemory for OpenClMemory {
         let written = unsafe {
             opencl3::command_queue::enqueue_write_buffer(
                 self.shared.queue.get(),
-                self.block.block().get(),
+                self.block.block().buffer.get(),
                 CL_BLOCKING,
                 0,
                 n,
@@ -156,7 +169,7 @@ impl DeviceMemory for OpenClMemory {
         // SAFETY: the block holds at least n bytes, `dst` n bytes.
         let read = unsafe {
             self.shared.queue.enqueue_read_buffer(
-                self.block.block(),
+                &self.block.block().buffer,
                 CL_BLOCKING,
                 0,
                 &mut dst[..n],
