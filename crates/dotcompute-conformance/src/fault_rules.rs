@@ -8,7 +8,7 @@
 // Test checks: a broken rule fails the calling #[test] by panicking.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use crate::faulting::{divide, explode};
+use crate::faulting::{divide, explode, shifted_copy};
 use dotcompute::prelude::*;
 use dotcompute::{Error, KernelFault};
 
@@ -177,6 +177,47 @@ pub fn more_launches_than_fault_records(dc: &ComputeService, acc: &Accelerator) 
         }
     }
     drain(acc);
+}
+
+/// On an asynchronous device (wgpu, CUDA, OpenCL), launches that fault return `Ok`; the
+/// fault comes back from `synchronize()` once and from reads of what the launch wrote, naming
+/// the kernel's parameter, the index, the division by zero or the `panic!` message.
+pub fn faults_are_named_at_synchronize_and_on_read(dc: &ComputeService, acc: &Accelerator) {
+    let src = dc.buffer_from_slice(&[1.0f32; 64]).unwrap();
+    let mut dst = dc.buffer_zeroed::<f32>(64).unwrap();
+    shifted_copy::launch(acc, 64, 10, &src, &mut dst).unwrap();
+    let err = acc.synchronize().unwrap_err();
+    assert!(
+        matches!(err.fault(), Some(KernelFault::OutOfBounds { index, len: 64, .. }) if (64..74).contains(index)),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("out of bounds for buffer `src` of length 64"),
+        "{err}"
+    );
+    acc.synchronize().unwrap();
+
+    let a = dc.buffer_from_slice(&[10, i32::MIN, 7]).unwrap();
+    let b = dc.buffer_from_slice(&[2, 1, 0]).unwrap();
+    let mut out = dc.buffer_zeroed::<i32>(3).unwrap();
+    divide::launch(acc, 3, &a, &b, &mut out).unwrap();
+    let err = out.to_vec().unwrap_err();
+    assert_eq!(err.fault(), Some(&KernelFault::DivisionByZero), "{err}");
+    // The read does not take the fault from synchronize(), which returns it once.
+    let err = acc.synchronize().unwrap_err();
+    assert_eq!(err.fault(), Some(&KernelFault::DivisionByZero), "{err}");
+
+    let mut flags = dc.buffer_zeroed::<u32>(1 << 16).unwrap();
+    explode::launch(acc, 1 << 16, 5, &mut flags).unwrap();
+    let err = acc.synchronize().unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("panicked: work item beyond the limit"),
+        "{err}"
+    );
+    explode::launch(acc, 1 << 16, 1 << 16, &mut flags).unwrap();
+    assert!(flags.to_vec().unwrap().iter().all(|&v| v == 1));
 }
 
 /// Stamps out the fault-ownership checks as tests for one backend: `$setup` returns

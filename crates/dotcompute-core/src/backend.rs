@@ -168,6 +168,49 @@ impl LaunchArg<'_> {
     }
 }
 
+/// A buffer argument bound to a device copy, as the backend's own memory type.
+pub struct DeviceBuffer<'a, M> {
+    /// The kernel parameter it is.
+    pub param: usize,
+    /// The copy.
+    pub memory: &'a M,
+    /// Number of elements.
+    pub len: u64,
+    /// Element type.
+    pub elem: ScalarType,
+}
+
+/// The buffer arguments of a launch on a device of [`MemorySpace::Device`], in order (scalars
+/// skipped), each a device copy of the backend's own type `M`.
+///
+/// # Errors
+///
+/// [`KernelFault::ArgumentMismatch`] naming the first buffer argument that is a host binding
+/// or another backend's memory.
+pub fn device_buffers<'a, M: 'static>(
+    args: &[LaunchArg<'a>],
+) -> Result<smallvec::SmallVec<[DeviceBuffer<'a, M>; 8]>, KernelFault> {
+    let mut buffers = smallvec::SmallVec::new();
+    for (param, arg) in args.iter().enumerate() {
+        let mismatch = KernelFault::ArgumentMismatch {
+            param: param as u32,
+        };
+        match *arg {
+            LaunchArg::Scalar(_) => {}
+            LaunchArg::Buffer(BufferBinding::Device {
+                memory, len, elem, ..
+            }) => buffers.push(DeviceBuffer {
+                param,
+                memory: memory.as_any().downcast_ref::<M>().ok_or(mismatch)?,
+                len,
+                elem,
+            }),
+            LaunchArg::Buffer(BufferBinding::Host { .. }) => return Err(mismatch),
+        }
+    }
+    Ok(buffers)
+}
+
 /// Why a launch did not complete.
 #[derive(Debug)]
 pub enum LaunchError {

@@ -6,10 +6,10 @@ use crate::device::{Events, Shared};
 use cudarc::driver::result as cu;
 use cudarc::driver::{CudaFunction, CudaModule};
 use cudarc::nvrtc::Ptx;
-use dotcompute_core::backend::{BufferBinding, CompiledKernel, LaunchArg, LaunchError};
+use dotcompute_core::backend::{CompiledKernel, LaunchArg, LaunchError, device_buffers};
 use dotcompute_core::launch_tracker::TrackedLaunch;
 use dotcompute_core::{
-    DeviceTimeCounters, DeviceTimes, Error, Grid, KernelDefinition, KernelFault, ParameterBlock,
+    DeviceTimeCounters, DeviceTimes, Error, Grid, KernelDefinition, ParameterBlock,
 };
 use dotcompute_ir::emit::abi::ParamsLayout;
 use dotcompute_ir::emit::cuda::ENTRY_POINT;
@@ -139,20 +139,8 @@ impl CompiledKernel for CudaKernel {
         // after the block and the fault record.
         let mut params = ParameterBlock::new(self.params.size, grid, work_items, args);
         let mut pointers = vec![0u64; args.len()];
-        for (i, arg) in args.iter().enumerate() {
-            match *arg {
-                LaunchArg::Scalar(_) => {}
-                LaunchArg::Buffer(BufferBinding::Device { memory, .. }) => {
-                    let memory = memory
-                        .as_any()
-                        .downcast_ref::<crate::memory::CudaMemory>()
-                        .ok_or(KernelFault::ArgumentMismatch { param: i as u32 })?;
-                    pointers[i] = *memory.block.block();
-                }
-                LaunchArg::Buffer(BufferBinding::Host { .. }) => {
-                    return Err(KernelFault::ArgumentMismatch { param: i as u32 }.into());
-                }
-            }
+        for b in device_buffers::<crate::memory::CudaMemory>(args)? {
+            pointers[b.param] = *b.memory.block.block();
         }
         let timing = if self.shared.timing() {
             Events::new()

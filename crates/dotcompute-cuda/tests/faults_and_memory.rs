@@ -4,53 +4,17 @@
 
 mod support;
 
-use dotcompute::KernelFault;
-use dotcompute_conformance::fault_rule_tests;
-use dotcompute_conformance::faulting::{divide, explode, shifted_copy};
+use dotcompute_conformance::faulting::shifted_copy;
+use dotcompute_conformance::{fault_rule_tests, fault_rules};
 
 // Who is told of a fault, with launches in flight together.
 fault_rule_tests!(support::cuda_service);
 
 #[test]
 fn faults_are_reported_at_synchronize_and_on_read() {
-    let Some((dc, acc)) = support::cuda_service() else {
-        return;
-    };
-    let src = dc.buffer_from_slice(&[1.0f32; 64]).unwrap();
-    let mut dst = dc.buffer_zeroed::<f32>(64).unwrap();
-    shifted_copy::launch(&acc, 64, 10, &src, &mut dst).unwrap();
-    let err = acc.synchronize().unwrap_err();
-    assert!(
-        matches!(err.fault(), Some(KernelFault::OutOfBounds { index, len: 64, .. }) if (64..74).contains(index)),
-        "{err}"
-    );
-    assert!(
-        err.to_string()
-            .contains("out of bounds for buffer `src` of length 64"),
-        "{err}"
-    );
-    acc.synchronize().unwrap();
-
-    let a = dc.buffer_from_slice(&[10, i32::MIN, 7]).unwrap();
-    let b = dc.buffer_from_slice(&[2, 1, 0]).unwrap();
-    let mut out = dc.buffer_zeroed::<i32>(3).unwrap();
-    divide::launch(&acc, 3, &a, &b, &mut out).unwrap();
-    let err = out.to_vec().unwrap_err();
-    assert_eq!(err.fault(), Some(&KernelFault::DivisionByZero), "{err}");
-    // The read does not take the fault from synchronize(), which returns it once.
-    let err = acc.synchronize().unwrap_err();
-    assert_eq!(err.fault(), Some(&KernelFault::DivisionByZero), "{err}");
-
-    let mut flags = dc.buffer_zeroed::<u32>(1 << 16).unwrap();
-    explode::launch(&acc, 1 << 16, 5, &mut flags).unwrap();
-    let err = acc.synchronize().unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("panicked: work item beyond the limit"),
-        "{err}"
-    );
-    explode::launch(&acc, 1 << 16, 1 << 16, &mut flags).unwrap();
-    assert!(flags.to_vec().unwrap().iter().all(|&v| v == 1));
+    if let Some((dc, acc)) = support::cuda_service() {
+        fault_rules::faults_are_named_at_synchronize_and_on_read(&dc, &acc);
+    }
 }
 
 #[test]

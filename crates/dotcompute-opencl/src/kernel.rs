@@ -3,7 +3,7 @@
 
 use crate::device::{LaunchTiming, Shared};
 use crate::memory::OpenClMemory;
-use dotcompute_core::backend::{BufferBinding, CompiledKernel, LaunchArg, LaunchError};
+use dotcompute_core::backend::{CompiledKernel, LaunchArg, LaunchError, device_buffers};
 use dotcompute_core::launch_tracker::TrackedLaunch;
 use dotcompute_core::{
     DeviceTimeCounters, DeviceTimes, Error, Grid, KernelDefinition, KernelFault, ParameterBlock,
@@ -181,23 +181,13 @@ impl CompiledKernel for OpenClKernel {
         let shared = &self.shared;
         let (global, local, dims) = self.ranges(grid, work_items).map_err(LaunchError::Failed)?;
         let mut params = ParameterBlock::new(self.params.size, grid, work_items, args);
-        let mut buffers: Vec<(cl_mem, u64)> = Vec::with_capacity(args.len());
-        for (i, arg) in args.iter().enumerate() {
-            match *arg {
-                LaunchArg::Scalar(_) => {}
-                LaunchArg::Buffer(BufferBinding::Device { memory, .. }) => {
-                    let memory = memory
-                        .as_any()
-                        .downcast_ref::<OpenClMemory>()
-                        .ok_or(KernelFault::ArgumentMismatch { param: i as u32 })?;
-                    let block = memory.block.block();
-                    buffers.push((block.buffer.get(), block.serial));
-                }
-                LaunchArg::Buffer(BufferBinding::Host { .. }) => {
-                    return Err(KernelFault::ArgumentMismatch { param: i as u32 }.into());
-                }
-            }
-        }
+        let buffers: Vec<(cl_mem, u64)> = device_buffers::<OpenClMemory>(args)?
+            .iter()
+            .map(|b| {
+                let block = b.memory.block.block();
+                (block.buffer.get(), block.serial)
+            })
+            .collect();
         // Every buffer argument must be this launch's: OpenCL keeps the previous launch's
         // values (possibly freed buffers) for any left unset.
         if buffers.len() != self.buffers {

@@ -7,9 +7,9 @@ use crate::error::{WgpuError, capture};
 use crate::memory::WgpuMemory;
 use crate::timing::TimestampQueries;
 use dotcompute_core::DeviceTimeCounters;
-use dotcompute_core::backend::{BufferBinding, CompiledKernel, LaunchArg, LaunchError};
+use dotcompute_core::backend::{CompiledKernel, LaunchArg, LaunchError, device_buffers};
 use dotcompute_core::launch_tracker::TrackedLaunch;
-use dotcompute_core::{Error, Grid, KernelDefinition, KernelFault, ParameterBlock};
+use dotcompute_core::{Error, Grid, KernelDefinition, ParameterBlock};
 use dotcompute_ir::emit::wgsl::{self, WgslOptions, WgslProgram};
 use dotcompute_ir::{Access, ParamKind};
 use std::num::NonZeroU64;
@@ -272,25 +272,11 @@ impl CompiledKernel for WgpuKernel {
         // The parameter block and the buffer bindings.
         let mut block = ParameterBlock::new(pipeline.program.params.size, grid, work_items, args);
         let mut buffers: Vec<(u32, &WgpuMemory, u64)> = Vec::new();
-        for (i, arg) in args.iter().enumerate() {
-            match *arg {
-                LaunchArg::Scalar(_) => {}
-                LaunchArg::Buffer(BufferBinding::Device {
-                    memory, len, elem, ..
-                }) => {
-                    let memory = memory
-                        .as_any()
-                        .downcast_ref::<WgpuMemory>()
-                        .ok_or(KernelFault::ArgumentMismatch { param: i as u32 })?;
-                    // Core refused buffers beyond the device's binding limit before any copy.
-                    // Bindings follow the buffer parameters in order (`wgsl::buffer_bindings`).
-                    let binding = 2 + buffers.len() as u32;
-                    buffers.push((binding, memory, len * elem.size_bytes() as u64));
-                }
-                LaunchArg::Buffer(BufferBinding::Host { .. }) => {
-                    return Err(KernelFault::ArgumentMismatch { param: i as u32 }.into());
-                }
-            }
+        for b in device_buffers::<WgpuMemory>(args)? {
+            // Core refused buffers beyond the device's binding limit before any copy.
+            // Bindings follow the buffer parameters in order (`wgsl::buffer_bindings`).
+            let binding = 2 + buffers.len() as u32;
+            buffers.push((binding, b.memory, b.len * b.elem.size_bytes() as u64));
         }
         let tracked = tracked.ok_or_else(|| {
             LaunchError::Failed(Error::Backend {
