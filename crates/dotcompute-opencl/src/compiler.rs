@@ -21,6 +21,9 @@ use std::sync::Arc;
 pub struct OpenClCompiler {
     device: OpenClDeviceInfo,
     context: Arc<Context>,
+    /// What names the device and its driver in cache file names (a binary is for one device
+    /// model and compiler).
+    device_key: String,
 }
 
 impl OpenClCompiler {
@@ -43,7 +46,13 @@ impl OpenClCompiler {
 
     /// A compiler for `device` in `context` (which holds the device).
     pub(crate) fn in_context(device: OpenClDeviceInfo, context: Arc<Context>) -> OpenClCompiler {
-        OpenClCompiler { device, context }
+        let d = &device;
+        let device_key = disk_cache::key(&[&d.platform, &d.name, &d.version, &d.driver]);
+        OpenClCompiler {
+            device,
+            context,
+            device_key,
+        }
     }
 
     /// The device it builds for.
@@ -64,14 +73,15 @@ impl OpenClCompiler {
     /// express (subgroup operations) or whose IR does not decode; [`OpenClError::Build`]
     /// with the device's log when the device's compiler rejects the source.
     pub fn build(&self, def: &'static KernelDefinition) -> Result<OpenClProgram, OpenClError> {
-        self.program(def).map(|(emitted, _)| emitted)
+        self.program(def).map(|(emitted, _, _)| emitted)
     }
 
-    /// `def`'s OpenCL C and the program built from it (see [`OpenClCompiler::build`]).
+    /// `def`'s OpenCL C, the program built from it and its entry point (see
+    /// [`OpenClCompiler::build`]).
     pub(crate) fn program(
         &self,
         def: &'static KernelDefinition,
-    ) -> Result<(OpenClProgram, Program), OpenClError> {
+    ) -> Result<(OpenClProgram, Program, Kernel), OpenClError> {
         let kernel_ir = def.ir().map_err(|e| match e {
             dotcompute_core::Error::Ir(ir) => OpenClError::Emit(ir),
             other => OpenClError::Build {
@@ -93,18 +103,18 @@ impl OpenClCompiler {
             dir.join(format!(
                 "{}-{}-{}.bin",
                 def.hash(),
-                self.device_key(),
+                self.device_key,
                 disk_cache::key(&[&emitted.source, &options])
             ))
         });
-        if let Some(program) = file
+        if let Some((program, kernel)) = file
             .as_deref()
             .and_then(|f| self.load_binary(def.name(), f, &options))
         {
-            return Ok((emitted, program));
+            return Ok((emitted, program, kernel));
         }
         let started = std::time::Instant::now();
-        let program = self.build_program(def.name(), &emitted.source, &options)?;
+        let (program, kernel) = self.build_program(def.name(), &emitted.source, &options)?;
         tracing::debug!(
             kernel = def.name(),
             device = %self.device,
@@ -122,7 +132,7 @@ impl OpenClCompiler {
                 Err(e) => tracing::debug!(kernel = def.name(), "no program binary to cache: {e}"),
             }
         }
-        Ok((emitted, program))
+        Ok((emitted, program, kernel))
     }
 
     /// The build options of a kernel: [`OPENCL_BUILD_OPTIONS`], and on PoCL, for cooperative
@@ -138,17 +148,10 @@ impl OpenClCompiler {
         }
     }
 
-    /// What names the device and its driver in cache file names: a binary is for one device
-    /// model and compiler.
-    fn device_key(&self) -> String {
-        let d = &self.device;
-        disk_cache::key(&[&d.platform, &d.name, &d.version, &d.driver])
-    }
-
     /// The program in the cached binary `file`, built for the device, if there is one and the
     /// device takes it; a binary it refuses (damaged, or from another driver) is deleted so
     /// that the source build replaces it.
-    fn load_binary(&self, kernel: &str, file: &Path, options: &str) -> Option<Program> {
+    fn load_binary(&self, kernel: &str, file: &Path, options: &str) -> Option<(Program, Kernel)> {
         let binary = std::fs::read(file).ok()?;
         let ids = [self.device.device.id()];
         // SAFETY: the device is the context's; one device and one binary, which is what the
@@ -156,24 +159,25 @@ impl OpenClCompiler {
         let built = unsafe { Program::create_from_binary(&self.context, &ids, &[&binary[..]]) }
             .and_then(|mut program| {
                 program.build(&ids, options)?;
-                Ok(program)
+                let entry = Kernel::create(&program, ENTRY_POINT)?;
+                Ok((program, entry))
             });
-        let program = match built {
-            Ok(program) if Kernel::create(&program, ENTRY_POINT).is_ok() => program,
-            other => {
+        let loaded = match built {
+            Ok(loaded) => loaded,
+            Err(e) => {
                 tracing::warn!(
                     kernel,
                     device = %self.device,
                     "cached program binary {} refused ({}); building from source",
                     file.display(),
-                    other.err().map_or_else(|| "no entry point".to_string(), |e| e.to_string())
+                    e
                 );
                 let _ = std::fs::remove_file(file);
                 return None;
             }
         };
         tracing::debug!(kernel, device = %self.device, "OpenCL program from the disk cache");
-        Some(program)
+        Some(loaded)
     }
 
     /// What the device lacks of `needs`, or of IEEE `f32`, in words.
@@ -181,12 +185,9 @@ impl OpenClCompiler {
         let device = &self.device;
         if !device.ieee_f32 {
             Some("IEEE f32 (subnormals, correctly rounded division and square root)".into())
-        } else if needs.f64 && !device.has_extension("cl_khr_fp64") {
+        } else if needs.f64 && !device.fp64() {
             Some("f64 (cl_khr_fp64)".into())
-        } else if needs.atomics64
-            && !(device.has_extension("cl_khr_int64_base_atomics")
-                && device.has_extension("cl_khr_int64_extended_atomics"))
-        {
+        } else if needs.atomics64 && !device.atomics64() {
             Some("64-bit atomics (cl_khr_int64_base_atomics and _extended_atomics)".into())
         } else if needs.shared_bytes > device.local_memory_bytes {
             Some(format!("{} bytes of local memory", needs.shared_bytes))
@@ -206,12 +207,13 @@ impl OpenClCompiler {
             .map(|_| ())
     }
 
+    /// The program built from `source` and its entry point.
     fn build_program(
         &self,
         kernel: &str,
         source: &str,
         options: &str,
-    ) -> Result<Program, OpenClError> {
+    ) -> Result<(Program, Kernel), OpenClError> {
         let failed = |log: String| OpenClError::Build {
             kernel: kernel.to_string(),
             device: self.device.to_string(),
@@ -219,7 +221,7 @@ impl OpenClCompiler {
         };
         let program = Program::create_and_build_from_source(&self.context, source, options)
             .map_err(failed)?;
-        Kernel::create(&program, ENTRY_POINT).map_err(|e| failed(e.to_string()))?;
-        Ok(program)
+        let entry = Kernel::create(&program, ENTRY_POINT).map_err(|e| failed(e.to_string()))?;
+        Ok((program, entry))
     }
 }

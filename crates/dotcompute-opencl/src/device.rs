@@ -93,31 +93,13 @@ impl Shared {
                     )
                 }
                 .map_err(|e| self.error("reading the fault records", e))?;
-                let zero = 0u32;
-                // SAFETY: the pattern is copied when the call returns; the region lies within
-                // `fault`.
-                let cleared = unsafe {
-                    opencl3::command_queue::enqueue_fill_buffer(
-                        self.queue.get(),
-                        self.fault.get(),
-                        (&raw const zero).cast(),
-                        4,
-                        0,
-                        bytes,
-                        0,
-                        std::ptr::null(),
-                    )
-                };
-                match cleared {
-                    // The event is not needed: later reads are ordered after the fill.
-                    Ok(event) => drop(Event::new(event)),
-                    Err(e) => {
-                        // The read's destination must outlive it: wait for it, or leak it.
-                        if read.wait().is_err() {
-                            std::mem::forget(records);
-                        }
-                        return Err(self.error("clearing the fault records", ClError(e)));
+                // Later reads are ordered after the clearing.
+                if let Err(e) = clear(&self.queue, &self.fault, bytes) {
+                    // The read's destination must outlive it: wait for it, or leak it.
+                    if read.wait().is_err() {
+                        std::mem::forget(records);
                     }
+                    return Err(self.error("clearing the fault records", e));
                 }
                 Ok((records, read))
             },
@@ -172,6 +154,29 @@ impl LaunchCollector for Shared {
     fn acknowledge(&self, report: &Arc<FaultReport>) {
         self.launches.acknowledge(report);
     }
+}
+
+/// Enqueues the zeroing of the first `bytes` bytes (a multiple of 4, within the buffer) of
+/// the record array `fault`.
+fn clear(queue: &CommandQueue, fault: &Buffer<u32>, bytes: usize) -> Result<(), ClError> {
+    let zero = 0u32;
+    // SAFETY: the pattern is copied when the call returns; the caller keeps the region within
+    // `fault`.
+    let event = unsafe {
+        opencl3::command_queue::enqueue_fill_buffer(
+            queue.get(),
+            fault.get(),
+            (&raw const zero).cast(),
+            4,
+            0,
+            bytes,
+            0,
+            std::ptr::null(),
+        )
+    }
+    .map_err(ClError)?;
+    drop(Event::new(event));
+    Ok(())
 }
 
 /// An OpenCL call's failure as an error naming the device.
@@ -235,23 +240,7 @@ impl OpenClDevice {
             Buffer::<u32>::create(&context, CL_MEM_READ_WRITE, words, std::ptr::null_mut())
         }
         .map_err(|e| failed("allocating the fault records", e))?;
-        let zero = 0u32;
-        // SAFETY: the pattern is copied when the call returns; the region is `fault`.
-        let cleared = unsafe {
-            opencl3::command_queue::enqueue_fill_buffer(
-                queue.get(),
-                fault.get(),
-                (&raw const zero).cast(),
-                4,
-                0,
-                words * 4,
-                0,
-                std::ptr::null(),
-            )
-        };
-        cleared
-            .map(|event| drop(Event::new(event)))
-            .map_err(|e| failed("clearing the fault records", ClError(e)))?;
+        clear(&queue, &fault, words * 4).map_err(|e| failed("clearing the fault records", e))?;
         let dev_type = cl.dev_type().unwrap_or(0);
         let kind = if dev_type & CL_DEVICE_TYPE_CPU != 0 {
             AcceleratorKind::Cpu
@@ -269,9 +258,7 @@ impl OpenClDevice {
         let size = |i: usize| sizes.get(i).map_or(1, |&s| s as u64);
         let max_work_item_sizes = [size(0), size(1), size(2)];
         let max_group = cl.max_work_group_size().unwrap_or(1);
-        let fp64 = device.has_extension("cl_khr_fp64");
-        let atomics64 = device.has_extension("cl_khr_int64_base_atomics")
-            && device.has_extension("cl_khr_int64_extended_atomics");
+        let (fp64, atomics64) = (device.fp64(), device.atomics64());
         // The embedded profile makes 64-bit integers optional.
         let int64 = cl.profile().is_ok_and(|p| p.trim() == "FULL_PROFILE")
             || device.has_extension("cles_khr_int64");

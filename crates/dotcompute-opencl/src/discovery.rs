@@ -34,6 +34,18 @@ impl OpenClDeviceInfo {
         &self.device
     }
 
+    /// Whether it has `f64` (`cl_khr_fp64`).
+    pub fn fp64(&self) -> bool {
+        self.has_extension("cl_khr_fp64")
+    }
+
+    /// Whether it has every 64-bit atomic (`cl_khr_int64_base_atomics` and
+    /// `cl_khr_int64_extended_atomics`).
+    pub fn atomics64(&self) -> bool {
+        self.has_extension("cl_khr_int64_base_atomics")
+            && self.has_extension("cl_khr_int64_extended_atomics")
+    }
+
     /// Whether the device has extension `name` (e.g. `cl_khr_fp64`).
     pub fn has_extension(&self, name: &str) -> bool {
         self.extensions.split_whitespace().any(|e| e == name)

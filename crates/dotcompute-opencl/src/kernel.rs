@@ -10,7 +10,7 @@ use dotcompute_core::{
 };
 use dotcompute_ir::ParamKind;
 use dotcompute_ir::emit::abi::ParamsLayout;
-use dotcompute_ir::emit::opencl::ENTRY_POINT;
+use opencl3::device::Device;
 use opencl3::error_codes::ClError;
 use opencl3::event::Event;
 use opencl3::kernel::Kernel;
@@ -22,6 +22,33 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 /// Work items per group of an ordinary kernel, at most (fewer where the kernel allows
 /// fewer).
 const ORDINARY_GROUP: usize = 256;
+
+/// The work-group size the backend launches an ordinary (not cooperative) `kernel` with on
+/// `device`: a multiple of the kernel's preferred granule (the device's SIMD width or warp)
+/// up to 256, within what the kernel and the device allow. Public so that a program calling
+/// OpenCL itself (the launch benchmark's peer) launches the same way.
+///
+/// # Errors
+///
+/// When the kernel's work-group sizes cannot be queried.
+pub fn ordinary_group_size(kernel: &Kernel, device: &Device) -> Result<usize, ClError> {
+    let max = kernel.get_work_group_size(device.id())?.max(1);
+    let granule = kernel
+        .get_work_group_size_multiple(device.id())
+        .unwrap_or(1)
+        .max(1);
+    let along_x = device
+        .max_work_item_sizes()
+        .ok()
+        .and_then(|sizes| sizes.first().copied())
+        .unwrap_or(usize::MAX);
+    let limit = max.min(ORDINARY_GROUP).min(along_x).max(1);
+    Ok(if granule <= limit {
+        limit / granule * granule
+    } else {
+        limit
+    })
+}
 
 /// A kernel object and the buffers its arguments hold: OpenCL keeps argument values from one
 /// launch to the next, so a buffer already bound is not set again (setting an argument costs
@@ -59,26 +86,13 @@ impl OpenClKernel {
         shared: Arc<Shared>,
         def: &'static KernelDefinition,
     ) -> Result<OpenClKernel, Error> {
-        let (emitted, program) = shared.compiler.program(def)?;
-        let kernel = Kernel::create(&program, ENTRY_POINT)
-            .map_err(|e| shared.error(&format!("creating kernel `{}`", def.name()), e))?;
-        let id = shared.device.device.id();
+        let (emitted, program, kernel) = shared.compiler.program(def)?;
+        let group_sizes = |e| shared.error("querying the kernel's work-group sizes", e);
         let max_group = kernel
-            .get_work_group_size(id)
-            .map_err(|e| shared.error("querying the kernel's work-group size", e))?
+            .get_work_group_size(shared.device.device.id())
+            .map_err(group_sizes)?
             .max(1);
-        // A multiple of the device's preferred granule (its SIMD width or warp), up to
-        // ORDINARY_GROUP.
-        let granule = kernel.get_work_group_size_multiple(id).unwrap_or(1).max(1);
-        let limit = max_group
-            .min(ORDINARY_GROUP)
-            .min(usize::try_from(shared.max_work_item_sizes[0]).unwrap_or(usize::MAX))
-            .max(1);
-        let group = if granule <= limit {
-            limit / granule * granule
-        } else {
-            limit
-        };
+        let group = ordinary_group_size(&kernel, &shared.device.device).map_err(group_sizes)?;
         // The arguments: the block by value, then one pointer for the fault record and each
         // buffer (at most 8 bytes each); the device bounds their total.
         let buffers = def

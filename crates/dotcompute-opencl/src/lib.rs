@@ -34,4 +34,5 @@ pub use compiler::OpenClCompiler;
 pub use device::OpenClDevice;
 pub use discovery::{OpenClDeviceInfo, devices};
 pub use error::OpenClError;
+pub use kernel::ordinary_group_size;
 pub use plugin::OpenClPlugin;

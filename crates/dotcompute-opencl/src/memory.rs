@@ -26,6 +26,15 @@ pub(crate) struct ClBuffer {
     pub(crate) serial: u64,
 }
 
+/// `device` could not give `bytes` bytes, and why.
+fn out_of_memory(device: &OpenClDeviceInfo, bytes: u64, reason: &str) -> Error {
+    Error::OutOfMemory {
+        pool: format!("{device} (OpenCL)"),
+        bytes,
+        reason: reason.to_string(),
+    }
+}
+
 /// Makes buffer objects in one context.
 pub(crate) struct BufferAllocator {
     context: Arc<Context>,
@@ -38,11 +47,8 @@ impl DeviceAllocator for BufferAllocator {
 
     fn allocate(&self, bytes: u64) -> Result<ClBuffer, Error> {
         static SERIALS: AtomicU64 = AtomicU64::new(1);
-        let count = usize::try_from(bytes).map_err(|_| Error::OutOfMemory {
-            pool: format!("{} (OpenCL)", self.device),
-            bytes,
-            reason: "more than this host can address".into(),
-        })?;
+        let count = usize::try_from(bytes)
+            .map_err(|_| out_of_memory(&self.device, bytes, "more than this host can address"))?;
         // SAFETY: no host pointer; the size is a plain count.
         let buffer = unsafe {
             Buffer::<u8>::create(
@@ -54,11 +60,7 @@ impl DeviceAllocator for BufferAllocator {
         }
         .map_err(|e| match e.0 {
             CL_MEM_OBJECT_ALLOCATION_FAILURE | CL_OUT_OF_RESOURCES | CL_OUT_OF_HOST_MEMORY => {
-                Error::OutOfMemory {
-                    pool: format!("{} (OpenCL)", self.device),
-                    bytes,
-                    reason: e.to_string(),
-                }
+                out_of_memory(&self.device, bytes, &e.to_string())
             }
             _ => api_error(
                 &format!("allocating a buffer of {bytes} bytes"),
@@ -146,11 +148,11 @@ impl DeviceMemory for OpenClMemory {
             .map(|event| drop(opencl3::event::Event::new(event)))
             .map_err(|e| match e {
                 // Drivers that allocate at first use run out of memory here.
-                CL_MEM_OBJECT_ALLOCATION_FAILURE | CL_OUT_OF_RESOURCES => Error::OutOfMemory {
-                    pool: format!("{} (OpenCL)", self.shared.device),
-                    bytes: self.bytes,
-                    reason: opencl3::error_codes::ClError(e).to_string(),
-                },
+                CL_MEM_OBJECT_ALLOCATION_FAILURE | CL_OUT_OF_RESOURCES => out_of_memory(
+                    &self.shared.device,
+                    self.bytes,
+                    &opencl3::error_codes::ClError(e).to_string(),
+                ),
                 _ => self
                     .shared
                     .error("uploading a buffer", opencl3::error_codes::ClError(e)),

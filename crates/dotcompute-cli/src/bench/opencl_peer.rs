@@ -5,10 +5,12 @@
 //! costs without the library's work (argument binding, fault records, the launch tracker).
 
 use crate::CliError;
-use dotcompute::ir::emit::abi::slots;
+use dotcompute::backend::{BufferBinding, LaunchArg};
+use dotcompute::ir::ScalarType;
 use dotcompute::ir::emit::opencl::{self, ENTRY_POINT, OPENCL_BUILD_OPTIONS};
-use dotcompute::{Accelerator, BackendKind};
+use dotcompute::{Accelerator, BackendKind, Grid};
 use dotcompute_conformance::kernels;
+use dotcompute_core::ParameterBlock;
 use opencl3::command_queue::CommandQueue;
 use opencl3::context::Context;
 use opencl3::kernel::Kernel;
@@ -51,33 +53,17 @@ impl OpenClLaunchPeer {
             Program::create_and_build_from_source(&context, &emitted.source, OPENCL_BUILD_OPTIONS)
                 .map_err(|e| failed("building", e))?;
         let kernel = Kernel::create(&program, ENTRY_POINT).map_err(|e| failed("kernel", e))?;
-        // The group size the library picks (see `dotcompute-opencl`'s kernel.rs).
-        let max = kernel
-            .get_work_group_size(device.id())
-            .map_err(|e| failed("work-group size", e))?
-            .max(1);
-        let granule = kernel
-            .get_work_group_size_multiple(device.id())
-            .unwrap_or(1)
-            .max(1);
-        let limit = max.min(256);
-        let group = if granule <= limit {
-            limit / granule * granule
-        } else {
-            limit
-        };
-        let mut block = vec![0u64; (emitted.params.size as usize).div_ceil(8)];
-        let mut put = |slot: u32, v: u64| {
-            if let Some(s) = block.get_mut(slot as usize) {
-                *s = v;
-            }
-        };
-        for axis in 0..3 {
-            put(slots::GRID + axis, 1);
-            put(slots::GROUP + axis, 1);
-        }
-        put(slots::TOTAL, 1);
-        put(slots::param(0), 1);
+        // The library's group size and parameter block.
+        let group = dotcompute_opencl::ordinary_group_size(&kernel, device)
+            .map_err(|e| failed("work-group size", e))?;
+        let out_binding = LaunchArg::Buffer(BufferBinding::Host {
+            ptr: std::ptr::null_mut(),
+            len: 1,
+            elem: ScalarType::U64,
+            writable: true,
+        });
+        let params = ParameterBlock::new(emitted.params.size, &Grid::d1(1), 1, &[out_binding]);
+        let block = params.bytes();
         let mut record = [0u32; 8];
         let mut out = [0u64; 1];
         // SAFETY: COPY_HOST_PTR reads the given host arrays (of the given counts) during the
@@ -105,13 +91,8 @@ impl OpenClLaunchPeer {
         // SAFETY: the arguments of `dotcompute_main(dc_params, fault, b0)`: the block is the
         // whole `dc_params` (copied by the call), then two buffers of this context.
         unsafe {
-            opencl3::kernel::set_kernel_arg(
-                kernel.get(),
-                0,
-                block.len() * 8,
-                block.as_ptr().cast(),
-            )
-            .map_err(|e| failed("argument", e))?;
+            opencl3::kernel::set_kernel_arg(kernel.get(), 0, block.len(), block.as_ptr().cast())
+                .map_err(|e| failed("argument", e))?;
             kernel
                 .set_arg(1, &buffers.0.get())
                 .map_err(|e| failed("argument", e))?;
