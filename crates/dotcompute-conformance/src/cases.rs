@@ -124,6 +124,20 @@ pub const CASES: &[Case] = &[
         run: float_math,
     },
     Case {
+        name: "rounding_f32",
+        description: "f32 floor, ceil, round, trunc give std's bits at every magnitude",
+        tolerance: Tolerance::EXACT,
+        needs: Needs::NONE,
+        run: rounding_f32,
+    },
+    Case {
+        name: "rounding_f64",
+        description: "f64 floor, ceil, round, trunc give std's bits at every magnitude",
+        tolerance: Tolerance::EXACT,
+        needs: Needs::F64,
+        run: rounding_f64,
+    },
+    Case {
         name: "math_library",
         description: "every function of the math library (f32, f64), sin_cos included, gives the library's bits exactly",
         tolerance: Tolerance::EXACT,
@@ -940,6 +954,98 @@ fn math_inputs_f32(rng: &mut Rng) -> Vec<f32> {
     x.extend(rng.f32s(500, -1.2, 1.2));
     x.extend((0..2000).map(|_| f32::from_bits(rng.next_u64() as u32)));
     x
+}
+
+/// Rounding inputs: halves and integers near each power of two where an implementation
+/// through integer conversion breaks (2^23, 2^31, 2^32, 2^52, 2^63, 2^64), signed zeros,
+/// subnormals, infinities, NaN, and random values of every magnitude.
+fn rounding_inputs(rng: &mut Rng, mantissa_bits: i32, max_exponent: i32) -> Vec<f64> {
+    let mut x = vec![
+        0.0,
+        0.5,
+        1.5,
+        2.5,
+        0.49999999999999994,
+        1e-310,
+        f64::INFINITY,
+        f64::NAN,
+    ];
+    for e in [22, 23, 24, 30, 31, 32, 33, 51, 52, 53, 62, 63, 64, 65] {
+        let p = 2f64.powi(e);
+        x.extend([p, p - 1.0, p + 1.0, p - 0.5, p + 0.5, p - 1.5, p + 2.5]);
+    }
+    for e in -8..=max_exponent.min(mantissa_bits + 12) {
+        let p = 2f64.powi(e);
+        x.extend((0..24).map(|_| rng.f64_in(-1.0, 1.0) * p));
+    }
+    x.extend((0..1000).map(|_| f64::from_bits(rng.next_u64())));
+    let negated: Vec<f64> = x.iter().map(|v| -v).collect();
+    x.extend(negated);
+    x
+}
+
+/// Compares a rounding kernel's four outputs per input, naming the input of a mismatch.
+fn check_rounding<T: Copy + std::fmt::LowerExp>(
+    result: Result<compare::Outcome, compare::Mismatch>,
+    x: &[T],
+) -> CaseResult {
+    result.map_err(|mut m| {
+        let function = ["floor", "ceil", "round", "trunc"][m.index % 4];
+        m.got = format!("{} ({function} of {:e})", m.got, x[m.index / 4]);
+        mismatch(m)
+    })
+}
+
+fn rounding_f32(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(29);
+    let mut x: Vec<f32> = rounding_inputs(&mut rng, 24, 127)
+        .into_iter()
+        .map(|v| v as f32)
+        .collect();
+    x.extend([
+        1e-40,
+        f32::MIN_POSITIVE,
+        f32::MAX,
+        0.49999997,
+        8388607.5,
+        4194303.5,
+    ]);
+    x.extend((0..1000).map(|_| f32::from_bits(rng.next_u64() as u32)));
+    let dx = env.dc.buffer_from_slice(&x)?;
+    let mut out = env.dc.buffer_zeroed::<f32>(4 * x.len())?;
+    kernels::rounding_f32::launch(&env.acc, x.len(), &dx, &mut out)?;
+    let want: Vec<f32> = x
+        .iter()
+        .flat_map(|v| [v.floor(), v.ceil(), v.round(), v.trunc()])
+        .collect();
+    let got = out.to_vec()?;
+    check_rounding(
+        compare::floats_f32("out (f32)", &got, &want, Tolerance::EXACT),
+        &x,
+    )
+}
+
+fn rounding_f64(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(31);
+    let mut x = rounding_inputs(&mut rng, 53, 1023);
+    x.extend([
+        f64::MIN_POSITIVE,
+        f64::MAX,
+        4503599627370495.5,
+        2251799813685247.5,
+    ]);
+    let dx = env.dc.buffer_from_slice(&x)?;
+    let mut out = env.dc.buffer_zeroed::<f64>(4 * x.len())?;
+    kernels::rounding_f64::launch(&env.acc, x.len(), &dx, &mut out)?;
+    let want: Vec<f64> = x
+        .iter()
+        .flat_map(|v| [v.floor(), v.ceil(), v.round(), v.trunc()])
+        .collect();
+    let got = out.to_vec()?;
+    check_rounding(
+        compare::floats_f64("out (f64)", &got, &want, Tolerance::EXACT),
+        &x,
+    )
 }
 
 fn math_library(env: &Env) -> CaseResult {

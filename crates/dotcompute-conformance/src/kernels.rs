@@ -22,6 +22,8 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         int_ops_u64::definition(),
         saturating_casts::definition(),
         float_math::definition(),
+        rounding_f32::definition(),
+        rounding_f64::definition(),
         control_flow::definition(),
         values_and_shadowing::definition(),
         atomics::definition(),
@@ -248,6 +250,29 @@ pub fn saturating_casts(x: &[f32], out_i32: &mut [i32], out_u32: &mut [u32], out
     out_i32[i] = x[i] as i32;
     out_u32[i] = x[i] as u32;
     out_i64[i] = x[i] as i64;
+}
+
+/// `floor`, `ceil`, `round` and `trunc` of `f32`: exact operations, so every backend must
+/// give `std`'s bits, at every magnitude.
+#[kernel]
+pub fn rounding_f32(x: &[f32], out: &mut [f32]) {
+    let i = global_id();
+    let a = x[i];
+    out[4 * i] = a.floor();
+    out[4 * i + 1] = a.ceil();
+    out[4 * i + 2] = a.round();
+    out[4 * i + 3] = a.trunc();
+}
+
+/// `floor`, `ceil`, `round` and `trunc` of `f64` (as [`rounding_f32`]).
+#[kernel]
+pub fn rounding_f64(x: &[f64], out: &mut [f64]) {
+    let i = global_id();
+    let a = x[i];
+    out[4 * i] = a.floor();
+    out[4 * i + 1] = a.ceil();
+    out[4 * i + 2] = a.round();
+    out[4 * i + 3] = a.trunc();
 }
 
 /// The float math functions, each compared with Rust's `std`.

@@ -191,7 +191,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@stamp $setup;
             vector_add, saxpy, mandelbrot, nbody, matmul_f64, histogram,
             int_ops_i32, int_ops_u32, int_ops_i64, int_ops_u64, saturating_casts,
-            float_math, math_library, black_scholes, float_bits, roots_and_quotients,
+            float_math, rounding_f32, rounding_f64, math_library, black_scholes, float_bits, roots_and_quotients,
             control_flow, values_and_shadowing, atomics, wide_atomics,
             grid_of_one, odd_sized_grid, empty_buffer, grid_2d, grid_3d, group_ids,
             grid_beyond_u32, poly8, poly32, triad, partial_sums,

@@ -613,21 +613,22 @@ impl<'k> Emitter<'k> {
             let zero_f = zero(f);
             let _ = write!(
                 out,
-                "fn round_{n}(x: {n}) -> {n} {{\n    let t = trunc(x);\n    if abs(x - t) >= {half} {{ return t + sign(x); }}\n    return t;\n}}\n\
+                "{rounding}\
                  fn min_{n}(a: {n}, b: {n}) -> {n} {{\n    if isnan_{n}(a) {{ return b; }}\n    if isnan_{n}(b) {{ return a; }}\n    return min(a, b);\n}}\n\
                  fn max_{n}(a: {n}, b: {n}) -> {n} {{\n    if isnan_{n}(a) {{ return b; }}\n    if isnan_{n}(b) {{ return a; }}\n    return max(a, b);\n}}\n\
                  fn clamp_{n}(x: {n}, lo: {n}, hi: {n}) -> {n} {{\n    if isnan_{n}(lo) || isnan_{n}(hi) || lo > hi {{ record_fault({}u, 0u, 0lu); return x; }}\n    if isnan_{n}(x) {{ return x; }}\n    return min(max(x, lo), hi);\n}}\n\
                  fn powi_{n}(x: {n}, n: i32) -> {n} {{\n    var base = x;\n    var e = u32(abs(n));\n    if n == (-2147483647i - 1i) {{ e = 2147483648u; }}\n    var r = {one};\n    loop {{\n        if e == 0u {{ break; }}\n        if (e & 1u) == 1u {{ r = r * base; }}\n        base = base * base;\n        e = e >> 1u;\n    }}\n    if n < 0i {{ return {one} / r; }}\n    return r;\n}}\n\
-                 fn powf_{n}(x: {n}, y: {n}) -> {n} {{\n    if y == {zero_f} || x == {one} {{ return {one}; }}\n    if isnan_{n}(x) {{ return x; }}\n    if isnan_{n}(y) {{ return y; }}\n    if x < {zero_f} {{\n        if trunc(y) != y {{ return {nan}; }}\n        let m = pow(-x, y);\n        if trunc(y * {half}) * 2.0 != y {{ return -m; }}\n        return m;\n    }}\n    return pow(x, y);\n}}\n\
+                 fn powf_{n}(x: {n}, y: {n}) -> {n} {{\n    if y == {zero_f} || x == {one} {{ return {one}; }}\n    if isnan_{n}(x) {{ return x; }}\n    if isnan_{n}(y) {{ return y; }}\n    if x < {zero_f} {{\n        if trunc_{n}(y) != y {{ return {nan}; }}\n        let m = pow(-x, y);\n        if trunc_{n}(y * {half}) * 2.0 != y {{ return -m; }}\n        return m;\n    }}\n    return pow(x, y);\n}}\n\
                  fn hypot_{n}(x: {n}, y: {n}) -> {n} {{\n    let a = abs(x);\n    let b = abs(y);\n    if isinf_{n}(a) || isinf_{n}(b) {{ return {inf_value}; }}\n    if isnan_{n}(a) || isnan_{n}(b) {{ return {nan}; }}\n    let m = max(a, b);\n    if m == {zero_f} || isnan_{n}(m) {{ return a + b; }}\n    let s = min(a, b) / m;\n    return m * sqrt({one} + s * s);\n}}\n\
                  fn cbrt_{n}(x: {n}) -> {n} {{\n    if x == {zero_f} || isnan_{n}(x) {{ return x; }}\n    let r = pow(abs(x), {one} / 3.0);\n    let c = r - (r * r * r - abs(x)) / (3.0 * r * r);\n    return select(c, -c, x < {zero_f});\n}}\n\
-                 fn fmod_{n}(x: {n}, y: {n}) -> {n} {{\n    return x - y * trunc(x / y);\n}}\n\
+                 fn fmod_{n}(x: {n}, y: {n}) -> {n} {{\n    return x - y * trunc_{n}(x / y);\n}}\n\
                  fn m_atan2_{n}(y: {n}, x: {n}) -> {n} {{ if isnan_{n}(y) {{ return y; }} if isnan_{n}(x) {{ return x; }} return atan2(y, x); }}\n\
                  fn isnan_{n}(x: {n}) -> bool {{ return (bitcast<{bits}>(x) & {mag}) > {inf}; }}\n\
                  fn isfinite_{n}(x: {n}) -> bool {{ return (bitcast<{bits}>(x) & {mag}) < {inf}; }}\n\
                  fn isinf_{n}(x: {n}) -> bool {{ return (bitcast<{bits}>(x) & {mag}) == {inf}; }}\n\
                  fn copysign_{n}(x: {n}, y: {n}) -> {n} {{ return bitcast<{n}>((bitcast<{bits}>(x) & {mag}) | (bitcast<{bits}>(y) & ~{mag})); }}\n",
                 fault_codes::INVALID_CLAMP,
+                rounding = rounding_helpers(f),
                 nan = literal(Literal::Float(f64::NAN), f),
                 inf_value = literal(Literal::Float(f64::INFINITY), f),
                 bits = if f == ScalarType::F32 { "u32" } else { "u64" },
@@ -658,7 +659,7 @@ impl<'k> Emitter<'k> {
             let n = ty(f);
             for builtin in [
                 "sqrt", "exp", "exp2", "log", "log2", "sin", "cos", "tan", "tanh", "sinh", "cosh",
-                "asin", "acos", "atan", "floor", "ceil", "trunc",
+                "asin", "acos", "atan",
             ] {
                 let _ = writeln!(
                     out,
@@ -1507,10 +1508,10 @@ fn math(func: MathFn, t: ScalarType, r: &[String], correct_rounding: bool) -> St
         MathFn::Min => format!("min({a}, {})", b()),
         MathFn::Max => format!("max({a}, {})", b()),
         MathFn::Clamp => format!("clamp_{n}({a}, {}, {})", b(), r[2]),
-        MathFn::Floor => unary("floor"),
-        MathFn::Ceil => unary("ceil"),
+        MathFn::Floor => format!("floor_{n}({a})"),
+        MathFn::Ceil => format!("ceil_{n}({a})"),
         MathFn::Round => format!("round_{n}({a})"),
-        MathFn::Trunc => unary("trunc"),
+        MathFn::Trunc => format!("trunc_{n}({a})"),
         MathFn::MulAdd => format!("fma({a}, {}, {})", b(), r[2]),
         MathFn::Hypot => format!("hypot_{n}({a}, {})", b()),
         MathFn::Cbrt => format!("cbrt_{n}({a})"),
@@ -1709,5 +1710,46 @@ fn correct_sqrt_f32(simulate_inexact: bool) -> String {
          \x20   if 4lu * y >= (2lu * r + 1lu) * (2lu * r + 1lu) {{ r = r + 1lu; }}\n\
          \x20   return bitcast<f32>((u32(half_e + 127) << 23u) + u32(r) - 0x00800000u);\n\
          }}\n"
+    )
+}
+
+/// `floor`, `ceil`, `round` and `trunc` of `f` (`f32` or `f64`) on the bits: exact on every
+/// driver. Drivers' own are not: lavapipe on a CPU without AVX-512 truncates `f64` values
+/// beyond 2^24 wrongly, which made `powf` take a negative base to a non-integer power.
+fn rounding_helpers(f: ScalarType) -> String {
+    let n = ty(f);
+    // (bits type, mantissa bits, exponent mask, bias, fraction mask, magnitude mask, zero,
+    // sign bit's shift)
+    let (bits, m, emask, bias, frac, mag, z, top) = if f == ScalarType::F32 {
+        (
+            "u32",
+            23,
+            "0xffu",
+            127,
+            "0x7fffffu",
+            "0x7fffffffu",
+            "0u",
+            31,
+        )
+    } else {
+        (
+            "u64",
+            52,
+            "0x7fflu",
+            1023,
+            "0xffffffffffffflu",
+            "0x7ffffffffffffffflu",
+            "0lu",
+            63,
+        )
+    };
+    let one = literal(Literal::Float(1.0), f);
+    let unit = if f == ScalarType::F32 { "1u" } else { "1lu" };
+    format!(
+        "fn fraction_mask_{n}(b: {bits}) -> {bits} {{\n    let e = i32((b >> {m}u) & {emask}) - {bias}i;\n    if e >= {m}i {{ return {z}; }}\n    if e < 0i {{ return {mag}; }}\n    return {frac} >> u32(e);\n}}\n\
+         fn trunc_{n}(x: {n}) -> {n} {{\n    let b = bitcast<{bits}>(x);\n    return bitcast<{n}>(b & ~fraction_mask_{n}(b));\n}}\n\
+         fn floor_{n}(x: {n}) -> {n} {{\n    let b = bitcast<{bits}>(x);\n    let mask = fraction_mask_{n}(b);\n    let t = bitcast<{n}>(b & ~mask);\n    if (b & mask) != {z} && (b >> {top}u) != {z} {{ return t - {one}; }}\n    return t;\n}}\n\
+         fn ceil_{n}(x: {n}) -> {n} {{\n    let b = bitcast<{bits}>(x);\n    let mask = fraction_mask_{n}(b);\n    let t = bitcast<{n}>(b & ~mask);\n    if (b & mask) != {z} && (b >> {top}u) == {z} {{ return t + {one}; }}\n    return t;\n}}\n\
+         fn round_{n}(x: {n}) -> {n} {{\n    let b = bitcast<{bits}>(x);\n    let e = i32((b >> {m}u) & {emask}) - {bias}i;\n    if e >= {m}i {{ return x; }}\n    if e < -1i {{ return bitcast<{n}>(b & ~{mag}); }}\n    if e == -1i {{ return bitcast<{n}>((b & ~{mag}) | bitcast<{bits}>({one})); }}\n    let mask = {frac} >> u32(e);\n    return bitcast<{n}>((b + (mask >> 1u) + {unit}) & ~mask);\n}}\n"
     )
 }
