@@ -157,7 +157,7 @@ pub fn readers_of_a_faulted_buffer_report_its_fault(dc: &ComputeService, acc: &A
 /// More launches in flight than a device has fault records: each still gets its own, and
 /// every fault is reported where it belongs.
 pub fn more_launches_than_fault_records(dc: &ComputeService, acc: &Accelerator) {
-    const LAUNCHES: usize = 700;
+    const LAUNCHES: usize = dotcompute::backend::FAULT_SLOTS as usize + 300;
     let a = dc.buffer_from_slice(&[8i32; 16]).unwrap();
     let twos = dc.buffer_from_slice(&[2i32; 16]).unwrap();
     let zero = dc.buffer_zeroed::<i32>(16).unwrap();

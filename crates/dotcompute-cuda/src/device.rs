@@ -9,6 +9,7 @@ use crate::pool::{MemoryPool, memory_pool};
 use cudarc::driver::result as cu;
 use cudarc::driver::sys;
 use cudarc::driver::{CudaContext, CudaStream};
+use dotcompute_core::backend::FAULT_SLOTS;
 use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
 use dotcompute_core::launch_tracker::{FaultReport, LaunchCollector, LaunchTracker};
 use dotcompute_core::pool::PoolStatistics;
@@ -21,9 +22,6 @@ use std::time::Duration;
 
 /// Bytes of one fault record (eight `u32`s).
 const FAULT_BYTES: usize = 32;
-/// Fault records, one per launch in flight: a launch past this many since the last
-/// collection waits for one (a collection settles them all).
-const FAULT_SLOTS: u32 = 256;
 
 /// The driver context of one GPU, its stream, and whether an earlier error poisoned it.
 pub(crate) struct Context {

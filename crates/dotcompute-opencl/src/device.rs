@@ -6,6 +6,7 @@ use crate::discovery::OpenClDeviceInfo;
 use crate::error::OpenClError;
 use crate::kernel::OpenClKernel;
 use crate::memory::{MemoryPool, OpenClMemory, memory_pool};
+use dotcompute_core::backend::FAULT_SLOTS;
 use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
 use dotcompute_core::launch_tracker::{FaultReport, LaunchCollector, LaunchTracker};
 use dotcompute_core::pool::PoolStatistics;
@@ -25,9 +26,6 @@ use std::time::Duration;
 
 /// Bytes of one fault record (eight `u32`s).
 const FAULT_BYTES: usize = 32;
-/// Fault records, one per launch in flight: a launch past this many since the last
-/// collection waits for one (a collection settles them all).
-const FAULT_SLOTS: u32 = 256;
 
 /// A timed launch's event (set once the kernel is enqueued), and where its time goes.
 pub(crate) struct LaunchTiming {

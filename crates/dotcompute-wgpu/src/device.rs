@@ -7,6 +7,7 @@ use crate::memory::WgpuMemory;
 use crate::pool::{BufferPool, buffer_pool};
 use crate::timing::TimestampQueries;
 use dotcompute_core::DeviceTimeCounters;
+use dotcompute_core::backend::FAULT_SLOTS;
 use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
 use dotcompute_core::launch_tracker::{FaultReport, LaunchCollector, LaunchTracker};
 use dotcompute_core::{
@@ -26,9 +27,6 @@ pub(crate) const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
 
 /// Bytes of one fault record (`array<atomic<u32>, 8>`).
 const FAULT_BYTES: u64 = 32;
-/// Fault records, one per launch in flight: a launch past this many since the last
-/// collection waits for one (a collection settles them all).
-const FAULT_SLOTS: u32 = 256;
 
 /// Where a launch's device time goes (its timestamps are at its position since the last
 /// collection, when the query set has room).
