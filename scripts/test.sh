@@ -98,7 +98,7 @@ if [ "${DOTCOMPUTE_REQUIRE_WGPU:-}" = 1 ]; then
   # AVX-512: the exact-rounding cases run again as on an AVX2 machine, whichever CI has.
   echo "== wgpu: lavapipe as on a CPU without AVX-512 (rounding and the math library)"
   GALLIUM_OVERRIDE_CPU_CAPS=avx \
-    cargo test --locked -p dotcompute-wgpu --test conformance -- rounding math_library float_math
+    cargo test --workspace --locked --test conformance -- rounding math_library float_math
 fi
 
 echo "== all tests passed"
