@@ -17,9 +17,9 @@ use std::sync::Arc;
 /// Fault records a device keeps, one per launch in flight: a launch past this many since the
 /// last collection waits for one, and a collection waits for every launch taken. With 256,
 /// a stream of small launches stalled the device every 256 launches (the queue drained while
-/// the host waited); 4,096 made back-to-back launches about 1.3x as fast on PoCL and on
-/// lavapipe (2026-12-02). The records take 4,096 x 32 bytes of device memory (on wgpu, 4,096
-/// x the device's storage offset alignment when that is larger).
+/// the host waited (`dotcompute bench --filter launch` shows the cost). The records take
+/// 4,096 x 32 bytes of device memory (on wgpu, 4,096 x the device's storage offset
+/// alignment when that is larger).
 pub const FAULT_SLOTS: u32 = 4096;
 
 /// A backend plugin: finds the devices of one backend on this machine.

@@ -9,8 +9,7 @@ use crate::pool::{MemoryPool, memory_pool};
 use cudarc::driver::result as cu;
 use cudarc::driver::sys;
 use cudarc::driver::{CudaContext, CudaStream};
-use dotcompute_core::backend::FAULT_SLOTS;
-use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
+use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, FAULT_SLOTS, MemorySpace};
 use dotcompute_core::launch_tracker::{FaultReport, LaunchCollector, LaunchTracker};
 use dotcompute_core::pool::PoolStatistics;
 use dotcompute_core::{

@@ -6,8 +6,7 @@ use crate::discovery::OpenClDeviceInfo;
 use crate::error::OpenClError;
 use crate::kernel::OpenClKernel;
 use crate::memory::{MemoryPool, OpenClMemory, memory_pool};
-use dotcompute_core::backend::FAULT_SLOTS;
-use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
+use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, FAULT_SLOTS, MemorySpace};
 use dotcompute_core::launch_tracker::{FaultReport, LaunchCollector, LaunchTracker};
 use dotcompute_core::pool::PoolStatistics;
 use dotcompute_core::{

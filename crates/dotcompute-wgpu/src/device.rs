@@ -7,8 +7,7 @@ use crate::memory::WgpuMemory;
 use crate::pool::{BufferPool, buffer_pool};
 use crate::timing::TimestampQueries;
 use dotcompute_core::DeviceTimeCounters;
-use dotcompute_core::backend::FAULT_SLOTS;
-use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, MemorySpace};
+use dotcompute_core::backend::{CompiledKernel, Device, DeviceMemory, FAULT_SLOTS, MemorySpace};
 use dotcompute_core::launch_tracker::{FaultReport, LaunchCollector, LaunchTracker};
 use dotcompute_core::{
     AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, Capabilities, Error,
