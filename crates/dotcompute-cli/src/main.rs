@@ -75,7 +75,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if cli.verbose {
         tracing_subscriber::fmt()
-            .with_env_filter("dotcompute_core=debug,dotcompute_cpu=debug")
+            .with_env_filter("dotcompute_core=debug,dotcompute_cpu=debug,dotcompute_wgpu=debug")
             .with_writer(std::io::stderr)
             .init();
     }

@@ -16,6 +16,7 @@ mod compare;
 pub mod cooperative;
 pub mod fault_rules;
 pub mod faulting;
+pub mod interpreter;
 pub mod kernels;
 mod needs;
 pub mod queries;
@@ -47,6 +48,22 @@ impl Env {
             simd,
             ..CpuOptions::default()
         })
+    }
+
+    /// The IR interpreter ([`interpreter`]): the reference the backends are compared with.
+    pub fn interpreter() -> Option<Env> {
+        let dc = ComputeService::builder()
+            .without_cpu()
+            .without_wgpu()
+            .without_cuda()
+            .without_opencl()
+            .plugin(Box::new(interpreter::InterpreterPlugin))
+            .build()
+            .ok()?;
+        let acc = dc
+            .accelerator(BackendKind::Plugin(interpreter::NAME))
+            .ok()?;
+        Some(Env { dc, acc })
     }
 
     /// The CPU backend with these options; `None` when their SIMD level is not supported
@@ -188,13 +205,21 @@ pub fn run_test(name: &str, setup: impl FnOnce() -> Option<Env>) {
 #[macro_export]
 macro_rules! conformance_tests {
     ($setup:expr) => {
-        $crate::conformance_tests!(@stamp $setup;
+        $crate::conformance_tests!(@cases $setup; []);
+    };
+    // For a backend that runs one work item after another (the IR interpreter): the case
+    // with 2^32 + 7 work items is stamped `#[ignore = $why]` (run it with `--ignored`).
+    ($setup:expr, huge_grid_ignored: $why:literal) => {
+        $crate::conformance_tests!(@cases $setup; [$why]);
+    };
+    (@cases $setup:expr; [$($why:literal)?]) => {
+        $crate::conformance_tests!(@stamp $setup; [$($why)?];
             vector_add, saxpy, mandelbrot, nbody, matmul_f64, histogram,
             int_ops_i32, int_ops_u32, int_ops_i64, int_ops_u64, saturating_casts,
             float_math, rounding_f32, rounding_f64, math_library, black_scholes, float_bits, roots_and_quotients,
             control_flow, values_and_shadowing, atomics, wide_atomics,
             grid_of_one, odd_sized_grid, empty_buffer, grid_2d, grid_3d, group_ids,
-            grid_beyond_u32, poly8, poly32, triad, partial_sums,
+            poly8, poly32, triad, partial_sums,
             store_fault_ends_the_item,
             block_sum, group_scan, transpose_tiled, shared_out_of_bounds, tail_after_barrier,
             return_in_group_branch, histogram_shared, matmul_tiled, register_tile,
@@ -205,7 +230,7 @@ macro_rules! conformance_tests {
             deterministic_reductions, deterministic_scans, histograms, transposes,
             custom_algorithms, fft, gemm, radix_sort, queries);
     };
-    (@stamp $setup:expr; $($case:ident),* $(,)?) => {
+    (@stamp $setup:expr; [$($why:literal)?]; $($case:ident),* $(,)?) => {
         $(
             #[test]
             fn $case() {
@@ -214,8 +239,14 @@ macro_rules! conformance_tests {
         )*
 
         #[test]
+        $(#[ignore = $why])?
+        fn grid_beyond_u32() {
+            $crate::run_test("grid_beyond_u32", $setup);
+        }
+
+        #[test]
         fn suite_covers_every_case() {
-            let mut stamped = vec![$(stringify!($case)),*];
+            let mut stamped = vec![$(stringify!($case)),*, "grid_beyond_u32"];
             let mut all: Vec<&str> = $crate::CASES.iter().map(|c| c.name).collect();
             stamped.sort_unstable();
             all.sort_unstable();

@@ -40,6 +40,7 @@ mod display;
 pub mod emit;
 mod error;
 mod hash;
+pub mod interpret;
 pub mod intrinsics;
 mod program;
 mod serialize;

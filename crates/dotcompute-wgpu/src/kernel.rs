@@ -119,6 +119,7 @@ impl WgpuKernel {
         let ir = def.ir()?;
         let program = wgsl::emit(ir, &Self::options(shared, workgroup));
         let device = &shared.device;
+        let started = std::time::Instant::now();
         // Validation, out-of-memory and internal (driver compiler) errors all fail the
         // compilation, so that a broken pipeline is never cached.
         let spirv = if shared.exact_spirv {
@@ -133,6 +134,7 @@ impl WgpuKernel {
         } else {
             None
         };
+        let translated = started.elapsed();
         let ((layout, pipeline), error) = capture(device, || {
             let module = shader_module(
                 device,
@@ -189,6 +191,8 @@ impl WgpuKernel {
         tracing::debug!(
             kernel = def.name(),
             bytes = program.source.len(),
+            translate_ms = translated.as_secs_f64() * 1e3,
+            total_ms = started.elapsed().as_secs_f64() * 1e3,
             "WGSL pipeline created"
         );
         Ok(Pipeline {

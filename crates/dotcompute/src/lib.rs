@@ -368,6 +368,10 @@ mod service;
 pub use dotcompute_core::backend;
 /// The contract between generated CPU code and the CPU backend (for plugin authors).
 pub use dotcompute_core::cpu_abi;
+/// How devices that compute asynchronously track their launches (for plugin authors: a
+/// [`backend::CompiledKernel`] receives the launch as a
+/// [`TrackedLaunch`](launch_tracker::TrackedLaunch)).
+pub use dotcompute_core::launch_tracker;
 pub use dotcompute_core::pool::{MemoryPool, PoolConfig, PoolStatistics};
 pub use dotcompute_core::{
     Accelerator, AcceleratorId, AcceleratorInfo, AcceleratorKind, BackendKind, BackendReport,
