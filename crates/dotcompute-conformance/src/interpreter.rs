@@ -143,7 +143,8 @@ impl CompiledKernel for InterpretedKernel {
     }
 }
 
-fn value(v: ScalarValue) -> Value {
+/// A launch's scalar argument as the interpreter's value.
+pub(crate) fn value(v: ScalarValue) -> Value {
     match v {
         ScalarValue::I32(x) => Value::I32(x),
         ScalarValue::U32(x) => Value::U32(x),

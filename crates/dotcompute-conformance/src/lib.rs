@@ -14,6 +14,7 @@ pub mod algorithms;
 pub mod cases;
 mod compare;
 pub mod cooperative;
+pub mod differential;
 pub mod fault_rules;
 pub mod faulting;
 pub mod interpreter;
@@ -63,6 +64,26 @@ impl Env {
         let acc = dc
             .accelerator(BackendKind::Plugin(interpreter::NAME))
             .ok()?;
+        Some(Env { dc, acc })
+    }
+
+    /// The CPU backend with these options, every launch checked against the IR interpreter
+    /// ([`differential`]); `None` when their SIMD level is not supported here.
+    pub fn cpu_checked(options: CpuOptions) -> Option<Env> {
+        if options.simd.is_some_and(|l| !l.is_supported()) {
+            return None;
+        }
+        let dc = ComputeService::builder()
+            .without_cpu()
+            .without_wgpu()
+            .without_cuda()
+            .without_opencl()
+            .plugin(Box::new(differential::DifferentialPlugin::new(Box::new(
+                dotcompute::CpuPlugin::new(options),
+            ))))
+            .build()
+            .ok()?;
+        let acc = dc.accelerator(BackendKind::Cpu).ok()?;
         Some(Env { dc, acc })
     }
 

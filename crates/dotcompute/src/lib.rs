@@ -380,7 +380,7 @@ pub use dotcompute_core::{
     ParamInfo, RawBuffer, Residency, ScalarValue, TransferStatistics, UnifiedBuffer,
 };
 #[cfg(feature = "cpu")]
-pub use dotcompute_cpu::{CpuError, CpuOptions};
+pub use dotcompute_cpu::{CpuError, CpuOptions, CpuPlugin};
 #[cfg(feature = "cuda")]
 pub use dotcompute_cuda::{CudaError, CudaPlugin};
 /// The kernel IR: what every backend compiles (for tools and plugins).
