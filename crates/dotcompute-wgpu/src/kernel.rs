@@ -94,6 +94,7 @@ impl WgpuKernel {
             workgroup_size,
             correct_rounding: shared.correct_rounding,
             simulate_inexact_driver: shared.simulate_inexact_driver,
+            device_f64: shared.info.capabilities.f64,
         }
     }
 

@@ -20,6 +20,11 @@ fn every_conformance_kernel_validates() {
             correct_rounding: true,
             ..WgslOptions::default()
         },
+        // `f32` fused multiply-adds without `f64` (Boldo and Melquiond's emulation).
+        WgslOptions {
+            device_f64: false,
+            ..WgslOptions::default()
+        },
     ];
     for (def, options) in dotcompute_conformance::kernels::all()
         .into_iter()
