@@ -1771,12 +1771,13 @@ fn fma_helper(f: ScalarType, device_f64: bool) -> String {
     )
 }
 
-/// `fmod_{n}(x, y)`: Rust's float `x % y` as `x - y * trunc(x / y)` with the sign of `x`
-/// (a zero remainder keeps it: `-5.0 % 5.0` is `-0.0`, which the plain expression made
-/// `+0.0`). Exact while the quotient's integer part and its product with `y` are exact
-/// (quotients below 2^24 for `f32`, 2^53 for `f64`). An exact long division on the
-/// significands made lavapipe hang in the conformance kernel `float_math` (not in a kernel
-/// of `%` alone); finding out why is left to do.
+/// `fmod_{n}(x, y)`: Rust's float `x % y`, approximately: `x - y * trunc(x / y)` with the
+/// sign of `x` (a zero remainder keeps it: `-5.0 % 5.0` is `-0.0`, which the plain expression
+/// made `+0.0`). NOT exact: a quotient that rounds up to an integer makes `trunc` one too
+/// large, the product rounds, and a huge quotient breaks it (`1e30f32 % 1e-30f32` gives
+/// `inf`, not `8.166816e-31`). The exact remainder (long division on the significands, as C
+/// libraries compute `fmod`) was right in a kernel of `%` alone, but lavapipe did not finish
+/// the conformance kernel `float_math` with it; landing it is left to do (issue #9).
 fn fmod_helper(f: ScalarType) -> String {
     let n = ty(f);
     format!(
