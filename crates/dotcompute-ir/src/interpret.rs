@@ -169,11 +169,12 @@ pub struct Launch {
 }
 
 impl Launch {
-    /// `n` items along x, in groups of 256 and subgroups of 16 (the CPU backend's).
+    /// `n` items along x, in groups of 64 (a launch's default group size) and subgroups of
+    /// 16 (the CPU backend's default).
     pub fn linear(n: u64) -> Launch {
         Launch {
             grid: [n, 1, 1],
-            group: [256, 1, 1],
+            group: [64, 1, 1],
             subgroup_size: 16,
         }
     }
