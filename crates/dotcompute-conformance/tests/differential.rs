@@ -10,22 +10,16 @@ use dotcompute_conformance::{Env, conformance_tests};
 
 mod best {
     use super::*;
-    conformance_tests!(
-        || Env::cpu_checked(CpuOptions::default()),
-        huge_grid_ignored: "2^32 + 7 work items interpreted one after another: about 7 minutes (cargo test --test differential -- --ignored)"
-    );
+    conformance_tests!(|| Env::cpu_checked(CpuOptions::default()));
 }
 
 mod generic {
     use super::*;
-    conformance_tests!(
-        || Env::cpu_checked(CpuOptions {
-            simd: Some(SimdLevel::Generic),
-            subgroup_size: 4,
-            ..CpuOptions::default()
-        }),
-        huge_grid_ignored: "2^32 + 7 work items interpreted one after another: about 7 minutes (cargo test --test differential -- --ignored)"
-    );
+    conformance_tests!(|| Env::cpu_checked(CpuOptions {
+        simd: Some(SimdLevel::Generic),
+        subgroup_size: 4,
+        ..CpuOptions::default()
+    }));
 }
 
 /// The check itself: a CPU device that flips one bit of what a kernel writes, and one that

@@ -14,7 +14,4 @@ fn checked_wgpu() -> Option<Env> {
     Some(Env { dc, acc })
 }
 
-conformance_tests!(
-    checked_wgpu,
-    huge_grid_ignored: "2^32 + 7 work items interpreted one after another: about 7 minutes (cargo test --test differential -- --ignored)"
-);
+conformance_tests!(checked_wgpu);
