@@ -159,6 +159,13 @@ pub const CASES: &[Case] = &[
         run: roots_and_quotients,
     },
     Case {
+        name: "float_remainder",
+        description: "% on f32 and f64 of every exponent pair, subnormals and rounded-up quotients: std's bits",
+        tolerance: Tolerance::EXACT,
+        needs: Needs::F64,
+        run: float_remainder,
+    },
+    Case {
         name: "float_bits",
         description: "to_bits, from_bits, copysign on f32 and f64, signed zeros, NaN, subnormals",
         tolerance: Tolerance::EXACT,
@@ -1284,6 +1291,106 @@ fn roots_and_quotients(env: &Env) -> CaseResult {
         .collect();
     compare::floats_f32("out", &out.to_vec()?, &want, Tolerance::EXACT).map_err(mismatch)?;
     compare::floats_f64("out64", &out64.to_vec()?, &want64, Tolerance::EXACT).map_err(mismatch)
+}
+
+/// Remainder pairs for `float_remainder`: specials against specials, quotients that round up to
+/// an integer or are huge, then random magnitudes of every exponent (both signs, subnormals
+/// included) with `y` drawn at most `spread` binary orders below `x`.
+fn remainder_pairs(
+    rng: &mut Rng,
+    specials: &[f64],
+    max_exp: i32,
+    min_exp: i32,
+    spread: i32,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut x: Vec<f64> = specials
+        .iter()
+        .flat_map(|&a| specials.iter().map(move |_| a))
+        .collect();
+    let mut y: Vec<f64> = specials
+        .iter()
+        .flat_map(|_| specials.iter().copied())
+        .collect();
+    let pairs = [
+        (1e30, 1e-30),
+        (0.29999998, 0.1),
+        (0.3, 0.1),
+        (7.0, 0.7),
+        (1.0, 0.1),
+        (-5.0, 5.0),
+        (5.0, -2.5),
+        (-1e-40, 3e-41),
+        (1e-38, 1e-45),
+        (3.4e38, 1e-45),
+    ];
+    for (a, b) in pairs {
+        x.push(a);
+        y.push(b);
+    }
+    let sign = |rng: &mut Rng| if rng.next_u64() & 1 == 0 { 1.0 } else { -1.0 };
+    for _ in 0..4000 {
+        let ex = min_exp + (rng.next_u64() % (max_exp - min_exp) as u64) as i32;
+        let ey = (ex - (rng.next_u64() % spread as u64) as i32).max(min_exp);
+        x.push(sign(rng) * rng.f64_in(1.0, 2.0) * 2f64.powi(ex));
+        y.push(sign(rng) * rng.f64_in(1.0, 2.0) * 2f64.powi(ey));
+    }
+    // Quotients just below, at and above an integer: x = k y (1 + t) for tiny t.
+    for _ in 0..2000 {
+        let b = rng.f64_in(0.01, 100.0);
+        let k = (rng.next_u64() % 1000 + 1) as f64;
+        let t = [-1e-7, -1e-16, 0.0, 1e-16, 1e-7][(rng.next_u64() % 5) as usize];
+        x.push(k * b * (1.0 + t));
+        y.push(b);
+    }
+    (x, y)
+}
+
+fn float_remainder(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(37);
+    let specials = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.5,
+        3.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e-40,
+        1e-310,
+        f64::from(f32::MAX),
+        f64::MAX,
+    ];
+    let (x64, y64) = remainder_pairs(&mut rng, &specials, 127, -149, 300);
+    // Narrowed to f32, where out-of-range values become infinities or zeros (more specials).
+    let x: Vec<f32> = x64.iter().map(|&v| v as f32).collect();
+    let y: Vec<f32> = y64.iter().map(|&v| v as f32).collect();
+    let (d, e) = remainder_pairs(&mut rng, &specials, 1023, -1074, 2100);
+    let n = x.len().min(d.len());
+    let (dx, dy, dd, de) = (
+        env.dc.buffer_from_slice(&x[..n])?,
+        env.dc.buffer_from_slice(&y[..n])?,
+        env.dc.buffer_from_slice(&d[..n])?,
+        env.dc.buffer_from_slice(&e[..n])?,
+    );
+    let mut out = env.dc.buffer_zeroed::<f32>(n)?;
+    let mut out64 = env.dc.buffer_zeroed::<f64>(n)?;
+    kernels::float_remainder::launch(&env.acc, n, &dx, &dy, &dd, &de, &mut out, &mut out64)?;
+    let want: Vec<f32> = (0..n).map(|i| x[i] % y[i]).collect();
+    let want64: Vec<f64> = (0..n).map(|i| d[i] % e[i]).collect();
+    let name = |m: compare::Mismatch, a: String, b: String| {
+        let mut m = m;
+        m.got = format!("{} ({a} % {b})", m.got);
+        mismatch(m)
+    };
+    compare::floats_f32("out", &out.to_vec()?, &want, Tolerance::EXACT).map_err(|m| {
+        let i = m.index;
+        name(m, format!("{:e}", x[i]), format!("{:e}", y[i]))
+    })?;
+    compare::floats_f64("out64", &out64.to_vec()?, &want64, Tolerance::EXACT).map_err(|m| {
+        let i = m.index;
+        name(m, format!("{:e}", d[i]), format!("{:e}", e[i]))
+    })
 }
 
 fn float_bits(env: &Env) -> CaseResult {

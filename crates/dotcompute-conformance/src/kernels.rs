@@ -39,6 +39,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         poly32::definition(),
         float_bits::definition(),
         roots_and_quotients::definition(),
+        float_remainder::definition(),
         math_library_f32::definition(),
         math_library_f64::definition(),
         black_scholes_f32::definition(),
@@ -548,6 +549,22 @@ pub fn roots_and_quotients(
     out64[3 * i] = d[i].sqrt();
     out64[3 * i + 1] = d[i] / e[i];
     out64[3 * i + 2] = e[i].recip();
+}
+
+/// Float remainders `x % y` on `f32` and `f64`: exact in Rust (the result is representable),
+/// so every backend must give the host's bits.
+#[kernel]
+pub fn float_remainder(
+    x: &[f32],
+    y: &[f32],
+    d: &[f64],
+    e: &[f64],
+    out: &mut [f32],
+    out64: &mut [f64],
+) {
+    let i = global_id();
+    out[i] = x[i] % y[i];
+    out64[i] = d[i] % e[i];
 }
 
 /// Bit casts and sign copies: `to_bits`, `from_bits`, `copysign` on `f32` and `f64`.

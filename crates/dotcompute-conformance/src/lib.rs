@@ -238,6 +238,7 @@ macro_rules! conformance_tests {
             vector_add, saxpy, mandelbrot, nbody, matmul_f64, histogram,
             int_ops_i32, int_ops_u32, int_ops_i64, int_ops_u64, saturating_casts,
             float_math, rounding_f32, rounding_f64, math_library, black_scholes, float_bits, roots_and_quotients,
+            float_remainder,
             control_flow, values_and_shadowing, atomics, wide_atomics,
             grid_of_one, odd_sized_grid, empty_buffer, grid_2d, grid_3d, group_ids,
             poly8, poly32, triad, partial_sums,
