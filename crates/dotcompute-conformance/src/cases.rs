@@ -166,6 +166,13 @@ pub const CASES: &[Case] = &[
         run: float_remainder,
     },
     Case {
+        name: "random_findings",
+        description: "what random differential testing found: float != with NaN, u32 as i64, operations on constants",
+        tolerance: Tolerance::EXACT,
+        needs: Needs::F64,
+        run: random_findings,
+    },
+    Case {
         name: "float_bits",
         description: "to_bits, from_bits, copysign on f32 and f64, signed zeros, NaN, subnormals",
         tolerance: Tolerance::EXACT,
@@ -1391,6 +1398,68 @@ fn float_remainder(env: &Env) -> CaseResult {
         let i = m.index;
         name(m, format!("{:e}", d[i]), format!("{:e}", e[i]))
     })
+}
+
+fn random_findings(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(41);
+    let mut f = vec![f32::NAN, 1.5, 0.0, -0.0, f32::NEG_INFINITY, -f32::NAN];
+    let mut d = vec![f64::NAN, 1.5, 0.0, -f64::NAN, f64::INFINITY, 1e-310];
+    let mut u = vec![0u32, 1, u32::MAX, 1622455963, 1622455964, 0x8000_0000];
+    for _ in 0..250 {
+        f.push(rng.f32_in(-10.0, 10.0));
+        d.push(rng.f64_in(-10.0, 10.0));
+        u.push(rng.next_u64() as u32);
+    }
+    let n = f.len();
+    let (df, dd, du) = (
+        env.dc.buffer_from_slice(&f)?,
+        env.dc.buffer_from_slice(&d)?,
+        env.dc.buffer_from_slice(&u)?,
+    );
+    let mut bits = env.dc.buffer_zeroed::<u32>(4 * n)?;
+    let mut wide = env.dc.buffer_zeroed::<i64>(2 * n)?;
+    let mut floats = env.dc.buffer_zeroed::<f32>(2 * n)?;
+    let mut doubles = env.dc.buffer_zeroed::<f64>(2 * n)?;
+    kernels::random_findings::launch(
+        &env.acc,
+        n,
+        &df,
+        &dd,
+        &du,
+        &mut bits,
+        &mut wide,
+        &mut floats,
+        &mut doubles,
+    )?;
+    let mut want_bits = Vec::new();
+    let mut want_wide = Vec::new();
+    let mut want_floats = Vec::new();
+    let mut want_doubles = Vec::new();
+    for i in 0..n {
+        let (a, b) = (f[i], d[i]);
+        #[allow(clippy::eq_op)] // `b != b` is the point: true for NaN
+        want_bits.extend([
+            u32::from(a != 1.5),
+            u32::from(b != b),
+            (543105372u32 << 13) ^ u[i],
+            ((-89i64) as u32).wrapping_add(u[i]),
+        ]);
+        want_wide.extend([i64::from(u[i]), i64::from(u[i].wrapping_sub(1622455964))]);
+        want_floats.extend([18446744073709551566u64 as f32 + a, f32::INFINITY - a]);
+        want_doubles.extend([0.5 * b, f64::INFINITY + 2.5 + b]);
+    }
+    let x = compare::exact("bits", &bits.to_vec()?, &want_bits).map_err(mismatch)?;
+    let y = compare::exact("wide", &wide.to_vec()?, &want_wide).map_err(mismatch)?;
+    compare::floats_f32("floats", &floats.to_vec()?, &want_floats, Tolerance::EXACT)
+        .map_err(mismatch)?;
+    compare::floats_f64(
+        "doubles",
+        &doubles.to_vec()?,
+        &want_doubles,
+        Tolerance::EXACT,
+    )
+    .map_err(mismatch)?;
+    Ok(x.merge(y))
 }
 
 fn float_bits(env: &Env) -> CaseResult {

@@ -40,6 +40,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         float_bits::definition(),
         roots_and_quotients::definition(),
         float_remainder::definition(),
+        random_findings::definition(),
         math_library_f32::definition(),
         math_library_f64::definition(),
         black_scholes_f32::definition(),
@@ -565,6 +566,36 @@ pub fn float_remainder(
     let i = global_id();
     out[i] = x[i] % y[i];
     out64[i] = d[i] % e[i];
+}
+
+/// What the random kernels of issue #14 found on wgpu, each as it was found: `!=` with a NaN
+/// operand (true in Rust; naga's comparison is ordered), `u32 as i64` (zero-extends in Rust;
+/// naga's sign-extends), operations on constants that naga's constant evaluator refused
+/// (bits shifted out, a 64-bit constant converted, `abs` of an `f64` constant, an infinite
+/// result).
+#[kernel]
+pub fn random_findings(
+    f: &[f32],
+    d: &[f64],
+    u: &[u32],
+    bits: &mut [u32],
+    wide: &mut [i64],
+    floats: &mut [f32],
+    doubles: &mut [f64],
+) {
+    let i = global_id();
+    let a = f[i];
+    let b = d[i];
+    bits[4 * i] = if a != 1.5 { 1 } else { 0 };
+    bits[4 * i + 1] = if b != b { 1 } else { 0 };
+    bits[4 * i + 2] = (543105372u32 << 13) ^ u[i];
+    bits[4 * i + 3] = (-89i64) as u32 + u[i];
+    wide[2 * i] = u[i] as i64;
+    wide[2 * i + 1] = (u[i] - 1622455964) as i64;
+    floats[2 * i] = 18446744073709551566u64 as f32 + a;
+    floats[2 * i + 1] = 1.0f32 / 0.0 - a;
+    doubles[2 * i] = 0.5f64.abs() * b;
+    doubles[2 * i + 1] = f64::MAX * 2.0 + (2.5f64 as f32) as f64 + b;
 }
 
 /// Bit casts and sign copies: `to_bits`, `from_bits`, `copysign` on `f32` and `f64`.

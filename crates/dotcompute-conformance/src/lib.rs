@@ -22,6 +22,8 @@ pub mod kernels;
 mod needs;
 pub mod queries;
 mod random;
+pub mod random_differential;
+pub mod random_kernels;
 pub mod reference;
 pub mod stress;
 pub mod subgroups;
@@ -238,7 +240,7 @@ macro_rules! conformance_tests {
             vector_add, saxpy, mandelbrot, nbody, matmul_f64, histogram,
             int_ops_i32, int_ops_u32, int_ops_i64, int_ops_u64, saturating_casts,
             float_math, rounding_f32, rounding_f64, math_library, black_scholes, float_bits, roots_and_quotients,
-            float_remainder,
+            float_remainder, random_findings,
             control_flow, values_and_shadowing, atomics, wide_atomics,
             grid_of_one, odd_sized_grid, empty_buffer, grid_2d, grid_3d, group_ids,
             poly8, poly32, triad, partial_sums,

@@ -69,3 +69,34 @@ fn a_missing_nvrtc_is_an_error_that_lists_where_it_looked() {
         assert!(msg.contains("searched:"), "{msg}");
     }
 }
+
+/// The random kernels of `dotcompute_conformance::random_kernels` compile for `sm_90` (the
+/// seeds `DOTCOMPUTE_RANDOM_SEEDS` names, else a fixed batch); running them needs a GPU.
+#[test]
+fn random_kernels_compile_for_sm90() {
+    if nvrtc_version().is_err() {
+        assert_ne!(
+            std::env::var("DOTCOMPUTE_REQUIRE_NVRTC").as_deref(),
+            Ok("1"),
+            "NVRTC is required but missing"
+        );
+        return;
+    }
+    use dotcompute_conformance::{random_differential, random_kernels};
+    let mut failures = Vec::new();
+    let seeds = random_differential::seeds(0..60);
+    let count = seeds.end - seeds.start;
+    for seed in seeds {
+        let case = random_kernels::generate(seed);
+        let def = random_differential::definition(&case.kernel);
+        if let Err(e) = compile_kernel(def, 90) {
+            failures.push(format!("== seed {seed}\n{e}\n{}", case.kernel));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {count} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

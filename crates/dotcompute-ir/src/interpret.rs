@@ -180,6 +180,36 @@ impl Launch {
     }
 }
 
+/// The value of `e` when it depends on nothing but literals (operators and casts over
+/// literals, and the exact math functions), with the language's meaning; `None` when it reads
+/// anything else, calls a transcendental function, or would fault (a division by zero stays for the launch to report). Emitters
+/// fold constants with it so that a device compiler's constant evaluation, which may refuse
+/// what Rust defines (WGSL rejects an overflowing `0u - 19u` or `1.0f / 0.0f`), never sees
+/// an operation on constants.
+pub fn constant_value(e: &Expr) -> Option<Value> {
+    match &e.kind {
+        ExprKind::Literal(lit) => Some(Value::literal(*lit, e.ty)),
+        ExprKind::Unary { op, operand } => Some(value::unary(*op, constant_value(operand)?)),
+        ExprKind::Binary { op, lhs, rhs } => {
+            let l = constant_value(lhs)?;
+            let r = constant_value(rhs)?;
+            value::binary(*op, l, r).ok()
+        }
+        ExprKind::Cast(operand) => Some(constant_value(operand)?.cast(e.ty)),
+        // The functions whose result IEEE or the language defines bit for bit (naga cannot
+        // evaluate `abs` of an `f64` constant). A transcendental function is the device's
+        // own in `fast_math` kernels, and stays for the device.
+        ExprKind::Math { func, args } if func.is_exact() => {
+            let values = args
+                .iter()
+                .map(constant_value)
+                .collect::<Option<Vec<_>>>()?;
+            value::math(*func, &values, e.ty).ok()
+        }
+        _ => None,
+    }
+}
+
 /// Runs `kernel` over `launch` with `args` (one per parameter, in order). Returns the first
 /// fault, after which buffers hold what the items before it wrote.
 pub fn run(kernel: &Kernel, launch: &Launch, args: &mut [Arg<'_>]) -> Result<(), Fault> {

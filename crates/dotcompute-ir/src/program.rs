@@ -567,6 +567,40 @@ pub enum MathFn {
     Ln1p,
 }
 
+impl MathFn {
+    /// Whether IEEE or the language defines the result bit for bit on every backend: the
+    /// integer functions, bit casts, rounding, `abs`, `min`, `max`, `clamp`, `copysign`,
+    /// `sqrt`, `recip`, `mul_add` and the predicates. Not the transcendental functions, nor
+    /// `powi` and `hypot`, whose rounding depends on how they are computed.
+    pub fn is_exact(self) -> bool {
+        use MathFn::*;
+        matches!(
+            self,
+            Sqrt | Abs
+                | Min
+                | Max
+                | Clamp
+                | Floor
+                | Ceil
+                | Round
+                | Trunc
+                | MulAdd
+                | Recip
+                | IsNan
+                | IsFinite
+                | IsInfinite
+                | CountOnes
+                | LeadingZeros
+                | TrailingZeros
+                | RotateLeft
+                | RotateRight
+                | CopySign
+                | ToBits
+                | FromBits
+        )
+    }
+}
+
 /// Arguments a math function takes and which types it accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MathSignature {

@@ -200,9 +200,7 @@ fn literal(lit: Literal, t: ScalarType) -> String {
         (Literal::Int(v), ScalarType::U64) => format!("{v}lu"),
         (Literal::Float(v), ScalarType::F32) => {
             let f = v as f32;
-            if f.is_nan() {
-                "bitcast<f32>(0x7fc00000u)".into()
-            } else if f.is_infinite() {
+            if f.is_nan() || f.is_infinite() {
                 format!("bitcast<f32>({}u)", f.to_bits())
             } else {
                 format!("({:?}f)", f)
@@ -590,6 +588,22 @@ impl<'k> Emitter<'k> {
                     "fn {name}_{n}(a: {n}, b: {n}) -> {n} {{\n    if b == {z} {{ record_fault({}u, 0u, 0lu); return {z}; }}\n{overflow}    return a {op} b;\n}}\n",
                     fault_codes::DIVISION_BY_ZERO
                 );
+            }
+        }
+        // Conversions from 64-bit types through a function: naga's constant evaluator
+        // cannot convert a 64-bit constant (`f32(5lu)`, `u32(-3li)`, `f32(2.5lf)` are
+        // refused), and a parameter is never a constant. Found by the random kernels of
+        // issue #14. (Float to integer conversions saturate through `cast_*` below.)
+        let mut wide = vec![ScalarType::I64, ScalarType::U64];
+        if self.uses_f64 {
+            wide.push(ScalarType::F64);
+        }
+        for &from in &wide {
+            for &to in types.iter().chain(&floats) {
+                if to != from && !(from.is_float() && to.is_int()) {
+                    let (f, t) = (ty(from), ty(to));
+                    let _ = writeln!(out, "fn to_{t}_{f}(x: {f}) -> {t} {{ return {t}(x); }}");
+                }
             }
         }
         // Saturating float-to-integer casts (NaN to 0).
@@ -1327,6 +1341,14 @@ impl<'k> Emitter<'k> {
 
     fn expr(&mut self, body: &Body<'_>, e: &Expr) -> String {
         let t = e.ty;
+        // Operations on constants are folded here, with Rust's meaning: naga's constant
+        // evaluator refuses what wraps or overflows (`0u - 19u`, `5u << 30u`, `1.0f / 0.0f`).
+        // Found by the random kernels of issue #14.
+        if !matches!(e.kind, ExprKind::Literal(_))
+            && let Some(v) = crate::interpret::constant_value(e)
+        {
+            return literal(v.to_literal(), t);
+        }
         match &e.kind {
             ExprKind::Literal(lit) => literal(*lit, t),
             ExprKind::Local(id) => local_name(body.locals, id.0 as usize),
@@ -1405,10 +1427,13 @@ impl<'k> Emitter<'k> {
                     BinaryOp::Rem => format!("fmod_{}({l}, {r})", ty(lt)),
                     BinaryOp::Shl | BinaryOp::Shr => {
                         let mask = lt.bits() - 1;
-                        let amount = if rhs.ty == ScalarType::U32 {
-                            r
-                        } else {
-                            format!("u32({r})")
+                        let amount = match rhs.ty {
+                            ScalarType::U32 => r,
+                            // Through a function: see `to_*` in `support_functions`.
+                            ScalarType::I64 | ScalarType::U64 => {
+                                format!("to_u32_{}({r})", ty(rhs.ty))
+                            }
+                            _ => format!("u32({r})"),
                         };
                         format!("({l} {} ({amount} & {mask}u))", op.symbol())
                     }
@@ -1427,6 +1452,9 @@ impl<'k> Emitter<'k> {
                         };
                         format!("({l} * {r} + params.{nz})")
                     }
+                    // Not as `!=`: naga makes that an ordered comparison (false when an
+                    // operand is NaN; Rust's is true). Found by the random kernels of #14.
+                    BinaryOp::Ne if lt.is_float() => format!("(!({l} == {r}))"),
                     other => format!("({l} {} {r})", other.symbol()),
                 }
             }
@@ -1445,6 +1473,12 @@ impl<'k> Emitter<'k> {
                     }
                     // Rust sign-extends a signed value before reinterpreting it as unsigned.
                     (ScalarType::I32, ScalarType::U64) => format!("u64(i64({v}))"),
+                    // And zero-extends an unsigned one (naga's `i64(u32)` sign-extends: found
+                    // by the random kernels of issue #14).
+                    (ScalarType::U32, ScalarType::I64) => format!("i64(u64({v}))"),
+                    (ScalarType::I64 | ScalarType::U64 | ScalarType::F64, to) => {
+                        format!("to_{}_{}({v})", ty(to), ty(from))
+                    }
                     (_, to) => format!("{}({v})", ty(to)),
                 }
             }

@@ -131,6 +131,19 @@ impl Value {
         }
     }
 
+    /// The literal of this value (of its own type).
+    pub fn to_literal(self) -> Literal {
+        match self {
+            Value::Bool(b) => Literal::Bool(b),
+            Value::I32(v) => Literal::Int(i128::from(v)),
+            Value::U32(v) => Literal::Int(i128::from(v)),
+            Value::I64(v) => Literal::Int(i128::from(v)),
+            Value::U64(v) => Literal::Int(i128::from(v)),
+            Value::F32(v) => Literal::Float(f64::from(v)),
+            Value::F64(v) => Literal::Float(v),
+        }
+    }
+
     /// Equality as compare-and-swap sees it: floats by their bits.
     pub fn same_bits(self, other: Value) -> bool {
         match (self, other) {
