@@ -13,17 +13,17 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/dotcompute-xdg-$(id -u)}"
 mkdir -p "$XDG_RUNTIME_DIR"
 nvrtc_dir="$PWD/target/nvrtc/nvidia/cu13/lib"
 [ -d "$nvrtc_dir" ] && export DOTCOMPUTE_NVRTC_DIR="$nvrtc_dir"
-# Built once; each batch then only runs.
-cargo test --locked --release --no-run -q -p dotcompute-wgpu -p dotcompute-opencl -p dotcompute-cuda \
-  --test random_kernels --test nvrtc_compile
+# The test profile's build (the one `scripts/test.sh` makes): built once, then each batch runs.
+cargo test --locked --no-run -q -p dotcompute-wgpu -p dotcompute-opencl --test random_kernels
+cargo test --locked --no-run -q -p dotcompute-cuda --test nvrtc_compile
 end=$((SECONDS + seconds))
 start=$(( ($(date +%s%N) / 1000) % 1000000000000 * 1000 ))
 kernels=0
 while [ "$SECONDS" -lt "$end" ]; do
   export DOTCOMPUTE_RANDOM_SEEDS="$start..$((start + batch))"
   echo "== seeds $DOTCOMPUTE_RANDOM_SEEDS"
-  cargo test --locked --release -q -p dotcompute-wgpu -p dotcompute-opencl --test random_kernels
-  cargo test --locked --release -q -p dotcompute-cuda --test nvrtc_compile -- random_kernels
+  cargo test --locked -q -p dotcompute-wgpu -p dotcompute-opencl --test random_kernels
+  cargo test --locked -q -p dotcompute-cuda --test nvrtc_compile -- random_kernels
   start=$((start + batch))
   kernels=$((kernels + batch))
 done
