@@ -33,7 +33,7 @@ use dotcompute::backend::{
     MemorySpace,
 };
 use dotcompute::ir::interpret::{self, Arg, Launch};
-use dotcompute::ir::{AtomicOp, ExprKind, Kernel, ParamKind, walk_exprs_mut};
+use dotcompute::ir::{AtomicOp, ExprKind, Kernel, ParamKind, ScalarType, walk_exprs_mut};
 use dotcompute::launch_tracker::TrackedLaunch;
 use dotcompute::{AcceleratorInfo, BackendKind, Error, Grid, KernelDefinition};
 use std::sync::Arc;
@@ -215,20 +215,7 @@ impl CompiledKernel for DifferentialKernel {
             // A download waits for the launch; host devices have finished already.
             let got = contents(binding).map_err(LaunchError::Failed)?;
             let size = elem.size_bytes();
-            let same = |g: &[u8], w: &[u8]| {
-                g == w || {
-                    let (g, w) = (
-                        interpret::Value::read_from(elem, g),
-                        interpret::Value::read_from(elem, w),
-                    );
-                    is_nan(g) && is_nan(w)
-                }
-            };
-            if let Some(k) = got
-                .chunks_exact(size)
-                .zip(want.chunks_exact(size))
-                .position(|(g, w)| !same(g, w))
-            {
+            if let Some(k) = first_difference(elem, &got, want) {
                 let value =
                     |b: &[u8]| interpret::Value::read_from(elem, &b[k * size..(k + 1) * size]);
                 return Err(differs(format!(
@@ -268,6 +255,19 @@ fn contents(binding: &BufferBinding<'_>) -> Result<Vec<u8>, Error> {
             Ok(bytes)
         }
     }
+}
+
+/// The first element of type `elem` at which `got` and `want` differ, any NaN matching any
+/// NaN (see [`is_nan`]); `None` when they agree.
+pub(crate) fn first_difference(elem: ScalarType, got: &[u8], want: &[u8]) -> Option<usize> {
+    let size = elem.size_bytes();
+    got.chunks_exact(size)
+        .zip(want.chunks_exact(size))
+        .position(|(g, w)| {
+            g != w
+                && !(is_nan(interpret::Value::read_from(elem, g))
+                    && is_nan(interpret::Value::read_from(elem, w)))
+        })
 }
 
 /// Whether a value is a NaN: Rust, like IEEE 754, leaves most NaN results' sign and

@@ -15,7 +15,7 @@
 use crate::Env;
 use crate::random_kernels::{self, Data, RandomKernel};
 use dotcompute::__private::ParamInfo;
-use dotcompute::ir::interpret::{self, Arg, Launch};
+use dotcompute::ir::interpret::{self, Arg, Launch, Value};
 use dotcompute::ir::{Kernel, KernelHash, ParamKind, Stmt};
 use dotcompute::{ComputeService, Error, Grid, KernelArg, KernelDefinition, UnifiedBuffer};
 use std::fmt;
@@ -283,13 +283,17 @@ pub fn check(env: &Env, case: &RandomKernel) -> Verdict {
     match (want, got) {
         (Ok(want), Ok(got)) => {
             for (i, (w, g)) in want.iter().zip(&got).enumerate() {
-                if let Some(e) = w.first_difference(g) {
-                    let name = &case.kernel.params[i].name;
+                let elem = w.elem();
+                let (w, g) = (w.bytes(), g.bytes());
+                if let Some(e) = crate::differential::first_difference(elem, &g, &w) {
+                    let size = elem.size_bytes();
+                    let value = |b: &[u8]| Value::read_from(elem, &b[e * size..(e + 1) * size]);
                     return Verdict::Disagree(format!(
-                        "{name}[{e}]: interpreter {}, {} {}",
-                        w.show(e),
+                        "{}[{e}]: interpreter {:?}, {} {:?}",
+                        case.kernel.params[i].name,
+                        value(&w),
                         env.acc.info().name,
-                        g.show(e)
+                        value(&g)
                     ));
                 }
             }

@@ -82,62 +82,15 @@ impl Data {
         }
     }
 
-    /// The element count.
-    pub fn len(&self) -> usize {
+    /// The element type.
+    pub fn elem(&self) -> ScalarType {
         match self {
-            Data::I32(v) => v.len(),
-            Data::U32(v) => v.len(),
-            Data::I64(v) => v.len(),
-            Data::U64(v) => v.len(),
-            Data::F32(v) => v.len(),
-            Data::F64(v) => v.len(),
-        }
-    }
-
-    /// `true` when there are no elements.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Element `i` as text, for messages.
-    pub fn show(&self, i: usize) -> String {
-        match self {
-            Data::I32(v) => format!("{}", v[i]),
-            Data::U32(v) => format!("{}", v[i]),
-            Data::I64(v) => format!("{}", v[i]),
-            Data::U64(v) => format!("{}", v[i]),
-            Data::F32(v) => format!("{:e} ({:#010x})", v[i], v[i].to_bits()),
-            Data::F64(v) => format!("{:e} ({:#018x})", v[i], v[i].to_bits()),
-        }
-    }
-
-    /// The first element where `self` and `other` differ (any NaN equals any NaN).
-    pub fn first_difference(&self, other: &Data) -> Option<usize> {
-        fn ints<T: PartialEq>(a: &[T], b: &[T]) -> Option<usize> {
-            (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))
-        }
-        let floats = |a: Vec<u64>, b: Vec<u64>, nan: fn(u64) -> bool| {
-            (0..a.len().max(b.len())).find(|&i| match (a.get(i), b.get(i)) {
-                (Some(&x), Some(&y)) => x != y && !(nan(x) && nan(y)),
-                _ => true,
-            })
-        };
-        match (self, other) {
-            (Data::I32(a), Data::I32(b)) => ints(a, b),
-            (Data::U32(a), Data::U32(b)) => ints(a, b),
-            (Data::I64(a), Data::I64(b)) => ints(a, b),
-            (Data::U64(a), Data::U64(b)) => ints(a, b),
-            (Data::F32(a), Data::F32(b)) => floats(
-                a.iter().map(|v| u64::from(v.to_bits())).collect(),
-                b.iter().map(|v| u64::from(v.to_bits())).collect(),
-                |x| f32::from_bits(x as u32).is_nan(),
-            ),
-            (Data::F64(a), Data::F64(b)) => floats(
-                a.iter().map(|v| v.to_bits()).collect(),
-                b.iter().map(|v| v.to_bits()).collect(),
-                |x| f64::from_bits(x).is_nan(),
-            ),
-            _ => Some(0),
+            Data::I32(_) => ScalarType::I32,
+            Data::U32(_) => ScalarType::U32,
+            Data::I64(_) => ScalarType::I64,
+            Data::U64(_) => ScalarType::U64,
+            Data::F32(_) => ScalarType::F32,
+            Data::F64(_) => ScalarType::F64,
         }
     }
 

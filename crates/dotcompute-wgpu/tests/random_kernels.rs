@@ -1,7 +1,8 @@
 //! Random kernels (`dotcompute_conformance::random_kernels`) on the wgpu adapter the tests use
 //! (lavapipe in CI), each compared with the IR interpreter: the same bits in every written
 //! buffer, and a fault on both sides or on neither. CI runs a fixed batch of seeds (20 here:
-//! about 4 s a kernel in a debug build on lavapipe; 80 agreed when the batch landed);
+//! about 4 s a kernel in a debug build on lavapipe; `DOTCOMPUTE_RANDOM_SEEDS=0..80` agreed
+//! when the batch landed);
 //! `scripts/fuzz.sh` runs fresh ones (`DOTCOMPUTE_RANDOM_SEEDS=start..end`).
 
 #![allow(clippy::panic)] // tests fail by panicking
