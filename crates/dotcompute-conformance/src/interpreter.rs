@@ -51,6 +51,7 @@ impl BackendPlugin for InterpreterPlugin {
                 capabilities: Capabilities {
                     f64: true,
                     int64: true,
+                    int64_emulated: false,
                     atomics: true,
                     atomics64: true,
                     float_atomics: true,

@@ -179,9 +179,12 @@ pub fn run_test(name: &str, setup: impl FnOnce() -> Option<Env>) {
     };
     // The switch holds for the CPU backend and software GPUs (lavapipe), which have
     // everything; a real GPU may lack f64 or 64-bit atomics, and an OpenCL device subgroups
-    // (PoCL's capabilities are checked by the OpenCL tests), and their cases skip.
-    let software = env.acc.id().backend == BackendKind::Cpu
-        || env.acc.info().kind == dotcompute::AcceleratorKind::VirtualGpu;
+    // (PoCL's capabilities are checked by the OpenCL tests), and their cases skip; so do a
+    // software GPU's cases when it runs as one without 64-bit integers (which has no f64 or
+    // 64-bit atomics).
+    let software = (env.acc.id().backend == BackendKind::Cpu
+        || env.acc.info().kind == dotcompute::AcceleratorKind::VirtualGpu)
+        && !env.acc.info().capabilities.int64_emulated;
     if let Some(lacks) = case.needs.unmet(&env.acc.info().capabilities) {
         assert!(
             !software || std::env::var("DOTCOMPUTE_REQUIRE_ALL_CASES").as_deref() != Ok("1"),

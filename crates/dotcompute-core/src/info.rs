@@ -87,6 +87,10 @@ pub struct Capabilities {
     pub f64: bool,
     /// 64-bit integers.
     pub int64: bool,
+    /// 64-bit integers (and ids) are pairs of 32-bit words in kernels, as a device without
+    /// them needs (wgpu's `WgpuPlugin::emulating_int64`): slower 64-bit arithmetic, fewer
+    /// than 2^32 work items per launch, and no `f64` or 64-bit atomics.
+    pub int64_emulated: bool,
     /// 32-bit atomics on buffer elements.
     pub atomics: bool,
     /// 64-bit atomics.

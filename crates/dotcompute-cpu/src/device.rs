@@ -98,6 +98,7 @@ impl CpuDevice {
             capabilities: Capabilities {
                 f64: true,
                 int64: true,
+                int64_emulated: false,
                 atomics: true,
                 atomics64: true,
                 float_atomics: true,

@@ -346,6 +346,7 @@ impl CudaDevice {
             capabilities: Capabilities {
                 f64: true,
                 int64: true,
+                int64_emulated: false,
                 atomics: true,
                 atomics64: true,
                 float_atomics: true,

@@ -279,6 +279,7 @@ impl OpenClDevice {
             capabilities: Capabilities {
                 f64: fp64,
                 int64,
+                int64_emulated: false,
                 atomics: true,
                 atomics64,
                 // f32 by compare-exchange on 32 bits; f64 needs `atomics64` as well.

@@ -58,6 +58,9 @@ pub(crate) struct Shared {
     /// Tests only (`DOTCOMPUTE_WGPU_SIMULATE_INEXACT_DRIVER=1`): the helper starts 2 ulp
     /// off, so that lavapipe's exact `/` still tests the correction.
     pub(crate) simulate_inexact_driver: bool,
+    /// Kernels use the device's 64-bit integers; `false`: pairs of 32-bit words (the
+    /// adapter has none, or `DOTCOMPUTE_WGPU_EMULATE_INT64=1`).
+    pub(crate) int64: bool,
 }
 
 impl Shared {
@@ -232,10 +235,30 @@ fn vendor_name(id: u32) -> String {
 }
 
 impl WgpuDevice {
-    /// Opens a device on `adapter`, requesting every feature DotCompute uses that it has.
-    pub fn open(adapter: &wgpu::Adapter, index: u32) -> Result<WgpuDevice, WgpuError> {
+    /// Opens a device on `adapter`, requesting every feature DotCompute uses that it has;
+    /// with `emulate_int64`, kernels use pairs of 32-bit words for 64-bit integers even where
+    /// the adapter has them (see [`crate::WgpuPlugin::emulating_int64`]).
+    pub fn open(
+        adapter: &wgpu::Adapter,
+        index: u32,
+        emulate_int64: bool,
+    ) -> Result<WgpuDevice, WgpuError> {
         let a = adapter.get_info();
-        let features = adapter.features() & WANTED_FEATURES;
+        let mut features = adapter.features() & WANTED_FEATURES;
+        // Asked to (for adapters without 64-bit integers, or to try that path on any), kernels
+        // use pairs of 32-bit words for them; `f64` and 64-bit atomics, which the emitter
+        // cannot build from words, are not offered. Otherwise an adapter without 64-bit
+        // integers runs no kernels (the pairs are not yet validated on GL).
+        let native_int64 = features.contains(wgpu::Features::SHADER_INT64);
+        let runs_kernels = native_int64 || emulate_int64;
+        if emulate_int64 {
+            features.remove(
+                wgpu::Features::SHADER_INT64
+                    | wgpu::Features::SHADER_F64
+                    | wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS
+                    | wgpu::Features::SHADER_INT64_ATOMIC_MIN_MAX,
+            );
+        }
         let exact_spirv = a.backend == wgpu::Backend::Vulkan
             && features.contains(wgpu::Features::PASSTHROUGH_SHADERS);
         let limits = adapter.limits();
@@ -252,8 +275,6 @@ impl WgpuDevice {
             adapter: name.clone(),
             reason: e.to_string(),
         })?;
-        // Adapters without 64-bit integers cannot run kernels: nothing to probe for.
-        let runs_kernels = features.contains(wgpu::Features::SHADER_INT64);
         let correct_rounding = runs_kernels
             && crate::rounding_probe::needs_correct_rounding(
                 &device,
@@ -316,6 +337,16 @@ impl WgpuDevice {
                     format!("{} {}", a.driver, a.driver_info).trim().to_string(),
                 ),
                 (
+                    "64-bit integers".into(),
+                    if emulate_int64 {
+                        "pairs of 32-bit words (no f64, no 64-bit atomics, under 2^32 work items per launch)".into()
+                    } else if native_int64 {
+                        "native".into()
+                    } else {
+                        "none: no kernels run here (DOTCOMPUTE_WGPU_EMULATE_INT64=1 runs them with pairs of 32-bit words, not yet validated on this kind of adapter)".into()
+                    },
+                ),
+                (
                     "division and sqrt".into(),
                     if !runs_kernels {
                         "not probed (no kernels run here)".into()
@@ -336,7 +367,9 @@ impl WgpuDevice {
             ],
             capabilities: Capabilities {
                 f64: features.contains(wgpu::Features::SHADER_F64),
-                int64: features.contains(wgpu::Features::SHADER_INT64),
+                // Native or as pairs of words.
+                int64: runs_kernels,
+                int64_emulated: emulate_int64,
                 atomics: true,
                 atomics64: features.contains(wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS),
                 float_atomics: true,
@@ -381,6 +414,7 @@ impl WgpuDevice {
             exact_spirv,
             correct_rounding,
             simulate_inexact_driver,
+            int64: !emulate_int64,
         });
         let collector: Weak<dyn LaunchCollector> = Arc::downgrade(&shared) as Weak<Shared>;
         shared.launches.set_collector(collector);

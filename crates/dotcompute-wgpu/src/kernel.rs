@@ -95,6 +95,7 @@ impl WgpuKernel {
             correct_rounding: shared.correct_rounding,
             simulate_inexact_driver: shared.simulate_inexact_driver,
             device_f64: shared.info.capabilities.f64,
+            int64: shared.int64,
         }
     }
 
@@ -251,6 +252,16 @@ impl WgpuKernel {
                     "`{}` runs at most {} work items in one launch",
                     self.shared.adapter_name(),
                     max_dim.saturating_mul(max_dim).saturating_mul(wg)
+                ),
+            });
+        }
+        // Without 64-bit integers, ids and the linear invocation index are 32-bit words.
+        if !self.shared.int64 && nx * ny * wg > 1 << 32 {
+            return Err(Error::InvalidGrid {
+                grid: grid.to_string(),
+                reason: format!(
+                    "`{}` has no 64-bit integers, so a launch runs fewer than 2^32 work items there, padding to whole groups included",
+                    self.shared.adapter_name()
                 ),
             });
         }

@@ -12,7 +12,8 @@
 //! Kernels use 64-bit ids, so they need an adapter with 64-bit integers in shaders
 //! (`SHADER_INT64`: Vulkan, DX12 with DXC, Metal); `f64` needs `SHADER_F64`, 64-bit atomics
 //! `SHADER_INT64_ATOMIC_ALL_OPS`. A kernel that needs what an adapter lacks is refused with an
-//! error naming the kernel, the need and the adapter.
+//! error naming the kernel, the need and the adapter. [`WgpuPlugin::emulating_int64`] makes
+//! kernels use pairs of 32-bit words for 64-bit integers instead, for adapters without them.
 
 mod device;
 mod error;

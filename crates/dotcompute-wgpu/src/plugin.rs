@@ -20,9 +20,17 @@ use std::sync::Arc;
 /// `DOTCOMPUTE_WGPU_CORRECT_ROUNDING=1` (or `=0`) forces the helpers (or the driver's
 /// operations). Zero, subnormal, infinite and NaN operands, and quotients outside the normal
 /// range, keep the driver's operations.
+///
+/// Adapters without 64-bit integers in shaders (GL) run no kernels, unless asked to use pairs
+/// of 32-bit words for them ([`WgpuPlugin::emulating_int64`] or
+/// `DOTCOMPUTE_WGPU_EMULATE_INT64=1`, which apply to every adapter;
+/// [`Capabilities::int64_emulated`](dotcompute_core::Capabilities)): no `f64`, no 64-bit
+/// atomics, fewer than 2^32 work items per launch. The pairs are checked on lavapipe; on GL
+/// adapters they are not yet validated.
 #[derive(Clone, Debug)]
 pub struct WgpuPlugin {
     backends: Result<wgpu::Backends, String>,
+    emulate_int64: bool,
 }
 
 impl Default for WgpuPlugin {
@@ -34,7 +42,10 @@ impl Default for WgpuPlugin {
                 | wgpu::Backends::DX12
                 | wgpu::Backends::GL),
         };
-        WgpuPlugin { backends }
+        WgpuPlugin {
+            backends,
+            emulate_int64: std::env::var("DOTCOMPUTE_WGPU_EMULATE_INT64").as_deref() == Ok("1"),
+        }
     }
 }
 
@@ -61,6 +72,28 @@ impl WgpuPlugin {
     pub fn with_backends(backends: wgpu::Backends) -> WgpuPlugin {
         WgpuPlugin {
             backends: Ok(backends),
+            ..WgpuPlugin::default()
+        }
+    }
+
+    /// The same plugin, with 64-bit integers as pairs of 32-bit words in every adapter's
+    /// kernels: for adapters without them (GL), and to try kernels for such devices on any
+    /// machine.
+    ///
+    /// ```no_run
+    /// use dotcompute::ComputeService;
+    /// use dotcompute_wgpu::WgpuPlugin;
+    ///
+    /// let dc = ComputeService::builder()
+    ///     .without_wgpu()
+    ///     .plugin(Box::new(WgpuPlugin::default().emulating_int64()))
+    ///     .build()?;
+    /// # Ok::<(), dotcompute::Error>(())
+    /// ```
+    pub fn emulating_int64(self) -> WgpuPlugin {
+        WgpuPlugin {
+            emulate_int64: true,
+            ..self
         }
     }
 }
@@ -106,7 +139,7 @@ impl BackendPlugin for WgpuPlugin {
         let mut devices: Vec<Arc<dyn Device>> = Vec::new();
         let mut failures = Vec::new();
         for adapter in &adapters {
-            match WgpuDevice::open(adapter, devices.len() as u32) {
+            match WgpuDevice::open(adapter, devices.len() as u32, self.emulate_int64) {
                 Ok(d) => devices.push(Arc::new(d)),
                 Err(e) => {
                     tracing::warn!("{e}");

@@ -51,3 +51,49 @@ fn every_conformance_kernel_validates() {
         failures.join("\n")
     );
 }
+
+/// With 64-bit integers as pairs of words (adapters without `SHADER_INT64`), every
+/// conformance kernel that needs neither `f64` nor 64-bit atomics validates without 64-bit
+/// capabilities: no 64-bit type is left in the module.
+#[test]
+fn kernels_validate_without_64_bit_integers() {
+    let caps = Capabilities::SUBGROUP;
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for correct_rounding in [false, true] {
+        let options = WgslOptions {
+            int64: false,
+            device_f64: false,
+            correct_rounding,
+            ..WgslOptions::default()
+        };
+        for def in dotcompute_conformance::kernels::all() {
+            let ir = def.ir().unwrap();
+            let needs = ir.requirements();
+            if needs.f64 || needs.atomics64 {
+                continue;
+            }
+            checked += 1;
+            let program = emit(ir, &options);
+            let src = &program.source;
+            let result = naga::front::wgsl::parse_str(src)
+                .map_err(|e| e.emit_to_string(src))
+                .and_then(|module| {
+                    Validator::new(ValidationFlags::all(), caps)
+                        .validate(&module)
+                        .map(|_| ())
+                        .map_err(|e| e.emit_to_string(src))
+                });
+            if let Err(e) = result {
+                failures.push(format!("== {}\n{e}", def.name()));
+            }
+        }
+    }
+    assert!(checked > 40, "only {checked} kernels checked");
+    assert!(
+        failures.is_empty(),
+        "{} kernels failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

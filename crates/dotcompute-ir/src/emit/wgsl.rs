@@ -46,6 +46,8 @@ use crate::program::{
 use crate::types::{Access, ParamKind, ScalarType};
 use std::fmt::Write;
 
+mod int64;
+
 /// What the target device supports, which changes the code.
 #[derive(Clone, Debug)]
 pub struct WgslOptions {
@@ -64,6 +66,10 @@ pub struct WgslOptions {
     /// The device has `f64`: `f32` fused multiply-adds are computed exactly through it (see
     /// [`fma_helper`]), also in kernels that use no `f64`.
     pub device_f64: bool,
+    /// The device has 64-bit integers in shaders (wgpu's `SHADER_INT64`). Without them,
+    /// `i64`, `u64` and the ids are pairs of 32-bit words (`int64.rs`): the kernel must not
+    /// use `f64` or 64-bit atomics, and the launch must have fewer than 2^32 items.
+    pub int64: bool,
 }
 
 impl Default for WgslOptions {
@@ -73,6 +79,7 @@ impl Default for WgslOptions {
             correct_rounding: false,
             simulate_inexact_driver: false,
             device_f64: true,
+            int64: true,
         }
     }
 }
@@ -127,6 +134,8 @@ struct Emitter<'k> {
     /// See [`WgslOptions::simulate_inexact_driver`].
     simulate_inexact_driver: bool,
     device_f64: bool,
+    /// 64-bit integers are pairs of words (see [`WgslOptions::int64`]).
+    wide: bool,
     /// Counter for unique temporaries.
     next_temp: usize,
 }
@@ -245,6 +254,114 @@ fn can_fault(e: &Expr, checked: bool) -> bool {
 }
 
 impl<'k> Emitter<'k> {
+    /// WGSL's name of type `t` (a pair of words for a 64-bit integer without `int64`).
+    fn tn(&self, t: ScalarType) -> &'static str {
+        if self.wide && t.is_int() && t.bits() == 64 {
+            int64::WIDE
+        } else {
+            ty(t)
+        }
+    }
+
+    /// `lit` as a WGSL value of type `t`.
+    fn literal(&self, lit: Literal, t: ScalarType) -> String {
+        match (lit, t) {
+            (Literal::Int(v), ScalarType::I64 | ScalarType::U64) if self.wide => {
+                int64::literal(v as u64)
+            }
+            _ => literal(lit, t),
+        }
+    }
+
+    /// The zero of type `t`.
+    fn zero(&self, t: ScalarType) -> String {
+        match t {
+            ScalarType::I64 | ScalarType::U64 if self.wide => int64::literal(0),
+            _ => zero(t),
+        }
+    }
+
+    /// WGSL's type of ids and indices (`usize`).
+    fn idx_ty(&self) -> &'static str {
+        self.tn(ScalarType::U64)
+    }
+
+    /// Index `v` as a WGSL value.
+    fn idx_lit(&self, v: u64) -> String {
+        self.literal(Literal::Int(i128::from(v)), ScalarType::U64)
+    }
+
+    /// Whether index `idx` (a WGSL `usize` name) is at or beyond `len`, a `usize` value, or,
+    /// with `literal`, a number.
+    fn beyond(&self, idx: &str, len: &str, literal: bool) -> String {
+        match (self.wide, literal) {
+            (false, false) => format!("{idx} >= {len}"),
+            (false, true) => format!("{idx} >= {len}lu"),
+            (true, false) => format!("({idx}.y != 0u || {idx}.x >= {len}.x)"),
+            (true, true) => format!("({idx}.y != 0u || {idx}.x >= {len}u)"),
+        }
+    }
+
+    /// `l op r` for a comparison `op` of operands of type `t`.
+    fn compare(&self, op: BinaryOp, t: ScalarType, l: &str, r: &str) -> String {
+        if self.tn(t) != int64::WIDE {
+            return format!("({l} {} {r})", op.symbol());
+        }
+        let n = ty(t);
+        match op {
+            BinaryOp::Eq => format!("w_eq({l}, {r})"),
+            BinaryOp::Ne => format!("(!w_eq({l}, {r}))"),
+            BinaryOp::Lt => format!("w_lt_{n}({l}, {r})"),
+            BinaryOp::Gt => format!("w_lt_{n}({r}, {l})"),
+            BinaryOp::Le => format!("(!w_lt_{n}({r}, {l}))"),
+            _ => format!("(!w_lt_{n}({l}, {r}))"),
+        }
+    }
+
+    /// `func` of `r` (arguments of type `t`) in WGSL.
+    fn math(&self, func: MathFn, t: ScalarType, r: &[String]) -> String {
+        match func {
+            // WGSL's `min` and `max` would work word by word.
+            MathFn::Min | MathFn::Max if self.tn(t) == int64::WIDE => {
+                let f = if func == MathFn::Min { "min" } else { "max" };
+                format!("{f}_{}({}, {})", ty(t), r[0], r[1])
+            }
+            _ => math(func, t, r, self.correct_rounding),
+        }
+    }
+
+    /// A subgroup operation's lane operand as a `u32`.
+    fn lane(&mut self, body: &Body<'_>, lane: &Expr) -> String {
+        let v = self.expr(body, lane);
+        match lane.ty {
+            ScalarType::U32 => v,
+            ScalarType::I64 | ScalarType::U64 if self.wide => {
+                format!("to_u32_{}({v})", ty(lane.ty))
+            }
+            _ => format!("u32({v})"),
+        }
+    }
+
+    /// An array index as WGSL's `u32`: a literal directly (naga does not convert a `u64`
+    /// constant to `u32`), anything else converted.
+    fn index32(&self, index: &Expr, rendered: &str) -> String {
+        match index.kind {
+            ExprKind::Literal(Literal::Int(v)) if (0..=i128::from(u32::MAX)).contains(&v) => {
+                format!("{v}u")
+            }
+            _ if self.wide => format!("{rendered}.x"),
+            _ => format!("u32({rendered})"),
+        }
+    }
+
+    /// Index `idx` (a WGSL `usize` name, known in bounds) as a `u32`.
+    fn idx32(&self, idx: &str) -> String {
+        if self.wide {
+            format!("{idx}.x")
+        } else {
+            format!("u32({idx})")
+        }
+    }
     fn new(kernel: &'k Kernel, options: &WgslOptions) -> Self {
         let mut atomic = vec![false; kernel.params.len()];
         let mut shared_atomic = vec![false; kernel.shared.len()];
@@ -269,7 +386,8 @@ impl<'k> Emitter<'k> {
             checked: kernel.bounds_checks == BoundsChecks::Checked,
             correct_rounding: options.correct_rounding,
             simulate_inexact_driver: options.simulate_inexact_driver,
-            device_f64: options.device_f64,
+            device_f64: options.device_f64 && options.int64,
+            wide: !options.int64,
             next_temp: 0,
         }
     }
@@ -278,14 +396,16 @@ impl<'k> Emitter<'k> {
         let mut out = String::new();
         // The parameter block: one 8-byte slot per value.
         out.push_str("struct Params {\n");
+        let u = self.idx_ty();
         for axis in ["x", "y", "z"] {
-            let _ = writeln!(out, "    @align(8) @size(8) grid_{axis}: u64,");
+            let _ = writeln!(out, "    @align(8) @size(8) grid_{axis}: {u},");
         }
         for axis in ["x", "y", "z"] {
-            let _ = writeln!(out, "    @align(8) @size(8) group_{axis}: u64,");
+            let _ = writeln!(out, "    @align(8) @size(8) group_{axis}: {u},");
         }
-        out.push_str(
-            "    @align(8) @size(8) total: u64,\n    @align(8) @size(8) launch_id: u32,\n",
+        let _ = writeln!(
+            out,
+            "    @align(8) @size(8) total: {u},\n    @align(8) @size(8) launch_id: u32,"
         );
         out.push_str("    @align(8) @size(8) nz32: f32,\n");
         if self.uses_f64 {
@@ -295,8 +415,8 @@ impl<'k> Emitter<'k> {
         }
         for (i, p) in self.kernel.params.iter().enumerate() {
             let t = match p.kind {
-                ParamKind::Scalar(t) => ty(t),
-                ParamKind::Buffer { .. } => "u64",
+                ParamKind::Scalar(t) => self.tn(t),
+                ParamKind::Buffer { .. } => u,
             };
             let _ = writeln!(out, "    @align(8) @size(8) p{i}: {t},");
         }
@@ -316,7 +436,7 @@ impl<'k> Emitter<'k> {
                 let element = if self.atomic[i] {
                     format!("atomic<{}>", self.atomic_storage(elem))
                 } else {
-                    ty(elem).to_string()
+                    self.tn(elem).to_string()
                 };
                 let _ = writeln!(
                     out,
@@ -326,27 +446,37 @@ impl<'k> Emitter<'k> {
         }
         // In a cooperative kernel every invocation runs the uniform code, also those outside
         // the grid or done: only live items may report what goes wrong there.
-        out.push_str(
-            "var<private> faulted: bool;\nfn record_fault(code: u32, param: u32, index: u64) {\n",
+        let _ = writeln!(
+            out,
+            "var<private> faulted: bool;\nfn record_fault(code: u32, param: u32, index: {u}) {{"
         );
         if self.uniformity.is_some() {
             out.push_str("    if !alive { return; }\n");
         }
-        out.push_str(
+        let (lo, hi) = if self.wide {
+            ("index.x", "index.y")
+        } else {
+            ("u32(index & 0xfffffffflu)", "u32(index >> 32u)")
+        };
+        let _ = write!(
+            out,
             "\x20   faulted = true;\n\
-             \x20   loop {\n\
+             \x20   loop {{\n\
              \x20       let r = atomicCompareExchangeWeak(&fault[0], 0u, code);\n\
-             \x20       if r.exchanged {\n\
+             \x20       if r.exchanged {{\n\
              \x20           atomicStore(&fault[1], param);\n\
-             \x20           atomicStore(&fault[2], u32(index & 0xfffffffflu));\n\
-             \x20           atomicStore(&fault[3], u32(index >> 32u));\n\
+             \x20           atomicStore(&fault[2], {lo});\n\
+             \x20           atomicStore(&fault[3], {hi});\n\
              \x20           atomicStore(&fault[4], params.launch_id);\n\
              \x20           return;\n\
-             \x20       }\n\
-             \x20       if r.old_value != 0u { return; }\n\
-             \x20   }\n\
-             }\n",
+             \x20       }}\n\
+             \x20       if r.old_value != 0u {{ return; }}\n\
+             \x20   }}\n\
+             }}\n",
         );
+        if self.wide {
+            out.push_str(&int64::helpers());
+        }
         out.push_str(&self.support_functions());
         out.push_str(&self.subgroup_functions());
         for (i, f) in self.kernel.functions.iter().enumerate() {
@@ -373,7 +503,11 @@ impl<'k> Emitter<'k> {
     /// `main` of a cooperative kernel: one workgroup per group, the body run by every
     /// invocation (see the module documentation).
     fn cooperative_main(&mut self, out: &mut String) {
-        out.push_str("var<private> gx: u64;\nvar<private> gy: u64;\nvar<private> gz: u64;\nvar<private> alive: bool;\n");
+        let u = self.idx_ty();
+        let _ = writeln!(
+            out,
+            "var<private> gx: {u};\nvar<private> gy: {u};\nvar<private> gz: {u};\nvar<private> alive: bool;"
+        );
         let subgroups = self.kernel.uses_subgroups();
         if subgroups {
             out.push_str("var<private> sglane: u32;\nvar<private> sgsize: u32;\n");
@@ -383,7 +517,7 @@ impl<'k> Emitter<'k> {
                 out,
                 "var<private> {}: {};",
                 local_name(&self.kernel.locals, i),
-                ty(l.ty)
+                self.tn(l.ty)
             );
         }
         let body = Body {
@@ -410,12 +544,22 @@ impl<'k> Emitter<'k> {
                 "    sglane = lindex % sgs;\n    sgsize = sgs;\n",
             ),
         };
-        let _ = write!(
-            out,
-            "@compute @workgroup_size({x}, {y}, {z})\n\
-             fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>{sg_params}) {{\n\
-             {sg_init}\
-             \x20   let ngx = (params.grid_x + params.group_x - 1lu) / params.group_x;\n\
+        let ids = if self.wide {
+            // In words: the host launches fewer than 2^32 items, groups' padding included.
+            "\x20   let ngx = (params.grid_x.x - 1u) / params.group_x.x + 1u;\n\
+             \x20   let ngy = (params.grid_y.x - 1u) / params.group_y.x + 1u;\n\
+             \x20   let ngz = (params.grid_z.x - 1u) / params.group_z.x + 1u;\n\
+             \x20   let group = wid.y * nwg.x + wid.x;\n\
+             \x20   let rest = group / ngx;\n\
+             \x20   let ux = (group % ngx) * params.group_x.x + lid.x;\n\
+             \x20   let uy = (rest % ngy) * params.group_y.x + lid.y;\n\
+             \x20   let uz = (rest / ngy) * params.group_z.x + lid.z;\n\
+             \x20   gx = vec2<u32>(ux, 0u);\n\
+             \x20   gy = vec2<u32>(uy, 0u);\n\
+             \x20   gz = vec2<u32>(uz, 0u);\n\
+             \x20   alive = rest / ngy < ngz && ux < params.grid_x.x && uy < params.grid_y.x && uz < params.grid_z.x;\n"
+        } else {
+            "\x20   let ngx = (params.grid_x + params.group_x - 1lu) / params.group_x;\n\
              \x20   let ngy = (params.grid_y + params.group_y - 1lu) / params.group_y;\n\
              \x20   let ngz = (params.grid_z + params.group_z - 1lu) / params.group_z;\n\
              \x20   let group = u64(wid.y) * u64(nwg.x) + u64(wid.x);\n\
@@ -423,14 +567,20 @@ impl<'k> Emitter<'k> {
              \x20   gx = (group % ngx) * params.group_x + u64(lid.x);\n\
              \x20   gy = (rest % ngy) * params.group_y + u64(lid.y);\n\
              \x20   gz = (rest / ngy) * params.group_z + u64(lid.z);\n\
-             \x20   alive = rest / ngy < ngz && gx < params.grid_x && gy < params.grid_y && gz < params.grid_z;\n\
-             {text}}}\n"
+             \x20   alive = rest / ngy < ngz && gx < params.grid_x && gy < params.grid_y && gz < params.grid_z;\n"
+        };
+        let _ = write!(
+            out,
+            "@compute @workgroup_size({x}, {y}, {z})\n\
+             fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>{sg_params}) {{\n\
+             {sg_init}{ids}{text}}}\n"
         );
     }
 
     /// `main` of an ordinary kernel: invocations past the grid leave at once.
     fn main(&mut self, out: &mut String) {
-        out.push_str("fn kernel_body(gx: u64, gy: u64, gz: u64) {\n");
+        let u = self.idx_ty();
+        let _ = writeln!(out, "fn kernel_body(gx: {u}, gy: {u}, gz: {u}) {{");
         let body = Body {
             locals: &self.kernel.locals,
             ret: None,
@@ -441,6 +591,21 @@ impl<'k> Emitter<'k> {
         out.push_str(&text);
         out.push_str("}\n");
         let wg = self.workgroup_size[0];
+        if self.wide {
+            // In words: the host dispatches fewer than 2^32 invocations.
+            let _ = write!(
+                out,
+                "@compute @workgroup_size({wg})\n\
+                 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{\n\
+                 \x20   let l = id.y * groups.x * {wg}u + id.x;\n\
+                 \x20   if l >= params.total.x {{ return; }}\n\
+                 \x20   let nx = params.grid_x.x;\n\
+                 \x20   let r = l / nx;\n\
+                 \x20   kernel_body(vec2<u32>(l % nx, 0u), vec2<u32>(r % params.grid_y.x, 0u), vec2<u32>(r / params.grid_y.x, 0u));\n\
+                 }}\n"
+            );
+            return;
+        }
         // Work-item coordinates: 64-bit division is slow everywhere (emulated on GPUs,
         // scalarised on lavapipe), so 1-D grids divide nothing and grids under 2^32 items
         // divide in 32 bits; the branches are uniform across a launch.
@@ -496,6 +661,7 @@ impl<'k> Emitter<'k> {
         }
         for t in shuffled {
             let n = ty(t);
+            let tn = self.tn(t);
             for (name, builtin) in [
                 ("xor", "subgroupShuffleXor"),
                 ("idx", "subgroupShuffle"),
@@ -503,6 +669,9 @@ impl<'k> Emitter<'k> {
             ] {
                 let body = match t {
                     ScalarType::Bool => format!("return {builtin}(select(0u, 1u, v), m) != 0u;"),
+                    _ if tn == int64::WIDE => {
+                        format!("return {tn}({builtin}(v.x, m), {builtin}(v.y, m));")
+                    }
                     t if t.bits() == 64 => format!(
                         "let b = bitcast<u64>(v);\n    let lo = {builtin}(u32(b & 0xfffffffflu), m);\n    let hi = {builtin}(u32(b >> 32u), m);\n    return bitcast<{n}>((u64(hi) << 32u) | u64(lo));"
                     ),
@@ -510,12 +679,13 @@ impl<'k> Emitter<'k> {
                 };
                 let _ = writeln!(
                     out,
-                    "fn sg_{name}_{n}(v: {n}, m: u32) -> {n} {{\n    {body}\n}}"
+                    "fn sg_{name}_{n}(v: {tn}, m: u32) -> {tn} {{\n    {body}\n}}"
                 );
             }
         }
         for (op, t) in ops {
             let n = ty(t);
+            let tn = self.tn(t);
             let combine = |a: &str, b: &str| match op {
                 SubgroupOp::Min | SubgroupOp::Max => {
                     let func = if op == SubgroupOp::Min {
@@ -523,15 +693,16 @@ impl<'k> Emitter<'k> {
                     } else {
                         MathFn::Max
                     };
-                    math(func, t, &[a.to_string(), b.to_string()], false)
+                    self.math(func, t, &[a.to_string(), b.to_string()])
                 }
+                _ if tn == int64::WIDE => format!("w_add({a}, {b})"),
                 _ => format!("({a} + {b})"),
             };
-            let identity = literal(op.identity(t), t);
+            let identity = self.literal(op.identity(t), t);
             let f = subgroup_function(op);
             let text = match op {
                 SubgroupOp::Add | SubgroupOp::Min | SubgroupOp::Max => format!(
-                    "fn sg_{f}_{n}(v0: {n}) -> {n} {{\n    var v = v0;\n    for (var d = 1u; d < sgsize; d = d << 1u) {{ v = {}; }}\n    return v;\n}}",
+                    "fn sg_{f}_{n}(v0: {tn}) -> {tn} {{\n    var v = v0;\n    for (var d = 1u; d < sgsize; d = d << 1u) {{ v = {}; }}\n    return v;\n}}",
                     combine("v", &format!("sg_xor_{n}(v, d)"))
                 ),
                 SubgroupOp::InclusiveAdd | SubgroupOp::ExclusiveAdd => {
@@ -543,7 +714,7 @@ impl<'k> Emitter<'k> {
                         "return v;".to_string()
                     };
                     format!(
-                        "fn sg_{f}_{n}(v0: {n}) -> {n} {{\n    var v = v0;\n    for (var d = 1u; d < sgsize; d = d << 1u) {{\n        let t = sg_up_{n}(v, d);\n        if sglane >= d {{ v = {}; }}\n    }}\n    {last}\n}}",
+                        "fn sg_{f}_{n}(v0: {tn}) -> {tn} {{\n    var v = v0;\n    for (var d = 1u; d < sgsize; d = d << 1u) {{\n        let t = sg_up_{n}(v, d);\n        if sglane >= d {{ v = {}; }}\n    }}\n    {last}\n}}",
                         combine("t", "v")
                     )
                 }
@@ -558,25 +729,31 @@ impl<'k> Emitter<'k> {
     /// kernel could use them with (unused functions cost nothing).
     fn support_functions(&self) -> String {
         let mut out = String::new();
-        let types = [
-            ScalarType::I32,
-            ScalarType::U32,
-            ScalarType::I64,
-            ScalarType::U64,
-        ];
+        // With 64-bit integers as pairs, `int64::helpers` has their functions.
+        let types: &[ScalarType] = if self.wide {
+            &[ScalarType::I32, ScalarType::U32]
+        } else {
+            &[
+                ScalarType::I32,
+                ScalarType::U32,
+                ScalarType::I64,
+                ScalarType::U64,
+            ]
+        };
+        let z_idx = self.idx_lit(0);
         let mut floats = vec![ScalarType::F32];
         if self.uses_f64 {
             floats.push(ScalarType::F64);
         }
         // Integer division and remainder.
-        for &t in &types {
+        for &t in types {
             let n = ty(t);
-            let z = zero(t);
+            let z = self.zero(t);
             let overflow = if t.is_signed() {
-                let min = literal(Literal::Int(t.int_range().map_or(0, |r| r.0)), t);
-                let m1 = literal(Literal::Int(-1), t);
+                let min = self.literal(Literal::Int(t.int_range().map_or(0, |r| r.0)), t);
+                let m1 = self.literal(Literal::Int(-1), t);
                 format!(
-                    "    if a == {min} && b == {m1} {{ record_fault({}u, 0u, 0lu); return {z}; }}\n",
+                    "    if a == {min} && b == {m1} {{ record_fault({}u, 0u, {z_idx}); return {z}; }}\n",
                     fault_codes::DIVISION_OVERFLOW
                 )
             } else {
@@ -585,7 +762,7 @@ impl<'k> Emitter<'k> {
             for (name, op) in [("div", "/"), ("rem", "%")] {
                 let _ = write!(
                     out,
-                    "fn {name}_{n}(a: {n}, b: {n}) -> {n} {{\n    if b == {z} {{ record_fault({}u, 0u, 0lu); return {z}; }}\n{overflow}    return a {op} b;\n}}\n",
+                    "fn {name}_{n}(a: {n}, b: {n}) -> {n} {{\n    if b == {z} {{ record_fault({}u, 0u, {z_idx}); return {z}; }}\n{overflow}    return a {op} b;\n}}\n",
                     fault_codes::DIVISION_BY_ZERO
                 );
             }
@@ -594,7 +771,10 @@ impl<'k> Emitter<'k> {
         // cannot convert a 64-bit constant (`f32(5lu)`, `u32(-3li)`, `f32(2.5lf)` are
         // refused), and a parameter is never a constant. Found by the random kernels of
         // issue #14. (Float to integer conversions saturate through `cast_*` below.)
-        let mut wide = vec![ScalarType::I64, ScalarType::U64];
+        let mut wide = Vec::new();
+        if !self.wide {
+            wide.extend([ScalarType::I64, ScalarType::U64]);
+        }
         if self.uses_f64 {
             wide.push(ScalarType::F64);
         }
@@ -609,34 +789,34 @@ impl<'k> Emitter<'k> {
         // Saturating float-to-integer casts (NaN to 0).
         for &f in &floats {
             let fname = ty(f);
-            for &t in &types {
+            for &t in types {
                 let n = ty(t);
                 let (lo, hi) = t.int_range().unwrap_or((0, 0));
                 // Bounds as floats: below `lo_f` saturates to MIN, at or above `hi_f` to MAX
                 // (2^bits or 2^(bits-1), exact in every float type).
-                let lo_f = literal(Literal::Float(lo as f64), f);
-                let hi_f = literal(Literal::Float((hi as f64) + 1.0), f);
+                let lo_f = self.literal(Literal::Float(lo as f64), f);
+                let hi_f = self.literal(Literal::Float((hi as f64) + 1.0), f);
                 let _ = write!(
                     out,
                     "fn cast_{fname}_{n}(x: {fname}) -> {n} {{\n    if isnan_{fname}(x) {{ return {}; }}\n    if x <= {lo_f} {{ return {}; }}\n    if x >= {hi_f} {{ return {}; }}\n    return {n}(x);\n}}\n",
-                    zero(t),
-                    literal(Literal::Int(lo), t),
-                    literal(Literal::Int(hi), t)
+                    self.zero(t),
+                    self.literal(Literal::Int(lo), t),
+                    self.literal(Literal::Int(hi), t)
                 );
             }
         }
         // Float helpers.
         for &f in &floats {
             let n = ty(f);
-            let half = literal(Literal::Float(0.5), f);
-            let one = literal(Literal::Float(1.0), f);
-            let zero_f = zero(f);
+            let half = self.literal(Literal::Float(0.5), f);
+            let one = self.literal(Literal::Float(1.0), f);
+            let zero_f = self.zero(f);
             let _ = write!(
                 out,
                 "{rounding}\
                  fn min_{n}(a: {n}, b: {n}) -> {n} {{\n    if isnan_{n}(a) {{ return b; }}\n    if isnan_{n}(b) {{ return a; }}\n    return min(a, b);\n}}\n\
                  fn max_{n}(a: {n}, b: {n}) -> {n} {{\n    if isnan_{n}(a) {{ return b; }}\n    if isnan_{n}(b) {{ return a; }}\n    return max(a, b);\n}}\n\
-                 fn clamp_{n}(x: {n}, lo: {n}, hi: {n}) -> {n} {{\n    if isnan_{n}(lo) || isnan_{n}(hi) || lo > hi {{ record_fault({}u, 0u, 0lu); return x; }}\n    if isnan_{n}(x) {{ return x; }}\n    return min(max(x, lo), hi);\n}}\n\
+                 fn clamp_{n}(x: {n}, lo: {n}, hi: {n}) -> {n} {{\n    if isnan_{n}(lo) || isnan_{n}(hi) || lo > hi {{ record_fault({}u, 0u, {z_idx}); return x; }}\n    if isnan_{n}(x) {{ return x; }}\n    return min(max(x, lo), hi);\n}}\n\
                  fn powi_{n}(x: {n}, n: i32) -> {n} {{\n    var base = x;\n    var e = u32(abs(n));\n    if n == (-2147483647i - 1i) {{ e = 2147483648u; }}\n    var r = {one};\n    loop {{\n        if e == 0u {{ break; }}\n        if (e & 1u) == 1u {{ r = r * base; }}\n        base = base * base;\n        e = e >> 1u;\n    }}\n    if n < 0i {{ return {one} / r; }}\n    return r;\n}}\n\
                  fn powf_{n}(x: {n}, y: {n}) -> {n} {{\n    if y == {zero_f} || x == {one} {{ return {one}; }}\n    if isnan_{n}(x) {{ return x; }}\n    if isnan_{n}(y) {{ return y; }}\n    if x < {zero_f} {{\n        if trunc_{n}(y) != y {{ return {nan}; }}\n        let m = pow(-x, y);\n        if trunc_{n}(y * {half}) * 2.0 != y {{ return -m; }}\n        return m;\n    }}\n    return pow(x, y);\n}}\n\
                  fn hypot_{n}(x: {n}, y: {n}) -> {n} {{\n    let a = abs(x);\n    let b = abs(y);\n    if isinf_{n}(a) || isinf_{n}(b) {{ return {inf_value}; }}\n    if isnan_{n}(a) || isnan_{n}(b) {{ return {nan}; }}\n    let m = max(a, b);\n    if m == {zero_f} || isnan_{n}(m) {{ return a + b; }}\n    let s = min(a, b) / m;\n    return m * sqrt({one} + s * s);\n}}\n\
@@ -648,8 +828,8 @@ impl<'k> Emitter<'k> {
                  fn copysign_{n}(x: {n}, y: {n}) -> {n} {{ return bitcast<{n}>((bitcast<{bits}>(x) & {mag}) | (bitcast<{bits}>(y) & ~{mag})); }}\n",
                 fault_codes::INVALID_CLAMP,
                 rounding = rounding_helpers(f) + &fma_helper(f, self.device_f64) + &fmod_helper(f),
-                nan = literal(Literal::Float(f64::NAN), f),
-                inf_value = literal(Literal::Float(f64::INFINITY), f),
+                nan = self.literal(Literal::Float(f64::NAN), f),
+                inf_value = self.literal(Literal::Float(f64::INFINITY), f),
                 bits = if f == ScalarType::F32 { "u32" } else { "u64" },
                 mag = if f == ScalarType::F32 {
                     "0x7fffffffu"
@@ -667,7 +847,15 @@ impl<'k> Emitter<'k> {
             for &f in &floats {
                 out.push_str(&correct_rounding_helpers(f, self.simulate_inexact_driver));
             }
-            out.push_str(&correct_sqrt_f32(self.simulate_inexact_driver));
+            if self.wide {
+                out.push_str(&int64::correct_sqrt_f32(if self.simulate_inexact_driver {
+                    "bitcast<f32>(bitcast<u32>(sqrt(x)) + 2u)"
+                } else {
+                    "sqrt(x)"
+                }));
+            } else {
+                out.push_str(&correct_sqrt_f32(self.simulate_inexact_driver));
+            }
             if self.uses_f64 {
                 out.push_str(&correct_sqrt_f64(self.simulate_inexact_driver));
             }
@@ -687,13 +875,13 @@ impl<'k> Emitter<'k> {
             }
         }
         // Integer clamps, rotations and bit counts (64-bit ones by halves).
-        for &t in &types {
+        for &t in types {
             let n = ty(t);
             let bits = t.bits();
             let u = ty(unsigned(t));
             let _ = write!(
                 out,
-                "fn clamp_{n}(x: {n}, lo: {n}, hi: {n}) -> {n} {{\n    if lo > hi {{ record_fault({}u, 0u, 0lu); return x; }}\n    return min(max(x, lo), hi);\n}}\n\
+                "fn clamp_{n}(x: {n}, lo: {n}, hi: {n}) -> {n} {{\n    if lo > hi {{ record_fault({}u, 0u, {z_idx}); return x; }}\n    return min(max(x, lo), hi);\n}}\n\
                  fn rotl_{n}(x: {n}, k: u32) -> {n} {{\n    let v = {u}(x);\n    let s = k & {}u;\n    if s == 0u {{ return x; }}\n    return {n}((v << s) | (v >> ({bits}u - s)));\n}}\n\
                  fn rotr_{n}(x: {n}, k: u32) -> {n} {{\n    let v = {u}(x);\n    let s = k & {}u;\n    if s == 0u {{ return x; }}\n    return {n}((v >> s) | (v << ({bits}u - s)));\n}}\n",
                 fault_codes::INVALID_CLAMP,
@@ -704,7 +892,7 @@ impl<'k> Emitter<'k> {
                 let _ = writeln!(
                     out,
                     "fn iabs_{n}(x: {n}) -> {n} {{ if x < {z} {{ return {z} - x; }} return x; }}",
-                    z = zero(t)
+                    z = self.zero(t)
                 );
             }
             if bits == 64 {
@@ -734,41 +922,43 @@ impl<'k> Emitter<'k> {
     /// `atomicLoad`/`atomicStore`.
     fn shared_functions(&self) -> String {
         let mut out = String::new();
+        let (u, ix) = (self.idx_ty(), self.idx32("idx"));
         for (i, a) in self.kernel.shared.iter().enumerate() {
-            let n = ty(a.elem);
+            let n = self.tn(a.elem);
+            let beyond = self.beyond("idx", &a.len.to_string(), true);
             let len = a.len;
             let code = fault_codes::ARRAY_OUT_OF_BOUNDS;
-            let z = zero(a.elem);
+            let z = self.zero(a.elem);
             let (element, read, write) = if self.shared_atomic[i] {
                 let s = self.atomic_storage(a.elem);
                 let (read, write) = if a.elem.is_float() {
                     (
-                        format!("bitcast<{n}>(atomicLoad(&sh{i}[u32(idx)]))"),
-                        format!("atomicStore(&sh{i}[u32(idx)], bitcast<{s}>(v));"),
+                        format!("bitcast<{n}>(atomicLoad(&sh{i}[{ix}]))"),
+                        format!("atomicStore(&sh{i}[{ix}], bitcast<{s}>(v));"),
                     )
                 } else {
                     (
-                        format!("atomicLoad(&sh{i}[u32(idx)])"),
-                        format!("atomicStore(&sh{i}[u32(idx)], v);"),
+                        format!("atomicLoad(&sh{i}[{ix}])"),
+                        format!("atomicStore(&sh{i}[{ix}], v);"),
                     )
                 };
                 (format!("atomic<{s}>"), read, write)
             } else {
                 (
                     n.to_string(),
-                    format!("sh{i}[u32(idx)]"),
-                    format!("sh{i}[u32(idx)] = v;"),
+                    format!("sh{i}[{ix}]"),
+                    format!("sh{i}[{ix}] = v;"),
                 )
             };
             let _ = write!(
                 out,
                 "var<workgroup> sh{i}: array<{element}, {len}>;\n\
-                 fn shared_load_{i}(idx: u64) -> {n} {{\n    if idx >= {len}lu {{ record_fault({code}u, {i}u, idx); return {z}; }}\n    return {read};\n}}\n\
-                 fn shared_store_{i}(idx: u64, v: {n}) {{\n    if faulted {{ return; }}\n    if idx >= {len}lu {{ record_fault({code}u, {i}u, idx); return; }}\n    {write}\n}}\n"
+                 fn shared_load_{i}(idx: {u}) -> {n} {{\n    if {beyond} {{ record_fault({code}u, {i}u, idx); return {z}; }}\n    return {read};\n}}\n\
+                 fn shared_store_{i}(idx: {u}, v: {n}) {{\n    if faulted {{ return; }}\n    if {beyond} {{ record_fault({code}u, {i}u, idx); return; }}\n    {write}\n}}\n"
             );
             if self.shared_atomic[i] {
                 let check = format!(
-                    "    if idx >= {len}lu {{ record_fault({code}u, {i}u, idx); return {z}; }}\n"
+                    "    if {beyond} {{ record_fault({code}u, {i}u, idx); return {z}; }}\n"
                 );
                 out.push_str(&self.atomic_functions(
                     &format!("sh{i}"),
@@ -785,18 +975,20 @@ impl<'k> Emitter<'k> {
     /// accesses.
     fn private_functions(&self) -> String {
         let mut out = String::new();
+        let (u, ix) = (self.idx_ty(), self.idx32("idx"));
         let first = self.kernel.shared.len();
         for (i, a) in self.kernel.private.iter().enumerate() {
-            let n = ty(a.elem);
+            let n = self.tn(a.elem);
+            let beyond = self.beyond("idx", &a.len.to_string(), true);
             let len = a.len;
             let code = fault_codes::ARRAY_OUT_OF_BOUNDS;
             let number = first + i;
-            let z = zero(a.elem);
+            let z = self.zero(a.elem);
             let _ = write!(
                 out,
                 "var<private> pa{i}: array<{n}, {len}>;\n\
-                 fn private_load_{i}(idx: u64) -> {n} {{\n    if idx >= {len}lu {{ record_fault({code}u, {number}u, idx); return {z}; }}\n    return pa{i}[u32(idx)];\n}}\n\
-                 fn private_store_{i}(idx: u64, v: {n}) {{\n    if faulted {{ return; }}\n    if idx >= {len}lu {{ record_fault({code}u, {number}u, idx); return; }}\n    pa{i}[u32(idx)] = v;\n}}\n"
+                 fn private_load_{i}(idx: {u}) -> {n} {{\n    if {beyond} {{ record_fault({code}u, {number}u, idx); return {z}; }}\n    return pa{i}[{ix}];\n}}\n\
+                 fn private_store_{i}(idx: {u}, v: {n}) {{\n    if faulted {{ return; }}\n    if {beyond} {{ record_fault({code}u, {number}u, idx); return; }}\n    pa{i}[{ix}] = v;\n}}\n"
             );
         }
         out
@@ -805,62 +997,64 @@ impl<'k> Emitter<'k> {
     /// Checked loads, stores and atomics per buffer.
     fn buffer_functions(&self) -> String {
         let mut out = String::new();
+        let (u, ix) = (self.idx_ty(), self.idx32("idx"));
         for (i, p) in self.kernel.params.iter().enumerate() {
             let ParamKind::Buffer { elem, access } = p.kind else {
                 continue;
             };
-            let n = ty(elem);
-            let z = zero(elem);
+            let n = self.tn(elem);
+            let beyond = self.beyond("idx", &format!("params.p{i}"), false);
+            let z = self.zero(elem);
             let check = |ret: &str| {
                 format!(
-                    "    if idx >= params.p{i} {{ record_fault({}u, {i}u, idx); return{ret}; }}\n",
+                    "    if {beyond} {{ record_fault({}u, {i}u, idx); return{ret}; }}\n",
                     fault_codes::OUT_OF_BOUNDS
                 )
             };
             let atomic = self.atomic[i];
             let read = match (atomic, elem) {
                 (true, ScalarType::F32) => {
-                    "bitcast<f32>(atomicLoad(&b{i}[u32(idx)]))".replace("{i}", &i.to_string())
+                    format!("bitcast<f32>(atomicLoad(&b{i}[{ix}]))")
                 }
                 (true, ScalarType::F64) => {
-                    "bitcast<f64>(atomicLoad(&b{i}[u32(idx)]))".replace("{i}", &i.to_string())
+                    format!("bitcast<f64>(atomicLoad(&b{i}[{ix}]))")
                 }
-                (true, _) => format!("atomicLoad(&b{i}[u32(idx)])"),
-                (false, _) => format!("b{i}[u32(idx)]"),
+                (true, _) => format!("atomicLoad(&b{i}[{ix}])"),
+                (false, _) => format!("b{i}[{ix}]"),
             };
             let _ = write!(
                 out,
-                "fn load_{i}(idx: u64) -> {n} {{\n{}    return {read};\n}}\n",
+                "fn load_{i}(idx: {u}) -> {n} {{\n{}    return {read};\n}}\n",
                 check(&format!(" {z}"))
             );
             let _ = write!(
                 out,
-                "fn load_unchecked_{i}(idx: u64) -> {n} {{\n    return {read};\n}}\n"
+                "fn load_unchecked_{i}(idx: {u}) -> {n} {{\n    return {read};\n}}\n"
             );
             if access == Access::ReadWrite {
                 let write = match (atomic, elem) {
                     (true, ScalarType::F32) => {
-                        format!("atomicStore(&b{i}[u32(idx)], bitcast<u32>(v));")
+                        format!("atomicStore(&b{i}[{ix}], bitcast<u32>(v));")
                     }
                     (true, ScalarType::F64) => {
-                        format!("atomicStore(&b{i}[u32(idx)], bitcast<u64>(v));")
+                        format!("atomicStore(&b{i}[{ix}], bitcast<u64>(v));")
                     }
-                    (true, _) => format!("atomicStore(&b{i}[u32(idx)], v);"),
-                    (false, _) => format!("b{i}[u32(idx)] = v;"),
+                    (true, _) => format!("atomicStore(&b{i}[{ix}], v);"),
+                    (false, _) => format!("b{i}[{ix}] = v;"),
                 };
                 // A store in a statement that already faulted (`out[i] = a / 0`) must not
                 // happen: Rust would have stopped before it.
                 let _ = write!(
                     out,
-                    "fn store_{i}(idx: u64, v: {n}) {{\n    if faulted {{ return; }}\n{}    {write}\n}}\n\
-                     fn store_unchecked_{i}(idx: u64, v: {n}) {{\n    if faulted {{ return; }}\n    {write}\n}}\n",
+                    "fn store_{i}(idx: {u}, v: {n}) {{\n    if faulted {{ return; }}\n{}    {write}\n}}\n\
+                     fn store_unchecked_{i}(idx: {u}, v: {n}) {{\n    if faulted {{ return; }}\n    {write}\n}}\n",
                     check("")
                 );
                 if atomic {
                     let check = format!(
-                        "    if idx >= params.p{i} {{ record_fault({}u, {i}u, idx); return {}; }}\n",
+                        "    if {beyond} {{ record_fault({}u, {i}u, idx); return {}; }}\n",
                         fault_codes::OUT_OF_BOUNDS,
-                        zero(elem)
+                        self.zero(elem)
                     );
                     out.push_str(&self.atomic_functions(
                         &i.to_string(),
@@ -883,11 +1077,12 @@ impl<'k> Emitter<'k> {
         check: &str,
         elem: ScalarType,
     ) -> String {
-        let n = ty(elem);
+        let n = self.tn(elem);
+        let (u, ix) = (self.idx_ty(), self.idx32("idx"));
         let mut out = String::new();
         let i = suffix;
         // No side effect once the work item faulted earlier in the statement.
-        let skip = format!("    if faulted {{ return {}; }}\n", zero(elem));
+        let skip = format!("    if faulted {{ return {}; }}\n", self.zero(elem));
         let body = |op: AtomicOp| -> String {
             if elem.is_float() {
                 // Floats: a compare-exchange loop on the bits.
@@ -903,9 +1098,9 @@ impl<'k> Emitter<'k> {
                     AtomicOp::Max => format!("max_{n}(old, v)"),
                     _ => "v".to_string(),
                 };
-                let zero = zero(elem);
+                let zero = self.zero(elem);
                 format!(
-                    "    loop {{\n        let raw = atomicLoad(&{target}[u32(idx)]);\n        let old = bitcast<{n}>(raw);\n        let r = atomicCompareExchangeWeak(&{target}[u32(idx)], raw, bitcast<{bits}>({combine}));\n        if r.exchanged {{ return old; }}\n    }}\n    return {zero};\n"
+                    "    loop {{\n        let raw = atomicLoad(&{target}[{ix}]);\n        let old = bitcast<{n}>(raw);\n        let r = atomicCompareExchangeWeak(&{target}[{ix}], raw, bitcast<{bits}>({combine}));\n        if r.exchanged {{ return old; }}\n    }}\n    return {zero};\n"
                 )
             } else {
                 let f = match op {
@@ -918,7 +1113,7 @@ impl<'k> Emitter<'k> {
                     AtomicOp::Xor => "atomicXor",
                     _ => "atomicExchange",
                 };
-                format!("    return {f}(&{target}[u32(idx)], v);\n")
+                format!("    return {f}(&{target}[{ix}], v);\n")
             }
         };
         for op in AtomicOp::ALL {
@@ -929,19 +1124,19 @@ impl<'k> Emitter<'k> {
             let b = body(op);
             let _ = write!(
                 out,
-                "fn {name}_{i}(idx: u64, v: {n}) -> {n} {{\n{skip}{check}{b}}}\n\
-                 fn {name}_unchecked_{i}(idx: u64, v: {n}) -> {n} {{\n{skip}{b}}}\n"
+                "fn {name}_{i}(idx: {u}, v: {n}) -> {n} {{\n{skip}{check}{b}}}\n\
+                 fn {name}_unchecked_{i}(idx: {u}, v: {n}) -> {n} {{\n{skip}{b}}}\n"
             );
         }
         if AtomicOp::CompareExchange.supports(elem) {
             let cas = format!(
-                "    loop {{\n        let r = atomicCompareExchangeWeak(&{target}[u32(idx)], cur, nv);\n        if r.exchanged || r.old_value != cur {{ return r.old_value; }}\n    }}\n    return {};\n",
-                zero(elem)
+                "    loop {{\n        let r = atomicCompareExchangeWeak(&{target}[{ix}], cur, nv);\n        if r.exchanged || r.old_value != cur {{ return r.old_value; }}\n    }}\n    return {};\n",
+                self.zero(elem)
             );
             let _ = write!(
                 out,
-                "fn atomic_compare_exchange_{i}(idx: u64, cur: {n}, nv: {n}) -> {n} {{\n{skip}{check}{cas}}}\n\
-                 fn atomic_compare_exchange_unchecked_{i}(idx: u64, cur: {n}, nv: {n}) -> {n} {{\n{skip}{cas}}}\n"
+                "fn atomic_compare_exchange_{i}(idx: {u}, cur: {n}, nv: {n}) -> {n} {{\n{skip}{check}{cas}}}\n\
+                 fn atomic_compare_exchange_unchecked_{i}(idx: {u}, cur: {n}, nv: {n}) -> {n} {{\n{skip}{cas}}}\n"
             );
         }
         out
@@ -950,13 +1145,13 @@ impl<'k> Emitter<'k> {
     fn function(&mut self, index: usize, f: &Function) -> String {
         let mut out = String::new();
         let params: Vec<String> = (0..f.param_count as usize)
-            .map(|i| format!("a{i}: {}", ty(f.locals[i].ty)))
+            .map(|i| format!("a{i}: {}", self.tn(f.locals[i].ty)))
             .collect();
         let _ = writeln!(
             out,
             "fn fun{index}({}) -> {} {{",
             params.join(", "),
-            ty(f.ret)
+            self.tn(f.ret)
         );
         // Parameters are copied into locals, which the body may assign.
         for i in 0..f.param_count as usize {
@@ -969,7 +1164,7 @@ impl<'k> Emitter<'k> {
         };
         self.block(&mut out, &body, &f.body, 1);
         // Every path of a helper returns; WGSL wants it visible.
-        let _ = writeln!(out, "    return {};\n}}", zero(f.ret));
+        let _ = writeln!(out, "    return {};\n}}", self.zero(f.ret));
         out
     }
 
@@ -984,7 +1179,7 @@ impl<'k> Emitter<'k> {
     fn leave(&self, body: &Body<'_>) -> String {
         match body.ret {
             None => "return;".into(),
-            Some(t) => format!("return {};", zero(t)),
+            Some(t) => format!("return {};", self.zero(t)),
         }
     }
 
@@ -1083,10 +1278,10 @@ impl<'k> Emitter<'k> {
                 match init {
                     Some(e) => {
                         let v = self.expr(body, e);
-                        let _ = writeln!(out, "{pad}var {name}: {} = {v};", ty(l.ty));
+                        let _ = writeln!(out, "{pad}var {name}: {} = {v};", self.tn(l.ty));
                     }
                     None => {
-                        let _ = writeln!(out, "{pad}var {name}: {};", ty(l.ty));
+                        let _ = writeln!(out, "{pad}var {name}: {};", self.tn(l.ty));
                     }
                 }
             }
@@ -1124,7 +1319,7 @@ impl<'k> Emitter<'k> {
                 if self.checked || self.shared_atomic[a as usize] {
                     let _ = writeln!(out, "{pad}{{ let sv = {v}; shared_store_{a}({i}, sv); }}");
                 } else {
-                    let i = index32(index, &i);
+                    let i = self.index32(index, &i);
                     let _ = writeln!(out, "{pad}{{ let sv = {v}; sh{a}[{i}] = sv; }}");
                 }
             }
@@ -1140,21 +1335,19 @@ impl<'k> Emitter<'k> {
                 // Every invocation runs this (uniform flow); absent ones contribute the
                 // identity. The operands are locals or literals: nothing can fault.
                 let t = value.ty;
-                let identity = literal(op.identity(t), t);
+                let identity = self.literal(op.identity(t), t);
                 let v = self.expr(body, value);
                 let n = ty(t);
+                let tn = self.tn(t);
                 let call = match (op, lane) {
                     (SubgroupOp::Shuffle, Some(l)) => {
-                        format!(
-                            "sg_idx_{n}(sgv, u32({}) & (sgsize - 1u))",
-                            self.expr(body, l)
-                        )
+                        format!("sg_idx_{n}(sgv, {} & (sgsize - 1u))", self.lane(body, l))
                     }
                     // WGSL wants `subgroupShuffleXor`'s mask the same in the whole subgroup;
                     // the language lets it differ, so the partner's lane is computed here.
                     (SubgroupOp::ShuffleXor, Some(l)) => format!(
-                        "sg_idx_{n}(sgv, sglane ^ (u32({}) & (sgsize - 1u)))",
-                        self.expr(body, l)
+                        "sg_idx_{n}(sgv, sglane ^ ({} & (sgsize - 1u)))",
+                        self.lane(body, l)
                     ),
                     (SubgroupOp::Any, _) => "subgroupAny(sgv)".to_string(),
                     (SubgroupOp::All, _) => "subgroupAll(sgv)".to_string(),
@@ -1162,7 +1355,7 @@ impl<'k> Emitter<'k> {
                 };
                 let _ = writeln!(
                     out,
-                    "{pad}{{ var sgv: {n} = {identity}; if alive {{ sgv = {v}; }} {} = {call}; }}",
+                    "{pad}{{ var sgv: {tn} = {identity}; if alive {{ sgv = {v}; }} {} = {call}; }}",
                     local_name(body.locals, dest.0 as usize)
                 );
             }
@@ -1186,7 +1379,7 @@ impl<'k> Emitter<'k> {
                 if self.checked {
                     let _ = writeln!(out, "{pad}{{ let sv = {v}; private_store_{a}({i}, sv); }}");
                 } else {
-                    let i = index32(index, &i);
+                    let i = self.index32(index, &i);
                     let _ = writeln!(out, "{pad}{{ let sv = {v}; pa{a}[{i}] = sv; }}");
                 }
             }
@@ -1220,8 +1413,9 @@ impl<'k> Emitter<'k> {
                 let e0 = self.expr(body, end);
                 let st = match step {
                     Some(st) => self.expr(body, st),
-                    None => "1lu".into(),
+                    None => self.idx_lit(1),
                 };
+                let (tt, u64_ty) = (self.tn(t), self.idx_ty());
                 let (lo, hi, stp, done) = (
                     self.temp("lo"),
                     self.temp("hi"),
@@ -1229,46 +1423,63 @@ impl<'k> Emitter<'k> {
                     self.temp("done"),
                 );
                 let _ = writeln!(out, "{pad}{{");
-                let _ = writeln!(out, "{pad}    let {lo}: {} = {s0};", ty(t));
-                let _ = writeln!(out, "{pad}    let {hi}: {} = {e0};", ty(t));
-                let _ = writeln!(out, "{pad}    let {stp}: u64 = {st};");
+                let _ = writeln!(out, "{pad}    let {lo}: {tt} = {s0};");
+                let _ = writeln!(out, "{pad}    let {hi}: {tt} = {e0};");
+                let _ = writeln!(out, "{pad}    let {stp}: {u64_ty} = {st};");
                 if faultable {
                     let _ = writeln!(out, "{pad}    {}", self.bail(body));
                 }
                 if step.is_some() {
+                    let z = self.idx_lit(0);
                     let _ = writeln!(
                         out,
-                        "{pad}    if {stp} == 0lu {{ record_fault({}u, 0u, 0lu); {} }}",
+                        "{pad}    if {} {{ record_fault({}u, 0u, {z}); {} }}",
+                        self.compare(BinaryOp::Eq, ScalarType::U64, &stp, &z),
                         fault_codes::ZERO_STEP,
                         self.leave(body)
                     );
                 }
-                let enter = if *inclusive { "<=" } else { "<" };
-                let leave = if *inclusive { "<" } else { "<=" };
+                let (enter, leave) = if *inclusive {
+                    (BinaryOp::Le, BinaryOp::Lt)
+                } else {
+                    (BinaryOp::Lt, BinaryOp::Le)
+                };
                 let u = ty(unsigned(t));
                 // A hidden counter steps the loop; the body gets a copy it may assign
                 // (`for mut i`), which changes that iteration only, as in Rust.
                 let ctr = self.temp("ctr");
-                let _ = writeln!(out, "{pad}    var {ctr}: {} = {lo};", ty(t));
+                let _ = writeln!(out, "{pad}    var {ctr}: {tt} = {lo};");
                 if body.flow == Flow::Function {
-                    let _ = writeln!(out, "{pad}    var {name}: {};", ty(t));
+                    let _ = writeln!(out, "{pad}    var {name}: {tt};");
                 }
-                let _ = writeln!(out, "{pad}    if {lo} {enter} {hi} {{");
+                let _ = writeln!(out, "{pad}    if {} {{", self.compare(enter, t, &lo, &hi));
                 let _ = writeln!(out, "{pad}        loop {{");
                 let _ = writeln!(out, "{pad}            {name} = {ctr};");
                 self.block(out, body, loop_body, depth + 3);
                 let _ = writeln!(out, "{pad}            continuing {{");
                 // The distance to the end, computed without overflow (the counter never
                 // passes the end): leave when the next step would reach or pass it.
+                let (distance, next) = match (self.wide, tt == int64::WIDE) {
+                    (false, _) => (
+                        format!("u64({u}({hi}) - {u}({ctr}))"),
+                        format!("{ctr} + {tt}({stp})"),
+                    ),
+                    (true, true) => (
+                        format!("w_sub({hi}, {ctr})"),
+                        format!("w_add({ctr}, {stp})"),
+                    ),
+                    // The step is below the distance, which fits in 32 bits.
+                    (true, false) => (
+                        format!("vec2<u32>(u32({hi}) - u32({ctr}), 0u)"),
+                        format!("{ctr} + {tt}({stp}.x)"),
+                    ),
+                };
                 let _ = writeln!(
                     out,
-                    "{pad}                let {done} = u64({u}({hi}) - {u}({ctr})) {leave} {stp};"
+                    "{pad}                let {done} = {};",
+                    self.compare(leave, ScalarType::U64, &distance, &stp)
                 );
-                let _ = writeln!(
-                    out,
-                    "{pad}                if !{done} {{ {ctr} = {ctr} + {}({stp}); }}",
-                    ty(t)
-                );
+                let _ = writeln!(out, "{pad}                if !{done} {{ {ctr} = {next}; }}");
                 let _ = writeln!(out, "{pad}                break if {done};");
                 let _ = writeln!(out, "{pad}            }}");
                 let _ = writeln!(out, "{pad}        }}");
@@ -1323,8 +1534,9 @@ impl<'k> Emitter<'k> {
                 self.traps.push(message.clone());
                 let _ = writeln!(
                     out,
-                    "{pad}record_fault({}u, 0u, {id}lu); {}",
+                    "{pad}record_fault({}u, 0u, {}); {}",
                     fault_codes::PANIC,
+                    self.idx_lit(id as u64),
                     self.leave(body)
                 );
                 return;
@@ -1347,10 +1559,10 @@ impl<'k> Emitter<'k> {
         if !matches!(e.kind, ExprKind::Literal(_))
             && let Some(v) = crate::interpret::constant_value(e)
         {
-            return literal(v.to_literal(), t);
+            return self.literal(v.to_literal(), t);
         }
         match &e.kind {
-            ExprKind::Literal(lit) => literal(*lit, t),
+            ExprKind::Literal(lit) => self.literal(*lit, t),
             ExprKind::Local(id) => local_name(body.locals, id.0 as usize),
             ExprKind::Param(id) => format!("params.p{}", id.0),
             ExprKind::Load { buffer, index } => {
@@ -1367,7 +1579,7 @@ impl<'k> Emitter<'k> {
                 if self.checked {
                     format!("private_load_{}({i})", array.0)
                 } else {
-                    format!("pa{}[{}]", array.0, index32(index, &i))
+                    format!("pa{}[{}]", array.0, self.index32(index, &i))
                 }
             }
             ExprKind::SharedAtomic {
@@ -1391,10 +1603,27 @@ impl<'k> Emitter<'k> {
                 if self.checked || self.shared_atomic[array.0 as usize] {
                     format!("shared_load_{}({i})", array.0)
                 } else {
-                    format!("sh{}[{}]", array.0, index32(index, &i))
+                    format!("sh{}[{}]", array.0, self.index32(index, &i))
                 }
             }
             ExprKind::Len(buffer) => format!("params.p{}", buffer.0),
+            ExprKind::Builtin(b) if self.wide => {
+                // Every id and size fits in a word (the host checks the launch).
+                let word = match b {
+                    Builtin::SubgroupSize => "sgsize".to_string(),
+                    Builtin::SubgroupLane => "sglane".to_string(),
+                    Builtin::GlobalId(a) => return format!("g{}", a.letter()),
+                    Builtin::GlobalSize(a) => return format!("params.grid_{}", a.letter()),
+                    Builtin::GroupSize(a) => return format!("params.group_{}", a.letter()),
+                    Builtin::GroupId(a) => format!("(g{0}.x / params.group_{0}.x)", a.letter()),
+                    Builtin::LocalId(a) => format!("(g{0}.x % params.group_{0}.x)", a.letter()),
+                    Builtin::NumGroups(a) => format!(
+                        "((params.grid_{0}.x - 1u) / params.group_{0}.x + 1u)",
+                        a.letter()
+                    ),
+                };
+                format!("vec2<u32>({word}, 0u)")
+            }
             ExprKind::Builtin(b) => match b {
                 Builtin::SubgroupSize => "u64(sgsize)".to_string(),
                 Builtin::SubgroupLane => "u64(sglane)".to_string(),
@@ -1411,7 +1640,8 @@ impl<'k> Emitter<'k> {
             ExprKind::Unary { op, operand } => {
                 let v = self.expr(body, operand);
                 match op {
-                    UnaryOp::Neg if !t.is_signed() => format!("({} - {v})", zero(t)),
+                    UnaryOp::Neg if self.tn(t) == int64::WIDE => format!("w_neg({v})"),
+                    UnaryOp::Neg if !t.is_signed() => format!("({} - {v})", self.zero(t)),
                     UnaryOp::Neg => format!("(-{v})"),
                     UnaryOp::Not if t == ScalarType::Bool => format!("(!{v})"),
                     UnaryOp::Not => format!("(~{v})"),
@@ -1421,6 +1651,7 @@ impl<'k> Emitter<'k> {
                 let l = self.expr(body, lhs);
                 let r = self.expr(body, rhs);
                 let lt = lhs.ty;
+                let pair = self.tn(lt) == int64::WIDE;
                 match op {
                     BinaryOp::Div if lt.is_int() => format!("div_{}({l}, {r})", ty(lt)),
                     BinaryOp::Rem if lt.is_int() => format!("rem_{}({l}, {r})", ty(lt)),
@@ -1435,7 +1666,24 @@ impl<'k> Emitter<'k> {
                             }
                             _ => format!("u32({r})"),
                         };
-                        format!("({l} {} ({amount} & {mask}u))", op.symbol())
+                        match (pair, op) {
+                            (true, BinaryOp::Shl) => format!("w_shl({l}, {amount} & 63u)"),
+                            (true, _) => format!("w_shr_{}({l}, {amount} & 63u)", ty(lt)),
+                            _ => format!("({l} {} ({amount} & {mask}u))", op.symbol()),
+                        }
+                    }
+                    BinaryOp::Add if pair => format!("w_add({l}, {r})"),
+                    BinaryOp::Sub if pair => format!("w_sub({l}, {r})"),
+                    BinaryOp::Mul if pair => format!("w_mul({l}, {r})"),
+                    BinaryOp::Eq
+                    | BinaryOp::Ne
+                    | BinaryOp::Lt
+                    | BinaryOp::Le
+                    | BinaryOp::Gt
+                    | BinaryOp::Ge
+                        if pair =>
+                    {
+                        self.compare(*op, lt, &l, &r)
                     }
                     BinaryOp::BitAnd | BinaryOp::BitOr if lt == ScalarType::Bool => {
                         // Non-short-circuit on booleans, as in Rust.
@@ -1465,11 +1713,19 @@ impl<'k> Emitter<'k> {
                     (a, b) if a == b => v,
                     (ScalarType::Bool, to) => format!(
                         "select({}, {}, {v})",
-                        zero(to),
-                        literal(Literal::Int(1), to)
+                        self.zero(to),
+                        self.literal(Literal::Int(1), to)
                     ),
                     (f, to) if f.is_float() && to.is_int() => {
                         format!("cast_{}_{}({v})", ty(f), ty(to))
+                    }
+                    // Pairs: every other conversion to or from them is a function.
+                    (from, to)
+                        if self.wide
+                            && (from.is_int() && from.bits() == 64
+                                || to.is_int() && to.bits() == 64) =>
+                    {
+                        format!("to_{}_{}({v})", ty(to), ty(from))
                     }
                     // Rust sign-extends a signed value before reinterpreting it as unsigned.
                     (ScalarType::I32, ScalarType::U64) => format!("u64(i64({v}))"),
@@ -1484,7 +1740,7 @@ impl<'k> Emitter<'k> {
             }
             ExprKind::Math { func, args } => {
                 let r: Vec<String> = args.iter().map(|a| self.expr(body, a)).collect();
-                math(*func, args[0].ty, &r, self.correct_rounding)
+                self.math(*func, args[0].ty, &r)
             }
             ExprKind::Call { function, args } => {
                 let r: Vec<String> = args.iter().map(|a| self.expr(body, a)).collect();
@@ -1654,17 +1910,6 @@ fn correct_rounding_helpers(f: ScalarType, simulate_inexact: bool) -> String {
          \x20   return bitcast<{n}>(((ua ^ ub) & {sign}) | ({bits}(e) << {shift}) | (bitcast<{bits}>(m) & {mant}));\n\
          }}\n"
     )
-}
-
-/// An array index as WGSL's `u32`: a literal directly (naga does not convert a `u64`
-/// constant to `u32`), anything else converted.
-fn index32(index: &Expr, rendered: &str) -> String {
-    match index.kind {
-        ExprKind::Literal(Literal::Int(v)) if (0..=i128::from(u32::MAX)).contains(&v) => {
-            format!("{v}u")
-        }
-        _ => format!("u32({rendered})"),
-    }
 }
 
 /// The name of a subgroup operation's helper (`sg_<name>_<type>`).
