@@ -41,6 +41,12 @@ pub enum KernelFault {
         /// The panic message.
         message: Cow<'static, str>,
     },
+    /// The device ended a work item's loops early, so its results are wrong: Mesa's
+    /// llvmpipe and lavapipe run at most [`KernelFault::DRIVER_LOOP_LIMIT`] loop iterations
+    /// per work item, counted over all of its loops (and per group of SIMD lanes), then leave
+    /// every loop silently. Kernels there record this fault instead of returning what the cut
+    /// loops computed.
+    LoopLimit,
     /// An argument did not match the kernel's signature (a backend saw a bad launch).
     ArgumentMismatch {
         /// Index of the parameter.
@@ -49,6 +55,10 @@ pub enum KernelFault {
 }
 
 impl KernelFault {
+    /// The loop iterations per work item after which Mesa's llvmpipe and lavapipe leave
+    /// every loop (`LP_MAX_TGSI_LOOP_ITERATIONS`).
+    pub const DRIVER_LOOP_LIMIT: u32 = 65_535;
+
     /// A panic fault with a static message (used by generated code for `panic!`).
     pub const fn panic(message: &'static str) -> KernelFault {
         KernelFault::Panic {
@@ -75,6 +85,10 @@ impl KernelFault {
             KernelFault::InvalidClamp => "`clamp` called with min > max or a NaN bound".into(),
             KernelFault::ZeroStep => "`step_by(0)` in a loop".into(),
             KernelFault::Panic { message } => format!("panicked: {message}"),
+            KernelFault::LoopLimit => format!(
+                "the device ended a work item's loops early (llvmpipe and lavapipe run at most {} loop iterations per work item), so its results would be wrong",
+                KernelFault::DRIVER_LOOP_LIMIT
+            ),
             KernelFault::ArgumentMismatch { param } => format!(
                 "argument `{}` does not match the kernel's signature",
                 name(FaultSubject::Param(*param))

@@ -53,6 +53,7 @@ pub fn fault_from_record(
         fault_codes::DIVISION_OVERFLOW => KernelFault::DivisionOverflow,
         fault_codes::INVALID_CLAMP => KernelFault::InvalidClamp,
         fault_codes::ZERO_STEP => KernelFault::ZeroStep,
+        fault_codes::LOOP_LIMIT => KernelFault::LoopLimit,
         _ => KernelFault::Panic {
             message: launch
                 .traps

@@ -61,6 +61,9 @@ pub(crate) struct Shared {
     /// Kernels use the device's 64-bit integers; `false`: pairs of 32-bit words (the
     /// adapter has none, or `DOTCOMPUTE_WGPU_EMULATE_INT64=1`).
     pub(crate) int64: bool,
+    /// Kernels check that the driver did not cut their loops short
+    /// (`WgslOptions::loop_limit_check`): Mesa's llvmpipe.
+    pub(crate) loop_limit: bool,
 }
 
 impl Shared {
@@ -415,6 +418,9 @@ impl WgpuDevice {
             correct_rounding,
             simulate_inexact_driver,
             int64: !emulate_int64,
+            // Mesa's llvmpipe (lavapipe on Vulkan, llvmpipe on GL) leaves loops after 65,535
+            // iterations per work item.
+            loop_limit: a.name.contains("llvmpipe"),
         });
         let collector: Weak<dyn LaunchCollector> = Arc::downgrade(&shared) as Weak<Shared>;
         shared.launches.set_collector(collector);

@@ -96,6 +96,7 @@ impl WgpuKernel {
             simulate_inexact_driver: shared.simulate_inexact_driver,
             device_f64: shared.info.capabilities.f64,
             int64: shared.int64,
+            loop_limit_check: shared.loop_limit,
         }
     }
 

@@ -241,3 +241,43 @@ fn each_fault_is_reported_once_when_threads_launch_and_synchronize_together() {
     // exactly one of the synchronising threads.
     assert_eq!(faults.into_inner(), ROUNDS);
 }
+
+#[kernel]
+fn nested_count(n: u32, m: u32, out: &mut [u32]) {
+    let mut total = 0u32;
+    for _ in 0..n {
+        for _ in 0..m {
+            total += 1;
+        }
+    }
+    out[global_id()] = total;
+}
+
+/// Mesa's llvmpipe (lavapipe) leaves every loop of a work item once it has run 65,535
+/// iterations in all, silently: there a work item that loops more reports
+/// `KernelFault::LoopLimit` instead of a wrong count (found by issue #13's 64-bit integer
+/// pairs, whose division loops); other devices count to the end.
+#[test]
+fn loops_cut_short_by_the_driver_fault() {
+    let Some((dc, acc)) = support::wgpu_service() else {
+        return;
+    };
+    let mut out = dc.buffer_zeroed::<u32>(1).unwrap();
+    nested_count::launch(&acc, 1, 100, 600, &mut out).unwrap();
+    assert_eq!(out.to_vec().unwrap(), [60_000]);
+    let llvmpipe = acc.info().name.contains("llvmpipe");
+    for (n, m) in [(1000u32, 66u32), (2u32, 40_000u32)] {
+        // Launches are asynchronous: the fault comes with the read.
+        match nested_count::launch(&acc, 1, n, m, &mut out).and_then(|()| out.to_vec()) {
+            Ok(counted) => {
+                assert!(!llvmpipe, "{n} x {m} iterations ran on {}", acc.info().name);
+                assert_eq!(counted, [n * m]);
+            }
+            Err(err) => {
+                assert!(llvmpipe, "{err}");
+                assert_eq!(err.fault(), Some(&KernelFault::LoopLimit), "{err}");
+                assert!(err.to_string().contains("65535 loop iterations"), "{err}");
+            }
+        }
+    }
+}

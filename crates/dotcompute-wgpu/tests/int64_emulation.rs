@@ -192,6 +192,20 @@ fn operands() -> (Vec<u64>, Vec<u64>) {
             b.push(y);
         }
     }
+    // Divisors near the dividend over a power of two: quotients whose first estimate needs
+    // its corrections.
+    for &x in values.iter().filter(|&&x| x > 1 << 40) {
+        for k in [1u32, 7, 31, 32, 33, 40] {
+            for y in [
+                (x >> k).max(1),
+                (x >> k) + 1,
+                (x >> k).saturating_sub(1).max(1),
+            ] {
+                a.push(x);
+                b.push(y);
+            }
+        }
+    }
     (a, b)
 }
 

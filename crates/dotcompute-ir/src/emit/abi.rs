@@ -55,4 +55,7 @@ pub mod fault_codes {
     /// Out-of-bounds access of a shared or private array (the parameter field holds the
     /// array's number: shared arrays first, then private ones; see `Kernel::array`).
     pub const ARRAY_OUT_OF_BOUNDS: u32 = 7;
+    /// The driver ended a loop early (see `WgslOptions::loop_limit_check`): the item's results
+    /// cannot be trusted.
+    pub const LOOP_LIMIT: u32 = 8;
 }

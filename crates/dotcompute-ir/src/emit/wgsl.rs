@@ -70,6 +70,12 @@ pub struct WgslOptions {
     /// `i64`, `u64` and the ids are pairs of 32-bit words (`int64.rs`): the kernel must not
     /// use `f64` or 64-bit atomics, and the launch must have fewer than 2^32 items.
     pub int64: bool,
+    /// The driver leaves every loop of a work item after a fixed number of iterations in all,
+    /// silently (Mesa's llvmpipe and lavapipe: 65,535): each work item ends with a loop of two
+    /// iterations, which such a driver also cuts once the budget is spent, and a cut one
+    /// records a `LOOP_LIMIT` fault. (A work item that used all but one iteration of the
+    /// budget faults too.)
+    pub loop_limit_check: bool,
 }
 
 impl Default for WgslOptions {
@@ -80,6 +86,7 @@ impl Default for WgslOptions {
             simulate_inexact_driver: false,
             device_f64: true,
             int64: true,
+            loop_limit_check: false,
         }
     }
 }
@@ -136,6 +143,8 @@ struct Emitter<'k> {
     device_f64: bool,
     /// 64-bit integers are pairs of words (see [`WgslOptions::int64`]).
     wide: bool,
+    /// See [`WgslOptions::loop_limit_check`].
+    loop_limit_check: bool,
     /// Counter for unique temporaries.
     next_temp: usize,
 }
@@ -388,6 +397,7 @@ impl<'k> Emitter<'k> {
             simulate_inexact_driver: options.simulate_inexact_driver,
             device_f64: options.device_f64 && options.int64,
             wide: !options.int64,
+            loop_limit_check: options.loop_limit_check,
             next_temp: 0,
         }
     }
@@ -476,6 +486,17 @@ impl<'k> Emitter<'k> {
         );
         if self.wide {
             out.push_str(&int64::helpers());
+        }
+        if self.loop_limit_check {
+            // A loop whose trip count the compiler cannot know (the launch id never reaches
+            // u32::MAX in practice), so that it stays a loop: a driver that has spent the
+            // item's loop budget leaves it after one iteration.
+            let _ = writeln!(
+                out,
+                "fn check_loop_limit() {{\n    if faulted {{ return; }}\n    let n = select(2u, 3u, params.launch_id == 0xffffffffu);\n    var k = 0u;\n    loop {{\n        k = k + 1u;\n        if k >= n {{ break; }}\n    }}\n    if k < n {{ record_fault({}u, 0u, {}); }}\n}}",
+                fault_codes::LOOP_LIMIT,
+                self.idx_lit(0)
+            );
         }
         out.push_str(&self.support_functions());
         out.push_str(&self.subgroup_functions());
@@ -573,7 +594,12 @@ impl<'k> Emitter<'k> {
             out,
             "@compute @workgroup_size({x}, {y}, {z})\n\
              fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>{sg_params}) {{\n\
-             {sg_init}{ids}{text}}}\n"
+             {sg_init}{ids}{text}{check}}}\n",
+            check = if self.loop_limit_check {
+                "    check_loop_limit();\n"
+            } else {
+                ""
+            }
         );
     }
 
@@ -590,6 +616,16 @@ impl<'k> Emitter<'k> {
         self.block(&mut text, &body, &self.kernel.body, 1);
         out.push_str(&text);
         out.push_str("}\n");
+        // With the loop-limit check, each item runs the check after its body.
+        let body_fn = if self.loop_limit_check {
+            let _ = writeln!(
+                out,
+                "fn checked_body(gx: {u}, gy: {u}, gz: {u}) {{\n    kernel_body(gx, gy, gz);\n    check_loop_limit();\n}}"
+            );
+            "checked_body"
+        } else {
+            "kernel_body"
+        };
         let wg = self.workgroup_size[0];
         if self.wide {
             // In words: the host dispatches fewer than 2^32 invocations.
@@ -601,7 +637,7 @@ impl<'k> Emitter<'k> {
                  \x20   if l >= params.total.x {{ return; }}\n\
                  \x20   let nx = params.grid_x.x;\n\
                  \x20   let r = l / nx;\n\
-                 \x20   kernel_body(vec2<u32>(l % nx, 0u), vec2<u32>(r % params.grid_y.x, 0u), vec2<u32>(r / params.grid_y.x, 0u));\n\
+                 \x20   {body_fn}(vec2<u32>(l % nx, 0u), vec2<u32>(r % params.grid_y.x, 0u), vec2<u32>(r / params.grid_y.x, 0u));\n\
                  }}\n"
             );
             return;
@@ -615,17 +651,17 @@ impl<'k> Emitter<'k> {
              fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{\n\
              \x20   let linear = u64(id.y) * u64(groups.x) * {wg}lu + u64(id.x);\n\
              \x20   if linear >= params.total {{ return; }}\n\
-             \x20   if params.grid_x == params.total {{ kernel_body(linear, 0lu, 0lu); return; }}\n\
+             \x20   if params.grid_x == params.total {{ {body_fn}(linear, 0lu, 0lu); return; }}\n\
              \x20   if params.total <= 0xfffffffflu {{\n\
              \x20       let l = u32(linear);\n\
              \x20       let nx = u32(params.grid_x);\n\
              \x20       let ny = u32(params.grid_y);\n\
              \x20       let r = l / nx;\n\
-             \x20       kernel_body(u64(l % nx), u64(r % ny), u64(r / ny));\n\
+             \x20       {body_fn}(u64(l % nx), u64(r % ny), u64(r / ny));\n\
              \x20       return;\n\
              \x20   }}\n\
              \x20   let row = linear / params.grid_x;\n\
-             \x20   kernel_body(linear % params.grid_x, row % params.grid_y, row / params.grid_y);\n\
+             \x20   {body_fn}(linear % params.grid_x, row % params.grid_y, row / params.grid_y);\n\
              }}\n"
         );
     }

@@ -50,15 +50,26 @@ pub(super) fn helpers() -> String {
          fn w_shr_u64(a: {w}, s: u32) -> {w} {{\n    if s == 0u {{ return a; }}\n    if s >= 32u {{ return {w}(a.y >> (s - 32u), 0u); }}\n    return {w}((a.x >> s) | (a.y << (32u - s)), a.y >> s);\n}}\n\
          fn w_shr_i64(a: {w}, s: u32) -> {w} {{\n    let h = bitcast<i32>(a.y);\n    if s == 0u {{ return a; }}\n    if s >= 32u {{ return {w}(bitcast<u32>(h >> (s - 32u)), bitcast<u32>(h >> 31u)); }}\n    return {w}((a.x >> s) | (a.y << (32u - s)), bitcast<u32>(h >> s));\n}}\n"
     );
-    // Unsigned division and remainder (`d` not zero) as `vec4(quotient, remainder)`: 32-bit
-    // when both fit, else restoring division, one bit a step: the dividend's bits leave
-    // `q` at the top into `r` as the quotient's enter at the bottom. `top` keeps the bit the
-    // shift pushes out of `r`: when set, `r` exceeds any divisor. Words are scalars here:
-    // with writes to one component of a vector (`q.x = ...`), lavapipe ended the calling
-    // kernel's loop early with a wrong quotient.
+    // Unsigned division and remainder (`d` not zero) as `vec4(quotient, remainder)`, without
+    // loops (Mesa's llvmpipe allows 65,535 loop iterations per work item in all, and a loop
+    // of 64 steps per division spent that in a histogram): 32-bit when both fit, else by
+    // 16-bit digits on a normalised divisor (Knuth's algorithm D, as Hacker's Delight writes
+    // `divlu` and `divdu`). `w_divlu(u1, u0, v)` divides `u1:u0` by `v` with `u1 < v`, so
+    // that the quotient fits in a word; each digit's estimate is corrected at most twice.
+    let digit = |q: &str, rhat: &str, low: &str| {
+        format!(
+            "    if {q} >= 0x10000u || {q} * vn0 > ((({rhat}) << 16u) | {low}) {{\n        {q} = {q} - 1u;\n        {rhat} = {rhat} + vn1;\n        if {rhat} < 0x10000u && ({q} >= 0x10000u || {q} * vn0 > ((({rhat}) << 16u) | {low})) {{\n            {q} = {q} - 1u;\n            {rhat} = {rhat} + vn1;\n        }}\n    }}\n"
+        )
+    };
     let _ = write!(
         out,
-        "fn w_divrem(n: {w}, d: {w}) -> vec4<u32> {{\n    if n.y == 0u && d.y == 0u {{ return vec4<u32>(n.x / d.x, 0u, n.x % d.x, 0u); }}\n    var ql = n.x;\n    var qh = n.y;\n    var rl = 0u;\n    var rh = 0u;\n    for (var i = 0u; i < 64u; i++) {{\n        let top = rh >> 31u;\n        rh = (rh << 1u) | (rl >> 31u);\n        rl = (rl << 1u) | (qh >> 31u);\n        qh = (qh << 1u) | (ql >> 31u);\n        ql = ql << 1u;\n        if top == 1u || rh > d.y || (rh == d.y && rl >= d.x) {{\n            let borrow = select(0u, 1u, rl < d.x);\n            rl = rl - d.x;\n            rh = rh - d.y - borrow;\n            ql = ql | 1u;\n        }}\n    }}\n    return vec4<u32>(ql, qh, rl, rh);\n}}\n"
+        "fn w_divlu(u1: u32, u0: u32, v0: u32) -> vec2<u32> {{\n    let s = countLeadingZeros(v0);\n    let v = v0 << s;\n    let vn1 = v >> 16u;\n    let vn0 = v & 0xffffu;\n    let un32 = (u1 << s) | select(0u, u0 >> (32u - s), s > 0u);\n    let un10 = u0 << s;\n    let un1 = un10 >> 16u;\n    let un0 = un10 & 0xffffu;\n    var q1 = un32 / vn1;\n    var r1 = un32 - q1 * vn1;\n{}    let un21 = (un32 << 16u) + un1 - q1 * v;\n    var q0 = un21 / vn1;\n    var r0 = un21 - q0 * vn1;\n{}    return vec2<u32>((q1 << 16u) + q0, ((un21 << 16u) + un0 - q0 * v) >> s);\n}}\n",
+        digit("q1", "r1", "un1"),
+        digit("q0", "r0", "un0"),
+    );
+    let _ = write!(
+        out,
+        "fn w_divrem(n: {w}, d: {w}) -> vec4<u32> {{\n    if d.y == 0u {{\n        if n.y == 0u {{ return vec4<u32>(n.x / d.x, 0u, n.x % d.x, 0u); }}\n        let hi = n.y / d.x;\n        let lo = w_divlu(n.y % d.x, n.x, d.x);\n        return vec4<u32>(lo.x, hi, lo.y, 0u);\n    }}\n    // The quotient fits in a word: estimate it from the divisor's top word, normalised,\n    // and the dividend halved (so the estimate's division cannot overflow), then correct.\n    let s = countLeadingZeros(d.y);\n    let top = w_shl(d, s).y;\n    let half = w_shr_u64(n, 1u);\n    let q1 = w_divlu(half.y, half.x, top).x;\n    var q = w_shr_u64(w_shl({w}(q1, 0u), s), 31u).x;\n    if q != 0u {{ q = q - 1u; }}\n    var r = w_sub(n, w_mul({w}(q, 0u), d));\n    if !w_lt_u64(r, d) {{\n        q = q + 1u;\n        r = w_sub(r, d);\n    }}\n    return vec4<u32>(q, 0u, r);\n}}\n"
     );
     let (zero_div, overflow) = (
         fault_codes::DIVISION_BY_ZERO,
