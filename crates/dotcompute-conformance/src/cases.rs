@@ -499,7 +499,10 @@ pub const CASES: &[Case] = &[
         name: "grid_beyond_u32",
         description: "a 1-D grid of 2^32 + 7 work items (64-bit ids)",
         tolerance: Tolerance::EXACT,
-        needs: Needs::NONE,
+        needs: Needs {
+            large_grids: true,
+            ..Needs::NONE
+        },
         run: grid_beyond_u32,
     },
     Case {

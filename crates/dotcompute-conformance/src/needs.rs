@@ -23,6 +23,9 @@ pub struct Needs {
     pub subgroups: bool,
     /// Bytes of shared memory per group.
     pub shared_bytes: u64,
+    /// Launches of 2^32 work items or more (refused where ids are pairs of 32-bit words:
+    /// `Capabilities::int64_emulated`).
+    pub large_grids: bool,
 }
 
 impl Needs {
@@ -34,6 +37,7 @@ impl Needs {
         cooperative: false,
         subgroups: false,
         shared_bytes: 0,
+        large_grids: false,
     };
 
     /// `f64` arithmetic.
@@ -72,6 +76,7 @@ impl Needs {
             } else {
                 other.shared_bytes
             },
+            large_grids: self.large_grids || other.large_grids,
         }
     }
 
@@ -84,6 +89,7 @@ impl Needs {
             cooperative: requirements.cooperative,
             subgroups: requirements.subgroups,
             shared_bytes: requirements.shared_bytes,
+            large_grids: false,
         }
     }
 
@@ -127,6 +133,9 @@ impl Needs {
         }
         if self.subgroups && caps.subgroup_size == 0 {
             lacks.push("subgroups".into());
+        }
+        if self.large_grids && caps.int64_emulated {
+            lacks.push("launches of 2^32 work items or more (its ids are 32-bit words)".into());
         }
         if self.shared_bytes > caps.shared_memory_bytes {
             lacks.push(format!(

@@ -404,31 +404,37 @@ impl<'k> Emitter<'k> {
 
     fn module(mut self) -> WgslProgram {
         let mut out = String::new();
-        // The parameter block: one 8-byte slot per value.
+        // One 8-byte slot per value. A 4-byte value's slot has an explicit padding member,
+        // not `@size(8)`: naga's GLSL writer drops member sizes and offsets (the block is
+        // laid out by std140's own rules), so every slot must fall where those rules put it.
         out.push_str("struct Params {\n");
         let u = self.idx_ty();
+        let slot = |out: &mut String, name: &str, t: &str| {
+            let _ = writeln!(out, "    {name}: {t},");
+            if matches!(t, "u32" | "i32" | "f32") {
+                let _ = writeln!(out, "    {name}_pad: u32,");
+            }
+        };
         for axis in ["x", "y", "z"] {
-            let _ = writeln!(out, "    @align(8) @size(8) grid_{axis}: {u},");
+            slot(&mut out, &format!("grid_{axis}"), u);
         }
         for axis in ["x", "y", "z"] {
-            let _ = writeln!(out, "    @align(8) @size(8) group_{axis}: {u},");
+            slot(&mut out, &format!("group_{axis}"), u);
         }
-        let _ = writeln!(
-            out,
-            "    @align(8) @size(8) total: {u},\n    @align(8) @size(8) launch_id: u32,"
-        );
-        out.push_str("    @align(8) @size(8) nz32: f32,\n");
+        slot(&mut out, "total", u);
+        slot(&mut out, "launch_id", "u32");
+        slot(&mut out, "nz32", "f32");
         if self.uses_f64 {
-            out.push_str("    @align(8) @size(8) nz64: f64,\n");
+            slot(&mut out, "nz64", "f64");
         } else {
-            out.push_str("    @align(8) @size(8) nz64_unused: u32,\n");
+            slot(&mut out, "nz64_unused", "u32");
         }
         for (i, p) in self.kernel.params.iter().enumerate() {
             let t = match p.kind {
                 ParamKind::Scalar(t) => self.tn(t),
                 ParamKind::Buffer { .. } => u,
             };
-            let _ = writeln!(out, "    @align(8) @size(8) p{i}: {t},");
+            slot(&mut out, &format!("p{i}"), t);
         }
         out.push_str("}\n");
         // A uniform, not a storage buffer: storage buffers may alias the kernel's writable
@@ -796,9 +802,25 @@ impl<'k> Emitter<'k> {
                 String::new()
             };
             for (name, op) in [("div", "/"), ("rem", "%")] {
+                // Without 64-bit integers the module may go to GL, whose `%` (and, before
+                // GLSL 1.30, `/`) of negative operands is undefined, and naga's GLSL keeps
+                // WGSL's operators: signed ones work on the magnitudes (llvmpipe's GL gave
+                // 31 for -1 % 32).
+                let result = if self.wide && t == ScalarType::I32 {
+                    let sign = if name == "div" {
+                        "(a < 0i) != (b < 0i)"
+                    } else {
+                        "a < 0i"
+                    };
+                    format!(
+                        "let m = i32(select(u32(a), 0u - u32(a), a < 0i) {op} select(u32(b), 0u - u32(b), b < 0i));\n    return select(m, -m, {sign});"
+                    )
+                } else {
+                    format!("return a {op} b;")
+                };
                 let _ = write!(
                     out,
-                    "fn {name}_{n}(a: {n}, b: {n}) -> {n} {{\n    if b == {z} {{ record_fault({}u, 0u, {z_idx}); return {z}; }}\n{overflow}    return a {op} b;\n}}\n",
+                    "fn {name}_{n}(a: {n}, b: {n}) -> {n} {{\n    if b == {z} {{ record_fault({}u, 0u, {z_idx}); return {z}; }}\n{overflow}    {result}\n}}\n",
                     fault_codes::DIVISION_BY_ZERO
                 );
             }
