@@ -173,6 +173,13 @@ pub const CASES: &[Case] = &[
         run: random_findings,
     },
     Case {
+        name: "exact_float_steps",
+        description: "(x + c) - c, 1 - (1 - x), two-sum's error term, x - x and x * 0 of f32, bit for bit: what a compiler treating floats as reals folds",
+        tolerance: Tolerance::EXACT,
+        needs: Needs::NONE,
+        run: exact_float_steps,
+    },
+    Case {
         name: "float_bits",
         description: "to_bits, from_bits, copysign on f32 and f64, signed zeros, NaN, subnormals",
         tolerance: Tolerance::EXACT,
@@ -487,6 +494,13 @@ pub const CASES: &[Case] = &[
         tolerance: Tolerance::EXACT,
         needs: Needs::cooperative(512),
         run: group_census,
+    },
+    Case {
+        name: "shared_starts_zeroed",
+        description: "shared arrays (plain u32, atomic i32, plain u64) are zero in each of 512 groups, though every group fills them",
+        tolerance: Tolerance::EXACT,
+        needs: Needs::cooperative(4_800),
+        run: shared_starts_zeroed,
     },
     Case {
         name: "group_ids",
@@ -1465,6 +1479,53 @@ fn random_findings(env: &Env) -> CaseResult {
     Ok(x.merge(y))
 }
 
+// The steps are the point: `v - v` is NaN for infinities, `(v + 0.0) * -1.0` is -0.0 at -0.0.
+#[allow(clippy::eq_op, clippy::neg_multiply)]
+fn exact_float_steps(env: &Env) -> CaseResult {
+    let mut rng = Rng::new(19);
+    let mut x = vec![
+        0.1f32,
+        -0.0,
+        0.0,
+        0.5,
+        -1.5,
+        1e-8,
+        3.0e7,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        f32::MAX,
+    ];
+    x.extend(rng.f32s(1000, -100.0, 100.0));
+    let dx = env.dc.buffer_from_slice(&x)?;
+    let mut out = env.dc.buffer_zeroed::<f32>(8 * x.len())?;
+    kernels::exact_float_steps::launch(&env.acc, x.len() as u64, &dx, &mut out)?;
+    let want: Vec<f32> = x
+        .iter()
+        .flat_map(|&v| {
+            let s = v + 1.0;
+            let b = s - v;
+            [
+                (v * std::f32::consts::LOG2_E + 12582912.0) - 12582912.0,
+                (v + 1.0) - 1.0,
+                1.0 - (1.0 - v),
+                (v * 3.0) * (1.0 / 3.0),
+                (v - (s - b)) + (1.0 - b),
+                v - v,
+                v * 0.0,
+                (v + 0.0) * -1.0,
+            ]
+        })
+        .collect();
+    // Bits, every NaN as one.
+    let bits = |v: Vec<f32>| -> Vec<u32> {
+        v.iter()
+            .map(|f| if f.is_nan() { 0x7fc0_0000 } else { f.to_bits() })
+            .collect()
+    };
+    compare::exact("out", &bits(out.to_vec()?), &bits(want)).map_err(mismatch)
+}
+
 fn float_bits(env: &Env) -> CaseResult {
     let mut rng = Rng::new(17);
     let mut x = vec![
@@ -2252,6 +2313,17 @@ fn group_census(env: &Env) -> CaseResult {
         }
     }
     compare::exact("out", &out.to_vec()?, &want).map_err(mismatch)
+}
+
+fn shared_starts_zeroed(env: &Env) -> CaseResult {
+    if let Some(r) = refused_without_cooperation(env) {
+        return r;
+    }
+    let n = 512 * 64;
+    let mut nonzero = env.dc.buffer_zeroed::<u32>(n)?;
+    let grid = Grid::d1(n as u64).with_group_size([64, 1, 1]);
+    cooperative::shared_starts_zeroed::launch(&env.acc, grid, &mut nonzero)?;
+    compare::exact("nonzero", &nonzero.to_vec()?, &vec![0u32; n]).map_err(mismatch)
 }
 
 fn grid_beyond_u32(env: &Env) -> CaseResult {

@@ -25,6 +25,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         uniform_return_in_loop::definition(),
         dead_items_do_not_fault::definition(),
         group_census::definition(),
+        shared_starts_zeroed::definition(),
     ]
 }
 
@@ -423,4 +424,30 @@ pub fn group_census(out: &mut [u64]) {
     let at = global_id_x() + global_size_x() * (global_id_y() + global_size_y() * global_id_z());
     let group = group_id_x() + num_groups_x() * (group_id_y() + num_groups_y() * group_id_z());
     out[at] = total * 1_000_000 + group as u64;
+}
+
+/// Shared arrays start zeroed in every group: each item counts the nonzero elements of its
+/// share of three arrays (plain `u32`, atomic `i32`, plain `u64`), then the group fills them
+/// with other values, which a later group given the same memory would see if it were not
+/// zeroed again.
+#[kernel]
+pub fn shared_starts_zeroed(nonzero: &mut [u32]) {
+    let mut words = shared_array::<u32, 300>();
+    let mut counters = shared_array::<i32, 300>();
+    let mut wide = shared_array::<u64, 300>();
+    let mut seen = 0u32;
+    let mut k = local_id_x();
+    while k < 300 {
+        seen += (words[k] != 0) as u32 + (counters[k] != 0) as u32 + (wide[k] != 0) as u32;
+        k += group_size_x();
+    }
+    barrier();
+    k = local_id_x();
+    while k < 300 {
+        words[k] = 0xdead_beef;
+        atomic_max(&mut counters[k], -5 - k as i32);
+        wide[k] = u64::MAX - k as u64;
+        k += group_size_x();
+    }
+    nonzero[global_id_x()] = seen;
 }

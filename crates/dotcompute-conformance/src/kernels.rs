@@ -38,6 +38,7 @@ pub fn all() -> Vec<&'static KernelDefinition> {
         partial_sums::definition(),
         poly32::definition(),
         float_bits::definition(),
+        exact_float_steps::definition(),
         roots_and_quotients::definition(),
         float_remainder::definition(),
         random_findings::definition(),
@@ -848,4 +849,26 @@ pub fn poly32(x: &[f32], out: &mut [f32]) {
         r = r * v + 1.0;
     }
     out[i] = r;
+}
+
+/// Steps whose IEEE results differ from real arithmetic's, as exact algorithms use them: a
+/// compiler that treats floats as reals folds each of them away.
+#[kernel]
+pub fn exact_float_steps(x: &[f32], out: &mut [f32]) {
+    let i = global_id();
+    let v = x[i];
+    let o = 8 * i;
+    // Rounding to an integer by adding and subtracting 1.5 * 2^23.
+    out[o] = (v * std::f32::consts::LOG2_E + 12582912.0) - 12582912.0;
+    out[o + 1] = (v + 1.0) - 1.0;
+    out[o + 2] = 1.0 - (1.0 - v);
+    out[o + 3] = (v * 3.0) * (1.0 / 3.0);
+    // The rounding error of v + 1 (Knuth's two-sum).
+    let s = v + 1.0;
+    let b = s - v;
+    out[o + 4] = (v - (s - b)) + (1.0 - b);
+    // NaN for infinities and NaN, else +0 (x - x) or a signed zero (x * 0).
+    out[o + 5] = v - v;
+    out[o + 6] = v * 0.0;
+    out[o + 7] = (v + 0.0) * -1.0;
 }

@@ -242,7 +242,8 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@stamp $setup; [$($why)?];
             vector_add, saxpy, mandelbrot, nbody, matmul_f64, histogram,
             int_ops_i32, int_ops_u32, int_ops_i64, int_ops_u64, saturating_casts,
-            float_math, rounding_f32, rounding_f64, math_library, black_scholes, float_bits, roots_and_quotients,
+            float_math, rounding_f32, rounding_f64, math_library, black_scholes, float_bits,
+            exact_float_steps, roots_and_quotients,
             float_remainder, random_findings,
             control_flow, values_and_shadowing, atomics, wide_atomics,
             grid_of_one, odd_sized_grid, empty_buffer, grid_2d, grid_3d, group_ids,
@@ -252,7 +253,8 @@ macro_rules! conformance_tests {
             return_in_group_branch, histogram_shared, matmul_tiled, register_tile,
             matmul_tiled_register, private_across_barrier, private_out_of_bounds,
             return_then_uniform_loop, uniform_return_in_loop, dead_items_do_not_fault,
-            group_census, subgroup_reduce, subgroup_scan, subgroup_exchange, subgroup_vote,
+            group_census, shared_starts_zeroed,
+            subgroup_reduce, subgroup_scan, subgroup_exchange, subgroup_vote,
             subgroup_ids, subgroup_block_sum, subgroup_in_loop, partial_subgroups_refused,
             deterministic_reductions, deterministic_scans, histograms, transposes,
             custom_algorithms, fft, gemm, radix_sort, queries);

@@ -97,6 +97,9 @@ impl WgpuKernel {
             device_f64: shared.info.capabilities.f64,
             int64: shared.int64,
             loop_limit_check: shared.loop_limit,
+            // Without SPIR-V's `NoContraction` nothing else stops the driver from rewriting
+            // float arithmetic.
+            opaque_float_results: !shared.exact_spirv,
         }
     }
 
@@ -178,7 +181,11 @@ impl WgpuKernel {
                 layout: Some(&pipeline_layout),
                 module: &module,
                 entry_point: Some("main"),
-                compilation_options: Default::default(),
+                // The kernels zero their shared arrays themselves (see `exact_spirv`).
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    zero_initialize_workgroup_memory: false,
+                    ..Default::default()
+                },
                 cache: None,
             });
             (layout, pipeline)

@@ -42,6 +42,9 @@ pub(crate) fn exact_spirv(wgsl: &str, subgroups: bool) -> Result<Vec<u32>, Strin
     let defaults = naga::back::spv::Options::default();
     let options = naga::back::spv::Options {
         flags: naga::back::spv::WriterFlags::empty(),
+        // The kernels zero their shared arrays themselves (the WGSL emitter's
+        // `shared_zeroing`), in parallel; naga's zeroing costs lavapipe minutes to compile.
+        zero_initialize_workgroup_memory: naga::back::spv::ZeroInitializeWorkgroupMemoryMode::None,
         lang_version: if subgroups {
             (1, 3)
         } else {

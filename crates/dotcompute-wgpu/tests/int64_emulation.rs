@@ -209,6 +209,28 @@ fn operands() -> (Vec<u64>, Vec<u64>) {
     (a, b)
 }
 
+/// The first 20 results in `got` (`K` per pair of operands) that differ from `host`'s.
+fn mismatches<T: Copy + PartialEq + std::fmt::LowerHex, const K: usize>(
+    label: &str,
+    a: &[T],
+    b: &[T],
+    got: &[T],
+    host: fn(T, T) -> [T; K],
+) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+        for (k, &want) in host(x, y).iter().enumerate() {
+            let g = got[K * i + k];
+            if g != want && wrong.len() < 20 {
+                wrong.push(format!(
+                    "{label} op {k} of ({x:#x}, {y:#x}): {g:#x}, want {want:#x}"
+                ));
+            }
+        }
+    }
+    wrong
+}
+
 /// Every operation on pairs against the host's, bit for bit.
 #[test]
 fn pair_arithmetic_matches_the_host() {
@@ -223,21 +245,7 @@ fn pair_arithmetic_matches_the_host() {
     );
     let mut out = env.dc.buffer_zeroed::<u64>(16 * n).unwrap();
     pair_ops_u64::launch(&env.acc, n as u64, &da, &db, &mut out).unwrap();
-    let got = out.to_vec().unwrap();
-    let mut wrong = Vec::new();
-    for i in 0..n {
-        let want = host_pair_ops(a[i], b[i]);
-        for (k, &w) in want.iter().enumerate() {
-            if got[16 * i + k] != w && wrong.len() < 20 {
-                wrong.push(format!(
-                    "u64 op {k} of ({:#x}, {:#x}): {:#x}, want {w:#x}",
-                    a[i],
-                    b[i],
-                    got[16 * i + k]
-                ));
-            }
-        }
-    }
+    let mut wrong = mismatches("u64", &a, &b, &out.to_vec().unwrap(), host_pair_ops);
     let (ia, ib): (Vec<i64>, Vec<i64>) = a
         .iter()
         .zip(&b)
@@ -249,19 +257,12 @@ fn pair_arithmetic_matches_the_host() {
     );
     let mut out = env.dc.buffer_zeroed::<i64>(8 * n).unwrap();
     pair_ops_i64::launch(&env.acc, n as u64, &da, &db, &mut out).unwrap();
-    let got = out.to_vec().unwrap();
-    for i in 0..n {
-        let want = host_pair_ops_i64(ia[i], ib[i]);
-        for (k, &w) in want.iter().enumerate() {
-            if got[8 * i + k] != w && wrong.len() < 40 {
-                wrong.push(format!(
-                    "i64 op {k} of ({}, {}): {}, want {w}",
-                    ia[i],
-                    ib[i],
-                    got[8 * i + k]
-                ));
-            }
-        }
-    }
+    wrong.extend(mismatches(
+        "i64",
+        &ia,
+        &ib,
+        &out.to_vec().unwrap(),
+        host_pair_ops_i64,
+    ));
     assert!(wrong.is_empty(), "{} pairs:\n{}", n, wrong.join("\n"));
 }

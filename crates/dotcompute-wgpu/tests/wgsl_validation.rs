@@ -6,6 +6,15 @@
 use dotcompute_ir::emit::wgsl::{WgslOptions, emit};
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
+/// naga's parse and validation of `src` with `caps`, errors rendered against the source.
+fn validate(src: &str, caps: Capabilities) -> Result<(), String> {
+    let module = naga::front::wgsl::parse_str(src).map_err(|e| e.emit_to_string(src))?;
+    Validator::new(ValidationFlags::all(), caps)
+        .validate(&module)
+        .map(|_| ())
+        .map_err(|e| e.emit_to_string(src))
+}
+
 #[test]
 fn every_conformance_kernel_validates() {
     let caps = Capabilities::SHADER_INT64
@@ -31,16 +40,7 @@ fn every_conformance_kernel_validates() {
         .flat_map(|d| options.iter().map(move |o| (d, o)))
     {
         let program = emit(def.ir().unwrap(), options);
-        let src = &program.source;
-        let result = naga::front::wgsl::parse_str(src)
-            .map_err(|e| e.emit_to_string(src))
-            .and_then(|module| {
-                Validator::new(ValidationFlags::all(), caps)
-                    .validate(&module)
-                    .map(|_| ())
-                    .map_err(|e| e.emit_to_string(src))
-            });
-        if let Err(e) = result {
+        if let Err(e) = validate(&program.source, caps) {
             failures.push(format!("== {}\n{e}", def.name()));
         }
     }
@@ -61,10 +61,12 @@ fn kernels_validate_without_64_bit_integers() {
     let mut failures = Vec::new();
     let mut checked = 0;
     for correct_rounding in [false, true] {
+        // As for GL: no 64-bit integers, no `NoContraction`.
         let options = WgslOptions {
             int64: false,
             device_f64: false,
             correct_rounding,
+            opaque_float_results: true,
             ..WgslOptions::default()
         };
         for def in dotcompute_conformance::kernels::all() {
@@ -75,16 +77,7 @@ fn kernels_validate_without_64_bit_integers() {
             }
             checked += 1;
             let program = emit(ir, &options);
-            let src = &program.source;
-            let result = naga::front::wgsl::parse_str(src)
-                .map_err(|e| e.emit_to_string(src))
-                .and_then(|module| {
-                    Validator::new(ValidationFlags::all(), caps)
-                        .validate(&module)
-                        .map(|_| ())
-                        .map_err(|e| e.emit_to_string(src))
-                });
-            if let Err(e) = result {
+            if let Err(e) = validate(&program.source, caps) {
                 failures.push(format!("== {}\n{e}", def.name()));
             }
         }

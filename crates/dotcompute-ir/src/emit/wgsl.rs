@@ -76,6 +76,13 @@ pub struct WgslOptions {
     /// records a `LOOP_LIMIT` fault. (A work item that used all but one iteration of the
     /// budget faults too.)
     pub loop_limit_check: bool,
+    /// The driver may rewrite float arithmetic as if it were real arithmetic (GL, where
+    /// nothing marks an operation exact: Mesa folds `(x + c) - c` into `x`, which broke the
+    /// rounding steps of the math library). Every float `+` and `-` result then goes
+    /// through `opaque_*`, an OR of its bits with a zero the driver cannot know, so that no
+    /// two additions can be combined (`*` always does, against fusing into a multiply-add).
+    /// Off where kernels reach the driver as SPIR-V with operations marked `NoContraction`.
+    pub opaque_float_results: bool,
 }
 
 impl Default for WgslOptions {
@@ -87,6 +94,7 @@ impl Default for WgslOptions {
             device_f64: true,
             int64: true,
             loop_limit_check: false,
+            opaque_float_results: false,
         }
     }
 }
@@ -145,6 +153,8 @@ struct Emitter<'k> {
     wide: bool,
     /// See [`WgslOptions::loop_limit_check`].
     loop_limit_check: bool,
+    /// See [`WgslOptions::opaque_float_results`].
+    opaque_float_results: bool,
     /// Counter for unique temporaries.
     next_temp: usize,
 }
@@ -263,30 +273,30 @@ fn can_fault(e: &Expr, checked: bool) -> bool {
 }
 
 impl<'k> Emitter<'k> {
+    /// Whether values of type `t` are pairs of words (64-bit integers without `int64`).
+    fn is_pair(&self, t: ScalarType) -> bool {
+        self.wide && t.is_int() && t.bits() == 64
+    }
+
     /// WGSL's name of type `t` (a pair of words for a 64-bit integer without `int64`).
     fn tn(&self, t: ScalarType) -> &'static str {
-        if self.wide && t.is_int() && t.bits() == 64 {
-            int64::WIDE
-        } else {
-            ty(t)
-        }
+        if self.is_pair(t) { int64::WIDE } else { ty(t) }
     }
 
     /// `lit` as a WGSL value of type `t`.
     fn literal(&self, lit: Literal, t: ScalarType) -> String {
         match (lit, t) {
-            (Literal::Int(v), ScalarType::I64 | ScalarType::U64) if self.wide => {
-                int64::literal(v as u64)
-            }
+            (Literal::Int(v), t) if self.is_pair(t) => int64::literal(v as u64),
             _ => literal(lit, t),
         }
     }
 
     /// The zero of type `t`.
     fn zero(&self, t: ScalarType) -> String {
-        match t {
-            ScalarType::I64 | ScalarType::U64 if self.wide => int64::literal(0),
-            _ => zero(t),
+        if self.is_pair(t) {
+            int64::literal(0)
+        } else {
+            zero(t)
         }
     }
 
@@ -313,7 +323,7 @@ impl<'k> Emitter<'k> {
 
     /// `l op r` for a comparison `op` of operands of type `t`.
     fn compare(&self, op: BinaryOp, t: ScalarType, l: &str, r: &str) -> String {
-        if self.tn(t) != int64::WIDE {
+        if !self.is_pair(t) {
             return format!("({l} {} {r})", op.symbol());
         }
         let n = ty(t);
@@ -331,7 +341,7 @@ impl<'k> Emitter<'k> {
     fn math(&self, func: MathFn, t: ScalarType, r: &[String]) -> String {
         match func {
             // WGSL's `min` and `max` would work word by word.
-            MathFn::Min | MathFn::Max if self.tn(t) == int64::WIDE => {
+            MathFn::Min | MathFn::Max if self.is_pair(t) => {
                 let f = if func == MathFn::Min { "min" } else { "max" };
                 format!("{f}_{}({}, {})", ty(t), r[0], r[1])
             }
@@ -344,9 +354,7 @@ impl<'k> Emitter<'k> {
         let v = self.expr(body, lane);
         match lane.ty {
             ScalarType::U32 => v,
-            ScalarType::I64 | ScalarType::U64 if self.wide => {
-                format!("to_u32_{}({v})", ty(lane.ty))
-            }
+            t if self.is_pair(t) => format!("to_u32_{}({v})", ty(t)),
             _ => format!("u32({v})"),
         }
     }
@@ -398,6 +406,7 @@ impl<'k> Emitter<'k> {
             device_f64: options.device_f64 && options.int64,
             wide: !options.int64,
             loop_limit_check: options.loop_limit_check,
+            opaque_float_results: options.opaque_float_results,
             next_temp: 0,
         }
     }
@@ -567,10 +576,11 @@ impl<'k> Emitter<'k> {
                 "    sglane = sgid;\n    sgsize = sgs;\n",
             ),
             (true, _) => (
-                ", @builtin(local_invocation_index) lindex: u32, @builtin(subgroup_size) sgs: u32",
+                ", @builtin(subgroup_size) sgs: u32",
                 "    sglane = lindex % sgs;\n    sgsize = sgs;\n",
             ),
         };
+        let zeroing = self.shared_zeroing(x * y * z);
         let ids = if self.wide {
             // In words: the host launches fewer than 2^32 items, groups' padding included.
             "\x20   let ngx = (params.grid_x.x - 1u) / params.group_x.x + 1u;\n\
@@ -599,14 +609,39 @@ impl<'k> Emitter<'k> {
         let _ = write!(
             out,
             "@compute @workgroup_size({x}, {y}, {z})\n\
-             fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>{sg_params}) {{\n\
-             {sg_init}{ids}{text}{check}}}\n",
+             fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lindex: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>{sg_params}) {{\n\
+             {zeroing}{sg_init}{ids}{text}{check}}}\n",
             check = if self.loop_limit_check {
                 "    check_loop_limit();\n"
             } else {
                 ""
             }
         );
+    }
+
+    /// The group's invocations zero its shared arrays together, each a strided share, then
+    /// wait for one another. The kernel language promises zeroed shared arrays, and so does
+    /// WGSL, but wgpu's and naga's zeroing (which the wgpu backend turns off) stores each
+    /// whole array from one invocation: Mesa's lavapipe unrolls that into one store per
+    /// element, and a 4,096-element array took 54 s to compile.
+    fn shared_zeroing(&self, threads: u32) -> String {
+        let mut out = String::new();
+        for (i, a) in self.kernel.shared.iter().enumerate() {
+            let store = if self.shared_atomic[i] {
+                format!("atomicStore(&sh{i}[k], {}())", self.atomic_storage(a.elem))
+            } else {
+                format!("sh{i}[k] = {}()", self.tn(a.elem))
+            };
+            let _ = writeln!(
+                out,
+                "    for (var k = lindex; k < {len}u; k = k + {threads}u) {{ {store}; }}",
+                len = a.len
+            );
+        }
+        if !out.is_empty() {
+            out.push_str("    workgroupBarrier();\n");
+        }
+        out
     }
 
     /// `main` of an ordinary kernel: invocations past the grid leave at once.
@@ -711,7 +746,7 @@ impl<'k> Emitter<'k> {
             ] {
                 let body = match t {
                     ScalarType::Bool => format!("return {builtin}(select(0u, 1u, v), m) != 0u;"),
-                    _ if tn == int64::WIDE => {
+                    _ if self.is_pair(t) => {
                         format!("return {tn}({builtin}(v.x, m), {builtin}(v.y, m));")
                     }
                     t if t.bits() == 64 => format!(
@@ -737,7 +772,7 @@ impl<'k> Emitter<'k> {
                     };
                     self.math(func, t, &[a.to_string(), b.to_string()])
                 }
-                _ if tn == int64::WIDE => format!("w_add({a}, {b})"),
+                _ if self.is_pair(t) => format!("w_add({a}, {b})"),
                 _ => format!("({a} + {b})"),
             };
             let identity = self.literal(op.identity(t), t);
@@ -786,6 +821,18 @@ impl<'k> Emitter<'k> {
         let mut floats = vec![ScalarType::F32];
         if self.uses_f64 {
             floats.push(ScalarType::F64);
+        }
+        // `v` through an OR of its bits with a zero the driver cannot know (`nz32`'s bits
+        // shifted left), so that it cannot combine the operation that made `v` with the next.
+        // Not an addition of -0.0: Mesa takes `0.0 + -0.0` for `-0.0` (folding a product it
+        // knows is +0), and its GLSL compiler reassociates constants through nested additions.
+        out.push_str(
+            "fn opaque_f32(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) | (bitcast<u32>(params.nz32) << 1u)); }\n",
+        );
+        if self.uses_f64 {
+            out.push_str(
+                "fn opaque_f64(v: f64) -> f64 { return bitcast<f64>(bitcast<u64>(v) | u64(bitcast<u32>(params.nz32) << 1u)); }\n",
+            );
         }
         // Integer division and remainder.
         for &t in types {
@@ -905,15 +952,7 @@ impl<'k> Emitter<'k> {
             for &f in &floats {
                 out.push_str(&correct_rounding_helpers(f, self.simulate_inexact_driver));
             }
-            if self.wide {
-                out.push_str(&int64::correct_sqrt_f32(if self.simulate_inexact_driver {
-                    "bitcast<f32>(bitcast<u32>(sqrt(x)) + 2u)"
-                } else {
-                    "sqrt(x)"
-                }));
-            } else {
-                out.push_str(&correct_sqrt_f32(self.simulate_inexact_driver));
-            }
+            out.push_str(&correct_sqrt_f32(self.simulate_inexact_driver, self.wide));
             if self.uses_f64 {
                 out.push_str(&correct_sqrt_f64(self.simulate_inexact_driver));
             }
@@ -1517,7 +1556,7 @@ impl<'k> Emitter<'k> {
                 let _ = writeln!(out, "{pad}            continuing {{");
                 // The distance to the end, computed without overflow (the counter never
                 // passes the end): leave when the next step would reach or pass it.
-                let (distance, next) = match (self.wide, tt == int64::WIDE) {
+                let (distance, next) = match (self.wide, self.is_pair(t)) {
                     (false, _) => (
                         format!("u64({u}({hi}) - {u}({ctr}))"),
                         format!("{ctr} + {tt}({stp})"),
@@ -1698,7 +1737,7 @@ impl<'k> Emitter<'k> {
             ExprKind::Unary { op, operand } => {
                 let v = self.expr(body, operand);
                 match op {
-                    UnaryOp::Neg if self.tn(t) == int64::WIDE => format!("w_neg({v})"),
+                    UnaryOp::Neg if self.is_pair(t) => format!("w_neg({v})"),
                     UnaryOp::Neg if !t.is_signed() => format!("({} - {v})", self.zero(t)),
                     UnaryOp::Neg => format!("(-{v})"),
                     UnaryOp::Not if t == ScalarType::Bool => format!("(!{v})"),
@@ -1706,10 +1745,32 @@ impl<'k> Emitter<'k> {
                 }
             }
             ExprKind::Binary { op, lhs, rhs } => {
-                let l = self.expr(body, lhs);
-                let r = self.expr(body, rhs);
+                let mut l = self.expr(body, lhs);
+                let mut r = self.expr(body, rhs);
                 let lt = lhs.ty;
-                let pair = self.tn(lt) == int64::WIDE;
+                if lt.is_float() && matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul) {
+                    // Mesa takes `x * 0.0` for +0.0 and `x + 0.0` for `x` even for operations
+                    // marked exact (wrong for -0.0, infinities and NaN): it must not see the
+                    // zero.
+                    // Where floats are taken for reals (`opaque_float_results`), `x - x` and
+                    // `x + -x` would be 0, not NaN for infinities: the subtrahend and a
+                    // negated addend are hidden too.
+                    let opaque = self.opaque_float_results;
+                    for (right, side, text) in [(false, lhs, &mut l), (true, rhs, &mut r)] {
+                        let negated = matches!(
+                            side.kind,
+                            ExprKind::Unary {
+                                op: UnaryOp::Neg,
+                                ..
+                            }
+                        );
+                        let subtrahend = right && *op == BinaryOp::Sub;
+                        if is_float_zero(side) || opaque && (negated || subtrahend) {
+                            *text = format!("opaque_{}({text})", ty(lt));
+                        }
+                    }
+                }
+                let pair = self.is_pair(lt);
                 match op {
                     BinaryOp::Div if lt.is_int() => format!("div_{}({l}, {r})", ty(lt)),
                     BinaryOp::Rem if lt.is_int() => format!("rem_{}({l}, {r})", ty(lt)),
@@ -1750,13 +1811,9 @@ impl<'k> Emitter<'k> {
                     BinaryOp::Div if lt.is_float() && self.correct_rounding => {
                         format!("div_cr_{}({l}, {r})", ty(lt))
                     }
-                    BinaryOp::Mul if lt.is_float() => {
-                        let nz = if lt == ScalarType::F32 {
-                            "nz32"
-                        } else {
-                            "nz64"
-                        };
-                        format!("({l} * {r} + params.{nz})")
+                    BinaryOp::Mul if lt.is_float() => format!("opaque_{}({l} * {r})", ty(lt)),
+                    BinaryOp::Add | BinaryOp::Sub if lt.is_float() && self.opaque_float_results => {
+                        format!("opaque_{}({l} {} {r})", ty(lt), op.symbol())
                     }
                     // Not as `!=`: naga makes that an ordered comparison (false when an
                     // operand is NaN; Rust's is true). Found by the random kernels of #14.
@@ -2027,14 +2084,33 @@ fn correct_sqrt_f64(simulate_inexact: bool) -> String {
 /// bound from `inversesqrt`'s 2 ulp), decided in integers: x = M 2^e with M of 24 bits, and
 /// with Y = M 2^(23 + (e & 1)) the root's 24-bit mantissa is floor(sqrt(Y)), rounded up when
 /// 4Y >= (2S + 1)^2 (never equal: one side is odd). The device's root gives S within a few
-/// units; u64 arithmetic makes it exact. Zero, subnormal, negative, infinite and NaN inputs
-/// keep the device's `sqrt`.
-fn correct_sqrt_f32(simulate_inexact: bool) -> String {
+/// units; u64 arithmetic (with `pairs`, pairs of 32-bit words) makes it exact. Zero,
+/// subnormal, negative, infinite and NaN inputs keep the device's `sqrt`.
+fn correct_sqrt_f32(simulate_inexact: bool, pairs: bool) -> String {
     // Tests only: start 2 ulp off, as an inexact driver's root could be.
     let start = if simulate_inexact {
         "bitcast<f32>(bitcast<u32>(sqrt(x)) + 2u)"
     } else {
         "sqrt(x)"
+    };
+    // Y (up to 48 bits) and the squares (up to 50) in u64, or as pairs of words
+    // (`int64.rs`) where the device has no 64-bit integers; the root itself fits a word.
+    let (y, first, step, last, root) = if pairs {
+        (
+            "w_shl(vec2<u32>((ux & 0x007fffffu) | 0x00800000u, 0u), u32(23 + (e & 1)))",
+            "u32(max(scaled, 8.0)) - 4u",
+            "if !w_lt_u64(y, w_mul32(r + 1u, r + 1u)) { r = r + 1u; }",
+            "if !w_lt_u64(w_shl(y, 2u), w_mul32(2u * r + 1u, 2u * r + 1u)) { r = r + 1u; }",
+            "r",
+        )
+    } else {
+        (
+            "u64((ux & 0x007fffffu) | 0x00800000u) << u32(23 + (e & 1))",
+            "u64(max(scaled, 8.0)) - 4lu",
+            "if (r + 1lu) * (r + 1lu) <= y { r = r + 1lu; }",
+            "if 4lu * y >= (2lu * r + 1lu) * (2lu * r + 1lu) { r = r + 1lu; }",
+            "u32(r)",
+        )
     };
     format!(
         "fn sqrt_cr_f32(x: f32) -> f32 {{\n\
@@ -2044,13 +2120,13 @@ fn correct_sqrt_f32(simulate_inexact: bool) -> String {
          \x20   if ex == 0 || ex >= 255 {{ return sqrt(x); }}\n\
          \x20   let e = ex - 127;\n\
          \x20   let half_e = e >> 1u;\n\
-         \x20   let y = u64((ux & 0x007fffffu) | 0x00800000u) << u32(23 + (e & 1));\n\
+         \x20   let y = {y};\n\
          \x20   // s0 2^(23 - half_e), exactly, as a first guess of the 24-bit root.\n\
          \x20   let scaled = bitcast<f32>(bitcast<u32>(s0) - (u32(half_e + 127) << 23u) + (150u << 23u));\n\
-         \x20   var r = u64(max(scaled, 8.0)) - 4lu;\n\
-         \x20   for (var i = 0; i < 8; i++) {{ if (r + 1lu) * (r + 1lu) <= y {{ r = r + 1lu; }} }}\n\
-         \x20   if 4lu * y >= (2lu * r + 1lu) * (2lu * r + 1lu) {{ r = r + 1lu; }}\n\
-         \x20   return bitcast<f32>((u32(half_e + 127) << 23u) + u32(r) - 0x00800000u);\n\
+         \x20   var r = {first};\n\
+         \x20   for (var i = 0; i < 8; i++) {{ {step} }}\n\
+         \x20   {last}\n\
+         \x20   return bitcast<f32>((u32(half_e + 127) << 23u) + {root} - 0x00800000u);\n\
          }}\n"
     )
 }
@@ -2222,4 +2298,16 @@ fn rounding_helpers(f: ScalarType) -> String {
          fn ceil_{n}(x: {n}) -> {n} {{\n    let b = bitcast<{bits}>(x);\n    let mask = fraction_mask_{n}(b);\n    let t = bitcast<{n}>(b & ~mask);\n    if (b & mask) != {z} && (b >> {top}u) == {z} {{ return t + {one}; }}\n    return t;\n}}\n\
          fn round_{n}(x: {n}) -> {n} {{\n    let b = bitcast<{bits}>(x);\n    let e = i32((b >> {m}u) & {emask}) - {bias}i;\n    if e >= {m}i {{ return x; }}\n    if e < -1i {{ return bitcast<{n}>(b & ~{mag}); }}\n    if e == -1i {{ return bitcast<{n}>((b & ~{mag}) | bitcast<{bits}>({one})); }}\n    let mask = {frac} >> u32(e);\n    return bitcast<{n}>((b + (mask >> 1u) + {unit}) & ~mask);\n}}\n"
     )
+}
+
+/// A float literal zero of either sign.
+fn is_float_zero(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Literal(Literal::Float(v)) => *v == 0.0,
+        ExprKind::Unary {
+            op: UnaryOp::Neg,
+            operand,
+        } => is_float_zero(operand),
+        _ => false,
+    }
 }

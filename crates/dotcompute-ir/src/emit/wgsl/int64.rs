@@ -146,25 +146,3 @@ pub(super) fn helpers() -> String {
     );
     out
 }
-
-/// `sqrt_cr_f32` without 64-bit integers: the same method as the native helper (see
-/// `correct_sqrt_f32`), its 48- and 50-bit integers as pairs.
-pub(super) fn correct_sqrt_f32(start: &str) -> String {
-    let w = WIDE;
-    format!(
-        "fn sqrt_cr_f32(x: f32) -> f32 {{\n\
-         \x20   let s0 = {start};\n\
-         \x20   let ux = bitcast<u32>(x);\n\
-         \x20   let ex = i32(ux >> 23u);\n\
-         \x20   if ex == 0 || ex >= 255 {{ return sqrt(x); }}\n\
-         \x20   let e = ex - 127;\n\
-         \x20   let half_e = e >> 1u;\n\
-         \x20   let y = w_shl({w}((ux & 0x007fffffu) | 0x00800000u, 0u), u32(23 + (e & 1)));\n\
-         \x20   let scaled = bitcast<f32>(bitcast<u32>(s0) - (u32(half_e + 127) << 23u) + (150u << 23u));\n\
-         \x20   var r = u32(max(scaled, 8.0)) - 4u;\n\
-         \x20   for (var i = 0; i < 8; i++) {{ if !w_lt_u64(y, w_mul32(r + 1u, r + 1u)) {{ r = r + 1u; }} }}\n\
-         \x20   if !w_lt_u64(w_shl(y, 2u), w_mul32(2u * r + 1u, 2u * r + 1u)) {{ r = r + 1u; }}\n\
-         \x20   return bitcast<f32>((u32(half_e + 127) << 23u) + r - 0x00800000u);\n\
-         }}\n"
-    )
-}
