@@ -102,7 +102,7 @@ if [ "${DOTCOMPUTE_REQUIRE_WGPU:-}" = 1 ]; then
   # An adapter without 64-bit integers: llvmpipe's GL, with them as pairs of 32-bit words,
   # and without NoContraction (the emitter's opaque_float_results), on the whole suite.
   echo "== wgpu: GL (llvmpipe) with 64-bit integers as pairs of 32-bit words"
-  DOTCOMPUTE_WGPU_BACKENDS=gl DOTCOMPUTE_WGPU_EMULATE_INT64=1 \
+  DOTCOMPUTE_WGPU_BACKENDS=gl \
     cargo test -p dotcompute-wgpu --locked --test conformance
 fi
 

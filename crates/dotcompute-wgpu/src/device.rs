@@ -238,9 +238,10 @@ fn vendor_name(id: u32) -> String {
 }
 
 impl WgpuDevice {
-    /// Opens a device on `adapter`, requesting every feature DotCompute uses that it has;
-    /// with `emulate_int64`, kernels use pairs of 32-bit words for 64-bit integers even where
-    /// the adapter has them (see [`crate::WgpuPlugin::emulating_int64`]).
+    /// Opens a device on `adapter`, requesting every feature DotCompute uses that it has.
+    /// Kernels use pairs of 32-bit words for 64-bit integers where the adapter lacks them, and
+    /// with `emulate_int64` also where it has them (see
+    /// [`crate::WgpuPlugin::emulating_int64`]).
     pub fn open(
         adapter: &wgpu::Adapter,
         index: u32,
@@ -248,13 +249,12 @@ impl WgpuDevice {
     ) -> Result<WgpuDevice, WgpuError> {
         let a = adapter.get_info();
         let mut features = adapter.features() & WANTED_FEATURES;
-        // Asked to (for adapters without 64-bit integers, or to try that path on any), kernels
-        // use pairs of 32-bit words for them; `f64` and 64-bit atomics, which the emitter
-        // cannot build from words, are not offered. Otherwise an adapter without 64-bit
-        // integers runs no kernels (the pairs are not yet validated on GL).
+        // Without 64-bit integers (or asked to, to try that path on any adapter), kernels use
+        // pairs of 32-bit words for them; `f64` and 64-bit atomics, which the emitter cannot
+        // build from words, are not offered.
         let native_int64 = features.contains(wgpu::Features::SHADER_INT64);
-        let runs_kernels = native_int64 || emulate_int64;
-        if emulate_int64 {
+        let pairs = emulate_int64 || !native_int64;
+        if pairs {
             features.remove(
                 wgpu::Features::SHADER_INT64
                     | wgpu::Features::SHADER_F64
@@ -278,15 +278,14 @@ impl WgpuDevice {
             adapter: name.clone(),
             reason: e.to_string(),
         })?;
-        let correct_rounding = runs_kernels
-            && crate::rounding_probe::needs_correct_rounding(
-                &device,
-                &queue,
-                exact_spirv,
-                simulate_inexact_driver,
-                features.contains(wgpu::Features::SHADER_F64),
-                &name,
-            );
+        let correct_rounding = crate::rounding_probe::needs_correct_rounding(
+            &device,
+            &queue,
+            exact_spirv,
+            simulate_inexact_driver,
+            features.contains(wgpu::Features::SHADER_F64),
+            &name,
+        );
         let lost = Arc::new(Mutex::new(None));
         let lost_flag = lost.clone();
         device.set_device_lost_callback(move |reason, message| {
@@ -341,19 +340,15 @@ impl WgpuDevice {
                 ),
                 (
                     "64-bit integers".into(),
-                    if emulate_int64 {
-                        "pairs of 32-bit words (no f64, no 64-bit atomics, under 2^32 work items per launch)".into()
-                    } else if native_int64 {
-                        "native".into()
-                    } else {
-                        "none: no kernels run here (DOTCOMPUTE_WGPU_EMULATE_INT64=1 runs them with pairs of 32-bit words, not yet validated on this kind of adapter)".into()
+                    match (pairs, native_int64) {
+                        (false, _) => "native".into(),
+                        (true, true) => "pairs of 32-bit words, as asked (no f64, no 64-bit atomics, under 2^32 work items per launch)".into(),
+                        (true, false) => "pairs of 32-bit words: the adapter has none (no f64, no 64-bit atomics, under 2^32 work items per launch)".into(),
                     },
                 ),
                 (
                     "division and sqrt".into(),
-                    if !runs_kernels {
-                        "not probed (no kernels run here)".into()
-                    } else if correct_rounding {
+                    if correct_rounding {
                         "correctly rounded helpers (the driver's are not exact)".into()
                     } else {
                         "the driver's (correctly rounded)".into()
@@ -364,15 +359,15 @@ impl WgpuDevice {
                     if exact_spirv {
                         "SPIR-V with exact float operations".into()
                     } else {
-                        "WGSL (the driver may reorder float operations)".into()
+                        "WGSL, float results hidden from the driver's optimiser (it cannot be told that they are exact)".into()
                     },
                 ),
             ],
             capabilities: Capabilities {
                 f64: features.contains(wgpu::Features::SHADER_F64),
                 // Native or as pairs of words.
-                int64: runs_kernels,
-                int64_emulated: emulate_int64,
+                int64: true,
+                int64_emulated: pairs,
                 atomics: true,
                 atomics64: features.contains(wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS),
                 float_atomics: true,
@@ -417,7 +412,7 @@ impl WgpuDevice {
             exact_spirv,
             correct_rounding,
             simulate_inexact_driver,
-            int64: !emulate_int64,
+            int64: !pairs,
             // Mesa's llvmpipe (lavapipe on Vulkan, llvmpipe on GL) leaves loops after 65,535
             // iterations per work item.
             loop_limit: a.name.contains("llvmpipe"),

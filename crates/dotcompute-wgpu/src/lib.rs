@@ -9,11 +9,12 @@
 //! wrote and once by `Accelerator::synchronize` (the rules: `dotcompute_core::launch_tracker`),
 //! naming the kernel, the parameter and the index.
 //!
-//! Kernels use 64-bit ids, so they need an adapter with 64-bit integers in shaders
-//! (`SHADER_INT64`: Vulkan, DX12 with DXC, Metal); `f64` needs `SHADER_F64`, 64-bit atomics
-//! `SHADER_INT64_ATOMIC_ALL_OPS`. A kernel that needs what an adapter lacks is refused with an
-//! error naming the kernel, the need and the adapter. [`WgpuPlugin::emulating_int64`] makes
-//! kernels use pairs of 32-bit words for 64-bit integers instead, for adapters without them.
+//! Kernels use 64-bit ids and indices. On an adapter with 64-bit integers in shaders
+//! (`SHADER_INT64`: Vulkan, DX12 with DXC, Metal) they are native; on one without (GL) they
+//! are pairs of 32-bit words, with no `f64`, no 64-bit atomics and fewer than 2^32 work items
+//! per launch ([`WgpuPlugin::emulating_int64`] asks for pairs on every adapter). `f64` needs
+//! `SHADER_F64`, 64-bit atomics `SHADER_INT64_ATOMIC_ALL_OPS`. A kernel that needs what an
+//! adapter lacks is refused with an error naming the kernel, the need and the adapter.
 
 mod device;
 mod error;

@@ -21,12 +21,11 @@ use std::sync::Arc;
 /// operations). Zero, subnormal, infinite and NaN operands, and quotients outside the normal
 /// range, keep the driver's operations.
 ///
-/// Adapters without 64-bit integers in shaders (GL) run no kernels, unless asked to use pairs
-/// of 32-bit words for them ([`WgpuPlugin::emulating_int64`] or
-/// `DOTCOMPUTE_WGPU_EMULATE_INT64=1`, which apply to every adapter;
-/// [`Capabilities::int64_emulated`](dotcompute_core::Capabilities)): no `f64`, no 64-bit
-/// atomics, fewer than 2^32 work items per launch. The pairs are checked on lavapipe; on GL
-/// adapters they are not yet validated.
+/// Adapters without 64-bit integers in shaders (GL) run kernels with pairs of 32-bit words
+/// for them ([`Capabilities::int64_emulated`](dotcompute_core::Capabilities)): no `f64`, no
+/// 64-bit atomics, fewer than 2^32 work items per launch. [`WgpuPlugin::emulating_int64`] or
+/// `DOTCOMPUTE_WGPU_EMULATE_INT64=1` ask for pairs on every adapter (to try that path on any
+/// machine). The conformance suite passes with pairs on lavapipe and on llvmpipe's GL.
 #[derive(Clone, Debug)]
 pub struct WgpuPlugin {
     backends: Result<wgpu::Backends, String>,
@@ -77,8 +76,8 @@ impl WgpuPlugin {
     }
 
     /// The same plugin, with 64-bit integers as pairs of 32-bit words in every adapter's
-    /// kernels: for adapters without them (GL), and to try kernels for such devices on any
-    /// machine.
+    /// kernels, also where the adapter has them: to try kernels as adapters without them
+    /// (GL) run them, on any machine.
     ///
     /// ```no_run
     /// use dotcompute::ComputeService;
@@ -118,7 +117,7 @@ impl BackendPlugin for WgpuPlugin {
             ..wgpu::InstanceDescriptor::new_without_display_handle()
         });
         let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
-        // Adapters that can run kernels (64-bit integers) first, hardware before software, so
+        // Adapters with native 64-bit integers first, hardware before software, so
         // `accelerator(BackendKind::Wgpu)` is the most useful one.
         adapters.sort_by_key(|a| {
             let software = matches!(
